@@ -1,0 +1,111 @@
+//! Compile-time escaping of keys, messages and caller paths.
+//!
+//! These functions produce the exact bytes the runtime would produce for the
+//! same string (`velo::__private::json` and `text`), so a constant baked into
+//! a call site is indistinguishable from a value encoded at run time. They are
+//! free of `proc_macro` so that plain unit tests cover them.
+
+use std::fmt::Write as _;
+
+/// Whether `c` must be written as an escape in both formats: C0 and C1
+/// controls, DEL, and the Unicode line and paragraph separators.
+fn is_control(c: char) -> bool {
+    matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Escapes `s` as the inside of a JSON string (without the quotes).
+pub fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_control(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a text-format value must be quoted: empty, or containing a space,
+/// `=`, a quote, a backslash, a control character, or array punctuation.
+pub fn text_needs_quotes(s: &str) -> bool {
+    s.is_empty()
+        || s.chars()
+            .any(|c| matches!(c, ' ' | '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c))
+}
+
+/// Escapes `s` as a text-format value: bare when that is unambiguous, else
+/// quoted with the same escapes as JSON.
+pub fn text_value(s: &str) -> String {
+    if text_needs_quotes(s) {
+        format!("\"{}\"", json_str(s))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Escapes a message for the text format: never quoted, but every control
+/// character and backslash escaped so it cannot break the line.
+pub fn text_message(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_control(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_table() {
+        let cases = [
+            ("plain", "plain"),
+            ("", ""),
+            ("a\"b", "a\\\"b"),
+            ("back\\slash", "back\\\\slash"),
+            ("nl\ncr\rtab\t", "nl\\ncr\\rtab\\t"),
+            ("\x00\x1b[31m", "\\u0000\\u001b[31m"),
+            ("del\x7f c1\u{9b}", "del\\u007f c1\\u009b"),
+            ("ls\u{2028}ps\u{2029}", "ls\\u2028ps\\u2029"),
+            ("héllo ✓ 日本", "héllo ✓ 日本"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(json_str(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn text_table() {
+        let cases = [
+            ("bare", "bare"),
+            ("", "\"\""),
+            ("has space", "\"has space\""),
+            ("k=v", "\"k=v\""),
+            ("a\"b", "\"a\\\"b\""),
+            ("esc\x1b[2J", "\"esc\\u001b[2J\""),
+            ("src/main.rs:10", "src/main.rs:10"),
+            ("a,b", "\"a,b\""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(text_value(input), expected, "input {input:?}");
+        }
+        assert_eq!(text_message("two\nlines \"q\""), "two\\nlines \"q\"");
+    }
+}

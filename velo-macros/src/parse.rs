@@ -1,0 +1,452 @@
+//! Parsing of `velo!` and `fields!` input into velo's own syntax tree.
+//!
+//! The parser recovers from mistakes: each one is recorded in
+//! [`Invocation::errors`] and parsing resumes at the next top-level comma, so
+//! a call with several mistakes reports all of them at once. Semantic checks
+//! (level names, reserved and duplicate keys) belong to `validate`.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt as _;
+use syn::parse::{ParseStream, Parser as _};
+use syn::spanned::Spanned as _;
+use syn::{Expr, Ident, LitStr, Token};
+
+/// A parsed `velo!` call.
+pub struct Invocation {
+    /// The expression after `logger:`, if given.
+    pub logger: Option<Expr>,
+    /// The level identifier, unchecked; `None` when it is missing.
+    pub level: Option<Ident>,
+    /// The message; anything but a string literal is reported by `validate`.
+    pub message: Option<Expr>,
+    /// The fields, in call order.
+    pub fields: Vec<Field>,
+    /// Every syntax error met while parsing.
+    pub errors: Vec<syn::Error>,
+}
+
+/// One `key = value` pair, or a shorthand `key`.
+pub struct Field {
+    pub key: Key,
+    pub sigil: Sigil,
+    /// The value expression; for a shorthand, the key read as an expression.
+    /// `None` when the value is missing (already reported).
+    pub value: Option<Expr>,
+}
+
+/// A field key as written.
+pub struct Key {
+    /// The key text: dotted identifiers joined by `.`, raw prefixes removed,
+    /// or the string literal's value.
+    pub text: String,
+    /// Span of the key's first token.
+    pub span: Span,
+    /// The key's tokens, so that diagnostics can underline all of it.
+    pub tokens: TokenStream,
+    /// Whether the key was written as a string literal.
+    pub literal: bool,
+}
+
+/// How a value is encoded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sigil {
+    /// Through `velo::Value`.
+    Value,
+    /// `%expr`: through `Display`.
+    Display,
+    /// `?expr`: through `Debug`.
+    Debug,
+}
+
+impl Invocation {
+    /// Parses a `velo!` invocation. Never fails: errors are collected.
+    pub fn parse(tokens: TokenStream) -> Invocation {
+        let mut inv = Invocation {
+            logger: None,
+            level: None,
+            message: None,
+            fields: Vec::new(),
+            errors: Vec::new(),
+        };
+        let parser = |input: ParseStream<'_>| {
+            parse_invocation(input, &mut inv);
+            Ok(())
+        };
+        if let Err(e) = parser.parse2(tokens) {
+            inv.errors.push(e);
+        }
+        inv
+    }
+}
+
+/// Parses the input of `fields!`: a comma-separated field list.
+pub fn parse_fields(tokens: TokenStream) -> (Vec<Field>, Vec<syn::Error>) {
+    let mut fields = Vec::new();
+    let mut errors = Vec::new();
+    let parser = |input: ParseStream<'_>| {
+        parse_field_list(input, &mut fields, &mut errors, true);
+        Ok(())
+    };
+    if let Err(e) = parser.parse2(tokens) {
+        errors.push(e);
+    }
+    (fields, errors)
+}
+
+fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
+    if input.is_empty() {
+        inv.errors.push(syn::Error::new(
+            Span::call_site(),
+            "expected a level and a message, e.g. `velo!(info, \"server started\")`",
+        ));
+        return;
+    }
+    if peek_logger_prefix(input) {
+        let kw: Ident = input.call(Ident::parse_any).expect("peeked");
+        let _: Token![:] = input.parse().expect("peeked");
+        match input.parse::<Expr>() {
+            Ok(expr) => inv.logger = Some(expr),
+            Err(_) => {
+                inv.errors.push(syn::Error::new(
+                    kw.span(),
+                    "expected a logger expression after `logger:`",
+                ));
+                skip_to_comma(input);
+            }
+        }
+        if !expect_comma(input, &mut inv.errors, "after the logger expression") {
+            return;
+        }
+    }
+
+    // The level.
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse().expect("peeked");
+        inv.errors.push(syn::Error::new(
+            lit.span(),
+            "expected a level before the message, e.g. `velo!(info, \"message\")`",
+        ));
+        inv.message = Some(Expr::Lit(syn::ExprLit {
+            attrs: Vec::new(),
+            lit: syn::Lit::Str(lit),
+        }));
+        parse_field_list(input, &mut inv.fields, &mut inv.errors, false);
+        return;
+    }
+    match input.call(Ident::parse_any) {
+        Ok(level) => inv.level = Some(level),
+        Err(_) => {
+            let span = input.span();
+            inv.errors.push(syn::Error::new(
+                span,
+                "expected a level: `trace`, `debug`, `info`, `warn`, `error` or `fatal`",
+            ));
+            skip_to_comma(input);
+        }
+    }
+    if input.is_empty() {
+        let span = inv.level.as_ref().map_or_else(Span::call_site, Ident::span);
+        inv.errors.push(syn::Error::new(
+            span,
+            "expected a message after the level, e.g. `velo!(info, \"message\")`",
+        ));
+        return;
+    }
+    if !expect_comma(input, &mut inv.errors, "after the level") {
+        return;
+    }
+
+    // The message.
+    if input.is_empty() {
+        let span = inv.level.as_ref().map_or_else(Span::call_site, Ident::span);
+        inv.errors.push(syn::Error::new(
+            span,
+            "expected a message after the level, e.g. `velo!(info, \"message\")`",
+        ));
+        return;
+    }
+    if peek_logger_prefix(input) {
+        inv.errors.push(syn::Error::new(
+            input.span(),
+            "`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`",
+        ));
+        skip_to_comma(input);
+    } else if input.peek(Ident::peek_any) && (input.peek2(Token![=]) || input.peek2(Token![.])) {
+        inv.errors.push(syn::Error::new(
+            input.span(),
+            "expected the message before the fields, e.g. `velo!(info, \"message\", key = value)`",
+        ));
+        // Read the rest as fields so their mistakes are reported too.
+        parse_fields_after_first(input, inv);
+        return;
+    } else {
+        match input.parse::<Expr>() {
+            Ok(expr) => inv.message = Some(expr),
+            Err(e) => {
+                inv.errors.push(e);
+                skip_to_comma(input);
+            }
+        }
+    }
+    parse_field_list(input, &mut inv.fields, &mut inv.errors, false);
+}
+
+fn parse_fields_after_first(input: ParseStream<'_>, inv: &mut Invocation) {
+    // The input is positioned on a field, not on the comma before one.
+    parse_field_list(input, &mut inv.fields, &mut inv.errors, true);
+}
+
+/// `logger :` (but not `logger ::`).
+fn peek_logger_prefix(input: ParseStream<'_>) -> bool {
+    let fork = input.fork();
+    matches!(fork.call(Ident::parse_any), Ok(id) if id == "logger")
+        && fork.peek(Token![:])
+        && !fork.peek(Token![::])
+}
+
+/// Consumes a `,`; on anything else records an error, skips to the next comma
+/// and returns whether parsing can go on.
+fn expect_comma(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, context: &str) -> bool {
+    if input.parse::<Token![,]>().is_ok() {
+        return true;
+    }
+    errors.push(syn::Error::new(
+        input.span(),
+        format!("expected `,` {context}"),
+    ));
+    skip_to_comma(input);
+    input.parse::<Token![,]>().is_ok()
+}
+
+/// Skips token trees up to (not including) the next top-level comma.
+fn skip_to_comma(input: ParseStream<'_>) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if let TokenTree::Punct(p) = &tt {
+                if p.as_char() == ',' {
+                    break;
+                }
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+}
+
+/// Parses `[, FIELD]* [,]`; when `first` is set the list does not start
+/// with a comma (as in `fields!`).
+fn parse_field_list(
+    input: ParseStream<'_>,
+    fields: &mut Vec<Field>,
+    errors: &mut Vec<syn::Error>,
+    mut first: bool,
+) {
+    loop {
+        if input.is_empty() {
+            return;
+        }
+        if !first {
+            if !expect_comma(input, errors, "between fields") {
+                return;
+            }
+            if input.is_empty() {
+                return; // trailing comma
+            }
+        }
+        first = false;
+        if let Some(field) = parse_field(input, errors) {
+            fields.push(field);
+        } else {
+            skip_to_comma(input);
+        }
+    }
+}
+
+fn parse_sigil(input: ParseStream<'_>) -> (Sigil, Option<Span>) {
+    if input.peek(Token![%]) {
+        let t: Token![%] = input.parse().expect("peeked");
+        (Sigil::Display, Some(t.span))
+    } else if input.peek(Token![?]) {
+        let t: Token![?] = input.parse().expect("peeked");
+        (Sigil::Debug, Some(t.span))
+    } else {
+        (Sigil::Value, None)
+    }
+}
+
+fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<Field> {
+    // `%key` / `?key`: shorthand written through Display / Debug.
+    let (prefix, prefix_span) = parse_sigil(input);
+    let (key, idents) = parse_key(input, errors)?;
+
+    if input.peek(Token![=]) && !input.peek(Token![==]) && !input.peek(Token![=>]) {
+        let eq: Token![=] = input.parse().expect("peeked");
+        if let Some(span) = prefix_span {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "put the sigil before the value, e.g. `{} = {}value`",
+                    key.text,
+                    if prefix == Sigil::Display { '%' } else { '?' }
+                ),
+            ));
+        }
+        let (sigil, sigil_span) = parse_sigil(input);
+        if input.is_empty() || input.peek(Token![,]) {
+            errors.push(syn::Error::new(
+                sigil_span.unwrap_or(eq.span),
+                format!("missing value after `=` for key `{}`", key.text),
+            ));
+            return Some(Field {
+                key,
+                sigil,
+                value: None,
+            });
+        }
+        return match input.parse::<Expr>() {
+            Ok(value) => Some(Field {
+                key,
+                sigil,
+                value: Some(value),
+            }),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+    }
+    if input.peek(Token![=>]) || (input.peek(Token![:]) && !input.peek(Token![::])) {
+        errors.push(syn::Error::new(
+            input.span(),
+            format!("expected `=` between key and value, e.g. `{} = value`", key.text),
+        ));
+        return None;
+    }
+    if !(input.is_empty() || input.peek(Token![,])) {
+        errors.push(syn::Error::new(
+            input.span(),
+            "expected `=`, `,` or the end of the call after a key",
+        ));
+        return None;
+    }
+
+    // Shorthand: the key is also the value, read as a place expression.
+    if key.literal {
+        errors.push(key.error(format!(
+                "a string-literal key needs a value, e.g. `\"{}\" = value`",
+            key.text.escape_default()
+        )));
+        return None;
+    }
+    if let Some(kw) = idents.iter().find(|id| is_keyword(id)) {
+        errors.push(syn::Error::new(
+            kw.span(),
+            format!("`{kw}` is a keyword, not a variable; write `{} = value`", key.text),
+        ));
+        return None;
+    }
+    let mut tokens = TokenStream::new();
+    for (i, id) in idents.iter().enumerate() {
+        if i > 0 {
+            tokens.extend(quote::quote_spanned!(id.span()=> .));
+        }
+        tokens.extend(quote::quote!(#id));
+    }
+    match syn::parse2::<Expr>(tokens) {
+        Ok(value) => Some(Field {
+            key,
+            sigil: prefix,
+            value: Some(value),
+        }),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+/// Parses a key: `ident(.ident)*` or a string literal.
+fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Key, Vec<Ident>)> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse().expect("peeked");
+        return Some((
+            Key {
+                text: lit.value(),
+                span: lit.span(),
+                tokens: quote::quote!(#lit),
+                literal: true,
+            },
+            Vec::new(),
+        ));
+    }
+    if !input.peek(Ident::peek_any) {
+        let span = input.span();
+        let what = if input.peek(syn::Lit) {
+            "a key is an identifier, dotted identifiers (`http.status`) or a string literal"
+        } else {
+            "expected a field: `key = value`, `key = %value`, `key = ?value` or `key`"
+        };
+        errors.push(syn::Error::new(span, what));
+        return None;
+    }
+    let first = input.call(Ident::parse_any).expect("peeked");
+    let span = first.span();
+    let mut tokens = quote::quote!(#first);
+    let mut text = first.unraw().to_string();
+    let mut idents = vec![first];
+    while input.peek(Token![.]) && !input.peek(Token![..]) {
+        let dot: Token![.] = input.parse().expect("peeked");
+        match input.call(Ident::parse_any) {
+            Ok(id) => {
+                text.push('.');
+                text.push_str(&id.unraw().to_string());
+                tokens.extend(quote::quote!(#dot #id));
+                idents.push(id);
+            }
+            Err(_) => {
+                errors.push(syn::Error::new(
+                    dot.span,
+                    format!("malformed key `{text}.`: expected an identifier after `.`"),
+                ));
+                return None;
+            }
+        }
+    }
+    if input.peek(Token![..]) {
+        errors.push(syn::Error::new(
+            input.span(),
+            format!("malformed key `{text}`: use single dots between identifiers"),
+        ));
+        return None;
+    }
+    Some((
+        Key {
+            text,
+            span,
+            tokens,
+            literal: false,
+        },
+        idents,
+    ))
+}
+
+/// Whether `id` is a keyword that cannot name a variable (`type`, `match`);
+/// raw identifiers (`r#type`) and `self` can.
+fn is_keyword(id: &Ident) -> bool {
+    id != "self" && syn::parse2::<Ident>(quote::quote!(#id)).is_err()
+}
+
+impl Key {
+    /// An error underlining the whole key.
+    pub fn error(&self, message: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new_spanned(&self.tokens, message)
+    }
+}
+
+impl Field {
+    /// Span covering the value, or the key for a shorthand.
+    pub fn value_span(&self) -> Span {
+        self.value.as_ref().map_or(self.key.span, |v| v.span())
+    }
+}
