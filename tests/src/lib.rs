@@ -1,0 +1,155 @@
+//! Helpers for velo's integration tests: writers that capture, fail or
+//! stall, and parsing of captured JSON lines.
+
+use serde_json::{Map, Value};
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// A writer whose output the test can read; clones share the buffer.
+#[derive(Clone, Default, Debug)]
+pub struct Capture {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    /// Number of `flush` calls seen.
+    flushes: Arc<AtomicUsize>,
+}
+
+impl Capture {
+    /// An empty capture.
+    pub fn new() -> Capture {
+        Capture::default()
+    }
+
+    /// Everything written so far, as UTF-8.
+    pub fn text(&self) -> String {
+        let bytes = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8(bytes.clone()).expect("velo writes UTF-8")
+    }
+
+    /// The complete lines written so far.
+    pub fn lines(&self) -> Vec<String> {
+        let text = self.text();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "output ends mid-line: {text:?}"
+        );
+        text.lines().map(str::to_owned).collect()
+    }
+
+    /// Every line parsed as a JSON object, in order.
+    pub fn entries(&self) -> Vec<Map<String, Value>> {
+        self.lines().iter().map(|l| parse_line(l)).collect()
+    }
+
+    /// Number of flushes seen.
+    pub fn flushes(&self) -> usize {
+        self.flushes.load(Ordering::SeqCst)
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bytes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Parses one output line as a JSON object, keeping key order.
+///
+/// # Panics
+///
+/// When the line is not a JSON object: that is a test failure.
+pub fn parse_line(line: &str) -> Map<String, Value> {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => panic!("line is not a JSON object: {other}"),
+        Err(e) => panic!("line is not valid JSON ({e}): {line:?}"),
+    }
+}
+
+/// The keys of an entry, in order.
+pub fn keys(entry: &Map<String, Value>) -> Vec<&str> {
+    entry.keys().map(String::as_str).collect()
+}
+
+/// A writer that fails its first `failures` writes, then works.
+#[derive(Clone, Debug)]
+pub struct Flaky {
+    remaining: Arc<AtomicUsize>,
+    inner: Capture,
+}
+
+impl Flaky {
+    /// Fails `failures` times, then writes into `inner`.
+    pub fn new(failures: usize, inner: Capture) -> Flaky {
+        Flaky {
+            remaining: Arc::new(AtomicUsize::new(failures)),
+            inner,
+        }
+    }
+
+    fn fail(&self) -> io::Result<()> {
+        let left = self.remaining.load(Ordering::SeqCst);
+        if left > 0 {
+            self.remaining.store(left - 1, Ordering::SeqCst);
+            return Err(io::Error::other("disk on fire"));
+        }
+        Ok(())
+    }
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.fail()?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A writer that sleeps on every write, so the queue fills up.
+#[derive(Clone, Debug)]
+pub struct Slow {
+    delay: Duration,
+    inner: Capture,
+}
+
+impl Slow {
+    /// Sleeps `delay` per write, then writes into `inner`.
+    pub fn new(delay: Duration, inner: Capture) -> Slow {
+        Slow { delay, inner }
+    }
+}
+
+impl Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(self.delay);
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A JSON logger with no timestamp writing into a fresh capture.
+pub fn json_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
+    let capture = Capture::new();
+    let logger = builder
+        .format(velo::Format::Json)
+        .writer(capture.clone())
+        .build()
+        .expect("valid configuration");
+    (logger, capture)
+}

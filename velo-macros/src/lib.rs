@@ -27,6 +27,7 @@ pub fn velo_impl(input: TokenStream) -> TokenStream {
         .next()
         .map_or_else(proc_macro::Span::call_site, |t| t.span())
         .file();
+    let file = escape::normalize_path(&file);
     let inv = parse::Invocation::parse(input.into());
     match validate::invocation(&inv) {
         Ok(checked) => expand::velo(&checked, &expand::Caller { file }).into(),

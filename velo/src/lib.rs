@@ -1,0 +1,118 @@
+//! velo: a structured logger whose macro compiles each call site into its
+//! own encoder.
+//!
+//! `velo!` checks the level, the message and every field at compile time and
+//! pre-escapes all static text of the line (level, message, keys, caller)
+//! into constants. At run time the caller only copies those bytes and
+//! encodes the values into a pooled buffer, which a background worker writes
+//! through a 64 KiB buffered writer. Nothing on the caller's path waits for
+//! I/O.
+//!
+//! ```
+//! use velo::velo;
+//!
+//! let id = 42;
+//! let name = "ada";
+//! velo!(info, "user logged in", user_id = id, name = %name);
+//! velo!(warn, "slow request", path = "/api", latency_ms = 12.5);
+//! velo::close(); // flush before exit
+//! ```
+//!
+//! A JSON line looks like this:
+//!
+//! ```text
+//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user logged in","caller":"src/main.rs:10","user_id":42,"name":"ada"}
+//! ```
+//!
+//! Configure a logger with [`Builder`]; without one, the first `velo!` uses
+//! a default logger writing to stderr (see [`logger`]).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[doc(hidden)]
+pub mod __private;
+mod buffer;
+mod callsite;
+mod config;
+mod entry;
+mod error;
+mod filter;
+mod json;
+mod level;
+mod logger;
+mod text;
+mod time;
+mod value;
+mod worker;
+
+pub use config::{Builder, Format, Overflow, DEFAULT_BUFFER_SIZE};
+pub use entry::Fields;
+pub use error::{Error, ErrorKind};
+pub use filter::Filter;
+pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
+pub use logger::{close, logger, sync, Logger, Stats};
+pub use time::Timestamp;
+pub use value::{Encoder, Value};
+
+/// Logs one entry.
+///
+/// ```text
+/// velo!( [logger: EXPR,] LEVEL, "message" [, FIELD]* [,] )
+/// LEVEL := trace | debug | info | warn | error | fatal
+/// FIELD := KEY               the variable KEY, through velo::Value
+///        | %KEY | ?KEY       the variable KEY, through Display | Debug
+///        | KEY = EXPR        through velo::Value
+///        | KEY = %EXPR       through Display
+///        | KEY = ?EXPR       through Debug
+/// KEY   := ident ( . ident )* | "string literal"
+/// ```
+///
+/// `velo!` is an expression of type `()`. Its arguments are evaluated only
+/// when the level is enabled, each at most once, and borrowed, never moved.
+/// Mistakes (an unknown level, a message that is not a string literal, a
+/// duplicate or reserved key, a value that is not loggable) are compile
+/// errors. `fatal` writes the entry, flushes every logger and exits the
+/// process with status 1.
+///
+/// # Examples
+///
+/// ```
+/// use velo::velo;
+///
+/// let port = 8080;
+/// let user = "ada";
+/// let headers = vec![("accept", "*/*")];
+/// velo!(info, "server started", port, tls = false);
+/// velo!(warn, "slow request", http.path = "/api", latency_ms = 12.5, user = %user, headers = ?headers);
+///
+/// let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+/// velo!(logger: &logger, error, "query failed", "error code" = 40001, attempt = 3);
+/// ```
+#[macro_export]
+macro_rules! velo {
+    ($($arg:tt)*) => {{
+        use $crate::__private as __velo;
+        __velo::velo_impl!($($arg)*)
+    }};
+}
+
+/// Encodes fields once, for [`Logger::with`] and [`Builder::fields`].
+///
+/// Takes the field grammar of [`velo!`]: `key = value`, `key = %display`,
+/// `key = ?debug`, and the shorthand `key`.
+///
+/// # Examples
+///
+/// ```
+/// let request_id = 7;
+/// let fields = velo::fields!(request_id, service = "api", peer = %"10.0.0.1");
+/// assert!(!fields.is_empty());
+/// ```
+#[macro_export]
+macro_rules! fields {
+    ($($arg:tt)*) => {{
+        use $crate::__private as __velo;
+        __velo::fields_impl!($($arg)*)
+    }};
+}

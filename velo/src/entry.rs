@@ -1,0 +1,322 @@
+//! Building one entry: the static head, the fields, the end of line.
+//!
+//! Generated code creates an [`Entry`] for an enabled call site, calls one
+//! method per field with the field's pre-escaped [`Key`], and finishes it.
+//! Only timestamps and values are formatted at run time; everything else is
+//! a copy of bytes the macro prepared.
+
+use crate::callsite::{Callsite, Site};
+use crate::level::Level;
+use crate::logger::Logger;
+use crate::text::color;
+use crate::time::{self, Timestamp};
+use crate::value::{Encoder, Value};
+use crate::worker::Core;
+use std::fmt;
+
+/// A field key, pre-escaped for each format by the macro.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Key {
+    /// `,"key":`
+    json: &'static [u8],
+    /// `key`, quoted if needed.
+    text: &'static [u8],
+}
+
+impl Key {
+    /// A key from its two encodings.
+    #[must_use]
+    pub const fn new(json: &'static [u8], text: &'static [u8]) -> Key {
+        Key { json, text }
+    }
+}
+
+/// Level labels of the text format, padded to one width.
+const TEXT_LEVELS: [&[u8]; 6] = [b"TRACE", b"DEBUG", b"INFO ", b"WARN ", b"ERROR", b"FATAL"];
+const LEVEL_COLORS: [&[u8]; 6] = [
+    b"\x1b[35m",
+    b"\x1b[34m",
+    b"\x1b[32m",
+    b"\x1b[33m",
+    b"\x1b[31m",
+    b"\x1b[1;31m",
+];
+
+/// An entry being encoded. Dropping it unfinished (a panic in a value's
+/// `Display`) returns its buffer to the pool and writes nothing.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Entry<'a> {
+    core: &'a Core,
+    buf: Vec<u8>,
+    text: bool,
+    color: bool,
+    site: &'static Site,
+}
+
+impl<'a> Entry<'a> {
+    /// Starts an entry for `logger` at call site `cs`: takes a buffer and
+    /// writes everything up to the first field.
+    #[inline]
+    pub fn new(logger: &'a Logger, cs: &'static Callsite) -> Entry<'a> {
+        Entry::start(logger.core(), logger.context(), cs.site())
+    }
+
+    #[inline]
+    pub(crate) fn start(core: &'a Core, context: &[u8], site: &'static Site) -> Entry<'a> {
+        let config = &core.config;
+        let mut buf = core.pool.take();
+        let (secs, nanos) = if config.timestamp == Timestamp::Off {
+            (0, 0)
+        } else {
+            time::now()
+        };
+        if config.text {
+            if config.timestamp != Timestamp::Off {
+                if config.color {
+                    buf.extend_from_slice(color::DIM);
+                }
+                time::write(&mut buf, config.timestamp, secs, nanos);
+                if config.color {
+                    buf.extend_from_slice(color::RESET);
+                }
+                buf.push(b' ');
+            }
+            let level = site.level as usize;
+            if config.color {
+                buf.extend_from_slice(LEVEL_COLORS[level]);
+                buf.extend_from_slice(TEXT_LEVELS[level]);
+                buf.extend_from_slice(color::RESET);
+            } else {
+                buf.extend_from_slice(TEXT_LEVELS[level]);
+            }
+            buf.push(b' ');
+            buf.extend_from_slice(site.text_msg);
+        } else {
+            match config.timestamp {
+                Timestamp::Off => buf.push(b'{'),
+                Timestamp::UnixNanos => {
+                    buf.extend_from_slice(b"{\"time\":");
+                    time::write(&mut buf, config.timestamp, secs, nanos);
+                    buf.push(b',');
+                }
+                _ => {
+                    buf.extend_from_slice(b"{\"time\":\"");
+                    time::write(&mut buf, config.timestamp, secs, nanos);
+                    buf.extend_from_slice(b"\",");
+                }
+            }
+            buf.extend_from_slice(site.json_head);
+            if config.caller {
+                buf.extend_from_slice(site.json_caller);
+            }
+        }
+        buf.extend_from_slice(context);
+        Entry {
+            core,
+            buf,
+            text: config.text,
+            color: config.color,
+            site,
+        }
+    }
+
+    #[inline]
+    fn key(&mut self, key: &Key) {
+        if self.text {
+            self.buf.push(b' ');
+            if self.color {
+                self.buf.extend_from_slice(color::DIM);
+                self.buf.extend_from_slice(key.text);
+                self.buf.extend_from_slice(color::RESET);
+            } else {
+                self.buf.extend_from_slice(key.text);
+            }
+            self.buf.push(b'=');
+        } else {
+            self.buf.extend_from_slice(key.json);
+        }
+    }
+
+    /// Writes a field through [`Value`].
+    #[inline]
+    pub fn value<V: Value + ?Sized>(&mut self, key: &Key, value: &V) {
+        self.key(key);
+        value.encode(&mut Encoder::new(&mut self.buf, self.text));
+    }
+
+    /// Writes a field through `Display` (`key = %value`).
+    #[inline]
+    pub fn display<V: fmt::Display + ?Sized>(&mut self, key: &Key, value: &V) {
+        self.key(key);
+        Encoder::new(&mut self.buf, self.text).display(value);
+    }
+
+    /// Writes a field through `Debug` (`key = ?value`).
+    #[inline]
+    pub fn debug<V: fmt::Debug + ?Sized>(&mut self, key: &Key, value: &V) {
+        self.key(key);
+        Encoder::new(&mut self.buf, self.text).debug(value);
+    }
+
+    /// Ends the line and hands the entry to the logger.
+    #[inline]
+    pub fn finish(mut self) {
+        let buf = self.end();
+        self.core.submit(buf);
+    }
+
+    fn end(&mut self) -> Vec<u8> {
+        if self.text {
+            if self.core.config.caller {
+                self.buf.extend_from_slice(self.site.text_caller);
+            }
+            self.buf.push(b'\n');
+        } else {
+            self.buf.extend_from_slice(b"}\n");
+        }
+        std::mem::take(&mut self.buf)
+    }
+}
+
+impl Drop for Entry<'_> {
+    fn drop(&mut self) {
+        if self.buf.capacity() != 0 {
+            self.core.pool.give(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+static DROPPED_SITE: Site = Site {
+    level: Level::Warn,
+    module_path: "velo",
+    file: file!(),
+    line: line!(),
+    json_head: b"\"level\":\"warn\",\"msg\":\"velo dropped entries: the queue was full\"",
+    text_msg: b"velo dropped entries: the queue was full",
+    json_caller: b"",
+    text_caller: b"",
+};
+
+const DROPPED_KEY: Key = Key::new(b",\"dropped\":", b"dropped");
+
+/// The warning entry announcing `count` dropped entries, in `core`'s format.
+pub(crate) fn dropped_warning(core: &Core, count: u64) -> Vec<u8> {
+    let mut entry = Entry::start(core, &[], &DROPPED_SITE);
+    entry.value(&DROPPED_KEY, &count);
+    entry.end()
+}
+
+/// Pre-encoded context fields, made by [`fields!`](crate::fields!) and
+/// bound with [`Logger::with`] or [`Builder::fields`](crate::Builder::fields).
+///
+/// # Examples
+///
+/// ```
+/// let fields = velo::fields!(service = "api", version = 3);
+/// let logger = velo::Builder::new()
+///     .fields(fields)
+///     .writer(std::io::sink())
+///     .build()
+///     .unwrap();
+/// # drop(logger);
+/// ```
+#[derive(Clone, Default)]
+pub struct Fields {
+    /// `,"k":v` for each field.
+    json: Vec<u8>,
+    /// (key, value) encoded for the text format.
+    text: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields")
+            .field("json", &String::from_utf8_lossy(&self.json))
+            .finish()
+    }
+}
+
+impl Fields {
+    /// No fields.
+    #[must_use]
+    pub fn new() -> Fields {
+        Fields::default()
+    }
+
+    /// Whether there are no fields.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Appends `other`'s fields after these.
+    pub fn extend(&mut self, other: &Fields) {
+        self.json.extend_from_slice(&other.json);
+        self.text.extend(other.text.iter().cloned());
+    }
+
+    /// The fields as bytes in a logger's format.
+    pub(crate) fn render(&self, text: bool, colored: bool) -> Vec<u8> {
+        if !text {
+            return self.json.clone();
+        }
+        let mut out = Vec::new();
+        for (key, value) in &self.text {
+            out.push(b' ');
+            if colored {
+                out.extend_from_slice(color::DIM);
+            }
+            out.extend_from_slice(key);
+            if colored {
+                out.extend_from_slice(color::RESET);
+            }
+            out.push(b'=');
+            out.extend_from_slice(value);
+        }
+        out
+    }
+}
+
+/// Builds [`Fields`]; used by the code `fields!` generates.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct FieldsBuilder {
+    fields: Fields,
+}
+
+impl FieldsBuilder {
+    #[must_use]
+    pub fn new() -> FieldsBuilder {
+        FieldsBuilder::default()
+    }
+
+    fn push(&mut self, key: &Key, encode: impl Fn(&mut Encoder<'_>)) {
+        self.fields.json.extend_from_slice(key.json);
+        encode(&mut Encoder::new(&mut self.fields.json, false));
+        let mut text = Vec::new();
+        encode(&mut Encoder::new(&mut text, true));
+        self.fields.text.push((key.text.to_vec(), text));
+    }
+
+    pub fn value<V: Value + ?Sized>(&mut self, key: &Key, value: &V) {
+        self.push(key, |e| value.encode(e));
+    }
+
+    pub fn display<V: fmt::Display + ?Sized>(&mut self, key: &Key, value: &V) {
+        // Format once, so a `Display` with side effects runs once.
+        let s = value.to_string();
+        self.push(key, |e| e.str(&s));
+    }
+
+    pub fn debug<V: fmt::Debug + ?Sized>(&mut self, key: &Key, value: &V) {
+        let s = format!("{value:?}");
+        self.push(key, |e| e.str(&s));
+    }
+
+    #[must_use]
+    pub fn build(self) -> Fields {
+        self.fields
+    }
+}

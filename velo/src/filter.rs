@@ -1,0 +1,204 @@
+//! Filter directives in the syntax of `RUST_LOG`.
+//!
+//! `warn,my_app=debug,my_app::db=trace`: a bare level sets the default, and
+//! `path=level` sets the level for a module and its children. The most
+//! specific path that matches a call site's module path wins; a bare path
+//! means `trace`. With directives but no bare level, modules that no
+//! directive names are off, as with `env_logger`.
+
+use crate::error::{Error, ErrorKind};
+use crate::level::{Level, LevelFilter};
+use std::fmt;
+use std::str::FromStr;
+
+/// A parsed set of filter directives.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{Filter, Level};
+/// let f: Filter = "warn,my_app=debug,my_app::db=trace".parse().unwrap();
+/// assert!(f.enabled(Level::Trace, "my_app::db::pool"));
+/// assert!(f.enabled(Level::Debug, "my_app::http"));
+/// assert!(!f.enabled(Level::Info, "hyper::client"));
+/// assert!(!f.enabled(Level::Debug, "my_application")); // whole path segments only
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Filter {
+    default: LevelFilter,
+    /// Module directives, most specific (longest) first.
+    modules: Vec<(String, LevelFilter)>,
+}
+
+impl Filter {
+    /// A filter passing `level` and above everywhere.
+    #[must_use]
+    pub fn level(level: LevelFilter) -> Filter {
+        Filter {
+            default: level,
+            modules: Vec::new(),
+        }
+    }
+
+    /// Whether an entry at `level` from `module_path` passes.
+    #[must_use]
+    pub fn enabled(&self, level: Level, module_path: &str) -> bool {
+        self.level_for(module_path).allows(level)
+    }
+
+    /// The filter level that applies to `module_path`.
+    #[must_use]
+    pub fn level_for(&self, module_path: &str) -> LevelFilter {
+        self.modules
+            .iter()
+            .find(|(path, _)| {
+                module_path.starts_with(path.as_str())
+                    && (module_path.len() == path.len()
+                        || module_path[path.len()..].starts_with("::"))
+            })
+            .map_or(self.default, |&(_, level)| level)
+    }
+
+    /// The most verbose level any directive allows.
+    #[must_use]
+    pub fn max_level(&self) -> LevelFilter {
+        self.modules
+            .iter()
+            .map(|&(_, l)| l)
+            .fold(self.default, LevelFilter::min)
+    }
+}
+
+impl Default for Filter {
+    /// `info` everywhere.
+    fn default() -> Filter {
+        Filter::level(LevelFilter::Info)
+    }
+}
+
+impl FromStr for Filter {
+    type Err = Error;
+
+    fn from_str(spec: &str) -> Result<Filter, Error> {
+        let mut default = None;
+        let mut modules: Vec<(String, LevelFilter)> = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = |why: &str| {
+                Error::new(
+                    ErrorKind::Filter,
+                    format!("invalid filter directive `{part}` in `{spec}`: {why}"),
+                )
+            };
+            let (path, level) = match part.split_once('=') {
+                Some((path, level)) => {
+                    let level = level.trim().parse::<LevelFilter>().map_err(|_| {
+                        bad("expected a level (trace, debug, info, warn, error, fatal, off) after `=`")
+                    })?;
+                    (Some(path.trim()), level)
+                }
+                None => match part.parse::<LevelFilter>() {
+                    Ok(level) => (None, level),
+                    Err(_) => (Some(part), LevelFilter::Trace),
+                },
+            };
+            match path {
+                None => default = Some(level),
+                Some(path) => {
+                    if !is_module_path(path) {
+                        return Err(bad(
+                            "expected a level or a module path such as `my_app::db`",
+                        ));
+                    }
+                    modules.retain(|(p, _)| p != path);
+                    modules.push((path.to_owned(), level));
+                }
+            }
+        }
+        if default.is_none() && modules.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Filter,
+                format!("empty filter `{spec}`: expected directives such as `info,my_app=debug`"),
+            ));
+        }
+        // Longest first, so the first match is the most specific.
+        modules.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        let default = default.unwrap_or(if modules.is_empty() {
+            LevelFilter::Info
+        } else {
+            LevelFilter::Off
+        });
+        Ok(Filter { default, modules })
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.default.as_str())?;
+        for (path, level) in self.modules.iter().rev() {
+            write!(f, ",{path}={level}")?;
+        }
+        Ok(())
+    }
+}
+
+fn is_module_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split("::").all(|seg| {
+            let mut chars = seg.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directive_table() {
+        // (spec, module, level, expected)
+        let cases = [
+            ("info", "a", Level::Info, true),
+            ("info", "a", Level::Debug, false),
+            ("a=debug", "a", Level::Debug, true),
+            ("a=debug", "b", Level::Error, false),
+            ("a", "a::b", Level::Trace, true),
+            ("warn,a=debug,a::b=trace", "a::b::c", Level::Trace, true),
+            ("warn,a=debug,a::b=trace", "a::c", Level::Trace, false),
+            ("warn,a=debug,a::b=trace", "a::c", Level::Debug, true),
+            ("warn,a=debug,a::b=trace", "ab", Level::Info, false),
+            ("a::b=trace,warn,a=debug", "a::b", Level::Trace, true),
+            ("a=off,info", "a::x", Level::Fatal, false),
+            (" debug , a = error ", "a", Level::Warn, false),
+            ("a=info,a=error", "a", Level::Warn, false),
+        ];
+        for (spec, module, level, expected) in cases {
+            let f: Filter = spec.parse().unwrap();
+            assert_eq!(f.enabled(level, module), expected, "{spec} {module} {level}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_bad_part() {
+        for (spec, part) in [
+            ("info,a=loud", "a=loud"),
+            ("my-app=debug", "my-app=debug"),
+            ("a::=info", "a::=info"),
+            ("x/foo", "x/foo"),
+        ] {
+            let err = spec.parse::<Filter>().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Filter);
+            assert!(err.to_string().contains(&format!("`{part}`")), "{err}");
+        }
+        assert!(",".parse::<Filter>().is_err());
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let f: Filter = "warn,a=debug,a::b=trace".parse().unwrap();
+        assert_eq!(f.to_string().parse::<Filter>().unwrap(), f);
+        assert_eq!(f.max_level(), LevelFilter::Trace);
+    }
+}

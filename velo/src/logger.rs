@@ -1,0 +1,313 @@
+//! [`Logger`], the global default, and the process-wide `sync` and `close`.
+
+use crate::callsite::{self, Callsite, FilterCell, OVERFLOW, STALE};
+use crate::entry::Fields;
+use crate::error::{Error, ErrorKind};
+use crate::filter::Filter;
+use crate::level::LevelFilter;
+use crate::worker::{self, Config, Core};
+use std::io::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, OnceLock};
+
+/// A handle to a logger: cheap to clone, `Send + Sync`.
+///
+/// Clones and child loggers ([`Logger::with`]) share one worker and one
+/// filter. Dropping a handle while others live changes nothing; when the
+/// last one goes, the worker flushes and stops.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+/// let child = logger.with(velo::fields!(request_id = 7));
+/// velo::velo!(logger: &child, info, "handled", status = 200);
+/// child.sync()?;
+/// assert_eq!(logger.stats().written, 1);
+/// # Ok::<(), velo::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Logger {
+    shared: Arc<Shared>,
+    /// Context fields in this logger's format.
+    context: Arc<[u8]>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    core: Arc<Core>,
+    filter: Arc<FilterCell>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        callsite::unregister_filter(&self.filter);
+        self.core.close();
+    }
+}
+
+/// Counters of a logger's pipeline, from [`Logger::stats`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Entries accepted into the queue.
+    pub enqueued: u64,
+    /// Entries written to the output (the drop warnings included).
+    pub written: u64,
+    /// Entries discarded under [`Overflow::Drop`](crate::Overflow::Drop).
+    pub dropped: u64,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Failed writes and flushes.
+    pub write_errors: u64,
+    /// Entries a caller wrote itself because the queue was full under
+    /// [`Overflow::Sync`](crate::Overflow::Sync).
+    pub sync_fallbacks: u64,
+}
+
+impl Logger {
+    pub(crate) fn start(
+        config: Config,
+        writer: Box<dyn Write + Send>,
+        capacity: Option<usize>,
+        filter: Filter,
+        fields: &Fields,
+    ) -> Result<Logger, Error> {
+        let core = Core::start(config, writer, capacity).map_err(|e| {
+            Error::io(ErrorKind::Write, "cannot start the velo worker thread", e)
+        })?;
+        let filter = callsite::register_filter(filter);
+        Ok(Logger {
+            context: fields.render(config.text, config.color).into(),
+            shared: Arc::new(Shared { core, filter }),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn core(&self) -> &Core {
+        &self.shared.core
+    }
+
+    #[inline]
+    pub(crate) fn context(&self) -> &[u8] {
+        &self.context
+    }
+
+    /// Whether this logger accepts call site `cs`, given its interest word.
+    #[doc(hidden)]
+    #[inline]
+    pub fn accepts(&self, cs: &'static Callsite, interest: u64) -> bool {
+        let mask = self.shared.filter.mask;
+        if interest & STALE != 0 {
+            return self.accepts_cold(cs);
+        }
+        interest & mask != 0 && (mask != OVERFLOW || self.shared.filter.enabled(cs.site()))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn accepts_cold(&self, cs: &'static Callsite) -> bool {
+        let interest = callsite::recompute(cs);
+        let mask = self.shared.filter.mask;
+        interest & mask != 0 && (mask != OVERFLOW || self.shared.filter.enabled(cs.site()))
+    }
+
+    /// A child logger that adds `fields` to every entry, after this logger's
+    /// own context. The fields are encoded once, here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// let request_id = 42;
+    /// let req_log = logger.with(velo::fields!(request_id));
+    /// velo::velo!(logger: &req_log, info, "request started");
+    /// ```
+    #[must_use]
+    pub fn with(&self, fields: Fields) -> Logger {
+        let config = &self.core().config;
+        let mut context = self.context.to_vec();
+        context.extend_from_slice(&fields.render(config.text, config.color));
+        Logger {
+            shared: Arc::clone(&self.shared),
+            context: context.into(),
+        }
+    }
+
+    /// Replaces the filter; existing call sites see the change at once.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Filter`] for a bad directive; the filter is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// logger.set_filter("debug,noisy=warn")?;
+    /// assert!(logger.filter().enabled(velo::Level::Debug, "my_app"));
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    pub fn set_filter(&self, directives: &str) -> Result<(), Error> {
+        let filter = directives.parse()?;
+        callsite::set_filter(&self.shared.filter, filter);
+        Ok(())
+    }
+
+    /// Passes `level` and above everywhere.
+    pub fn set_level(&self, level: impl Into<LevelFilter>) {
+        callsite::set_filter(&self.shared.filter, Filter::level(level.into()));
+    }
+
+    /// The current filter.
+    #[must_use]
+    pub fn filter(&self) -> Filter {
+        self.shared.filter.get()
+    }
+
+    /// Blocks until every entry logged before the call is written and
+    /// flushed.
+    ///
+    /// # Errors
+    ///
+    /// The last write error since the previous `sync`, if any.
+    pub fn sync(&self) -> Result<(), Error> {
+        self.core().sync()
+    }
+
+    /// Flushes and stops this logger's worker. Logging goes on afterwards,
+    /// synchronously on the caller's thread. Idempotent.
+    pub fn close(&self) {
+        self.core().close();
+    }
+
+    /// Whether [`close`](Logger::close) has been called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.core().is_stopped()
+    }
+
+    /// The pipeline's counters.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        let c = &self.core().stats;
+        Stats {
+            enqueued: c.enqueued.load(Relaxed),
+            written: c.written.load(Relaxed),
+            dropped: c.dropped.load(Relaxed),
+            bytes: c.bytes.load(Relaxed),
+            write_errors: c.write_errors.load(Relaxed),
+            sync_fallbacks: c.sync_fallbacks.load(Relaxed),
+        }
+    }
+}
+
+impl AsRef<Logger> for Logger {
+    fn as_ref(&self) -> &Logger {
+        self
+    }
+}
+
+static DEFAULT: OnceLock<Logger> = OnceLock::new();
+
+/// The default logger, used by `velo!` without `logger:`: the installed
+/// one, or else one built from the environment on first use (see
+/// [`Builder::from_env`](crate::Builder::from_env)) writing to stderr.
+///
+/// # Examples
+///
+/// ```
+/// let stats = velo::logger().stats();
+/// # let _ = stats;
+/// ```
+pub fn logger() -> &'static Logger {
+    DEFAULT.get_or_init(default_logger)
+}
+
+#[cold]
+fn default_logger() -> Logger {
+    crate::Builder::from_env().build().unwrap_or_else(|e| {
+        eprintln!("velo: {e}; using the default settings");
+        crate::Builder::new()
+            .build()
+            .expect("the default configuration is valid")
+    })
+}
+
+/// Makes `logger` the default.
+pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
+    let mut slot = Some(logger);
+    let installed = DEFAULT.get_or_init(|| slot.take().expect("taken once"));
+    if slot.is_some() {
+        return Err(Error::new(
+            ErrorKind::AlreadyInstalled,
+            "a default logger is already in use; install() must run before the first velo! call",
+        ));
+    }
+    Ok(installed)
+}
+
+/// Blocks until everything logged so far, by every logger, is written and
+/// flushed.
+///
+/// # Errors
+///
+/// The first logger's last write error since the previous sync.
+///
+/// # Examples
+///
+/// ```
+/// velo::velo!(info, "about to sync");
+/// velo::sync()?;
+/// # Ok::<(), velo::Error>(())
+/// ```
+pub fn sync() -> Result<(), Error> {
+    let mut result = Ok(());
+    for core in worker::live_cores() {
+        let r = core.sync();
+        if result.is_ok() {
+            result = r;
+        }
+    }
+    result
+}
+
+/// Flushes and stops every logger's worker; later entries are written
+/// synchronously. Idempotent, safe from any thread; call it before exit.
+///
+/// # Examples
+///
+/// ```
+/// velo::velo!(info, "shutting down");
+/// velo::close();
+/// velo::velo!(info, "still written, synchronously");
+/// ```
+pub fn close() {
+    for core in worker::live_cores() {
+        core.close();
+    }
+}
+
+/// Registers [`close`] to run at process exit, once, so that returning from
+/// `main` without calling it loses nothing.
+pub(crate) fn close_at_exit() {
+    #[cfg(any(unix, windows))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        extern "C" {
+            fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+        }
+        extern "C" fn on_exit() {
+            // A panic must not unwind into C.
+            let _ = std::panic::catch_unwind(close);
+        }
+        ONCE.call_once(|| {
+            // SAFETY: `atexit` is the C standard library's, declared with its
+            // C signature; `on_exit` is an `extern "C" fn` with no arguments
+            // that never unwinds, as `atexit` requires.
+            unsafe {
+                atexit(on_exit);
+            }
+        });
+    }
+}

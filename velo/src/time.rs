@@ -1,0 +1,189 @@
+//! Timestamps: RFC 3339 in UTC, with the date-and-seconds prefix cached.
+//!
+//! Formatting a calendar date costs more than everything else in a short
+//! entry, and it changes once per second. Each thread keeps the prefix
+//! `YYYY-MM-DDTHH:MM:SS` of the last second it formatted, so most entries
+//! only write the fraction digits.
+
+use std::cell::Cell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How entries are timestamped.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .timestamp(velo::Timestamp::Millis)
+///     .writer(std::io::sink())
+///     .build()
+///     .unwrap();
+/// # drop(logger);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Timestamp {
+    /// No `time` field.
+    Off,
+    /// `2026-11-27T17:03:12.123Z`.
+    Millis,
+    /// `2026-11-27T17:03:12.123456Z` (the default).
+    #[default]
+    Micros,
+    /// `2026-11-27T17:03:12.123456789Z`.
+    Nanos,
+    /// Nanoseconds since the Unix epoch, as a number.
+    UnixNanos,
+}
+
+/// Length of `YYYY-MM-DDTHH:MM:SS`.
+const PREFIX_LEN: usize = 19;
+
+thread_local! {
+    /// The second last formatted on this thread and its prefix.
+    static PREFIX: Cell<(u64, [u8; PREFIX_LEN])> = const { Cell::new((u64::MAX, [0; PREFIX_LEN])) };
+}
+
+/// The current time as (seconds, nanoseconds) since the Unix epoch; a clock
+/// before the epoch reads as the epoch.
+#[inline]
+pub fn now() -> (u64, u32) {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs(), d.subsec_nanos())
+}
+
+/// Appends the timestamp for `(secs, nanos)` in `mode`, unquoted.
+/// Writes nothing for [`Timestamp::Off`].
+#[inline]
+pub fn write(buf: &mut Vec<u8>, mode: Timestamp, secs: u64, nanos: u32) {
+    let (digits, divisor) = match mode {
+        Timestamp::Off => return,
+        Timestamp::UnixNanos => {
+            let total = u128::from(secs) * 1_000_000_000 + u128::from(nanos);
+            buf.extend_from_slice(itoa::Buffer::new().format(total).as_bytes());
+            return;
+        }
+        Timestamp::Millis => (3, 1_000_000),
+        Timestamp::Micros => (6, 1_000),
+        Timestamp::Nanos => (9, 1),
+    };
+    let prefix = PREFIX.with(|cell| {
+        let (cached_secs, prefix) = cell.get();
+        if cached_secs == secs {
+            prefix
+        } else {
+            let prefix = format_prefix(secs);
+            cell.set((secs, prefix));
+            prefix
+        }
+    });
+    buf.extend_from_slice(&prefix);
+    buf.push(b'.');
+    let mut frac = nanos / divisor;
+    let mut out = [b'0'; 9];
+    for slot in out[..digits].iter_mut().rev() {
+        *slot = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    buf.extend_from_slice(&out[..digits]);
+    buf.push(b'Z');
+}
+
+/// Appends a full RFC 3339 timestamp with nanoseconds for a `SystemTime`.
+pub fn write_system_time(buf: &mut Vec<u8>, t: SystemTime) {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    write(buf, Timestamp::Nanos, d.as_secs(), d.subsec_nanos());
+}
+
+/// Formats `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch.
+#[cold]
+fn format_prefix(secs: u64) -> [u8; PREFIX_LEN] {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let mut out = *b"0000-00-00T00:00:00";
+    let put = |out: &mut [u8; PREFIX_LEN], at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut out, 0, 4, year % 10_000);
+    put(&mut out, 5, 2, month);
+    put(&mut out, 8, 2, day);
+    put(&mut out, 11, 2, rem / 3600);
+    put(&mut out, 14, 2, rem / 60 % 60);
+    put(&mut out, 17, 2, rem % 60);
+    out
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since
+/// 1970-01-01, by shifting to a calendar whose years start in March so that
+/// the leap day falls at the end of a 400-year era.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468; // days since 0000-03-01
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(mode: Timestamp, secs: u64, nanos: u32) -> String {
+        let mut buf = Vec::new();
+        write(&mut buf, mode, secs, nanos);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn known_instants() {
+        let cases = [
+            (0, 0, "1970-01-01T00:00:00.000000Z"),
+            (951_782_400, 5_000, "2000-02-29T00:00:00.000005Z"),
+            (1_795_798_992, 123_456_789, "2026-11-27T17:03:12.123456Z"),
+            (4_102_444_799, 999_999_999, "2099-12-31T23:59:59.999999Z"),
+            (253_402_300_799, 0, "9999-12-31T23:59:59.000000Z"),
+        ];
+        for (secs, nanos, expected) in cases {
+            assert_eq!(fmt(Timestamp::Micros, secs, nanos), expected, "secs {secs}");
+        }
+        assert_eq!(fmt(Timestamp::Millis, 0, 123_456_789), "1970-01-01T00:00:00.123Z");
+        assert_eq!(fmt(Timestamp::Nanos, 0, 7), "1970-01-01T00:00:00.000000007Z");
+        assert_eq!(fmt(Timestamp::UnixNanos, 2, 5), "2000000005");
+        assert_eq!(fmt(Timestamp::Off, 2, 5), "");
+    }
+
+    #[test]
+    fn every_day_round_trips() {
+        // Walk 1970..2400 a day at a time, checking month/day sequencing.
+        let (mut y, mut m, mut d) = (1970, 1, 1);
+        for days in 0..(430 * 366) {
+            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+            d += 1;
+            if d > len {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+}
