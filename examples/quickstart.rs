@@ -16,7 +16,13 @@ struct Request<'a> {
 
 fn main() {
     let port = 8080;
-    velo!(info, "server started", port, tls = false, version = env!("CARGO_PKG_VERSION"));
+    velo!(
+        info,
+        "server started",
+        port,
+        tls = false,
+        version = env!("CARGO_PKG_VERSION")
+    );
 
     // Values: integers, floats, strings, options, durations, addresses, slices.
     let user_id = 42u64;
@@ -33,7 +39,10 @@ fn main() {
     );
 
     // `%` writes a value with Display, `?` with Debug; keys may be dotted.
-    let req = Request { method: "GET", path: "/api/orders" };
+    let req = Request {
+        method: "GET",
+        path: "/api/orders",
+    };
     velo!(
         warn,
         "slow request",

@@ -70,6 +70,10 @@ mod tests {
         for _ in 0..5 {
             pool.give(Vec::with_capacity(8));
         }
-        assert_eq!(pool.rx.len(), 2, "the pool never holds more than its capacity");
+        assert_eq!(
+            pool.rx.len(),
+            2,
+            "the pool never holds more than its capacity"
+        );
     }
 }

@@ -134,7 +134,11 @@ impl Builder {
         if let Some(spec) = env_var("VELO_LOG").or_else(|| env_var("RUST_LOG")) {
             builder = builder.filter(&spec);
         }
-        match env_var("VELO_FORMAT").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match env_var("VELO_FORMAT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("json") => builder.format = Format::Json,
             Some("text") => builder.format = Format::Text,
             _ => {}

@@ -145,9 +145,7 @@ fn is_module_path(path: &str) -> bool {
     !path.is_empty()
         && path.split("::").all(|seg| {
             let mut chars = seg.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_')
+            chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
                 && chars.all(|c| c.is_alphanumeric() || c == '_')
         })
 }
@@ -176,7 +174,11 @@ mod tests {
         ];
         for (spec, module, level, expected) in cases {
             let f: Filter = spec.parse().unwrap();
-            assert_eq!(f.enabled(level, module), expected, "{spec} {module} {level}");
+            assert_eq!(
+                f.enabled(level, module),
+                expected,
+                "{spec} {module} {level}"
+            );
         }
     }
 

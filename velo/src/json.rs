@@ -42,7 +42,10 @@ pub fn write_str_body(buf: &mut Vec<u8>, s: &str) {
 
 /// Appends `s` escaped as for a JSON string body, except that `"` is kept:
 /// the text format's message, which is never quoted.
-#[allow(dead_code, reason = "used by dynamic messages: panic hook and log bridge")]
+#[allow(
+    dead_code,
+    reason = "used by dynamic messages: panic hook and log bridge"
+)]
 pub fn write_message_body(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     match bytes.iter().position(|&b| ESCAPE[b as usize] != 0) {
@@ -168,8 +171,14 @@ mod tests {
             ("\n\r\t", "\\n\\r\\t"),
             ("\x00\x01\x1b[31m", "\\u0000\\u0001\\u001b[31m"),
             ("\x7f", "\\u007f"),
-            ("c1 \u{80}\u{9b}\u{9f} \u{a0}é", "c1 \\u0080\\u009b\\u009f \u{a0}é"),
-            ("\u{2028}\u{2029}\u{2027}\u{202a}", "\\u2028\\u2029\u{2027}\u{202a}"),
+            (
+                "c1 \u{80}\u{9b}\u{9f} \u{a0}é",
+                "c1 \\u0080\\u009b\\u009f \u{a0}é",
+            ),
+            (
+                "\u{2028}\u{2029}\u{2027}\u{202a}",
+                "\\u2028\\u2029\u{2027}\u{202a}",
+            ),
             ("日本語 ✓ 🎉", "日本語 ✓ 🎉"),
         ];
         for (input, expected) in cases {

@@ -73,9 +73,8 @@ impl Logger {
         filter: Filter,
         fields: &Fields,
     ) -> Result<Logger, Error> {
-        let core = Core::start(config, writer, capacity).map_err(|e| {
-            Error::io(ErrorKind::Write, "cannot start the velo worker thread", e)
-        })?;
+        let core = Core::start(config, writer, capacity)
+            .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
         let filter = callsite::register_filter(filter);
         Ok(Logger {
             context: fields.render(config.text, config.color).into(),

@@ -161,8 +161,14 @@ mod tests {
         for (secs, nanos, expected) in cases {
             assert_eq!(fmt(Timestamp::Micros, secs, nanos), expected, "secs {secs}");
         }
-        assert_eq!(fmt(Timestamp::Millis, 0, 123_456_789), "1970-01-01T00:00:00.123Z");
-        assert_eq!(fmt(Timestamp::Nanos, 0, 7), "1970-01-01T00:00:00.000000007Z");
+        assert_eq!(
+            fmt(Timestamp::Millis, 0, 123_456_789),
+            "1970-01-01T00:00:00.123Z"
+        );
+        assert_eq!(
+            fmt(Timestamp::Nanos, 0, 7),
+            "1970-01-01T00:00:00.000000007Z"
+        );
         assert_eq!(fmt(Timestamp::UnixNanos, 2, 5), "2000000005");
         assert_eq!(fmt(Timestamp::Off, 2, 5), "");
     }
@@ -174,7 +180,20 @@ mod tests {
         for days in 0..(430 * 366) {
             assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
             let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+            let len = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ][m as usize - 1];
             d += 1;
             if d > len {
                 d = 1;

@@ -450,7 +450,11 @@ mod tests {
             (&|e| None::<u8>.encode(e), "null", "null"),
             (&|e| [1, 2].encode(e), "[1,2]", "[1,2]"),
             (&|e| f64::NAN.encode(e), "\"NaN\"", "NaN"),
-            (&|e| Duration::from_millis(1500).encode(e), "\"1.5s\"", "1.5s"),
+            (
+                &|e| Duration::from_millis(1500).encode(e),
+                "\"1.5s\"",
+                "1.5s",
+            ),
             (&|e| e.display(&"x\ny"), "\"x\\ny\"", "\"x\\ny\""),
         ];
         for (f, json, txt) in cases {

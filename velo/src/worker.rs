@@ -123,11 +123,7 @@ impl Sink {
             eprintln!("velo: writing log output failed: {text}");
             self.last_reported = Some(text);
         }
-        self.pending_error = Some(Error::io(
-            ErrorKind::Write,
-            "writing log output failed",
-            e,
-        ));
+        self.pending_error = Some(Error::io(ErrorKind::Write, "writing log output failed", e));
     }
 }
 

@@ -1,0 +1,130 @@
+//! `close()` flushes and stops the worker; logging afterwards is written
+//! synchronously and never lost; concurrent closes do not deadlock.
+
+use std::time::{Duration, Instant};
+use velo::{velo, Builder, Format};
+use velo_tests::Capture;
+
+#[test]
+fn entries_after_close_are_written_synchronously() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    let child = logger.with(velo::fields!(child = true));
+    for seq in 0..100u32 {
+        velo!(logger: &logger, info, "before", seq);
+    }
+    child.close();
+    assert!(
+        logger.is_closed(),
+        "close on a child closes the shared worker"
+    );
+    assert_eq!(out.lines().len(), 100, "close flushed everything");
+    velo!(logger: &logger, info, "after close");
+    velo!(logger: &child, info, "child after close");
+    // No sync: written on this thread.
+    let lines = out.lines();
+    assert_eq!(lines.len(), 102);
+    assert!(lines[100].contains("after close"));
+    assert!(lines[101].contains("\"child\":true"));
+    logger.close();
+    logger.close();
+    assert!(logger.sync().is_ok());
+}
+
+#[test]
+fn concurrent_close_and_logging_lose_nothing() {
+    for _ in 0..20 {
+        let out = Capture::new();
+        let logger = Builder::new()
+            .format(Format::Json)
+            .writer(out.clone())
+            .buffer_size(4)
+            .build()
+            .unwrap();
+        std::thread::scope(|s| {
+            for t in 0..3u32 {
+                let logger = &logger;
+                s.spawn(move || {
+                    for seq in 0..300u32 {
+                        velo!(logger: logger, info, "racing", t, seq);
+                    }
+                });
+            }
+            s.spawn(|| logger.close());
+            s.spawn(|| logger.close());
+        });
+        logger.close();
+        assert_eq!(out.entries().len(), 900);
+    }
+}
+
+#[test]
+fn global_close_from_two_threads() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "one");
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(velo::close);
+        s.spawn(velo::close);
+    });
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(logger.is_closed());
+    assert_eq!(out.lines().len(), 1);
+}
+
+#[test]
+fn dropping_the_last_handle_flushes() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    let clone = logger.clone();
+    drop(logger);
+    for seq in 0..10u32 {
+        velo!(logger: &clone, info, "still open", seq);
+    }
+    assert!(!clone.is_closed(), "dropping one handle changes nothing");
+    drop(clone);
+    assert_eq!(out.lines().len(), 10);
+}
+
+#[test]
+fn an_idle_logger_flushes_without_sync() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "delivered");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while out.lines().is_empty() {
+        assert!(Instant::now() < deadline, "the worker flushes when idle");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(out.flushes() > 0);
+}
+
+#[test]
+fn synchronous_logger_writes_before_returning() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    velo!(logger: &logger, warn, "now");
+    assert_eq!(out.lines().len(), 1);
+}

@@ -1,0 +1,73 @@
+//! Under `Overflow::Drop` a full queue discards entries and counts them; the
+//! worker then writes one warning entry carrying the count, in the logger's
+//! own format.
+
+use std::time::Duration;
+use velo::{velo, Builder, Format, Overflow};
+use velo_tests::{Capture, Slow};
+
+#[test]
+fn written_plus_dropped_equals_logged() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Slow::new(Duration::from_micros(200), out.clone()))
+        .buffer_size(8)
+        .overflow(Overflow::Drop)
+        .build()
+        .unwrap();
+    const LOGGED: u64 = 2_000;
+    for seq in 0..LOGGED {
+        velo!(logger: &logger, info, "burst", seq);
+    }
+    logger.sync().unwrap();
+
+    let entries = out.entries();
+    let (warnings, regular): (Vec<_>, Vec<_>) = entries
+        .iter()
+        .partition(|e| e["msg"] == "velo dropped entries: the queue was full");
+    let stats = logger.stats();
+    assert!(
+        stats.dropped > 0,
+        "a slow writer and a queue of 8 must drop"
+    );
+    assert_eq!(regular.len() as u64 + stats.dropped, LOGGED);
+    assert!(!warnings.is_empty(), "the drop warning is written");
+    let announced: u64 = warnings
+        .iter()
+        .map(|w| w["dropped"].as_u64().unwrap())
+        .sum();
+    assert_eq!(announced, stats.dropped, "warnings announce every drop");
+    for w in &warnings {
+        assert_eq!(w["level"], "warn");
+    }
+    // Entries that were kept are in order.
+    let seqs: Vec<u64> = regular.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn drop_warning_uses_the_text_format_of_a_text_logger() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Text)
+        .writer(Slow::new(Duration::from_micros(500), out.clone()))
+        .buffer_size(2)
+        .overflow(Overflow::Drop)
+        .build()
+        .unwrap();
+    for seq in 0..500u32 {
+        velo!(logger: &logger, info, "burst", seq);
+    }
+    logger.sync().unwrap();
+    assert!(logger.stats().dropped > 0);
+    let warning = out
+        .lines()
+        .into_iter()
+        .find(|l| l.contains("velo dropped entries"))
+        .expect("a warning line");
+    assert!(
+        warning.contains(" WARN  velo dropped entries: the queue was full dropped="),
+        "{warning}"
+    );
+}

@@ -1,0 +1,92 @@
+//! Logging from inside a value's `Display`, and a panic inside one, neither
+//! deadlock nor lose later entries.
+
+use std::fmt;
+use velo::{velo, Builder, Format, Logger, Overflow};
+use velo_tests::Capture;
+
+struct LogsWhileFormatted<'a>(&'a Logger);
+
+impl fmt::Display for LogsWhileFormatted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        velo!(logger: self.0, info, "inner");
+        f.write_str("outer value")
+    }
+}
+
+struct Panics;
+
+impl fmt::Display for Panics {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("Display failed")
+    }
+}
+
+fn logger(overflow: Overflow, asynchronous: bool) -> (Logger, Capture) {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .buffer_size(1)
+        .overflow(overflow)
+        .asynchronous(asynchronous)
+        .build()
+        .unwrap();
+    (logger, out)
+}
+
+#[test]
+fn reentrant_logging_writes_both_entries() {
+    for (overflow, asynchronous) in [
+        (Overflow::Sync, true),
+        (Overflow::Block, true),
+        (Overflow::Drop, true),
+        (Overflow::Sync, false),
+    ] {
+        let (logger, out) = logger(overflow, asynchronous);
+        for _ in 0..50 {
+            velo!(logger: &logger, info, "outer", v = %LogsWhileFormatted(&logger));
+        }
+        logger.sync().unwrap();
+        let entries = out.entries();
+        let dropped = logger.stats().dropped as usize;
+        let outer = entries.iter().filter(|e| e["msg"] == "outer").count();
+        let inner = entries.iter().filter(|e| e["msg"] == "inner").count();
+        assert_eq!(outer + inner + dropped, 100, "{overflow:?}");
+        if overflow != Overflow::Drop {
+            assert_eq!((outer, inner), (50, 50), "{overflow:?}");
+            assert!(entries
+                .iter()
+                .filter(|e| e["msg"] == "outer")
+                .all(|e| e["v"] == "outer value"));
+        }
+    }
+}
+
+#[test]
+fn panic_in_display_loses_nothing_after_it() {
+    for asynchronous in [true, false] {
+        let (logger, out) = logger(Overflow::Sync, asynchronous);
+        velo!(logger: &logger, info, "before");
+        let caught = std::panic::catch_unwind(|| {
+            velo!(logger: &logger, info, "panics", v = %Panics);
+        });
+        assert!(caught.is_err());
+        for seq in 0..10u32 {
+            velo!(logger: &logger, info, "after", seq);
+        }
+        logger.sync().unwrap();
+        let msgs: Vec<String> = out
+            .entries()
+            .iter()
+            .map(|e| e["msg"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            msgs.len(),
+            11,
+            "the panicking entry is not written: {msgs:?}"
+        );
+        assert_eq!(msgs[0], "before");
+        assert!(msgs[1..].iter().all(|m| m == "after"));
+    }
+}
