@@ -153,3 +153,40 @@ pub fn json_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
         .expect("valid configuration");
     (logger, capture)
 }
+
+/// Environment variable naming the child scenario a re-executed test binary
+/// should run.
+const CHILD_ENV: &str = "VELO_TEST_CHILD";
+
+/// Whether this process is the child started by [`run_child`] for `name`.
+/// Child scenarios are `#[test]` functions that return at once otherwise.
+pub fn is_child(name: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|v| v == name)
+}
+
+/// Runs the test `name` of the current test binary in a child process with
+/// `envs` set (and `VELO_LOG`, `RUST_LOG`, `VELO_FORMAT`, `NO_COLOR` cleared
+/// unless given), returning its output.
+pub fn run_child(name: &str, envs: &[(&str, &str)]) -> std::process::Output {
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name);
+    for var in ["VELO_LOG", "RUST_LOG", "VELO_FORMAT", "NO_COLOR"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the test binary runs")
+}
+
+/// The JSON entries among a child's stderr lines (the test harness prints
+/// other lines too).
+pub fn json_lines(output: &[u8]) -> Vec<Map<String, Value>> {
+    String::from_utf8_lossy(output)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(parse_line)
+        .collect()
+}

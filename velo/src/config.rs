@@ -293,7 +293,9 @@ impl Builder {
         Logger::start(config, writer, capacity, filter, &self.fields)
     }
 
-    /// Builds the logger and makes it the default that `velo!` uses.
+    /// Builds the logger and makes it the default that `velo!` uses. Also
+    /// sets a panic hook, chained to the previous one, that logs panics at
+    /// error level (message, location, thread) and flushes.
     ///
     /// # Errors
     ///

@@ -121,7 +121,7 @@ impl FromStr for Filter {
             ));
         }
         // Longest first, so the first match is the most specific.
-        modules.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        modules.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
         let default = default.unwrap_or(if modules.is_empty() {
             LevelFilter::Info
         } else {

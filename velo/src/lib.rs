@@ -41,6 +41,7 @@ mod filter;
 mod json;
 mod level;
 mod logger;
+mod panic;
 mod text;
 mod time;
 mod value;

@@ -243,6 +243,7 @@ pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
             "a default logger is already in use; install() must run before the first velo! call",
         ));
     }
+    crate::panic::install_hook(installed);
     Ok(installed)
 }
 

@@ -73,12 +73,20 @@ pub fn write(buf: &mut Vec<u8>, mode: Timestamp, secs: u64, nanos: u32) {
         if cached_secs == secs {
             prefix
         } else {
-            let prefix = format_prefix(secs);
+            // The logger's clock reads seconds since 1970 (see `now`).
+            let prefix = format_prefix(i64::try_from(secs).unwrap_or(MAX_SECS).min(MAX_SECS));
             cell.set((secs, prefix));
             prefix
         }
     });
     buf.extend_from_slice(&prefix);
+    write_fraction(buf, nanos, digits, divisor);
+}
+
+/// Appends `.` and the first `digits` digits of `nanos` (`nanos / divisor`),
+/// then `Z`.
+#[inline]
+fn write_fraction(buf: &mut Vec<u8>, nanos: u32, digits: usize, divisor: u32) {
     buf.push(b'.');
     let mut frac = nanos / divisor;
     let mut out = [b'0'; 9];
@@ -90,26 +98,68 @@ pub fn write(buf: &mut Vec<u8>, mode: Timestamp, secs: u64, nanos: u32) {
     buf.push(b'Z');
 }
 
+/// Seconds since the epoch of `0000-01-01T00:00:00Z`, the first instant
+/// RFC 3339 can write.
+const MIN_SECS: i64 = -62_167_219_200;
+/// Seconds since the epoch of `9999-12-31T23:59:59Z`, the last second RFC 3339
+/// can write.
+const MAX_SECS: i64 = 253_402_300_799;
+
 /// Appends a full RFC 3339 timestamp with nanoseconds for a `SystemTime`.
+///
+/// Instants before the epoch are written as they are (a `SystemTime` is not
+/// the logger's clock, which never goes back before 1970). Instants outside
+/// the four-digit years RFC 3339 allows are clamped to `0000-01-01` and
+/// `9999-12-31T23:59:59.999999999Z`, so the value stays a valid timestamp.
 pub fn write_system_time(buf: &mut Vec<u8>, t: SystemTime) {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    write(buf, Timestamp::Nanos, d.as_secs(), d.subsec_nanos());
+    // (seconds, nanoseconds) with the nanoseconds counted forward from the
+    // second, so 0.5 s before the epoch is (-1, 500_000_000).
+    let (secs, nanos) = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(before) => {
+            let d = before.duration();
+            let secs = i64::try_from(d.as_secs()).map_or(i64::MIN, |s| -s);
+            match d.subsec_nanos() {
+                0 => (secs, 0),
+                n => (secs.saturating_sub(1), 1_000_000_000 - n),
+            }
+        }
+    };
+    let (secs, nanos) = if secs < MIN_SECS {
+        (MIN_SECS, 0)
+    } else if secs > MAX_SECS {
+        (MAX_SECS, 999_999_999)
+    } else {
+        (secs, nanos)
+    };
+    match u64::try_from(secs) {
+        // Since 1970: the cached path the logger's own timestamps take.
+        Ok(secs) => write(buf, Timestamp::Nanos, secs, nanos),
+        Err(_) => {
+            buf.extend_from_slice(&format_prefix(secs));
+            write_fraction(buf, nanos, 9, 1);
+        }
+    }
 }
 
-/// Formats `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch.
+/// Formats `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch, which must lie
+/// within [`MIN_SECS`]`..=`[`MAX_SECS`] for the year to have four digits.
 #[cold]
-fn format_prefix(secs: u64) -> [u8; PREFIX_LEN] {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
+fn format_prefix(secs: i64) -> [u8; PREFIX_LEN] {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
     let mut out = *b"0000-00-00T00:00:00";
-    let put = |out: &mut [u8; PREFIX_LEN], at: usize, width: usize, mut v: u64| {
+    let put = |out: &mut [u8; PREFIX_LEN], at: usize, width: usize, mut v: i64| {
         for i in (at..at + width).rev() {
             out[i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
     };
-    put(&mut out, 0, 4, year % 10_000);
+    put(&mut out, 0, 4, year.rem_euclid(10_000));
     put(&mut out, 5, 2, month);
     put(&mut out, 8, 2, day);
     put(&mut out, 11, 2, rem / 3600);
@@ -121,10 +171,10 @@ fn format_prefix(secs: u64) -> [u8; PREFIX_LEN] {
 /// The proleptic Gregorian (year, month, day) of a day count since
 /// 1970-01-01, by shifting to a calendar whose years start in March so that
 /// the leap day falls at the end of a 400-year era.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468; // days since 0000-03-01
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
     let year_of_era =
         (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
@@ -135,13 +185,14 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     } else {
         month_index - 9
     };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn fmt(mode: Timestamp, secs: u64, nanos: u32) -> String {
         let mut buf = Vec::new();
@@ -174,10 +225,57 @@ mod tests {
     }
 
     #[test]
+    fn system_times_before_1970_and_out_of_range() {
+        let epoch = UNIX_EPOCH;
+        let s = |t: Option<SystemTime>| {
+            let mut buf = Vec::new();
+            write_system_time(&mut buf, t.expect("representable"));
+            String::from_utf8(buf).unwrap()
+        };
+        let cases = [
+            (
+                epoch.checked_add(Duration::new(1, 500_000_000)),
+                "1970-01-01T00:00:01.500000000Z",
+            ),
+            (
+                epoch.checked_sub(Duration::new(0, 1)),
+                "1969-12-31T23:59:59.999999999Z",
+            ),
+            (
+                epoch.checked_sub(Duration::from_secs(86_400)),
+                "1969-12-31T00:00:00.000000000Z",
+            ),
+            (
+                epoch.checked_sub(Duration::from_secs(2_208_988_800)),
+                "1900-01-01T00:00:00.000000000Z",
+            ),
+            (
+                epoch.checked_sub(Duration::from_secs(62_167_219_200)),
+                "0000-01-01T00:00:00.000000000Z",
+            ),
+            (
+                epoch.checked_sub(Duration::from_secs(62_167_219_201)),
+                "0000-01-01T00:00:00.000000000Z",
+            ),
+            (
+                epoch.checked_add(Duration::from_secs(253_402_300_799)),
+                "9999-12-31T23:59:59.000000000Z",
+            ),
+            (
+                epoch.checked_add(Duration::from_secs(253_402_300_800)),
+                "9999-12-31T23:59:59.999999999Z",
+            ),
+        ];
+        for (t, expected) in cases {
+            assert_eq!(s(t), expected);
+        }
+    }
+
+    #[test]
     fn every_day_round_trips() {
-        // Walk 1970..2400 a day at a time, checking month/day sequencing.
-        let (mut y, mut m, mut d) = (1970, 1, 1);
-        for days in 0..(430 * 366) {
+        // Walk 1600..2400 a day at a time, checking month/day sequencing.
+        let (mut y, mut m, mut d) = (1600, 1, 1);
+        for days in -135_140..(430 * 366) {
             assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
             let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
             let len = [

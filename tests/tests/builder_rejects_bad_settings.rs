@@ -1,0 +1,96 @@
+//! Every bad Builder setting is an error with a message naming the problem,
+//! never a panic.
+
+use velo::{Builder, ErrorKind};
+
+#[test]
+fn buffer_size_must_be_a_power_of_two() {
+    for (size, suggestion) in [(1000, "1024"), (0, "1"), (3, "4"), (8193, "16384")] {
+        let err = Builder::new().buffer_size(size).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BufferSize);
+        assert_eq!(
+            err.to_string(),
+            format!("buffer_size must be a power of two (such as {suggestion}), got {size}")
+        );
+    }
+    for size in [1, 2, 1024, 8192, 1 << 16] {
+        assert!(Builder::new()
+            .writer(std::io::sink())
+            .buffer_size(size)
+            .build()
+            .is_ok());
+    }
+}
+
+#[test]
+fn a_bad_filter_directive_is_named() {
+    let cases = [
+        ("info,my_app=loud", "my_app=loud"),
+        ("my-app=debug", "my-app=debug"),
+        ("info,,db::=warn", "db::=warn"),
+        ("crate/regex", "crate/regex"),
+    ];
+    for (spec, part) in cases {
+        let err = Builder::new().filter(spec).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Filter, "{spec}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("invalid filter directive `{part}`")),
+            "{msg}"
+        );
+    }
+    let err = Builder::new().filter(" , ").build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Filter);
+    assert!(err.to_string().starts_with("empty filter"), "{err}");
+}
+
+#[test]
+fn an_unopenable_file_names_the_path() {
+    let path = std::env::temp_dir()
+        .join("velo-no-such-dir")
+        .join("deeper")
+        .join("app.log");
+    let err = Builder::new().file(&path).build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::File);
+    assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("cannot open log file `{}`", path.display())),
+        "{msg}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn set_filter_rejects_and_keeps_the_old_filter() {
+    let logger = Builder::new()
+        .filter("warn")
+        .writer(std::io::sink())
+        .build()
+        .unwrap();
+    let err = logger.set_filter("debug,x=nope").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Filter);
+    assert_eq!(logger.filter().to_string(), "warn");
+}
+
+#[test]
+fn a_file_logger_appends() {
+    let dir = std::env::temp_dir().join(format!("velo-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("app.log");
+    for round in 0..2u32 {
+        let logger = Builder::new()
+            .format(velo::Format::Json)
+            .file(&path)
+            .build()
+            .unwrap();
+        velo::velo!(logger: &logger, info, "round", round);
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rounds: Vec<u64> = text
+        .lines()
+        .map(|l| velo_tests::parse_line(l)["round"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rounds, [0, 1]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,80 @@
+//! Without configuration the first `velo!` uses a default logger on stderr:
+//! level from `VELO_LOG`, else `RUST_LOG`, else `info`; `VELO_FORMAT`
+//! chooses json or text; a pipe gets JSON.
+
+use velo::velo;
+use velo_tests::{is_child, json_lines, run_child};
+
+#[test]
+fn child_logs_each_level() {
+    if !is_child("child_logs_each_level") {
+        return;
+    }
+    velo!(trace, "t");
+    velo!(debug, "d");
+    velo!(info, "i", n = 1);
+    velo!(warn, "w");
+    velo!(error, "e");
+    velo::close();
+}
+
+fn levels(envs: &[(&str, &str)]) -> Vec<String> {
+    let out = run_child("child_logs_each_level", envs);
+    assert!(out.status.success(), "{out:?}");
+    json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["level"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn info_by_default_and_json_on_a_pipe() {
+    assert_eq!(levels(&[]), ["info", "warn", "error"]);
+}
+
+#[test]
+fn velo_log_wins_over_rust_log() {
+    assert_eq!(levels(&[("RUST_LOG", "error")]), ["error"]);
+    assert_eq!(
+        levels(&[("VELO_LOG", "debug"), ("RUST_LOG", "error")]),
+        ["debug", "info", "warn", "error"]
+    );
+    let module = "default_logger_reads_the_environment";
+    assert_eq!(
+        levels(&[("VELO_LOG", &format!("error,{module}=trace"))]),
+        ["trace", "debug", "info", "warn", "error"]
+    );
+    assert_eq!(
+        levels(&[("VELO_LOG", "other_crate=trace")]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_bad_environment_filter_falls_back_to_info_with_a_message() {
+    let out = run_child("child_logs_each_level", &[("VELO_LOG", "info,x=loud")]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid filter directive `x=loud`"),
+        "{stderr}"
+    );
+    let levels: Vec<_> = json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["level"].clone())
+        .collect();
+    assert_eq!(levels, ["info", "warn", "error"]);
+}
+
+#[test]
+fn velo_format_text() {
+    let out = run_child("child_logs_each_level", &[("VELO_FORMAT", "text")]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(" INFO  i n=1 caller="))
+        .unwrap_or_else(|| panic!("a text line: {stderr}"));
+    assert!(!line.contains('\u{1b}'), "no colours on a pipe: {line:?}");
+    assert!(json_lines(&out.stderr).is_empty());
+}

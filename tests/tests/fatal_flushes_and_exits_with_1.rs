@@ -1,0 +1,52 @@
+//! `velo!(fatal, ...)` writes its entry, flushes every logger and exits with
+//! status 1.
+
+use velo::{velo, Builder, Format};
+use velo_tests::{is_child, json_lines, run_child};
+
+#[test]
+fn child_logs_fatal() {
+    if !is_child("child_logs_fatal") {
+        return;
+    }
+    let file = std::env::var("VELO_TEST_FILE").unwrap();
+    let other = Builder::new()
+        .format(Format::Json)
+        .file(file)
+        .build()
+        .unwrap();
+    for seq in 0..1000u32 {
+        velo!(logger: &other, info, "queued in another logger", seq);
+    }
+    velo!(info, "last words");
+    velo!(fatal, "cannot continue", code = 7);
+    #[allow(unreachable_code, reason = "the point of the test")]
+    {
+        eprintln!("fatal returned");
+    }
+}
+
+#[test]
+fn fatal_writes_flushes_and_exits() {
+    let dir = std::env::temp_dir().join(format!("velo-fatal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("other.log");
+    let out = run_child(
+        "child_logs_fatal",
+        &[("VELO_TEST_FILE", file.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    let last = entries.last().expect("entries on stderr");
+    assert_eq!(last["level"], "fatal");
+    assert_eq!(last["msg"], "cannot continue");
+    assert_eq!(last["code"], 7);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("fatal returned"));
+    let other = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        other.lines().count(),
+        1000,
+        "the other logger was flushed too"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

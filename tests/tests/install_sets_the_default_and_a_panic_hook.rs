@@ -1,0 +1,73 @@
+//! `install()` makes a logger the default and chains a panic hook that logs
+//! the panic; installing after the default is in use is an error.
+
+use velo::{velo, Builder, ErrorKind, Format};
+use velo_tests::{is_child, json_lines, run_child};
+
+#[test]
+fn child_installs_then_panics() {
+    if !is_child("child_installs_then_panics") {
+        return;
+    }
+    Builder::new()
+        .format(Format::Json)
+        .stderr()
+        .fields(velo::fields!(app = "demo"))
+        .install()
+        .unwrap();
+    velo!(info, "before the panic");
+    let _ = std::thread::Builder::new()
+        .name("worker-7".into())
+        .spawn(|| panic!("boom {}", 42))
+        .unwrap()
+        .join();
+    velo!(info, "after the panic");
+    velo::close();
+}
+
+#[test]
+fn a_panic_is_logged_with_location_and_thread() {
+    let out = run_child("child_installs_then_panics", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    let msgs: Vec<_> = entries.iter().map(|e| e["msg"].as_str().unwrap()).collect();
+    assert_eq!(msgs, ["before the panic", "panic", "after the panic"]);
+    let panic = &entries[1];
+    assert_eq!(panic["level"], "error");
+    assert_eq!(panic["panic"], "boom 42");
+    assert_eq!(panic["thread"], "worker-7");
+    assert_eq!(
+        panic["app"], "demo",
+        "context fields of the installed logger"
+    );
+    let location = panic["location"].as_str().unwrap();
+    assert!(
+        location.starts_with("tests/tests/install_sets_the_default_and_a_panic_hook.rs:"),
+        "{location}"
+    );
+    // The previous hook still ran: the standard panic message is there.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("panicked at"));
+}
+
+#[test]
+fn child_installs_after_first_use() {
+    if !is_child("child_installs_after_first_use") {
+        return;
+    }
+    velo!(info, "default logger in use");
+    let err = Builder::new().install().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
+    eprintln!("install error: {err}");
+    velo::close();
+}
+
+#[test]
+fn install_after_first_use_is_an_error() {
+    let out = run_child("child_installs_after_first_use", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("install error: a default logger is already in use"),
+        "{stderr}"
+    );
+}
