@@ -107,6 +107,18 @@ impl FilterCell {
             .enabled(site.level, site.module_path)
     }
 
+    /// Whether the filter accepts `level` from `module_path`.
+    #[cfg_attr(
+        not(feature = "log"),
+        allow(dead_code, reason = "used by the log bridge")
+    )]
+    pub(crate) fn enabled_for(&self, level: Level, module_path: &str) -> bool {
+        self.filter
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .enabled(level, module_path)
+    }
+
     pub(crate) fn get(&self) -> Filter {
         self.filter
             .read()

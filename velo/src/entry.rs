@@ -6,6 +6,7 @@
 //! a copy of bytes the macro prepared.
 
 use crate::callsite::{Callsite, Site};
+use crate::json;
 use crate::level::Level;
 use crate::logger::Logger;
 use crate::text::color;
@@ -53,6 +54,8 @@ pub struct Entry<'a> {
     text: bool,
     color: bool,
     site: &'static Site,
+    /// The caller of an entry started by `start_dynamic`.
+    caller: Option<(&'a str, u32)>,
 }
 
 impl<'a> Entry<'a> {
@@ -67,46 +70,11 @@ impl<'a> Entry<'a> {
     pub(crate) fn start(core: &'a Core, context: &[u8], site: &'static Site) -> Entry<'a> {
         let config = &core.config;
         let mut buf = core.pool.take();
-        let (secs, nanos) = if config.timestamp == Timestamp::Off {
-            (0, 0)
-        } else {
-            time::now()
-        };
+        write_time(&mut buf, config);
         if config.text {
-            if config.timestamp != Timestamp::Off {
-                if config.color {
-                    buf.extend_from_slice(color::DIM);
-                }
-                time::write(&mut buf, config.timestamp, secs, nanos);
-                if config.color {
-                    buf.extend_from_slice(color::RESET);
-                }
-                buf.push(b' ');
-            }
-            let level = site.level as usize;
-            if config.color {
-                buf.extend_from_slice(LEVEL_COLORS[level]);
-                buf.extend_from_slice(TEXT_LEVELS[level]);
-                buf.extend_from_slice(color::RESET);
-            } else {
-                buf.extend_from_slice(TEXT_LEVELS[level]);
-            }
-            buf.push(b' ');
+            write_text_level(&mut buf, site.level, config.color);
             buf.extend_from_slice(site.text_msg);
         } else {
-            match config.timestamp {
-                Timestamp::Off => buf.push(b'{'),
-                Timestamp::UnixNanos => {
-                    buf.extend_from_slice(b"{\"time\":");
-                    time::write(&mut buf, config.timestamp, secs, nanos);
-                    buf.push(b',');
-                }
-                _ => {
-                    buf.extend_from_slice(b"{\"time\":\"");
-                    time::write(&mut buf, config.timestamp, secs, nanos);
-                    buf.extend_from_slice(b"\",");
-                }
-            }
             buf.extend_from_slice(site.json_head);
             if config.caller {
                 buf.extend_from_slice(site.json_caller);
@@ -119,6 +87,51 @@ impl<'a> Entry<'a> {
             text: config.text,
             color: config.color,
             site,
+            caller: None,
+        }
+    }
+
+    /// Starts an entry whose level, message and caller are known only at
+    /// run time (records bridged from the `log` crate).
+    #[cfg_attr(
+        not(feature = "log"),
+        allow(dead_code, reason = "used by the log bridge")
+    )]
+    pub(crate) fn start_dynamic(
+        core: &'a Core,
+        context: &[u8],
+        level: Level,
+        message: fmt::Arguments<'_>,
+        caller: Option<(&'a str, u32)>,
+    ) -> Entry<'a> {
+        let config = &core.config;
+        let mut buf = core.pool.take();
+        write_time(&mut buf, config);
+        if config.text {
+            write_text_level(&mut buf, level, config.color);
+            let _ = fmt::Write::write_fmt(&mut json::MessageEscaper(&mut buf), message);
+        } else {
+            buf.extend_from_slice(b"\"level\":\"");
+            buf.extend_from_slice(level.as_str().as_bytes());
+            buf.extend_from_slice(b"\",\"msg\":\"");
+            let _ = fmt::Write::write_fmt(&mut json::Escaper(&mut buf), message);
+            buf.push(b'"');
+            if let (true, Some((file, line))) = (config.caller, caller) {
+                buf.extend_from_slice(b",\"caller\":\"");
+                json::write_str_body(&mut buf, file);
+                buf.push(b':');
+                buf.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
+                buf.push(b'"');
+            }
+        }
+        buf.extend_from_slice(context);
+        Entry {
+            core,
+            buf,
+            text: config.text,
+            color: config.color,
+            site: &DYNAMIC_SITE,
+            caller,
         }
     }
 
@@ -170,7 +183,13 @@ impl<'a> Entry<'a> {
     fn end(&mut self) -> Vec<u8> {
         if self.text {
             if self.core.config.caller {
-                self.buf.extend_from_slice(self.site.text_caller);
+                match self.caller {
+                    None => self.buf.extend_from_slice(self.site.text_caller),
+                    Some((file, line)) => {
+                        self.buf.extend_from_slice(b" caller=");
+                        Encoder::new(&mut self.buf, true).fmt(format_args!("{file}:{line}"));
+                    }
+                }
             }
             self.buf.push(b'\n');
         } else {
@@ -187,6 +206,74 @@ impl Drop for Entry<'_> {
         }
     }
 }
+
+/// Writes the timestamp that opens a line: `TIME ` in text, `{"time":...,`
+/// in JSON (just `{` without a timestamp).
+#[inline]
+fn write_time(buf: &mut Vec<u8>, config: &crate::worker::Config) {
+    let mode = config.timestamp;
+    let (secs, nanos) = if mode == Timestamp::Off {
+        (0, 0)
+    } else {
+        time::now()
+    };
+    if config.text {
+        if mode != Timestamp::Off {
+            if config.color {
+                buf.extend_from_slice(color::DIM);
+            }
+            time::write(buf, mode, secs, nanos);
+            if config.color {
+                buf.extend_from_slice(color::RESET);
+            }
+            buf.push(b' ');
+        }
+        return;
+    }
+    match mode {
+        Timestamp::Off => buf.push(b'{'),
+        Timestamp::UnixNanos => {
+            buf.extend_from_slice(b"{\"time\":");
+            time::write(buf, mode, secs, nanos);
+            buf.push(b',');
+        }
+        _ => {
+            buf.extend_from_slice(b"{\"time\":\"");
+            time::write(buf, mode, secs, nanos);
+            buf.extend_from_slice(b"\",");
+        }
+    }
+}
+
+/// Writes the text format's padded level label and the space after it.
+#[inline]
+fn write_text_level(buf: &mut Vec<u8>, level: Level, colored: bool) {
+    let level = level as usize;
+    if colored {
+        buf.extend_from_slice(LEVEL_COLORS[level]);
+        buf.extend_from_slice(TEXT_LEVELS[level]);
+        buf.extend_from_slice(color::RESET);
+    } else {
+        buf.extend_from_slice(TEXT_LEVELS[level]);
+    }
+    buf.push(b' ');
+}
+
+/// Stands in for the site of dynamic entries; only its empty callers are read.
+#[cfg_attr(
+    not(feature = "log"),
+    allow(dead_code, reason = "used by the log bridge")
+)]
+static DYNAMIC_SITE: Site = Site {
+    level: Level::Info,
+    module_path: "velo",
+    file: file!(),
+    line: line!(),
+    json_head: b"",
+    text_msg: b"",
+    json_caller: b"",
+    text_caller: b"",
+};
 
 static DROPPED_SITE: Site = Site {
     level: Level::Warn,

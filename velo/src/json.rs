@@ -42,9 +42,9 @@ pub fn write_str_body(buf: &mut Vec<u8>, s: &str) {
 
 /// Appends `s` escaped as for a JSON string body, except that `"` is kept:
 /// the text format's message, which is never quoted.
-#[allow(
-    dead_code,
-    reason = "used by dynamic messages: panic hook and log bridge"
+#[cfg_attr(
+    not(feature = "log"),
+    allow(dead_code, reason = "used by the log bridge")
 )]
 pub fn write_message_body(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
@@ -114,6 +114,22 @@ impl std::fmt::Write for Escaper<'_> {
     #[inline]
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         write_str_body(self.0, s);
+        Ok(())
+    }
+}
+
+/// A `fmt::Write` escaping as [`write_message_body`]: a text-format message
+/// formatted at run time.
+#[cfg_attr(
+    not(feature = "log"),
+    allow(dead_code, reason = "used by the log bridge")
+)]
+pub struct MessageEscaper<'a>(pub &'a mut Vec<u8>);
+
+impl std::fmt::Write for MessageEscaper<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        write_message_body(self.0, s);
         Ok(())
     }
 }

@@ -26,6 +26,14 @@
 //!
 //! Configure a logger with [`Builder`]; without one, the first `velo!` uses
 //! a default logger writing to stderr (see [`logger`]).
+//!
+//! # Cargo features
+//!
+//! - `log`: [`bridge_log`] sends records of crates that use the `log` facade
+//!   through the default logger.
+//! - `max_level_{off,error,warn,info,debug,trace}` and
+//!   `release_max_level_*`: compile out call sites above a level, as in the
+//!   `log` crate (see [`STATIC_MAX_LEVEL`]).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -40,6 +48,8 @@ mod error;
 mod filter;
 mod json;
 mod level;
+#[cfg(feature = "log")]
+mod log_bridge;
 mod logger;
 mod panic;
 mod text;
@@ -52,6 +62,8 @@ pub use entry::Fields;
 pub use error::{Error, ErrorKind};
 pub use filter::Filter;
 pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
+#[cfg(feature = "log")]
+pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
 pub use time::Timestamp;
 pub use value::{Encoder, Value};

@@ -87,6 +87,14 @@ impl Logger {
         &self.shared.core
     }
 
+    #[cfg_attr(
+        not(feature = "log"),
+        allow(dead_code, reason = "used by the log bridge")
+    )]
+    pub(crate) fn filter_cell(&self) -> &FilterCell {
+        &self.shared.filter
+    }
+
     #[inline]
     pub(crate) fn context(&self) -> &[u8] {
         &self.context

@@ -1,0 +1,82 @@
+//! With the `log` feature, `velo::bridge_log()` sends records of the `log`
+//! facade through the default logger: same format, filter and pipeline.
+
+use velo::{velo, Builder, Format};
+use velo_tests::{is_child, json_lines, run_child};
+
+#[test]
+fn child_bridges_log() {
+    if !is_child("child_bridges_log") {
+        return;
+    }
+    let format = match std::env::var("CHILD_FORMAT").as_deref() {
+        Ok("text") => Format::Text,
+        _ => Format::Json,
+    };
+    Builder::new()
+        .format(format)
+        .filter("info")
+        .stderr()
+        .fields(velo::fields!(app = "demo"))
+        .install()
+        .unwrap();
+    velo::bridge_log().unwrap();
+    assert!(velo::bridge_log().is_err(), "a second bridge is refused");
+    velo!(info, "from velo");
+    log::info!("from log {}", 42);
+    log::debug!("filtered out");
+    log::warn!(target: "custom_target", "with a target");
+    log::error!("hostile \"quote\"\nnew line \u{1b}[31m");
+    velo::close();
+}
+
+#[test]
+fn records_arrive_as_json_entries() {
+    let out = run_child("child_bridges_log", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    let msgs: Vec<_> = entries.iter().map(|e| e["msg"].as_str().unwrap()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "from velo",
+            "from log 42",
+            "with a target",
+            "hostile \"quote\"\nnew line \u{1b}[31m"
+        ]
+    );
+    let from_log = &entries[1];
+    assert_eq!(
+        velo_tests::keys(from_log),
+        ["time", "level", "msg", "caller", "app"]
+    );
+    assert_eq!(from_log["level"], "info");
+    let caller = from_log["caller"].as_str().unwrap();
+    assert!(
+        caller.starts_with("tests/tests/log_facade_records_flow_through_velo.rs:"),
+        "{caller}"
+    );
+    assert_eq!(entries[2]["level"], "warn");
+    assert_eq!(entries[2]["target"], "custom_target");
+    assert_eq!(entries[3]["level"], "error");
+}
+
+#[test]
+fn records_arrive_as_text_lines() {
+    let out = run_child("child_bridges_log", &[("CHILD_FORMAT", "text")]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(" INFO  from log 42 app=demo caller=tests/tests/log_facade"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.contains(".rs:"));
+    let hostile = stderr
+        .lines()
+        .find(|l| l.contains(" ERROR hostile"))
+        .unwrap();
+    assert!(
+        hostile.contains("hostile \"quote\"\\nnew line \\u001b[31m"),
+        "{hostile}"
+    );
+}
