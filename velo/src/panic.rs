@@ -27,7 +27,13 @@ pub(crate) fn install_hook(logger: &'static Logger) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let mut entry = Entry::start(logger.core(), logger.context(), &PANIC_SITE);
-        entry.value(&MESSAGE, info.payload_as_str().unwrap_or("Box<dyn Any>"));
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        entry.value(&MESSAGE, message);
         match info.location() {
             Some(location) => entry.display(&LOCATION, location),
             None => entry.value(&LOCATION, &()),
