@@ -247,9 +247,6 @@ fn context_fields_escape_display_and_debug() {
 }
 
 #[test]
-#[ignore = "bug in velo/src/entry.rs: FieldsBuilder::display/debug use to_string()/format!, \
-            which panic when a Display/Debug impl returns Err; velo! itself keeps the partial \
-            text (see failing_display_keeps_the_line_valid)"]
 fn failing_display_in_context_fields_does_not_panic() {
     let (root, out) = logger();
     let l = root.with(velo::fields!(v = %Failing));

@@ -12,11 +12,57 @@ pub use crate::logger::{logger, Logger};
 pub use core::{concat, line, module_path};
 pub use velo_macros::{fields_impl, velo_impl};
 
-/// Borrows a logger given as `logger: EXPR`: a `Logger`, a reference, an
-/// `Arc<Logger>`, ...
+/// What `logger: EXPR` accepts: a `Logger`, or a reference, `Arc`, `Box`
+/// or `Rc` of something that is one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a velo logger",
+    label = "expected a `velo::Logger`",
+    note = "`logger:` takes a `velo::Logger`, a reference to one, or an `Arc`, `Box` or `Rc` of one"
+)]
+pub trait AsLogger {
+    /// The logger.
+    fn as_logger(&self) -> &Logger;
+}
+
+impl AsLogger for Logger {
+    #[inline(always)]
+    fn as_logger(&self) -> &Logger {
+        self
+    }
+}
+
+impl<T: AsLogger + ?Sized> AsLogger for &T {
+    #[inline(always)]
+    fn as_logger(&self) -> &Logger {
+        (**self).as_logger()
+    }
+}
+
+impl<T: AsLogger + ?Sized> AsLogger for std::sync::Arc<T> {
+    #[inline(always)]
+    fn as_logger(&self) -> &Logger {
+        (**self).as_logger()
+    }
+}
+
+impl<T: AsLogger + ?Sized> AsLogger for Box<T> {
+    #[inline(always)]
+    fn as_logger(&self) -> &Logger {
+        (**self).as_logger()
+    }
+}
+
+impl<T: AsLogger + ?Sized> AsLogger for std::rc::Rc<T> {
+    #[inline(always)]
+    fn as_logger(&self) -> &Logger {
+        (**self).as_logger()
+    }
+}
+
+/// Borrows the logger given as `logger: EXPR`.
 #[inline(always)]
-pub fn as_logger<L: core::borrow::Borrow<Logger> + ?Sized>(logger: &L) -> &Logger {
-    logger.borrow()
+pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
+    logger.as_logger()
 }
 
 /// After a `fatal` entry: flush every logger and exit with status 1.

@@ -392,13 +392,18 @@ impl FieldsBuilder {
     }
 
     pub fn display<V: fmt::Display + ?Sized>(&mut self, key: &Key, value: &V) {
-        // Format once, so a `Display` with side effects runs once.
-        let s = value.to_string();
-        self.push(key, |e| e.str(&s));
+        self.formatted(key, format_args!("{value}"));
     }
 
     pub fn debug<V: fmt::Debug + ?Sized>(&mut self, key: &Key, value: &V) {
-        let s = format!("{value:?}");
+        self.formatted(key, format_args!("{value:?}"));
+    }
+
+    /// Formats once, so a `Display` with side effects runs once; an error
+    /// from the value's impl keeps what it wrote, as `velo!` does.
+    fn formatted(&mut self, key: &Key, args: fmt::Arguments<'_>) {
+        let mut s = String::new();
+        let _ = fmt::Write::write_fmt(&mut s, args);
         self.push(key, |e| e.str(&s));
     }
 

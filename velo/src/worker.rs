@@ -12,9 +12,10 @@
 //!
 //! Closing sets `stopped` and asks the worker to drain, flush and exit. A
 //! caller that enqueued while that happened re-checks `stopped` after a
-//! `SeqCst` fence and, if set, drains the queue itself; the worker fences
-//! before its final drain, so every entry is written by one side or the
-//! other.
+//! `SeqCst` fence and, if set, drains the queue itself; the worker sets
+//! `stopped` and fences before its final drain, so every entry is written by
+//! one side or the other. `tests/loom_close.rs` checks this handshake with
+//! loom.
 
 use crate::buffer::Pool;
 use crate::config::Overflow;
@@ -400,7 +401,13 @@ impl Core {
                         let _ = ack.send(result);
                     }
                     Control::Close => {
-                        // SeqCst: pairs with the fence in `submit`.
+                        // The store-fence-drain here and the enqueue-fence-
+                        // load in `submit` form a store-buffering pair: at
+                        // least one side sees the other's store, so a racing
+                        // entry is drained by the worker or by its caller.
+                        // (`stopped` is already set; storing it again here
+                        // makes the pair local to these two threads.)
+                        self.stopped.store(true, Ordering::Relaxed);
                         fence(Ordering::SeqCst);
                         self.write_pending();
                         self.worker_done.store(true, Ordering::SeqCst);

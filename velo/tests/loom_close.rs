@@ -1,0 +1,101 @@
+//! Model check of the handshake between a logging thread and `close()`.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p velo --test loom_close --release`.
+//!
+//! The real queue is a crossbeam channel, which loom cannot instrument, so
+//! this models the protocol of `worker.rs` with loom atomics: a queue slot
+//! published and claimed with compare-exchanges (as the channel claims its
+//! slots), the `stopped` flag, the two `SeqCst` fences, and the close
+//! request the worker waits for. The property: an entry logged while another
+//! thread closes is written exactly once, by the worker's final drain or by
+//! the logging thread itself. The variant without the caller's fence must
+//! fail, which shows the model can find the race the fences prevent.
+#![cfg(loom)]
+
+use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+#[derive(Default)]
+struct Model {
+    /// 1 while the entry sits in the queue.
+    slot: AtomicUsize,
+    stopped: AtomicBool,
+    /// The close request on the control channel.
+    close_requested: AtomicBool,
+    /// How many times the entry was written.
+    written: AtomicUsize,
+}
+
+impl Model {
+    /// Takes the entry off the queue if it is there, and writes it.
+    fn drain(&self) {
+        // A compare-exchange, like the channel's claim of a slot. (loom 0.7
+        // mis-orders plain stores against `swap`, tokio-rs/loom#254.)
+        if self
+            .slot
+            .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.written.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn check(caller_fence: bool) {
+    loom::model(move || {
+        let m = Arc::new(Model::default());
+
+        let caller = {
+            let m = m.clone();
+            thread::spawn(move || {
+                // `Core::submit`.
+                if m.stopped.load(Ordering::Relaxed) {
+                    m.written.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                m.slot
+                    .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
+                    .unwrap();
+                if caller_fence {
+                    fence(Ordering::SeqCst);
+                }
+                if m.stopped.load(Ordering::Relaxed) {
+                    m.drain();
+                }
+            })
+        };
+
+        let worker = {
+            let m = m.clone();
+            thread::spawn(move || {
+                // `Core::run`, reduced to waiting for the close request.
+                while !m.close_requested.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                m.stopped.store(true, Ordering::Relaxed);
+                fence(Ordering::SeqCst);
+                m.drain();
+            })
+        };
+
+        // `Core::close`.
+        m.stopped.store(true, Ordering::SeqCst);
+        m.close_requested.store(true, Ordering::Release);
+
+        caller.join().unwrap();
+        worker.join().unwrap();
+        assert_eq!(m.written.load(Ordering::Relaxed), 1, "written exactly once");
+    });
+}
+
+#[test]
+fn an_entry_racing_with_close_is_written_exactly_once() {
+    check(true);
+}
+
+#[test]
+#[should_panic(expected = "written exactly once")]
+fn without_the_callers_fence_an_entry_can_be_stranded() {
+    check(false);
+}
