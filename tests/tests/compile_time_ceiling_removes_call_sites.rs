@@ -26,7 +26,12 @@ fn info_and_below_are_compiled_out() {
     let msgs: Vec<String> = stdout
         .lines()
         .filter(|l| l.starts_with('{'))
-        .map(|l| velo_tests::parse_line(l)["msg"].as_str().unwrap().to_owned())
+        .map(|l| {
+            velo_tests::parse_line(l)["msg"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(msgs, ["warn entry", "error entry"]);
     assert!(stdout.contains("static max level: warn"), "{stdout}");
