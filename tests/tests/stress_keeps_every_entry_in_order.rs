@@ -6,9 +6,18 @@ use velo::{velo, Builder, Overflow};
 use velo_tests::{parse_line, Capture};
 
 const THREADS: u64 = 8;
-const PER_THREAD: u64 = 100_000;
+
+/// Entries per thread: 100,000, or `VELO_STRESS_PER_THREAD` (fewer for a
+/// run under valgrind).
+fn per_thread() -> u64 {
+    std::env::var("VELO_STRESS_PER_THREAD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
 
 fn run(overflow: Overflow) {
+    let per_thread = per_thread();
     let out = Capture::new();
     let logger = Builder::new()
         .format(velo::Format::Json)
@@ -21,7 +30,7 @@ fn run(overflow: Overflow) {
         for thread in 0..THREADS {
             let logger = &logger;
             s.spawn(move || {
-                for seq in 0..PER_THREAD {
+                for seq in 0..per_thread {
                     velo!(logger: logger, info, "stress", thread, seq);
                 }
             });
@@ -30,7 +39,7 @@ fn run(overflow: Overflow) {
     logger.sync().unwrap();
 
     let lines = out.lines();
-    assert_eq!(lines.len() as u64, THREADS * PER_THREAD, "{overflow:?}");
+    assert_eq!(lines.len() as u64, THREADS * per_thread, "{overflow:?}");
     let mut next = vec![0u64; THREADS as usize];
     for line in &lines {
         let entry = parse_line(line);
@@ -41,15 +50,15 @@ fn run(overflow: Overflow) {
         assert_eq!(seq, next[thread as usize], "{overflow:?}: thread {thread}");
         next[thread as usize] += 1;
     }
-    assert!(next.iter().all(|&n| n == PER_THREAD));
+    assert!(next.iter().all(|&n| n == per_thread));
     let stats = logger.stats();
     assert_eq!(stats.dropped, 0);
-    assert_eq!(stats.written, THREADS * PER_THREAD);
+    assert_eq!(stats.written, THREADS * per_thread);
     assert_eq!(stats.write_errors, 0);
     if overflow == Overflow::Sync {
-        assert_eq!(stats.enqueued + stats.sync_fallbacks, THREADS * PER_THREAD);
+        assert_eq!(stats.enqueued + stats.sync_fallbacks, THREADS * per_thread);
     } else {
-        assert_eq!(stats.enqueued, THREADS * PER_THREAD);
+        assert_eq!(stats.enqueued, THREADS * per_thread);
     }
 }
 
