@@ -72,7 +72,11 @@ pub fn text_message(s: &str) -> String {
 /// Removes `.` segments and folds `dir/..` pairs, so a file reached through
 /// `../` (as examples outside a package are) reads as its plain path.
 pub fn normalize_path(path: &str) -> String {
-    let sep = if path.contains('\\') && !path.contains('/') { '\\' } else { '/' };
+    let sep = if path.contains('\\') && !path.contains('/') {
+        '\\'
+    } else {
+        '/'
+    };
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split(sep) {
         match part {

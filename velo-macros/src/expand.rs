@@ -10,8 +10,8 @@
 use crate::escape;
 use crate::parse::{Field, Sigil};
 use crate::validate::{Checked, Level};
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
 
 /// Where a call site is, for the `caller` field.
 pub struct Caller {
@@ -39,7 +39,10 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
         quote!(__velo::concat!(" caller=", #file_raw, ":", __velo::line!()))
     };
 
-    let site = quote! {
+    // The static lives in a block of its own: an item declared next to the
+    // user's expressions would shadow a user variable of the same name.
+    let site = Ident::new("__velo_site", Span::mixed_site());
+    let site_def = quote! {
         static __VELO_SITE: __velo::Callsite = __velo::Callsite::new(__velo::Site {
             level: __velo::Level::#level_variant,
             module_path: __velo::module_path!(),
@@ -51,14 +54,17 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
             text_caller: #text_caller.as_bytes(),
         });
     };
+    let site_def = quote! {
+        let #site: &'static __velo::Callsite = { #site_def &__VELO_SITE };
+    };
 
     let entry = Ident::new("__velo_entry", Span::mixed_site());
-    let (keys, bindings, exprs, writes) = fields(call.fields, &entry);
+    let (bindings, exprs, writes) = fields(call.fields, &entry, "Entry");
     let logger = Ident::new("__velo_logger", Span::mixed_site());
     let interest = Ident::new("__velo_interest", Span::mixed_site());
 
     let body = quote! {
-        let mut #entry = __velo::Entry::new(#logger, &__VELO_SITE);
+        let mut #entry = __velo::Entry::new(#logger, #site);
         #(#writes)*
         #entry.finish();
     };
@@ -72,14 +78,17 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
         }
     };
     let guarded = match call.logger {
-        Some(expr) => quote! {
-            match __velo::as_logger(&(#expr)) {
-                #logger => if #logger.accepts(&__VELO_SITE, #interest) { #body },
+        Some(expr) => {
+            let as_logger = as_logger(expr);
+            quote! {
+                match #as_logger {
+                    #logger => if #logger.accepts(#site, #interest) { #body },
+                }
             }
-        },
+        }
         None => quote! {
             let #logger = __velo::logger();
-            if #logger.accepts(&__VELO_SITE, #interest) { #body }
+            if #logger.accepts(#site, #interest) { #body }
         },
     };
     let exit = if level == Level::Fatal {
@@ -89,10 +98,9 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
     };
     quote! {
         {
-            #site
-            #(#keys)*
+            #site_def
             if __velo::Level::#level_variant.is_statically_enabled() {
-                let #interest = __VELO_SITE.interest();
+                let #interest = #site.interest();
                 if #interest != 0 {
                     #guarded
                 }
@@ -105,7 +113,7 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
 /// Expands a checked `fields!` call into a `velo::Fields` value.
 pub fn fields_value(list: &[Field]) -> TokenStream {
     let builder = Ident::new("__velo_fields", Span::mixed_site());
-    let (keys, bindings, exprs, writes) = fields(list, &builder);
+    let (bindings, exprs, writes) = fields(list, &builder, "FieldsBuilder");
     let writes = if exprs.is_empty() {
         TokenStream::new()
     } else {
@@ -117,7 +125,6 @@ pub fn fields_value(list: &[Field]) -> TokenStream {
     };
     quote! {
         {
-            #(#keys)*
             let mut #builder = __velo::FieldsBuilder::new();
             #writes
             #builder.build()
@@ -125,43 +132,76 @@ pub fn fields_value(list: &[Field]) -> TokenStream {
     }
 }
 
-/// Per field: the key constant, the binding of the borrowed value, the value
-/// expression, and the call that writes it through `target`.
+/// Per field: the binding of the borrowed value, the value expression, and
+/// the call that writes it through `target`, of type `__velo::{ty}`.
 fn fields(
     list: &[Field],
     target: &Ident,
-) -> (Vec<TokenStream>, Vec<Ident>, Vec<TokenStream>, Vec<TokenStream>) {
-    let mut keys = Vec::new();
+    ty: &str,
+) -> (Vec<Ident>, Vec<TokenStream>, Vec<TokenStream>) {
     let mut bindings = Vec::new();
     let mut exprs = Vec::new();
     let mut writes = Vec::new();
     for (i, field) in list.iter().enumerate() {
         let Some(value) = &field.value else { continue };
-        let span = field.value_span();
-        let key_const = format_ident!("__VELO_KEY_{}", i);
+        let (span, last) = first_last_spans(value);
         let json = byte_lit(&format!(",\"{}\":", escape::json_str(&field.key.text)));
         let text = byte_lit(&escape::text_value(&field.key.text));
-        keys.push(quote! {
-            const #key_const: __velo::Key = __velo::Key::new(#json, #text);
-        });
-        // The binding carries the value's span so that a missing trait
-        // implementation is reported on the user's expression.
-        let binding = Ident::new(
-            &format!("__velo_v{i}"),
-            Span::mixed_site().located_at(span),
-        );
+        // An inline `const`, not a named item: an item would be in scope of
+        // the user's expressions and could shadow one of their variables.
+        let key = quote!(const { __velo::Key::new(#json, #text) });
+        // The binding has call-site hygiene and the value's spans, so that
+        // a missing trait implementation is reported on the user's
+        // expression (with `mixed_site` rustc blames the whole call). It
+        // cannot capture anything: the user's expressions are all in the
+        // scrutinee, outside the arm that binds it.
+        //
+        // rustc underlines the argument `&*binding` from its first token to
+        // its last: `&` takes the span of the expression's first token and
+        // the binding that of its last, so all of the expression is
+        // underlined (`Span::join` is unstable; see `as_logger`). The
+        // callee path spans the same range, which keeps rustc from adding
+        // a second label on part of it.
+        let binding = Ident::new(&format!("__velo_v{i}"), span);
         let method = match field.sigil {
-            Sigil::Value => quote_spanned!(span=> value),
-            Sigil::Display => quote_spanned!(span=> display),
-            Sigil::Debug => quote_spanned!(span=> debug),
+            Sigil::Value => "value",
+            Sigil::Display => "display",
+            Sigil::Debug => "debug",
         };
+        let callee_root = Ident::new("__velo", span);
+        let ty = Ident::new(ty, span);
+        let method = Ident::new(method, last);
+        let arg = Ident::new(&format!("__velo_v{i}"), last);
         writes.push(quote_spanned! {span=>
-            #target.#method(&#key_const, #binding);
+            #callee_root::#ty::#method(&mut #target, &#key, &*#arg);
         });
         bindings.push(binding);
         exprs.push(quote!(#value));
     }
-    (keys, bindings, exprs, writes)
+    (bindings, exprs, writes)
+}
+
+/// `__velo::as_logger(&(expr))`, spanned so that rustc underlines `expr`,
+/// not the whole call, when it is not a logger.
+///
+/// `Span::join` is unstable, so the `&` takes the span of the expression's
+/// first token and the parentheses that of its last: rustc measures the
+/// argument from one to the other (the trick of `syn::Error::new_spanned`).
+fn as_logger(expr: &syn::Expr) -> TokenStream {
+    let (first, last) = first_last_spans(expr);
+    let mut arg = Group::new(Delimiter::Parenthesis, quote!(#expr));
+    arg.set_span(last);
+    let mut args = Group::new(Delimiter::Parenthesis, quote_spanned!(first=> &#arg));
+    args.set_span(first);
+    quote_spanned!(first=> __velo::as_logger #args)
+}
+
+/// The spans of the first and the last token of `expr`.
+fn first_last_spans(expr: &syn::Expr) -> (Span, Span) {
+    let mut tokens = quote!(#expr).into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let last = tokens.last().map_or(first, |t| t.span());
+    (first, last)
 }
 
 /// A byte-string literal with the given UTF-8 content.
@@ -193,17 +233,26 @@ mod tests {
     fn expand(input: TokenStream) -> String {
         let inv = Invocation::parse(input);
         let checked = validate::invocation(&inv).unwrap_or_else(|e| panic!("{}", e[0]));
-        velo(&checked, &Caller { file: "src/main.rs".into() }).to_string()
+        velo(
+            &checked,
+            &Caller {
+                file: "src/main.rs".into(),
+            },
+        )
+        .to_string()
     }
 
     #[test]
     fn constants_are_pre_escaped() {
         let out = expand(quote!(info, "say \"hi\"\n", user_id = 1, "a\tb" = %x));
-        assert!(out.contains(r#"b"\"level\":\"info\",\"msg\":\"say \\\"hi\\\"\\n\"""#), "{out}");
+        assert!(
+            out.contains(r#"b"\"level\":\"info\",\"msg\":\"say \\\"hi\\\"\\n\"""#),
+            "{out}"
+        );
         assert!(out.contains(r#"b",\"user_id\":""#), "{out}");
         assert!(out.contains(r#"b",\"a\\tb\":""#), "{out}");
         assert!(out.contains(r#"b"\"a\\tb\"""#), "text key is quoted: {out}");
-        assert!(out.contains(". display ("), "{out}");
+        assert!(out.contains(":: display ("), "{out}");
     }
 
     #[test]

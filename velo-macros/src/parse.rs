@@ -5,10 +5,10 @@
 //! a call with several mistakes reports all of them at once. Semantic checks
 //! (level names, reserved and duplicate keys) belong to `validate`.
 
+use crate::validate;
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt as _;
-use syn::parse::{ParseStream, Parser as _};
-use syn::spanned::Spanned as _;
+use syn::parse::{discouraged::Speculative as _, ParseStream, Parser as _};
 use syn::{Expr, Ident, LitStr, Token};
 
 /// A parsed `velo!` call.
@@ -39,8 +39,6 @@ pub struct Key {
     /// The key text: dotted identifiers joined by `.`, raw prefixes removed,
     /// or the string literal's value.
     pub text: String,
-    /// Span of the key's first token.
-    pub span: Span,
     /// The key's tokens, so that diagnostics can underline all of it.
     pub tokens: TokenStream,
     /// Whether the key was written as a string literal.
@@ -122,9 +120,28 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
     // The level.
     if input.peek(LitStr) {
         let lit: LitStr = input.parse().expect("peeked");
+        // `velo!("message", info)`: take a level written second, so that it
+        // is not read as a shorthand field and reported a second time.
+        let fork = input.fork();
+        if fork.parse::<Token![,]>().is_ok() {
+            if let Ok(level) = fork.call(Ident::parse_any) {
+                if (fork.is_empty() || fork.peek(Token![,]))
+                    && validate::suggest_level(&level.to_string()).is_some()
+                {
+                    let _: Token![,] = input.parse().expect("forked");
+                    let _ = input.call(Ident::parse_any);
+                    inv.level = Some(level);
+                }
+            }
+        }
+        let example = inv
+            .level
+            .as_ref()
+            .and_then(|l| validate::suggest_level(&l.to_string()))
+            .map_or("info", validate::Level::name);
         inv.errors.push(syn::Error::new(
             lit.span(),
-            "expected a level before the message, e.g. `velo!(info, \"message\")`",
+            format!("expected a level before the message, e.g. `velo!({example}, \"message\")`"),
         ));
         inv.message = Some(Expr::Lit(syn::ExprLit {
             attrs: Vec::new(),
@@ -144,56 +161,122 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
             skip_to_comma(input);
         }
     }
-    if input.is_empty() {
-        let span = inv.level.as_ref().map_or_else(Span::call_site, Ident::span);
+    if input.peek(LitStr) {
+        // `velo!(info "message")`: report the comma and read the message.
         inv.errors.push(syn::Error::new(
-            span,
-            "expected a message after the level, e.g. `velo!(info, \"message\")`",
+            input.span(),
+            "expected `,` after the level",
         ));
-        return;
-    }
-    if !expect_comma(input, &mut inv.errors, "after the level") {
+    } else if !input.is_empty() && !expect_comma(input, &mut inv.errors, "after the level") {
         return;
     }
 
     // The message.
-    if input.is_empty() {
-        let span = inv.level.as_ref().map_or_else(Span::call_site, Ident::span);
+    loop {
+        if input.is_empty() {
+            let span = inv.level.as_ref().map_or_else(Span::call_site, Ident::span);
+            inv.errors.push(syn::Error::new(
+                span,
+                "expected a message after the level, e.g. `velo!(info, \"message\")`",
+            ));
+            return;
+        }
+        if !peek_logger_prefix(input) {
+            break;
+        }
+        // `velo!(info, logger: &log, "message")`: report it, keep the
+        // expression (so it is still type-checked) and go on.
+        let kw: Ident = input.call(Ident::parse_any).expect("peeked");
+        let _: Token![:] = input.parse().expect("peeked");
         inv.errors.push(syn::Error::new(
-            span,
-            "expected a message after the level, e.g. `velo!(info, \"message\")`",
-        ));
-        return;
-    }
-    if peek_logger_prefix(input) {
-        inv.errors.push(syn::Error::new(
-            input.span(),
+            kw.span(),
             "`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`",
         ));
-        skip_to_comma(input);
-    } else if input.peek(Ident::peek_any) && (input.peek2(Token![=]) || input.peek2(Token![.])) {
-        inv.errors.push(syn::Error::new(
-            input.span(),
-            "expected the message before the fields, e.g. `velo!(info, \"message\", key = value)`",
-        ));
-        // Read the rest as fields so their mistakes are reported too.
-        parse_fields_after_first(input, inv);
-        return;
-    } else {
         match input.parse::<Expr>() {
-            Ok(expr) => inv.message = Some(expr),
-            Err(e) => {
-                inv.errors.push(e);
-                skip_to_comma(input);
-            }
+            Ok(expr) if inv.logger.is_none() => inv.logger = Some(expr),
+            Ok(_) => {}
+            Err(_) => skip_to_comma(input),
+        }
+        if !expect_comma(input, &mut inv.errors, "after the logger expression") {
+            return;
         }
     }
-    parse_field_list(input, &mut inv.fields, &mut inv.errors, false);
+    if peek_fields_first(input) {
+        // `velo!(info, a = 1, "message")`: read everything as fields, so that
+        // their mistakes are reported too, taking a bare string literal among
+        // them as the misplaced message.
+        let first = input.span();
+        let at = inv.errors.len();
+        let mut message = None;
+        parse_field_list_with(
+            input,
+            &mut inv.fields,
+            &mut inv.errors,
+            true,
+            Some(&mut message),
+        );
+        let error = match &message {
+            Some(lit) => syn::Error::new(
+                lit.span(),
+                "the message must come right after the level, e.g. `velo!(info, \"message\", key = value)`",
+            ),
+            None => syn::Error::new(
+                first,
+                "expected a message before the fields, e.g. `velo!(info, \"message\", key = value)`",
+            ),
+        };
+        inv.errors.insert(at, error);
+        inv.message = message.map(|lit| {
+            Expr::Lit(syn::ExprLit {
+                attrs: Vec::new(),
+                lit: syn::Lit::Str(lit),
+            })
+        });
+        return;
+    }
+    match input.parse::<Expr>() {
+        Ok(expr) => inv.message = Some(expr),
+        Err(e) => {
+            inv.errors.push(e);
+            skip_to_comma(input);
+        }
+    }
+    if input.is_empty() || !expect_comma(input, &mut inv.errors, "after the message") {
+        return;
+    }
+    parse_field_list(input, &mut inv.fields, &mut inv.errors, true);
 }
 
-fn parse_fields_after_first(input: ParseStream<'_>, inv: &mut Invocation) {
-    // The input is positioned on a field, not on the comma before one.
-    parse_field_list(input, &mut inv.fields, &mut inv.errors, true);
+/// Whether the input, at the message's place, holds fields instead: it
+/// starts like a field (`key =`, `%key`, `?key`), or a bare string literal
+/// (the message) follows later.
+fn peek_fields_first(input: ParseStream<'_>) -> bool {
+    if input.peek(Token![%]) || input.peek(Token![?]) {
+        return true;
+    }
+    if input.peek(Ident::peek_any)
+        && input.peek2(Token![=])
+        && !input.peek2(Token![==])
+        && !input.peek2(Token![=>])
+    {
+        return true;
+    }
+    if input.peek(LitStr) {
+        return false;
+    }
+    // Look for `, "literal" ,` or `, "literal"` at the end, at top level.
+    let fork = input.fork();
+    skip_to_comma(&fork);
+    while fork.parse::<Token![,]>().is_ok() {
+        if fork.peek(LitStr) {
+            let _: LitStr = fork.parse().expect("peeked");
+            if fork.is_empty() || fork.peek(Token![,]) {
+                return true;
+            }
+        }
+        skip_to_comma(&fork);
+    }
+    false
 }
 
 /// `logger :` (but not `logger ::`).
@@ -240,7 +323,19 @@ fn parse_field_list(
     input: ParseStream<'_>,
     fields: &mut Vec<Field>,
     errors: &mut Vec<syn::Error>,
+    first: bool,
+) {
+    parse_field_list_with(input, fields, errors, first, None);
+}
+
+/// [`parse_field_list`]; with `message`, the first bare string literal in
+/// the list is taken as a misplaced message instead of a field.
+fn parse_field_list_with(
+    input: ParseStream<'_>,
+    fields: &mut Vec<Field>,
+    errors: &mut Vec<syn::Error>,
     mut first: bool,
+    mut message: Option<&mut Option<LitStr>>,
 ) {
     loop {
         if input.is_empty() {
@@ -255,6 +350,16 @@ fn parse_field_list(
             }
         }
         first = false;
+        if let Some(message) = message.as_deref_mut().filter(|m| m.is_none()) {
+            let fork = input.fork();
+            if let Ok(lit) = fork.parse::<LitStr>() {
+                if fork.is_empty() || fork.peek(Token![,]) {
+                    input.advance_to(&fork);
+                    *message = Some(lit);
+                    continue;
+                }
+            }
+        }
         if let Some(field) = parse_field(input, errors) {
             fields.push(field);
         } else {
@@ -319,7 +424,10 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
     if input.peek(Token![=>]) || (input.peek(Token![:]) && !input.peek(Token![::])) {
         errors.push(syn::Error::new(
             input.span(),
-            format!("expected `=` between key and value, e.g. `{} = value`", key.text),
+            format!(
+                "expected `=` between key and value, e.g. `{} = value`",
+                key.text
+            ),
         ));
         return None;
     }
@@ -334,7 +442,7 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
     // Shorthand: the key is also the value, read as a place expression.
     if key.literal {
         errors.push(key.error(format!(
-                "a string-literal key needs a value, e.g. `\"{}\" = value`",
+            "a string-literal key needs a value, e.g. `\"{}\" = value`",
             key.text.escape_default()
         )));
         return None;
@@ -342,7 +450,10 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
     if let Some(kw) = idents.iter().find(|id| is_keyword(id)) {
         errors.push(syn::Error::new(
             kw.span(),
-            format!("`{kw}` is a keyword, not a variable; write `{} = value`", key.text),
+            format!(
+                "`{kw}` is a keyword, not a variable; write `{} = value`",
+                key.text
+            ),
         ));
         return None;
     }
@@ -373,7 +484,6 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
         return Some((
             Key {
                 text: lit.value(),
-                span: lit.span(),
                 tokens: quote::quote!(#lit),
                 literal: true,
             },
@@ -382,16 +492,28 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
     }
     if !input.peek(Ident::peek_any) {
         let span = input.span();
-        let what = if input.peek(syn::Lit) {
-            "a key is an identifier, dotted identifiers (`http.status`) or a string literal"
-        } else {
-            "expected a field: `key = value`, `key = %value`, `key = ?value` or `key`"
+        let what = match input.cursor().literal() {
+            Some((lit, _)) => {
+                let lit = lit.to_string();
+                let quoted = if lit
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '.' || c == '_')
+                {
+                    format!(" (`\"{lit}\"`)")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "invalid key `{lit}`; a key is an identifier, dotted identifiers (`http.status`) or a string literal{quoted}"
+                )
+            }
+            None => "expected a field: `key = value`, `key = %value`, `key = ?value` or `key`"
+                .to_owned(),
         };
         errors.push(syn::Error::new(span, what));
         return None;
     }
     let first = input.call(Ident::parse_any).expect("peeked");
-    let span = first.span();
     let mut tokens = quote::quote!(#first);
     let mut text = first.unraw().to_string();
     let mut idents = vec![first];
@@ -407,23 +529,23 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
             Err(_) => {
                 errors.push(syn::Error::new(
                     dot.span,
-                    format!("malformed key `{text}.`: expected an identifier after `.`"),
+                    format!("malformed key `{text}.`; expected an identifier after `.`"),
                 ));
                 return None;
             }
         }
     }
     if input.peek(Token![..]) {
-        errors.push(syn::Error::new(
-            input.span(),
-            format!("malformed key `{text}`: use single dots between identifiers"),
+        let dots: Token![..] = input.parse().expect("peeked");
+        errors.push(syn::Error::new_spanned(
+            dots,
+            format!("malformed key `{text}..`; use a single `.` between identifiers"),
         ));
         return None;
     }
     Some((
         Key {
             text,
-            span,
             tokens,
             literal: false,
         },
@@ -444,9 +566,141 @@ impl Key {
     }
 }
 
-impl Field {
-    /// Span covering the value, or the key for a shorthand.
-    pub fn value_span(&self) -> Span {
-        self.value.as_ref().map_or(self.key.span, |v| v.span())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn errors(inv: &Invocation) -> Vec<String> {
+        inv.errors.iter().map(ToString::to_string).collect()
+    }
+
+    /// Each input with its syntax errors (a call may report several) and
+    /// whether recovery still found the message.
+    #[test]
+    fn recovery() {
+        let cases: Vec<(TokenStream, &[&str], bool)> = vec![
+            (quote!(info, "m", a = 1, b), &[], true),
+            (quote!(info, m), &[], true),
+            (
+                quote!("m", info),
+                &["expected a level before the message, e.g. `velo!(info, \"message\")`"],
+                true,
+            ),
+            (
+                quote!("m", warning, a = 1),
+                &["expected a level before the message, e.g. `velo!(warn, \"message\")`"],
+                true,
+            ),
+            (
+                quote!("m", error),
+                &["expected a level before the message, e.g. `velo!(error, \"message\")`"],
+                true,
+            ),
+            (
+                quote!(info, a = 1, "m"),
+                &["the message must come right after the level, e.g. `velo!(info, \"message\", key = value)`"],
+                true,
+            ),
+            (
+                quote!(info, a, %b, "m", c = 2),
+                &["the message must come right after the level, e.g. `velo!(info, \"message\", key = value)`"],
+                true,
+            ),
+            (
+                quote!(info, a = 1),
+                &["expected a message before the fields, e.g. `velo!(info, \"message\", key = value)`"],
+                false,
+            ),
+            (
+                quote!(info, logger: &l, "m"),
+                &["`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`"],
+                true,
+            ),
+            (
+                quote!(info),
+                &["expected a message after the level, e.g. `velo!(info, \"message\")`"],
+                false,
+            ),
+            (
+                quote!(info,),
+                &["expected a message after the level, e.g. `velo!(info, \"message\")`"],
+                false,
+            ),
+            (quote!(info, "m",), &[], true),
+            (
+                quote!(info "m"),
+                &["expected `,` after the level"],
+                true,
+            ),
+            (
+                quote!(info, "m" a = 1, b = 2 c = 3),
+                &["expected `,` after the message", "expected `,` between fields"],
+                true,
+            ),
+            (
+                quote!(info, "m", a =, b = ),
+                &["missing value after `=` for key `a`", "missing value after `=` for key `b`"],
+                true,
+            ),
+            (
+                quote!(info, "m", a: 1, 5 = x, type),
+                &[
+                    "expected `=` between key and value, e.g. `a = value`",
+                    "invalid key `5`; a key is an identifier, dotted identifiers (`http.status`) or a string literal (`\"5\"`)",
+                    "`type` is a keyword, not a variable; write `type = value`",
+                ],
+                true,
+            ),
+            (
+                quote!(info, "m", a. = 1, a..b = 2),
+                &[
+                    "malformed key `a.`; expected an identifier after `.`",
+                    "malformed key `a..`; use a single `.` between identifiers",
+                ],
+                true,
+            ),
+        ];
+        for (input, expected, has_message) in cases {
+            let text = input.to_string();
+            let inv = Invocation::parse(input);
+            assert_eq!(errors(&inv), expected, "input `{text}`");
+            assert_eq!(inv.message.is_some(), has_message, "message of `{text}`");
+        }
+    }
+
+    #[test]
+    fn misplaced_parts_are_kept() {
+        let inv = Invocation::parse(quote!("m", warn, a = 1));
+        assert_eq!(inv.level.map(|l| l.to_string()).as_deref(), Some("warn"));
+        assert_eq!(inv.fields.len(), 1);
+
+        let inv = Invocation::parse(quote!(info, logger: &l, "m", a = 1));
+        assert!(inv.logger.is_some());
+        assert_eq!(inv.fields.len(), 1);
+
+        let inv = Invocation::parse(quote!(info, a = 1, "m", b = 2));
+        let keys: Vec<&str> = inv.fields.iter().map(|f| f.key.text.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+    }
+
+    #[test]
+    fn keys() {
+        let inv = Invocation::parse(quote!(info, "m", http.status = 1, r#type = 2, "a b" = 3, c));
+        let keys: Vec<(&str, bool)> = inv
+            .fields
+            .iter()
+            .map(|f| (f.key.text.as_str(), f.key.literal))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("http.status", false),
+                ("type", false),
+                ("a b", true),
+                ("c", false)
+            ]
+        );
+        assert!(inv.errors.is_empty());
     }
 }

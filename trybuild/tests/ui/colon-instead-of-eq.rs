@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(info, "server started", a: 1);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(info, a = 1, "server started");
+}

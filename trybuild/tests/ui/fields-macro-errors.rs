@@ -1,0 +1,3 @@
+fn main() {
+    let _fields = velo::fields!(service = "api", service = "db", level = 1);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(Info, "server started");
+}

@@ -1,0 +1,4 @@
+fn main() {
+    let l = velo::logger();
+    velo::velo!(info, logger: &l, "server started");
+}

@@ -1,0 +1,4 @@
+fn main() {
+    let message = "server started";
+    velo::velo!(info, message);
+}

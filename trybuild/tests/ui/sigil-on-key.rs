@@ -1,0 +1,4 @@
+fn main() {
+    let user = "ada";
+    velo::velo!(info, "login", %name = user);
+}

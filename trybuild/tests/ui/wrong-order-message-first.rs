@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!("server started", info);
+}
