@@ -41,7 +41,9 @@ fn bench_w1(c: &mut Criterion) {
             let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
             buf.extend_from_slice(b"{\"time\":");
             buf.extend_from_slice(itoa::Buffer::new().format(d.as_nanos()).as_bytes());
-            buf.extend_from_slice(b",\"level\":\"info\",\"msg\":\"msg\",\"caller\":\"benches/encode.rs:1\",\"a\":");
+            buf.extend_from_slice(
+                b",\"level\":\"info\",\"msg\":\"msg\",\"caller\":\"benches/encode.rs:1\",\"a\":",
+            );
             buf.extend_from_slice(itoa::Buffer::new().format(black_box(1u64)).as_bytes());
             buf.extend_from_slice(b",\"b\":\"");
             buf.extend_from_slice(black_box("x").as_bytes());

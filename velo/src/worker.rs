@@ -1,9 +1,10 @@
 //! The pipeline behind a logger: queue, background worker, and the sink.
 //!
 //! Entries arrive as encoded buffers on a bounded queue. The worker waits
-//! until the queue (or its control channel) is ready, then, holding the sink
-//! lock, drains every ready entry into a 64 KiB `BufWriter` and flushes when
-//! the queue runs empty, so an idle logger holds nothing unwritten.
+//! until the queue (or its control channel) is ready, polling for a while
+//! before it parks (see `Core::wait`), then, holding the sink lock, drains
+//! every ready entry into a 64 KiB `BufWriter` and flushes when the queue
+//! runs empty, so an idle logger holds nothing unwritten.
 //!
 //! Entries are only ever taken off the queue under the sink lock, by the
 //! worker or by a caller that writes synchronously (the `Sync` overflow
@@ -32,6 +33,14 @@ use std::time::Duration;
 
 /// Size of the buffered writer between the worker and the output.
 pub(crate) const WRITE_BUFFER_SIZE: usize = 64 * 1024;
+
+/// How long an idle worker sleeps between looks at the queue; bounds the
+/// delay before an entry reaches the writer while the worker polls.
+const POLL_INTERVAL: Duration = Duration::from_micros(50);
+
+/// Empty looks before the worker parks (about 10 ms of polling at the
+/// interval above, more as sleeps overshoot).
+const POLL_ROUNDS: u32 = 200;
 
 /// How a logger's entries look; fixed when it is built.
 #[derive(Clone, Copy, Debug)]
@@ -378,6 +387,28 @@ impl Core {
         }
     }
 
+    /// Waits until the queue or the control channel has something.
+    ///
+    /// A worker parked in a blocking receive must be woken by the caller
+    /// that sends next, and on a busy logger that hand-off (a futex wake per
+    /// entry, and the worker chasing every send) costs more than encoding.
+    /// So after the queue runs dry the worker first polls, sleeping
+    /// [`POLL_INTERVAL`] between looks: callers then enqueue without waking
+    /// anyone and the worker takes whole batches. Only after
+    /// [`POLL_ROUNDS`] empty looks does it park until woken.
+    fn wait(queue: &Queue, select: &mut Select<'_>) {
+        let ready = || !queue.rx.is_empty() || !queue.ctl_rx.is_empty();
+        for _ in 0..POLL_ROUNDS {
+            if ready() {
+                return;
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        if !ready() {
+            select.ready();
+        }
+    }
+
     /// The worker thread's loop.
     fn run(&self) {
         let queue = self.queue.as_ref().expect("a worker has a queue");
@@ -385,7 +416,7 @@ impl Core {
         select.recv(&queue.rx);
         select.recv(&queue.ctl_rx);
         loop {
-            select.ready();
+            Self::wait(queue, &mut select);
             if let Some(mut sink) = self.lock_sink() {
                 self.drain_locked(&mut sink);
                 sink.flush(&self.stats);
