@@ -33,6 +33,9 @@ impl Key {
     }
 }
 
+/// The `caller` key, for the text format's colours and dynamic callers.
+const CALLER_KEY: Key = Key::new(b",\"caller\":", b"caller");
+
 /// Level labels of the text format, padded to one width.
 const TEXT_LEVELS: [&[u8]; 6] = [b"TRACE", b"DEBUG", b"INFO ", b"WARN ", b"ERROR", b"FATAL"];
 const LEVEL_COLORS: [&[u8]; 6] = [
@@ -184,9 +187,16 @@ impl<'a> Entry<'a> {
         if self.text {
             if self.core.config.caller {
                 match self.caller {
+                    None if self.site.text_caller.is_empty() => {}
+                    None if self.color => {
+                        // The constant is ` caller=file:line`; colour its key.
+                        self.key(&CALLER_KEY);
+                        let value = &self.site.text_caller[b" caller=".len()..];
+                        self.buf.extend_from_slice(value);
+                    }
                     None => self.buf.extend_from_slice(self.site.text_caller),
                     Some((file, line)) => {
-                        self.buf.extend_from_slice(b" caller=");
+                        self.key(&CALLER_KEY);
                         Encoder::new(&mut self.buf, true).fmt(format_args!("{file}:{line}"));
                     }
                 }

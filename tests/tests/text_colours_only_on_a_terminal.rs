@@ -1,0 +1,94 @@
+//! On a terminal the default logger writes the text format with colours for
+//! time, level and keys; `NO_COLOR` turns them off; hostile values never put
+//! a raw escape sequence on the terminal. A pipe gets JSON (see
+//! `default_logger_reads_the_environment.rs`). The child runs under
+//! `script(1)`, which gives it a pseudo-terminal.
+
+use std::process::Command;
+use velo::velo;
+use velo_tests::is_child;
+
+#[test]
+fn child_logs_to_a_terminal() {
+    if !is_child("child_logs_to_a_terminal") {
+        return;
+    }
+    let hostile = "red \u{1b}[31m alert\u{7}\nINFO  forged";
+    velo!(info, "on a terminal", port = 8080, hostile);
+    velo!(error, "failure");
+    velo::close();
+}
+
+/// Runs the child scenario with stdin, stdout and stderr on a
+/// pseudo-terminal, returning everything it printed.
+fn run_on_terminal(no_color: bool) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let name = "child_logs_to_a_terminal";
+    let command = format!(
+        "{} {name} --exact --nocapture --test-threads=1",
+        exe.display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("VELO_TEST_CHILD", name)
+        .env_remove("VELO_FORMAT")
+        .env_remove("VELO_LOG")
+        .env_remove("RUST_LOG");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let out = cmd.output().expect("script(1) from util-linux runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn colours_on_a_terminal() {
+    let out = run_on_terminal(false);
+    let line = out
+        .lines()
+        .find(|l| l.contains("on a terminal"))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    let time = line.find("\u{1b}[2m2").expect("a dim timestamp");
+    assert!(
+        line[time..].contains("Z\u{1b}[0m \u{1b}[32mINFO "),
+        "{line:?}"
+    );
+    assert!(
+        line.contains("\u{1b}[32mINFO \u{1b}[0m on a terminal"),
+        "{line:?}"
+    );
+    assert!(line.contains(" \u{1b}[2mport\u{1b}[0m=8080"), "{line:?}");
+    assert!(
+        line.contains(" \u{1b}[2mcaller\u{1b}[0m=tests/tests/text_colours_only_on_a_terminal.rs:"),
+        "{line:?}"
+    );
+    assert!(out.contains("\u{1b}[31mERROR\u{1b}[0m failure"), "{out:?}");
+    // The only escape sequences are velo's own colours.
+    let stripped = line
+        .replace("\u{1b}[2m", "")
+        .replace("\u{1b}[0m", "")
+        .replace("\u{1b}[32m", "");
+    assert!(!stripped.contains('\u{1b}'), "{stripped:?}");
+    assert!(!stripped.contains('\u{7}'));
+    assert!(
+        stripped.contains("hostile=\"red \\u001b[31m alert\\u0007\\nINFO  forged\""),
+        "{stripped:?}"
+    );
+}
+
+#[test]
+fn no_color_turns_colours_off() {
+    let out = run_on_terminal(true);
+    let line = out
+        .lines()
+        .find(|l| l.contains("on a terminal"))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+    assert!(
+        line.contains(" INFO  on a terminal port=8080 hostile="),
+        "{line:?}"
+    );
+}
