@@ -234,11 +234,16 @@ fn since_epoch(t: SystemTime) -> Duration {
     t.duration_since(UNIX_EPOCH).unwrap()
 }
 
+/// How far velo's clock may be from `SystemTime::now`: it reads the CPU's
+/// time-stamp counter anchored to the system clock every second, which
+/// keeps it within tens of microseconds.
+const CLOCK_TOLERANCE: Duration = Duration::from_millis(1);
+
 /// Asserts `t` lies in `[before, after]`, allowing for the truncation to
-/// the mode's precision.
+/// the mode's precision and for the clock tolerance.
 fn assert_between(before: Duration, t: Duration, after: Duration, precision: Duration) {
     assert!(
-        before.saturating_sub(precision) <= t && t <= after,
+        before.saturating_sub(precision + CLOCK_TOLERANCE) <= t && t <= after + CLOCK_TOLERANCE,
         "{before:?} <= {t:?} <= {after:?}"
     );
 }

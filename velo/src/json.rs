@@ -138,11 +138,58 @@ impl std::fmt::Write for MessageEscaper<'_> {
 /// `"inf"` and `"-inf"` so the line stays valid JSON.
 #[inline]
 pub fn write_f64(buf: &mut Vec<u8>, v: f64) {
+    if write_short_decimal(buf, v) {
+        return;
+    }
     if v.is_finite() {
         buf.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     } else {
         buf.extend_from_slice(non_finite(v.is_nan(), v > 0.0, true));
     }
+}
+
+/// Writes `v` if it is a decimal with at most three fraction digits and a
+/// magnitude below 2^32, the common case of a measured quantity (`12.5`,
+/// `0.25`, `1500.0`), with integer arithmetic; returns `false` otherwise.
+///
+/// The output is exactly what a shortest round-trip formatter (ryu) writes:
+/// `m / 10^k == v` with `m` and `10^k` exact in an `f64` means parsing the
+/// decimal rounds to `v`; below 2^32 the spacing of doubles is far under
+/// 0.001, so no other decimal with at most three fraction digits rounds to
+/// `v`, and the one with trailing zeros removed is the shortest.
+#[inline]
+fn write_short_decimal(buf: &mut Vec<u8>, v: f64) -> bool {
+    const SCALES: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+    let a = v.abs();
+    if a.is_nan() || a >= 4_294_967_296.0 {
+        return false;
+    }
+    for (k, &scale) in SCALES.iter().enumerate() {
+        let m = a * scale;
+        if m.fract() == 0.0 && m / scale == a {
+            let m = m as u64;
+            let pow = [1, 10, 100, 1000][k];
+            if v.is_sign_negative() {
+                buf.push(b'-');
+            }
+            buf.extend_from_slice(itoa::Buffer::new().format(m / pow).as_bytes());
+            buf.push(b'.');
+            let mut frac = m % pow;
+            let mut digits = k;
+            while digits > 1 && frac.is_multiple_of(10) {
+                frac /= 10;
+                digits -= 1;
+            }
+            let mut out = [b'0'; 3];
+            for slot in out[..digits.max(1)].iter_mut().rev() {
+                *slot = b'0' + (frac % 10) as u8;
+                frac /= 10;
+            }
+            buf.extend_from_slice(&out[..digits.max(1)]);
+            return true;
+        }
+    }
+    false
 }
 
 /// Like [`write_f64`] for `f32`, with `f32`'s shortest representation.
@@ -207,6 +254,54 @@ mod tests {
         let mut buf = Vec::new();
         write_message_body(&mut buf, "say \"hi\"\n");
         assert_eq!(buf, b"say \"hi\"\\n");
+    }
+
+    #[test]
+    fn short_decimals_match_ryu() {
+        let fixed = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            12.5,
+            0.25,
+            0.1,
+            0.2,
+            0.3,
+            0.001,
+            0.125,
+            1500.0,
+            99.999,
+            -3.75,
+            4_294_967_295.5,
+            123_456.789,
+            0.0001,
+            1e-7,
+            5e9,
+            0.30000000000000004,
+        ];
+        // A small xorshift generator: decimals n / 10^k, and arbitrary bits.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut values = fixed.to_vec();
+        for _ in 0..200_000 {
+            let r = next();
+            let k = (r % 5) as i32;
+            values.push((next() % 10_000_000_000) as f64 / 10f64.powi(k));
+            values.push(f64::from_bits(next()));
+            values.push(f64::from(next() as u32) / 1024.0);
+        }
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            let mut ours = Vec::new();
+            write_f64(&mut ours, v);
+            let expected = ryu::Buffer::new().format_finite(v).to_owned();
+            assert_eq!(String::from_utf8(ours).unwrap(), expected, "value {v:e}");
+        }
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl Logger {
     pub fn stats(&self) -> Stats {
         let c = &self.core().stats;
         Stats {
-            enqueued: c.enqueued.load(Relaxed),
+            enqueued: self.core().enqueued(),
             written: c.written.load(Relaxed),
             dropped: c.dropped.load(Relaxed),
             bytes: c.bytes.load(Relaxed),

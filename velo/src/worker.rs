@@ -54,10 +54,14 @@ pub(crate) struct Config {
     pub overflow: Overflow,
 }
 
-/// Counters behind [`crate::Stats`].
+/// Counters behind [`crate::Stats`]. Callers touch them only on slow paths
+/// (overflow, errors); entries taken off the queue are counted by whoever
+/// drains, under the sink lock, so the fast path shares no counter.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub enqueued: AtomicU64,
+    /// Entries taken off the queue; plus those still in it, the entries
+    /// accepted into it.
+    pub dequeued: AtomicU64,
     pub written: AtomicU64,
     pub dropped: AtomicU64,
     pub bytes: AtomicU64,
@@ -293,7 +297,6 @@ impl Core {
             Overflow::Block => self.send_blocking(queue, buf),
         };
         if queued {
-            inc(&self.stats.enqueued);
             // SeqCst fence: pairs with the worker's fence before its final
             // drain (see the module docs), so that either the worker sees
             // this entry or this thread sees `stopped`.
@@ -344,12 +347,9 @@ impl Core {
                     Some(q) => q.tx.try_send(buf).err().map(TrySendError::into_inner),
                     None => Some(buf),
                 };
-                match rejected {
-                    None => inc(&self.stats.enqueued),
-                    Some(buf) => {
-                        inc(&self.stats.dropped);
-                        self.pool.give(buf);
-                    }
+                if let Some(buf) = rejected {
+                    inc(&self.stats.dropped);
+                    self.pool.give(buf);
                 }
                 return;
             }
@@ -369,6 +369,7 @@ impl Core {
     fn drain_locked(&self, sink: &mut Sink) {
         if let Some(queue) = &self.queue {
             while let Ok(buf) = queue.rx.try_recv() {
+                inc(&self.stats.dequeued);
                 sink.write(&buf, &self.stats);
                 self.pool.give(buf);
             }
@@ -510,6 +511,12 @@ impl Core {
         drop(worker);
         // Entries that raced with the worker's final drain.
         self.write_pending();
+    }
+
+    /// Entries accepted into the queue so far.
+    pub(crate) fn enqueued(&self) -> u64 {
+        let waiting = self.queue.as_ref().map_or(0, |q| q.rx.len() as u64);
+        self.stats.dequeued.load(Ordering::Relaxed) + waiting
     }
 
     /// Whether `close` has been called.
