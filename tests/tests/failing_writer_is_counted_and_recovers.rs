@@ -83,3 +83,32 @@ fn a_panicking_writer_does_not_stop_logging() {
     logger.sync().unwrap();
     assert!(out.text().contains("\"second\""));
 }
+
+#[test]
+fn child_fails_repeatedly() {
+    if !velo_tests::is_child("child_fails_repeatedly") {
+        return;
+    }
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Flaky::new(usize::MAX, Capture::new()))
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    for seq in 0..20u32 {
+        velo!(logger: &logger, info, "never written", seq);
+    }
+    assert_eq!(logger.stats().write_errors, 20);
+}
+
+#[test]
+fn identical_errors_are_reported_once_on_stderr() {
+    let out = velo_tests::run_child("child_fails_repeatedly", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reports = stderr
+        .lines()
+        .filter(|l| l.contains("velo: writing log output failed: disk on fire"))
+        .count();
+    assert_eq!(reports, 1, "{stderr}");
+}
