@@ -69,7 +69,8 @@ impl<'a> Entry<'a> {
         Entry::start(logger.core(), logger.context(), cs.site())
     }
 
-    #[inline]
+    // Not `#[inline]`: this is the bulk of an entry's code, and keeping it
+    // out of line keeps every call site small.
     pub(crate) fn start(core: &'a Core, context: &[u8], site: &'static Site) -> Entry<'a> {
         let config = &core.config;
         let mut buf = core.pool.take();
@@ -177,7 +178,6 @@ impl<'a> Entry<'a> {
     }
 
     /// Ends the line and hands the entry to the logger.
-    #[inline]
     pub fn finish(mut self) {
         let buf = self.end();
         self.core.submit(buf);

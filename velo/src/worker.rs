@@ -268,7 +268,6 @@ impl Core {
     }
 
     /// Hands an encoded entry to the pipeline.
-    #[inline]
     pub(crate) fn submit(&self, buf: Vec<u8>) {
         let Some(queue) = &self.queue else {
             return self.write_now(buf);
@@ -294,7 +293,12 @@ impl Core {
                     false
                 }
             },
-            Overflow::Block => self.send_blocking(queue, buf),
+            Overflow::Block => match queue.tx.try_send(buf) {
+                Ok(()) => true,
+                Err(TrySendError::Full(buf) | TrySendError::Disconnected(buf)) => {
+                    self.send_blocking(queue, buf)
+                }
+            },
         };
         if queued {
             // SeqCst fence: pairs with the worker's fence before its final
