@@ -1,2 +1,6 @@
 //! Benchmarks of velo: criterion benches in `benches/`, and programs in
-//! `src/bin/` that measure the whole pipeline.
+//! `src/bin/` that measure the whole pipeline, alone (`throughput`) and side
+//! by side with its peers (`compare`).
+
+pub mod peers;
+pub mod sink;

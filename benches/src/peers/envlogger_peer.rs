@@ -1,0 +1,42 @@
+//! env_logger, synchronous, through the `log` facade (installed globally),
+//! with its default text format (`[time LEVEL target] message`, no colour):
+//! it formats and writes each line on the caller's thread, one write per
+//! line into `Target::Pipe` (the counting sink or a file). The fields go
+//! into the message, as for the other `log`-facade loggers.
+
+use super::{Subject, LATENCY_MS, PATH};
+use crate::sink::Target;
+use env_logger::{Target as EnvTarget, WriteStyle};
+use std::hint::black_box;
+use std::io::Write;
+
+struct EnvLoggerPeer;
+
+pub(super) fn build(target: Target) -> Box<dyn Subject> {
+    let pipe: Box<dyn Write + Send> = match target {
+        Target::Count(sink) => Box::new(sink),
+        Target::File(path) => Box::new(std::fs::File::create(path).expect("env_logger log file")),
+    };
+    env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Info)
+        .write_style(WriteStyle::Never)
+        .target(EnvTarget::Pipe(pipe))
+        .init();
+    Box::new(EnvLoggerPeer)
+}
+
+impl Subject for EnvLoggerPeer {
+    #[inline]
+    fn log(&self, i: u64) {
+        log::info!(
+            "request handled user_id={} path={} latency_ms={}",
+            i,
+            black_box(PATH),
+            black_box(LATENCY_MS)
+        );
+    }
+
+    fn finish(self: Box<Self>) {
+        log::logger().flush();
+    }
+}
