@@ -4,7 +4,9 @@
 //! `cargo run --release -p velo-benches --bin compare [-- [N] [--quick] [--runs R] [--only a,b] [--tmpdir DIR]]`
 //!
 //! - `N`: events per run (default 1,000,000; `--quick`: 100,000).
-//! - `--runs R`: run every cell R times (interleaved) and report the median.
+//! - `--runs R`: run every cell R times (interleaved: every logger once, then
+//!   again) and report the median (default 3: the 2-core machines this runs
+//!   on are shared, and single runs show outliers of 2-4x).
 //! - `--only velo,slog`: a subset of loggers (keys: see `peers::all`).
 //! - `--tmpdir DIR`: where the file scenario writes (default: the system
 //!   temporary directory).
@@ -323,25 +325,55 @@ impl Outcome {
     }
 }
 
+/// How long one child may run before it is killed and its cell reported as
+/// failed (a logger that deadlocks must not hang the comparison).
+const CHILD_TIMEOUT: Duration = Duration::from_secs(600);
+
 fn run_child(exe: &Path, peer: &Peer, scenario: &str, n: u64, tmp: &Path) -> Outcome {
-    let output = Command::new(exe)
+    let mut outcome = Outcome::default();
+    let spawned = Command::new(exe)
         .arg("--child")
         .arg(peer.key)
         .arg(scenario)
         .arg(n.to_string())
         .arg(tmp)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output();
-    let mut outcome = Outcome::default();
-    let output = match output {
-        Ok(output) => output,
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
         Err(e) => {
             outcome.failure = Some(format!("could not start: {e}"));
             return outcome;
         }
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut pipe = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipe.read_to_end(&mut text);
+        text
+    });
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+        }
+    };
+    let stdout = reader.join().unwrap_or_default();
+    let Some(status) = status else {
+        outcome.failure = Some(format!("killed after {} s", CHILD_TIMEOUT.as_secs()));
+        return outcome;
+    };
+    let stdout = String::from_utf8_lossy(&stdout);
     let mut found = false;
     for line in stdout.lines() {
         if let Some(sample) = line.strip_prefix("SAMPLE ") {
@@ -357,8 +389,8 @@ fn run_child(exe: &Path, peer: &Peer, scenario: &str, n: u64, tmp: &Path) -> Out
             }
         }
     }
-    if !output.status.success() || !found {
-        outcome.failure = Some(format!("child failed ({})", output.status));
+    if !status.success() || !found {
+        outcome.failure = Some(format!("child failed ({status})"));
     }
     outcome
 }
@@ -411,6 +443,16 @@ fn ratio(value: Option<f64>, reference: Option<f64>) -> String {
     }
 }
 
+fn allocs(per_event: f64) -> String {
+    if per_event == 0.0 {
+        "0".to_owned()
+    } else if per_event < 0.1 {
+        format!("{per_event:.4}")
+    } else {
+        format!("{per_event:.2}")
+    }
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -454,7 +496,7 @@ struct Options {
 fn parse_options(args: &[String]) -> Options {
     let mut options = Options {
         n: 1_000_000,
-        runs: 1,
+        runs: 3,
         only: None,
         tmp: std::env::temp_dir(),
     };
@@ -593,7 +635,7 @@ fn parent(args: &[String]) {
             ns(get("lat", "p50")),
             ns(get("lat", "p99")),
             ns(get("lat", "p999")),
-            get("e2e1", "allocs").map_or_else(|| "error".to_owned(), |a| format!("{a:.2}")),
+            get("e2e1", "allocs").map_or_else(|| "error".to_owned(), allocs),
             ratio(e2e1, velo_e2e),
             if problems.is_empty() {
                 "ok".to_owned()

@@ -213,9 +213,13 @@ pub(super) fn build_polling(target: Target) -> Box<dyn Subject> {
 impl Queued {
     fn start(out: Box<dyn Write + Send>, wait: Wait) -> Queued {
         let (tx, rx) = bounded::<Msg>(QUEUE);
-        // The pool holds more buffers than the queue, so a caller finds one
-        // in steady state.
+        // The pool can hold more buffers than the queue, so a caller finds
+        // one in steady state.
         let (give_back, pool) = bounded::<Vec<u8>>(2 * QUEUE);
+        // Filled to the queue's depth up front: steady state from the start.
+        for _ in 0..QUEUE {
+            let _ = give_back.try_send(Vec::with_capacity(256));
+        }
         let worker = std::thread::Builder::new()
             .name("hand-written worker".into())
             .spawn(move || {
