@@ -11,24 +11,24 @@
 //! strategy, logging after `close`). That is what keeps each thread's entries
 //! in order: whoever holds the lock writes everything queued before its own.
 //!
-//! Closing sets `stopped` and asks the worker to drain, flush and exit. A
-//! caller that enqueued while that happened re-checks `stopped` after a
-//! `SeqCst` fence and, if set, drains the queue itself; the worker sets
-//! `stopped` and fences before its final drain, so every entry is written by
-//! one side or the other. `tests/loom_close.rs` checks this handshake with
-//! loom.
+//! Closing sets `STOPPED` and asks the worker to drain, flush and exit. A
+//! caller that enqueued while that happened reads the state after a `SeqCst`
+//! fence and, if stopped, drains the queue itself; the worker sets `STOPPED`
+//! and fences before its final drain, so every entry is written by one side
+//! or the other. An idle worker parks by the same kind of handshake (see
+//! `PARKED`). `tests/loom_close.rs` checks both with loom.
 
 use crate::buffer::Pool;
 use crate::config::Overflow;
 use crate::error::{Error, ErrorKind};
 use crate::time::Timestamp;
-use crossbeam_channel::{Receiver, Select, SendTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
 use std::cell::Cell;
 use std::io::{self, BufWriter, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::thread::JoinHandle;
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
 /// Size of the buffered writer between the worker and the output.
@@ -38,9 +38,23 @@ pub(crate) const WRITE_BUFFER_SIZE: usize = 64 * 1024;
 /// delay before an entry reaches the writer while the worker polls.
 const POLL_INTERVAL: Duration = Duration::from_micros(50);
 
-/// Empty looks before the worker parks (about 10 ms of polling at the
-/// interval above, more as sleeps overshoot).
-const POLL_ROUNDS: u32 = 200;
+/// How long an idle worker polls before it parks. Bursts a few
+/// milliseconds apart find it polling, so their callers pay nothing.
+const POLL_FOR: Duration = Duration::from_millis(10);
+
+/// `Core::state` bit: `close` was called; entries are written synchronously.
+const STOPPED: u32 = 1;
+/// `Core::state` bit: the worker is parked (or about to park). The first
+/// caller to enqueue after that clears it, writes what is queued itself and
+/// unparks the worker: waking a parked thread can take milliseconds (an idle
+/// virtual CPU is descheduled by its host), and an entry logged by an idle
+/// program must not wait for that.
+const PARKED: u32 = 2;
+
+/// How long a parked worker sleeps before looking again on its own. The
+/// protocol never needs it (every enqueue that finds `PARKED` unparks); it
+/// bounds the damage of a missed wake-up.
+const PARK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How a logger's entries look; fixed when it is built.
 #[derive(Clone, Copy, Debug)]
@@ -182,11 +196,15 @@ pub(crate) struct Core {
     pub(crate) stats: Counters,
     sink: Mutex<Sink>,
     queue: Option<Queue>,
-    /// Set once by `close`; afterwards entries are written synchronously.
-    stopped: AtomicBool,
+    /// [`STOPPED`] and [`PARKED`]: one word, so a caller learns both with
+    /// the one load after its fence.
+    state: AtomicU32,
     /// Set by the worker when it has exited.
     worker_done: AtomicBool,
     worker: Mutex<Option<JoinHandle<()>>>,
+    /// The worker thread, to unpark it; set by the worker itself before it
+    /// can first park.
+    worker_thread: OnceLock<Thread>,
 }
 
 impl std::fmt::Debug for Core {
@@ -194,7 +212,7 @@ impl std::fmt::Debug for Core {
         f.debug_struct("Core")
             .field("config", &self.config)
             .field("asynchronous", &self.queue.is_some())
-            .field("stopped", &self.stopped)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -238,9 +256,10 @@ impl Core {
                 reported_drops: 0,
             }),
             queue,
-            stopped: AtomicBool::new(false),
+            state: AtomicU32::new(0),
             worker_done: AtomicBool::new(false),
             worker: Mutex::new(None),
+            worker_thread: OnceLock::new(),
         });
         if core.queue.is_some() {
             let worker_core = Arc::clone(&core);
@@ -272,8 +291,8 @@ impl Core {
         let Some(queue) = &self.queue else {
             return self.write_now(buf);
         };
-        // Relaxed: a stale `false` is caught by the check after the fence.
-        if self.stopped.load(Ordering::Relaxed) {
+        // Relaxed: a stale value is caught by the check after the fence.
+        if self.state.load(Ordering::Relaxed) & STOPPED != 0 {
             return self.write_now(buf);
         }
         let queued = match self.config.overflow {
@@ -301,13 +320,46 @@ impl Core {
             },
         };
         if queued {
-            // SeqCst fence: pairs with the worker's fence before its final
-            // drain (see the module docs), so that either the worker sees
-            // this entry or this thread sees `stopped`.
-            fence(Ordering::SeqCst);
-            if self.stopped.load(Ordering::Relaxed) {
-                self.write_pending();
-            }
+            self.after_enqueue();
+        }
+    }
+
+    /// The caller's half of the two handshakes with the worker, after an
+    /// entry is in the queue.
+    ///
+    /// The worker sets [`STOPPED`] (before its final drain) or [`PARKED`]
+    /// (before its last look at the queue), then fences, then looks at the
+    /// queue; this side enqueues, fences, then reads the state. Of two such
+    /// store-fence-load sequences at least one sees the other's store, so
+    /// either the worker sees the entry, or this thread sees the flag and
+    /// drains the queue itself (after a close) or unparks the worker.
+    #[inline]
+    fn after_enqueue(&self) {
+        fence(Ordering::SeqCst);
+        // Acquire: seeing `PARKED` makes the worker's `Thread` visible.
+        let state = self.state.load(Ordering::Acquire);
+        if state != 0 {
+            self.on_state(state);
+        }
+    }
+
+    #[cold]
+    fn on_state(&self, state: u32) {
+        if state & STOPPED != 0 {
+            self.write_pending();
+        } else if state & PARKED != 0
+            && self.state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0
+        {
+            // Only the caller that cleared the flag writes; the others
+            // enqueue as usual and the worker, once awake, drains them.
+            self.write_pending();
+            self.unpark_worker();
+        }
+    }
+
+    fn unpark_worker(&self) {
+        if let Some(thread) = self.worker_thread.get() {
+            thread.unpark();
         }
     }
 
@@ -319,7 +371,7 @@ impl Core {
                 Err(SendTimeoutError::Timeout(b) | SendTimeoutError::Disconnected(b)) => {
                     // Waiting on the worker from the worker's own thread, or
                     // after it stopped, would never end.
-                    if IN_SINK.get() || self.stopped.load(Ordering::Relaxed) {
+                    if IN_SINK.get() || self.is_stopped() {
                         self.write_now(b);
                         return false;
                     }
@@ -338,8 +390,7 @@ impl Core {
                 sink.write(&buf, &self.stats);
                 // The worker flushes whatever it drains; if nothing is left
                 // for it, this thread must flush.
-                let idle = self.queue.as_ref().is_none_or(|q| q.rx.is_empty())
-                    || self.stopped.load(Ordering::Relaxed);
+                let idle = self.queue.as_ref().is_none_or(|q| q.rx.is_empty()) || self.is_stopped();
                 if idle {
                     sink.flush(&self.stats);
                 }
@@ -351,9 +402,12 @@ impl Core {
                     Some(q) => q.tx.try_send(buf).err().map(TrySendError::into_inner),
                     None => Some(buf),
                 };
-                if let Some(buf) = rejected {
-                    inc(&self.stats.dropped);
-                    self.pool.give(buf);
+                match rejected {
+                    Some(buf) => {
+                        inc(&self.stats.dropped);
+                        self.pool.give(buf);
+                    }
+                    None => self.after_enqueue(),
                 }
                 return;
             }
@@ -394,34 +448,46 @@ impl Core {
 
     /// Waits until the queue or the control channel has something.
     ///
-    /// A worker parked in a blocking receive must be woken by the caller
-    /// that sends next, and on a busy logger that hand-off (a futex wake per
-    /// entry, and the worker chasing every send) costs more than encoding.
-    /// So after the queue runs dry the worker first polls, sleeping
-    /// [`POLL_INTERVAL`] between looks: callers then enqueue without waking
-    /// anyone and the worker takes whole batches. Only after
-    /// [`POLL_ROUNDS`] empty looks does it park until woken.
-    fn wait(queue: &Queue, select: &mut Select<'_>) {
+    /// A parked worker must be woken by the caller that enqueues next, and on
+    /// a busy logger that hand-off (a wake-up per entry, and the worker
+    /// chasing every send) costs more than encoding. So after the queue runs
+    /// dry the worker first polls, sleeping [`POLL_INTERVAL`] between looks:
+    /// callers then enqueue without waking anyone and the worker takes whole
+    /// batches. Only after polling for [`POLL_FOR`] does it park, by the
+    /// handshake described at [`Core::after_enqueue`]; the first caller
+    /// after that writes its entry itself (see [`PARKED`]), at most once per
+    /// idle spell.
+    fn wait(&self, queue: &Queue) {
         let ready = || !queue.rx.is_empty() || !queue.ctl_rx.is_empty();
-        for _ in 0..POLL_ROUNDS {
+        let start = std::time::Instant::now();
+        loop {
             if ready() {
                 return;
             }
+            if start.elapsed() >= POLL_FOR {
+                break;
+            }
             std::thread::sleep(POLL_INTERVAL);
         }
-        if !ready() {
-            select.ready();
+        loop {
+            // Re-armed on every round: a caller may have cleared it.
+            self.state.fetch_or(PARKED, Ordering::SeqCst);
+            // SeqCst: pairs with the fence in `after_enqueue`.
+            fence(Ordering::SeqCst);
+            if ready() {
+                break;
+            }
+            std::thread::park_timeout(PARK_TIMEOUT);
         }
+        self.state.fetch_and(!PARKED, Ordering::Relaxed);
     }
 
     /// The worker thread's loop.
     fn run(&self) {
         let queue = self.queue.as_ref().expect("a worker has a queue");
-        let mut select = Select::new();
-        select.recv(&queue.rx);
-        select.recv(&queue.ctl_rx);
+        let _ = self.worker_thread.set(std::thread::current());
         loop {
-            Self::wait(queue, &mut select);
+            self.wait(queue);
             if let Some(mut sink) = self.lock_sink() {
                 self.drain_locked(&mut sink);
                 sink.flush(&self.stats);
@@ -437,13 +503,11 @@ impl Core {
                         let _ = ack.send(result);
                     }
                     Control::Close => {
-                        // The store-fence-drain here and the enqueue-fence-
-                        // load in `submit` form a store-buffering pair: at
-                        // least one side sees the other's store, so a racing
-                        // entry is drained by the worker or by its caller.
-                        // (`stopped` is already set; storing it again here
-                        // makes the pair local to these two threads.)
-                        self.stopped.store(true, Ordering::Relaxed);
+                        // Set `STOPPED` (already set by `close`; setting it
+                        // here makes the handshake of `after_enqueue` local
+                        // to this thread), fence, then drain for the last
+                        // time.
+                        self.state.fetch_or(STOPPED, Ordering::SeqCst);
                         fence(Ordering::SeqCst);
                         self.write_pending();
                         self.worker_done.store(true, Ordering::SeqCst);
@@ -469,6 +533,7 @@ impl Core {
             if !self.worker_done.load(Ordering::SeqCst) {
                 let (tx, rx) = crossbeam_channel::bounded(1);
                 if queue.ctl_tx.send(Control::Sync(tx)).is_ok() {
+                    self.unpark_worker();
                     loop {
                         match rx.recv_timeout(Duration::from_millis(10)) {
                             Ok(result) => return result,
@@ -494,8 +559,9 @@ impl Core {
             self.write_pending();
             return;
         };
-        if !self.stopped.swap(true, Ordering::SeqCst) {
+        if self.state.fetch_or(STOPPED, Ordering::SeqCst) & STOPPED == 0 {
             let _ = queue.ctl_tx.send(Control::Close);
+            self.unpark_worker();
         }
         if IN_SINK.get() {
             // On the worker's thread (or inside the writer): it cannot wait
@@ -525,6 +591,6 @@ impl Core {
 
     /// Whether `close` has been called.
     pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::Relaxed)
+        self.state.load(Ordering::Relaxed) & STOPPED != 0
     }
 }

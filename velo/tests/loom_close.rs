@@ -1,4 +1,5 @@
-//! Model check of the handshake between a logging thread and `close()`.
+//! Model checks of the handshakes between a logging thread and the worker:
+//! `close()`, and the worker parking when idle.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p velo --test loom_close --release`.
 //!
@@ -98,4 +99,49 @@ fn an_entry_racing_with_close_is_written_exactly_once() {
 #[should_panic(expected = "written exactly once")]
 fn without_the_callers_fence_an_entry_can_be_stranded() {
     check(false);
+}
+
+const PARKED: usize = 1;
+
+/// The parking handshake of `Core::wait` and `Core::after_enqueue`: an
+/// idle worker sets `PARKED`, fences and looks at the queue once more
+/// before it parks; a caller enqueues, fences and reads the state, and if
+/// the worker is parked, clears the flag, writes the entry itself and
+/// unparks the worker. The entry is written exactly once, and the worker
+/// is never left parked with the entry still queued (loom reports such a
+/// deadlock).
+#[test]
+fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
+    loom::model(|| {
+        let m = Arc::new(Model::default());
+        let state = Arc::new(AtomicUsize::new(0));
+
+        let worker = {
+            let (m, state) = (m.clone(), state.clone());
+            thread::spawn(move || loop {
+                state.fetch_or(PARKED, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                m.drain();
+                if m.written.load(Ordering::Relaxed) == 1 {
+                    return;
+                }
+                thread::park();
+            })
+        };
+
+        // The caller.
+        m.slot
+            .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
+            .unwrap();
+        fence(Ordering::SeqCst);
+        if state.load(Ordering::Acquire) & PARKED != 0
+            && state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0
+        {
+            m.drain();
+            worker.thread().unpark();
+        }
+
+        worker.join().unwrap();
+        assert_eq!(m.written.load(Ordering::Relaxed), 1, "written exactly once");
+    });
 }

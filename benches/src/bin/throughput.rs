@@ -10,8 +10,53 @@
 //! - Wctx: W0 through a child logger with ten bound context fields.
 //! - W3 text: W3 in the text format.
 
-use std::time::Instant;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use velo::{velo, Builder, Format, Logger};
+
+/// A discarding writer that counts the bytes that reach it.
+struct Counting(Arc<AtomicU64>);
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.fetch_add(buf.len() as u64, Ordering::Release);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Time from a call on an otherwise idle logger until its line reaches the
+/// writer, without `sync()`, after pauses of `pause` (long pauses let the
+/// worker park; short ones find it polling). Returns (median, max).
+fn delivery(pause: Duration) -> (Duration, Duration) {
+    let written = Arc::new(AtomicU64::new(0));
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Counting(Arc::clone(&written)))
+        .build()
+        .unwrap();
+    let mut samples = Vec::new();
+    for i in 0..50u32 {
+        std::thread::sleep(pause);
+        let before = written.load(Ordering::Acquire);
+        let start = Instant::now();
+        velo!(logger: &logger, info, "idle", i);
+        if std::env::var_os("VELO_DEBUG_DELIVERY").is_some() {
+            eprintln!("call took {:?}", start.elapsed());
+        }
+        while written.load(Ordering::Acquire) == before {
+            std::hint::spin_loop();
+        }
+        samples.push(start.elapsed());
+    }
+    samples.sort();
+    (samples[samples.len() / 2], samples[samples.len() - 1])
+}
 
 type Workload = fn(&Logger, u64);
 
@@ -99,6 +144,21 @@ fn main() {
         let one = run(logger, work, 1, n);
         let two = run(logger, work, 2, n);
         println!("| {name} | {one:.0} | {two:.0} |");
+    }
+    println!();
+    println!("| delivery to the writer without sync | median | max |");
+    println!("|---|---|---|");
+    for (name, pause) in [
+        ("after 2 ms idle (worker polling)", Duration::from_millis(2)),
+        (
+            "after 50 ms idle (worker parked)",
+            Duration::from_millis(50),
+        ),
+        ("after 20 ms", Duration::from_millis(20)),
+        ("after 200 ms", Duration::from_millis(200)),
+    ] {
+        let (median, max) = delivery(pause);
+        println!("| {name} | {median:.1?} | {max:.1?} |");
     }
     for logger in [&json, &text] {
         let stats = logger.stats();
