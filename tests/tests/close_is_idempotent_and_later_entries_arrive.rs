@@ -2,17 +2,12 @@
 //! synchronously and never lost; concurrent closes do not deadlock.
 
 use std::time::{Duration, Instant};
-use velo::{velo, Builder, Format};
-use velo_tests::Capture;
+use velo::{velo, Builder};
+use velo_tests::json_logger;
 
 #[test]
 fn entries_after_close_are_written_synchronously() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new());
     let child = logger.with(velo::fields!(child = true));
     for seq in 0..100u32 {
         velo!(logger: &logger, info, "before", seq);
@@ -38,13 +33,7 @@ fn entries_after_close_are_written_synchronously() {
 #[test]
 fn concurrent_close_and_logging_lose_nothing() {
     for _ in 0..20 {
-        let out = Capture::new();
-        let logger = Builder::new()
-            .format(Format::Json)
-            .writer(out.clone())
-            .buffer_size(4)
-            .build()
-            .unwrap();
+        let (logger, out) = json_logger(Builder::new().buffer_size(4));
         std::thread::scope(|s| {
             for t in 0..3u32 {
                 let logger = &logger;
@@ -64,12 +53,7 @@ fn concurrent_close_and_logging_lose_nothing() {
 
 #[test]
 fn global_close_from_two_threads() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new());
     velo!(logger: &logger, info, "one");
     let start = Instant::now();
     std::thread::scope(|s| {
@@ -83,12 +67,7 @@ fn global_close_from_two_threads() {
 
 #[test]
 fn dropping_the_last_handle_flushes() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new());
     let clone = logger.clone();
     drop(logger);
     for seq in 0..10u32 {
@@ -101,12 +80,7 @@ fn dropping_the_last_handle_flushes() {
 
 #[test]
 fn an_idle_logger_flushes_without_sync() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new());
     velo!(logger: &logger, info, "delivered");
     let deadline = Instant::now() + Duration::from_secs(5);
     while out.lines().is_empty() {
@@ -118,13 +92,7 @@ fn an_idle_logger_flushes_without_sync() {
 
 #[test]
 fn synchronous_logger_writes_before_returning() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .asynchronous(false)
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new().asynchronous(false));
     velo!(logger: &logger, warn, "now");
     assert_eq!(out.lines().len(), 1);
 }

@@ -1,8 +1,8 @@
 //! `Logger` is `Clone + Send + Sync`; clones and children share one worker
 //! and one filter.
 
-use velo::{velo, Builder, Format, Level, Logger};
-use velo_tests::Capture;
+use velo::{velo, Builder, Level, Logger};
+use velo_tests::json_logger;
 
 fn assert_handle<T: Clone + Send + Sync + 'static>() {}
 
@@ -14,12 +14,7 @@ fn logger_is_clone_send_sync() {
 
 #[test]
 fn clones_and_children_share_filter_worker_and_stats() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new());
     let clone = logger.clone();
     let child = logger.with(velo::fields!(part = "child"));
     std::thread::scope(|s| {
