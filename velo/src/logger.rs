@@ -104,17 +104,11 @@ impl Logger {
     #[doc(hidden)]
     #[inline]
     pub fn accepts(&self, cs: &'static Callsite, interest: u64) -> bool {
-        let mask = self.shared.filter.mask;
-        if interest & STALE != 0 {
-            return self.accepts_cold(cs);
-        }
-        interest & mask != 0 && (mask != OVERFLOW || self.shared.filter.enabled(cs.site()))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn accepts_cold(&self, cs: &'static Callsite) -> bool {
-        let interest = callsite::recompute(cs);
+        let interest = if interest & STALE == 0 {
+            interest
+        } else {
+            callsite::recompute(cs)
+        };
         let mask = self.shared.filter.mask;
         interest & mask != 0 && (mask != OVERFLOW || self.shared.filter.enabled(cs.site()))
     }
