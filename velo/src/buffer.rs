@@ -1,79 +1,116 @@
-//! The buffer pool.
+//! Per-thread state: the buffer entries are encoded into, and the thread's
+//! ring for each asynchronous logger it logs to.
 //!
-//! A call site takes a buffer, encodes its entry into it and hands it to the
-//! logger's queue; the worker writes it and gives it back. In steady state
-//! buffers circulate and nothing is allocated. A buffer that grew past
-//! [`MAX_RETAINED`] (one huge entry) is replaced by a small one before it is
-//! pooled, so the pool's memory stays bounded by its capacity times that
-//! bound.
+//! A call site takes this thread's encoding buffer, encodes its entry into
+//! it, hands the bytes to the logger (which copies them into this thread's
+//! ring, or writes them) and puts the buffer back. In steady state nothing
+//! is allocated and no other thread is touched. A buffer that grew past
+//! [`MAX_RETAINED`] (one huge entry) is replaced by a small one, so the
+//! memory a thread keeps is bounded: this buffer plus one ring of at most
+//! [`ring::MAX_BYTES`](crate::ring::MAX_BYTES) per logger it logs to.
+//!
+//! When the thread exits, its rings are marked orphaned; the logger writes
+//! what they hold and then frees them, so nothing logged is lost.
 
-use crossbeam_channel::{Receiver, Sender};
+use crate::ring::Ring;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 /// Capacity of a fresh buffer: room for a typical entry.
 pub(crate) const INITIAL_CAPACITY: usize = 512;
 
-/// The largest capacity a pooled buffer keeps.
+/// The largest capacity a kept buffer may have.
 pub(crate) const MAX_RETAINED: usize = 64 * 1024;
 
-/// A bounded pool of entry buffers.
-#[derive(Debug)]
-pub(crate) struct Pool {
-    tx: Sender<Vec<u8>>,
-    rx: Receiver<Vec<u8>>,
+struct Local {
+    /// The encoding buffer; empty (capacity 0) while an entry uses it.
+    scratch: Cell<Vec<u8>>,
+    /// This thread's rings, by the id of their logger's core.
+    rings: RefCell<Vec<(u64, Arc<Ring>)>>,
 }
 
-impl Pool {
-    /// A pool holding at most `capacity` idle buffers.
-    pub(crate) fn new(capacity: usize) -> Pool {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
-        Pool { tx, rx }
-    }
-
-    /// An empty buffer: a pooled one if any, else a new one.
-    #[inline]
-    pub(crate) fn take(&self) -> Vec<u8> {
-        self.rx
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(INITIAL_CAPACITY))
-    }
-
-    /// Returns a buffer to the pool; it is dropped if the pool is full.
-    #[inline]
-    pub(crate) fn give(&self, mut buf: Vec<u8>) {
-        if buf.capacity() > MAX_RETAINED {
-            buf = Vec::with_capacity(INITIAL_CAPACITY);
+impl Drop for Local {
+    fn drop(&mut self) {
+        for (_, ring) in self.rings.get_mut().drain(..) {
+            ring.orphan();
         }
-        buf.clear();
-        let _ = self.tx.try_send(buf);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reuses_and_bounds() {
-        let pool = Pool::new(2);
-        let mut a = pool.take();
-        a.extend_from_slice(b"hello");
-        let ptr = a.as_ptr();
-        pool.give(a);
-        let b = pool.take();
-        assert!(b.is_empty());
-        assert_eq!(b.as_ptr(), ptr, "the pooled buffer is reused");
-
-        let big = vec![0u8; MAX_RETAINED * 2];
-        pool.give(big);
-        assert!(pool.take().capacity() <= MAX_RETAINED);
-
-        for _ in 0..5 {
-            pool.give(Vec::with_capacity(8));
+thread_local! {
+    static LOCAL: Local = const {
+        Local {
+            scratch: Cell::new(Vec::new()),
+            rings: RefCell::new(Vec::new()),
         }
-        assert_eq!(
-            pool.rx.len(),
-            2,
-            "the pool never holds more than its capacity"
-        );
+    };
+}
+
+/// An empty buffer to encode an entry into: this thread's, unless it is in
+/// use (an entry logged while encoding another) or gone (the thread is
+/// exiting).
+#[inline]
+pub(crate) fn take() -> Vec<u8> {
+    let buf = LOCAL.try_with(|l| l.scratch.take()).unwrap_or_default();
+    if buf.capacity() == 0 {
+        return fresh();
     }
+    buf
+}
+
+#[cold]
+fn fresh() -> Vec<u8> {
+    Vec::with_capacity(INITIAL_CAPACITY)
+}
+
+/// Returns a buffer from [`take`] to this thread.
+#[inline]
+pub(crate) fn give(mut buf: Vec<u8>) {
+    if buf.capacity() > MAX_RETAINED {
+        return;
+    }
+    buf.clear();
+    let _ = LOCAL.try_with(|l| l.scratch.set(buf));
+}
+
+/// What [`push`] did with an entry.
+pub(crate) enum Pushed {
+    /// It is in this thread's ring.
+    Queued,
+    /// The ring has no room for it now.
+    Full,
+    /// This thread has no ring for the logger yet (or no thread-local state
+    /// any more): see [`register`].
+    NoRing,
+}
+
+/// Pushes `entry` into this thread's ring for the logger core `core_id`.
+#[inline]
+pub(crate) fn push(core_id: u64, entry: &[u8]) -> Pushed {
+    LOCAL
+        .try_with(|l| {
+            let rings = l.rings.borrow();
+            match rings.iter().find(|(id, _)| *id == core_id) {
+                Some((_, ring)) if ring.push(entry) => Pushed::Queued,
+                Some(_) => Pushed::Full,
+                None => Pushed::NoRing,
+            }
+        })
+        .unwrap_or(Pushed::NoRing)
+}
+
+/// Gives this thread a ring for the logger core `core_id`, made by `make`;
+/// `false` when the thread is exiting and can have none. Forgets the rings
+/// of loggers that are gone.
+#[cold]
+pub(crate) fn register(core_id: u64, make: impl FnOnce() -> Arc<Ring>) -> bool {
+    LOCAL
+        .try_with(|l| {
+            let mut rings = l.rings.borrow_mut();
+            rings.retain(|(_, ring)| !ring.is_retired());
+            if !rings.iter().any(|(id, _)| *id == core_id) {
+                rings.push((core_id, make()));
+            }
+        })
+        .is_ok()
 }

@@ -5,6 +5,7 @@
 //! Only timestamps and values are formatted at run time; everything else is
 //! a copy of bytes the macro prepared.
 
+use crate::buffer;
 use crate::callsite::{Callsite, Site};
 use crate::json;
 use crate::level::Level;
@@ -48,7 +49,7 @@ const LEVEL_COLORS: [&[u8]; 6] = [
 ];
 
 /// An entry being encoded. Dropping it unfinished (a panic in a value's
-/// `Display`) returns its buffer to the pool and writes nothing.
+/// `Display`) returns its buffer to its thread and writes nothing.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Entry<'a> {
@@ -73,7 +74,7 @@ impl<'a> Entry<'a> {
     // out of line keeps every call site small.
     pub(crate) fn start(core: &'a Core, context: &[u8], site: &'static Site) -> Entry<'a> {
         let config = &core.config;
-        let mut buf = core.pool.take();
+        let mut buf = buffer::take();
         write_time(&mut buf, config);
         if config.text {
             write_text_level(&mut buf, site.level, config.color);
@@ -109,7 +110,7 @@ impl<'a> Entry<'a> {
         caller: Option<(&'a str, u32)>,
     ) -> Entry<'a> {
         let config = &core.config;
-        let mut buf = core.pool.take();
+        let mut buf = buffer::take();
         write_time(&mut buf, config);
         if config.text {
             write_text_level(&mut buf, level, config.color);
@@ -180,7 +181,8 @@ impl<'a> Entry<'a> {
     /// Ends the line and hands the entry to the logger.
     pub fn finish(mut self) {
         let buf = self.end();
-        self.core.submit(buf);
+        self.core.submit(&buf);
+        buffer::give(buf);
     }
 
     fn end(&mut self) -> Vec<u8> {
@@ -212,7 +214,7 @@ impl<'a> Entry<'a> {
 impl Drop for Entry<'_> {
     fn drop(&mut self) {
         if self.buf.capacity() != 0 {
-            self.core.pool.give(std::mem::take(&mut self.buf));
+            buffer::give(std::mem::take(&mut self.buf));
         }
     }
 }

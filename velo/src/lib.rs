@@ -52,6 +52,7 @@ mod level;
 mod log_bridge;
 mod logger;
 mod panic;
+mod ring;
 mod text;
 mod time;
 mod value;

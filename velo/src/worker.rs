@@ -1,28 +1,31 @@
 //! The pipeline behind a logger: queue, background worker, and the sink.
 //!
-//! Entries arrive as encoded buffers on a bounded queue. The worker waits
-//! until the queue (or its control channel) is ready, polling for a while
-//! before it parks (see `Core::wait`), then, holding the sink lock, drains
-//! every ready entry into a 64 KiB `BufWriter` and flushes when the queue
-//! runs empty, so an idle logger holds nothing unwritten.
+//! Each logging thread copies its encoded entries into its own ring (see
+//! `ring.rs`); the logger's queue is the set of those rings. The worker
+//! waits until a ring (or its control channel) has something, polling for a
+//! while before it parks (see `Core::wait`), then, holding the sink lock,
+//! drains every ring into a 64 KiB `BufWriter` and flushes when they run
+//! empty, so an idle logger holds nothing unwritten.
 //!
-//! Entries are only ever taken off the queue under the sink lock, by the
-//! worker or by a caller that writes synchronously (the `Sync` overflow
-//! strategy, logging after `close`). That is what keeps each thread's entries
-//! in order: whoever holds the lock writes everything queued before its own.
+//! Rings are only ever drained under the sink lock, by the worker or by a
+//! caller that writes synchronously (the `Sync` overflow strategy, logging
+//! after `close`). That is what keeps each thread's entries in order:
+//! whoever holds the lock writes everything queued before its own.
 //!
 //! Closing sets `STOPPED` and asks the worker to drain, flush and exit. A
 //! caller that enqueued while that happened reads the state after a `SeqCst`
-//! fence and, if stopped, drains the queue itself; the worker sets `STOPPED`
+//! fence and, if stopped, drains the rings itself; the worker sets `STOPPED`
 //! and fences before its final drain, so every entry is written by one side
 //! or the other. An idle worker parks by the same kind of handshake (see
-//! `PARKED`). `tests/loom_close.rs` checks both with loom.
+//! `PARKED`). `tests/loom_close.rs` checks both with loom, and `ring.rs`
+//! checks the rings.
 
-use crate::buffer::Pool;
+use crate::buffer::{self, Pushed};
 use crate::config::Overflow;
 use crate::error::{Error, ErrorKind};
+use crate::ring::{self, Ring};
 use crate::time::Timestamp;
-use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 use std::cell::Cell;
 use std::io::{self, BufWriter, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -95,12 +98,32 @@ enum Control {
     Close,
 }
 
+/// The asynchronous side of a logger: the rings of the threads that log to
+/// it, and the worker's control channel.
 #[derive(Debug)]
-struct Queue {
-    tx: Sender<Vec<u8>>,
-    rx: Receiver<Vec<u8>>,
+struct Pipe {
+    /// Every ring of this logger, in registration order.
+    rings: Mutex<Vec<Arc<Ring>>>,
+    /// Bumped on every change to `rings`, so a sink's copy of the list is
+    /// refreshed only when it changed.
+    generation: AtomicU64,
+    /// Size of each ring in bytes.
+    ring_bytes: usize,
+    /// The most entries a ring holds: the logger's `buffer_size`.
+    ring_entries: usize,
     ctl_tx: Sender<Control>,
     ctl_rx: Receiver<Control>,
+}
+
+impl Pipe {
+    fn rings(&self) -> MutexGuard<'_, Vec<Arc<Ring>>> {
+        self.rings.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether any ring holds unwritten entries.
+    fn has_pending(&self) -> bool {
+        self.rings().iter().any(|ring| ring.has_pending())
+    }
 }
 
 impl std::fmt::Debug for Control {
@@ -122,17 +145,32 @@ struct Sink {
     last_reported: Option<String>,
     /// `dropped` count already announced by a warning entry.
     reported_drops: u64,
+    /// The logger's rings as of `generation`, so draining does not hold the
+    /// list's lock while writing.
+    rings: Vec<Arc<Ring>>,
+    generation: u64,
 }
 
 impl Sink {
+    /// Writes one entry.
     fn write(&mut self, bytes: &[u8], stats: &Counters) {
+        if self.write_bytes(bytes, stats) {
+            inc(&stats.written);
+        }
+    }
+
+    /// Writes part of the output; `false` on an error (already recorded).
+    fn write_bytes(&mut self, bytes: &[u8], stats: &Counters) -> bool {
         let out = &mut self.out;
         match guarded(|| out.write_all(bytes)) {
             Ok(()) => {
-                inc(&stats.written);
                 stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                true
             }
-            Err(e) => self.fail(e, stats),
+            Err(e) => {
+                self.fail(e, stats);
+                false
+            }
         }
     }
 
@@ -192,10 +230,12 @@ impl std::ops::DerefMut for SinkGuard<'_> {
 /// Everything a logger's handles and its worker share.
 pub(crate) struct Core {
     pub(crate) config: Config,
-    pub(crate) pool: Pool,
     pub(crate) stats: Counters,
+    /// Unique among all cores ever made: names this core's rings in each
+    /// thread's list.
+    id: u64,
     sink: Mutex<Sink>,
-    queue: Option<Queue>,
+    pipe: Option<Pipe>,
     /// [`STOPPED`] and [`PARKED`]: one word, so a caller learns both with
     /// the one load after its fence.
     state: AtomicU32,
@@ -211,7 +251,7 @@ impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Core")
             .field("config", &self.config)
-            .field("asynchronous", &self.queue.is_some())
+            .field("asynchronous", &self.pipe.is_some())
             .field("state", &self.state)
             .finish_non_exhaustive()
     }
@@ -234,34 +274,37 @@ impl Core {
         writer: Box<dyn Write + Send>,
         capacity: Option<usize>,
     ) -> io::Result<Arc<Core>> {
-        let queue = capacity.map(|cap| {
-            let (tx, rx) = crossbeam_channel::bounded(cap);
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let pipe = capacity.map(|entries| {
             let (ctl_tx, ctl_rx) = crossbeam_channel::unbounded();
-            Queue {
-                tx,
-                rx,
+            Pipe {
+                rings: Mutex::new(Vec::new()),
+                generation: AtomicU64::new(0),
+                ring_bytes: ring::bytes_for(entries),
+                ring_entries: entries,
                 ctl_tx,
                 ctl_rx,
             }
         });
         let core = Arc::new(Core {
             config,
-            // Enough idle buffers for a full queue plus the ones in flight.
-            pool: Pool::new(capacity.unwrap_or(16).saturating_add(64)),
             stats: Counters::default(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             sink: Mutex::new(Sink {
                 out: BufWriter::with_capacity(WRITE_BUFFER_SIZE, writer),
                 pending_error: None,
                 last_reported: None,
                 reported_drops: 0,
+                rings: Vec::new(),
+                generation: 0,
             }),
-            queue,
+            pipe,
             state: AtomicU32::new(0),
             worker_done: AtomicBool::new(false),
             worker: Mutex::new(None),
             worker_thread: OnceLock::new(),
         });
-        if core.queue.is_some() {
+        if core.pipe.is_some() {
             let worker_core = Arc::clone(&core);
             let handle = std::thread::Builder::new()
                 .name("velo-worker".into())
@@ -287,52 +330,94 @@ impl Core {
     }
 
     /// Hands an encoded entry to the pipeline.
-    pub(crate) fn submit(&self, buf: Vec<u8>) {
-        let Some(queue) = &self.queue else {
-            return self.write_now(buf);
+    #[inline]
+    pub(crate) fn submit(&self, entry: &[u8]) {
+        let Some(pipe) = &self.pipe else {
+            return self.write_now(entry);
         };
         // Relaxed: a stale value is caught by the check after the fence.
         if self.state.load(Ordering::Relaxed) & STOPPED != 0 {
-            return self.write_now(buf);
+            return self.write_now(entry);
         }
-        let queued = match self.config.overflow {
-            Overflow::Sync => match queue.tx.try_send(buf) {
-                Ok(()) => true,
-                Err(TrySendError::Full(buf) | TrySendError::Disconnected(buf)) => {
-                    inc(&self.stats.sync_fallbacks);
-                    self.write_now(buf);
-                    false
-                }
-            },
-            Overflow::Drop => match queue.tx.try_send(buf) {
-                Ok(()) => true,
-                Err(e) => {
-                    inc(&self.stats.dropped);
-                    self.pool.give(e.into_inner());
-                    false
-                }
-            },
-            Overflow::Block => match queue.tx.try_send(buf) {
-                Ok(()) => true,
-                Err(TrySendError::Full(buf) | TrySendError::Disconnected(buf)) => {
-                    self.send_blocking(queue, buf)
-                }
-            },
-        };
-        if queued {
-            self.after_enqueue();
+        match buffer::push(self.id, entry) {
+            Pushed::Queued => self.after_enqueue(),
+            Pushed::Full => self.overflow(pipe, entry),
+            Pushed::NoRing => self.register(pipe, entry),
+        }
+    }
+
+    /// Gives this thread a ring for this logger, then pushes `entry`.
+    #[cold]
+    fn register(&self, pipe: &Pipe, entry: &[u8]) {
+        let registered = buffer::register(self.id, || {
+            let ring = Arc::new(Ring::new(pipe.ring_bytes, pipe.ring_entries));
+            let mut rings = pipe.rings();
+            rings.push(Arc::clone(&ring));
+            // Release: a sink that sees the new generation sees the ring.
+            pipe.generation.fetch_add(1, Ordering::Release);
+            ring
+        });
+        if !registered {
+            // The thread is exiting and has no ring any more.
+            return self.write_now(entry);
+        }
+        match buffer::push(self.id, entry) {
+            Pushed::Queued => self.after_enqueue(),
+            Pushed::Full | Pushed::NoRing => self.overflow(pipe, entry),
+        }
+    }
+
+    /// The ring has no room for `entry`: apply the overflow strategy.
+    #[cold]
+    fn overflow(&self, pipe: &Pipe, entry: &[u8]) {
+        if entry.len() > pipe.ring_bytes {
+            // It would never fit; every strategy writes it on this thread
+            // rather than wait forever or lose it.
+            inc(&self.stats.sync_fallbacks);
+            return self.write_now(entry);
+        }
+        match self.config.overflow {
+            Overflow::Sync => {
+                inc(&self.stats.sync_fallbacks);
+                self.write_now(entry);
+            }
+            Overflow::Drop => inc(&self.stats.dropped),
+            Overflow::Block => self.push_blocking(entry),
+        }
+    }
+
+    /// Waits for room in this thread's ring, then pushes `entry`.
+    fn push_blocking(&self, entry: &[u8]) {
+        let mut spins = 0u32;
+        loop {
+            // Waiting on the worker from the worker's own thread (or from
+            // inside the writer), or after it stopped, would never end.
+            if IN_SINK.get() || self.is_stopped() {
+                return self.write_now(entry);
+            }
+            if spins < 16 {
+                spins += 1;
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(POLL_INTERVAL);
+            }
+            match buffer::push(self.id, entry) {
+                Pushed::Queued => return self.after_enqueue(),
+                Pushed::Full => {}
+                Pushed::NoRing => return self.write_now(entry),
+            }
         }
     }
 
     /// The caller's half of the two handshakes with the worker, after an
-    /// entry is in the queue.
+    /// entry is in the ring.
     ///
     /// The worker sets [`STOPPED`] (before its final drain) or [`PARKED`]
-    /// (before its last look at the queue), then fences, then looks at the
-    /// queue; this side enqueues, fences, then reads the state. Of two such
+    /// (before its last look at the rings), then fences, then looks at the
+    /// rings; this side publishes, fences, then reads the state. Of two such
     /// store-fence-load sequences at least one sees the other's store, so
     /// either the worker sees the entry, or this thread sees the flag and
-    /// drains the queue itself (after a close) or unparks the worker.
+    /// drains the rings itself (after a close) or unparks the worker.
     #[inline]
     fn after_enqueue(&self) {
         fence(Ordering::SeqCst);
@@ -363,56 +448,36 @@ impl Core {
         }
     }
 
+    /// Writes an entry on this thread, after everything queued before it.
     #[cold]
-    fn send_blocking(&self, queue: &Queue, mut buf: Vec<u8>) -> bool {
-        loop {
-            match queue.tx.send_timeout(buf, Duration::from_millis(1)) {
-                Ok(()) => return true,
-                Err(SendTimeoutError::Timeout(b) | SendTimeoutError::Disconnected(b)) => {
-                    // Waiting on the worker from the worker's own thread, or
-                    // after it stopped, would never end.
-                    if IN_SINK.get() || self.is_stopped() {
-                        self.write_now(b);
-                        return false;
-                    }
-                    buf = b;
-                }
-            }
+    fn write_now(&self, entry: &[u8]) {
+        let Some(mut sink) = self.lock_sink() else {
+            // Re-entered from inside the writer: queue it if there is room,
+            // else it cannot be written without deadlocking.
+            return self.queue_reentrant(entry);
+        };
+        self.drain_locked(&mut sink);
+        sink.write(entry, &self.stats);
+        // The worker flushes whatever it drains; if nothing is left for it,
+        // this thread must flush.
+        let idle = self.pipe.as_ref().is_none_or(|p| !p.has_pending()) || self.is_stopped();
+        if idle {
+            sink.flush(&self.stats);
         }
     }
 
-    /// Writes an entry on this thread, after everything queued before it.
-    #[cold]
-    fn write_now(&self, buf: Vec<u8>) {
-        match self.lock_sink() {
-            Some(mut sink) => {
-                self.drain_locked(&mut sink);
-                sink.write(&buf, &self.stats);
-                // The worker flushes whatever it drains; if nothing is left
-                // for it, this thread must flush.
-                let idle = self.queue.as_ref().is_none_or(|q| q.rx.is_empty()) || self.is_stopped();
-                if idle {
-                    sink.flush(&self.stats);
+    /// Queues an entry logged from inside the writer, or drops it.
+    fn queue_reentrant(&self, entry: &[u8]) {
+        if let Some(pipe) = &self.pipe {
+            if entry.len() <= pipe.ring_bytes {
+                match buffer::push(self.id, entry) {
+                    Pushed::Queued => return self.after_enqueue(),
+                    Pushed::NoRing => return self.register(pipe, entry),
+                    Pushed::Full => {}
                 }
-            }
-            // Re-entered from inside the writer: queue it if there is room,
-            // else it cannot be written without deadlocking.
-            None => {
-                let rejected = match &self.queue {
-                    Some(q) => q.tx.try_send(buf).err().map(TrySendError::into_inner),
-                    None => Some(buf),
-                };
-                match rejected {
-                    Some(buf) => {
-                        inc(&self.stats.dropped);
-                        self.pool.give(buf);
-                    }
-                    None => self.after_enqueue(),
-                }
-                return;
             }
         }
-        self.pool.give(buf);
+        inc(&self.stats.dropped);
     }
 
     /// Drains and flushes on this thread.
@@ -425,14 +490,43 @@ impl Core {
 
     /// Writes every queued entry; the caller holds the sink lock.
     fn drain_locked(&self, sink: &mut Sink) {
-        if let Some(queue) = &self.queue {
-            while let Ok(buf) = queue.rx.try_recv() {
-                inc(&self.stats.dequeued);
-                sink.write(&buf, &self.stats);
-                self.pool.give(buf);
+        if let Some(pipe) = &self.pipe {
+            // Acquire: pairs with the bump in `register`.
+            let generation = pipe.generation.load(Ordering::Acquire);
+            if generation != sink.generation {
+                let rings = pipe.rings();
+                sink.rings.clone_from(&rings);
+                sink.generation = generation;
+            }
+            let rings = std::mem::take(&mut sink.rings);
+            let mut orphans = false;
+            for ring in &rings {
+                // Read before draining: once the flag is seen, this drain
+                // takes the ring's last entries.
+                let orphaned = ring.is_orphaned();
+                let mut ok = true;
+                let entries = ring.drain(|bytes| ok &= sink.write_bytes(bytes, &self.stats));
+                self.stats.dequeued.fetch_add(entries, Ordering::Relaxed);
+                if ok {
+                    self.stats.written.fetch_add(entries, Ordering::Relaxed);
+                }
+                orphans |= orphaned;
+            }
+            sink.rings = rings;
+            if orphans {
+                self.forget_orphans(pipe, sink);
             }
         }
         self.report_drops(sink);
+    }
+
+    /// Frees the drained rings of threads that have exited.
+    #[cold]
+    fn forget_orphans(&self, pipe: &Pipe, sink: &mut Sink) {
+        let mut rings = pipe.rings();
+        rings.retain(|ring| !ring.is_orphaned() || ring.has_pending());
+        sink.rings.clone_from(&rings);
+        sink.generation = pipe.generation.fetch_add(1, Ordering::Release) + 1;
     }
 
     /// Writes one warning entry for entries dropped since the last one.
@@ -442,23 +536,23 @@ impl Core {
             let entry = crate::entry::dropped_warning(self, dropped - sink.reported_drops);
             sink.reported_drops = dropped;
             sink.write(&entry, &self.stats);
-            self.pool.give(entry);
+            buffer::give(entry);
         }
     }
 
-    /// Waits until the queue or the control channel has something.
+    /// Waits until a ring or the control channel has something.
     ///
     /// A parked worker must be woken by the caller that enqueues next, and on
     /// a busy logger that hand-off (a wake-up per entry, and the worker
-    /// chasing every send) costs more than encoding. So after the queue runs
+    /// chasing every entry) costs more than encoding. So after the rings run
     /// dry the worker first polls, sleeping [`POLL_INTERVAL`] between looks:
     /// callers then enqueue without waking anyone and the worker takes whole
     /// batches. Only after polling for [`POLL_FOR`] does it park, by the
     /// handshake described at [`Core::after_enqueue`]; the first caller
     /// after that writes its entry itself (see [`PARKED`]), at most once per
     /// idle spell.
-    fn wait(&self, queue: &Queue) {
-        let ready = || !queue.rx.is_empty() || !queue.ctl_rx.is_empty();
+    fn wait(&self, pipe: &Pipe) {
+        let ready = || pipe.has_pending() || !pipe.ctl_rx.is_empty();
         let start = std::time::Instant::now();
         loop {
             if ready() {
@@ -472,7 +566,10 @@ impl Core {
         loop {
             // Re-armed on every round: a caller may have cleared it.
             self.state.fetch_or(PARKED, Ordering::SeqCst);
-            // SeqCst: pairs with the fence in `after_enqueue`.
+            // SeqCst: pairs with the fence in `after_enqueue`. A ring
+            // registered after the scan below was registered after this
+            // thread's store, through the list's lock, so its producer sees
+            // `PARKED`.
             fence(Ordering::SeqCst);
             if ready() {
                 break;
@@ -484,15 +581,15 @@ impl Core {
 
     /// The worker thread's loop.
     fn run(&self) {
-        let queue = self.queue.as_ref().expect("a worker has a queue");
+        let pipe = self.pipe.as_ref().expect("a worker has a pipe");
         let _ = self.worker_thread.set(std::thread::current());
         loop {
-            self.wait(queue);
+            self.wait(pipe);
             if let Some(mut sink) = self.lock_sink() {
                 self.drain_locked(&mut sink);
                 sink.flush(&self.stats);
             }
-            while let Ok(control) = queue.ctl_rx.try_recv() {
+            while let Ok(control) = pipe.ctl_rx.try_recv() {
                 match control {
                     Control::Sync(ack) => {
                         let result = self.lock_sink().map_or(Ok(()), |mut sink| {
@@ -512,7 +609,7 @@ impl Core {
                         self.write_pending();
                         self.worker_done.store(true, Ordering::SeqCst);
                         // Answer syncs that raced with the close.
-                        while let Ok(Control::Sync(ack)) = queue.ctl_rx.try_recv() {
+                        while let Ok(Control::Sync(ack)) = pipe.ctl_rx.try_recv() {
                             let _ = ack.send(Ok(()));
                         }
                         return;
@@ -529,10 +626,10 @@ impl Core {
             // Called from inside the writer: the lock is ours already.
             return Ok(());
         }
-        if let Some(queue) = &self.queue {
+        if let Some(pipe) = &self.pipe {
             if !self.worker_done.load(Ordering::SeqCst) {
                 let (tx, rx) = crossbeam_channel::bounded(1);
-                if queue.ctl_tx.send(Control::Sync(tx)).is_ok() {
+                if pipe.ctl_tx.send(Control::Sync(tx)).is_ok() {
                     self.unpark_worker();
                     loop {
                         match rx.recv_timeout(Duration::from_millis(10)) {
@@ -555,12 +652,12 @@ impl Core {
     /// Flushes and stops the worker; later entries are written synchronously.
     /// Idempotent and safe from any thread.
     pub(crate) fn close(&self) {
-        let Some(queue) = &self.queue else {
+        let Some(pipe) = &self.pipe else {
             self.write_pending();
             return;
         };
         if self.state.fetch_or(STOPPED, Ordering::SeqCst) & STOPPED == 0 {
-            let _ = queue.ctl_tx.send(Control::Close);
+            let _ = pipe.ctl_tx.send(Control::Close);
             self.unpark_worker();
         }
         if IN_SINK.get() {
@@ -583,14 +680,29 @@ impl Core {
         self.write_pending();
     }
 
-    /// Entries accepted into the queue so far.
+    /// Entries accepted into the rings so far.
     pub(crate) fn enqueued(&self) -> u64 {
-        let waiting = self.queue.as_ref().map_or(0, |q| q.rx.len() as u64);
+        let waiting: u64 = self
+            .pipe
+            .as_ref()
+            .map_or(0, |p| p.rings().iter().map(|r| r.queued()).sum());
         self.stats.dequeued.load(Ordering::Relaxed) + waiting
     }
 
     /// Whether `close` has been called.
     pub(crate) fn is_stopped(&self) -> bool {
         self.state.load(Ordering::Relaxed) & STOPPED != 0
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // The threads that logged here forget their rings when they next
+        // register one.
+        if let Some(pipe) = &self.pipe {
+            for ring in pipe.rings().iter() {
+                ring.retire();
+            }
+        }
     }
 }

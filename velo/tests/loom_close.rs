@@ -3,11 +3,12 @@
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p velo --test loom_close --release`.
 //!
-//! The real queue is a crossbeam channel, which loom cannot instrument, so
-//! this models the protocol of `worker.rs` with loom atomics: a queue slot
-//! published and claimed with compare-exchanges (as the channel claims its
-//! slots), the `stopped` flag, the two `SeqCst` fences, and the close
-//! request the worker waits for. The property: an entry logged while another
+//! The real pipeline (per-thread rings, a sink lock, a control channel) is
+//! too large to model whole, so this models the handshake of `worker.rs`
+//! with loom atomics: one ring slot published by the caller and claimed by
+//! whoever drains (the rings themselves are checked in `src/ring.rs`), the
+//! `stopped` flag, the two `SeqCst` fences, and the close request the
+//! worker waits for. The property: an entry logged while another
 //! thread closes is written exactly once, by the worker's final drain or by
 //! the logging thread itself. The variant without the caller's fence must
 //! fail, which shows the model can find the race the fences prevent.

@@ -1,0 +1,465 @@
+//! Per-thread entry rings: single-producer, single-consumer byte queues.
+//!
+//! Each thread that logs to an asynchronous logger gets its own [`Ring`]
+//! from that logger, on first use. A finished entry is copied into the
+//! ring with two plain stores to publish it; no other thread writes the
+//! words the producer writes, so logging threads never contend with each
+//! other, and the hand-off costs a copy instead of a shared queue's
+//! compare-and-swap loops.
+//!
+//! The ring is a byte stream: entries sit back to back, and whoever holds
+//! the logger's sink lock (the worker, or a caller writing synchronously)
+//! is the one consumer and writes everything between the two positions in
+//! at most two slices. Positions count bytes since the ring was made and
+//! wrap around `usize`; the capacity is a power of two, so a position's
+//! offset in the buffer is `position & mask`.
+//!
+//! The producer publishes bytes by storing `tail` with `Release` after
+//! copying them; the consumer reads `tail` with `Acquire` before reading
+//! them. The consumer frees bytes by storing `head` with `Release` after
+//! reading them; the producer reads `head` with `Acquire` before writing
+//! over them. Entry counts follow the same pattern and only bound how many
+//! entries a ring holds (the logger's `buffer_size`) and feed the
+//! statistics. The `loom` tests at the end of this file check the
+//! protocol (loom finds a missing `Release` on the consumer's side; it does
+//! not see races behind a `Relaxed` store, tokio-rs/loom#107, so the
+//! producer's side rests on the argument above).
+
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// The smallest ring, in bytes.
+const MIN_BYTES: usize = 4 * 1024;
+/// The largest ring, in bytes: the bound on a logging thread's memory per
+/// logger.
+pub(crate) const MAX_BYTES: usize = 64 * 1024;
+/// Ring bytes per entry of `buffer_size`, before clamping.
+const BYTES_PER_ENTRY: usize = 128;
+
+/// The ring size for a logger whose `buffer_size` is `entries`.
+pub(crate) fn bytes_for(entries: usize) -> usize {
+    entries
+        .saturating_mul(BYTES_PER_ENTRY)
+        .clamp(MIN_BYTES, MAX_BYTES)
+        .next_power_of_two()
+}
+
+/// Keeps what the producer writes and what the consumer writes on separate
+/// cache lines (two, for the adjacent-line prefetcher).
+#[repr(align(128))]
+#[derive(Debug)]
+struct Padded<T>(T);
+
+/// Words only the producer stores.
+#[derive(Debug)]
+struct Producer {
+    /// Bytes published.
+    tail: AtomicUsize,
+    /// Entries published.
+    produced: AtomicU64,
+    /// The consumer's `head` and `consumed` when the producer last read
+    /// them; private to the producer, so reading the consumer's line is
+    /// needed only when these say the ring is full.
+    head_seen: AtomicUsize,
+    consumed_seen: AtomicU64,
+}
+
+/// Words only the consumer stores.
+#[derive(Debug)]
+struct Consumer {
+    /// Bytes consumed.
+    head: AtomicUsize,
+    /// Entries consumed (never more than really were; see [`Ring::drain`]).
+    consumed: AtomicU64,
+}
+
+/// A single-producer, single-consumer ring of encoded entries.
+#[derive(Debug)]
+pub(crate) struct Ring {
+    producer: Padded<Producer>,
+    consumer: Padded<Consumer>,
+    /// Set when the producing thread has exited: the consumer removes the
+    /// ring once it is empty.
+    orphaned: AtomicBool,
+    /// Set when the logger is gone: the producing thread forgets the ring.
+    retired: AtomicBool,
+    bytes: Bytes,
+    /// Capacity minus one; the capacity is a power of two.
+    mask: usize,
+    /// The most entries the ring holds.
+    max_entries: u64,
+}
+
+impl Ring {
+    /// A ring of `bytes` bytes (a power of two) holding at most
+    /// `max_entries` entries.
+    pub(crate) fn new(bytes: usize, max_entries: usize) -> Ring {
+        assert!(bytes.is_power_of_two(), "ring size must be a power of two");
+        Ring {
+            producer: Padded(Producer {
+                tail: AtomicUsize::new(0),
+                produced: AtomicU64::new(0),
+                head_seen: AtomicUsize::new(0),
+                consumed_seen: AtomicU64::new(0),
+            }),
+            consumer: Padded(Consumer {
+                head: AtomicUsize::new(0),
+                consumed: AtomicU64::new(0),
+            }),
+            orphaned: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
+            bytes: Bytes::new(bytes),
+            mask: bytes - 1,
+            max_entries: max_entries.max(1) as u64,
+        }
+    }
+
+    /// The capacity in bytes: the largest entry the ring can take.
+    pub(crate) fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// Appends `entry`, or returns `false` when the ring has no room for it.
+    ///
+    /// Only the ring's producing thread calls this.
+    #[inline]
+    pub(crate) fn push(&self, entry: &[u8]) -> bool {
+        let p = &self.producer.0;
+        // Relaxed: only this thread stores the producer's words.
+        let tail = p.tail.load(Ordering::Relaxed);
+        let produced = p.produced.load(Ordering::Relaxed);
+        if !self.fits(entry.len(), tail, produced)
+            && !self.refresh_and_fit(entry.len(), tail, produced)
+        {
+            return false;
+        }
+        self.bytes.write(tail & self.mask, entry);
+        // Release: the bytes are visible to a consumer that sees the new
+        // tail (or the new count, stored after it).
+        p.tail
+            .store(tail.wrapping_add(entry.len()), Ordering::Release);
+        p.produced.store(produced + 1, Ordering::Release);
+        true
+    }
+
+    /// Whether `len` more bytes and one more entry fit, by what the producer
+    /// last saw of the consumer.
+    #[inline]
+    fn fits(&self, len: usize, tail: usize, produced: u64) -> bool {
+        let p = &self.producer.0;
+        let used = tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
+        let queued = produced - p.consumed_seen.load(Ordering::Relaxed);
+        len <= self.capacity() - used && queued < self.max_entries
+    }
+
+    /// Reads the consumer's progress, then checks for room again.
+    #[cold]
+    fn refresh_and_fit(&self, len: usize, tail: usize, produced: u64) -> bool {
+        let p = &self.producer.0;
+        let c = &self.consumer.0;
+        // Acquire: the consumer has finished reading the bytes it freed.
+        p.head_seen
+            .store(c.head.load(Ordering::Acquire), Ordering::Relaxed);
+        p.consumed_seen
+            .store(c.consumed.load(Ordering::Acquire), Ordering::Relaxed);
+        self.fits(len, tail, produced)
+    }
+
+    /// Whether the ring holds unread bytes; for the worker deciding whether
+    /// to wake up. Any thread may call this.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.producer.0.tail.load(Ordering::Relaxed) != self.consumer.0.head.load(Ordering::Relaxed)
+    }
+
+    /// Entries published and not yet consumed, as far as the counts tell.
+    pub(crate) fn queued(&self) -> u64 {
+        let consumed = self.consumer.0.consumed.load(Ordering::Acquire);
+        self.producer.0.produced.load(Ordering::Acquire) - consumed
+    }
+
+    /// Passes every published byte to `write`, in order and in at most two
+    /// slices, frees them, and returns how many entries they completed.
+    ///
+    /// One consumer at a time: the caller holds the lock of the logger's
+    /// sink, which is the only place this is called from. `write` may push
+    /// into this same ring (logging from inside the writer, on the ring's
+    /// producing thread): the producer only writes bytes outside the ones
+    /// being read, since it cannot see them freed before this returns.
+    pub(crate) fn drain(&self, mut write: impl FnMut(&[u8])) -> u64 {
+        let p = &self.producer.0;
+        let c = &self.consumer.0;
+        // Acquire, count before tail: the tail read is at least as new as
+        // the one stored before the count, so the bytes read hold every
+        // entry counted (and possibly more, counted by the next drain).
+        let produced = p.produced.load(Ordering::Acquire);
+        let tail = p.tail.load(Ordering::Acquire);
+        // Relaxed: only the consumer (under the sink lock) stores these.
+        let head = c.head.load(Ordering::Relaxed);
+        let consumed = c.consumed.load(Ordering::Relaxed);
+        let len = tail.wrapping_sub(head);
+        if len != 0 {
+            let start = head & self.mask;
+            let first = len.min(self.capacity() - start);
+            self.bytes.read(start, first, &mut write);
+            if first < len {
+                self.bytes.read(0, len - first, &mut write);
+            }
+            // Release: the bytes were read before the producer can reuse them.
+            c.head.store(tail, Ordering::Release);
+        }
+        c.consumed.store(produced, Ordering::Release);
+        produced - consumed
+    }
+
+    /// Marks the ring as belonging to no thread any more.
+    pub(crate) fn orphan(&self) {
+        // Release: a consumer that sees the flag sees every entry pushed.
+        self.orphaned.store(true, Ordering::Release);
+    }
+
+    /// Whether the producing thread has exited; after this returns `true`, a
+    /// drain empties the ring for good.
+    pub(crate) fn is_orphaned(&self) -> bool {
+        self.orphaned.load(Ordering::Acquire)
+    }
+
+    /// Marks the ring's logger as gone.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the ring's logger is gone.
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Relaxed)
+    }
+}
+
+/// The ring's storage.
+#[cfg(not(loom))]
+#[derive(Debug)]
+struct Bytes(Box<[std::cell::UnsafeCell<u8>]>);
+
+// SAFETY: the bytes are only accessed through `write` (by the one producer)
+// and `read` (by the one consumer), on ranges the ring protocol keeps
+// disjoint; see the module documentation. (Under loom, loom checks it.)
+unsafe impl Sync for Bytes {}
+
+#[cfg(not(loom))]
+impl Bytes {
+    fn new(len: usize) -> Bytes {
+        Bytes((0..len).map(|_| std::cell::UnsafeCell::new(0)).collect())
+    }
+
+    /// Copies `src` in at `at`, wrapping around the end.
+    #[inline]
+    fn write(&self, at: usize, src: &[u8]) {
+        let first = src.len().min(self.0.len() - at);
+        let base = std::cell::UnsafeCell::raw_get(self.0.as_ptr());
+        // SAFETY: `at + first <= len` and `src.len() - first <= at` (the
+        // caller checked that `src` fits in the free space, which is less
+        // than the whole ring), so both copies stay inside the buffer. The
+        // free space is written only by the producer and not read until it
+        // is published, so nothing else accesses these bytes now.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), base.add(at), first);
+            std::ptr::copy_nonoverlapping(src.as_ptr().add(first), base, src.len() - first);
+        }
+    }
+
+    /// Lends `write` the `len` bytes at `at`, which do not wrap.
+    #[inline]
+    fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8])) {
+        assert!(at + len <= self.0.len());
+        let base = std::cell::UnsafeCell::raw_get(self.0.as_ptr());
+        // SAFETY: in bounds (checked above). The bytes were published by the
+        // producer, which does not write them again until the consumer frees
+        // them after this returns; so no one writes them while the slice
+        // lives.
+        let bytes = unsafe { std::slice::from_raw_parts(base.add(at), len) };
+        write(bytes);
+    }
+}
+
+/// The ring's storage under loom, which checks every access for races.
+#[cfg(loom)]
+#[derive(Debug)]
+struct Bytes(Box<[loom::cell::UnsafeCell<u8>]>);
+
+#[cfg(loom)]
+impl Bytes {
+    fn new(len: usize) -> Bytes {
+        Bytes((0..len).map(|_| loom::cell::UnsafeCell::new(0)).collect())
+    }
+
+    fn write(&self, at: usize, src: &[u8]) {
+        let n = self.0.len();
+        for (i, &b) in src.iter().enumerate() {
+            // SAFETY: loom checks that no other thread accesses the cell.
+            self.0[(at + i) % n].with_mut(|p| unsafe { *p = b });
+        }
+    }
+
+    fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8])) {
+        // SAFETY: loom checks that no other thread writes the cell.
+        let copy: Vec<u8> = (at..at + len)
+            .map(|i| self.0[i].with(|p| unsafe { *p }))
+            .collect();
+        write(&copy);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn drain_all(ring: &Ring) -> (Vec<u8>, u64) {
+        let mut out = Vec::new();
+        let n = ring.drain(|b| out.extend_from_slice(b));
+        (out, n)
+    }
+
+    #[test]
+    fn entries_come_out_in_order_across_the_wrap() {
+        let ring = Ring::new(16, 100);
+        let mut expected = Vec::new();
+        let mut got = Vec::new();
+        let mut entries = 0;
+        for i in 0..100u8 {
+            let entry = [i; 5];
+            assert!(ring.push(&entry), "room after draining");
+            expected.extend_from_slice(&entry);
+            if i % 2 == 1 {
+                let (bytes, n) = drain_all(&ring);
+                got.extend_from_slice(&bytes);
+                entries += n;
+            }
+        }
+        assert_eq!(got, expected);
+        assert_eq!(entries, 100);
+        assert!(!ring.has_pending());
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit() {
+        let ring = Ring::new(16, 3);
+        assert!(!ring.push(&[0; 17]), "larger than the ring");
+        assert!(ring.push(&[1; 10]));
+        assert!(!ring.push(&[2; 7]), "6 bytes left");
+        assert!(ring.push(&[3; 6]));
+        assert_eq!(
+            drain_all(&ring),
+            ([[1; 10].as_slice(), &[3; 6]].concat(), 2)
+        );
+        for _ in 0..3 {
+            assert!(ring.push(b"x"));
+        }
+        assert!(!ring.push(b"x"), "at most 3 entries");
+        assert_eq!(ring.queued(), 3);
+        assert_eq!(drain_all(&ring).1, 3);
+        assert!(ring.push(b"x"));
+    }
+
+    #[test]
+    fn sizes_are_clamped_powers_of_two() {
+        assert_eq!(bytes_for(1), MIN_BYTES);
+        assert_eq!(bytes_for(100), 16 * 1024);
+        assert_eq!(bytes_for(8192), MAX_BYTES);
+        assert_eq!(bytes_for(usize::MAX), MAX_BYTES);
+    }
+
+    #[test]
+    fn a_producer_and_a_consumer_move_every_byte() {
+        let ring = std::sync::Arc::new(Ring::new(64, 8));
+        const N: u32 = 20_000;
+        let producer = {
+            let ring = ring.clone();
+            std::thread::spawn(move || {
+                for i in 0..N {
+                    let len = 1 + (i % 13) as usize;
+                    let entry: Vec<u8> = (0..len).map(|k| (i as usize + k) as u8).collect();
+                    while !ring.push(&entry) {
+                        std::hint::spin_loop();
+                    }
+                }
+            })
+        };
+        let mut out = Vec::new();
+        let mut entries = 0;
+        while entries < u64::from(N) {
+            entries += ring.drain(|b| out.extend_from_slice(b));
+        }
+        producer.join().unwrap();
+        let expected: Vec<u8> = (0..N)
+            .flat_map(|i| (0..1 + (i % 13) as usize).map(move |k| (i as usize + k) as u8))
+            .collect();
+        assert_eq!(out, expected);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// Entries pushed while the consumer drains arrive whole, in order,
+    /// counted once, with the ring wrapping (capacity 4, entries of 3).
+    #[test]
+    fn push_and_drain_race() {
+        loom::model(|| {
+            let ring = Arc::new(Ring::new(4, 2));
+            let producer = {
+                let ring = ring.clone();
+                thread::spawn(move || {
+                    let mut pushed = 0;
+                    for entry in [b"abc", b"def"] {
+                        while !ring.push(entry) {
+                            thread::yield_now();
+                        }
+                        pushed += 1;
+                    }
+                    pushed
+                })
+            };
+            let mut out = Vec::new();
+            let mut entries = 0;
+            while out.len() < 6 {
+                entries += ring.drain(|b| out.extend_from_slice(b));
+                thread::yield_now();
+            }
+            assert_eq!(producer.join().unwrap(), 2);
+            assert_eq!(out, b"abcdef");
+            entries += ring.drain(|_| {});
+            assert_eq!(entries, 2);
+        });
+    }
+
+    /// A consumer that sees the ring orphaned drains everything pushed.
+    #[test]
+    fn orphaned_ring_is_complete() {
+        loom::model(|| {
+            let ring = Arc::new(Ring::new(8, 4));
+            let producer = {
+                let ring = ring.clone();
+                thread::spawn(move || {
+                    assert!(ring.push(b"ab"));
+                    assert!(ring.push(b"cd"));
+                    ring.orphan();
+                })
+            };
+            let mut out = Vec::new();
+            loop {
+                let orphaned = ring.is_orphaned();
+                ring.drain(|b| out.extend_from_slice(b));
+                if orphaned {
+                    break;
+                }
+                thread::yield_now();
+            }
+            assert_eq!(out, b"abcd");
+            producer.join().unwrap();
+        });
+    }
+}
