@@ -706,3 +706,50 @@ impl Drop for Core {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn core() -> Arc<Core> {
+        let config = Config {
+            text: false,
+            color: false,
+            timestamp: Timestamp::Off,
+            caller: false,
+            overflow: Overflow::Sync,
+        };
+        Core::start(config, Box::new(io::sink()), Some(64)).unwrap()
+    }
+
+    #[test]
+    fn rings_of_exited_threads_are_freed_once_drained() {
+        let core = core();
+        let rings = || core.pipe.as_ref().unwrap().rings().len();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| core.submit(b"{}\n"));
+            }
+        });
+        core.submit(b"{}\n");
+        core.sync().unwrap();
+        assert_eq!(rings(), 1, "only this thread's ring is left");
+        assert_eq!(core.stats.written.load(Ordering::Relaxed), 5);
+        core.close();
+    }
+
+    #[test]
+    fn a_thread_forgets_the_rings_of_dropped_loggers() {
+        let first = core();
+        first.submit(b"{}\n");
+        first.close();
+        let ring = Arc::clone(&first.pipe.as_ref().unwrap().rings()[0]);
+        drop(first);
+        assert!(ring.is_retired());
+        let second = core();
+        second.submit(b"{}\n");
+        assert_eq!(Arc::strong_count(&ring), 1, "the thread let go of it");
+        second.close();
+    }
+}
