@@ -6,9 +6,9 @@
 //! only write the fraction digits.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How entries are timestamped.
 ///
@@ -45,65 +45,171 @@ thread_local! {
     static PREFIX: Cell<(u64, [u8; PREFIX_LEN])> = const { Cell::new((u64::MAX, [0; PREFIX_LEN])) };
 }
 
-/// The wall clock, read through the CPU's time-stamp counter.
+/// The wall clock, read through the CPU's time-stamp counter where it can be
+/// trusted.
 ///
 /// `SystemTime::now` costs a vDSO call and its retry loop, a third of the
-/// formatting of a short entry. This clock reads the TSC with `quanta`
-/// (falling back to the OS clock where the TSC is not invariant), and adds
-/// an offset to the wall clock taken at the last anchoring. The TSC drifts
-/// from the system clock by some parts per million, and the system clock
-/// can be stepped, so any thread that finds the anchor older than
-/// [`REANCHOR_NANOS`] takes a new one: timestamps stay within tens of
-/// microseconds of `SystemTime::now`.
-struct WallClock {
-    clock: quanta::Clock,
-    /// Raw reading all offsets are relative to.
-    origin: u64,
-    /// Wall-clock nanoseconds minus nanoseconds since `origin`, at the last
-    /// anchoring.
-    offset: AtomicU64,
-    /// Nanoseconds since `origin` at the last anchoring.
-    anchored_at: AtomicU64,
+/// formatting of a short entry; reading the TSC costs a few nanoseconds.
+/// Each thread keeps an anchor, a TSC reading and the wall-clock time taken
+/// with it, and extrapolates from it with the TSC's period; an anchor older
+/// than a second is renewed from `SystemTime::now`, so the clock follows
+/// steps and slewing of the system clock within a second, and the error
+/// between renewals is the drift of the period over one second
+/// (microseconds). The period is measured against the monotonic clock over
+/// a baseline that grows from the first use on, so it gets more precise
+/// with time; until the baseline reaches [`CALIBRATE_NANOS`], and where the
+/// TSC is not trusted (see [`tsc_is_trusted`]), every read goes to the
+/// system clock.
+struct Calibration {
+    /// TSC reading and monotonic time at the start of the baseline.
+    tsc0: u64,
+    mono0: Instant,
+    /// Wall-clock nanoseconds at the start of the baseline.
+    wall0: u64,
+    /// Nanoseconds per tick as a 32.32 fixed-point number; 0 while the
+    /// period is unknown or the TSC is not used.
+    mult: AtomicU64,
+    /// Ticks in one anchor's lifetime.
+    reanchor_ticks: AtomicU64,
+    /// The TSC is not trusted, or gave a period that makes no sense.
+    disabled: AtomicBool,
 }
+
+/// Baseline needed before the TSC is used: 50 ms puts the period within
+/// parts per million.
+const CALIBRATE_NANOS: u64 = 50_000_000;
 
 /// How long an anchor is trusted.
 const REANCHOR_NANOS: u64 = 1_000_000_000;
 
-static CLOCK: OnceLock<WallClock> = OnceLock::new();
+static CALIBRATION: OnceLock<Calibration> = OnceLock::new();
 
-impl WallClock {
-    fn new() -> WallClock {
-        let clock = quanta::Clock::new();
-        let origin = clock.raw();
-        let wall = WallClock {
-            clock,
-            origin,
-            offset: AtomicU64::new(0),
-            anchored_at: AtomicU64::new(0),
-        };
-        wall.anchor();
-        wall
-    }
+thread_local! {
+    /// This thread's anchor: (TSC reading, wall-clock nanoseconds).
+    static ANCHOR: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
 
-    #[cold]
-    fn anchor(&self) {
-        let since = self.clock.delta_as_nanos(self.origin, self.clock.raw());
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        // Relaxed: each word is meaningful alone; a reader mixing an old
-        // offset with a new `anchored_at` only re-anchors once more.
-        self.offset.store(wall.wrapping_sub(since), Relaxed);
-        self.anchored_at.store(since, Relaxed);
+impl Calibration {
+    fn new() -> Calibration {
+        Calibration {
+            tsc0: tsc::read(),
+            mono0: Instant::now(),
+            wall0: system_nanos(),
+            mult: AtomicU64::new(0),
+            reanchor_ticks: AtomicU64::new(0),
+            disabled: AtomicBool::new(!tsc::is_trusted()),
+        }
     }
 
     #[inline]
     fn now_nanos(&self) -> u64 {
-        let since = self.clock.delta_as_nanos(self.origin, self.clock.raw());
-        if since.wrapping_sub(self.anchored_at.load(Relaxed)) > REANCHOR_NANOS {
-            self.anchor();
+        // Relaxed: `mult` and `reanchor_ticks` are each meaningful alone; a
+        // thread reading one older than the other extrapolates with a
+        // period a few parts per million off, within one anchor.
+        let mult = self.mult.load(Relaxed);
+        if mult == 0 {
+            return self.calibrating();
         }
-        since.wrapping_add(self.offset.load(Relaxed))
+        let tsc = tsc::read();
+        let (anchor_tsc, anchor_wall) = ANCHOR.get();
+        // A TSC behind the anchor (another CPU's counter) wraps to a huge
+        // count and renews the anchor too.
+        let ticks = tsc.wrapping_sub(anchor_tsc);
+        if ticks < self.reanchor_ticks.load(Relaxed) {
+            let nanos = (u128::from(ticks) * u128::from(mult)) >> 32;
+            return anchor_wall + nanos as u64;
+        }
+        self.anchor()
+    }
+
+    /// The system clock, until the baseline is long enough to measure the
+    /// period.
+    #[cold]
+    fn calibrating(&self) -> u64 {
+        let wall = system_nanos();
+        if !self.disabled.load(Relaxed) && wall.wrapping_sub(self.wall0) >= CALIBRATE_NANOS {
+            self.measure();
+        }
+        wall
+    }
+
+    /// Measures the period over the baseline so far.
+    fn measure(&self) {
+        let (tsc, mono) = (tsc::read(), self.mono0.elapsed());
+        let ticks = tsc.wrapping_sub(self.tsc0);
+        let nanos = u64::try_from(mono.as_nanos()).unwrap_or(u64::MAX);
+        // Between 100 MHz and 20 GHz, else the counter is not what it
+        // claims to be (or went backwards) and the system clock is used.
+        let sane = ticks / 20 <= nanos && nanos / 10 <= ticks && ticks != 0;
+        if !sane {
+            self.disabled.store(true, Relaxed);
+            self.mult.store(0, Relaxed);
+            return;
+        }
+        let mult = ((u128::from(nanos) << 32) / u128::from(ticks)) as u64;
+        let reanchor = (u128::from(REANCHOR_NANOS) << 32) / u128::from(mult.max(1));
+        self.reanchor_ticks.store(reanchor as u64, Relaxed);
+        self.mult.store(mult, Relaxed);
+    }
+
+    /// Renews this thread's anchor (and refines the period).
+    #[cold]
+    fn anchor(&self) -> u64 {
+        self.measure();
+        let wall = system_nanos();
+        ANCHOR.set((tsc::read(), wall));
+        wall
+    }
+}
+
+/// Nanoseconds since the Unix epoch by the system clock; 0 before 1970.
+fn system_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// The time-stamp counter.
+#[cfg(target_arch = "x86_64")]
+mod tsc {
+    /// Reads the counter.
+    #[inline]
+    pub(super) fn read() -> u64 {
+        // SAFETY: `rdtsc` exists on every x86-64 CPU and has no
+        // preconditions.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+
+    /// Whether the counter ticks at one rate on every CPU, in every power
+    /// state: the CPU says its TSC is invariant, or Linux keeps time with it
+    /// (it checks that the counters agree across CPUs; hypervisors often
+    /// hide the invariant bit from their guests).
+    pub(super) fn is_trusted() -> bool {
+        // SAFETY: `cpuid` exists on every x86-64 CPU; leaf 0x8000_0000 gives
+        // the highest extended leaf, which is checked before it is read.
+        // (Newer compilers no longer require `unsafe` for it.)
+        #[allow(unused_unsafe)]
+        let invariant = unsafe {
+            use core::arch::x86_64::__cpuid;
+            __cpuid(0x8000_0000).eax >= 0x8000_0007 && __cpuid(0x8000_0007).edx & (1 << 8) != 0
+        };
+        invariant
+            || std::fs::read_to_string(
+                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+            )
+            .is_ok_and(|s| s.trim() == "tsc")
+    }
+}
+
+/// Elsewhere the system clock is used.
+#[cfg(not(target_arch = "x86_64"))]
+mod tsc {
+    pub(super) fn read() -> u64 {
+        0
+    }
+
+    pub(super) fn is_trusted() -> bool {
+        false
     }
 }
 
@@ -111,7 +217,7 @@ impl WallClock {
 /// before the epoch reads as the epoch.
 #[inline]
 pub fn now() -> (u64, u32) {
-    let nanos = CLOCK.get_or_init(WallClock::new).now_nanos();
+    let nanos = CALIBRATION.get_or_init(Calibration::new).now_nanos();
     (nanos / 1_000_000_000, (nanos % 1_000_000_000) as u32)
 }
 
@@ -262,18 +368,46 @@ mod tests {
         String::from_utf8(buf).unwrap()
     }
 
+    fn assert_close_to_system_clock() {
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let (secs, nanos) = now();
+        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let t = Duration::new(secs, nanos);
+        let slack = Duration::from_millis(1);
+        assert!(
+            before <= t + slack && t <= after + slack,
+            "{before:?} {t:?} {after:?}"
+        );
+    }
+
     #[test]
     fn the_clock_follows_the_system_clock() {
+        // While calibrating, after (on a machine with a trusted TSC, this
+        // one included), and across an anchor's renewal.
         for _ in 0..1000 {
-            let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-            let (secs, nanos) = now();
-            let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-            let t = std::time::Duration::new(secs, nanos);
-            let slack = std::time::Duration::from_millis(1);
-            assert!(
-                before <= t + slack && t <= after + slack,
-                "{before:?} {t:?} {after:?}"
-            );
+            assert_close_to_system_clock();
+        }
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(1200) {
+            for _ in 0..100 {
+                assert_close_to_system_clock();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let calibration = CALIBRATION.get().unwrap();
+        assert!(
+            calibration.disabled.load(Relaxed) || calibration.mult.load(Relaxed) != 0,
+            "the period is measured after the baseline"
+        );
+    }
+
+    #[test]
+    fn each_thread_anchors_on_first_use() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(assert_close_to_system_clock))
+            .collect();
+        for t in threads {
+            t.join().unwrap();
         }
     }
 
