@@ -7,7 +7,8 @@
 //! is allocated and no other thread is touched. A buffer that grew past
 //! [`MAX_RETAINED`] (one huge entry) is replaced by a small one, so the
 //! memory a thread keeps is bounded: this buffer plus one ring of at most
-//! [`ring::MAX_BYTES`](crate::ring::MAX_BYTES) per logger it logs to.
+//! [`ring::MAX_BYTES`](crate::ring::MAX_BYTES) per logger it logs to (rings start
+//! small and grow only for threads that fill them).
 //!
 //! When the thread exits, its rings are marked orphaned; the logger writes
 //! what they hold and then frees them, so nothing logged is lost.
@@ -97,6 +98,29 @@ pub(crate) fn push(core_id: u64, entry: &[u8]) -> Pushed {
             }
         })
         .unwrap_or(Pushed::NoRing)
+}
+
+/// The capacity of this thread's ring for the logger core `core_id`.
+pub(crate) fn ring_capacity(core_id: u64) -> Option<usize> {
+    LOCAL
+        .try_with(|l| {
+            let rings = l.rings.borrow();
+            let ring = rings.iter().find(|(id, _)| *id == core_id)?;
+            Some(ring.1.capacity())
+        })
+        .ok()
+        .flatten()
+}
+
+/// Grows this thread's ring for the logger core `core_id` to the size
+/// `size` gives for its capacity. The caller holds that logger's sink lock
+/// and has just drained the ring (see [`Ring::grow`]).
+pub(crate) fn grow_ring(core_id: u64, size: impl FnOnce(usize) -> usize) {
+    let _ = LOCAL.try_with(|l| {
+        if let Some((_, ring)) = l.rings.borrow().iter().find(|(id, _)| *id == core_id) {
+            ring.grow(size(ring.capacity()));
+        }
+    });
 }
 
 /// Gives this thread a ring for the logger core `core_id`, made by `make`;

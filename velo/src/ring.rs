@@ -25,6 +25,8 @@
 //! not see races behind a `Relaxed` store, tokio-rs/loom#107, so the
 //! producer's side rests on the argument above).
 
+use std::cell::UnsafeCell;
+
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]
@@ -32,18 +34,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// The smallest ring, in bytes.
 const MIN_BYTES: usize = 4 * 1024;
+/// The size a ring starts at, at most.
+const START_BYTES: usize = 16 * 1024;
 /// The largest ring, in bytes: the bound on a logging thread's memory per
 /// logger.
-pub(crate) const MAX_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BYTES: usize = 1024 * 1024;
 /// Ring bytes per entry of `buffer_size`, before clamping.
 const BYTES_PER_ENTRY: usize = 128;
 
-/// The ring size for a logger whose `buffer_size` is `entries`.
-pub(crate) fn bytes_for(entries: usize) -> usize {
+/// The largest ring for a logger whose `buffer_size` is `entries`.
+pub(crate) fn max_bytes_for(entries: usize) -> usize {
     entries
         .saturating_mul(BYTES_PER_ENTRY)
         .clamp(MIN_BYTES, MAX_BYTES)
         .next_power_of_two()
+}
+
+/// The size a ring starts at, for a largest size of `max`: threads that log
+/// little keep little memory, and a ring grows (see [`Ring::grow`]) only
+/// when its thread fills it.
+pub(crate) fn start_bytes_for(max: usize) -> usize {
+    max.min(START_BYTES)
 }
 
 /// Keeps what the producer writes and what the consumer writes on separate
@@ -85,9 +96,14 @@ pub(crate) struct Ring {
     orphaned: AtomicBool,
     /// Set when the logger is gone: the producing thread forgets the ring.
     retired: AtomicBool,
-    bytes: Bytes,
-    /// Capacity minus one; the capacity is a power of two.
-    mask: usize,
+    /// The storage. Replaced only by [`Ring::grow`], on the producing thread,
+    /// while it holds the sink lock (so no consumer runs) and the ring is
+    /// empty.
+    bytes: UnsafeCell<Bytes>,
+    /// Capacity minus one; the capacity is a power of two. Changes with
+    /// `bytes`; `Relaxed` suffices, as for `bytes`: the producer stores it
+    /// itself, and consumers read it under the lock it was stored under.
+    mask: AtomicUsize,
     /// The most entries the ring holds.
     max_entries: u64,
 }
@@ -110,15 +126,46 @@ impl Ring {
             }),
             orphaned: AtomicBool::new(false),
             retired: AtomicBool::new(false),
-            bytes: Bytes::new(bytes),
-            mask: bytes - 1,
+            bytes: UnsafeCell::new(Bytes::new(bytes)),
+            mask: AtomicUsize::new(bytes - 1),
             max_entries: max_entries.max(1) as u64,
         }
     }
 
     /// The capacity in bytes: the largest entry the ring can take.
     pub(crate) fn capacity(&self) -> usize {
-        self.mask + 1
+        self.mask.load(Ordering::Relaxed) + 1
+    }
+
+    /// The storage, for the producer or a consumer (see `bytes`).
+    #[inline]
+    fn bytes(&self) -> &Bytes {
+        // SAFETY: `grow` replaces the storage only on the producing thread,
+        // with no consumer running (the caller of `grow` holds the sink
+        // lock, and consumers run only under it); so the producer, which
+        // is that thread, and a consumer, which holds the lock, never see
+        // the replacement happen while they use the reference.
+        unsafe { &*self.bytes.get() }
+    }
+
+    /// Replaces the storage with one of `bytes` bytes (a power of two, at
+    /// least the current size).
+    ///
+    /// Called only by the producing thread, while it holds the lock that
+    /// consumers drain under, and with the ring empty (just drained under
+    /// that lock): no one else can be reading or writing the storage.
+    pub(crate) fn grow(&self, bytes: usize) {
+        assert!(bytes.is_power_of_two() && bytes >= self.capacity());
+        let c = &self.consumer.0;
+        assert_eq!(
+            self.producer.0.tail.load(Ordering::Relaxed),
+            c.head.load(Ordering::Relaxed),
+            "a ring grows only when empty"
+        );
+        // SAFETY: see above and `Ring::bytes`: nothing else holds a
+        // reference to the storage now.
+        unsafe { *self.bytes.get() = Bytes::new(bytes) };
+        self.mask.store(bytes - 1, Ordering::Relaxed);
     }
 
     /// Appends `entry`, or returns `false` when the ring has no room for it.
@@ -135,7 +182,8 @@ impl Ring {
         {
             return false;
         }
-        self.bytes.write(tail & self.mask, entry);
+        self.bytes()
+            .write(tail & self.mask.load(Ordering::Relaxed), entry);
         // Release: the bytes are visible to a consumer that sees the new
         // tail (or the new count, stored after it).
         p.tail
@@ -200,11 +248,12 @@ impl Ring {
         let consumed = c.consumed.load(Ordering::Relaxed);
         let len = tail.wrapping_sub(head);
         if len != 0 {
-            let start = head & self.mask;
+            let bytes = self.bytes();
+            let start = head & self.mask.load(Ordering::Relaxed);
             let first = len.min(self.capacity() - start);
-            self.bytes.read(start, first, &mut write);
+            bytes.read(start, first, &mut write);
             if first < len {
-                self.bytes.read(0, len - first, &mut write);
+                bytes.read(0, len - first, &mut write);
             }
             // Release: the bytes were read before the producer can reuse them.
             c.head.store(tail, Ordering::Release);
@@ -246,10 +295,20 @@ struct Bytes(Box<[std::cell::UnsafeCell<u8>]>);
 // disjoint; see the module documentation. (Under loom, loom checks it.)
 unsafe impl Sync for Bytes {}
 
+// SAFETY: the storage cell is replaced only under the conditions given at
+// `Ring::grow`; everything else in a ring is atomic or `Sync`.
+unsafe impl Sync for Ring {}
+
 #[cfg(not(loom))]
 impl Bytes {
     fn new(len: usize) -> Bytes {
-        Bytes((0..len).map(|_| std::cell::UnsafeCell::new(0)).collect())
+        // Zeroed by the allocator: large rings get pages from the system
+        // that are only backed by memory once written.
+        let zeroed = vec![0u8; len].into_boxed_slice();
+        // SAFETY: `UnsafeCell<u8>` has the layout of `u8`
+        // (`repr(transparent)`), so the slice and its allocation are the same
+        // viewed as cells.
+        Bytes(unsafe { Box::from_raw(Box::into_raw(zeroed) as *mut [std::cell::UnsafeCell<u8>]) })
     }
 
     /// Copies `src` in at `at`, wrapping around the end.
@@ -363,10 +422,29 @@ mod tests {
 
     #[test]
     fn sizes_are_clamped_powers_of_two() {
-        assert_eq!(bytes_for(1), MIN_BYTES);
-        assert_eq!(bytes_for(100), 16 * 1024);
-        assert_eq!(bytes_for(8192), MAX_BYTES);
-        assert_eq!(bytes_for(usize::MAX), MAX_BYTES);
+        assert_eq!(max_bytes_for(1), MIN_BYTES);
+        assert_eq!(max_bytes_for(100), 16 * 1024);
+        assert_eq!(max_bytes_for(8192), MAX_BYTES);
+        assert_eq!(max_bytes_for(usize::MAX), MAX_BYTES);
+        assert_eq!(start_bytes_for(MIN_BYTES), MIN_BYTES);
+        assert_eq!(start_bytes_for(MAX_BYTES), START_BYTES);
+    }
+
+    #[test]
+    fn an_empty_ring_grows_and_keeps_working() {
+        let ring = Ring::new(16, 100);
+        assert!(ring.push(&[1; 10]));
+        assert!(!ring.push(&[2; 10]));
+        assert_eq!(drain_all(&ring), (vec![1; 10], 1));
+        ring.grow(64);
+        assert_eq!(ring.capacity(), 64);
+        let mut expected = Vec::new();
+        for i in 0..6u8 {
+            assert!(ring.push(&[i; 10]));
+            expected.extend_from_slice(&[i; 10]);
+        }
+        assert!(!ring.push(&[9; 10]), "64 bytes hold six entries of 10");
+        assert_eq!(drain_all(&ring), (expected, 6));
     }
 
     #[test]

@@ -107,8 +107,9 @@ struct Pipe {
     /// Bumped on every change to `rings`, so a sink's copy of the list is
     /// refreshed only when it changed.
     generation: AtomicU64,
-    /// Size of each ring in bytes.
-    ring_bytes: usize,
+    /// The size rings start at, and the most they grow to, in bytes.
+    start_ring_bytes: usize,
+    max_ring_bytes: usize,
     /// The most entries a ring holds: the logger's `buffer_size`.
     ring_entries: usize,
     ctl_tx: Sender<Control>,
@@ -280,7 +281,8 @@ impl Core {
             Pipe {
                 rings: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
-                ring_bytes: ring::bytes_for(entries),
+                start_ring_bytes: ring::start_bytes_for(ring::max_bytes_for(entries)),
+                max_ring_bytes: ring::max_bytes_for(entries),
                 ring_entries: entries,
                 ctl_tx,
                 ctl_rx,
@@ -318,6 +320,20 @@ impl Core {
         Ok(core)
     }
 
+    /// Locks the sink if no one holds it.
+    fn try_lock_sink(&self) -> Option<SinkGuard<'_>> {
+        if IN_SINK.get() {
+            return None;
+        }
+        let guard = match self.sink.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        IN_SINK.set(true);
+        Some(SinkGuard(guard))
+    }
+
     /// Locks the sink, or `None` when this thread already holds it (logging
     /// from inside the writer).
     fn lock_sink(&self) -> Option<SinkGuard<'_>> {
@@ -350,7 +366,7 @@ impl Core {
     #[cold]
     fn register(&self, pipe: &Pipe, entry: &[u8]) {
         let registered = buffer::register(self.id, || {
-            let ring = Arc::new(Ring::new(pipe.ring_bytes, pipe.ring_entries));
+            let ring = Arc::new(Ring::new(pipe.start_ring_bytes, pipe.ring_entries));
             let mut rings = pipe.rings();
             rings.push(Arc::clone(&ring));
             // Release: a sink that sees the new generation sees the ring.
@@ -367,14 +383,18 @@ impl Core {
         }
     }
 
-    /// The ring has no room for `entry`: apply the overflow strategy.
+    /// The ring has no room for `entry`: grow it if it may still grow, else
+    /// apply the overflow strategy.
     #[cold]
     fn overflow(&self, pipe: &Pipe, entry: &[u8]) {
-        if entry.len() > pipe.ring_bytes {
+        if entry.len() > pipe.max_ring_bytes {
             // It would never fit; every strategy writes it on this thread
             // rather than wait forever or lose it.
             inc(&self.stats.sync_fallbacks);
             return self.write_now(entry);
+        }
+        if self.grow_and_push(pipe, entry) {
+            return self.after_enqueue();
         }
         match self.config.overflow {
             Overflow::Sync => {
@@ -384,6 +404,40 @@ impl Core {
             Overflow::Drop => inc(&self.stats.dropped),
             Overflow::Block => self.push_blocking(entry),
         }
+    }
+
+    /// Grows this thread's ring, when it is below the largest size, and
+    /// pushes `entry` into it; `false` when the ring may not grow (or the
+    /// sink lock is out of reach: held by this thread, or by another under
+    /// `Overflow::Drop`, which never waits for it).
+    ///
+    /// A ring fills when its thread logs faster than the worker drains
+    /// between two looks, so the ring grows until it holds what the thread
+    /// logs in that time; threads that log little keep small rings. The
+    /// storage is swapped under the sink lock with the ring just drained,
+    /// as [`Ring::grow`] requires.
+    fn grow_and_push(&self, pipe: &Pipe, entry: &[u8]) -> bool {
+        let may_grow = buffer::ring_capacity(self.id).is_some_and(|c| c < pipe.max_ring_bytes);
+        if !may_grow {
+            return false;
+        }
+        let sink = match self.config.overflow {
+            Overflow::Drop => self.try_lock_sink(),
+            Overflow::Sync | Overflow::Block => self.lock_sink(),
+        };
+        let Some(mut sink) = sink else {
+            return false;
+        };
+        self.drain_locked(&mut sink);
+        buffer::grow_ring(self.id, |capacity| {
+            (capacity * 2)
+                .max(entry.len().next_power_of_two())
+                .min(pipe.max_ring_bytes)
+        });
+        // The worker may be parked; what was drained must not wait for it.
+        sink.flush(&self.stats);
+        drop(sink);
+        matches!(buffer::push(self.id, entry), Pushed::Queued)
     }
 
     /// Waits for room in this thread's ring, then pushes `entry`.
@@ -469,7 +523,7 @@ impl Core {
     /// Queues an entry logged from inside the writer, or drops it.
     fn queue_reentrant(&self, entry: &[u8]) {
         if let Some(pipe) = &self.pipe {
-            if entry.len() <= pipe.ring_bytes {
+            if entry.len() <= pipe.max_ring_bytes {
                 match buffer::push(self.id, entry) {
                     Pushed::Queued => return self.after_enqueue(),
                     Pushed::NoRing => return self.register(pipe, entry),
@@ -488,8 +542,10 @@ impl Core {
         }
     }
 
-    /// Writes every queued entry; the caller holds the sink lock.
-    fn drain_locked(&self, sink: &mut Sink) {
+    /// Writes every queued entry and returns how many bytes that was; the
+    /// caller holds the sink lock.
+    fn drain_locked(&self, sink: &mut Sink) -> usize {
+        let mut drained = 0;
         if let Some(pipe) = &self.pipe {
             // Acquire: pairs with the bump in `register`.
             let generation = pipe.generation.load(Ordering::Acquire);
@@ -505,7 +561,10 @@ impl Core {
                 // takes the ring's last entries.
                 let orphaned = ring.is_orphaned();
                 let mut ok = true;
-                let entries = ring.drain(|bytes| ok &= sink.write_bytes(bytes, &self.stats));
+                let entries = ring.drain(|bytes| {
+                    drained += bytes.len();
+                    ok &= sink.write_bytes(bytes, &self.stats);
+                });
                 self.stats.dequeued.fetch_add(entries, Ordering::Relaxed);
                 if ok {
                     self.stats.written.fetch_add(entries, Ordering::Relaxed);
@@ -518,6 +577,7 @@ impl Core {
             }
         }
         self.report_drops(sink);
+        drained
     }
 
     /// Frees the drained rings of threads that have exited.
@@ -551,8 +611,18 @@ impl Core {
     /// handshake described at [`Core::after_enqueue`]; the first caller
     /// after that writes its entry itself (see [`PARKED`]), at most once per
     /// idle spell.
-    fn wait(&self, pipe: &Pipe) {
+    ///
+    /// With `pause` (the last round found less than a buffer's worth),
+    /// the worker first lets entries accumulate for one interval: draining
+    /// as fast as a thread logs would pull every cache line of its ring
+    /// across cores while it is being written, which costs the logging
+    /// thread more than the copy it saves. A `sync` or `close` cuts the
+    /// pause short by unparking the worker.
+    fn wait(&self, pipe: &Pipe, pause: bool) {
         let ready = || pipe.has_pending() || !pipe.ctl_rx.is_empty();
+        if pause {
+            std::thread::park_timeout(POLL_INTERVAL);
+        }
         let start = std::time::Instant::now();
         loop {
             if ready() {
@@ -583,11 +653,13 @@ impl Core {
     fn run(&self) {
         let pipe = self.pipe.as_ref().expect("a worker has a pipe");
         let _ = self.worker_thread.set(std::thread::current());
+        let mut pause = false;
         loop {
-            self.wait(pipe);
+            self.wait(pipe, pause);
             if let Some(mut sink) = self.lock_sink() {
-                self.drain_locked(&mut sink);
+                let drained = self.drain_locked(&mut sink);
                 sink.flush(&self.stats);
+                pause = drained < WRITE_BUFFER_SIZE;
             }
             while let Ok(control) = pipe.ctl_rx.try_recv() {
                 match control {
