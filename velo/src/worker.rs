@@ -812,6 +812,46 @@ mod tests {
     }
 
     #[test]
+    fn a_ring_that_fills_grows_and_keeps_order() {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let config = Config {
+            text: false,
+            color: false,
+            timestamp: Timestamp::Off,
+            caller: false,
+            overflow: Overflow::Sync,
+        };
+        let core = Core::start(config, Box::new(Shared(out.clone())), Some(8192)).unwrap();
+        let pipe = core.pipe.as_ref().unwrap();
+        let mut expected = Vec::new();
+        // 4 MiB logged at once: far more than a 16 KiB ring holds while
+        // the worker looks away.
+        for i in 0..40_000u32 {
+            let entry = format!("{i:0>98}\n");
+            core.submit(entry.as_bytes());
+            expected.extend_from_slice(entry.as_bytes());
+        }
+        core.sync().unwrap();
+        let capacity = buffer::ring_capacity(core.id).unwrap();
+        assert!(
+            capacity > pipe.start_ring_bytes && capacity <= pipe.max_ring_bytes,
+            "{capacity}"
+        );
+        assert_eq!(*out.lock().unwrap(), expected);
+        core.close();
+    }
+
+    #[test]
     fn a_thread_forgets_the_rings_of_dropped_loggers() {
         let first = core();
         first.submit(b"{}\n");
