@@ -24,7 +24,9 @@ pub enum Format {
     Auto,
 }
 
-/// What a call does when the queue is full.
+/// What a call does when the queue is full: when the calling thread's
+/// queue holds [`Builder::buffer_size`] entries, or the most bytes it may
+/// hold (see there).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
     /// The caller writes: under the writer's lock it drains what is queued,
@@ -35,11 +37,11 @@ pub enum Overflow {
     /// The entry is discarded and counted; the worker later writes one
     /// warning entry with the count.
     Drop,
-    /// The caller waits for room in the queue.
+    /// The caller waits for room in its queue.
     Block,
 }
 
-/// The default queue capacity, in entries.
+/// The default queue capacity, in entries per logging thread.
 pub const DEFAULT_BUFFER_SIZE: usize = 8192;
 
 enum Output {
@@ -198,6 +200,25 @@ impl Builder {
     }
 
     /// Sets the queue capacity in entries; it must be a power of two.
+    ///
+    /// Each thread that logs has a queue of its own (a ring of encoded
+    /// bytes the worker drains), so threads never contend with each other.
+    /// The capacity applies to each of them, in entries and in bytes: a
+    /// ring starts at 16 KiB (less for a small capacity) and, when its
+    /// thread fills it, grows by doubling up to `entries` × 128 bytes,
+    /// between 4 KiB and 1 MiB. A thread that logs a little keeps 16 KiB.
+    /// An entry larger than the largest ring is written by the caller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .buffer_size(1024)
+    ///     .writer(std::io::sink())
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(logger);
+    /// ```
     #[must_use]
     pub fn buffer_size(mut self, entries: usize) -> Builder {
         self.buffer_size = entries;

@@ -4,9 +4,10 @@
 //! `velo!` checks the level, the message and every field at compile time and
 //! pre-escapes all static text of the line (level, message, keys, caller)
 //! into constants. At run time the caller only copies those bytes and
-//! encodes the values into a pooled buffer, which a background worker writes
-//! through a 64 KiB buffered writer. Nothing on the caller's path waits for
-//! I/O.
+//! encodes the values into a reused buffer, then copies the entry into its
+//! thread's own queue, which a background worker drains through a 64 KiB
+//! buffered writer. Nothing on the caller's path waits for I/O, and logging
+//! threads never contend with each other.
 //!
 //! ```
 //! use velo::velo;

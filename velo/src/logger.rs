@@ -50,7 +50,7 @@ impl Drop for Shared {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Entries accepted into the queue.
+    /// Entries accepted into the queues (the logging threads' rings).
     pub enqueued: u64,
     /// Entries written to the output (the drop warnings included).
     pub written: u64,
@@ -60,8 +60,9 @@ pub struct Stats {
     pub bytes: u64,
     /// Failed writes and flushes.
     pub write_errors: u64,
-    /// Entries a caller wrote itself because the queue was full under
-    /// [`Overflow::Sync`](crate::Overflow::Sync).
+    /// Entries a caller wrote itself because its queue was full under
+    /// [`Overflow::Sync`](crate::Overflow::Sync), or because the entry was
+    /// larger than a queue can hold (under any strategy).
     pub sync_fallbacks: u64,
 }
 
