@@ -53,13 +53,11 @@ const LEVEL_COLORS: [&[u8]; 6] = [
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Entry<'a> {
+    // Three words and a buffer: a call site builds it in place and passes
+    // it on cheaply.
     core: &'a Core,
     buf: Vec<u8>,
-    text: bool,
-    color: bool,
     site: &'static Site,
-    /// The caller of an entry started by `start_dynamic`.
-    caller: Option<(&'a str, u32)>,
 }
 
 impl<'a> Entry<'a> {
@@ -86,14 +84,7 @@ impl<'a> Entry<'a> {
             }
         }
         buf.extend_from_slice(context);
-        Entry {
-            core,
-            buf,
-            text: config.text,
-            color: config.color,
-            site,
-            caller: None,
-        }
+        Entry { core, buf, site }
     }
 
     /// Starts an entry whose level, message and caller are known only at
@@ -107,7 +98,7 @@ impl<'a> Entry<'a> {
         context: &[u8],
         level: Level,
         message: fmt::Arguments<'_>,
-        caller: Option<(&'a str, u32)>,
+        caller: Option<(&str, u32)>,
     ) -> Entry<'a> {
         let config = &core.config;
         let mut buf = buffer::take();
@@ -133,18 +124,21 @@ impl<'a> Entry<'a> {
         Entry {
             core,
             buf,
-            text: config.text,
-            color: config.color,
             site: &DYNAMIC_SITE,
-            caller,
         }
+    }
+
+    /// Whether the entry is in the text format.
+    #[inline]
+    fn text(&self) -> bool {
+        self.core.config.text
     }
 
     #[inline]
     fn key(&mut self, key: &Key) {
-        if self.text {
+        if self.text() {
             self.buf.push(b' ');
-            if self.color {
+            if self.core.config.color {
                 self.buf.extend_from_slice(color::DIM);
                 self.buf.extend_from_slice(key.text);
                 self.buf.extend_from_slice(color::RESET);
@@ -158,39 +152,67 @@ impl<'a> Entry<'a> {
     }
 
     /// Writes a field through [`Value`].
-    #[inline]
+    ///
+    /// Out of line, like every field writer: one copy per value type, shared
+    /// by all call sites, keeps each call site to one call per field.
+    #[inline(never)]
     pub fn value<V: Value + ?Sized>(&mut self, key: &Key, value: &V) {
         self.key(key);
-        value.encode(&mut Encoder::new(&mut self.buf, self.text));
+        let text = self.text();
+        value.encode(&mut Encoder::new(&mut self.buf, text));
     }
 
     /// Writes a field through `Display` (`key = %value`).
     #[inline]
     pub fn display<V: fmt::Display + ?Sized>(&mut self, key: &Key, value: &V) {
+        self.display_dyn(key, &value);
+    }
+
+    #[inline(never)]
+    fn display_dyn(&mut self, key: &Key, value: &dyn fmt::Display) {
         self.key(key);
-        Encoder::new(&mut self.buf, self.text).display(value);
+        let text = self.text();
+        Encoder::new(&mut self.buf, text).display(value);
     }
 
     /// Writes a field through `Debug` (`key = ?value`).
     #[inline]
     pub fn debug<V: fmt::Debug + ?Sized>(&mut self, key: &Key, value: &V) {
+        self.debug_dyn(key, &value);
+    }
+
+    #[inline(never)]
+    fn debug_dyn(&mut self, key: &Key, value: &dyn fmt::Debug) {
         self.key(key);
-        Encoder::new(&mut self.buf, self.text).debug(value);
+        let text = self.text();
+        Encoder::new(&mut self.buf, text).debug(value);
     }
 
     /// Ends the line and hands the entry to the logger.
     pub fn finish(mut self) {
-        let buf = self.end();
+        let buf = self.end(None);
         self.core.submit(&buf);
         buffer::give(buf);
     }
 
-    fn end(&mut self) -> Vec<u8> {
-        if self.text {
+    /// Ends the line of an entry from [`Entry::start_dynamic`], whose caller
+    /// the text format writes last, and hands it to the logger.
+    #[cfg_attr(
+        not(feature = "log"),
+        allow(dead_code, reason = "used by the log bridge")
+    )]
+    pub(crate) fn finish_dynamic(mut self, caller: Option<(&str, u32)>) {
+        let buf = self.end(caller);
+        self.core.submit(&buf);
+        buffer::give(buf);
+    }
+
+    fn end(&mut self, caller: Option<(&str, u32)>) -> Vec<u8> {
+        if self.text() {
             if self.core.config.caller {
-                match self.caller {
+                match caller {
                     None if self.site.text_caller.is_empty() => {}
-                    None if self.color => {
+                    None if self.core.config.color => {
                         // The constant is ` caller=file:line`; colour its key.
                         self.key(&CALLER_KEY);
                         let value = &self.site.text_caller[b" caller=".len()..];
@@ -304,7 +326,7 @@ const DROPPED_KEY: Key = Key::new(b",\"dropped\":", b"dropped");
 pub(crate) fn dropped_warning(core: &Core, count: u64) -> Vec<u8> {
     let mut entry = Entry::start(core, &[], &DROPPED_SITE);
     entry.value(&DROPPED_KEY, &count);
-    entry.end()
+    entry.end(None)
 }
 
 /// Pre-encoded context fields, made by [`fields!`](crate::fields!) and

@@ -49,7 +49,7 @@ impl log::Log for Bridge {
         if record.module_path() != Some(record.target()) {
             entry.value(&TARGET, record.target());
         }
-        entry.finish();
+        entry.finish_dynamic(caller);
     }
 
     fn flush(&self) {
