@@ -41,6 +41,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+mod barrier;
 mod buffer;
 mod callsite;
 mod config;

@@ -13,13 +13,17 @@
 //! whoever holds the lock writes everything queued before its own.
 //!
 //! Closing sets `STOPPED` and asks the worker to drain, flush and exit. A
-//! caller that enqueued while that happened reads the state after a `SeqCst`
-//! fence and, if stopped, drains the rings itself; the worker sets `STOPPED`
-//! and fences before its final drain, so every entry is written by one side
-//! or the other. An idle worker parks by the same kind of handshake (see
-//! `PARKED`). `tests/loom_close.rs` checks both with loom, and `ring.rs`
-//! checks the rings.
+//! caller that enqueued while that happened reads the state after a barrier
+//! and, if stopped, drains the rings itself; the worker sets `STOPPED` and
+//! passes a barrier before its final drain, so every entry is written by
+//! one side or the other. An idle worker parks by the same kind of
+//! handshake (see `PARKED`). The barriers are `SeqCst` fences on both sides,
+//! or, where Linux offers `membarrier(2)`, a compiler fence on the caller's
+//! side and a process-wide barrier on the worker's (see `barrier.rs`).
+//! `tests/loom_close.rs` checks both handshakes with loom (with fences), and
+//! `ring.rs` checks the rings.
 
+use crate::barrier;
 use crate::buffer::{self, Pushed};
 use crate::config::Overflow;
 use crate::error::{Error, ErrorKind};
@@ -29,7 +33,7 @@ use crossbeam_channel::{Receiver, Sender};
 use std::cell::Cell;
 use std::io::{self, BufWriter, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
@@ -307,6 +311,7 @@ impl Core {
             worker_thread: OnceLock::new(),
         });
         if core.pipe.is_some() {
+            barrier::init();
             let worker_core = Arc::clone(&core);
             let handle = std::thread::Builder::new()
                 .name("velo-worker".into())
@@ -474,7 +479,9 @@ impl Core {
     /// drains the rings itself (after a close) or unparks the worker.
     #[inline]
     fn after_enqueue(&self) {
-        fence(Ordering::SeqCst);
+        // A full fence, or, where the worker can make every thread fence
+        // from its side, a compiler fence (see `barrier.rs`).
+        barrier::light();
         // Acquire: seeing `PARKED` makes the worker's `Thread` visible.
         let state = self.state.load(Ordering::Acquire);
         if state != 0 {
@@ -636,11 +643,11 @@ impl Core {
         loop {
             // Re-armed on every round: a caller may have cleared it.
             self.state.fetch_or(PARKED, Ordering::SeqCst);
-            // SeqCst: pairs with the fence in `after_enqueue`. A ring
+            // Pairs with the barrier in `after_enqueue`. A ring
             // registered after the scan below was registered after this
             // thread's store, through the list's lock, so its producer sees
             // `PARKED`.
-            fence(Ordering::SeqCst);
+            barrier::heavy();
             if ready() {
                 break;
             }
@@ -677,7 +684,7 @@ impl Core {
                         // to this thread), fence, then drain for the last
                         // time.
                         self.state.fetch_or(STOPPED, Ordering::SeqCst);
-                        fence(Ordering::SeqCst);
+                        barrier::heavy();
                         self.write_pending();
                         self.worker_done.store(true, Ordering::SeqCst);
                         // Answer syncs that raced with the close.
