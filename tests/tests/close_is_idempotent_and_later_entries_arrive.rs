@@ -96,3 +96,28 @@ fn synchronous_logger_writes_before_returning() {
     velo!(logger: &logger, warn, "now");
     assert_eq!(out.lines().len(), 1);
 }
+
+/// After each idle spell the worker parks; the next entry must still reach
+/// the writer without `sync`, well before the worker's own 1 s look. A lost
+/// wake-up in the park handshake would show as an entry stuck for a second.
+#[test]
+fn entries_after_the_worker_parks_arrive_without_sync() {
+    let (logger, out) = json_logger(Builder::new());
+    for round in 0..5u32 {
+        // Longer than the worker polls before it parks (10 ms).
+        std::thread::sleep(Duration::from_millis(40));
+        let logger = logger.clone();
+        std::thread::spawn(move || velo!(logger: &logger, info, "after idle", round))
+            .join()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_millis(800);
+        while out.lines().len() <= round as usize {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: the entry waited for the worker's timeout"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    assert_eq!(out.lines().len(), 5);
+}
