@@ -92,7 +92,9 @@ pub(crate) fn push(core_id: u64, entry: &[u8]) -> Pushed {
         .try_with(|l| {
             let rings = l.rings.borrow();
             match rings.iter().find(|(id, _)| *id == core_id) {
-                Some((_, ring)) if ring.push(entry) => Pushed::Queued,
+                // SAFETY: a ring in this thread's list is pushed to only by
+                // this thread: each thread registers its own.
+                Some((_, ring)) if unsafe { ring.push(entry) } => Pushed::Queued,
                 Some(_) => Pushed::Full,
                 None => Pushed::NoRing,
             }
@@ -113,14 +115,25 @@ pub(crate) fn ring_capacity(core_id: u64) -> Option<usize> {
 }
 
 /// Grows this thread's ring for the logger core `core_id` to the size
-/// `size` gives for its capacity. The caller holds that logger's sink lock
-/// and has just drained the ring (see [`Ring::grow`]).
-pub(crate) fn grow_ring(core_id: u64, size: impl FnOnce(usize) -> usize) {
-    let _ = LOCAL.try_with(|l| {
-        if let Some((_, ring)) = l.rings.borrow().iter().find(|(id, _)| *id == core_id) {
-            ring.grow(size(ring.capacity()));
-        }
-    });
+/// `size` gives for its capacity, if the ring is empty; returns whether it
+/// did.
+///
+/// # Safety
+///
+/// The caller holds the lock that logger's rings are drained under (see
+/// [`Ring::grow`]).
+pub(crate) unsafe fn grow_ring(core_id: u64, size: impl FnOnce(usize) -> usize) -> bool {
+    LOCAL
+        .try_with(|l| {
+            let rings = l.rings.borrow();
+            let Some((_, ring)) = rings.iter().find(|(id, _)| *id == core_id) else {
+                return false;
+            };
+            // SAFETY: this thread is the ring's producer (it is in this
+            // thread's list), and the caller holds the lock.
+            unsafe { ring.grow(size(ring.capacity())) }
+        })
+        .unwrap_or(false)
 }
 
 /// Gives this thread a ring for the logger core `core_id`, made by `make`;

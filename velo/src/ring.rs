@@ -137,42 +137,54 @@ impl Ring {
         self.mask.load(Ordering::Relaxed) + 1
     }
 
-    /// The storage, for the producer or a consumer (see `bytes`).
+    /// The storage, for the producer or a consumer.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the producer or the consumer (see [`Ring::push`],
+    /// [`Ring::drain`]).
     #[inline]
-    fn bytes(&self) -> &Bytes {
+    unsafe fn bytes(&self) -> &Bytes {
         // SAFETY: `grow` replaces the storage only on the producing thread,
-        // with no consumer running (the caller of `grow` holds the sink
-        // lock, and consumers run only under it); so the producer, which
-        // is that thread, and a consumer, which holds the lock, never see
-        // the replacement happen while they use the reference.
+        // with no consumer running (its caller holds the lock consumers run
+        // under); so the producer, which is that thread, and a consumer,
+        // which holds the lock, never see the replacement happen while they
+        // use the reference.
         unsafe { &*self.bytes.get() }
     }
 
     /// Replaces the storage with one of `bytes` bytes (a power of two, at
-    /// least the current size).
+    /// least the current size), if the ring is empty; returns whether it
+    /// did.
     ///
-    /// Called only by the producing thread, while it holds the lock that
-    /// consumers drain under, and with the ring empty (just drained under
-    /// that lock): no one else can be reading or writing the storage.
-    pub(crate) fn grow(&self, bytes: usize) {
+    /// # Safety
+    ///
+    /// Only the producing thread calls this, while it holds the lock that
+    /// consumers drain under (so no one else can be reading or writing the
+    /// storage).
+    pub(crate) unsafe fn grow(&self, bytes: usize) -> bool {
         assert!(bytes.is_power_of_two() && bytes >= self.capacity());
-        let c = &self.consumer.0;
-        assert_eq!(
-            self.producer.0.tail.load(Ordering::Relaxed),
-            c.head.load(Ordering::Relaxed),
-            "a ring grows only when empty"
-        );
-        // SAFETY: see above and `Ring::bytes`: nothing else holds a
-        // reference to the storage now.
+        // The ring may have been written to since the caller drained it:
+        // from inside the writer, on this thread.
+        let tail = self.producer.0.tail.load(Ordering::Relaxed);
+        if tail != self.consumer.0.head.load(Ordering::Relaxed) {
+            return false;
+        }
+        // SAFETY: by the contract above, nothing else holds a reference to
+        // the storage now, and the ring is empty, so no bytes are lost.
         unsafe { *self.bytes.get() = Bytes::new(bytes) };
         self.mask.store(bytes - 1, Ordering::Relaxed);
+        true
     }
 
     /// Appends `entry`, or returns `false` when the ring has no room for it.
     ///
-    /// Only the ring's producing thread calls this.
+    /// # Safety
+    ///
+    /// Only one thread, the ring's producer, ever calls this (and
+    /// [`Ring::grow`]).
     #[inline]
-    pub(crate) fn push(&self, entry: &[u8]) -> bool {
+    pub(crate) unsafe fn push(&self, entry: &[u8]) -> bool {
         let p = &self.producer.0;
         // Relaxed: only this thread stores the producer's words.
         let tail = p.tail.load(Ordering::Relaxed);
@@ -182,8 +194,10 @@ impl Ring {
         {
             return false;
         }
-        self.bytes()
-            .write(tail & self.mask.load(Ordering::Relaxed), entry);
+        // SAFETY: this thread is the producer (the contract of `push`), and
+        // `fits` checked that the bytes written are free.
+        let bytes = unsafe { self.bytes() };
+        bytes.write(tail & self.mask.load(Ordering::Relaxed), entry);
         // Release: the bytes are visible to a consumer that sees the new
         // tail (or the new count, stored after it).
         p.tail
@@ -230,12 +244,16 @@ impl Ring {
     /// Passes every published byte to `write`, in order and in at most two
     /// slices, frees them, and returns how many entries they completed.
     ///
-    /// One consumer at a time: the caller holds the lock of the logger's
-    /// sink, which is the only place this is called from. `write` may push
-    /// into this same ring (logging from inside the writer, on the ring's
-    /// producing thread): the producer only writes bytes outside the ones
-    /// being read, since it cannot see them freed before this returns.
-    pub(crate) fn drain(&self, mut write: impl FnMut(&[u8])) -> u64 {
+    /// `write` may push into this same ring (logging from inside the
+    /// writer, on the ring's producing thread): the producer only writes
+    /// bytes outside the ones being read, since it cannot see them freed
+    /// before this returns.
+    ///
+    /// # Safety
+    ///
+    /// One consumer at a time: the caller holds the lock that every
+    /// consumer of this ring drains under (the logger's sink lock).
+    pub(crate) unsafe fn drain(&self, mut write: impl FnMut(&[u8])) -> u64 {
         let p = &self.producer.0;
         let c = &self.consumer.0;
         // Acquire, count before tail: the tail read is at least as new as
@@ -248,7 +266,8 @@ impl Ring {
         let consumed = c.consumed.load(Ordering::Relaxed);
         let len = tail.wrapping_sub(head);
         if len != 0 {
-            let bytes = self.bytes();
+            // SAFETY: this is the one consumer (the contract of `drain`).
+            let bytes = unsafe { self.bytes() };
             let start = head & self.mask.load(Ordering::Relaxed);
             let first = len.min(self.capacity() - start);
             bytes.read(start, first, &mut write);
@@ -373,9 +392,24 @@ impl Bytes {
 mod tests {
     use super::*;
 
+    // Each test uses a ring from one producer and one consumer (one
+    // thread, or two where it spawns one), and grows it only between
+    // drains on the producing thread: the contracts of `push`, `drain` and
+    // `grow`.
+
+    fn push(ring: &Ring, entry: &[u8]) -> bool {
+        // SAFETY: see above.
+        unsafe { ring.push(entry) }
+    }
+
+    fn drain(ring: &Ring, write: impl FnMut(&[u8])) -> u64 {
+        // SAFETY: see above.
+        unsafe { ring.drain(write) }
+    }
+
     fn drain_all(ring: &Ring) -> (Vec<u8>, u64) {
         let mut out = Vec::new();
-        let n = ring.drain(|b| out.extend_from_slice(b));
+        let n = drain(ring, |b| out.extend_from_slice(b));
         (out, n)
     }
 
@@ -387,7 +421,7 @@ mod tests {
         let mut entries = 0;
         for i in 0..100u8 {
             let entry = [i; 5];
-            assert!(ring.push(&entry), "room after draining");
+            assert!(push(&ring, &entry), "room after draining");
             expected.extend_from_slice(&entry);
             if i % 2 == 1 {
                 let (bytes, n) = drain_all(&ring);
@@ -403,21 +437,21 @@ mod tests {
     #[test]
     fn refuses_what_does_not_fit() {
         let ring = Ring::new(16, 3);
-        assert!(!ring.push(&[0; 17]), "larger than the ring");
-        assert!(ring.push(&[1; 10]));
-        assert!(!ring.push(&[2; 7]), "6 bytes left");
-        assert!(ring.push(&[3; 6]));
+        assert!(!push(&ring, &[0; 17]), "larger than the ring");
+        assert!(push(&ring, &[1; 10]));
+        assert!(!push(&ring, &[2; 7]), "6 bytes left");
+        assert!(push(&ring, &[3; 6]));
         assert_eq!(
             drain_all(&ring),
             ([[1; 10].as_slice(), &[3; 6]].concat(), 2)
         );
         for _ in 0..3 {
-            assert!(ring.push(b"x"));
+            assert!(push(&ring, b"x"));
         }
-        assert!(!ring.push(b"x"), "at most 3 entries");
+        assert!(!push(&ring, b"x"), "at most 3 entries");
         assert_eq!(ring.queued(), 3);
         assert_eq!(drain_all(&ring).1, 3);
-        assert!(ring.push(b"x"));
+        assert!(push(&ring, b"x"));
     }
 
     #[test]
@@ -433,17 +467,18 @@ mod tests {
     #[test]
     fn an_empty_ring_grows_and_keeps_working() {
         let ring = Ring::new(16, 100);
-        assert!(ring.push(&[1; 10]));
-        assert!(!ring.push(&[2; 10]));
+        assert!(push(&ring, &[1; 10]));
+        assert!(!push(&ring, &[2; 10]));
         assert_eq!(drain_all(&ring), (vec![1; 10], 1));
-        ring.grow(64);
+        // SAFETY: see above.
+        assert!(unsafe { ring.grow(64) });
         assert_eq!(ring.capacity(), 64);
         let mut expected = Vec::new();
         for i in 0..6u8 {
-            assert!(ring.push(&[i; 10]));
+            assert!(push(&ring, &[i; 10]));
             expected.extend_from_slice(&[i; 10]);
         }
-        assert!(!ring.push(&[9; 10]), "64 bytes hold six entries of 10");
+        assert!(!push(&ring, &[9; 10]), "64 bytes hold six entries of 10");
         assert_eq!(drain_all(&ring), (expected, 6));
     }
 
@@ -457,7 +492,7 @@ mod tests {
                 for i in 0..N {
                     let len = 1 + (i % 13) as usize;
                     let entry: Vec<u8> = (0..len).map(|k| (i as usize + k) as u8).collect();
-                    while !ring.push(&entry) {
+                    while !push(&ring, &entry) {
                         std::thread::yield_now();
                     }
                 }
@@ -466,7 +501,7 @@ mod tests {
         let mut out = Vec::new();
         let mut entries = 0;
         while entries < u64::from(N) {
-            let n = ring.drain(|b| out.extend_from_slice(b));
+            let n = drain(&ring, |b| out.extend_from_slice(b));
             if n == 0 {
                 // Under valgrind, threads take turns: let the producer run.
                 std::thread::yield_now();
@@ -487,6 +522,19 @@ mod loom_tests {
     use loom::sync::Arc;
     use loom::thread;
 
+    // One producer thread and one consumer thread per ring: the contracts
+    // of `push` and `drain`.
+
+    fn push(ring: &Ring, entry: &[u8]) -> bool {
+        // SAFETY: see above.
+        unsafe { ring.push(entry) }
+    }
+
+    fn drain(ring: &Ring, write: impl FnMut(&[u8])) -> u64 {
+        // SAFETY: see above.
+        unsafe { ring.drain(write) }
+    }
+
     /// Entries pushed while the consumer drains arrive whole, in order,
     /// counted once, with the ring wrapping (capacity 4, entries of 3).
     #[test]
@@ -498,7 +546,7 @@ mod loom_tests {
                 thread::spawn(move || {
                     let mut pushed = 0;
                     for entry in [b"abc", b"def"] {
-                        while !ring.push(entry) {
+                        while !push(&ring, entry) {
                             thread::yield_now();
                         }
                         pushed += 1;
@@ -509,12 +557,12 @@ mod loom_tests {
             let mut out = Vec::new();
             let mut entries = 0;
             while out.len() < 6 {
-                entries += ring.drain(|b| out.extend_from_slice(b));
+                entries += drain(&ring, |b| out.extend_from_slice(b));
                 thread::yield_now();
             }
             assert_eq!(producer.join().unwrap(), 2);
             assert_eq!(out, b"abcdef");
-            entries += ring.drain(|_| {});
+            entries += drain(&ring, |_| {});
             assert_eq!(entries, 2);
         });
     }
@@ -527,15 +575,15 @@ mod loom_tests {
             let producer = {
                 let ring = ring.clone();
                 thread::spawn(move || {
-                    assert!(ring.push(b"ab"));
-                    assert!(ring.push(b"cd"));
+                    assert!(push(&ring, b"ab"));
+                    assert!(push(&ring, b"cd"));
                     ring.orphan();
                 })
             };
             let mut out = Vec::new();
             loop {
                 let orphaned = ring.is_orphaned();
-                ring.drain(|b| out.extend_from_slice(b));
+                drain(&ring, |b| out.extend_from_slice(b));
                 if orphaned {
                     break;
                 }
