@@ -47,11 +47,19 @@ pub(crate) fn light() {
 }
 
 /// The worker's side: between setting its flag and looking at the rings.
-pub(crate) fn heavy() {
+///
+/// Returns `false` if the process-wide barrier failed (the kernel promises
+/// it cannot after registration; a sandbox could still forbid it later).
+/// Callers then fence fully from now on, but one that skipped its fence
+/// just before may have been missed: the worker must look again soon
+/// rather than park for long.
+pub(crate) fn heavy() -> bool {
     fence(Ordering::SeqCst);
-    if ASYMMETRIC.load(Ordering::Relaxed) {
-        sys::barrier();
+    if ASYMMETRIC.load(Ordering::Relaxed) && !sys::barrier() {
+        ASYMMETRIC.store(false, Ordering::Relaxed);
+        return false;
     }
+    true
 }
 
 #[cfg(target_os = "linux")]
@@ -77,11 +85,8 @@ mod sys {
             && membarrier(REGISTER_PRIVATE_EXPEDITED) == 0
     }
 
-    pub(super) fn barrier() {
-        // After a successful registration this fails only if the process
-        // was not registered, which `register` rules out.
-        let done = membarrier(PRIVATE_EXPEDITED) == 0;
-        debug_assert!(done, "membarrier failed after registration");
+    pub(super) fn barrier() -> bool {
+        membarrier(PRIVATE_EXPEDITED) == 0
     }
 }
 
@@ -91,7 +96,9 @@ mod sys {
         false
     }
 
-    pub(super) fn barrier() {}
+    pub(super) fn barrier() -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +107,6 @@ mod tests {
     fn both_sides_run() {
         super::init();
         super::light();
-        super::heavy();
+        assert!(super::heavy());
     }
 }

@@ -8,7 +8,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How entries are timestamped.
 ///
@@ -57,15 +57,13 @@ thread_local! {
 /// between renewals is the drift of the period over one second
 /// (microseconds). The period is measured against the monotonic clock over
 /// a baseline that grows from the first use on, so it gets more precise
-/// with time; until the baseline reaches [`CALIBRATE_NANOS`], and where the
-/// TSC is not trusted (see [`tsc_is_trusted`]), every read goes to the
+/// with time; until the baseline reaches [`CALIBRATE`], and where the
+/// TSC is not trusted (see `tsc::is_trusted`), every read goes to the
 /// system clock.
 struct Calibration {
     /// TSC reading and monotonic time at the start of the baseline.
     tsc0: u64,
     mono0: Instant,
-    /// Wall-clock nanoseconds at the start of the baseline.
-    wall0: u64,
     /// Nanoseconds per tick as a 32.32 fixed-point number; 0 while the
     /// period is unknown or the TSC is not used.
     mult: AtomicU64,
@@ -76,10 +74,10 @@ struct Calibration {
 }
 
 /// Baseline needed before the TSC is used: 10 ms puts the period within
-/// about ten parts per million (the two clocks are read some tens of
-/// nanoseconds apart), so within ten microseconds over an anchor's second;
-/// every renewal measures it again over a longer baseline.
-const CALIBRATE_NANOS: u64 = 10_000_000;
+/// about ten parts per million (each clock read is paired with TSC reads a
+/// few microseconds apart at most), so within ten microseconds over an
+/// anchor's second; every renewal measures it again over a longer baseline.
+const CALIBRATE: Duration = Duration::from_millis(10);
 
 /// How long an anchor is trusted.
 const REANCHOR_NANOS: u64 = 1_000_000_000;
@@ -87,16 +85,47 @@ const REANCHOR_NANOS: u64 = 1_000_000_000;
 static CALIBRATION: OnceLock<Calibration> = OnceLock::new();
 
 thread_local! {
-    /// This thread's anchor: (TSC reading, wall-clock nanoseconds).
-    static ANCHOR: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// This thread's anchor: (TSC reading, wall-clock nanoseconds, period
+    /// as in [`Calibration::mult`]); a zero period means no anchor yet.
+    static ANCHOR: Cell<(u64, u64, u64)> = const { Cell::new((0, 0, 0)) };
 }
+
+/// Most ticks allowed between the two TSC reads around a clock read: a
+/// pair further apart than that (the thread was preempted between them) is
+/// read again.
+const PAIR_TICKS: u64 = 20_000;
+
+/// Reads `clock` between two TSC reads, a few times if a pair comes out
+/// too far apart, and returns the TSC reading taken at the middle of the
+/// tightest pair with the clock's value.
+fn paired<T>(clock: impl Fn() -> T) -> (u64, T) {
+    let mut best: Option<(u64, u64, T)> = None;
+    for _ in 0..4 {
+        let before = tsc::read();
+        let value = clock();
+        let gap = tsc::read().wrapping_sub(before);
+        if best.as_ref().is_none_or(|(g, _, _)| gap < *g) {
+            best = Some((gap, before.wrapping_add(gap / 2), value));
+        }
+        if gap <= PAIR_TICKS {
+            break;
+        }
+    }
+    let (_, tsc, value) = best.expect("at least one read");
+    (tsc, value)
+}
+
+/// The largest gap between a thread's extrapolated time and the system
+/// clock at a renewal before the TSC is given up on (the counters disagree
+/// between CPUs, the period changed, or the system clock was stepped).
+const MAX_DRIFT_NANOS: u64 = 1_000_000;
 
 impl Calibration {
     fn new() -> Calibration {
+        let (tsc0, mono0) = paired(Instant::now);
         Calibration {
-            tsc0: tsc::read(),
-            mono0: Instant::now(),
-            wall0: system_nanos(),
+            tsc0,
+            mono0,
             mult: AtomicU64::new(0),
             reanchor_ticks: AtomicU64::new(0),
             disabled: AtomicBool::new(!tsc::is_trusted()),
@@ -105,19 +134,17 @@ impl Calibration {
 
     #[inline]
     fn now_nanos(&self) -> u64 {
-        // Relaxed: `mult` and `reanchor_ticks` are each meaningful alone; a
-        // thread reading one older than the other extrapolates with a
-        // period a few parts per million off, within one anchor.
-        let mult = self.mult.load(Relaxed);
-        if mult == 0 {
+        // Relaxed: `mult` and `reanchor_ticks` are each meaningful alone;
+        // each anchor keeps the period it was made with.
+        if self.mult.load(Relaxed) == 0 {
             return self.calibrating();
         }
         let tsc = tsc::read();
-        let (anchor_tsc, anchor_wall) = ANCHOR.get();
+        let (anchor_tsc, anchor_wall, mult) = ANCHOR.get();
         // A TSC behind the anchor (another CPU's counter) wraps to a huge
         // count and renews the anchor too.
         let ticks = tsc.wrapping_sub(anchor_tsc);
-        if ticks < self.reanchor_ticks.load(Relaxed) {
+        if ticks < self.reanchor_ticks.load(Relaxed) && mult != 0 {
             let nanos = (u128::from(ticks) * u128::from(mult)) >> 32;
             return anchor_wall + nanos as u64;
         }
@@ -129,7 +156,7 @@ impl Calibration {
     #[cold]
     fn calibrating(&self) -> u64 {
         let wall = system_nanos();
-        if !self.disabled.load(Relaxed) && wall.wrapping_sub(self.wall0) >= CALIBRATE_NANOS {
+        if !self.disabled.load(Relaxed) && self.mono0.elapsed() >= CALIBRATE {
             self.measure();
         }
         wall
@@ -137,29 +164,48 @@ impl Calibration {
 
     /// Measures the period over the baseline so far.
     fn measure(&self) {
-        let (tsc, mono) = (tsc::read(), self.mono0.elapsed());
+        let (tsc, mono) = paired(|| self.mono0.elapsed());
         let ticks = tsc.wrapping_sub(self.tsc0);
         let nanos = u64::try_from(mono.as_nanos()).unwrap_or(u64::MAX);
         // Between 100 MHz and 20 GHz, else the counter is not what it
         // claims to be (or went backwards) and the system clock is used.
         let sane = ticks / 20 <= nanos && nanos / 10 <= ticks && ticks != 0;
         if !sane {
-            self.disabled.store(true, Relaxed);
-            self.mult.store(0, Relaxed);
-            return;
+            return self.disable();
         }
         let mult = ((u128::from(nanos) << 32) / u128::from(ticks)) as u64;
         let reanchor = (u128::from(REANCHOR_NANOS) << 32) / u128::from(mult.max(1));
         self.reanchor_ticks.store(reanchor as u64, Relaxed);
         self.mult.store(mult, Relaxed);
+        // A thread that disabled the clock meanwhile wins.
+        if self.disabled.load(Relaxed) {
+            self.mult.store(0, Relaxed);
+        }
+    }
+
+    /// Gives up on the TSC: every read goes to the system clock from now on.
+    #[cold]
+    fn disable(&self) {
+        self.disabled.store(true, Relaxed);
+        self.mult.store(0, Relaxed);
     }
 
     /// Renews this thread's anchor (and refines the period).
     #[cold]
     fn anchor(&self) -> u64 {
+        let (tsc, wall) = paired(system_nanos);
+        let (old_tsc, old_wall, old_mult) = ANCHOR.get();
+        let ticks = tsc.wrapping_sub(old_tsc);
+        // An anchor renewed on time must agree with the system clock.
+        if old_mult != 0 && ticks < self.reanchor_ticks.load(Relaxed).saturating_mul(2) {
+            let predicted = old_wall + ((u128::from(ticks) * u128::from(old_mult)) >> 32) as u64;
+            if predicted.abs_diff(wall) > MAX_DRIFT_NANOS {
+                self.disable();
+                return wall;
+            }
+        }
         self.measure();
-        let wall = system_nanos();
-        ANCHOR.set((tsc::read(), wall));
+        ANCHOR.set((tsc, wall, self.mult.load(Relaxed)));
         wall
     }
 }
@@ -183,23 +229,26 @@ mod tsc {
     }
 
     /// Whether the counter ticks at one rate on every CPU, in every power
-    /// state: the CPU says its TSC is invariant, or Linux keeps time with it
-    /// (it checks that the counters agree across CPUs; hypervisors often
-    /// hide the invariant bit from their guests).
+    /// state: Linux keeps time with it, or, elsewhere, the CPU says its TSC
+    /// is invariant.
     pub(super) fn is_trusted() -> bool {
+        // On Linux the kernel's verdict decides: it checks that the counters
+        // agree across CPUs and sockets, and stops keeping time with the TSC
+        // when they do not.
+        if cfg!(target_os = "linux") {
+            return std::fs::read_to_string(
+                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+            )
+            .is_ok_and(|s| s.trim() == "tsc");
+        }
         // SAFETY: `cpuid` exists on every x86-64 CPU; leaf 0x8000_0000 gives
         // the highest extended leaf, which is checked before it is read.
         // (Newer compilers no longer require `unsafe` for it.)
         #[allow(unused_unsafe)]
-        let invariant = unsafe {
+        unsafe {
             use core::arch::x86_64::__cpuid;
             __cpuid(0x8000_0000).eax >= 0x8000_0007 && __cpuid(0x8000_0007).edx & (1 << 8) != 0
-        };
-        invariant
-            || std::fs::read_to_string(
-                "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-            )
-            .is_ok_and(|s| s.trim() == "tsc")
+        }
     }
 }
 

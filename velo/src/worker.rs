@@ -664,11 +664,15 @@ impl Core {
             // registered after the scan below was registered after this
             // thread's store, through the list's lock, so its producer sees
             // `PARKED`.
-            barrier::heavy();
+            let reliable = barrier::heavy();
             if ready() {
                 break;
             }
-            std::thread::park_timeout(PARK_TIMEOUT);
+            std::thread::park_timeout(if reliable {
+                PARK_TIMEOUT
+            } else {
+                POLL_INTERVAL
+            });
         }
         self.state.fetch_and(!PARKED, Ordering::Relaxed);
     }
@@ -710,6 +714,8 @@ impl Core {
                         // to this thread), fence, then drain for the last
                         // time.
                         self.state.fetch_or(STOPPED, Ordering::SeqCst);
+                        // If the barrier failed, entries it should have
+                        // caught are drained by `close` after the join.
                         barrier::heavy();
                         self.write_pending();
                         self.worker_done.store(true, Ordering::SeqCst);
