@@ -209,6 +209,11 @@ impl Builder {
     /// between 4 KiB and 1 MiB. A thread that logs a little keeps 16 KiB.
     /// An entry larger than the largest ring is written by the caller.
     ///
+    /// Each thread's entries are written in the order it logged them. The
+    /// worker writes the queues one after the other, so entries of
+    /// different threads logged within the same few tens of microseconds
+    /// may be written out of time order: their timestamps tell the order.
+    ///
     /// # Examples
     ///
     /// ```

@@ -6,8 +6,11 @@
 //! into constants. At run time the caller only copies those bytes and
 //! encodes the values into a reused buffer, then copies the entry into its
 //! thread's own queue, which a background worker drains through a 64 KiB
-//! buffered writer. Nothing on the caller's path waits for I/O, and logging
-//! threads never contend with each other.
+//! buffered writer. Logging threads never contend with each other, and a
+//! caller writes only in two cases: the first entry after the worker has
+//! gone idle (it is written at once rather than after waking the worker,
+//! which can take milliseconds), and a full queue under the default
+//! [`Overflow::Sync`].
 //!
 //! ```
 //! use velo::velo;
