@@ -33,7 +33,7 @@
 //!
 //! # Cargo features
 //!
-//! - `log`: [`bridge_log`] sends records of crates that use the `log` facade
+//! - `log`: `bridge_log()` sends records of crates that use the `log` facade
 //!   through the default logger.
 //! - `max_level_{off,error,warn,info,debug,trace}` and
 //!   `release_max_level_*`: compile out call sites above a level, as in the
