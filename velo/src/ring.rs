@@ -293,9 +293,20 @@ impl Ring {
         self.orphaned.load(Ordering::Acquire)
     }
 
-    /// Marks the ring's logger as gone.
-    pub(crate) fn retire(&self) {
+    /// Marks the ring's logger as gone and frees its storage; the thread
+    /// that owns the ring forgets it when it next registers a ring.
+    ///
+    /// # Safety
+    ///
+    /// No one pushes into or drains the ring any more: its logger is gone,
+    /// and with it every way to reach the ring but the owning thread's list,
+    /// which only looks at the flag.
+    pub(crate) unsafe fn retire(&self) {
         self.retired.store(true, Ordering::Relaxed);
+        // SAFETY: by the contract, nothing holds a reference to the storage
+        // or ever will again.
+        unsafe { *self.bytes.get() = Bytes::new(1) };
+        self.mask.store(0, Ordering::Relaxed);
     }
 
     /// Whether the ring's logger is gone.

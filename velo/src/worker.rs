@@ -808,11 +808,14 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
-        // The threads that logged here forget their rings when they next
-        // register one.
+        // The rings' storage goes now; the threads that logged here forget
+        // the rings themselves when they next register one.
         if let Some(pipe) = &self.pipe {
             for ring in pipe.rings().iter() {
-                ring.retire();
+                // SAFETY: this core is being dropped, so no thread holds a
+                // handle through which to push into or drain its rings (a
+                // worker holds a handle too, and has exited).
+                unsafe { ring.retire() };
             }
         }
     }
@@ -912,6 +915,7 @@ mod tests {
         let ring = Arc::clone(&first.pipe.as_ref().unwrap().rings()[0]);
         drop(first);
         assert!(ring.is_retired());
+        assert_eq!(ring.capacity(), 1, "the storage is freed with the logger");
         let second = core();
         second.submit(b"{}\n");
         assert_eq!(Arc::strong_count(&ring), 1, "the thread let go of it");
