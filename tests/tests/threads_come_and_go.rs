@@ -90,3 +90,38 @@ fn an_entry_larger_than_a_ring_is_written_under_every_strategy() {
         assert_eq!(stats.written, 3, "{overflow:?}");
     }
 }
+
+/// A thread-local whose destructor logs: it may run after velo's own
+/// per-thread state is gone, and the entry must still be written.
+#[test]
+fn logging_from_a_thread_local_destructor_is_written() {
+    struct LogsOnDrop(velo::Logger);
+    impl Drop for LogsOnDrop {
+        fn drop(&mut self) {
+            velo!(logger: &self.0, info, "from a destructor");
+        }
+    }
+    thread_local! {
+        static GUARD: std::cell::RefCell<Option<LogsOnDrop>> = const { std::cell::RefCell::new(None) };
+    }
+    let (logger, out) = json_logger(Builder::new());
+    for _ in 0..4 {
+        let logger = logger.clone();
+        std::thread::spawn(move || {
+            // Log first, so velo's per-thread state exists and is torn down
+            // along with the guard, in an order the platform chooses.
+            velo!(logger: &logger, info, "before exit");
+            GUARD.with(|g| *g.borrow_mut() = Some(LogsOnDrop(logger)));
+        })
+        .join()
+        .unwrap();
+    }
+    logger.sync().unwrap();
+    let msgs: Vec<String> = out
+        .entries()
+        .iter()
+        .map(|e| e["msg"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(msgs.iter().filter(|m| *m == "before exit").count(), 4);
+    assert_eq!(msgs.iter().filter(|m| *m == "from a destructor").count(), 4);
+}
