@@ -206,7 +206,12 @@ impl Builder {
     /// The capacity applies to each of them, in entries and in bytes: a
     /// ring starts at 16 KiB (less for a small capacity) and, when its
     /// thread fills it, grows by doubling up to `entries` × 128 bytes,
-    /// between 4 KiB and 1 MiB. A thread that logs a little keeps 16 KiB.
+    /// between 4 KiB and 1 MiB. A thread that logs a little keeps 16 KiB,
+    /// and at most eight rings of one logger are grown to the largest size
+    /// at once (a burst on hundreds of threads does not grow them all: a
+    /// full ring that may not grow applies the overflow strategy). With the
+    /// default size, a logger's queues take at most 16 KiB per logging
+    /// thread plus 8 MiB.
     /// An entry larger than the largest ring is written by the caller.
     ///
     /// Each thread's entries are written in the order it logged them. The

@@ -154,7 +154,15 @@ struct Sink {
     /// list's lock while writing.
     rings: Vec<Arc<Ring>>,
     generation: u64,
+    /// Bytes rings may still grow by, all together (see [`GROWN_RINGS`]).
+    grow_budget: usize,
 }
+
+/// How many rings of one logger may be at their largest size at once: the
+/// bytes rings grow by come from a budget of this many times the growth of
+/// one ring, so a burst on hundreds of threads cannot grow them all. A
+/// thread whose ring cannot grow applies the overflow strategy.
+const GROWN_RINGS: usize = 8;
 
 impl Sink {
     /// Writes one entry.
@@ -304,6 +312,9 @@ impl Core {
                 reported_drops: 0,
                 rings: Vec::new(),
                 generation: 0,
+                grow_budget: pipe.as_ref().map_or(0, |p| {
+                    (p.max_ring_bytes - p.start_ring_bytes).saturating_mul(GROWN_RINGS)
+                }),
             }),
             pipe,
             state: AtomicU32::new(0),
@@ -429,10 +440,15 @@ impl Core {
     /// storage is swapped under the sink lock with the ring just drained,
     /// as [`Ring::grow`] requires.
     fn grow_and_push(&self, pipe: &Pipe, entry: &[u8]) -> bool {
-        let may_grow = buffer::ring_capacity(self.id).is_some_and(|c| c < pipe.max_ring_bytes);
-        if !may_grow {
+        let Some(capacity) = buffer::ring_capacity(self.id) else {
+            return false;
+        };
+        if capacity >= pipe.max_ring_bytes {
             return false;
         }
+        let size = (capacity * 2)
+            .max(entry.len().next_power_of_two())
+            .min(pipe.max_ring_bytes);
         let sink = match self.config.overflow {
             Overflow::Drop => self.try_lock_sink(),
             Overflow::Sync | Overflow::Block => self.lock_sink(),
@@ -440,16 +456,15 @@ impl Core {
         let Some(mut sink) = sink else {
             return false;
         };
+        let Some(budget) = sink.grow_budget.checked_sub(size - capacity) else {
+            return false;
+        };
         self.drain_locked(&mut sink);
         // SAFETY: the sink lock is held. (If the writer logged into this
         // ring meanwhile, it is not empty and keeps its size this time.)
-        unsafe {
-            buffer::grow_ring(self.id, |capacity| {
-                (capacity * 2)
-                    .max(entry.len().next_power_of_two())
-                    .min(pipe.max_ring_bytes)
-            })
-        };
+        if unsafe { buffer::grow_ring(self.id, |_| size) } {
+            sink.grow_budget = budget;
+        }
         // The worker may be parked; what was drained must not wait for it.
         sink.flush(&self.stats);
         drop(sink);
@@ -608,7 +623,14 @@ impl Core {
     #[cold]
     fn forget_orphans(&self, pipe: &Pipe, sink: &mut Sink) {
         let mut rings = pipe.rings();
-        rings.retain(|ring| !ring.is_orphaned() || ring.has_pending());
+        rings.retain(|ring| {
+            let keep = !ring.is_orphaned() || ring.has_pending();
+            if !keep {
+                // What it grew by goes back to the budget.
+                sink.grow_budget += ring.capacity().saturating_sub(pipe.start_ring_bytes);
+            }
+            keep
+        });
         sink.rings.clone_from(&rings);
         sink.generation = pipe.generation.fetch_add(1, Ordering::Release) + 1;
     }
@@ -827,6 +849,10 @@ mod tests {
     use crate::time::Timestamp;
 
     fn core() -> Arc<Core> {
+        core_with(64, Box::new(io::sink()))
+    }
+
+    fn core_with(entries: usize, writer: Box<dyn Write + Send>) -> Arc<Core> {
         let config = Config {
             text: false,
             color: false,
@@ -834,7 +860,7 @@ mod tests {
             caller: false,
             overflow: Overflow::Sync,
         };
-        Core::start(config, Box::new(io::sink()), Some(64)).unwrap()
+        Core::start(config, writer, Some(entries)).unwrap()
     }
 
     #[test]
@@ -904,6 +930,44 @@ mod tests {
             "{capacity}"
         );
         assert_eq!(*out.lock().unwrap(), expected);
+        core.close();
+    }
+
+    #[test]
+    fn rings_grow_within_the_logger_budget() {
+        let core = core_with(8192, Box::new(io::sink()));
+        let pipe = core.pipe.as_ref().unwrap();
+        const THREADS: usize = 16;
+        let filled = std::sync::Barrier::new(THREADS + 1);
+        let measured = std::sync::Barrier::new(THREADS + 1);
+        let grown = std::thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    // 4 MiB each, as fast as it goes: every ring fills.
+                    for _ in 0..40_000 {
+                        core.submit(&[b'x'; 100]);
+                    }
+                    filled.wait();
+                    measured.wait();
+                });
+            }
+            filled.wait();
+            let grown: usize = pipe
+                .rings()
+                .iter()
+                .map(|r| r.capacity() - pipe.start_ring_bytes)
+                .sum();
+            // Release the threads before asserting, or a failure would hang.
+            measured.wait();
+            grown
+        });
+        let budget = (pipe.max_ring_bytes - pipe.start_ring_bytes) * GROWN_RINGS;
+        assert!(grown <= budget, "{grown} > {budget}");
+        core.sync().unwrap();
+        assert_eq!(
+            core.stats.written.load(Ordering::Relaxed),
+            THREADS as u64 * 40_000
+        );
         core.close();
     }
 
