@@ -35,9 +35,14 @@ pub enum Overflow {
     #[default]
     Sync,
     /// The entry is discarded and counted; the worker later writes one
-    /// warning entry with the count.
+    /// warning entry with the count. A caller never waits for the writer's
+    /// lock; while its queue may still grow (a handful of times per
+    /// thread, see [`Builder::buffer_size`]) and the lock is free, it
+    /// writes out what is queued itself and grows the queue instead of
+    /// discarding.
     Drop,
-    /// The caller waits for room in its queue.
+    /// The caller waits for room in its queue (while the queue may still
+    /// grow, it writes out what is queued itself and grows it instead).
     Block,
 }
 
