@@ -146,3 +146,50 @@ fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
         assert_eq!(m.written.load(Ordering::Relaxed), 1, "written exactly once");
     });
 }
+
+/// The same handshake when the caller's ring does not exist yet: the
+/// caller registers it (under the list's lock) just before its first
+/// entry, while the worker, having set `PARKED`, scans the list. Either the
+/// scan finds the new ring with the entry, or the caller sees `PARKED` and
+/// writes the entry itself; the worker is never left parked with it.
+#[test]
+fn an_entry_in_a_ring_registered_while_the_worker_parks_is_written_once() {
+    loom::model(|| {
+        let m = Arc::new(Model::default());
+        let state = Arc::new(AtomicUsize::new(0));
+        // The list of rings: whether the caller's ring is in it.
+        let registered = Arc::new(loom::sync::Mutex::new(false));
+
+        let worker = {
+            let (m, state, registered) = (m.clone(), state.clone(), registered.clone());
+            thread::spawn(move || loop {
+                state.fetch_or(PARKED, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                // `Core::wait`'s scan: only rings in the list are looked at.
+                if *registered.lock().unwrap() {
+                    m.drain();
+                }
+                if m.written.load(Ordering::Relaxed) == 1 {
+                    return;
+                }
+                thread::park();
+            })
+        };
+
+        // The caller: register the ring, then log into it.
+        *registered.lock().unwrap() = true;
+        m.slot
+            .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
+            .unwrap();
+        fence(Ordering::SeqCst);
+        if state.load(Ordering::Acquire) & PARKED != 0
+            && state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0
+        {
+            m.drain();
+            worker.thread().unpark();
+        }
+
+        worker.join().unwrap();
+        assert_eq!(m.written.load(Ordering::Relaxed), 1, "written exactly once");
+    });
+}
