@@ -136,6 +136,38 @@ pub(crate) unsafe fn grow_ring(core_id: u64, size: impl FnOnce(usize) -> usize) 
         .unwrap_or(false)
 }
 
+/// Pushes the entry in `buf` into this thread's ring for the logger core
+/// `core_id` and keeps `buf` as this thread's encoding buffer, in one visit
+/// to the thread-local state; hands `buf` back when the entry could not be
+/// pushed.
+#[inline]
+pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, Pushed)> {
+    let mut buf = Some(buf);
+    let pushed = LOCAL.try_with(|l| {
+        let rings = l.rings.borrow();
+        let bytes = buf.as_deref().unwrap_or_default();
+        match rings.iter().find(|(id, _)| *id == core_id) {
+            // SAFETY: as in `push`.
+            Some((_, ring)) if unsafe { ring.push(bytes) } => {
+                if let Some(mut kept) = buf.take().filter(|b| b.capacity() <= MAX_RETAINED) {
+                    kept.clear();
+                    l.scratch.set(kept);
+                }
+                Pushed::Queued
+            }
+            Some(_) => Pushed::Full,
+            None => Pushed::NoRing,
+        }
+    });
+    match (pushed, buf) {
+        (Ok(Pushed::Queued), _) => Ok(()),
+        (Ok(pushed), Some(buf)) => Err((buf, pushed)),
+        (Err(_), Some(buf)) => Err((buf, Pushed::NoRing)),
+        // Queued is the only outcome that takes the buffer.
+        (_, None) => Ok(()),
+    }
+}
+
 /// Gives this thread a ring for the logger core `core_id`, made by `make`;
 /// `false` when the thread is exiting and can have none. Forgets the rings
 /// of loggers that are gone.

@@ -191,8 +191,7 @@ impl<'a> Entry<'a> {
     /// Ends the line and hands the entry to the logger.
     pub fn finish(mut self) {
         let buf = self.end(None);
-        self.core.submit(&buf);
-        buffer::give(buf);
+        self.core.submit_owned(buf);
     }
 
     /// Ends the line of an entry from [`Entry::start_dynamic`], whose caller

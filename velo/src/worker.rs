@@ -362,6 +362,27 @@ impl Core {
         Some(SinkGuard(guard))
     }
 
+    /// Hands an encoded entry to the pipeline, and its buffer back to this
+    /// thread for the next entry.
+    #[inline]
+    pub(crate) fn submit_owned(&self, buf: Vec<u8>) {
+        // Relaxed: a stale value is caught by the check after the fence.
+        if let (Some(pipe), 0) = (&self.pipe, self.state.load(Ordering::Relaxed) & STOPPED) {
+            let (buf, pushed) = match buffer::push_and_keep(self.id, buf) {
+                Ok(()) => return self.after_enqueue(),
+                Err(unpushed) => unpushed,
+            };
+            match pushed {
+                Pushed::Full => self.overflow(pipe, &buf),
+                Pushed::Queued | Pushed::NoRing => self.register(pipe, &buf),
+            }
+            buffer::give(buf);
+            return;
+        }
+        self.submit(&buf);
+        buffer::give(buf);
+    }
+
     /// Hands an encoded entry to the pipeline.
     #[inline]
     pub(crate) fn submit(&self, entry: &[u8]) {
