@@ -927,14 +927,7 @@ mod tests {
                 Ok(())
             }
         }
-        let config = Config {
-            text: false,
-            color: false,
-            timestamp: Timestamp::Off,
-            caller: false,
-            overflow: Overflow::Sync,
-        };
-        let core = Core::start(config, Box::new(Shared(out.clone())), Some(8192)).unwrap();
+        let core = core_with(8192, Box::new(Shared(out.clone())));
         let pipe = core.pipe.as_ref().unwrap();
         let mut expected = Vec::new();
         // 4 MiB logged at once: far more than a 16 KiB ring holds while

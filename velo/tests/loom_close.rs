@@ -105,24 +105,32 @@ fn without_the_callers_fence_an_entry_can_be_stranded() {
 const PARKED: usize = 1;
 
 /// The parking handshake of `Core::wait` and `Core::after_enqueue`: an
-/// idle worker sets `PARKED`, fences and looks at the queue once more
+/// idle worker sets `PARKED`, fences and looks at the rings once more
 /// before it parks; a caller enqueues, fences and reads the state, and if
 /// the worker is parked, clears the flag, writes the entry itself and
 /// unparks the worker. The entry is written exactly once, and the worker
 /// is never left parked with the entry still queued (loom reports such a
 /// deadlock).
-#[test]
-fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
-    loom::model(|| {
+///
+/// With `register`, the caller's ring does not exist yet: the caller adds
+/// it to the list (under the list's lock) just before its first entry,
+/// while the worker scans only the rings in the list. Either the scan finds
+/// the new ring with the entry, or the caller sees `PARKED`.
+fn check_parking(register: bool) {
+    loom::model(move || {
         let m = Arc::new(Model::default());
         let state = Arc::new(AtomicUsize::new(0));
+        // The list of rings: whether the caller's ring is in it.
+        let listed = Arc::new(loom::sync::Mutex::new(!register));
 
         let worker = {
-            let (m, state) = (m.clone(), state.clone());
+            let (m, state, listed) = (m.clone(), state.clone(), listed.clone());
             thread::spawn(move || loop {
                 state.fetch_or(PARKED, Ordering::SeqCst);
                 fence(Ordering::SeqCst);
-                m.drain();
+                if *listed.lock().unwrap() {
+                    m.drain();
+                }
                 if m.written.load(Ordering::Relaxed) == 1 {
                     return;
                 }
@@ -131,6 +139,9 @@ fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
         };
 
         // The caller.
+        if register {
+            *listed.lock().unwrap() = true;
+        }
         m.slot
             .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
             .unwrap();
@@ -147,49 +158,12 @@ fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
     });
 }
 
-/// The same handshake when the caller's ring does not exist yet: the
-/// caller registers it (under the list's lock) just before its first
-/// entry, while the worker, having set `PARKED`, scans the list. Either the
-/// scan finds the new ring with the entry, or the caller sees `PARKED` and
-/// writes the entry itself; the worker is never left parked with it.
+#[test]
+fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
+    check_parking(false);
+}
+
 #[test]
 fn an_entry_in_a_ring_registered_while_the_worker_parks_is_written_once() {
-    loom::model(|| {
-        let m = Arc::new(Model::default());
-        let state = Arc::new(AtomicUsize::new(0));
-        // The list of rings: whether the caller's ring is in it.
-        let registered = Arc::new(loom::sync::Mutex::new(false));
-
-        let worker = {
-            let (m, state, registered) = (m.clone(), state.clone(), registered.clone());
-            thread::spawn(move || loop {
-                state.fetch_or(PARKED, Ordering::SeqCst);
-                fence(Ordering::SeqCst);
-                // `Core::wait`'s scan: only rings in the list are looked at.
-                if *registered.lock().unwrap() {
-                    m.drain();
-                }
-                if m.written.load(Ordering::Relaxed) == 1 {
-                    return;
-                }
-                thread::park();
-            })
-        };
-
-        // The caller: register the ring, then log into it.
-        *registered.lock().unwrap() = true;
-        m.slot
-            .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
-            .unwrap();
-        fence(Ordering::SeqCst);
-        if state.load(Ordering::Acquire) & PARKED != 0
-            && state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0
-        {
-            m.drain();
-            worker.thread().unpark();
-        }
-
-        worker.join().unwrap();
-        assert_eq!(m.written.load(Ordering::Relaxed), 1, "written exactly once");
-    });
+    check_parking(true);
 }
