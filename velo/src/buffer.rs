@@ -66,18 +66,13 @@ fn fresh() -> Vec<u8> {
 
 /// Returns a buffer from [`take`] to this thread.
 #[inline]
-pub(crate) fn give(mut buf: Vec<u8>) {
-    if buf.capacity() > MAX_RETAINED {
-        return;
-    }
-    buf.clear();
-    let _ = LOCAL.try_with(|l| l.scratch.set(buf));
+pub(crate) fn give(buf: Vec<u8>) {
+    let _ = LOCAL.try_with(|l| l.keep(buf));
 }
 
-/// What [`push`] did with an entry.
-pub(crate) enum Pushed {
-    /// It is in this thread's ring.
-    Queued,
+/// Why an entry is not in this thread's ring.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Unpushed {
     /// The ring has no room for it now.
     Full,
     /// This thread has no ring for the logger yet (or no thread-local state
@@ -85,55 +80,46 @@ pub(crate) enum Pushed {
     NoRing,
 }
 
-/// Pushes `entry` into this thread's ring for the logger core `core_id`.
-#[inline]
-pub(crate) fn push(core_id: u64, entry: &[u8]) -> Pushed {
-    LOCAL
-        .try_with(|l| {
-            let rings = l.rings.borrow();
-            match rings.iter().find(|(id, _)| *id == core_id) {
-                // SAFETY: a ring in this thread's list is pushed to only by
-                // this thread: each thread registers its own.
-                Some((_, ring)) if unsafe { ring.push(entry) } => Pushed::Queued,
-                Some(_) => Pushed::Full,
-                None => Pushed::NoRing,
-            }
-        })
-        .unwrap_or(Pushed::NoRing)
-}
-
-/// The capacity of this thread's ring for the logger core `core_id`.
-pub(crate) fn ring_capacity(core_id: u64) -> Option<usize> {
-    LOCAL
-        .try_with(|l| {
-            let rings = l.rings.borrow();
-            let ring = rings.iter().find(|(id, _)| *id == core_id)?;
-            Some(ring.1.capacity())
+impl Local {
+    /// This thread's ring for the logger core `core_id`.
+    fn ring(&self, core_id: u64) -> Option<std::cell::Ref<'_, Ring>> {
+        std::cell::Ref::filter_map(self.rings.borrow(), |rings| {
+            rings
+                .iter()
+                .find(|(id, _)| *id == core_id)
+                .map(|(_, ring)| &**ring)
         })
         .ok()
-        .flatten()
+    }
+
+    #[inline]
+    fn push(&self, core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+        let ring = self.ring(core_id).ok_or(Unpushed::NoRing)?;
+        // SAFETY: a ring in this thread's list is pushed to only by this
+        // thread: each thread registers its own.
+        if unsafe { ring.push(entry) } {
+            Ok(())
+        } else {
+            Err(Unpushed::Full)
+        }
+    }
+
+    /// Keeps `buf` as the encoding buffer, unless it grew too large.
+    #[inline]
+    fn keep(&self, mut buf: Vec<u8>) {
+        if buf.capacity() <= MAX_RETAINED {
+            buf.clear();
+            self.scratch.set(buf);
+        }
+    }
 }
 
-/// Grows this thread's ring for the logger core `core_id` to the size
-/// `size` gives for its capacity, if the ring is empty; returns whether it
-/// did.
-///
-/// # Safety
-///
-/// The caller holds the lock that logger's rings are drained under (see
-/// [`Ring::grow`]).
-pub(crate) unsafe fn grow_ring(core_id: u64, size: impl FnOnce(usize) -> usize) -> bool {
+/// Pushes `entry` into this thread's ring for the logger core `core_id`.
+#[inline]
+pub(crate) fn push(core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
     LOCAL
-        .try_with(|l| {
-            let rings = l.rings.borrow();
-            let Some((_, ring)) = rings.iter().find(|(id, _)| *id == core_id) else {
-                return false;
-            };
-            // SAFETY: this thread is the ring's producer (it is in this
-            // thread's list), and the caller holds the lock.
-            unsafe { ring.grow(size(ring.capacity())) }
-        })
-        .unwrap_or(false)
+        .try_with(|l| l.push(core_id, entry))
+        .unwrap_or(Err(Unpushed::NoRing))
 }
 
 /// Pushes the entry in `buf` into this thread's ring for the logger core
@@ -141,31 +127,47 @@ pub(crate) unsafe fn grow_ring(core_id: u64, size: impl FnOnce(usize) -> usize) 
 /// to the thread-local state; hands `buf` back when the entry could not be
 /// pushed.
 #[inline]
-pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, Pushed)> {
-    let mut buf = Some(buf);
-    let pushed = LOCAL.try_with(|l| {
-        let rings = l.rings.borrow();
-        let bytes = buf.as_deref().unwrap_or_default();
-        match rings.iter().find(|(id, _)| *id == core_id) {
-            // SAFETY: as in `push`.
-            Some((_, ring)) if unsafe { ring.push(bytes) } => {
-                if let Some(mut kept) = buf.take().filter(|b| b.capacity() <= MAX_RETAINED) {
-                    kept.clear();
-                    l.scratch.set(kept);
-                }
-                Pushed::Queued
+pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, Unpushed)> {
+    let mut slot = Some(buf);
+    let pushed = LOCAL
+        .try_with(|l| {
+            let pushed = l.push(core_id, slot.as_deref().unwrap_or_default());
+            if let Some(buf) = slot.take_if(|_| pushed.is_ok()) {
+                l.keep(buf);
             }
-            Some(_) => Pushed::Full,
-            None => Pushed::NoRing,
-        }
-    });
-    match (pushed, buf) {
-        (Ok(Pushed::Queued), _) => Ok(()),
-        (Ok(pushed), Some(buf)) => Err((buf, pushed)),
-        (Err(_), Some(buf)) => Err((buf, Pushed::NoRing)),
-        // Queued is the only outcome that takes the buffer.
-        (_, None) => Ok(()),
+            pushed
+        })
+        .unwrap_or(Err(Unpushed::NoRing));
+    match (pushed, slot) {
+        (Err(unpushed), Some(buf)) => Err((buf, unpushed)),
+        _ => Ok(()),
     }
+}
+
+/// The capacity of this thread's ring for the logger core `core_id`.
+pub(crate) fn ring_capacity(core_id: u64) -> Option<usize> {
+    LOCAL
+        .try_with(|l| l.ring(core_id).map(|ring| ring.capacity()))
+        .ok()
+        .flatten()
+}
+
+/// Grows this thread's ring for the logger core `core_id` to `size` bytes,
+/// if the ring is empty; returns whether it did.
+///
+/// # Safety
+///
+/// The caller holds the lock that logger's rings are drained under (see
+/// [`Ring::grow`]).
+pub(crate) unsafe fn grow_ring(core_id: u64, size: usize) -> bool {
+    LOCAL
+        .try_with(|l| {
+            // SAFETY: this thread is the ring's producer (it is in this
+            // thread's list), and the caller holds the lock.
+            l.ring(core_id)
+                .is_some_and(|ring| unsafe { ring.grow(size) })
+        })
+        .unwrap_or(false)
 }
 
 /// Gives this thread a ring for the logger core `core_id`, made by `make`;

@@ -191,7 +191,7 @@ impl<'a> Entry<'a> {
     /// Ends the line and hands the entry to the logger.
     pub fn finish(mut self) {
         let buf = self.end(None);
-        self.core.submit_owned(buf);
+        self.core.submit(buf);
     }
 
     /// Ends the line of an entry from [`Entry::start_dynamic`], whose caller
@@ -202,8 +202,7 @@ impl<'a> Entry<'a> {
     )]
     pub(crate) fn finish_dynamic(mut self, caller: Option<(&str, u32)>) {
         let buf = self.end(caller);
-        self.core.submit(&buf);
-        buffer::give(buf);
+        self.core.submit(buf);
     }
 
     fn end(&mut self, caller: Option<(&str, u32)>) -> Vec<u8> {

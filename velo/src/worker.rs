@@ -24,7 +24,7 @@
 //! `ring.rs` checks the rings.
 
 use crate::barrier;
-use crate::buffer::{self, Pushed};
+use crate::buffer::{self, Unpushed};
 use crate::config::Overflow;
 use crate::error::{Error, ErrorKind};
 use crate::ring::{self, Ring};
@@ -111,8 +111,7 @@ struct Pipe {
     /// Bumped on every change to `rings`, so a sink's copy of the list is
     /// refreshed only when it changed.
     generation: AtomicU64,
-    /// The size rings start at, and the most they grow to, in bytes.
-    start_ring_bytes: usize,
+    /// The most bytes a ring grows to.
     max_ring_bytes: usize,
     /// The most entries a ring holds: the logger's `buffer_size`.
     ring_entries: usize,
@@ -123,6 +122,11 @@ struct Pipe {
 impl Pipe {
     fn rings(&self) -> MutexGuard<'_, Vec<Arc<Ring>>> {
         self.rings.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The size rings start at.
+    fn start_ring_bytes(&self) -> usize {
+        ring::start_bytes_for(self.max_ring_bytes)
     }
 
     /// Whether any ring holds unwritten entries.
@@ -294,7 +298,6 @@ impl Core {
             Pipe {
                 rings: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
-                start_ring_bytes: ring::start_bytes_for(ring::max_bytes_for(entries)),
                 max_ring_bytes: ring::max_bytes_for(entries),
                 ring_entries: entries,
                 ctl_tx,
@@ -313,7 +316,7 @@ impl Core {
                 rings: Vec::new(),
                 generation: 0,
                 grow_budget: pipe.as_ref().map_or(0, |p| {
-                    (p.max_ring_bytes - p.start_ring_bytes).saturating_mul(GROWN_RINGS)
+                    (p.max_ring_bytes - p.start_ring_bytes()).saturating_mul(GROWN_RINGS)
                 }),
             }),
             pipe,
@@ -337,93 +340,85 @@ impl Core {
         Ok(core)
     }
 
-    /// Locks the sink if no one holds it.
-    fn try_lock_sink(&self) -> Option<SinkGuard<'_>> {
+    /// Locks the sink, or `None` when this thread already holds it (logging
+    /// from inside the writer) or, without `wait`, when another thread does.
+    fn lock_sink_with(&self, wait: bool) -> Option<SinkGuard<'_>> {
         if IN_SINK.get() {
             return None;
         }
-        let guard = match self.sink.try_lock() {
-            Ok(guard) => guard,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
+        let guard = if wait {
+            self.sink.lock().unwrap_or_else(PoisonError::into_inner)
+        } else {
+            match self.sink.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+            }
         };
         IN_SINK.set(true);
         Some(SinkGuard(guard))
     }
 
-    /// Locks the sink, or `None` when this thread already holds it (logging
-    /// from inside the writer).
+    /// Locks the sink, or `None` when this thread already holds it.
     fn lock_sink(&self) -> Option<SinkGuard<'_>> {
-        if IN_SINK.get() {
-            return None;
-        }
-        let guard = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
-        IN_SINK.set(true);
-        Some(SinkGuard(guard))
+        self.lock_sink_with(true)
+    }
+
+    /// The pipe, unless the logger writes synchronously (it has none, or
+    /// `close` was called).
+    #[inline]
+    fn open_pipe(&self) -> Option<&Pipe> {
+        // Relaxed: a stale value is caught by the check after the fence.
+        let stopped = self.state.load(Ordering::Relaxed) & STOPPED != 0;
+        self.pipe.as_ref().filter(|_| !stopped)
     }
 
     /// Hands an encoded entry to the pipeline, and its buffer back to this
     /// thread for the next entry.
     #[inline]
-    pub(crate) fn submit_owned(&self, buf: Vec<u8>) {
-        // Relaxed: a stale value is caught by the check after the fence.
-        if let (Some(pipe), 0) = (&self.pipe, self.state.load(Ordering::Relaxed) & STOPPED) {
-            let (buf, pushed) = match buffer::push_and_keep(self.id, buf) {
-                Ok(()) => return self.after_enqueue(),
-                Err(unpushed) => unpushed,
-            };
-            match pushed {
-                Pushed::Full => self.overflow(pipe, &buf),
-                Pushed::Queued | Pushed::NoRing => self.register(pipe, &buf),
-            }
-            buffer::give(buf);
-            return;
+    pub(crate) fn submit(&self, buf: Vec<u8>) {
+        let Some(pipe) = self.open_pipe() else {
+            return self.write_owned(buf);
+        };
+        match buffer::push_and_keep(self.id, buf) {
+            Ok(()) => self.after_enqueue(),
+            Err((buf, unpushed)) => self.unpushed(pipe, buf, unpushed),
         }
-        self.submit(&buf);
+    }
+
+    /// An entry that is not in this thread's ring yet.
+    #[cold]
+    fn unpushed(&self, pipe: &Pipe, buf: Vec<u8>, unpushed: Unpushed) {
+        match unpushed {
+            Unpushed::Full => self.overflow(pipe, &buf),
+            Unpushed::NoRing => self.register(pipe, &buf),
+        }
         buffer::give(buf);
     }
 
-    /// Hands an encoded entry to the pipeline.
-    #[inline]
-    pub(crate) fn submit(&self, entry: &[u8]) {
-        let Some(pipe) = &self.pipe else {
-            return self.write_now(entry);
-        };
-        // Relaxed: a stale value is caught by the check after the fence.
-        if self.state.load(Ordering::Relaxed) & STOPPED != 0 {
-            return self.write_now(entry);
-        }
-        match buffer::push(self.id, entry) {
-            Pushed::Queued => self.after_enqueue(),
-            Pushed::Full => self.overflow(pipe, entry),
-            Pushed::NoRing => self.register(pipe, entry),
-        }
-    }
-
-    /// Gives this thread a ring for this logger, then pushes `entry`.
-    #[cold]
-    fn register(&self, pipe: &Pipe, entry: &[u8]) {
-        let registered = buffer::register(self.id, || {
-            let ring = Arc::new(Ring::new(pipe.start_ring_bytes, pipe.ring_entries));
+    /// Gives this thread a ring for this logger; `false` when the thread is
+    /// exiting and can have none.
+    fn add_ring(&self, pipe: &Pipe) -> bool {
+        buffer::register(self.id, || {
+            let ring = Arc::new(Ring::new(pipe.start_ring_bytes(), pipe.ring_entries));
             let mut rings = pipe.rings();
             rings.push(Arc::clone(&ring));
             // Release: a sink that sees the new generation sees the ring.
             pipe.generation.fetch_add(1, Ordering::Release);
             ring
-        });
-        if !registered {
-            // The thread is exiting and has no ring any more: write the
-            // entry, unless this thread is inside the writer already, where
-            // that would come back here.
-            if IN_SINK.get() {
-                inc(&self.stats.dropped);
-                return;
-            }
+        })
+    }
+
+    /// Gives this thread a ring for this logger, then pushes `entry`.
+    #[cold]
+    fn register(&self, pipe: &Pipe, entry: &[u8]) {
+        if !self.add_ring(pipe) {
+            // The thread is exiting and has no ring any more.
             return self.write_now(entry);
         }
         match buffer::push(self.id, entry) {
-            Pushed::Queued => self.after_enqueue(),
-            Pushed::Full | Pushed::NoRing => self.overflow(pipe, entry),
+            Ok(()) => self.after_enqueue(),
+            Err(_) => self.overflow(pipe, entry),
         }
     }
 
@@ -470,11 +465,8 @@ impl Core {
         let size = (capacity * 2)
             .max(entry.len().next_power_of_two())
             .min(pipe.max_ring_bytes);
-        let sink = match self.config.overflow {
-            Overflow::Drop => self.try_lock_sink(),
-            Overflow::Sync | Overflow::Block => self.lock_sink(),
-        };
-        let Some(mut sink) = sink else {
+        // `Drop` never waits for the lock.
+        let Some(mut sink) = self.lock_sink_with(self.config.overflow != Overflow::Drop) else {
             return false;
         };
         let Some(budget) = sink.grow_budget.checked_sub(size - capacity) else {
@@ -483,13 +475,13 @@ impl Core {
         self.drain_locked(&mut sink);
         // SAFETY: the sink lock is held. (If the writer logged into this
         // ring meanwhile, it is not empty and keeps its size this time.)
-        if unsafe { buffer::grow_ring(self.id, |_| size) } {
+        if unsafe { buffer::grow_ring(self.id, size) } {
             sink.grow_budget = budget;
         }
         // The worker may be parked; what was drained must not wait for it.
         sink.flush(&self.stats);
         drop(sink);
-        matches!(buffer::push(self.id, entry), Pushed::Queued)
+        buffer::push(self.id, entry).is_ok()
     }
 
     /// Waits for room in this thread's ring, then pushes `entry`.
@@ -509,9 +501,9 @@ impl Core {
                 std::thread::sleep(POLL_INTERVAL);
             }
             match buffer::push(self.id, entry) {
-                Pushed::Queued => return self.after_enqueue(),
-                Pushed::Full => {}
-                Pushed::NoRing => return self.write_now(entry),
+                Ok(()) => return self.after_enqueue(),
+                Err(Unpushed::Full) => {}
+                Err(Unpushed::NoRing) => return self.write_now(entry),
             }
         }
     }
@@ -557,6 +549,13 @@ impl Core {
         }
     }
 
+    /// [`Core::write_now`], then keeps the buffer for the next entry.
+    #[cold]
+    fn write_owned(&self, buf: Vec<u8>) {
+        self.write_now(&buf);
+        buffer::give(buf);
+    }
+
     /// Writes an entry on this thread, after everything queued before it.
     #[cold]
     fn write_now(&self, entry: &[u8]) {
@@ -568,25 +567,31 @@ impl Core {
         self.drain_locked(&mut sink);
         sink.write(entry, &self.stats);
         // The worker flushes whatever it drains; if nothing is left for it,
-        // this thread must flush.
-        let idle = self.pipe.as_ref().is_none_or(|p| !p.has_pending()) || self.is_stopped();
+        // this thread must flush. (A ring registered since the drain
+        // refreshed the list is the worker's to flush.)
+        let idle = self.is_stopped() || !sink.rings.iter().any(|r| r.has_pending());
         if idle {
             sink.flush(&self.stats);
         }
     }
 
-    /// Queues an entry logged from inside the writer, or drops it.
+    /// Queues an entry logged from inside the writer, or drops it: it
+    /// cannot be written here, and nothing here may wait.
     fn queue_reentrant(&self, entry: &[u8]) {
-        if let Some(pipe) = &self.pipe {
-            if entry.len() <= pipe.max_ring_bytes {
-                match buffer::push(self.id, entry) {
-                    Pushed::Queued => return self.after_enqueue(),
-                    Pushed::NoRing => return self.register(pipe, entry),
-                    Pushed::Full => {}
+        let queued = self.pipe.as_ref().is_some_and(|pipe| {
+            entry.len() <= pipe.max_ring_bytes
+                && match buffer::push(self.id, entry) {
+                    Err(Unpushed::NoRing) => {
+                        self.add_ring(pipe) && buffer::push(self.id, entry).is_ok()
+                    }
+                    pushed => pushed.is_ok(),
                 }
-            }
+        });
+        if queued {
+            self.after_enqueue();
+        } else {
+            inc(&self.stats.dropped);
         }
-        inc(&self.stats.dropped);
     }
 
     /// Drains and flushes on this thread.
@@ -648,7 +653,7 @@ impl Core {
             let keep = !ring.is_orphaned() || ring.has_pending();
             if !keep {
                 // What it grew by goes back to the budget.
-                sink.grow_budget += ring.capacity().saturating_sub(pipe.start_ring_bytes);
+                sink.grow_budget += ring.capacity().saturating_sub(pipe.start_ring_bytes());
             }
             keep
         });
@@ -890,10 +895,10 @@ mod tests {
         let rings = || core.pipe.as_ref().unwrap().rings().len();
         std::thread::scope(|s| {
             for _ in 0..4 {
-                s.spawn(|| core.submit(b"{}\n"));
+                s.spawn(|| core.submit(b"{}\n".to_vec()));
             }
         });
-        core.submit(b"{}\n");
+        core.submit(b"{}\n".to_vec());
         // A scoped thread's TLS destructors (which orphan its rings) may run
         // after the scope has seen it finish; each sync frees what is
         // orphaned by then.
@@ -934,13 +939,13 @@ mod tests {
         // the worker looks away.
         for i in 0..40_000u32 {
             let entry = format!("{i:0>98}\n");
-            core.submit(entry.as_bytes());
+            core.submit(entry.clone().into_bytes());
             expected.extend_from_slice(entry.as_bytes());
         }
         core.sync().unwrap();
         let capacity = buffer::ring_capacity(core.id).unwrap();
         assert!(
-            capacity > pipe.start_ring_bytes && capacity <= pipe.max_ring_bytes,
+            capacity > pipe.start_ring_bytes() && capacity <= pipe.max_ring_bytes,
             "{capacity}"
         );
         assert_eq!(*out.lock().unwrap(), expected);
@@ -959,7 +964,7 @@ mod tests {
                 s.spawn(|| {
                     // 4 MiB each, as fast as it goes: every ring fills.
                     for _ in 0..40_000 {
-                        core.submit(&[b'x'; 100]);
+                        core.submit(vec![b'x'; 100]);
                     }
                     filled.wait();
                     measured.wait();
@@ -969,13 +974,13 @@ mod tests {
             let grown: usize = pipe
                 .rings()
                 .iter()
-                .map(|r| r.capacity() - pipe.start_ring_bytes)
+                .map(|r| r.capacity() - pipe.start_ring_bytes())
                 .sum();
             // Release the threads before asserting, or a failure would hang.
             measured.wait();
             grown
         });
-        let budget = (pipe.max_ring_bytes - pipe.start_ring_bytes) * GROWN_RINGS;
+        let budget = (pipe.max_ring_bytes - pipe.start_ring_bytes()) * GROWN_RINGS;
         assert!(grown <= budget, "{grown} > {budget}");
         core.sync().unwrap();
         assert_eq!(
@@ -988,14 +993,14 @@ mod tests {
     #[test]
     fn a_thread_forgets_the_rings_of_dropped_loggers() {
         let first = core();
-        first.submit(b"{}\n");
+        first.submit(b"{}\n".to_vec());
         first.close();
         let ring = Arc::clone(&first.pipe.as_ref().unwrap().rings()[0]);
         drop(first);
         assert!(ring.is_retired());
         assert_eq!(ring.capacity(), 1, "the storage is freed with the logger");
         let second = core();
-        second.submit(b"{}\n");
+        second.submit(b"{}\n".to_vec());
         assert_eq!(Arc::strong_count(&ring), 1, "the thread let go of it");
         second.close();
     }
