@@ -67,8 +67,6 @@ struct Calibration {
     /// Nanoseconds per tick as a 32.32 fixed-point number; 0 while the
     /// period is unknown or the TSC is not used.
     mult: AtomicU64,
-    /// Ticks in one anchor's lifetime.
-    reanchor_ticks: AtomicU64,
     /// The TSC is not trusted, or gave a period that makes no sense.
     disabled: AtomicBool,
 }
@@ -85,9 +83,26 @@ const REANCHOR_NANOS: u64 = 1_000_000_000;
 static CALIBRATION: OnceLock<Calibration> = OnceLock::new();
 
 thread_local! {
-    /// This thread's anchor: (TSC reading, wall-clock nanoseconds, period
-    /// as in [`Calibration::mult`]); a zero period means no anchor yet.
-    static ANCHOR: Cell<(u64, u64, u64)> = const { Cell::new((0, 0, 0)) };
+    /// This thread's anchor: its TSC reading, the wall-clock nanoseconds
+    /// read with it, the period it extrapolates with (as in
+    /// [`Calibration::mult`]) and how many ticks it lasts (0: no anchor).
+    static ANCHOR: Cell<Anchor> = const { Cell::new(Anchor { tsc: 0, wall: 0, mult: 0, span: 0 }) };
+}
+
+#[derive(Clone, Copy)]
+struct Anchor {
+    tsc: u64,
+    wall: u64,
+    mult: u64,
+    span: u64,
+}
+
+impl Anchor {
+    /// The time `ticks` after the anchor.
+    #[inline]
+    fn at(&self, ticks: u64) -> u64 {
+        self.wall + ((u128::from(ticks) * u128::from(self.mult)) >> 32) as u64
+    }
 }
 
 /// Most ticks allowed between the two TSC reads around a clock read: a
@@ -127,26 +142,24 @@ impl Calibration {
             tsc0,
             mono0,
             mult: AtomicU64::new(0),
-            reanchor_ticks: AtomicU64::new(0),
             disabled: AtomicBool::new(!tsc::is_trusted()),
         }
     }
 
     #[inline]
     fn now_nanos(&self) -> u64 {
-        // Relaxed: `mult` and `reanchor_ticks` are each meaningful alone;
-        // each anchor keeps the period it was made with.
+        // Relaxed: `mult` is meaningful alone; each anchor keeps the period
+        // it was made with. Zero: calibrating, or the TSC is off.
         if self.mult.load(Relaxed) == 0 {
             return self.calibrating();
         }
         let tsc = tsc::read();
-        let (anchor_tsc, anchor_wall, mult) = ANCHOR.get();
+        let anchor = ANCHOR.get();
         // A TSC behind the anchor (another CPU's counter) wraps to a huge
         // count and renews the anchor too.
-        let ticks = tsc.wrapping_sub(anchor_tsc);
-        if ticks < self.reanchor_ticks.load(Relaxed) && mult != 0 {
-            let nanos = (u128::from(ticks) * u128::from(mult)) >> 32;
-            return anchor_wall + nanos as u64;
+        let ticks = tsc.wrapping_sub(anchor.tsc);
+        if ticks < anchor.span {
+            return anchor.at(ticks);
         }
         self.anchor()
     }
@@ -162,8 +175,9 @@ impl Calibration {
         wall
     }
 
-    /// Measures the period over the baseline so far.
-    fn measure(&self) {
+    /// Measures the period over the baseline so far; returns it (0 if the
+    /// TSC was given up on).
+    fn measure(&self) -> u64 {
         let (tsc, mono) = paired(|| self.mono0.elapsed());
         let ticks = tsc.wrapping_sub(self.tsc0);
         let nanos = u64::try_from(mono.as_nanos()).unwrap_or(u64::MAX);
@@ -171,16 +185,17 @@ impl Calibration {
         // claims to be (or went backwards) and the system clock is used.
         let sane = ticks / 20 <= nanos && nanos / 10 <= ticks && ticks != 0;
         if !sane {
-            return self.disable();
+            self.disable();
+            return 0;
         }
         let mult = ((u128::from(nanos) << 32) / u128::from(ticks)) as u64;
-        let reanchor = (u128::from(REANCHOR_NANOS) << 32) / u128::from(mult.max(1));
-        self.reanchor_ticks.store(reanchor as u64, Relaxed);
         self.mult.store(mult, Relaxed);
         // A thread that disabled the clock meanwhile wins.
         if self.disabled.load(Relaxed) {
             self.mult.store(0, Relaxed);
+            return 0;
         }
+        mult
     }
 
     /// Gives up on the TSC: every read goes to the system clock from now on.
@@ -194,18 +209,25 @@ impl Calibration {
     #[cold]
     fn anchor(&self) -> u64 {
         let (tsc, wall) = paired(system_nanos);
-        let (old_tsc, old_wall, old_mult) = ANCHOR.get();
-        let ticks = tsc.wrapping_sub(old_tsc);
+        let old = ANCHOR.get();
+        let ticks = tsc.wrapping_sub(old.tsc);
         // An anchor renewed on time must agree with the system clock.
-        if old_mult != 0 && ticks < self.reanchor_ticks.load(Relaxed).saturating_mul(2) {
-            let predicted = old_wall + ((u128::from(ticks) * u128::from(old_mult)) >> 32) as u64;
-            if predicted.abs_diff(wall) > MAX_DRIFT_NANOS {
-                self.disable();
-                return wall;
-            }
+        if ticks < old.span.saturating_mul(2) && old.at(ticks).abs_diff(wall) > MAX_DRIFT_NANOS {
+            self.disable();
+            return wall;
         }
-        self.measure();
-        ANCHOR.set((tsc, wall, self.mult.load(Relaxed)));
+        let mult = self.measure();
+        let span = if mult == 0 {
+            0
+        } else {
+            ((u128::from(REANCHOR_NANOS) << 32) / u128::from(mult)) as u64
+        };
+        ANCHOR.set(Anchor {
+            tsc,
+            wall,
+            mult,
+            span,
+        });
         wall
     }
 }
@@ -268,7 +290,11 @@ mod tsc {
 /// before the epoch reads as the epoch.
 #[inline]
 pub fn now() -> (u64, u32) {
-    let nanos = CALIBRATION.get_or_init(Calibration::new).now_nanos();
+    let nanos = if cfg!(target_arch = "x86_64") {
+        CALIBRATION.get_or_init(Calibration::new).now_nanos()
+    } else {
+        system_nanos()
+    };
     (nanos / 1_000_000_000, (nanos % 1_000_000_000) as u32)
 }
 
