@@ -107,16 +107,18 @@ const PARKED: usize = 1;
 /// The parking handshake of `Core::wait` and `Core::after_enqueue`: an
 /// idle worker sets `PARKED`, fences and looks at the rings once more
 /// before it parks; a caller enqueues, fences and reads the state, and if
-/// the worker is parked, clears the flag, writes the entry itself and
-/// unparks the worker. The entry is written exactly once, and the worker
-/// is never left parked with the entry still queued (loom reports such a
-/// deadlock).
+/// the worker is parked, clears the flag and writes the entry itself. The
+/// model stops the worker where it would park: after both sides are done,
+/// the entry must have been written (by one of them, exactly once), or it
+/// would wait in a ring with the worker asleep.
 ///
 /// With `register`, the caller's ring does not exist yet: the caller adds
 /// it to the list (under the list's lock) just before its first entry,
-/// while the worker scans only the rings in the list. Either the scan finds
-/// the new ring with the entry, or the caller sees `PARKED`.
-fn check_parking(register: bool) {
+/// while the worker scans only the rings in the list.
+///
+/// The worker looks with a relaxed load first, as `Ring::has_pending` does,
+/// so without the caller's fence both sides can miss each other.
+fn check_parking(register: bool, caller_fence: bool) {
     loom::model(move || {
         let m = Arc::new(Model::default());
         let state = Arc::new(AtomicUsize::new(0));
@@ -125,16 +127,13 @@ fn check_parking(register: bool) {
 
         let worker = {
             let (m, state, listed) = (m.clone(), state.clone(), listed.clone());
-            thread::spawn(move || loop {
+            thread::spawn(move || {
                 state.fetch_or(PARKED, Ordering::SeqCst);
                 fence(Ordering::SeqCst);
-                if *listed.lock().unwrap() {
+                if *listed.lock().unwrap() && m.slot.load(Ordering::Relaxed) != 0 {
                     m.drain();
                 }
-                if m.written.load(Ordering::Relaxed) == 1 {
-                    return;
-                }
-                thread::park();
+                // Otherwise the worker parks here.
             })
         };
 
@@ -145,12 +144,13 @@ fn check_parking(register: bool) {
         m.slot
             .compare_exchange(0, 1, Ordering::Release, Ordering::Relaxed)
             .unwrap();
-        fence(Ordering::SeqCst);
+        if caller_fence {
+            fence(Ordering::SeqCst);
+        }
         if state.load(Ordering::Acquire) & PARKED != 0
             && state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0
         {
             m.drain();
-            worker.thread().unpark();
         }
 
         worker.join().unwrap();
@@ -160,10 +160,16 @@ fn check_parking(register: bool) {
 
 #[test]
 fn an_entry_logged_while_the_worker_parks_is_written_exactly_once() {
-    check_parking(false);
+    check_parking(false, true);
 }
 
 #[test]
 fn an_entry_in_a_ring_registered_while_the_worker_parks_is_written_once() {
-    check_parking(true);
+    check_parking(true, true);
+}
+
+#[test]
+#[should_panic(expected = "written exactly once")]
+fn without_the_callers_fence_a_parking_worker_can_miss_an_entry() {
+    check_parking(false, false);
 }
