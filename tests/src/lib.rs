@@ -42,6 +42,14 @@ impl Capture {
         self.lines().iter().map(|l| parse_line(l)).collect()
     }
 
+    /// The `msg` of every entry, in order.
+    pub fn msgs(&self) -> Vec<String> {
+        self.entries()
+            .iter()
+            .map(|e| e["msg"].as_str().expect("every entry has a msg").to_owned())
+            .collect()
+    }
+
     /// Number of flushes seen.
     pub fn flushes(&self) -> usize {
         self.flushes.load(Ordering::SeqCst)

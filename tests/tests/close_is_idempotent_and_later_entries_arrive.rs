@@ -98,8 +98,11 @@ fn synchronous_logger_writes_before_returning() {
 }
 
 /// After each idle spell the worker parks; the next entry must still reach
-/// the writer without `sync`, well before the worker's own 1 s look. A lost
-/// wake-up in the park handshake would show as an entry stuck for a second.
+/// the writer without `sync`, well before the worker's own 1 s look: the
+/// first caller after the spell writes it, and wakes the worker for the
+/// next spell. Without that path an entry would wait for the worker's
+/// timeout. (The race between a caller and a worker that is just parking
+/// is checked by the loom model in `velo/tests/loom_close.rs`.)
 #[test]
 fn entries_after_the_worker_parks_arrive_without_sync() {
     let (logger, out) = json_logger(Builder::new());

@@ -35,13 +35,6 @@ fn logger(filter: &str) -> (Logger, Capture) {
     (logger, out)
 }
 
-fn msgs(out: &Capture) -> Vec<String> {
-    out.entries()
-        .iter()
-        .map(|e| e["msg"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn run_all(l: &Logger) {
     app::db::log(l);
     app::http::log(l);
@@ -72,7 +65,7 @@ fn directive_forms_and_precedence() {
     for (spec, expected) in cases {
         let (l, out) = logger(&spec);
         run_all(&l);
-        assert_eq!(msgs(&out), expected, "filter {spec}");
+        assert_eq!(out.msgs(), expected, "filter {spec}");
     }
 }
 
@@ -84,8 +77,8 @@ fn each_logger_has_its_own_filter_at_shared_call_sites() {
         run_all(&quiet);
         run_all(&loud);
     }
-    assert!(msgs(&quiet_out).is_empty());
-    assert_eq!(msgs(&loud_out).len(), 18);
+    assert!(quiet_out.msgs().is_empty());
+    assert_eq!(loud_out.msgs().len(), 18);
 }
 
 #[test]
@@ -95,7 +88,7 @@ fn set_filter_takes_effect_at_existing_call_sites() {
     for i in 0..3 {
         site(&l, i);
     }
-    assert!(msgs(&out).is_empty());
+    assert!(out.msgs().is_empty());
     l.set_filter("debug").unwrap();
     for i in 3..6 {
         site(&l, i);
@@ -123,6 +116,6 @@ fn more_loggers_than_filter_slots_still_filter_exactly() {
         velo!(logger: l, info, "many");
     }
     for (i, (_, out)) in loggers.iter().enumerate() {
-        assert_eq!(msgs(out).len(), usize::from(i % 2 == 0), "logger {i}");
+        assert_eq!(out.msgs().len(), usize::from(i % 2 == 0), "logger {i}");
     }
 }

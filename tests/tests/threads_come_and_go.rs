@@ -117,11 +117,7 @@ fn logging_from_a_thread_local_destructor_is_written() {
         .unwrap();
     }
     logger.sync().unwrap();
-    let msgs: Vec<String> = out
-        .entries()
-        .iter()
-        .map(|e| e["msg"].as_str().unwrap().to_owned())
-        .collect();
+    let msgs = out.msgs();
     assert_eq!(msgs.iter().filter(|m| *m == "before exit").count(), 4);
     assert_eq!(msgs.iter().filter(|m| *m == "from a destructor").count(), 4);
 }
