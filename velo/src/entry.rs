@@ -7,7 +7,6 @@
 
 use crate::buffer;
 use crate::callsite::{Callsite, Site};
-use crate::json;
 use crate::level::Level;
 use crate::logger::Logger;
 use crate::text::color;
@@ -89,10 +88,7 @@ impl<'a> Entry<'a> {
 
     /// Starts an entry whose level, message and caller are known only at
     /// run time (records bridged from the `log` crate).
-    #[cfg_attr(
-        not(feature = "log"),
-        allow(dead_code, reason = "used by the log bridge")
-    )]
+    #[cfg(feature = "log")]
     pub(crate) fn start_dynamic(
         core: &'a Core,
         context: &[u8],
@@ -105,16 +101,16 @@ impl<'a> Entry<'a> {
         write_time(&mut buf, config);
         if config.text {
             write_text_level(&mut buf, level, config.color);
-            let _ = fmt::Write::write_fmt(&mut json::MessageEscaper(&mut buf), message);
+            let _ = fmt::Write::write_fmt(&mut crate::json::MessageEscaper(&mut buf), message);
         } else {
             buf.extend_from_slice(b"\"level\":\"");
             buf.extend_from_slice(level.as_str().as_bytes());
             buf.extend_from_slice(b"\",\"msg\":\"");
-            let _ = fmt::Write::write_fmt(&mut json::Escaper(&mut buf), message);
+            let _ = fmt::Write::write_fmt(&mut crate::json::Escaper(&mut buf), message);
             buf.push(b'"');
             if let (true, Some((file, line))) = (config.caller, caller) {
                 buf.extend_from_slice(b",\"caller\":\"");
-                json::write_str_body(&mut buf, file);
+                crate::json::write_str_body(&mut buf, file);
                 buf.push(b':');
                 buf.extend_from_slice(itoa::Buffer::new().format(line).as_bytes());
                 buf.push(b'"');
@@ -196,10 +192,7 @@ impl<'a> Entry<'a> {
 
     /// Ends the line of an entry from [`Entry::start_dynamic`], whose caller
     /// the text format writes last, and hands it to the logger.
-    #[cfg_attr(
-        not(feature = "log"),
-        allow(dead_code, reason = "used by the log bridge")
-    )]
+    #[cfg(feature = "log")]
     pub(crate) fn finish_dynamic(mut self, caller: Option<(&str, u32)>) {
         let buf = self.end(caller);
         self.core.submit(buf);
@@ -292,10 +285,7 @@ fn write_text_level(buf: &mut Vec<u8>, level: Level, colored: bool) {
 }
 
 /// Stands in for the site of dynamic entries; only its empty callers are read.
-#[cfg_attr(
-    not(feature = "log"),
-    allow(dead_code, reason = "used by the log bridge")
-)]
+#[cfg(feature = "log")]
 static DYNAMIC_SITE: Site = Site {
     level: Level::Info,
     module_path: "velo",

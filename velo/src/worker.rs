@@ -615,6 +615,7 @@ impl Core {
                 sink.generation = generation;
             }
             let mut orphans = false;
+            let (mut dequeued, mut written) = (0, 0);
             // By index, with a clone of each `Arc`: the list stays in the
             // sink even if the writer panics through here.
             for i in 0..sink.rings.len() {
@@ -631,11 +632,15 @@ impl Core {
                         ok &= sink.write_bytes(bytes, &self.stats);
                     })
                 };
-                self.stats.dequeued.fetch_add(entries, Ordering::Relaxed);
+                dequeued += entries;
                 if ok {
-                    self.stats.written.fetch_add(entries, Ordering::Relaxed);
+                    written += entries;
                 }
                 orphans |= orphaned;
+            }
+            if dequeued != 0 {
+                self.stats.dequeued.fetch_add(dequeued, Ordering::Relaxed);
+                self.stats.written.fetch_add(written, Ordering::Relaxed);
             }
             if orphans {
                 self.forget_orphans(pipe, sink);
