@@ -4,10 +4,9 @@
 //! line into `Target::Pipe` (the counting sink or a file). The fields go
 //! into the message, as for the other `log`-facade loggers.
 
-use super::{Subject, LATENCY_MS, PATH};
+use super::Subject;
 use crate::sink::Target;
 use env_logger::{Target as EnvTarget, WriteStyle};
-use std::hint::black_box;
 use std::io::Write;
 
 struct EnvLoggerPeer;
@@ -28,12 +27,7 @@ pub(super) fn build(target: Target) -> Box<dyn Subject> {
 impl Subject for EnvLoggerPeer {
     #[inline]
     fn log(&self, i: u64) {
-        log::info!(
-            "request handled user_id={} path={} latency_ms={}",
-            i,
-            black_box(PATH),
-            black_box(LATENCY_MS)
-        );
+        super::log_facade_w3(i);
     }
 
     fn finish(self: Box<Self>) {

@@ -6,12 +6,11 @@
 //! (the documented extension point); files use `Config::file`. `drain` and
 //! `finish` call `log::logger().flush()`, which waits for the appenders.
 
-use super::{Subject, LATENCY_MS, PATH};
+use super::Subject;
 use crate::sink::{CountingSink, Target};
 use fast_log::appender::{Command, FastLogRecord, LogAppender};
 use fast_log::config::Config;
 use fast_log::FastLogFormatJson;
-use std::hint::black_box;
 
 struct FastLogPeer;
 
@@ -43,12 +42,7 @@ pub(super) fn build(target: Target) -> Box<dyn Subject> {
 impl Subject for FastLogPeer {
     #[inline]
     fn log(&self, i: u64) {
-        log::info!(
-            "request handled user_id={} path={} latency_ms={}",
-            i,
-            black_box(PATH),
-            black_box(LATENCY_MS)
-        );
+        super::log_facade_w3(i);
     }
 
     fn drain(&self) {

@@ -7,11 +7,10 @@
 //! the message. `drain` calls `log::logger().flush()`; `finish` drops the
 //! `LoggerGuard`, which flushes and waits.
 
-use super::{Subject, LATENCY_MS, PATH};
+use super::Subject;
 use crate::sink::Target;
 use ftlog::appender::FileAppender;
 use ftlog::LoggerGuard;
-use std::hint::black_box;
 
 struct FtlogPeer {
     guard: LoggerGuard,
@@ -33,12 +32,7 @@ pub(super) fn build(target: Target) -> Box<dyn Subject> {
 impl Subject for FtlogPeer {
     #[inline]
     fn log(&self, i: u64) {
-        log::info!(
-            "request handled user_id={} path={} latency_ms={}",
-            i,
-            black_box(PATH),
-            black_box(LATENCY_MS)
-        );
+        super::log_facade_w3(i);
     }
 
     fn drain(&self) {

@@ -30,6 +30,18 @@ pub const PATH: &str = "/api/orders";
 pub const LATENCY_MS: f64 = 12.5;
 
 /// A configured logger under comparison.
+/// W3 through the `log` facade, as the `log`-based peers (env_logger,
+/// fast_log, ftlog) take it: the fields formatted into the message.
+#[inline(always)]
+pub(crate) fn log_facade_w3(i: u64) {
+    log::info!(
+        "request handled user_id={} path={} latency_ms={}",
+        i,
+        std::hint::black_box(PATH),
+        std::hint::black_box(LATENCY_MS)
+    );
+}
+
 pub trait Subject: Send + Sync {
     /// Logs event `i` of W3 (`user_id = i`).
     fn log(&self, i: u64);
