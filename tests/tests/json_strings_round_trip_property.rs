@@ -156,9 +156,7 @@ fn hostile_keys_and_messages_round_trip() {
         " ",
         "=",
         "[a,b]",
-        "{\"level\":\"error\"}",
         "\",\"level\":\"error",
-        "}\n{\"forged\":true}",
         r#"raw "quoted" \n"#,
         "Level",
         "time ",
@@ -173,6 +171,22 @@ fn hostile_keys_and_messages_round_trip() {
         assert_eq!(entry["msg"], *literal, "{line}");
         assert_eq!(entry[*literal], *literal, "{line}");
     }
+}
+
+/// Braces in a message are written `{{` and `}}` (a single one opens a
+/// placeholder); in a key they are plain text.
+#[test]
+fn braces_round_trip_in_messages_and_keys() {
+    let (l, out) = logger();
+    velo!(logger: &l, info, "{{\"level\":\"error\"}}", "{\"level\":\"error\"}" = 1);
+    velo!(logger: &l, info, "}}\n{{\"forged\":true}}", "}\n{\"forged\":true}" = 2);
+    l.sync().unwrap();
+    let entries = out.entries();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["msg"], "{\"level\":\"error\"}");
+    assert_eq!(entries[0]["{\"level\":\"error\"}"], 1);
+    assert_eq!(entries[1]["msg"], "}\n{\"forged\":true}");
+    assert_eq!(entries[1]["}\n{\"forged\":true}"], 2);
 }
 
 #[test]

@@ -1,15 +1,16 @@
 //! Code generation for checked calls.
 //!
-//! A call site becomes a `static` describing it (level, module path and the
-//! pre-escaped bytes of its level, message and caller), one `const` per key
-//! with the key's bytes for each format, and a guarded block that evaluates
-//! the arguments once, borrowed, and copies constants and encodes values into
-//! the entry. Generated code names the runtime only through `__velo`, which
+//! A call site becomes a `static` describing it (level, module path, and the
+//! pre-escaped bytes of its message, keys and caller for each format),
+//! listed in the event catalog, and a guarded block that evaluates the
+//! arguments once, borrowed, and records each value into the entry. The
+//! worker formats the line from the static and the values. Generated code names the runtime only through `__velo`, which
 //! the `velo!` wrapper binds to `velo::__private`.
 
 use crate::escape;
+use crate::level::Level;
 use crate::parse::{Field, Sigil};
-use crate::validate::{Checked, Level};
+use crate::validate::{Checked, Segment};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
@@ -23,48 +24,84 @@ pub struct Caller {
 pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
     let level = call.level;
     let level_variant = Ident::new(level.variant(), Span::call_site());
-    let json_head = byte_lit(&format!(
-        "\"level\":\"{}\",\"msg\":\"{}\"",
-        level.name(),
-        escape::json_str(&call.message)
-    ));
-    let text_msg = byte_lit(&escape::text_message(&call.message));
+    let message = Literal::string(&call.message);
+    let msg = match &call.template {
+        None => {
+            let json = byte_lit(&escape::json_str(&call.message));
+            let text = byte_lit(&escape::text_message(&call.message));
+            quote!(__velo::Msg::Plain { json: #json, text: #text })
+        }
+        Some(segments) => {
+            let pieces = segments.iter().map(|s| match s {
+                Segment::Lit(lit) => {
+                    let json = byte_lit(&escape::json_str(lit));
+                    let text = byte_lit(&escape::text_message(lit));
+                    quote!(__velo::Piece::Lit { json: #json, text: #text })
+                }
+                Segment::Field(i) => quote!(__velo::Piece::Field(#i)),
+            });
+            quote!(__velo::Msg::Template(&[#(#pieces),*]))
+        }
+    };
+    let target = match &call.target {
+        Some(t) => quote!(__velo::Option::Some(#t)),
+        None => quote!(__velo::Option::None),
+    };
     let file_json = Literal::string(&escape::json_str(&caller.file));
     let file_raw = Literal::string(&caller.file);
     // `:` and digits never need quoting, so the file decides alone.
-    let text_caller = if escape::text_needs_quotes(&caller.file) {
-        let inner = Literal::string(&escape::json_str(&caller.file));
-        quote!(__velo::concat!(" caller=\"", #inner, ":", __velo::line!(), "\""))
+    let caller_text = if escape::text_needs_quotes(&caller.file) {
+        quote!(__velo::concat!("\"", #file_json, ":", __velo::line!(), "\""))
     } else {
-        quote!(__velo::concat!(" caller=", #file_raw, ":", __velo::line!()))
+        quote!(__velo::concat!(#file_raw, ":", __velo::line!()))
     };
+    let keys = call.fields.iter().map(|f| {
+        let json = byte_lit(&format!(",\"{}\":", escape::json_str(&f.key.text)));
+        let text = byte_lit(&escape::text_value(&f.key.text));
+        quote!(__velo::Key { json: #json, text: #text })
+    });
+    let names = call.fields.iter().map(|f| Literal::string(&f.key.text));
 
-    // The static lives in a block of its own: an item declared next to the
-    // user's expressions would shadow a user variable of the same name.
+    // The statics live in a block of their own: an item declared next to
+    // the user's expressions would shadow a user variable of the same name.
     let site = Ident::new("__velo_site", Span::mixed_site());
     let site_def = quote! {
-        static __VELO_SITE: __velo::Callsite = __velo::Callsite::new(__velo::Site {
+        static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site {
             level: __velo::Level::#level_variant,
+            message: #message,
+            msg: #msg,
             module_path: __velo::module_path!(),
+            target: #target,
             file: #file_raw,
             line: __velo::line!(),
-            json_head: #json_head,
-            text_msg: #text_msg,
-            json_caller: __velo::concat!(",\"caller\":\"", #file_json, ":", __velo::line!(), "\"").as_bytes(),
-            text_caller: #text_caller.as_bytes(),
+            file_json: #file_json.as_bytes(),
+            caller_json: __velo::concat!(#file_json, ":", __velo::line!()).as_bytes(),
+            caller_text: #caller_text.as_bytes(),
+            keys: &[#(#keys),*],
+            names: &[#(#names),*],
         });
+        // Listed in `velo::catalog()` at link time.
+        #[__velo::linkme::distributed_slice(__velo::CATALOG)]
+        #[linkme(crate = __velo::linkme)]
+        static __VELO_LISTED: &'static __velo::CallSite = &__VELO_SITE;
     };
     let site_def = quote! {
-        let #site: &'static __velo::Callsite = { #site_def &__VELO_SITE };
+        let #site: &'static __velo::CallSite = { #site_def &__VELO_SITE };
     };
 
     let entry = Ident::new("__velo_entry", Span::mixed_site());
-    let (bindings, exprs, writes) = fields(call.fields, &entry, "Entry");
+    let (bindings, exprs, writes) = fields(&call.fields, &entry, "Entry");
     let logger = Ident::new("__velo_logger", Span::mixed_site());
     let interest = Ident::new("__velo_interest", Span::mixed_site());
+    let suppressed = Ident::new("__velo_suppressed", Span::mixed_site());
 
+    let start = if call.every.is_some() {
+        quote!(__velo::Entry::with_suppressed(#logger, #site, #suppressed))
+    } else {
+        quote!(__velo::Entry::new(#logger, #site))
+    };
     let body = quote! {
-        let mut #entry = __velo::Entry::new(#logger, #site);
+        let mut #entry = #start;
         #(#writes)*
         #entry.finish();
     };
@@ -76,6 +113,33 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
                 (#(#bindings,)*) => { #body }
             }
         }
+    };
+    // Limits run after the filter and before any argument is evaluated.
+    let body = match call.every {
+        Some(nanos) => {
+            let every = Ident::new("__velo_every", Span::mixed_site());
+            quote! {
+                let #every: &'static __velo::Every = {
+                    static __VELO_EVERY: __velo::Every = __velo::Every::new(#nanos);
+                    &__VELO_EVERY
+                };
+                if let __velo::Option::Some(#suppressed) = #every.take() { #body }
+            }
+        }
+        None => body,
+    };
+    let body = match call.sample {
+        Some(n) => {
+            let sample = Ident::new("__velo_sample", Span::mixed_site());
+            quote! {
+                let #sample: &'static __velo::Sample = {
+                    static __VELO_SAMPLE: __velo::Sample = __velo::Sample::new(#n);
+                    &__VELO_SAMPLE
+                };
+                if #sample.take() { #body }
+            }
+        }
+        None => body,
     };
     let guarded = match call.logger {
         Some(expr) => {
@@ -114,6 +178,7 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
 pub fn fields_value(list: &[Field]) -> TokenStream {
     let builder = Ident::new("__velo_fields", Span::mixed_site());
     let (bindings, exprs, writes) = fields(list, &builder, "FieldsBuilder");
+    let names = list.iter().map(|f| Literal::string(&f.key.text));
     let writes = if exprs.is_empty() {
         TokenStream::new()
     } else {
@@ -125,7 +190,7 @@ pub fn fields_value(list: &[Field]) -> TokenStream {
     };
     quote! {
         {
-            let mut #builder = __velo::FieldsBuilder::new();
+            let mut #builder = __velo::FieldsBuilder::new(&[#(#names),*]);
             #writes
             #builder.build()
         }
@@ -145,11 +210,6 @@ fn fields(
     for (i, field) in list.iter().enumerate() {
         let Some(value) = &field.value else { continue };
         let (span, last) = first_last_spans(value);
-        let json = byte_lit(&format!(",\"{}\":", escape::json_str(&field.key.text)));
-        let text = byte_lit(&escape::text_value(&field.key.text));
-        // An inline `const`, not a named item: an item would be in scope of
-        // the user's expressions and could shadow one of their variables.
-        let key = quote!(const { __velo::Key::new(#json, #text) });
         // The binding has call-site hygiene and the value's spans, so that
         // a missing trait implementation is reported on the user's
         // expression (with `mixed_site` rustc blames the whole call). It
@@ -173,7 +233,7 @@ fn fields(
         let method = Ident::new(method, last);
         let arg = Ident::new(&format!("__velo_v{i}"), last);
         writes.push(quote_spanned! {span=>
-            #callee_root::#ty::#method(&mut #target, &#key, &*#arg);
+            #callee_root::#ty::#method(&mut #target, &*#arg);
         });
         bindings.push(binding);
         exprs.push(quote!(#value));
@@ -245,10 +305,7 @@ mod tests {
     #[test]
     fn constants_are_pre_escaped() {
         let out = expand(quote!(info, "say \"hi\"\n", user_id = 1, "a\tb" = %x));
-        assert!(
-            out.contains(r#"b"\"level\":\"info\",\"msg\":\"say \\\"hi\\\"\\n\"""#),
-            "{out}"
-        );
+        assert!(out.contains(r#"json : b"say \\\"hi\\\"\\n""#), "{out}");
         assert!(out.contains(r#"b",\"user_id\":""#), "{out}");
         assert!(out.contains(r#"b",\"a\\tb\":""#), "{out}");
         assert!(out.contains(r#"b"\"a\\tb\"""#), "text key is quoted: {out}");

@@ -5,13 +5,17 @@
 //! crate is a stable interface.
 //!
 //! Each macro runs three stages: `parse` builds velo's syntax tree and
-//! collects syntax errors, `validate` checks levels and keys, `expand`
-//! generates code. Every error of a call is reported at once.
+//! collects syntax errors, `validate` checks options, levels, messages and
+//! keys, `expand` generates code. Every error of a call is reported at
+//! once. `level` (level names) and `escape` (compile-time escaping) are
+//! leaves the stages share; imports point one way: lib -> expand ->
+//! validate -> parse -> level.
 
 #![forbid(unsafe_code)]
 
 mod escape;
 mod expand;
+mod level;
 mod parse;
 mod validate;
 

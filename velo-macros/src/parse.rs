@@ -5,7 +5,7 @@
 //! a call with several mistakes reports all of them at once. Semantic checks
 //! (level names, reserved and duplicate keys) belong to `validate`.
 
-use crate::validate;
+use crate::level::{suggest_level, Level};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt as _;
 use syn::parse::{discouraged::Speculative as _, ParseStream, Parser as _};
@@ -15,6 +15,8 @@ use syn::{Expr, Ident, LitStr, Token};
 pub struct Invocation {
     /// The expression after `logger:`, if given.
     pub logger: Option<Expr>,
+    /// `every:`, `sample:` and `target:`, unchecked.
+    pub options: Options,
     /// The level identifier, unchecked; `None` when it is missing.
     pub level: Option<Ident>,
     /// The message; anything but a string literal is reported by `validate`.
@@ -25,7 +27,16 @@ pub struct Invocation {
     pub errors: Vec<syn::Error>,
 }
 
+/// The options written before the level, besides `logger:`.
+#[derive(Default)]
+pub struct Options {
+    pub every: Option<Expr>,
+    pub sample: Option<Expr>,
+    pub target: Option<Expr>,
+}
+
 /// One `key = value` pair, or a shorthand `key`.
+#[derive(Clone)]
 pub struct Field {
     pub key: Key,
     pub sigil: Sigil,
@@ -35,6 +46,7 @@ pub struct Field {
 }
 
 /// A field key as written.
+#[derive(Clone)]
 pub struct Key {
     /// The key text: dotted identifiers joined by `.`, raw prefixes removed,
     /// or the string literal's value.
@@ -46,7 +58,7 @@ pub struct Key {
 }
 
 /// How a value is encoded.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Sigil {
     /// Through `velo::Value`.
     Value,
@@ -61,6 +73,7 @@ impl Invocation {
     pub fn parse(tokens: TokenStream) -> Invocation {
         let mut inv = Invocation {
             logger: None,
+            options: Options::default(),
             level: None,
             message: None,
             fields: Vec::new(),
@@ -99,20 +112,22 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         ));
         return;
     }
-    if peek_logger_prefix(input) {
-        let kw: Ident = input.call(Ident::parse_any).expect("peeked");
+    // `logger:`, `every:`, `sample:`, `target:`, in any order.
+    while let Some(kw) = peek_option(input) {
+        let span = kw.span();
+        let _: Ident = input.call(Ident::parse_any).expect("peeked");
         let _: Token![:] = input.parse().expect("peeked");
         match input.parse::<Expr>() {
-            Ok(expr) => inv.logger = Some(expr),
+            Ok(expr) => inv.set_option(&kw, expr),
             Err(_) => {
                 inv.errors.push(syn::Error::new(
-                    kw.span(),
-                    "expected a logger expression after `logger:`",
+                    span,
+                    format!("expected a value after `{kw}:`"),
                 ));
                 skip_to_comma(input);
             }
         }
-        if !expect_comma(input, &mut inv.errors, "after the logger expression") {
+        if !expect_comma(input, &mut inv.errors, &format!("after `{kw}:`")) {
             return;
         }
     }
@@ -126,7 +141,7 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         if fork.parse::<Token![,]>().is_ok() {
             if let Ok(level) = fork.call(Ident::parse_any) {
                 if (fork.is_empty() || fork.peek(Token![,]))
-                    && validate::suggest_level(&level.to_string()).is_some()
+                    && suggest_level(&level.to_string()).is_some()
                 {
                     let _: Token![,] = input.parse().expect("forked");
                     let _ = input.call(Ident::parse_any);
@@ -137,8 +152,8 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         let example = inv
             .level
             .as_ref()
-            .and_then(|l| validate::suggest_level(&l.to_string()))
-            .map_or("info", validate::Level::name);
+            .and_then(|l| suggest_level(&l.to_string()))
+            .map_or("info", Level::name);
         inv.errors.push(syn::Error::new(
             lit.span(),
             format!("expected a level before the message, e.g. `velo!({example}, \"message\")`"),
@@ -181,23 +196,27 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
             ));
             return;
         }
-        if !peek_logger_prefix(input) {
+        let Some(kw) = peek_option(input) else {
             break;
-        }
+        };
         // `velo!(info, logger: &log, "message")`: report it, keep the
         // expression (so it is still type-checked) and go on.
-        let kw: Ident = input.call(Ident::parse_any).expect("peeked");
+        let _: Ident = input.call(Ident::parse_any).expect("peeked");
         let _: Token![:] = input.parse().expect("peeked");
         inv.errors.push(syn::Error::new(
             kw.span(),
-            "`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`",
+            if kw == "logger" {
+                "`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`".to_owned()
+            } else {
+                format!("`{kw}:` must come before the level, e.g. `velo!({kw}: ..., info, \"message\")`")
+            },
         ));
         match input.parse::<Expr>() {
-            Ok(expr) if inv.logger.is_none() => inv.logger = Some(expr),
+            Ok(expr) if kw == "logger" && inv.logger.is_none() => inv.logger = Some(expr),
             Ok(_) => {}
             Err(_) => skip_to_comma(input),
         }
-        if !expect_comma(input, &mut inv.errors, "after the logger expression") {
+        if !expect_comma(input, &mut inv.errors, &format!("after `{kw}:`")) {
             return;
         }
     }
@@ -279,12 +298,34 @@ fn peek_fields_first(input: ParseStream<'_>) -> bool {
     false
 }
 
-/// `logger :` (but not `logger ::`).
-fn peek_logger_prefix(input: ParseStream<'_>) -> bool {
+/// `logger :`, `every :`, `sample :` or `target :` (but not `logger ::`).
+fn peek_option(input: ParseStream<'_>) -> Option<Ident> {
     let fork = input.fork();
-    matches!(fork.call(Ident::parse_any), Ok(id) if id == "logger")
-        && fork.peek(Token![:])
-        && !fork.peek(Token![::])
+    let id = fork.call(Ident::parse_any).ok()?;
+    let known = ["logger", "every", "sample", "target"]
+        .iter()
+        .any(|k| id == k);
+    (known && fork.peek(Token![:]) && !fork.peek(Token![::])).then_some(id)
+}
+
+impl Invocation {
+    /// Records an option, or an error when it was given already.
+    fn set_option(&mut self, kw: &Ident, expr: Expr) {
+        let slot = match kw.to_string().as_str() {
+            "logger" => &mut self.logger,
+            "every" => &mut self.options.every,
+            "sample" => &mut self.options.sample,
+            _ => &mut self.options.target,
+        };
+        if slot.is_some() {
+            self.errors.push(syn::Error::new(
+                kw.span(),
+                format!("`{kw}:` given twice; keep one"),
+            ));
+        } else {
+            *slot = Some(expr);
+        }
+    }
 }
 
 /// Consumes a `,`; on anything else records an error, skips to the next comma

@@ -1,55 +1,12 @@
-//! Semantic checks on a parsed call: the level name, the message, and every
+//! Semantic checks on a parsed call: the options (`every:`, `sample:`,
+//! `target:`), the level name, the message and its placeholders, and every
 //! key (empty, reserved, duplicate). Each check records its error and goes
 //! on, so a call reports all of its mistakes at once.
 
-use crate::parse::{Field, Invocation};
-use syn::{Expr, Ident, Lit};
-
-/// A severity level, as named in a call.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Level {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Fatal,
-}
-
-impl Level {
-    pub const ALL: [Level; 6] = [
-        Level::Trace,
-        Level::Debug,
-        Level::Info,
-        Level::Warn,
-        Level::Error,
-        Level::Fatal,
-    ];
-
-    /// The level's name as written in calls and in JSON output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Trace => "trace",
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-            Level::Fatal => "fatal",
-        }
-    }
-
-    /// The `velo::Level` variant.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Level::Trace => "Trace",
-            Level::Debug => "Debug",
-            Level::Info => "Info",
-            Level::Warn => "Warn",
-            Level::Error => "Error",
-            Level::Fatal => "Fatal",
-        }
-    }
-}
+use crate::level::{suggest_level, Level};
+use crate::parse::{Field, Invocation, Key, Sigil};
+use proc_macro2::Span;
+use syn::{Expr, Ident, Lit, LitStr};
 
 /// Keys that velo writes itself.
 pub const RESERVED_KEYS: [&str; 4] = ["time", "level", "msg", "caller"];
@@ -58,8 +15,26 @@ pub const RESERVED_KEYS: [&str; 4] = ["time", "level", "msg", "caller"];
 pub struct Checked<'a> {
     pub level: Level,
     pub message: String,
+    /// The message's pieces, when it has placeholders.
+    pub template: Option<Vec<Segment>>,
     pub logger: Option<&'a Expr>,
-    pub fields: &'a [Field],
+    /// `every:`, in nanoseconds.
+    pub every: Option<u64>,
+    /// `sample:`.
+    pub sample: Option<u64>,
+    /// `target:`.
+    pub target: Option<String>,
+    /// The call's fields, then the variables its placeholders capture.
+    pub fields: Vec<Field>,
+}
+
+/// A piece of a message template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Literal text (`{{` and `}}` already turned into braces).
+    Lit(String),
+    /// The value of the field at this index.
+    Field(usize),
 }
 
 /// Checks a parsed call; on failure returns every error, syntax errors first.
@@ -72,14 +47,67 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
             None
         }
     });
-    let message = inv.message.as_ref().and_then(|expr| match message(expr) {
-        Ok(message) => Some(message),
-        Err(e) => {
-            errors.push(e);
-            None
+    let every = inv
+        .options
+        .every
+        .as_ref()
+        .and_then(|e| keep(duration(e), &mut errors));
+    let sample = inv
+        .options
+        .sample
+        .as_ref()
+        .and_then(|e| keep(sample(e), &mut errors));
+    let target = inv
+        .options
+        .target
+        .as_ref()
+        .and_then(|e| keep(target(e), &mut errors));
+    let mut all_fields: Vec<Field> = inv.fields.clone();
+    let (message, template) = match inv.message.as_ref().map(message) {
+        Some(Ok(lit)) => {
+            let text = lit.value();
+            let template = match placeholders(&text) {
+                Ok(pieces) if pieces.iter().any(|p| matches!(p, Piece::Name(_))) => {
+                    resolve(&pieces, &lit, &mut all_fields, &mut errors)
+                }
+                // `{{` or `}}` but no placeholder: one literal piece, with
+                // the braces collapsed.
+                Ok(pieces) if text.contains("{{") || text.contains("}}") => Some(
+                    pieces
+                        .into_iter()
+                        .map(|p| match p {
+                            Piece::Lit(s) | Piece::Name(s) => Segment::Lit(s),
+                        })
+                        .collect(),
+                ),
+                Ok(_) => None,
+                Err(why) => {
+                    errors.push(syn::Error::new(lit.span(), why));
+                    None
+                }
+            };
+            (Some(text), template)
         }
-    });
-    fields(&inv.fields, &mut errors);
+        Some(Err(e)) => {
+            errors.push(e);
+            (None, None)
+        }
+        None => (None, None),
+    };
+    fields(&all_fields, &mut errors);
+    let reserved_by_options = [
+        (target.is_some(), "target", "`target:`"),
+        (every.is_some(), "suppressed", "`every:`"),
+    ];
+    for field in &all_fields {
+        for (given, key, option) in reserved_by_options {
+            if given && field.key.text == key {
+                errors.push(field.key.error(format!(
+                    "reserved key `{key}`; with {option} velo writes `{key}` itself, so choose another name"
+                )));
+            }
+        }
+    }
     if !inv.errors.is_empty() || !errors.is_empty() {
         let mut all: Vec<syn::Error> = inv.errors.clone();
         all.extend(errors);
@@ -89,14 +117,238 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
         (Some(level), Some(message)) => Ok(Checked {
             level,
             message,
+            template,
             logger: inv.logger.as_ref(),
-            fields: &inv.fields,
+            every,
+            sample,
+            target,
+            fields: all_fields,
         }),
         // Unreachable in practice: a missing level or message is a parse error.
         _ => Err(vec![syn::Error::new(
-            proc_macro2::Span::call_site(),
+            Span::call_site(),
             "expected a level and a message",
         )]),
+    }
+}
+
+fn keep<T>(result: Result<T, syn::Error>, errors: &mut Vec<syn::Error>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// `every:`'s duration in nanoseconds: an integer literal with a unit
+/// suffix, `ms`, `s`, `m` or `h`.
+pub fn duration(expr: &Expr) -> Result<u64, syn::Error> {
+    let hint = "`every:` takes a duration literal: an integer with a unit, `ms`, `s`, `m` or `h`, e.g. `every: 10s`";
+    let Expr::Lit(syn::ExprLit {
+        lit: Lit::Int(int), ..
+    }) = expr
+    else {
+        return Err(syn::Error::new_spanned(expr, hint));
+    };
+    let unit: u64 = match int.suffix() {
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        "" => {
+            return Err(syn::Error::new(
+                int.span(),
+                format!(
+                    "missing unit in `every: {}`; use `ms`, `s`, `m` or `h`, e.g. `every: {}s`",
+                    int.base10_digits(),
+                    int.base10_digits()
+                ),
+            ))
+        }
+        other => return Err(syn::Error::new(
+            int.span(),
+            format!(
+                "unknown unit `{other}` in `every:`; use `ms`, `s`, `m` or `h`, e.g. `every: 10s`"
+            ),
+        )),
+    };
+    let value: u64 = int
+        .base10_parse()
+        .map_err(|_| syn::Error::new(int.span(), hint))?;
+    if value == 0 {
+        return Err(syn::Error::new(
+            int.span(),
+            "`every:` needs a period longer than zero, e.g. `every: 10s`",
+        ));
+    }
+    value.checked_mul(unit).ok_or_else(|| {
+        syn::Error::new(
+            int.span(),
+            "`every:` period too long; at most about 584 years",
+        )
+    })
+}
+
+/// `sample:`'s N: an integer literal of at least 1.
+pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
+    let hint = "`sample:` takes an integer literal N and writes one call in N, e.g. `sample: 100`";
+    let Expr::Lit(syn::ExprLit {
+        lit: Lit::Int(int), ..
+    }) = expr
+    else {
+        return Err(syn::Error::new_spanned(expr, hint));
+    };
+    if !int.suffix().is_empty() {
+        return Err(syn::Error::new(int.span(), hint));
+    }
+    match int.base10_parse::<u64>() {
+        Ok(0) => Err(syn::Error::new(
+            int.span(),
+            "`sample: 0` would never write; use `sample: 1` to write every call, or remove the call",
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(syn::Error::new(int.span(), hint)),
+    }
+}
+
+/// `target:`'s name: a non-empty string literal.
+pub fn target(expr: &Expr) -> Result<String, syn::Error> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) if !s.value().is_empty() => Ok(s.value()),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            "`target:` takes a non-empty string literal, e.g. `target: \"audit\"`",
+        )),
+    }
+}
+
+/// A piece of a message as written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece {
+    Lit(String),
+    Name(String),
+}
+
+/// Splits a message into literal text and `{name}` placeholders; `{{` and
+/// `}}` are braces. An error names the first bad placeholder.
+pub fn placeholders(message: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut lit = String::new();
+    let mut chars = message.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().is_some_and(|&(_, n)| n == '{') => {
+                chars.next();
+                lit.push('{');
+            }
+            '}' if chars.peek().is_some_and(|&(_, n)| n == '}') => {
+                chars.next();
+                lit.push('}');
+            }
+            '{' => {
+                let rest = &message[i + 1..];
+                let Some(end) = rest.find('}') else {
+                    return Err(format!(
+                        "unclosed placeholder `{}` in the message; close it with `}}`, or write `{{{{` for a brace",
+                        &message[i..]
+                    ));
+                };
+                let name = &rest[..end];
+                if name.is_empty() {
+                    return Err("empty placeholder `{}` in the message; name a field or a variable, e.g. `{user_id}`".to_owned());
+                }
+                if !is_key_path(name) {
+                    return Err(format!(
+                        "malformed placeholder `{{{name}}}` in the message; a placeholder names a field or a variable, e.g. `{{user_id}}` (no format specs; write `{{{{` for a brace)"
+                    ));
+                }
+                if !lit.is_empty() {
+                    pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                pieces.push(Piece::Name(name.to_owned()));
+                for _ in 0..=name.chars().count() {
+                    chars.next();
+                }
+            }
+            '}' => {
+                return Err("unmatched `}` in the message; write `}}` for a brace".to_owned());
+            }
+            c => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        pieces.push(Piece::Lit(lit));
+    }
+    Ok(pieces)
+}
+
+/// `ident(.ident)*`.
+fn is_key_path(name: &str) -> bool {
+    name.split('.').all(|part| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && chars.all(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// Turns placeholders into field indexes, adding a shorthand field for
+/// each name that is not a field of the call (a captured variable).
+fn resolve(
+    pieces: &[Piece],
+    lit: &LitStr,
+    fields: &mut Vec<Field>,
+    errors: &mut Vec<syn::Error>,
+) -> Option<Vec<Segment>> {
+    let mut segments = Vec::new();
+    let mut ok = true;
+    for piece in pieces {
+        match piece {
+            Piece::Lit(text) => segments.push(Segment::Lit(text.clone())),
+            Piece::Name(name) => {
+                if let Some(i) = fields.iter().position(|f| f.key.text == *name) {
+                    segments.push(Segment::Field(i));
+                    continue;
+                }
+                if name.contains('.') {
+                    errors.push(syn::Error::new(
+                        lit.span(),
+                        format!("placeholder `{{{name}}}` names no field of the call; add the field, e.g. `{name} = value`"),
+                    ));
+                    ok = false;
+                    continue;
+                }
+                let ident = Ident::new_raw_or_plain(name, lit.span());
+                let Some(ident) = ident else {
+                    errors.push(syn::Error::new(
+                        lit.span(),
+                        format!("placeholder `{{{name}}}` is a keyword, not a variable; add a field, e.g. `{name} = value`"),
+                    ));
+                    ok = false;
+                    continue;
+                };
+                fields.push(Field {
+                    key: Key {
+                        text: name.clone(),
+                        tokens: quote::quote!(#lit),
+                        literal: false,
+                    },
+                    sigil: Sigil::Value,
+                    value: Some(syn::parse_quote!(#ident)),
+                });
+                segments.push(Segment::Field(fields.len() - 1));
+            }
+        }
+    }
+    ok.then_some(segments)
+}
+
+trait NewIdent {
+    fn new_raw_or_plain(name: &str, span: Span) -> Option<Ident>;
+}
+
+impl NewIdent for Ident {
+    /// An identifier for a captured variable; `None` for a keyword.
+    fn new_raw_or_plain(name: &str, span: Span) -> Option<Ident> {
+        let ident = Ident::new(name, span);
+        syn::parse2::<Ident>(quote::quote!(#ident)).ok()
     }
 }
 
@@ -115,53 +367,15 @@ pub fn level(ident: &Ident) -> Result<Level, syn::Error> {
     Err(syn::Error::new(ident.span(), message))
 }
 
-/// The level a misspelled or foreign level name most likely meant.
-pub fn suggest_level(name: &str) -> Option<Level> {
-    let lower = name.to_ascii_lowercase();
-    let alias = match lower.as_str() {
-        "warning" | "wrn" => Some(Level::Warn),
-        "err" | "fail" | "failure" => Some(Level::Error),
-        "information" | "informational" | "notice" | "inf" => Some(Level::Info),
-        "dbg" | "verbose" => Some(Level::Debug),
-        "trc" | "all" => Some(Level::Trace),
-        "critical" | "crit" | "panic" | "emergency" | "emerg" | "alert" => Some(Level::Fatal),
-        _ => None,
-    };
-    alias.or_else(|| {
-        Level::ALL
-            .into_iter()
-            .map(|l| (edit_distance(&lower, l.name()), l))
-            .filter(|&(d, _)| d <= 2)
-            .min_by_key(|&(d, _)| d)
-            .map(|(_, l)| l)
-    })
-}
-
-/// Levenshtein distance between two short ASCII-ish strings.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-/// The message's text; it must be a string literal.
-pub fn message(expr: &Expr) -> Result<String, syn::Error> {
+/// The message; it must be a string literal.
+pub fn message(expr: &Expr) -> Result<LitStr, syn::Error> {
     if let Expr::Lit(lit) = expr {
         if let Lit::Str(s) = &lit.lit {
-            return Ok(s.value());
+            return Ok(s.clone());
         }
     }
     let hint = if matches!(expr, Expr::Macro(m) if m.mac.path.is_ident("format")) {
-        "the message must be a string literal, not `format!`; put dynamic data in fields, e.g. `velo!(info, \"message\", key = value)`"
+        "the message must be a string literal, not `format!`; name fields in it instead, e.g. `velo!(info, \"user {id} logged in\", id)`"
     } else {
         "the message must be a string literal; put dynamic data in fields, e.g. `velo!(info, \"message\", key = value)`"
     };
@@ -197,27 +411,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggestions() {
-        let cases = [
-            ("warning", Some(Level::Warn)),
-            ("Info", Some(Level::Info)),
-            ("INFO", Some(Level::Info)),
-            ("infp", Some(Level::Info)),
-            ("erorr", Some(Level::Error)),
-            ("critical", Some(Level::Fatal)),
-            ("debg", Some(Level::Debug)),
-            ("tracee", Some(Level::Trace)),
-            ("banana", None),
+    fn placeholder_table() {
+        use Piece::{Lit, Name};
+        let ok = [
+            ("plain", vec![Lit("plain".into())]),
+            (
+                "a {b} c",
+                vec![Lit("a ".into()), Name("b".into()), Lit(" c".into())],
+            ),
+            ("{{x}} {y}", vec![Lit("{x} ".into()), Name("y".into())]),
+            ("{http.status}", vec![Name("http.status".into())]),
+            ("", vec![]),
         ];
-        for (name, expected) in cases {
-            assert_eq!(suggest_level(name), expected, "name {name}");
+        for (input, expected) in ok {
+            assert_eq!(placeholders(input), Ok(expected), "input {input:?}");
         }
-    }
-
-    #[test]
-    fn distance() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("warn", "warn"), 0);
+        for (input, error) in [
+            ("{}", "empty placeholder"),
+            ("a {b", "unclosed placeholder `{b`"),
+            ("a } b", "unmatched `}`"),
+            ("{x:?}", "malformed placeholder `{x:?}`"),
+            ("{1}", "malformed placeholder `{1}`"),
+            ("{ x }", "malformed placeholder `{ x }`"),
+        ] {
+            let e = placeholders(input).unwrap_err();
+            assert!(e.starts_with(error), "{input:?}: {e}");
+        }
     }
 }

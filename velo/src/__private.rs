@@ -5,11 +5,15 @@
 //! else, so a renamed `velo` dependency and a user crate named `core` both
 //! still work.
 
-pub use crate::callsite::{Callsite, Site};
-pub use crate::entry::{Entry, FieldsBuilder, Key};
+pub use crate::callsite::{CallSite, Key, Msg, Piece, Site};
+pub use crate::catalog::CATALOG;
+pub use crate::entry::Entry;
+pub use crate::fields::FieldsBuilder;
 pub use crate::level::Level;
+pub use crate::limit::{Every, Sample};
 pub use crate::logger::{logger, Logger};
-pub use core::{concat, line, module_path};
+pub use core::{concat, line, module_path, option::Option};
+pub use linkme;
 pub use velo_macros::{fields_impl, velo_impl};
 
 /// What `logger: EXPR` accepts: a `Logger`, or a reference, `Arc`, `Box`
@@ -66,6 +70,10 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
 }
 
 /// After a `fatal` entry: flush every logger and exit with status 1.
+///
+/// Each logger's flush is bounded (see [`Logger::sync`]); a logger whose
+/// output this thread is inside of (a `fatal` logged from a writer) cannot
+/// be flushed from here, and is not waited for.
 #[cold]
 pub fn fatal_exit() -> ! {
     crate::close();

@@ -18,6 +18,12 @@ pub enum ErrorKind {
     AlreadyInstalled,
     /// Writing or flushing the output failed.
     Write,
+    /// The logger's output made no progress for several seconds: `sync`
+    /// or `close` stopped waiting for it.
+    Timeout,
+    /// An output's address or settings are invalid (a syslog address that
+    /// does not parse, an OTLP endpoint that is not `http://`).
+    Output,
 }
 
 /// An error from building, installing or syncing a logger.

@@ -42,37 +42,59 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+// Leaves: no imports from the rest of the crate but each other.
+mod clock;
+mod error;
+mod escape;
+mod filter;
+mod level;
+mod number;
+mod options;
+mod record;
+mod stats;
+mod timestamp;
+mod value;
+// The static description of entries and fields.
+mod callsite;
+mod catalog;
+mod fields;
+mod limit;
+// The worker's side: decoding, formatting, outputs.
+mod event;
+mod line;
+mod output;
+// The queue and the pipeline.
+mod barrier;
+mod core;
+mod fork;
+mod local;
+mod queue;
+mod ring;
+mod sink;
+mod worker;
+// The caller's side and the API.
 #[doc(hidden)]
 pub mod __private;
-mod barrier;
-mod buffer;
-mod callsite;
-mod config;
+mod builder;
 mod entry;
-mod error;
-mod filter;
-mod json;
-mod level;
 #[cfg(feature = "log")]
 mod log_bridge;
 mod logger;
 mod panic;
-mod ring;
-mod text;
-mod time;
-mod value;
-mod worker;
 
-pub use config::{Builder, Format, Overflow, DEFAULT_BUFFER_SIZE};
-pub use entry::Fields;
+pub use builder::Builder;
+pub use callsite::CallSite;
+pub use catalog::{catalog, catalog_json};
 pub use error::{Error, ErrorKind};
+pub use fields::{scope, scoped, Fields, Scoped};
 pub use filter::Filter;
 pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
 #[cfg(feature = "log")]
 pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
-pub use time::Timestamp;
-pub use value::{Encoder, Value};
+pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
+pub use timestamp::Timestamp;
+pub use value::{Chain, Encoder, Value};
 
 /// Logs one entry.
 ///

@@ -2,18 +2,18 @@
 //! feature `log`).
 //!
 //! A bridged record has no call site the macro prepared, so its level,
-//! message and caller are encoded at run time; filtering uses the default
-//! logger's filter with the record's target as the module path.
+//! message and caller travel in the record itself; filtering uses the
+//! default logger's filter with the record's target as the module path.
+//! Key-values (`log::info!(user_id = 7; "hello")`) become typed fields.
 
-use crate::entry::{Entry, Key};
+use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
 use crate::level::Level;
+use crate::value::Encoder;
 
 struct Bridge;
 
 static BRIDGE: Bridge = Bridge;
-
-const TARGET: Key = Key::new(b",\"target\":", b"target");
 
 fn level(level: log::Level) -> Level {
     match level {
@@ -38,18 +38,17 @@ impl log::Log for Bridge {
         if !logger.filter_cell().enabled_for(level, record.target()) {
             return;
         }
-        let caller = record.file().zip(record.line());
-        let mut entry = Entry::start_dynamic(
-            logger.core(),
-            logger.context(),
+        let head = Dynamic {
             level,
-            *record.args(),
-            caller,
-        );
-        if record.module_path() != Some(record.target()) {
-            entry.value(&TARGET, record.target());
-        }
-        entry.finish_dynamic(caller);
+            message: *record.args(),
+            file: record.file().unwrap_or_default(),
+            line: record.line().unwrap_or(0),
+            module: record.module_path().unwrap_or_default(),
+            target: record.target(),
+        };
+        let mut entry = Entry::dynamic(logger.core(), logger.context(), &head, &[]);
+        let _ = record.key_values().visit(&mut Fields(&mut entry));
+        entry.finish();
     }
 
     fn flush(&self) {
@@ -57,10 +56,85 @@ impl log::Log for Bridge {
     }
 }
 
+/// Writes each key-value of a record as a typed field.
+struct Fields<'e, 'a>(&'e mut Entry<'a>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for Fields<'_, '_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        let mut e = self.0.field(key.as_str());
+        let _ = value.visit(Typed(&mut e));
+        Ok(())
+    }
+}
+
+/// Records a `log` value with its type.
+struct Typed<'e, 'b>(&'e mut Encoder<'b>);
+
+impl<'v> log::kv::VisitValue<'v> for Typed<'_, '_> {
+    fn visit_any(&mut self, value: log::kv::Value<'_>) -> Result<(), log::kv::Error> {
+        self.0.display(&value);
+        Ok(())
+    }
+
+    fn visit_null(&mut self) -> Result<(), log::kv::Error> {
+        self.0.null();
+        Ok(())
+    }
+
+    fn visit_u64(&mut self, value: u64) -> Result<(), log::kv::Error> {
+        self.0.u64(value);
+        Ok(())
+    }
+
+    fn visit_i64(&mut self, value: i64) -> Result<(), log::kv::Error> {
+        self.0.i64(value);
+        Ok(())
+    }
+
+    fn visit_u128(&mut self, value: u128) -> Result<(), log::kv::Error> {
+        self.0.u128(value);
+        Ok(())
+    }
+
+    fn visit_i128(&mut self, value: i128) -> Result<(), log::kv::Error> {
+        self.0.i128(value);
+        Ok(())
+    }
+
+    fn visit_f64(&mut self, value: f64) -> Result<(), log::kv::Error> {
+        self.0.f64(value);
+        Ok(())
+    }
+
+    fn visit_bool(&mut self, value: bool) -> Result<(), log::kv::Error> {
+        self.0.bool(value);
+        Ok(())
+    }
+
+    fn visit_str(&mut self, value: &str) -> Result<(), log::kv::Error> {
+        self.0.str(value);
+        Ok(())
+    }
+
+    fn visit_borrowed_str(&mut self, value: &'v str) -> Result<(), log::kv::Error> {
+        self.0.str(value);
+        Ok(())
+    }
+
+    fn visit_char(&mut self, value: char) -> Result<(), log::kv::Error> {
+        self.0.char(value);
+        Ok(())
+    }
+}
+
 /// Sends records of the `log` facade through the default logger
 /// ([`logger`](crate::logger)), filtered by its filter with the record's
-/// target as the module path. Call it after [`Builder::install`](crate::Builder::install)
-/// if you install one.
+/// target as the module path. Key-values become typed fields. Call it after
+/// [`Builder::install`](crate::Builder::install) if you install one.
 ///
 /// # Errors
 ///
@@ -70,7 +144,7 @@ impl log::Log for Bridge {
 ///
 /// ```
 /// velo::bridge_log()?;
-/// log::info!("from the log facade");
+/// log::info!(user_id = 7; "hello from the log facade");
 /// # Ok::<(), velo::Error>(())
 /// ```
 pub fn bridge_log() -> Result<(), Error> {

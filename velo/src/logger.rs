@@ -1,13 +1,12 @@
 //! [`Logger`], the global default, and the process-wide `sync` and `close`.
 
-use crate::callsite::{self, Callsite, FilterCell, OVERFLOW, STALE};
-use crate::entry::Fields;
+use crate::callsite::{self, CallSite, FilterCell, OVERFLOW, STALE};
+use crate::core::{self as pipeline, Core};
 use crate::error::{Error, ErrorKind};
+use crate::fields::{self, Fields};
 use crate::filter::Filter;
 use crate::level::LevelFilter;
-use crate::worker::{self, Config, Core};
-use std::io::Write;
-use std::sync::atomic::Ordering::Relaxed;
+use crate::stats;
 use std::sync::{Arc, OnceLock};
 
 /// A handle to a logger: cheap to clone, `Send + Sync`.
@@ -29,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 #[derive(Clone, Debug)]
 pub struct Logger {
     shared: Arc<Shared>,
-    /// Context fields in this logger's format.
+    /// Context fields, encoded.
     context: Arc<[u8]>,
 }
 
@@ -54,33 +53,28 @@ pub struct Stats {
     pub enqueued: u64,
     /// Entries written to the output (the drop warnings included).
     pub written: u64,
-    /// Entries discarded under [`Overflow::Drop`](crate::Overflow::Drop).
+    /// Entries discarded: under [`Overflow::Drop`](crate::Overflow::Drop),
+    /// logged from a signal handler while the thread was queueing another,
+    /// or logged from inside the logger's own output with no room left.
     pub dropped: u64,
     /// Bytes written.
     pub bytes: u64,
     /// Failed writes and flushes.
     pub write_errors: u64,
     /// Entries a caller wrote itself because its queue was full under
-    /// [`Overflow::Sync`](crate::Overflow::Sync), or because the entry was
-    /// larger than a queue can hold (under any strategy).
+    /// [`Overflow::Sync`](crate::Overflow::Sync), because the entry was
+    /// larger than its queue can hold (under any strategy), or because its
+    /// thread was exiting.
     pub sync_fallbacks: u64,
 }
 
 impl Logger {
-    pub(crate) fn start(
-        config: Config,
-        writer: Box<dyn Write + Send>,
-        capacity: Option<usize>,
-        filter: Filter,
-        fields: &Fields,
-    ) -> Result<Logger, Error> {
-        let core = Core::start(config, writer, capacity)
-            .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
+    pub(crate) fn new(core: Arc<Core>, filter: Filter, fields: &Fields) -> Logger {
         let filter = callsite::register_filter(filter);
-        Ok(Logger {
-            context: fields.render(config.text, config.color).into(),
+        Logger {
+            context: fields.as_bytes().into(),
             shared: Arc::new(Shared { core, filter }),
-        })
+        }
     }
 
     #[inline]
@@ -89,8 +83,8 @@ impl Logger {
     }
 
     #[cfg_attr(
-        not(feature = "log"),
-        allow(dead_code, reason = "used by the log bridge")
+        not(any(feature = "log", feature = "tracing")),
+        allow(dead_code, reason = "used by the bridges")
     )]
     pub(crate) fn filter_cell(&self) -> &FilterCell {
         &self.shared.filter
@@ -104,7 +98,7 @@ impl Logger {
     /// Whether this logger accepts call site `cs`, given its interest word.
     #[doc(hidden)]
     #[inline]
-    pub fn accepts(&self, cs: &'static Callsite, interest: u64) -> bool {
+    pub fn accepts(&self, cs: &'static CallSite, interest: u64) -> bool {
         let interest = if interest & STALE == 0 {
             interest
         } else {
@@ -115,7 +109,8 @@ impl Logger {
     }
 
     /// A child logger that adds `fields` to every entry, after this logger's
-    /// own context. The fields are encoded once, here.
+    /// own context; a key both set takes the child's value. The fields are
+    /// encoded once, when `fields!` runs.
     ///
     /// # Examples
     ///
@@ -127,9 +122,7 @@ impl Logger {
     /// ```
     #[must_use]
     pub fn with(&self, fields: Fields) -> Logger {
-        let config = &self.core().config;
-        let mut context = self.context.to_vec();
-        context.extend_from_slice(&fields.render(config.text, config.color));
+        let context = fields::merge(&self.context, fields.as_bytes());
         Logger {
             shared: Arc::clone(&self.shared),
             context: context.into(),
@@ -170,17 +163,62 @@ impl Logger {
     /// Blocks until every entry logged before the call is written and
     /// flushed.
     ///
+    /// The wait is bounded: it lasts while the logger's worker makes
+    /// progress, and ends with an error after five seconds without any (an
+    /// output that blocks, such as a full pipe nobody reads).
+    ///
     /// # Errors
     ///
-    /// The last write error since the previous `sync`, if any.
+    /// The last write error since the previous `sync`, if any;
+    /// [`ErrorKind::Timeout`] when the output made no progress.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "written before sync returns");
+    /// logger.sync()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn sync(&self) -> Result<(), Error> {
         self.core().sync()
     }
 
     /// Flushes and stops this logger's worker. Logging goes on afterwards,
-    /// synchronously on the caller's thread. Idempotent.
+    /// synchronously on the caller's thread. Idempotent; waits for the
+    /// worker as [`sync`](Logger::sync) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// logger.close();
+    /// velo::velo!(logger: &logger, info, "still written, synchronously");
+    /// assert!(logger.is_closed());
+    /// ```
     pub fn close(&self) {
         self.core().close();
+    }
+
+    /// Reopens the log file of a [`Builder::file`](crate::Builder::file) or
+    /// [`Builder::rolling`](crate::Builder::rolling) output, after
+    /// everything queued is written to the old one: what logrotate's
+    /// "move, then signal" needs. Other outputs do nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::File`] when the file cannot be opened again.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let logger = velo::Builder::new().file("app.log").build()?;
+    /// // after `mv app.log app.log.1`:
+    /// logger.reopen()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    pub fn reopen(&self) -> Result<(), Error> {
+        self.core().reopen()
     }
 
     /// Whether [`close`](Logger::close) has been called.
@@ -195,11 +233,11 @@ impl Logger {
         let c = &self.core().stats;
         Stats {
             enqueued: self.core().enqueued(),
-            written: c.written.load(Relaxed),
-            dropped: c.dropped.load(Relaxed),
-            bytes: c.bytes.load(Relaxed),
-            write_errors: c.write_errors.load(Relaxed),
-            sync_fallbacks: c.sync_fallbacks.load(Relaxed),
+            written: stats::get(&c.written),
+            dropped: stats::get(&c.dropped),
+            bytes: stats::get(&c.bytes),
+            write_errors: stats::get(&c.write_errors),
+            sync_fallbacks: stats::get(&c.sync_fallbacks),
         }
     }
 }
@@ -246,7 +284,6 @@ pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
             "a default logger is already in use; install() must run before the first velo! call",
         ));
     }
-    crate::panic::install_hook(installed);
     Ok(installed)
 }
 
@@ -266,7 +303,7 @@ pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
 /// ```
 pub fn sync() -> Result<(), Error> {
     let mut result = Ok(());
-    for core in worker::live_cores() {
+    for core in pipeline::live_cores() {
         let r = core.sync();
         if result.is_ok() {
             result = r;
@@ -286,7 +323,7 @@ pub fn sync() -> Result<(), Error> {
 /// velo::velo!(info, "still written, synchronously");
 /// ```
 pub fn close() {
-    for core in worker::live_cores() {
+    for core in pipeline::live_cores() {
         core.close();
     }
 }

@@ -14,13 +14,23 @@
 //! wrap around `usize`; the capacity is a power of two, so a position's
 //! offset in the buffer is `position & mask`.
 //!
+//! A ring never changes size. A thread that fills its ring and may have a
+//! larger one makes it, [`seals`](Ring::seal) the old ring with the new one
+//! as its successor, and pushes into the new one from then on. The
+//! consumer drains a sealed ring to the end and then moves on to its
+//! successor, so the thread's entries still come out in order, and growing
+//! needs no lock and no help from the consumer: a caller never writes to
+//! the output to make room.
+//!
 //! The producer publishes bytes by storing `tail` with `Release` after
 //! copying them; the consumer reads `tail` with `Acquire` before reading
 //! them. The consumer frees bytes by storing `head` with `Release` after
 //! reading them; the producer reads `head` with `Acquire` before writing
 //! over them. Entry counts follow the same pattern and only bound how many
 //! entries a ring holds (the logger's `buffer_size`) and feed the
-//! statistics. The `loom` tests at the end of this file check the
+//! statistics. The successor is stored with `Release` after the last push
+//! into the old ring and loaded with `Acquire` before the consumer's last
+//! drain of it, so that drain sees every entry. The `loom` tests at the end of this file check the
 //! protocol (loom finds a missing `Release` on the consumer's side; it does
 //! not see races behind a `Relaxed` store, tokio-rs/loom#107, so the
 //! producer's side rests on the argument above).
@@ -28,9 +38,13 @@
 use std::cell::UnsafeCell;
 
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+#[cfg(loom)]
+use loom::sync::Arc;
 #[cfg(not(loom))]
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+use std::sync::Arc;
 
 /// The smallest ring, in bytes.
 const MIN_BYTES: usize = 4 * 1024;
@@ -51,7 +65,7 @@ pub(crate) fn max_bytes_for(entries: usize) -> usize {
 }
 
 /// The size a ring starts at, for a largest size of `max`: threads that log
-/// little keep little memory, and a ring grows (see [`Ring::grow`]) only
+/// little keep little memory, and a thread moves to a larger ring (see [`Ring::seal`]) only
 /// when its thread fills it.
 pub(crate) fn start_bytes_for(max: usize) -> usize {
     max.min(START_BYTES)
@@ -96,13 +110,14 @@ pub(crate) struct Ring {
     orphaned: AtomicBool,
     /// Set when the logger is gone: the producing thread forgets the ring.
     retired: AtomicBool,
-    /// The storage. Replaced only by [`Ring::grow`], on the producing thread,
-    /// while it holds the sink lock (so no consumer runs) and the ring is
-    /// empty.
+    /// The ring the producer moved on to (an `Arc` turned into a pointer),
+    /// or null. Set once, by [`Ring::seal`].
+    successor: AtomicPtr<Ring>,
+    /// The storage. Replaced only by [`Ring::retire`], when no one can push
+    /// or drain any more.
     bytes: UnsafeCell<Bytes>,
-    /// Capacity minus one; the capacity is a power of two. Changes with
-    /// `bytes`; `Relaxed` suffices, as for `bytes`: the producer stores it
-    /// itself, and consumers read it under the lock it was stored under.
+    /// Capacity minus one; the capacity is a power of two. Changes only
+    /// with `bytes`, so `Relaxed` suffices.
     mask: AtomicUsize,
     /// The most entries the ring holds.
     max_entries: u64,
@@ -126,6 +141,7 @@ impl Ring {
             }),
             orphaned: AtomicBool::new(false),
             retired: AtomicBool::new(false),
+            successor: AtomicPtr::new(std::ptr::null_mut()),
             bytes: UnsafeCell::new(Bytes::new(bytes)),
             mask: AtomicUsize::new(bytes - 1),
             max_entries: max_entries.max(1) as u64,
@@ -145,36 +161,54 @@ impl Ring {
     /// [`Ring::drain`]).
     #[inline]
     unsafe fn bytes(&self) -> &Bytes {
-        // SAFETY: `grow` replaces the storage only on the producing thread,
-        // with no consumer running (its caller holds the lock consumers run
-        // under); so the producer, which is that thread, and a consumer,
-        // which holds the lock, never see the replacement happen while they
-        // use the reference.
+        // SAFETY: the storage is replaced only by `retire`, whose contract
+        // is that no producer or consumer uses the ring any more.
         unsafe { &*self.bytes.get() }
     }
 
-    /// Replaces the storage with one of `bytes` bytes (a power of two, at
-    /// least the current size), if the ring is empty; returns whether it
-    /// did.
+    /// Makes `next` this ring's successor: the producer pushes into `next`
+    /// from now on, and the consumer moves on to it once this ring is
+    /// drained.
     ///
     /// # Safety
     ///
-    /// Only the producing thread calls this, while it holds the lock that
-    /// consumers drain under (so no one else can be reading or writing the
-    /// storage).
-    pub(crate) unsafe fn grow(&self, bytes: usize) -> bool {
-        assert!(bytes.is_power_of_two() && bytes >= self.capacity());
-        // The ring may have been written to since the caller drained it:
-        // from inside the writer, on this thread.
-        let tail = self.producer.0.tail.load(Ordering::Relaxed);
-        if tail != self.consumer.0.head.load(Ordering::Relaxed) {
-            return false;
+    /// Only the ring's producer calls this, once, after its last push into
+    /// this ring.
+    pub(crate) unsafe fn seal(&self, next: Arc<Ring>) {
+        // Release: a consumer that sees the successor sees every push into
+        // this ring (they came before, on this thread).
+        let old = self
+            .successor
+            .swap(Arc::into_raw(next).cast_mut(), Ordering::Release);
+        debug_assert!(old.is_null(), "a ring is sealed once");
+    }
+
+    /// The successor, once the ring is sealed. A drain that starts after
+    /// this returned `Some` empties the ring for good.
+    pub(crate) fn successor(&self) -> Option<Arc<Ring>> {
+        // Acquire: pairs with the store in `seal`.
+        let next = self.successor.load(Ordering::Acquire);
+        if next.is_null() {
+            return None;
         }
-        // SAFETY: by the contract above, nothing else holds a reference to
-        // the storage now, and the ring is empty, so no bytes are lost.
-        unsafe { *self.bytes.get() = Bytes::new(bytes) };
-        self.mask.store(bytes - 1, Ordering::Relaxed);
-        true
+        // SAFETY: a non-null successor is a pointer from `Arc::into_raw`,
+        // owned by this ring until it drops (below); the ring is alive, so
+        // the count is at least one and may be increased.
+        unsafe {
+            Arc::increment_strong_count(next);
+            Some(Arc::from_raw(next))
+        }
+    }
+
+    /// Throws away every published entry: in a child process after `fork`,
+    /// where they are the parent's to write.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ring::drain`]: the caller is the one consumer.
+    pub(crate) unsafe fn discard(&self) {
+        // SAFETY: forwarded.
+        unsafe { self.drain(|_| {}) };
     }
 
     /// Appends `entry`, or returns `false` when the ring has no room for it.
@@ -182,7 +216,7 @@ impl Ring {
     /// # Safety
     ///
     /// Only one thread, the ring's producer, ever calls this (and
-    /// [`Ring::grow`]).
+    /// [`Ring::seal`]).
     #[inline]
     pub(crate) unsafe fn push(&self, entry: &[u8]) -> bool {
         let p = &self.producer.0;
@@ -315,6 +349,17 @@ impl Ring {
     }
 }
 
+impl Drop for Ring {
+    fn drop(&mut self) {
+        let next = *self.successor.get_mut();
+        if !next.is_null() {
+            // SAFETY: the pointer came from `Arc::into_raw` in `seal`, and
+            // this ring owns that count.
+            drop(unsafe { Arc::from_raw(next) });
+        }
+    }
+}
+
 /// The ring's storage.
 #[cfg(not(loom))]
 #[derive(Debug)]
@@ -326,7 +371,7 @@ struct Bytes(Box<[std::cell::UnsafeCell<u8>]>);
 unsafe impl Sync for Bytes {}
 
 // SAFETY: the storage cell is replaced only under the conditions given at
-// `Ring::grow`; everything else in a ring is atomic or `Sync`.
+// `Ring::retire`; everything else in a ring is atomic or `Sync`.
 unsafe impl Sync for Ring {}
 
 #[cfg(not(loom))]
@@ -404,9 +449,8 @@ mod tests {
     use super::*;
 
     // Each test uses a ring from one producer and one consumer (one
-    // thread, or two where it spawns one), and grows it only between
-    // drains on the producing thread: the contracts of `push`, `drain` and
-    // `grow`.
+    // thread, or two where it spawns one), and seals it on the producing
+    // thread: the contracts of `push`, `drain` and `seal`.
 
     fn push(ring: &Ring, entry: &[u8]) -> bool {
         // SAFETY: see above.
@@ -476,21 +520,20 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_ring_grows_and_keeps_working() {
-        let ring = Ring::new(16, 100);
+    fn a_sealed_ring_hands_over_to_its_successor() {
+        let ring = Arc::new(Ring::new(16, 100));
         assert!(push(&ring, &[1; 10]));
-        assert!(!push(&ring, &[2; 10]));
+        assert!(!push(&ring, &[2; 10]), "full");
+        let next = Arc::new(Ring::new(64, 100));
+        // SAFETY: this thread is the producer, done with `ring`.
+        unsafe { ring.seal(Arc::clone(&next)) };
+        assert!(push(&next, &[2; 10]));
+        let successor = ring.successor().expect("sealed");
+        assert!(Arc::ptr_eq(&successor, &next));
         assert_eq!(drain_all(&ring), (vec![1; 10], 1));
-        // SAFETY: see above.
-        assert!(unsafe { ring.grow(64) });
-        assert_eq!(ring.capacity(), 64);
-        let mut expected = Vec::new();
-        for i in 0..6u8 {
-            assert!(push(&ring, &[i; 10]));
-            expected.extend_from_slice(&[i; 10]);
-        }
-        assert!(!push(&ring, &[9; 10]), "64 bytes hold six entries of 10");
-        assert_eq!(drain_all(&ring), (expected, 6));
+        assert_eq!(drain_all(&successor), (vec![2; 10], 1));
+        drop(ring);
+        assert_eq!(Arc::strong_count(&next), 2, "the sealed ring let go");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The [`Value`] trait and its implementations.
 //!
-//! A value encodes itself through an [`Encoder`], which knows the output
-//! format; so one `impl Value` serves JSON and text alike, and users can make
-//! their own types loggable without `%` or `?`.
+//! A value encodes itself through an [`Encoder`], which records it as it is
+//! (a number, a string, a sequence); the logger formats it later in its own
+//! format. So one `impl Value` serves JSON, text and every output alike,
+//! and users can make their own types loggable without `%` or `?`.
 
-use crate::{json, text, time};
+use crate::record::{self, tag};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -42,94 +43,84 @@ pub trait Value {
     fn encode(&self, e: &mut Encoder<'_>);
 }
 
-/// Writes one value into an entry, in the entry's format.
+/// Writes one value into an entry.
 ///
 /// Each method writes exactly one complete value; call one of them once per
-/// [`Value::encode`].
+/// [`Value::encode`]. The encoder records the value as it is (numbers as
+/// numbers, text as text); the logger formats it later, in its own format,
+/// on its worker thread.
 #[derive(Debug)]
 pub struct Encoder<'a> {
     buf: &'a mut Vec<u8>,
-    text: bool,
 }
 
 impl<'a> Encoder<'a> {
     #[inline]
-    pub(crate) fn new(buf: &'a mut Vec<u8>, text: bool) -> Encoder<'a> {
-        Encoder { buf, text }
+    pub(crate) fn new(buf: &'a mut Vec<u8>) -> Encoder<'a> {
+        Encoder { buf }
     }
 
     /// Writes an unsigned integer.
     #[inline]
     pub fn u64(&mut self, v: u64) {
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.buf.push(tag::U64);
+        record::put_u64(self.buf, v);
     }
 
     /// Writes a signed integer.
     #[inline]
     pub fn i64(&mut self, v: i64) {
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.buf.push(tag::I64);
+        record::put_u64(self.buf, v as u64);
     }
 
     /// Writes a 128-bit unsigned integer.
     #[inline]
     pub fn u128(&mut self, v: u128) {
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.buf.push(tag::U128);
+        self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
     /// Writes a 128-bit signed integer.
     #[inline]
     pub fn i128(&mut self, v: i128) {
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.buf.push(tag::I128);
+        self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
-    /// Writes a float; NaN and the infinities become `"NaN"`, `"inf"` and
-    /// `"-inf"` (strings in JSON, bare in text).
+    /// Writes a float; NaN and the infinities are written as `"NaN"`,
+    /// `"inf"` and `"-inf"` (strings in JSON, bare in text).
     #[inline]
     pub fn f64(&mut self, v: f64) {
-        if self.text && !v.is_finite() {
-            self.buf
-                .extend_from_slice(json::non_finite(v.is_nan(), v > 0.0, false));
-        } else {
-            json::write_f64(self.buf, v);
-        }
+        self.buf.push(tag::F64);
+        record::put_u64(self.buf, v.to_bits());
     }
 
     /// Writes an `f32` in its own shortest form.
     #[inline]
     pub fn f32(&mut self, v: f32) {
-        if self.text && !v.is_finite() {
-            self.buf
-                .extend_from_slice(json::non_finite(v.is_nan(), v > 0.0, false));
-        } else {
-            json::write_f32(self.buf, v);
-        }
+        self.buf.push(tag::F32);
+        record::put_u32(self.buf, v.to_bits());
     }
 
     /// Writes `true` or `false`.
     #[inline]
     pub fn bool(&mut self, v: bool) {
-        self.buf
-            .extend_from_slice(if v { b"true" } else { b"false" });
+        self.buf.push(if v { tag::TRUE } else { tag::FALSE });
     }
 
     /// Writes a null: `null` in both formats.
     #[inline]
     pub fn null(&mut self) {
-        self.buf.extend_from_slice(b"null");
+        self.buf.push(tag::NULL);
     }
 
-    /// Writes a string, escaped (and in text, quoted when needed).
+    /// Writes a string. It is escaped when the line is formatted (and in
+    /// the text format, quoted when needed).
     #[inline]
     pub fn str(&mut self, v: &str) {
-        if self.text {
-            text::write_value(self.buf, v);
-        } else {
-            json::write_str(self.buf, v);
-        }
+        self.buf.push(tag::STR);
+        record::put_str(self.buf, v);
     }
 
     /// Writes a character as a one-character string.
@@ -138,8 +129,8 @@ impl<'a> Encoder<'a> {
         self.str(v.encode_utf8(&mut [0; 4]));
     }
 
-    /// Writes a value's `Display` output as a string, escaped while it is
-    /// written, without an intermediate `String`.
+    /// Writes a value's `Display` output as a string, without an
+    /// intermediate `String`.
     #[inline]
     pub fn display<T: fmt::Display + ?Sized>(&mut self, v: &T) {
         self.fmt(format_args!("{v}"));
@@ -156,17 +147,15 @@ impl<'a> Encoder<'a> {
         if let Some(s) = args.as_str() {
             return self.str(s);
         }
+        let start = record::open(self.buf, tag::STR);
         // A formatting error comes from the value's own impl; what it wrote
-        // so far is kept, still escaped, so the line stays well formed.
-        if self.text {
-            let mut e = text::Escaper::new(self.buf);
-            let _ = e.write_fmt(args);
-            e.finish();
-        } else {
-            self.buf.push(b'"');
-            let _ = json::Escaper(self.buf).write_fmt(args);
-            self.buf.push(b'"');
+        // so far is kept.
+        let _ = record::StrWriter {
+            buf: self.buf,
+            start,
         }
+        .write_fmt(args);
+        record::close(self.buf, start);
     }
 
     /// Writes a sequence of values as an array: `[1,2,3]` in both formats.
@@ -175,25 +164,117 @@ impl<'a> Encoder<'a> {
         I: IntoIterator,
         I::Item: Value,
     {
-        self.buf.push(b'[');
-        for (i, item) in items.into_iter().enumerate() {
-            if i > 0 {
-                self.buf.push(b',');
-            }
+        let start = record::open(self.buf, tag::SEQ);
+        for item in items {
             item.encode(self);
         }
-        self.buf.push(b']');
+        record::close(self.buf, start);
+    }
+
+    /// Writes key-value pairs as an object: `{"a":1,"b":2}` (the same,
+    /// compact, in the text format).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Point { x: i32, y: i32 }
+    ///
+    /// impl velo::Value for Point {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.map([("x", self.x), ("y", self.y)]);
+    ///     }
+    /// }
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "moved", to = Point { x: 1, y: 2 });
+    /// ```
+    pub fn map<K, V, I>(&mut self, entries: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Value,
+    {
+        let start = record::open(self.buf, tag::MAP);
+        for (key, value) in entries {
+            record::put_str(self.buf, key.as_ref());
+            value.encode(self);
+        }
+        record::close(self.buf, start);
+    }
+
+    /// Starts a map whose entries are written one by one; for encoders of
+    /// nested data (the serde bridge).
+    #[cfg_attr(
+        not(feature = "serde"),
+        allow(dead_code, reason = "used by the serde bridge")
+    )]
+    pub(crate) fn open(&mut self, tag: u8) -> usize {
+        record::open(self.buf, tag)
+    }
+
+    /// Ends what [`Encoder::open`] started.
+    #[cfg_attr(
+        not(feature = "serde"),
+        allow(dead_code, reason = "used by the serde bridge")
+    )]
+    pub(crate) fn close(&mut self, start: usize) {
+        record::close(self.buf, start);
+    }
+
+    /// Writes a map key (between [`Encoder::open`] and [`Encoder::close`]
+    /// of a map).
+    #[cfg_attr(
+        not(feature = "serde"),
+        allow(dead_code, reason = "used by the serde bridge")
+    )]
+    pub(crate) fn key(&mut self, key: &str) {
+        record::put_str(self.buf, key);
+    }
+
+    /// Writes an error with its whole source chain, as one string:
+    /// `outer: middle: root`. A source whose message the error's own
+    /// message already ends with is not repeated.
+    pub fn error(&mut self, err: &(dyn std::error::Error + 'static)) {
+        let start = record::open(self.buf, tag::STR);
+        let mut w = record::StrWriter {
+            buf: self.buf,
+            start,
+        };
+        let _ = write!(w, "{err}");
+        let mut source = err.source();
+        while let Some(cause) = source {
+            let before = w.buf.len();
+            let _ = write!(w, ": {cause}");
+            let written = &w.buf[before + 2..];
+            let earlier = &w.buf[start..before];
+            if !written.is_empty() && earlier.ends_with(written) {
+                w.buf.truncate(before);
+            }
+            source = cause.source();
+        }
+        record::close(self.buf, start);
     }
 
     /// Writes a `SystemTime` as an RFC 3339 UTC string with nanoseconds.
     pub fn system_time(&mut self, v: SystemTime) {
-        if !self.text {
-            self.buf.push(b'"');
-        }
-        time::write_system_time(self.buf, v);
-        if !self.text {
-            self.buf.push(b'"');
-        }
+        // (seconds, nanoseconds) with the nanoseconds counted forward from
+        // the second, so 0.5 s before the epoch is (-1, 500_000_000).
+        let (secs, nanos) = match v.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => (
+                i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                d.subsec_nanos(),
+            ),
+            Err(before) => {
+                let d = before.duration();
+                let secs = i64::try_from(d.as_secs()).map_or(i64::MIN, |s| -s);
+                match d.subsec_nanos() {
+                    0 => (secs, 0),
+                    n => (secs.saturating_sub(1), 1_000_000_000 - n),
+                }
+            }
+        };
+        self.buf.push(tag::TIME);
+        record::put_u64(self.buf, secs as u64);
+        record::put_u32(self.buf, nanos);
     }
 }
 
@@ -429,37 +510,68 @@ impl Value for fmt::Arguments<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Writes any error with its whole source chain: `outer: middle: root`.
+///
+/// Errors of the standard library and `dyn Error` trait objects are
+/// loggable as they are; `Chain` makes any other error type loggable the
+/// same way.
+///
+/// # Examples
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Outer(std::io::Error);
+/// impl std::fmt::Display for Outer {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("config unreadable")
+///     }
+/// }
+/// impl std::error::Error for Outer {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// let err = Outer(std::io::Error::other("disk on fire"));
+/// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+/// velo::velo!(logger: &logger, error, "startup failed", err = velo::Chain(&err));
+/// // "err":"config unreadable: disk on fire"
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Chain<'a, E: ?Sized>(pub &'a E);
 
-    fn enc(v: &dyn Fn(&mut Encoder<'_>), text: bool) -> String {
-        let mut buf = Vec::new();
-        v(&mut Encoder::new(&mut buf, text));
-        String::from_utf8(buf).unwrap()
-    }
-
-    #[test]
-    fn both_formats() {
-        type Case<'a> = (&'a dyn Fn(&mut Encoder<'_>), &'a str, &'a str);
-        let cases: [Case<'_>; 9] = [
-            (&|e| 42u8.encode(e), "42", "42"),
-            (&|e| (-7i64).encode(e), "-7", "-7"),
-            (&|e| "a b".encode(e), "\"a b\"", "\"a b\""),
-            (&|e| "ab".encode(e), "\"ab\"", "ab"),
-            (&|e| None::<u8>.encode(e), "null", "null"),
-            (&|e| [1, 2].encode(e), "[1,2]", "[1,2]"),
-            (&|e| f64::NAN.encode(e), "\"NaN\"", "NaN"),
-            (
-                &|e| Duration::from_millis(1500).encode(e),
-                "\"1.5s\"",
-                "1.5s",
-            ),
-            (&|e| e.display(&"x\ny"), "\"x\\ny\"", "\"x\\ny\""),
-        ];
-        for (f, json, txt) in cases {
-            assert_eq!(enc(f, false), json);
-            assert_eq!(enc(f, true), txt);
-        }
+impl<E: std::error::Error + 'static> Value for Chain<'_, E> {
+    fn encode(&self, e: &mut Encoder<'_>) {
+        e.error(self.0);
     }
 }
+
+macro_rules! impl_error {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            /// The error's message and its sources: `outer: middle: root`.
+            fn encode(&self, e: &mut Encoder<'_>) {
+                e.error(self);
+            }
+        }
+    )*};
+}
+
+impl_error!(
+    dyn std::error::Error + 'static,
+    dyn std::error::Error + Send + 'static,
+    dyn std::error::Error + Send + Sync + 'static,
+    std::io::Error,
+    std::fmt::Error,
+    std::num::ParseIntError,
+    std::num::ParseFloatError,
+    std::num::TryFromIntError,
+    std::str::Utf8Error,
+    std::string::FromUtf8Error,
+    std::str::ParseBoolError,
+    std::net::AddrParseError,
+    std::time::SystemTimeError,
+    std::env::VarError,
+    std::array::TryFromSliceError,
+    std::char::ParseCharError
+);

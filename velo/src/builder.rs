@@ -1,68 +1,36 @@
-//! [`Builder`] and the options it takes.
+//! [`Builder`]: configures and builds a [`Logger`].
 
-use crate::entry::Fields;
+use crate::core::Core;
 use crate::error::{Error, ErrorKind};
+use crate::fields::Fields;
 use crate::filter::Filter;
-use crate::level::LevelFilter;
+use crate::level::{Level, LevelFilter};
 use crate::logger::Logger;
-use crate::time::Timestamp;
-use crate::worker::Config;
+use crate::options::{Config, Format, Overflow, Schema, Style, DEFAULT_BUFFER_SIZE};
+use crate::output::{self, Output, Stdio, Stream};
+use crate::timestamp::Timestamp;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Output format.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub enum Format {
-    /// One JSON object per line.
-    Json,
-    /// `TIME LEVEL message key=value ...`, coloured on a terminal unless
-    /// `NO_COLOR` is set.
-    Text,
-    /// Text when writing to a terminal, JSON otherwise (the default).
-    #[default]
-    Auto,
-}
-
-/// What a call does when the queue is full: when the calling thread's
-/// queue holds [`Builder::buffer_size`] entries, or the most bytes it may
-/// hold (see there).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub enum Overflow {
-    /// The caller writes: under the writer's lock it drains what is queued,
-    /// then writes its own entry. Nothing is lost and order is kept (the
-    /// default).
-    #[default]
-    Sync,
-    /// The entry is discarded and counted; the worker later writes one
-    /// warning entry with the count. A caller never waits for the writer's
-    /// lock; while its queue may still grow (a handful of times per
-    /// thread, see [`Builder::buffer_size`]) and the lock is free, it
-    /// writes out what is queued itself and grows the queue instead of
-    /// discarding.
-    Drop,
-    /// The caller waits for room in its queue (while the queue may still
-    /// grow, it writes out what is queued itself and grows it instead).
-    Block,
-}
-
-/// The default queue capacity, in entries per logging thread.
-pub const DEFAULT_BUFFER_SIZE: usize = 8192;
-
-enum Output {
+enum Target {
     Stderr,
     Stdout,
     File(PathBuf),
     Writer(Box<dyn Write + Send>),
+    Test,
+    Journald(PathBuf),
 }
 
-impl fmt::Debug for Output {
+impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Output::Stderr => f.write_str("Stderr"),
-            Output::Stdout => f.write_str("Stdout"),
-            Output::File(path) => f.debug_tuple("File").field(path).finish(),
-            Output::Writer(_) => f.write_str("Writer(..)"),
+            Target::Stderr => f.write_str("Stderr"),
+            Target::Stdout => f.write_str("Stdout"),
+            Target::File(path) => f.debug_tuple("File").field(path).finish(),
+            Target::Writer(_) => f.write_str("Writer(..)"),
+            Target::Test => f.write_str("Test"),
+            Target::Journald(path) => f.debug_tuple("Journald").field(path).finish(),
         }
     }
 }
@@ -91,13 +59,17 @@ impl fmt::Debug for Output {
 pub struct Builder {
     filter: Result<Filter, Error>,
     format: Format,
-    output: Output,
+    output: Target,
     buffer_size: usize,
     overflow: Overflow,
     timestamp: Timestamp,
     caller: bool,
     fields: Fields,
     asynchronous: bool,
+    schema: Schema,
+    local_time: bool,
+    backtrace: Option<Level>,
+    app_name: Option<String>,
 }
 
 impl Default for Builder {
@@ -115,13 +87,17 @@ impl Builder {
         Builder {
             filter: Ok(Filter::default()),
             format: Format::Auto,
-            output: Output::Stderr,
+            output: Target::Stderr,
             buffer_size: DEFAULT_BUFFER_SIZE,
             overflow: Overflow::Sync,
             timestamp: Timestamp::Micros,
             caller: true,
             fields: Fields::new(),
             asynchronous: true,
+            schema: Schema::Velo,
+            local_time: false,
+            backtrace: None,
+            app_name: None,
         }
     }
 
@@ -179,28 +155,94 @@ impl Builder {
     /// Writes to `writer`.
     #[must_use]
     pub fn writer(mut self, writer: impl Write + Send + 'static) -> Builder {
-        self.output = Output::Writer(Box::new(writer));
+        self.output = Target::Writer(Box::new(writer));
         self
     }
 
     /// Writes to standard output.
     #[must_use]
     pub fn stdout(mut self) -> Builder {
-        self.output = Output::Stdout;
+        self.output = Target::Stdout;
         self
     }
 
     /// Writes to standard error (the default).
     #[must_use]
     pub fn stderr(mut self) -> Builder {
-        self.output = Output::Stderr;
+        self.output = Target::Stderr;
         self
     }
 
     /// Appends to the file at `path`, creating it if needed.
+    /// [`Logger::reopen`] opens it again (after logrotate moved it).
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
-        self.output = Output::File(path.into());
+        self.output = Target::File(path.into());
+        self
+    }
+
+    /// Writes through the test harness's captured output, as `print!`
+    /// does: a passing test prints nothing, a failing one shows its logs.
+    ///
+    /// Entries are written on the thread that logs them (as with
+    /// [`asynchronous(false)`](Builder::asynchronous)), because the test
+    /// harness captures each test thread's output separately; threads a
+    /// test spawns share its capture.
+    ///
+    /// # Examples
+    ///
+    /// In a test:
+    ///
+    /// ```
+    /// let log = velo::Builder::new().test_writer().level(velo::Level::Debug).build().unwrap();
+    /// velo::velo!(logger: &log, debug, "parsing", path = "app.toml");
+    /// // shown only if the test fails
+    /// ```
+    #[must_use]
+    pub fn test_writer(mut self) -> Builder {
+        self.output = Target::Test;
+        self
+    }
+
+    /// Writes to systemd's journal through its native protocol: the message
+    /// as `MESSAGE`, the level as `PRIORITY`, the caller as `CODE_FILE`,
+    /// `CODE_LINE` and `CODE_MODULE`, the program as `SYSLOG_IDENTIFIER`
+    /// (see [`app_name`](Builder::app_name)), and each field as an
+    /// upper-cased journal field (`http.status` becomes `HTTP_STATUS`).
+    /// Entries too large for a datagram go through a sealed memory file,
+    /// as journald expects. Unix only.
+    ///
+    /// The socket is connected on the first entry; while journald is not
+    /// there, entries are counted as write errors.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// velo::Builder::new().journald().install()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[cfg(unix)]
+    #[must_use]
+    pub fn journald(self) -> Builder {
+        self.journald_at(output::JOURNALD_SOCKET)
+    }
+
+    /// [`journald`](Builder::journald) on another socket than systemd's
+    /// (`/run/systemd/journal/socket`): a journal in a container, or a
+    /// test's own listener.
+    #[cfg(unix)]
+    #[must_use]
+    pub fn journald_at(mut self, socket: impl Into<PathBuf>) -> Builder {
+        self.output = Target::Journald(socket.into());
+        self
+    }
+
+    /// The program's name for outputs that carry one: syslog's APP-NAME
+    /// and journald's `SYSLOG_IDENTIFIER`. Defaults to the executable's
+    /// file name.
+    #[must_use]
+    pub fn app_name(mut self, name: impl Into<String>) -> Builder {
+        self.app_name = Some(name.into());
         self
     }
 
@@ -261,6 +303,66 @@ impl Builder {
         self
     }
 
+    /// Picks the names of the keys velo writes itself (time, level,
+    /// message, caller); see [`Schema`]. It costs nothing per entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .schema(velo::Schema::Ecs)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "indexed"); // {"@timestamp":..,"log.level":"info","message":"indexed",..}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn schema(mut self, schema: Schema) -> Builder {
+        self.schema = schema;
+        self
+    }
+
+    /// With `true`, timestamps are in the system's time zone with its
+    /// offset (`2026-11-27T18:03:12.123456+01:00`) instead of UTC. The zone
+    /// comes from `TZ`, else the system's configuration (through `jiff`);
+    /// the offset is looked up once per second of timestamps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .local_time(true)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn local_time(mut self, local: bool) -> Builder {
+        self.local_time = local;
+        self
+    }
+
+    /// Entries at `level` and above carry `"backtrace"`: the caller's stack,
+    /// one frame per line. It is captured on the calling thread (which costs
+    /// microseconds to milliseconds), so keep it to rare levels; entries
+    /// below `level` capture nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .backtrace(velo::Level::Error)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, error, "invariant broken"); // with "backtrace"
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn backtrace(mut self, level: Level) -> Builder {
+        self.backtrace = Some(level);
+        self
+    }
+
     /// Adds fields to every entry; see [`fields!`](crate::fields!).
     #[must_use]
     pub fn fields(mut self, fields: Fields) -> Builder {
@@ -294,39 +396,55 @@ impl Builder {
                 ),
             ));
         }
-        let (writer, terminal): (Box<dyn Write + Send>, bool) = match self.output {
-            Output::Stderr => (Box::new(std::io::stderr()), std::io::stderr().is_terminal()),
-            Output::Stdout => (Box::new(std::io::stdout()), std::io::stdout().is_terminal()),
-            Output::File(path) => {
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(|e| {
-                        Error::io(
-                            ErrorKind::File,
-                            format!("cannot open log file `{}`", path.display()),
-                            e,
-                        )
-                    })?;
-                (Box::new(file), false)
+        let mut asynchronous = self.asynchronous;
+        let (output, terminal): (Box<dyn Output>, bool) = match self.output {
+            Target::Stderr => (
+                Box::new(Stream::new(Box::new(Stdio::Stderr))),
+                std::io::stderr().is_terminal(),
+            ),
+            Target::Stdout => (
+                Box::new(Stream::new(Box::new(Stdio::Stdout))),
+                std::io::stdout().is_terminal(),
+            ),
+            Target::File(path) => (Box::new(output::File::open(path)?), false),
+            Target::Writer(w) => (Box::new(Stream::new(w)), false),
+            Target::Test => {
+                asynchronous = false;
+                (Box::new(Stream::new(Box::new(output::TestWriter))), false)
             }
-            Output::Writer(w) => (w, false),
+            #[cfg(unix)]
+            Target::Journald(path) => (
+                Box::new(output::Journald::new(path, app_name(self.app_name))),
+                false,
+            ),
+            #[cfg(not(unix))]
+            Target::Journald(_) => unreachable!("journald() exists on unix only"),
         };
         let text = match self.format {
             Format::Json => false,
             Format::Text => true,
             Format::Auto => terminal,
         };
-        let config = Config {
+        let style = Style {
             text,
             color: text && terminal && env_var("NO_COLOR").is_none(),
             timestamp: self.timestamp,
+            local_time: self.local_time,
             caller: self.caller,
-            overflow: self.overflow,
+            schema: self.schema,
         };
-        let capacity = self.asynchronous.then_some(self.buffer_size);
-        Logger::start(config, writer, capacity, filter, &self.fields)
+        let config = Config {
+            overflow: self.overflow,
+            timestamp: self.timestamp != Timestamp::Off,
+            backtrace: self.backtrace,
+        };
+        let capacity = asynchronous.then_some(self.buffer_size);
+        let core = Core::start(config, style, output, capacity)
+            .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
+        if asynchronous {
+            crate::logger::close_at_exit();
+        }
+        Ok(Logger::new(core, filter, &self.fields))
     }
 
     /// Builds the logger and makes it the default that `velo!` uses. Also
@@ -338,8 +456,20 @@ impl Builder {
     /// As [`build`](Builder::build), and [`ErrorKind::AlreadyInstalled`] when
     /// a default logger is already in use.
     pub fn install(self) -> Result<&'static Logger, Error> {
-        crate::logger::install(self.build()?)
+        let installed = crate::logger::install(self.build()?)?;
+        crate::panic::install_hook(installed);
+        Ok(installed)
     }
+}
+
+/// The program's name: `name`, else the executable's file name.
+fn app_name(name: Option<String>) -> String {
+    name.filter(|n| !n.is_empty()).unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "velo".to_owned())
+    })
 }
 
 /// A non-empty environment variable.

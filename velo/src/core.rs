@@ -1,0 +1,456 @@
+//! What a logger's handles and its worker share: the queue, the output and
+//! the worker, and the path an entry takes between them.
+//!
+//! A caller's record goes into its thread's ring ([`Core::submit`]); the
+//! worker takes it from there. A caller writes to the output itself only
+//! in the documented cases: its queue is full under `Overflow::Sync`, the
+//! logger was closed, the logger has no worker (`asynchronous(false)`),
+//! the entry is larger than the largest queue, or the thread is exiting and
+//! can no longer have a queue.
+
+use crate::error::{Error, ErrorKind};
+use crate::fork;
+use crate::line::LineFormat;
+use crate::local::{self, Unpushed};
+use crate::options::{Config, Overflow, Style};
+use crate::output::Output;
+use crate::queue::Queue;
+use crate::sink::{OutputLock, Report, Sink, SinkGuard};
+use crate::stats::{self, Counters};
+use crate::worker::{self, Job, Stalled, Worker};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+/// Everything a logger's handles and its worker share.
+pub(crate) struct Core {
+    /// Unique among all cores ever made: names this core's rings in each
+    /// thread's list.
+    pub(crate) id: u64,
+    pub(crate) config: Config,
+    pub(crate) stats: Counters,
+    /// The last write error, returned by the next `sync`.
+    error: Mutex<Option<Error>>,
+    output: OutputLock,
+    /// The queue and the worker, for an asynchronous logger.
+    pipe: Option<(Queue, Arc<Worker>)>,
+    /// This core, for starting a worker again after a fork.
+    this: Weak<Core>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("id", &self.id)
+            .field("config", &self.config)
+            .field("asynchronous", &self.pipe.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Live cores, for `velo::sync()`, `velo::close()` and fork.
+static CORES: Mutex<Vec<Weak<Core>>> = Mutex::new(Vec::new());
+
+/// Every live core.
+pub(crate) fn live_cores() -> Vec<Arc<Core>> {
+    let _fork = fork::guard();
+    let mut cores = CORES.lock().unwrap_or_else(PoisonError::into_inner);
+    cores.retain(|w| w.strong_count() > 0);
+    cores.iter().filter_map(Weak::upgrade).collect()
+}
+
+impl Core {
+    /// Builds a core; with `capacity`, spawns its worker.
+    pub(crate) fn start(
+        config: Config,
+        style: Style,
+        output: Box<dyn Output>,
+        capacity: Option<usize>,
+    ) -> std::io::Result<Arc<Core>> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let core = Arc::new_cyclic(|this| Core {
+            id,
+            config,
+            stats: Counters::default(),
+            error: Mutex::new(None),
+            output: OutputLock::new(id, Sink::new(output, LineFormat::new(style))),
+            pipe: capacity.map(|entries| (Queue::new(id, entries), Arc::new(Worker::default()))),
+            this: Weak::clone(this),
+        });
+        if let Some((_, worker)) = &core.pipe {
+            worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
+        }
+        fork::install(fork::Hooks { child: after_fork });
+        let _fork = fork::guard();
+        let mut cores = CORES.lock().unwrap_or_else(PoisonError::into_inner);
+        cores.retain(|w| w.strong_count() > 0);
+        cores.push(Arc::downgrade(&core));
+        Ok(core)
+    }
+
+    fn report(&self) -> Report<'_> {
+        Report {
+            stats: &self.stats,
+            error: &self.error,
+        }
+    }
+
+    /// The queue and worker, unless the logger writes synchronously (it has
+    /// none, or `close` was called).
+    #[inline]
+    fn open_pipe(&self) -> Option<(&Queue, &Worker)> {
+        let (queue, worker) = self.pipe.as_ref()?;
+        (worker.state() & worker::STOPPED == 0).then_some((queue, &**worker))
+    }
+
+    /// Hands a finished record to the pipeline, and its buffer back to this
+    /// thread for the next entry.
+    #[inline]
+    pub(crate) fn submit(&self, buf: Vec<u8>) {
+        let Some((queue, worker)) = self.open_pipe() else {
+            return self.write_owned(buf);
+        };
+        match local::push_and_keep(self.id, buf) {
+            Ok(()) => self.after_enqueue(worker),
+            Err((buf, unpushed)) => self.unpushed(queue, worker, buf, unpushed),
+        }
+    }
+
+    /// The caller's side of the handshakes with the worker (see
+    /// `worker.rs`).
+    #[inline]
+    fn after_enqueue(&self, worker: &Worker) {
+        let state = worker.state_after_enqueue();
+        if state != 0 {
+            self.on_state(worker, state);
+        }
+    }
+
+    #[cold]
+    fn on_state(&self, worker: &Worker, state: u32) {
+        if state & worker::STOPPED != 0 {
+            // Closed while this entry was enqueued: the worker may have
+            // made its last pass already.
+            self.write_pending();
+        } else if state & worker::ORPHANED != 0 {
+            self.restart_worker();
+        } else if state & worker::PARKED != 0 {
+            worker.wake_if_parked();
+        }
+    }
+
+    /// Starts a worker again in a forked child.
+    #[cold]
+    fn restart_worker(&self) {
+        let Some((_, worker)) = &self.pipe else {
+            return;
+        };
+        if !worker.claim_orphan() {
+            return;
+        }
+        let Some(this) = self.this.upgrade() else {
+            return;
+        };
+        if worker.spawn(this as Arc<dyn Job>).is_err() {
+            // No thread to be had: write synchronously from now on.
+            let _ = worker.stop();
+        }
+    }
+
+    /// An entry that is not in this thread's ring yet.
+    #[cold]
+    fn unpushed(&self, queue: &Queue, worker: &Worker, buf: Vec<u8>, unpushed: Unpushed) {
+        match unpushed {
+            Unpushed::NoRing => {
+                if queue.register() {
+                    match local::push(self.id, &buf) {
+                        Ok(()) => self.after_enqueue(worker),
+                        Err(Unpushed::Full) => self.overflow(queue, worker, &buf),
+                        Err(_) => self.unqueueable(&buf),
+                    }
+                } else {
+                    // The thread is exiting and has no ring any more.
+                    self.unqueueable(&buf);
+                }
+            }
+            Unpushed::Full => self.overflow(queue, worker, &buf),
+            // Logged from a signal handler that interrupted this thread's
+            // push: nothing here may wait or take a lock.
+            Unpushed::Busy => stats::inc(&self.stats.dropped),
+        }
+        local::give(buf);
+    }
+
+    /// An entry that cannot go into this thread's ring at all: written by
+    /// the caller, unless that would deadlock.
+    fn unqueueable(&self, entry: &[u8]) {
+        stats::inc(&self.stats.sync_fallbacks);
+        self.write_now(entry);
+    }
+
+    /// The ring has no room for `entry`: move to a larger ring if it may
+    /// still grow, else apply the overflow strategy.
+    #[cold]
+    fn overflow(&self, queue: &Queue, worker: &Worker, entry: &[u8]) {
+        if entry.len() > queue.max_ring_bytes {
+            // It would never fit; every strategy writes it on this thread
+            // rather than wait forever or lose it.
+            return self.unqueueable(entry);
+        }
+        if queue.grow(entry.len()) && local::push(self.id, entry).is_ok() {
+            return self.after_enqueue(worker);
+        }
+        if local::ring(self.id).is_some_and(|ring| ring.capacity() < entry.len()) {
+            // Larger than this thread's ring, which may not grow: no room
+            // for it will ever appear.
+            return self.unqueueable(entry);
+        }
+        match self.config.overflow {
+            Overflow::Sync => {
+                stats::inc(&self.stats.sync_fallbacks);
+                self.write_now(entry);
+            }
+            Overflow::Drop => stats::inc(&self.stats.dropped),
+            Overflow::Block => self.push_blocking(worker, entry),
+        }
+    }
+
+    /// Waits for room in this thread's ring, then pushes `entry`.
+    fn push_blocking(&self, worker: &Worker, entry: &[u8]) {
+        let mut spins = 0u32;
+        let mut stalled = std::time::Instant::now();
+        let mut passes = worker.passes();
+        loop {
+            // Waiting on the worker from inside this logger's output, or
+            // after it stopped or died, would never end.
+            if local::is_writing(self.id) || worker.is_stopped() || !worker.is_running() {
+                stats::inc(&self.stats.sync_fallbacks);
+                return self.write_now(entry);
+            }
+            if spins < 16 {
+                spins += 1;
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            match local::push(self.id, entry) {
+                Ok(()) => return self.after_enqueue(worker),
+                Err(Unpushed::Full) => {}
+                Err(_) => return self.unqueueable(entry),
+            }
+            worker.wake_if_parked();
+            let now = worker.passes();
+            if now != passes {
+                passes = now;
+                stalled = std::time::Instant::now();
+            } else if stalled.elapsed() >= worker::STALL {
+                // The worker is stuck in the output: waiting longer could
+                // hang the program.
+                stats::inc(&self.stats.dropped);
+                return;
+            }
+        }
+    }
+
+    /// [`Core::write_now`], then keeps the buffer for the next entry.
+    #[cold]
+    fn write_owned(&self, buf: Vec<u8>) {
+        self.write_now(&buf);
+        local::give(buf);
+    }
+
+    /// Writes a record on this thread, after everything queued before it.
+    #[cold]
+    fn write_now(&self, entry: &[u8]) {
+        let Some(mut sink) = self.output.lock(true) else {
+            // From inside this logger's output: queue it if there is room,
+            // else it cannot be written without deadlocking.
+            return self.queue_reentrant(entry);
+        };
+        let report = self.report();
+        self.drain_locked(&mut sink);
+        sink.write_own(entry, &report);
+        sink.flush(&report);
+    }
+
+    /// Queues an entry logged from inside this logger's output, or drops
+    /// it: it cannot be written here, and nothing here may wait.
+    fn queue_reentrant(&self, entry: &[u8]) {
+        let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
+            entry.len() <= queue.max_ring_bytes
+                && match local::push(self.id, entry) {
+                    Err(Unpushed::NoRing) => {
+                        queue.register() && local::push(self.id, entry).is_ok()
+                    }
+                    pushed => pushed.is_ok(),
+                }
+        });
+        if !queued {
+            stats::inc(&self.stats.dropped);
+        }
+    }
+
+    /// Drains and flushes on this thread.
+    fn write_pending(&self) {
+        if let Some(mut sink) = self.output.lock(true) {
+            self.drain_locked(&mut sink);
+            sink.flush(&self.report());
+        }
+    }
+
+    /// Writes every queued entry; the caller holds the output lock.
+    fn drain_locked(&self, sink: &mut SinkGuard<'_>) -> usize {
+        match &self.pipe {
+            Some((queue, _)) => sink.drain(queue, &self.report()),
+            None => 0,
+        }
+    }
+
+    /// Waits until everything submitted before the call is written and
+    /// flushed; returns the last write error since the previous sync.
+    pub(crate) fn sync(&self) -> Result<(), Error> {
+        if local::is_writing(self.id) {
+            // From inside this logger's output: the worker (or this very
+            // call's caller) is busy writing; waiting would be for itself.
+            return self.take_error();
+        }
+        if let Some((_, worker)) = &self.pipe {
+            if worker.state() & worker::ORPHANED != 0 {
+                self.restart_worker();
+            }
+            match worker.sync() {
+                Ok(true) => return self.take_error(),
+                Ok(false) => {}
+                Err(Stalled) => return Err(stalled("sync")),
+            }
+        }
+        self.write_pending();
+        self.take_error()
+    }
+
+    fn take_error(&self) -> Result<(), Error> {
+        self.error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .map_or(Ok(()), Err)
+    }
+
+    /// Flushes and stops the worker; later entries are written
+    /// synchronously. Idempotent and safe from any thread; waits for the
+    /// worker at most while it makes progress (see `worker::STALL`).
+    pub(crate) fn close(&self) {
+        if let Some((_, worker)) = &self.pipe {
+            if worker.stop().is_err() {
+                // The worker is stuck in the output; it finishes (or not)
+                // on its own. Writing here would wait for the same lock.
+                return;
+            }
+        }
+        if local::is_writing(self.id) {
+            return;
+        }
+        // Entries that raced with the worker's last pass.
+        self.write_pending();
+    }
+
+    /// Reopens the output's file.
+    pub(crate) fn reopen(&self) -> Result<(), Error> {
+        let Some(mut sink) = self.output.lock(true) else {
+            return Err(Error::new(
+                ErrorKind::File,
+                "cannot reopen the log file from inside the logger's own output",
+            ));
+        };
+        let report = self.report();
+        self.drain_locked(&mut sink);
+        sink.reopen(&report)
+    }
+
+    /// Entries accepted into the queue so far.
+    pub(crate) fn enqueued(&self) -> u64 {
+        let waiting = self.pipe.as_ref().map_or(0, |(queue, _)| queue.queued());
+        stats::get(&self.stats.dequeued) + waiting
+    }
+
+    /// Whether `close` has been called.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.pipe
+            .as_ref()
+            .is_some_and(|(_, worker)| worker.is_stopped())
+    }
+
+    /// In a forked child (see `fork.rs`): what was queued and buffered is
+    /// the parent's; the worker thread does not exist here.
+    fn reset_in_child(&self, quiesced: bool) {
+        let sink = self.output.lock_in_child();
+        let lost = sink.is_none() || !quiesced;
+        if let Some(mut sink) = sink {
+            if let Some((queue, _)) = &self.pipe {
+                // SAFETY: this is the only thread of the child, and it holds
+                // the output lock.
+                unsafe { queue.discard() };
+            }
+            sink.after_fork(lost);
+        }
+        if let Some((_, worker)) = &self.pipe {
+            worker.forget_after_fork();
+        }
+    }
+}
+
+impl worker::Job for Core {
+    fn pass(&self) -> usize {
+        let Some(mut sink) = self.output.lock(true) else {
+            return 0;
+        };
+        let drained = self.drain_locked(&mut sink);
+        sink.flush(&self.report());
+        drained
+    }
+
+    fn has_work(&self) -> bool {
+        self.pipe
+            .as_ref()
+            .is_some_and(|(queue, _)| queue.has_pending())
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // The rings' storage goes now; the threads that logged here forget
+        // the rings themselves when they next register one.
+        if let Some((queue, _)) = &self.pipe {
+            // SAFETY: this core is being dropped, so no thread holds a
+            // handle through which to push into or drain its rings (a
+            // worker holds a handle too, and has exited).
+            unsafe { queue.retire() };
+        }
+    }
+}
+
+/// The fork handler's child side: reset every live core.
+fn after_fork(quiesced: bool) {
+    // The fork lock is this thread's; take the list directly.
+    let cores: Vec<Arc<Core>> = match CORES.try_lock() {
+        Ok(cores) => cores.iter().filter_map(Weak::upgrade).collect(),
+        Err(std::sync::TryLockError::Poisoned(e)) => {
+            e.into_inner().iter().filter_map(Weak::upgrade).collect()
+        }
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    for core in cores {
+        core.reset_in_child(quiesced);
+    }
+}
+
+fn stalled(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "velo {what}: the logger's output made no progress for {} s",
+            worker::STALL.as_secs()
+        ),
+    )
+}

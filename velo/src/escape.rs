@@ -1,0 +1,232 @@
+//! String escaping for both formats, at run time.
+//!
+//! JSON strings take a fast path: a table lookup per byte finds the first
+//! byte that needs attention, and clean runs are copied whole. Besides what
+//! JSON requires (quote, backslash, C0 controls), DEL, the C1 controls and
+//! the Unicode line and paragraph separators are escaped too, so no string
+//! can carry a terminal escape sequence or a line break of any kind.
+//!
+//! The text format writes a value bare when that is unambiguous and quoted
+//! otherwise: an empty value, or one holding a space, `=`, a quote, a
+//! backslash, array punctuation (`[`, `]`, `,`) or any control character,
+//! is quoted with the same escapes as JSON. A text message is never quoted
+//! but escaped the same way, quotes aside. So every entry is one line and
+//! no value can forge a key or send a terminal escape sequence.
+//!
+//! The macro escapes keys and messages at compile time with its own copy
+//! of these rules (`velo-macros/src/escape.rs`); the test
+//! `tests/tests/static_and_dynamic_escapes_agree.rs` fails when the two
+//! drift apart.
+
+/// Per byte: 0 = copy, `b'u'` = `\u00XX`, another ASCII byte = the escape
+/// letter, [`MULTI`] = lead byte of a sequence that may need escaping.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table[0x7f] = b'u';
+    table[0xc2] = MULTI; // U+0080..=U+00BF, of which U+0080..=U+009F are C1 controls
+    table[0xe2] = MULTI; // U+2000..=U+2FFF, of which U+2028 and U+2029 are line breaks
+    table
+};
+
+const MULTI: u8 = 1;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the JSON escape of `s`, without quotes.
+#[inline]
+pub(crate) fn json_body(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    match bytes.iter().position(|&b| ESCAPE[b as usize] != 0) {
+        None => buf.extend_from_slice(bytes),
+        Some(first) => write_escaped(buf, bytes, first, true),
+    }
+}
+
+/// Appends `s` as a quoted JSON string.
+#[inline]
+pub(crate) fn json_str(buf: &mut Vec<u8>, s: &str) {
+    buf.push(b'"');
+    json_body(buf, s);
+    buf.push(b'"');
+}
+
+/// Appends `s` escaped as a JSON string body, except that `"` is kept: the
+/// text format's message, which is never quoted.
+#[inline]
+pub(crate) fn text_message(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    match bytes.iter().position(|&b| ESCAPE[b as usize] != 0) {
+        None => buf.extend_from_slice(bytes),
+        Some(first) => write_escaped(buf, bytes, first, false),
+    }
+}
+
+#[cold]
+fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize, escape_quote: bool) {
+    buf.reserve(bytes.len() + 8);
+    buf.extend_from_slice(&bytes[..first]);
+    let mut start = first;
+    let mut i = first;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let esc = ESCAPE[b as usize];
+        if esc == 0 || (b == b'"' && !escape_quote) {
+            i += 1;
+            continue;
+        }
+        let (code, len) = if esc == MULTI {
+            // `bytes` is valid UTF-8, so a lead byte has its continuation bytes.
+            match (b, bytes[i + 1]) {
+                (0xc2, c) if c <= 0x9f => (u32::from(c), 2),
+                (0xe2, 0x80) if matches!(bytes[i + 2], 0xa8 | 0xa9) => {
+                    (0x2000 | u32::from(bytes[i + 2] - 0x80), 3)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+        } else {
+            (u32::from(b), 1)
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        match esc {
+            b'u' | MULTI => {
+                buf.extend_from_slice(b"\\u");
+                for shift in [12, 8, 4, 0] {
+                    buf.push(HEX[(code >> shift) as usize & 0xf]);
+                }
+            }
+            letter => buf.extend_from_slice(&[b'\\', letter]),
+        }
+        i += len;
+        start = i;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+}
+
+/// Per byte: whether its presence forces quoting in the text format. Lead
+/// bytes of sequences that may encode a control character (`0xc2`, `0xe2`)
+/// force the exact check.
+static QUOTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    let specials = b" =\"\\[],";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table[0x7f] = true;
+    table[0xc2] = true;
+    table[0xe2] = true;
+    table
+};
+
+/// Whether `s` must be quoted as a text-format value.
+#[inline]
+pub(crate) fn text_needs_quotes(s: &str) -> bool {
+    s.is_empty() || (s.bytes().any(|b| QUOTE[b as usize]) && text_needs_quotes_exact(s))
+}
+
+/// The exact check behind the table's conservative lead-byte entries.
+fn text_needs_quotes_exact(s: &str) -> bool {
+    s.chars().any(|c| {
+        matches!(c, ' ' | '=' | '"' | '\\' | '[' | ']' | ',')
+            || matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{2028}' | '\u{2029}')
+    })
+}
+
+/// Appends `s` as a text-format value.
+#[inline]
+pub(crate) fn text_value(buf: &mut Vec<u8>, s: &str) {
+    if text_needs_quotes(s) {
+        json_str(buf, s);
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &str) -> String {
+        let mut buf = Vec::new();
+        json_body(&mut buf, s);
+        String::from_utf8(buf).unwrap()
+    }
+
+    fn text(s: &str) -> String {
+        let mut buf = Vec::new();
+        text_value(&mut buf, s);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn json_table() {
+        let cases = [
+            ("plain ascii", "plain ascii"),
+            ("", ""),
+            ("\"", "\\\""),
+            ("a\\b", "a\\\\b"),
+            ("\n\r\t", "\\n\\r\\t"),
+            ("\x00\x01\x1b[31m", "\\u0000\\u0001\\u001b[31m"),
+            ("\x7f", "\\u007f"),
+            (
+                "c1 \u{80}\u{9b}\u{9f} \u{a0}é",
+                "c1 \\u0080\\u009b\\u009f \u{a0}é",
+            ),
+            (
+                "\u{2028}\u{2029}\u{2027}\u{202a}",
+                "\\u2028\\u2029\u{2027}\u{202a}",
+            ),
+            ("日本語 ✓ 🎉", "日本語 ✓ 🎉"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(esc(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn message_keeps_quotes() {
+        let mut buf = Vec::new();
+        text_message(&mut buf, "say \"hi\"\n");
+        assert_eq!(buf, b"say \"hi\"\\n");
+    }
+
+    #[test]
+    fn text_quoting_table() {
+        let cases = [
+            ("bare", "bare"),
+            ("", "\"\""),
+            ("two words", "\"two words\""),
+            ("k=v", "\"k=v\""),
+            ("q\"", "\"q\\\"\""),
+            ("line\nbreak", "\"line\\nbreak\""),
+            ("\x1b[2J", "\"\\u001b[2J\""),
+            ("c1\u{9b}", "\"c1\\u009b\""),
+            ("é", "é"),
+            ("\u{a0}", "\u{a0}"),
+            ("a,b", "\"a,b\""),
+            ("/path/to:1", "/path/to:1"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(text(input), expected, "input {input:?}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! An entry as the worker sees it: a record decoded into its level, time,
+//! message, caller and fields, for the line formats and the outputs.
+//!
+//! The fields of an entry come in three layers, outermost first: the
+//! logger's context (from [`Logger::with`](crate::Logger::with) and
+//! [`Builder::fields`](crate::Builder::fields)), the thread's scopes
+//! ([`scope`](crate::scope)), and the call's own. A key appears once per
+//! entry: the innermost value wins, so [`Event::fields`] skips a context
+//! field whose key the scope or the call also sets, and a scope field whose
+//! key the call sets. (Each layer is free of duplicates already: the macro
+//! rejects them in a call, and `with` and nested scopes merge at build
+//! time.)
+
+use crate::callsite::{Key, Site};
+use crate::clock::Converter;
+use crate::level::Level;
+use crate::record::{self, Header, Reader, Val};
+
+/// What an entry says about where it comes from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Head<'a> {
+    /// A `velo!` call site (or one of velo's own entries).
+    Site(&'static Site),
+    /// An entry whose level, message and caller were known only at run time
+    /// (a bridged `log` record or `tracing` event).
+    Dynamic {
+        message: &'a str,
+        file: &'a str,
+        line: u32,
+        module: &'a str,
+        target: &'a str,
+    },
+}
+
+/// A decoded entry.
+#[derive(Clone, Debug)]
+pub(crate) struct Event<'a> {
+    pub(crate) level: Level,
+    /// Nanoseconds since the Unix epoch, unless the logger writes no time.
+    pub(crate) time: Option<u64>,
+    pub(crate) head: Head<'a>,
+    /// Calls an `every:` limit skipped before this one.
+    pub(crate) suppressed: Option<u64>,
+    pub(crate) backtrace: Option<&'a str>,
+    context: &'a [u8],
+    scope: &'a [u8],
+    /// The call's values (one per site key), or for a dynamic entry its
+    /// fields.
+    values: &'a [u8],
+}
+
+/// A field's key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FieldKey<'a> {
+    /// The key as written.
+    pub(crate) name: &'a str,
+    /// Its pre-escaped forms, for keys of a call site.
+    pub(crate) pre: Option<&'static Key>,
+}
+
+impl<'a> Event<'a> {
+    /// Decodes a whole record (`bytes` holds exactly one); `None` if it is
+    /// malformed.
+    pub(crate) fn decode(bytes: &'a [u8], clock: &Converter) -> Option<Event<'a>> {
+        let mut r = Reader::new(bytes);
+        let h: Header = r.header()?;
+        let time = (h.flags & record::NO_TIME == 0).then(|| clock.wall(h.flags, h.time));
+        let suppressed = if h.flags & record::SUPPRESSED != 0 {
+            Some(r.u64()?)
+        } else {
+            None
+        };
+        let head = match h.site() {
+            Some(site) => Head::Site(site),
+            None => Head::Dynamic {
+                message: r.str()?,
+                file: r.str()?,
+                line: r.u32()?,
+                module: r.str()?,
+                target: r.str()?,
+            },
+        };
+        let context = if h.flags & record::CONTEXT != 0 {
+            r.block()?.rest()
+        } else {
+            &[]
+        };
+        let scope = if h.flags & record::SCOPE != 0 {
+            r.block()?.rest()
+        } else {
+            &[]
+        };
+        let backtrace = if h.flags & record::BACKTRACE != 0 {
+            match r.value()? {
+                Val::Str(s) => Some(s),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Some(Event {
+            level: h.level,
+            time,
+            head,
+            suppressed,
+            backtrace,
+            context,
+            scope,
+            values: r.rest(),
+        })
+    }
+
+    /// The call site, for entries of one.
+    pub(crate) fn site(&self) -> Option<&'static Site> {
+        match self.head {
+            Head::Site(site) => Some(site),
+            Head::Dynamic { .. } => None,
+        }
+    }
+
+    /// The source file and line, if known.
+    pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
+        match self.head {
+            Head::Site(site) => Some((site.file, site.line)),
+            Head::Dynamic { file: "", .. } => None,
+            Head::Dynamic { file, line, .. } => Some((file, line)),
+        }
+    }
+
+    /// The module path of the code that logged.
+    pub(crate) fn module_path(&self) -> &'a str {
+        match self.head {
+            Head::Site(site) => site.module_path,
+            Head::Dynamic { module, .. } => module,
+        }
+    }
+
+    /// The target to write, when it is not the module path.
+    pub(crate) fn target(&self) -> Option<&'a str> {
+        match self.head {
+            Head::Site(site) => site.target,
+            Head::Dynamic { target, module, .. } => {
+                (!target.is_empty() && target != module).then_some(target)
+            }
+        }
+    }
+
+    /// The call's values, in key order (for template placeholders).
+    pub(crate) fn call_value(&self, index: usize) -> Option<Val<'a>> {
+        let mut r = Reader::new(self.values);
+        for _ in 0..index {
+            r.value()?;
+        }
+        r.value()
+    }
+
+    /// Whether the call itself sets `key`.
+    fn call_has(&self, key: &str) -> bool {
+        match self.head {
+            Head::Site(site) => site.names.contains(&key),
+            Head::Dynamic { .. } => record::field_keys(self.values).any(|k| k == key),
+        }
+    }
+
+    /// Every field of the entry, context first, each key once (the
+    /// innermost wins).
+    pub(crate) fn fields(&self) -> Fields<'_, 'a> {
+        Fields {
+            event: self,
+            layer: Layer::Context,
+            reader: Reader::new(self.context),
+            index: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Layer {
+    Context,
+    Scope,
+    Call,
+}
+
+/// The iterator of [`Event::fields`].
+#[derive(Debug)]
+pub(crate) struct Fields<'e, 'a> {
+    event: &'e Event<'a>,
+    layer: Layer,
+    reader: Reader<'a>,
+    /// Index of the next call value among the site's keys.
+    index: usize,
+}
+
+impl<'a> Iterator for Fields<'_, 'a> {
+    type Item = (FieldKey<'a>, Val<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.layer {
+                Layer::Context | Layer::Scope => {
+                    let Some((name, value)) = self.reader.field() else {
+                        if self.layer == Layer::Context {
+                            self.layer = Layer::Scope;
+                            self.reader = Reader::new(self.event.scope);
+                        } else {
+                            self.layer = Layer::Call;
+                            self.reader = Reader::new(self.event.values);
+                        }
+                        continue;
+                    };
+                    let shadowed = self.event.call_has(name)
+                        || (self.layer == Layer::Context
+                            && record::field_keys(self.event.scope).any(|k| k == name));
+                    if !shadowed {
+                        return Some((FieldKey { name, pre: None }, value));
+                    }
+                }
+                Layer::Call => {
+                    return match self.event.head {
+                        Head::Site(site) => {
+                            let i = self.index;
+                            let (key, name) = (site.keys.get(i)?, site.names.get(i)?);
+                            let value = self.reader.value()?;
+                            self.index += 1;
+                            Some((
+                                FieldKey {
+                                    name,
+                                    pre: Some(key),
+                                },
+                                value,
+                            ))
+                        }
+                        Head::Dynamic { .. } => {
+                            let (name, value) = self.reader.field()?;
+                            Some((FieldKey { name, pre: None }, value))
+                        }
+                    };
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Fields encoded once and added to many entries: a logger's context
+//! ([`Logger::with`](crate::Logger::with),
+//! [`Builder::fields`](crate::Builder::fields)) and a thread's scopes
+//! ([`scope`], [`scoped`]).
+//!
+//! [`fields!`](crate::fields!) records each value once, as a call site
+//! would; an entry then copies the encoded bytes into its record, and the
+//! worker formats them with the entry. A key appears once per entry: when
+//! field lists are combined, the inner one's value wins.
+
+use crate::local;
+use crate::record;
+use crate::value::{Encoder, Value};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Pre-encoded fields, made by [`fields!`](crate::fields!) and bound with
+/// [`Logger::with`](crate::Logger::with),
+/// [`Builder::fields`](crate::Builder::fields) or [`scope`].
+///
+/// # Examples
+///
+/// ```
+/// let fields = velo::fields!(service = "api", version = 3);
+/// let logger = velo::Builder::new()
+///     .fields(fields)
+///     .writer(std::io::sink())
+///     .build()
+///     .unwrap();
+/// # drop(logger);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    /// `key value` pairs, encoded as in a record.
+    bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(record::field_keys(&self.bytes))
+            .finish()
+    }
+}
+
+impl Fields {
+    /// No fields.
+    #[must_use]
+    pub fn new() -> Fields {
+        Fields::default()
+    }
+
+    /// Whether there are no fields.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The keys, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fields = velo::fields!(a = 1, b = 2);
+    /// assert_eq!(fields.keys().collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        record::field_keys(&self.bytes)
+    }
+
+    /// Adds `other`'s fields after these; a key both have takes `other`'s
+    /// value (and `other`'s place).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut fields = velo::fields!(a = 1, b = 2);
+    /// fields.extend(&velo::fields!(a = 3));
+    /// assert_eq!(fields.keys().collect::<Vec<_>>(), ["b", "a"]);
+    /// ```
+    pub fn extend(&mut self, other: &Fields) {
+        self.bytes = merge(&self.bytes, &other.bytes);
+    }
+
+    /// The encoded bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// `outer`'s fields whose keys `inner` does not set, then `inner`'s.
+pub(crate) fn merge(outer: &[u8], inner: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(outer.len() + inner.len());
+    record::copy_fields_except(&mut out, outer, |k| {
+        record::field_keys(inner).any(|i| i == k)
+    });
+    out.extend_from_slice(inner);
+    out
+}
+
+/// Builds [`Fields`]; used by the code `fields!` generates.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct FieldsBuilder {
+    bytes: Vec<u8>,
+    /// The key of the field being written.
+    names: &'static [&'static str],
+    next: usize,
+}
+
+impl FieldsBuilder {
+    /// A builder for fields with these keys, written in this order.
+    #[must_use]
+    pub fn new(names: &'static [&'static str]) -> FieldsBuilder {
+        FieldsBuilder {
+            bytes: Vec::new(),
+            names,
+            next: 0,
+        }
+    }
+
+    fn key(&mut self) -> Encoder<'_> {
+        let name = self.names.get(self.next).copied().unwrap_or_default();
+        self.next += 1;
+        record::put_str(&mut self.bytes, name);
+        Encoder::new(&mut self.bytes)
+    }
+
+    pub fn value<V: Value + ?Sized>(&mut self, value: &V) {
+        value.encode(&mut self.key());
+    }
+
+    pub fn display<V: fmt::Display + ?Sized>(&mut self, value: &V) {
+        self.key().display(value);
+    }
+
+    pub fn debug<V: fmt::Debug + ?Sized>(&mut self, value: &V) {
+        self.key().debug(value);
+    }
+
+    #[must_use]
+    pub fn build(self) -> Fields {
+        Fields { bytes: self.bytes }
+    }
+}
+
+/// Runs `f` with `fields` added to every entry this thread logs inside it,
+/// to any logger: after the logger's context, before the call's fields.
+/// Scopes nest, outer first; an inner scope's key replaces an outer one's.
+///
+/// # Examples
+///
+/// ```
+/// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+/// let trace_id = "4bf92f3577b34da6";
+/// velo::scope(velo::fields!(trace_id), || {
+///     velo::velo!(logger: &logger, info, "handling request"); // carries trace_id
+/// });
+/// ```
+pub fn scope<R>(fields: Fields, f: impl FnOnce() -> R) -> R {
+    let _restore = enter(&fields);
+    f()
+}
+
+/// Restores the previous scope when dropped, even by a panic.
+struct Restore(Option<Vec<u8>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0.take() {
+            local::swap_scope(previous);
+        }
+    }
+}
+
+fn enter(fields: &Fields) -> Restore {
+    let current = local::scope();
+    let merged = merge(&current, fields.as_bytes());
+    Restore(Some(local::swap_scope(merged)))
+}
+
+/// Wraps `future` so that `fields` are in scope (see [`scope`]) while it
+/// runs: around each of its polls, on whatever thread polls it. Code that
+/// runs between polls does not see them.
+///
+/// # Examples
+///
+/// ```
+/// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+/// let request_id = 7;
+/// let task = velo::scoped(velo::fields!(request_id), async move {
+///     velo::velo!(logger: &logger, info, "step one"); // carries request_id
+/// });
+/// # drop(task);
+/// ```
+pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
+    Scoped { fields, future }
+}
+
+/// The future returned by [`scoped`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Scoped<F> {
+    fields: Fields,
+    future: F,
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of
+        // `self` or otherwise exposed unpinned; `fields` is not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _restore = enter(&this.fields);
+        // SAFETY: see above.
+        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}

@@ -1,0 +1,474 @@
+//! The line of an entry, in JSON or text: what every entry starts and ends
+//! with, for call sites, bridged records and velo's own entries alike.
+//!
+//! JSON (the key names depend on the [`Schema`]):
+//!
+//! ```text
+//! {"time":"...","level":"info","msg":"...","caller":"file:line","target":"..",CONTEXT,SCOPE,CALL,"suppressed":N,"backtrace":".."}
+//! ```
+//!
+//! Text: `TIME LEVEL message target=.. k=v ... suppressed=N backtrace=.. caller=file:line`.
+//!
+//! The static parts of a call site's line (its message, keys and caller)
+//! were escaped by the macro; everything else is escaped here.
+
+use crate::callsite::{Msg, Piece};
+use crate::escape;
+use crate::event::{Event, Head};
+use crate::number;
+use crate::options::{Schema, Style};
+use crate::record::{Reader, Val};
+use crate::timestamp::{self, Clockface, Timestamp};
+
+/// ANSI colours used on terminals.
+mod color {
+    /// Resets every attribute.
+    pub(super) const RESET: &[u8] = b"\x1b[0m";
+    /// Dim, for the time and keys.
+    pub(super) const DIM: &[u8] = b"\x1b[2m";
+    /// Per level, least severe first.
+    pub(super) const LEVELS: [&[u8]; 6] = [
+        b"\x1b[35m",
+        b"\x1b[34m",
+        b"\x1b[32m",
+        b"\x1b[33m",
+        b"\x1b[31m",
+        b"\x1b[1;31m",
+    ];
+}
+
+/// Level labels of the text format, padded to one width.
+const TEXT_LEVELS: [&[u8]; 6] = [b"TRACE", b"DEBUG", b"INFO ", b"WARN ", b"ERROR", b"FATAL"];
+
+/// Google Cloud Logging's severities, per level.
+const GCP_SEVERITIES: [&[u8]; 6] = [
+    b"DEBUG",
+    b"DEBUG",
+    b"INFO",
+    b"WARNING",
+    b"ERROR",
+    b"CRITICAL",
+];
+
+/// The version of the Elastic Common Schema the `Ecs` names follow.
+const ECS_VERSION: &[u8] = b",\"ecs.version\":\"8.11.0\"";
+
+/// Formats entries in one logger's style.
+#[derive(Debug)]
+pub(crate) struct LineFormat {
+    style: Style,
+    face: Clockface,
+    /// Reused for the values of a message template.
+    scratch: Vec<u8>,
+}
+
+impl LineFormat {
+    pub(crate) fn new(style: Style) -> LineFormat {
+        LineFormat {
+            face: Clockface::new(style.timestamp, style.local_time),
+            style,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Appends `ev`'s line, ending in `\n`.
+    pub(crate) fn write(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if self.style.text {
+            self.text(ev, out);
+        } else {
+            self.json(ev, out);
+        }
+    }
+
+    fn json(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        let schema = self.style.schema;
+        out.push(b'{');
+        if let (Some(nanos), mode) = (ev.time, self.face.mode()) {
+            if mode != Timestamp::Off {
+                out.extend_from_slice(match schema {
+                    Schema::Ecs => b"\"@timestamp\":",
+                    Schema::Velo | Schema::Gcp => b"\"time\":",
+                });
+                if mode == Timestamp::UnixNanos {
+                    self.face.write(out, nanos);
+                } else {
+                    out.push(b'"');
+                    self.face.write(out, nanos);
+                    out.push(b'"');
+                }
+                out.push(b',');
+            }
+        }
+        let level = ev.level;
+        match schema {
+            Schema::Velo => {
+                out.extend_from_slice(b"\"level\":\"");
+                out.extend_from_slice(level.as_str().as_bytes());
+                out.extend_from_slice(b"\",\"msg\":\"");
+            }
+            Schema::Ecs => {
+                out.extend_from_slice(b"\"log.level\":\"");
+                out.extend_from_slice(level.as_str().as_bytes());
+                out.extend_from_slice(b"\",\"message\":\"");
+            }
+            Schema::Gcp => {
+                out.extend_from_slice(b"\"severity\":\"");
+                out.extend_from_slice(GCP_SEVERITIES[level as usize]);
+                out.extend_from_slice(b"\",\"message\":\"");
+            }
+        }
+        self.message(ev, out, false);
+        out.push(b'"');
+        if self.style.caller {
+            json_caller(ev, schema, out);
+        }
+        if schema == Schema::Ecs {
+            out.extend_from_slice(ECS_VERSION);
+        }
+        if let Some(target) = ev.target() {
+            out.extend_from_slice(b",\"target\":");
+            escape::json_str(out, target);
+        }
+        for (key, value) in ev.fields() {
+            match key.pre {
+                Some(pre) => out.extend_from_slice(pre.json),
+                None => {
+                    out.extend_from_slice(b",\"");
+                    escape::json_body(out, key.name);
+                    out.extend_from_slice(b"\":");
+                }
+            }
+            json_value(out, value);
+        }
+        if let Some(n) = ev.suppressed {
+            out.extend_from_slice(b",\"suppressed\":");
+            number::int(out, n);
+        }
+        if let Some(bt) = ev.backtrace {
+            out.extend_from_slice(b",\"backtrace\":");
+            escape::json_str(out, bt);
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    fn text(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        let colored = self.style.color;
+        if let (Some(nanos), true) = (ev.time, self.face.mode() != Timestamp::Off) {
+            if colored {
+                out.extend_from_slice(color::DIM);
+            }
+            self.face.write(out, nanos);
+            if colored {
+                out.extend_from_slice(color::RESET);
+            }
+            out.push(b' ');
+        }
+        let level = ev.level as usize;
+        if colored {
+            out.extend_from_slice(color::LEVELS[level]);
+            out.extend_from_slice(TEXT_LEVELS[level]);
+            out.extend_from_slice(color::RESET);
+        } else {
+            out.extend_from_slice(TEXT_LEVELS[level]);
+        }
+        out.push(b' ');
+        self.message(ev, out, true);
+        if let Some(target) = ev.target() {
+            text_key(out, b"target", colored);
+            escape::text_value(out, target);
+        }
+        for (key, value) in ev.fields() {
+            match key.pre {
+                Some(pre) => text_key(out, pre.text, colored),
+                None => text_key_with(out, colored, |out| escape::text_value(out, key.name)),
+            }
+            text_value(out, value);
+        }
+        if let Some(n) = ev.suppressed {
+            text_key(out, b"suppressed", colored);
+            number::int(out, n);
+        }
+        if let Some(bt) = ev.backtrace {
+            text_key(out, b"backtrace", colored);
+            escape::text_value(out, bt);
+        }
+        if self.style.caller {
+            match ev.head {
+                Head::Site(site) if site.file.is_empty() => {}
+                Head::Site(site) => {
+                    text_key(out, b"caller", colored);
+                    out.extend_from_slice(site.caller_text);
+                }
+                Head::Dynamic { file: "", .. } => {}
+                Head::Dynamic { file, line, .. } => {
+                    text_key(out, b"caller", colored);
+                    // `:` and digits never need quoting: the file decides.
+                    let quoted = escape::text_needs_quotes(file);
+                    if quoted {
+                        out.push(b'"');
+                        escape::json_body(out, file);
+                    } else {
+                        out.extend_from_slice(file.as_bytes());
+                    }
+                    out.push(b':');
+                    number::int(out, line);
+                    if quoted {
+                        out.push(b'"');
+                    }
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+
+    /// Appends the message, escaped for the format (`text`) without quotes,
+    /// with a template's placeholders filled in.
+    fn message(&mut self, ev: &Event<'_>, out: &mut Vec<u8>, text: bool) {
+        match ev.head {
+            Head::Site(site) => match &site.msg {
+                Msg::Plain { json, text: t } => out.extend_from_slice(if text { t } else { json }),
+                Msg::Template(pieces) => {
+                    for piece in *pieces {
+                        match piece {
+                            Piece::Lit { json, text: t } => {
+                                out.extend_from_slice(if text { t } else { json });
+                            }
+                            Piece::Field(i) => {
+                                self.scratch.clear();
+                                if let Some(v) = ev.call_value(*i) {
+                                    plain_value(&mut self.scratch, v);
+                                }
+                                let s = std::str::from_utf8(&self.scratch).unwrap_or_default();
+                                if text {
+                                    escape::text_message(out, s);
+                                } else {
+                                    escape::json_body(out, s);
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+            Head::Dynamic { message, .. } => {
+                if text {
+                    escape::text_message(out, message);
+                } else {
+                    escape::json_body(out, message);
+                }
+            }
+        }
+    }
+
+    /// Appends the message as plain text, unescaped, a template's
+    /// placeholders filled in: for outputs with a message field of their
+    /// own (journald's `MESSAGE`, an OTLP body).
+    pub(crate) fn plain_message(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        match ev.head {
+            Head::Site(site) => match &site.msg {
+                Msg::Plain { .. } => out.extend_from_slice(site.message.as_bytes()),
+                // The literal pieces are stored escaped; render the template
+                // as written instead.
+                Msg::Template(_) => render_template(site.message, ev, out),
+            },
+            Head::Dynamic { message, .. } => out.extend_from_slice(message.as_bytes()),
+        }
+    }
+}
+
+/// Renders a template as written (`{name}`, `{{`, `}}`) with the call's
+/// values, as plain text.
+fn render_template(template: &str, ev: &Event<'_>, out: &mut Vec<u8>) {
+    let names = ev.site().map_or(&[][..], |s| s.names);
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.extend_from_slice(&rest.as_bytes()[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push(tail.as_bytes()[0]);
+            rest = &tail[2..];
+            continue;
+        }
+        if tail.starts_with('{') {
+            if let Some(end) = tail.find('}') {
+                let name = tail[1..end].trim();
+                if let Some(v) = names
+                    .iter()
+                    .position(|n| *n == name)
+                    .and_then(|i| ev.call_value(i))
+                {
+                    plain_value(out, v);
+                }
+                rest = &tail[end + 1..];
+                continue;
+            }
+        }
+        out.push(tail.as_bytes()[0]);
+        rest = &tail[1..];
+    }
+    out.extend_from_slice(rest.as_bytes());
+}
+
+fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
+    let (file, line, caller_json) = match ev.head {
+        Head::Site(site) if site.file.is_empty() => return,
+        Head::Site(site) => (
+            File::Escaped(site.file_json),
+            site.line,
+            Some(site.caller_json),
+        ),
+        Head::Dynamic { file: "", .. } => return,
+        Head::Dynamic { file, line, .. } => (File::Raw(file), line, None),
+    };
+    match schema {
+        Schema::Velo => {
+            out.extend_from_slice(b",\"caller\":\"");
+            match caller_json {
+                Some(c) => out.extend_from_slice(c),
+                None => {
+                    file.write(out);
+                    out.push(b':');
+                    number::int(out, line);
+                }
+            }
+            out.push(b'"');
+        }
+        Schema::Ecs => {
+            out.extend_from_slice(b",\"log.origin.file.name\":\"");
+            file.write(out);
+            out.extend_from_slice(b"\",\"log.origin.file.line\":");
+            number::int(out, line);
+        }
+        Schema::Gcp => {
+            out.extend_from_slice(b",\"logging.googleapis.com/sourceLocation\":{\"file\":\"");
+            file.write(out);
+            out.extend_from_slice(b"\",\"line\":\"");
+            number::int(out, line);
+            out.extend_from_slice(b"\"}");
+        }
+    }
+}
+
+/// A caller's file, escaped by the macro or still raw.
+enum File<'a> {
+    Escaped(&'a [u8]),
+    Raw(&'a str),
+}
+
+impl File<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            File::Escaped(bytes) => out.extend_from_slice(bytes),
+            File::Raw(file) => escape::json_body(out, file),
+        }
+    }
+}
+
+fn text_key(out: &mut Vec<u8>, key: &[u8], colored: bool) {
+    text_key_with(out, colored, |out| out.extend_from_slice(key));
+}
+
+/// ` key=`, with the key written by `key` (dim on a terminal).
+fn text_key_with(out: &mut Vec<u8>, colored: bool, key: impl FnOnce(&mut Vec<u8>)) {
+    out.push(b' ');
+    if colored {
+        out.extend_from_slice(color::DIM);
+        key(out);
+        out.extend_from_slice(color::RESET);
+    } else {
+        key(out);
+    }
+    out.push(b'=');
+}
+
+/// Appends a value as JSON.
+pub(crate) fn json_value(out: &mut Vec<u8>, v: Val<'_>) {
+    match v {
+        Val::U64(n) => number::int(out, n),
+        Val::I64(n) => number::int(out, n),
+        Val::U128(n) => number::int(out, n),
+        Val::I128(n) => number::int(out, n),
+        Val::F64(f) => number::write_f64(out, f),
+        Val::F32(f) => number::write_f32(out, f),
+        Val::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Val::Null => out.extend_from_slice(b"null"),
+        Val::Str(s) => escape::json_str(out, s),
+        Val::Time(secs, nanos) => {
+            out.push(b'"');
+            timestamp::write_system_time(out, secs, nanos);
+            out.push(b'"');
+        }
+        Val::Seq(items) => {
+            out.push(b'[');
+            let mut r = Reader::new(items);
+            let mut first = true;
+            while let Some(item) = r.value() {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                json_value(out, item);
+            }
+            out.push(b']');
+        }
+        Val::Map(entries) => {
+            out.push(b'{');
+            let mut r = Reader::new(entries);
+            let mut first = true;
+            while let Some((key, value)) = r.field() {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                escape::json_str(out, key);
+                out.push(b':');
+                json_value(out, value);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Appends a value as the text format writes it: strings bare unless they
+/// must be quoted, maps as compact JSON.
+pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
+    match v {
+        Val::F64(f) if !f.is_finite() => {
+            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
+        }
+        Val::F32(f) if !f.is_finite() => {
+            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
+        }
+        Val::Str(s) => escape::text_value(out, s),
+        Val::Time(secs, nanos) => timestamp::write_system_time(out, secs, nanos),
+        Val::Seq(items) => {
+            out.push(b'[');
+            let mut r = Reader::new(items);
+            let mut first = true;
+            while let Some(item) = r.value() {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                text_value(out, item);
+            }
+            out.push(b']');
+        }
+        other => json_value(out, other),
+    }
+}
+
+/// Appends a value as plain text: strings as they are, non-finite floats
+/// bare, everything else as JSON.
+pub(crate) fn plain_value(out: &mut Vec<u8>, v: Val<'_>) {
+    match v {
+        Val::Str(s) => out.extend_from_slice(s.as_bytes()),
+        Val::Time(secs, nanos) => timestamp::write_system_time(out, secs, nanos),
+        Val::F64(f) if !f.is_finite() => {
+            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
+        }
+        Val::F32(f) if !f.is_finite() => {
+            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
+        }
+        other => json_value(out, other),
+    }
+}

@@ -1,0 +1,287 @@
+//! Per-thread state: the buffer records are encoded into, the thread's
+//! ring for each asynchronous logger it logs to, its scope fields, and
+//! which loggers' outputs it is writing to right now.
+//!
+//! A call site takes this thread's encoding buffer, writes its record into
+//! it, hands the bytes to the logger (which copies them into this thread's
+//! ring) and puts the buffer back. In steady state nothing is allocated and
+//! no other thread is touched. A buffer that grew past [`MAX_RETAINED`]
+//! (one huge entry) is replaced by a small one, so the memory a thread
+//! keeps is bounded: this buffer plus one ring of at most
+//! [`ring::MAX_BYTES`](crate::ring::MAX_BYTES) per logger it logs to (rings
+//! start small and grow only for threads that fill them).
+//!
+//! When the thread exits, its rings are marked orphaned; the logger writes
+//! what they hold and then frees them, so nothing logged is lost.
+
+use crate::ring::Ring;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+/// Capacity of a fresh buffer: room for a typical record.
+pub(crate) const INITIAL_CAPACITY: usize = 256;
+
+/// The largest capacity a kept buffer may have.
+pub(crate) const MAX_RETAINED: usize = 64 * 1024;
+
+struct Local {
+    /// The encoding buffer; empty (capacity 0) while an entry uses it.
+    scratch: Cell<Vec<u8>>,
+    /// This thread's rings, by the id of their logger's core.
+    rings: RefCell<Vec<(u64, Arc<Ring>)>>,
+    /// Set while this thread pushes into one of its rings: a signal handler
+    /// that logs meanwhile must not push into the same ring.
+    pushing: Cell<bool>,
+    /// The fields of the scopes this thread is in, merged, encoded as a
+    /// field list; its length, to test without borrowing.
+    scope: RefCell<Vec<u8>>,
+    scope_len: Cell<usize>,
+    /// The cores whose output lock this thread holds, innermost last.
+    writing: RefCell<Vec<u64>>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        for (_, ring) in self.rings.get_mut().drain(..) {
+            ring.orphan();
+        }
+    }
+}
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local {
+            scratch: Cell::new(Vec::new()),
+            rings: RefCell::new(Vec::new()),
+            pushing: Cell::new(false),
+            scope: RefCell::new(Vec::new()),
+            scope_len: Cell::new(0),
+            writing: RefCell::new(Vec::new()),
+        }
+    };
+}
+
+/// An empty buffer to encode a record into, with `start` run on it and this
+/// thread's scope fields (empty outside any scope): this thread's buffer,
+/// unless it is in use (an entry logged while encoding another) or gone
+/// (the thread is exiting). One visit to the thread-local state.
+#[inline]
+pub(crate) fn take(start: impl FnOnce(&mut Vec<u8>, &[u8])) -> Vec<u8> {
+    let mut start = Some(start);
+    let buf = LOCAL.try_with(|l| {
+        let mut buf = l.scratch.take();
+        if buf.capacity() == 0 {
+            buf = fresh();
+        }
+        let start = start.take().expect("called once");
+        if l.scope_len.get() == 0 {
+            start(&mut buf, &[]);
+        } else {
+            match l.scope.try_borrow() {
+                Ok(scope) => start(&mut buf, &scope),
+                Err(_) => start(&mut buf, &[]),
+            }
+        }
+        buf
+    });
+    match (buf, start) {
+        (Ok(buf), _) => buf,
+        (Err(_), Some(start)) => {
+            let mut buf = fresh();
+            start(&mut buf, &[]);
+            buf
+        }
+        (Err(_), None) => fresh(),
+    }
+}
+
+#[cold]
+fn fresh() -> Vec<u8> {
+    Vec::with_capacity(INITIAL_CAPACITY)
+}
+
+/// Returns a buffer from [`take`] to this thread.
+#[inline]
+pub(crate) fn give(buf: Vec<u8>) {
+    let _ = LOCAL.try_with(|l| l.keep(buf));
+}
+
+/// Why an entry is not in this thread's ring.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Unpushed {
+    /// The ring has no room for it now.
+    Full,
+    /// This thread has no ring for the logger yet (or no thread-local state
+    /// any more): see [`register`].
+    NoRing,
+    /// The thread is already pushing into a ring: logging from a signal
+    /// handler that interrupted it.
+    Busy,
+}
+
+impl Local {
+    /// This thread's ring for the logger core `core_id`.
+    fn ring(&self, core_id: u64) -> Option<Arc<Ring>> {
+        let rings = self.rings.try_borrow().ok()?;
+        rings
+            .iter()
+            .find(|(id, _)| *id == core_id)
+            .map(|(_, ring)| Arc::clone(ring))
+    }
+
+    #[inline]
+    fn push(&self, core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+        if self.pushing.replace(true) {
+            return Err(Unpushed::Busy);
+        }
+        let result = (|| {
+            let rings = self.rings.try_borrow().map_err(|_| Unpushed::Busy)?;
+            let ring = rings
+                .iter()
+                .find(|(id, _)| *id == core_id)
+                .map(|(_, ring)| &**ring)
+                .ok_or(Unpushed::NoRing)?;
+            // SAFETY: a ring in this thread's list is pushed to only by this
+            // thread (each thread registers its own), and `pushing` keeps a
+            // signal handler on this thread from pushing while it does.
+            if unsafe { ring.push(entry) } {
+                Ok(())
+            } else {
+                Err(Unpushed::Full)
+            }
+        })();
+        self.pushing.set(false);
+        result
+    }
+
+    /// Keeps `buf` as the encoding buffer, unless it grew too large.
+    #[inline]
+    fn keep(&self, mut buf: Vec<u8>) {
+        if buf.capacity() <= MAX_RETAINED {
+            buf.clear();
+            self.scratch.set(buf);
+        }
+    }
+}
+
+/// Pushes `entry` into this thread's ring for the logger core `core_id`.
+#[inline]
+pub(crate) fn push(core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+    LOCAL
+        .try_with(|l| l.push(core_id, entry))
+        .unwrap_or(Err(Unpushed::NoRing))
+}
+
+/// Pushes the entry in `buf` into this thread's ring for the logger core
+/// `core_id` and keeps `buf` as this thread's encoding buffer, in one visit
+/// to the thread-local state; hands `buf` back when the entry could not be
+/// pushed.
+#[inline]
+pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, Unpushed)> {
+    let mut slot = Some(buf);
+    let pushed = LOCAL
+        .try_with(|l| {
+            let pushed = l.push(core_id, slot.as_deref().unwrap_or_default());
+            if let Some(buf) = slot.take_if(|_| pushed.is_ok()) {
+                l.keep(buf);
+            }
+            pushed
+        })
+        .unwrap_or(Err(Unpushed::NoRing));
+    match (pushed, slot) {
+        (Err(unpushed), Some(buf)) => Err((buf, unpushed)),
+        _ => Ok(()),
+    }
+}
+
+/// This thread's ring for the logger core `core_id`.
+pub(crate) fn ring(core_id: u64) -> Option<Arc<Ring>> {
+    LOCAL.try_with(|l| l.ring(core_id)).ok().flatten()
+}
+
+/// Makes `next` this thread's ring for the logger core `core_id`, in place
+/// of `old` (which the caller has sealed); `false` if the thread can no
+/// longer hold rings.
+pub(crate) fn replace_ring(core_id: u64, next: Arc<Ring>) -> bool {
+    LOCAL
+        .try_with(|l| {
+            let Ok(mut rings) = l.rings.try_borrow_mut() else {
+                return false;
+            };
+            match rings.iter_mut().find(|(id, _)| *id == core_id) {
+                Some(slot) => {
+                    slot.1 = next;
+                    true
+                }
+                None => false,
+            }
+        })
+        .unwrap_or(false)
+}
+
+/// Gives this thread a ring for the logger core `core_id`, made by `make`;
+/// `false` when the thread is exiting and can have none. Forgets the rings
+/// of loggers that are gone.
+#[cold]
+pub(crate) fn register(core_id: u64, make: impl FnOnce() -> Arc<Ring>) -> bool {
+    LOCAL
+        .try_with(|l| {
+            let Ok(mut rings) = l.rings.try_borrow_mut() else {
+                return false;
+            };
+            rings.retain(|(_, ring)| !ring.is_retired());
+            if !rings.iter().any(|(id, _)| *id == core_id) {
+                rings.push((core_id, make()));
+            }
+            true
+        })
+        .unwrap_or(false)
+}
+
+/// Whether this thread is writing to the output of the logger core
+/// `core_id` (so logging to that logger from here is re-entrant).
+#[inline]
+pub(crate) fn is_writing(core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| l.writing.try_borrow().is_ok_and(|w| w.contains(&core_id)))
+        .unwrap_or(false)
+}
+
+/// Notes that this thread holds the output lock of `core_id` (until
+/// [`done_writing`]).
+pub(crate) fn start_writing(core_id: u64) {
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(mut w) = l.writing.try_borrow_mut() {
+            w.push(core_id);
+        }
+    });
+}
+
+/// Undoes [`start_writing`].
+pub(crate) fn done_writing(core_id: u64) {
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(mut w) = l.writing.try_borrow_mut() {
+            if let Some(i) = w.iter().rposition(|&id| id == core_id) {
+                w.remove(i);
+            }
+        }
+    });
+}
+
+/// Replaces this thread's scope fields, returning the previous ones.
+pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
+    LOCAL
+        .try_with(|l| {
+            let mut scope = l.scope.borrow_mut();
+            l.scope_len.set(fields.len());
+            std::mem::replace(&mut *scope, fields)
+        })
+        .unwrap_or_default()
+}
+
+/// A copy of this thread's scope fields.
+pub(crate) fn scope() -> Vec<u8> {
+    LOCAL
+        .try_with(|l| l.scope.borrow().clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,88 @@
+//! The options a logger is built with: its format, schema and overflow
+//! strategy, and what its callers and its worker keep of them.
+
+use crate::level::Level;
+use crate::timestamp::Timestamp;
+
+/// Output format.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Format {
+    /// One JSON object per line.
+    Json,
+    /// `TIME LEVEL message key=value ...`, coloured on a terminal unless
+    /// `NO_COLOR` is set.
+    Text,
+    /// Text when writing to a terminal, JSON otherwise (the default).
+    #[default]
+    Auto,
+}
+
+/// The names of the keys velo writes itself (see
+/// [`Builder::schema`](crate::Builder::schema)).
+///
+/// | | `Velo` (default) | `Ecs` | `Gcp` |
+/// |---|---|---|---|
+/// | time | `time` | `@timestamp` | `time` |
+/// | level | `level`: `info` | `log.level`: `info` | `severity`: `DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL` |
+/// | message | `msg` | `message` | `message` |
+/// | caller | `caller`: `file:line` | `log.origin.file.name`, `log.origin.file.line` | `logging.googleapis.com/sourceLocation`: `{"file":..,"line":".."}` |
+/// | extra | | `"ecs.version":"8.11.0"` | |
+///
+/// Keys are flat, dotted names (`"log.level"`), not nested objects. The
+/// schema applies to the JSON format; the text format is the same for all.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Schema {
+    /// velo's own names: `time`, `level`, `msg`, `caller`.
+    #[default]
+    Velo,
+    /// Elastic Common Schema names, for Elasticsearch and Kibana.
+    Ecs,
+    /// Google Cloud Logging's structured-log names.
+    Gcp,
+}
+
+/// What a call does when the queue is full: when the calling thread's
+/// queue holds [`Builder::buffer_size`](crate::Builder::buffer_size)
+/// entries, or the most bytes it may hold (see there).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Overflow {
+    /// The caller writes: under the output's lock it drains what is queued,
+    /// then writes its own entry. Nothing is lost and order is kept (the
+    /// default).
+    #[default]
+    Sync,
+    /// The entry is discarded and counted; the worker later writes one
+    /// warning entry with the count. A caller never waits.
+    Drop,
+    /// The caller waits for room in its queue.
+    Block,
+}
+
+/// The default queue capacity, in entries per logging thread.
+pub const DEFAULT_BUFFER_SIZE: usize = 8192;
+
+/// What a logger's callers need to know: how to fill in a record and what
+/// to do when the queue is full.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    pub(crate) overflow: Overflow,
+    /// Whether entries carry a time at all.
+    pub(crate) timestamp: bool,
+    /// Entries at or above this level carry a backtrace.
+    pub(crate) backtrace: Option<Level>,
+}
+
+/// How a logger's lines look; what its worker (and a caller writing
+/// synchronously) formats them with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Style {
+    /// Text format instead of JSON.
+    pub(crate) text: bool,
+    /// ANSI colours (text format on a terminal only).
+    pub(crate) color: bool,
+    pub(crate) timestamp: Timestamp,
+    /// Timestamps in the local time zone instead of UTC.
+    pub(crate) local_time: bool,
+    pub(crate) caller: bool,
+    pub(crate) schema: Schema,
+}

@@ -1,0 +1,296 @@
+//! systemd's journal, through its native protocol: one datagram per entry
+//! on journald's socket, each field `NAME=value` on a line of its own.
+//!
+//! - `MESSAGE` is the message (a template's placeholders filled in),
+//!   `PRIORITY` the syslog severity of the level, `CODE_FILE`, `CODE_LINE`
+//!   and `CODE_MODULE` the caller, `SYSLOG_IDENTIFIER` the program's name,
+//!   `TARGET` the target when it is not the module path.
+//! - Every field of the entry follows, its key upper-cased into a journal
+//!   field name (`http.status` -> `HTTP_STATUS`; see [`field_name`]), its
+//!   value as plain text (strings as they are, numbers as digits, nested
+//!   values as JSON).
+//! - A value holding a newline is written in the binary-safe form: the
+//!   name, a newline, the value's length as a little-endian `u64`, the
+//!   value, a newline.
+//! - An entry too large for one datagram is written into a sealed memfd
+//!   whose descriptor is sent instead, as journald expects.
+
+use super::Output;
+use crate::event::Event;
+use crate::level::Level;
+use crate::line::{self, LineFormat};
+use std::io;
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+
+/// Where journald listens.
+pub(crate) const SOCKET: &str = "/run/systemd/journal/socket";
+
+/// The journal.
+pub(crate) struct Journald {
+    path: PathBuf,
+    socket: Option<UnixDatagram>,
+    identifier: String,
+    /// The datagram being built; reused.
+    buf: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl std::fmt::Debug for Journald {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journald")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journald {
+    pub(crate) fn new(path: PathBuf, identifier: String) -> Journald {
+        Journald {
+            path,
+            socket: None,
+            identifier,
+            buf: Vec::with_capacity(1024),
+            value: Vec::new(),
+        }
+    }
+
+    fn socket(&mut self) -> io::Result<&UnixDatagram> {
+        if self.socket.is_none() {
+            let socket = UnixDatagram::unbound()?;
+            socket.connect(&self.path)?;
+            self.socket = Some(socket);
+        }
+        Ok(self.socket.as_ref().expect("just set"))
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        let result = {
+            let data = std::mem::take(&mut self.buf);
+            let result = self.socket().and_then(|s| s.send(&data).map(drop));
+            self.buf = data;
+            result
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if is_too_large(&e) => {
+                let socket = self.socket()?.try_clone()?;
+                memfd::send(&socket, &self.buf)
+            }
+            Err(e) => {
+                // Reconnect next time: journald may have restarted.
+                self.socket = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+fn is_too_large(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMSGSIZE) | Some(libc::ENOBUFS))
+}
+
+/// The syslog severity of a level, as journald's `PRIORITY`.
+pub(crate) fn priority(level: Level) -> u8 {
+    match level {
+        Level::Trace | Level::Debug => 7,
+        Level::Info => 6,
+        Level::Warn => 4,
+        Level::Error => 3,
+        Level::Fatal => 2,
+    }
+}
+
+/// A key as a journal field name: ASCII letters upper-cased, digits kept,
+/// anything else `_`; no leading underscore (those are journald's own
+/// trusted fields) or digit (prefixed with `F`); at most 64 bytes.
+pub(crate) fn field_name(key: &str, out: &mut Vec<u8>) {
+    let start = out.len();
+    for b in key.bytes() {
+        let c = match b {
+            b'a'..=b'z' => b.to_ascii_uppercase(),
+            b'A'..=b'Z' | b'0'..=b'9' => b,
+            _ => b'_',
+        };
+        if c == b'_' && out.len() == start {
+            continue;
+        }
+        out.push(c);
+    }
+    if out.len() == start || out[start].is_ascii_digit() {
+        out.insert(start, b'F');
+    }
+    out.truncate(start + 64);
+}
+
+/// Appends `NAME=value\n`, or the binary-safe form when `value` holds a
+/// newline.
+fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    if value.contains(&b'\n') {
+        out.push(b'\n');
+        out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+    } else {
+        out.push(b'=');
+    }
+    out.extend_from_slice(value);
+    out.push(b'\n');
+}
+
+impl Output for Journald {
+    fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
+        self.buf.clear();
+        self.value.clear();
+        format.plain_message(ev, &mut self.value);
+        field(&mut self.buf, b"MESSAGE", &self.value);
+        field(&mut self.buf, b"PRIORITY", &[b'0' + priority(ev.level)]);
+        field(
+            &mut self.buf,
+            b"SYSLOG_IDENTIFIER",
+            self.identifier.as_bytes(),
+        );
+        if let Some((file, line)) = ev.caller() {
+            field(&mut self.buf, b"CODE_FILE", file.as_bytes());
+            self.value.clear();
+            crate::number::int(&mut self.value, line);
+            field(&mut self.buf, b"CODE_LINE", &self.value);
+        }
+        field(&mut self.buf, b"CODE_MODULE", ev.module_path().as_bytes());
+        if let Some(target) = ev.target() {
+            field(&mut self.buf, b"TARGET", target.as_bytes());
+        }
+        let mut name = Vec::with_capacity(32);
+        for (key, value) in ev.fields() {
+            name.clear();
+            field_name(key.name, &mut name);
+            self.value.clear();
+            line::plain_value(&mut self.value, value);
+            field(&mut self.buf, &name, &self.value);
+        }
+        if let Some(n) = ev.suppressed {
+            self.value.clear();
+            crate::number::int(&mut self.value, n);
+            field(&mut self.buf, b"SUPPRESSED", &self.value);
+        }
+        if let Some(bt) = ev.backtrace {
+            field(&mut self.buf, b"BACKTRACE", bt.as_bytes());
+        }
+        let len = self.buf.len();
+        self.send()?;
+        Ok(len)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sending an entry too large for a datagram, as journald expects: in a
+/// sealed memory file whose descriptor travels in an empty datagram.
+#[cfg(target_os = "linux")]
+mod memfd {
+    use std::io::{self, Write};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::net::UnixDatagram;
+
+    pub(super) fn send(socket: &UnixDatagram, data: &[u8]) -> io::Result<()> {
+        // SAFETY: the name is a NUL-terminated string; the flags are valid.
+        let fd = unsafe {
+            libc::memfd_create(
+                c"velo-journal".as_ptr(),
+                libc::MFD_ALLOW_SEALING | libc::MFD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a new descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        std::fs::File::from(fd.try_clone()?).write_all(data)?;
+        let seals =
+            libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL;
+        // SAFETY: `fd` is a memfd created with sealing allowed.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        send_fd(socket, fd.as_raw_fd())
+    }
+
+    /// Sends an empty datagram carrying `fd` (SCM_RIGHTS).
+    fn send_fd(socket: &UnixDatagram, fd: i32) -> io::Result<()> {
+        // SAFETY: CMSG_SPACE only computes a size.
+        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
+        let mut control = vec![0u8; space];
+        // SAFETY: an all-zero msghdr is valid (no name, no data); the
+        // control buffer is set below to `control`, which lives until
+        // `sendmsg` returns and is large enough for one descriptor
+        // (CMSG_SPACE); CMSG_FIRSTHDR of it is non-null and in bounds.
+        unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_control = control.as_mut_ptr().cast();
+            msg.msg_controllen = space as _;
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
+            std::ptr::copy_nonoverlapping(
+                (&fd as *const i32).cast::<u8>(),
+                libc::CMSG_DATA(cmsg),
+                std::mem::size_of::<i32>(),
+            );
+            if libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod memfd {
+    use std::io;
+    use std::os::unix::net::UnixDatagram;
+
+    pub(super) fn send(_: &UnixDatagram, _: &[u8]) -> io::Result<()> {
+        Err(io::Error::other(
+            "entry too large for one journald datagram",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names() {
+        let cases = [
+            ("user_id", "USER_ID"),
+            ("http.status", "HTTP_STATUS"),
+            ("_private", "PRIVATE"),
+            ("9lives", "F9LIVES"),
+            ("", "F"),
+            ("ünï", "N__"),
+            ("Mixed-Case", "MIXED_CASE"),
+        ];
+        for (key, expected) in cases {
+            let mut out = Vec::new();
+            field_name(key, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{key}");
+        }
+        let mut out = Vec::new();
+        field_name(&"x".repeat(100), &mut out);
+        assert_eq!(out.len(), 64);
+    }
+
+    #[test]
+    fn fields_with_newlines_are_binary_safe() {
+        let mut out = Vec::new();
+        field(&mut out, b"A", b"plain");
+        field(&mut out, b"B", b"two\nlines");
+        let mut expected = b"A=plain\nB\n".to_vec();
+        expected.extend_from_slice(&9u64.to_le_bytes());
+        expected.extend_from_slice(b"two\nlines\n");
+        assert_eq!(out, expected);
+    }
+}

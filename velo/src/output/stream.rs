@@ -1,0 +1,203 @@
+//! A stream of lines: any `io::Write`, a file, stdout or stderr, behind a
+//! 64 KiB buffer the worker formats lines straight into.
+
+use super::Output;
+use crate::error::{Error, ErrorKind};
+use crate::event::Event;
+use crate::line::LineFormat;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Size of the buffer between the worker and the writer.
+pub(crate) const BUFFER_SIZE: usize = 64 * 1024;
+
+/// Most bytes kept while the writer fails, before the oldest are dropped.
+const MAX_KEPT: usize = 4 * BUFFER_SIZE;
+
+/// Lines formatted into a buffer, written out whenever it fills and on
+/// every flush.
+pub(crate) struct Stream {
+    buf: Vec<u8>,
+    inner: Box<dyn Write + Send>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("buffered", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream {
+    pub(crate) fn new(inner: Box<dyn Write + Send>) -> Stream {
+        Stream {
+            buf: Vec::with_capacity(BUFFER_SIZE),
+            inner,
+        }
+    }
+
+    /// Writes the buffer out. On an error, what was not written stays for
+    /// the next attempt, up to [`MAX_KEPT`] bytes.
+    fn write_buffer(&mut self) -> io::Result<()> {
+        let mut written = 0;
+        let result = loop {
+            if written == self.buf.len() {
+                break Ok(());
+            }
+            match self.inner.write(&self.buf[written..]) {
+                Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.buf.drain(..written);
+        if self.buf.len() > MAX_KEPT {
+            // The writer keeps failing: keep the newest, whole lines.
+            let cut = self.buf.len() - MAX_KEPT;
+            let cut = self.buf[cut..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(self.buf.len(), |i| cut + i + 1);
+            self.buf.drain(..cut);
+        }
+        result
+    }
+}
+
+impl Output for Stream {
+    #[inline]
+    fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
+        let start = self.buf.len();
+        format.write(ev, &mut self.buf);
+        let len = self.buf.len() - start;
+        if self.buf.len() >= BUFFER_SIZE {
+            self.write_buffer()?;
+        }
+        Ok(len)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_buffer()?;
+        self.inner.flush()
+    }
+
+    fn forget_buffered(&mut self) {
+        self.buf.clear();
+    }
+}
+
+/// Standard output or standard error, written with `write(2)` on the file
+/// descriptor: never through `std::io::Stdout`'s lock, which a thread that
+/// panics inside `println!` holds while the panic hook waits for the worker.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stdio {
+    Stdout,
+    Stderr,
+}
+
+impl Write for Stdio {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        {
+            let fd = match self {
+                Stdio::Stdout => 1,
+                Stdio::Stderr => 2,
+            };
+            // Lines up to PIPE_BUF reach a pipe whole; the buffer holds
+            // whole lines, so a short write only splits a large batch.
+            let len = buf.len().min(isize::MAX as usize);
+            // SAFETY: `buf` is valid for `len` bytes; write(2) reads no more.
+            let n = unsafe { libc::write(fd, buf.as_ptr().cast(), len) };
+            if n < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(n as usize)
+            }
+        }
+        #[cfg(not(unix))]
+        match self {
+            Stdio::Stdout => io::stdout().write(buf),
+            Stdio::Stderr => io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Nothing is buffered on this side of the descriptor.
+        Ok(())
+    }
+}
+
+/// A file opened for appending, reopened on request (after logrotate moved
+/// it): a [`Stream`] that knows its path.
+pub(crate) struct File {
+    stream: Stream,
+    path: PathBuf,
+}
+
+impl File {
+    /// Opens (creating) `path` for appending.
+    pub(crate) fn open(path: PathBuf) -> Result<File, Error> {
+        let file = open_append(&path)?;
+        Ok(File {
+            stream: Stream::new(Box::new(file)),
+            path,
+        })
+    }
+}
+
+/// Opens `path` for appending, creating it.
+pub(crate) fn open_append(path: &Path) -> Result<std::fs::File, Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            Error::io(
+                ErrorKind::File,
+                format!("cannot open log file `{}`", path.display()),
+                e,
+            )
+        })
+}
+
+impl Output for File {
+    #[inline]
+    fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
+        self.stream.write(ev, format)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.stream.flush()?;
+        let file = open_append(&self.path).map_err(io::Error::other)?;
+        self.stream.inner = Box::new(file);
+        Ok(())
+    }
+
+    fn forget_buffered(&mut self) {
+        self.stream.forget_buffered();
+    }
+}
+
+/// Writes through the test harness's output capture, as `print!` does.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TestWriter;
+
+impl Write for TestWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // `print!` goes through the capture of the test running on this
+        // thread; it panics only when stdout is gone, which the output's
+        // guard turns into an error.
+        print!("{}", String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

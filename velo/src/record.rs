@@ -1,0 +1,448 @@
+//! The byte layout of an entry on its way from the caller to the worker:
+//! the one definition the caller's encoder and the worker's decoder share.
+//!
+//! A caller does not format its entry. It writes a *record*: a fixed header
+//! naming the call site's static descriptor and the raw clock reading, then
+//! the values of the call in a small tagged binary form (integers and
+//! floats as their eight bytes, strings and `Display` output as raw UTF-8
+//! with a length). The worker decodes the record and formats the line in
+//! the logger's format (JSON, text, a schema, a syslog frame, journald
+//! fields, OTLP), so escaping, number formatting and the calendar cost the
+//! caller nothing.
+//!
+//! ```text
+//! record  := header body
+//! header  := len:u32 flags:u16 level:u8 0:u8 time:u64 site:u64     (24 bytes)
+//! body    := [suppressed:u64]                         if SUPPRESSED
+//!            [dynamic]                                if DYNAMIC
+//!            [len:u32 fields]                         if CONTEXT
+//!            [len:u32 fields]                         if SCOPE
+//!            [value]                                  if BACKTRACE (a string)
+//!            values                                   the call's
+//! dynamic := message:str file:str line:u32 module:str target:str
+//! fields  := (key:str value)*
+//! values  := value*                 one per key of the site, in order;
+//!                                   for a dynamic record, `fields`
+//! value   := U64 u64 | I64 i64 | F64 f64 | F32 f32 | TRUE | FALSE | NULL
+//!          | U128 u128 | I128 i128 | STR str | TIME i64 u32
+//!          | SEQ len:u32 value*  | MAP len:u32 (key:str value)*
+//! str     := len:u32 bytes          UTF-8, unescaped
+//! ```
+//!
+//! Numbers are little-endian. `site` is the address of the call site's
+//! `&'static Site`; the worker turns it back into the reference (see
+//! [`Reader::header`]). Every read is bounds-checked: a malformed record
+//! ends its decoding, never the process.
+
+use crate::callsite::Site;
+use crate::level::Level;
+
+/// Size of the header.
+pub(crate) const HEADER: usize = 24;
+
+/// `flags`: the record carries a suppressed count (`every:`).
+pub(crate) const SUPPRESSED: u16 = 1;
+/// `flags`: the level, message and caller are in the body, not a site.
+pub(crate) const DYNAMIC: u16 = 1 << 1;
+/// `flags`: the logger's context fields follow.
+pub(crate) const CONTEXT: u16 = 1 << 2;
+/// `flags`: the thread's scope fields follow.
+pub(crate) const SCOPE: u16 = 1 << 3;
+/// `flags`: a backtrace string follows.
+pub(crate) const BACKTRACE: u16 = 1 << 4;
+/// `flags`: `time` is nanoseconds since the Unix epoch, not a TSC reading.
+pub(crate) const WALL_TIME: u16 = 1 << 5;
+/// `flags`: the entry has no timestamp.
+pub(crate) const NO_TIME: u16 = 1 << 6;
+
+/// Value tags.
+pub(crate) mod tag {
+    pub(crate) const U64: u8 = 1;
+    pub(crate) const I64: u8 = 2;
+    pub(crate) const F64: u8 = 3;
+    pub(crate) const F32: u8 = 4;
+    pub(crate) const TRUE: u8 = 5;
+    pub(crate) const FALSE: u8 = 6;
+    pub(crate) const NULL: u8 = 7;
+    pub(crate) const STR: u8 = 8;
+    pub(crate) const U128: u8 = 9;
+    pub(crate) const I128: u8 = 10;
+    pub(crate) const SEQ: u8 = 11;
+    pub(crate) const MAP: u8 = 12;
+    pub(crate) const TIME: u8 = 13;
+}
+
+// ---- writing (the caller's side) -------------------------------------------
+
+/// Starts a record in `buf` (which must be empty): the header, with the
+/// length left for [`finish`].
+#[inline]
+pub(crate) fn begin(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64, site: &'static Site) {
+    let mut header = [0u8; HEADER];
+    header[4..6].copy_from_slice(&flags.to_le_bytes());
+    header[6] = level as u8;
+    header[8..16].copy_from_slice(&time.to_le_bytes());
+    header[16..24].copy_from_slice(&(site as *const Site as usize as u64).to_le_bytes());
+    buf.extend_from_slice(&header);
+}
+
+/// Starts a dynamic record in `buf` (which must be empty): the header
+/// without a site; the dynamic part of the body follows.
+#[cfg_attr(
+    not(any(feature = "log", feature = "tracing")),
+    allow(dead_code, reason = "used by the bridges")
+)]
+pub(crate) fn begin_dynamic(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64) {
+    let mut header = [0u8; HEADER];
+    header[4..6].copy_from_slice(&(flags | DYNAMIC).to_le_bytes());
+    header[6] = level as u8;
+    header[8..16].copy_from_slice(&time.to_le_bytes());
+    buf.extend_from_slice(&header);
+}
+
+/// Adds `flag` to the header of the record in `buf`.
+#[inline]
+pub(crate) fn add_flag(buf: &mut [u8], flag: u16) {
+    let flags = u16::from_le_bytes([buf[4], buf[5]]) | flag;
+    buf[4..6].copy_from_slice(&flags.to_le_bytes());
+}
+
+/// Writes the record's length into its header; the record is complete.
+/// Records longer than `u32::MAX` cannot be made: values are truncated
+/// long before (see [`put_str`]).
+#[inline]
+pub(crate) fn finish(buf: &mut [u8]) {
+    let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+    buf[..4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Appends a length-prefixed block of encoded fields (context or scope).
+#[inline]
+pub(crate) fn put_block(buf: &mut Vec<u8>, block: &[u8]) {
+    put_u32(buf, block.len() as u32);
+    buf.extend_from_slice(block);
+}
+
+#[inline]
+pub(crate) fn put_u32(buf: &mut Vec<u8>, v: u32) {
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+#[inline]
+pub(crate) fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+/// The most bytes one string may take in a record: longer strings are cut
+/// at a character boundary (a record must fit a queue, and 16 MiB in one
+/// field is a bug in the program, not a log entry).
+pub(crate) const MAX_STR: usize = 16 << 20;
+
+/// Appends a string's length and bytes (no tag).
+#[inline]
+pub(crate) fn put_str(buf: &mut Vec<u8>, s: &str) {
+    let s = truncate(s);
+    put_u32(buf, s.len() as u32);
+    buf.extend_from_slice(s.as_bytes());
+}
+
+fn truncate(s: &str) -> &str {
+    if s.len() <= MAX_STR {
+        return s;
+    }
+    let mut end = MAX_STR;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Starts a value whose length is known only at its end (a string written
+/// piece by piece, a sequence, a map): writes `tag` and a placeholder
+/// length, and returns where the contents start, for [`close`].
+#[inline]
+pub(crate) fn open(buf: &mut Vec<u8>, tag: u8) -> usize {
+    buf.push(tag);
+    put_u32(buf, 0);
+    buf.len()
+}
+
+/// Starts a string without a tag (a message, a key) whose length is known
+/// only at its end; returns where the contents start, for [`close`].
+#[cfg_attr(
+    not(any(feature = "log", feature = "tracing")),
+    allow(dead_code, reason = "used by the bridges")
+)]
+pub(crate) fn open_untagged(buf: &mut Vec<u8>) -> usize {
+    put_u32(buf, 0);
+    buf.len()
+}
+
+/// Ends a value started by [`open`] or [`open_untagged`] at `start`.
+#[inline]
+pub(crate) fn close(buf: &mut [u8], start: usize) {
+    let len = (buf.len() - start) as u32;
+    buf[start - 4..start].copy_from_slice(&len.to_le_bytes());
+}
+
+/// A `fmt::Write` appending raw UTF-8 to a string opened with [`open`],
+/// stopping at [`MAX_STR`].
+pub(crate) struct StrWriter<'a> {
+    pub(crate) buf: &'a mut Vec<u8>,
+    pub(crate) start: usize,
+}
+
+impl std::fmt::Write for StrWriter<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let room = MAX_STR.saturating_sub(self.buf.len() - self.start);
+        if s.len() <= room {
+            self.buf.extend_from_slice(s.as_bytes());
+            Ok(())
+        } else {
+            let mut end = room;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.buf.extend_from_slice(&s.as_bytes()[..end]);
+            Err(std::fmt::Error)
+        }
+    }
+}
+
+// ---- reading (the worker's side) -------------------------------------------
+
+/// A decoded value. Strings borrow from the record.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Val<'a> {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    F32(f32),
+    Bool(bool),
+    Null,
+    Str(&'a str),
+    U128(u128),
+    I128(i128),
+    /// Seconds and nanoseconds since the Unix epoch (a `SystemTime`).
+    Time(i64, u32),
+    /// The encoded items of a sequence: read them with [`Reader::value`].
+    Seq(&'a [u8]),
+    /// The encoded entries of a map: read them with [`Reader::field`].
+    Map(&'a [u8]),
+}
+
+/// The fixed part of a record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Header {
+    pub(crate) flags: u16,
+    pub(crate) level: Level,
+    pub(crate) time: u64,
+    pub(crate) site: u64,
+}
+
+impl Header {
+    /// The record's static call site, unless it is dynamic.
+    pub(crate) fn site(&self) -> Option<&'static Site> {
+        if self.flags & DYNAMIC != 0 || self.site == 0 {
+            return None;
+        }
+        // SAFETY: a record that is not `DYNAMIC` was written by `begin`,
+        // which stored the address of a `&'static Site`; records are only
+        // written by this crate's encoder and reach the reader whole (the
+        // queue's protocol), so the address is that reference's.
+        Some(unsafe { &*(self.site as usize as *const Site) })
+    }
+}
+
+/// Length of the record starting at `bytes` (at least its four length
+/// bytes), read from its header.
+#[inline]
+pub(crate) fn record_len(bytes: &[u8]) -> Option<usize> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    (len >= HEADER).then_some(len)
+}
+
+/// A bounds-checked cursor over encoded bytes.
+#[derive(Clone, Debug)]
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes }
+    }
+
+    /// What is left to read.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.bytes.len() {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Some(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        Some(self.array::<1>()?[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    /// A string's length and bytes.
+    pub(crate) fn str(&mut self) -> Option<&'a str> {
+        let len = self.u32()? as usize;
+        let bytes = self.take(len)?;
+        Some(std::str::from_utf8(bytes).unwrap_or_else(|e| {
+            // Cut at a character boundary: a string truncated by
+            // `StrWriter` is valid; anything else is not our encoder's.
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+        }))
+    }
+
+    /// A length-prefixed block, as a reader of its own.
+    pub(crate) fn block(&mut self) -> Option<Reader<'a>> {
+        let len = self.u32()? as usize;
+        self.take(len).map(Reader::new)
+    }
+
+    /// The header of the record that starts here.
+    pub(crate) fn header(&mut self) -> Option<Header> {
+        let _len = self.u32()?;
+        let flags = u16::from_le_bytes(self.array()?);
+        let level = *Level::ALL.get(usize::from(self.u8()?))?;
+        self.u8()?;
+        let time = self.u64()?;
+        let site = self.u64()?;
+        Some(Header {
+            flags,
+            level,
+            time,
+            site,
+        })
+    }
+
+    /// One value.
+    pub(crate) fn value(&mut self) -> Option<Val<'a>> {
+        Some(match self.u8()? {
+            tag::U64 => Val::U64(self.u64()?),
+            tag::I64 => Val::I64(self.u64()? as i64),
+            tag::F64 => Val::F64(f64::from_bits(self.u64()?)),
+            tag::F32 => Val::F32(f32::from_bits(self.u32()?)),
+            tag::TRUE => Val::Bool(true),
+            tag::FALSE => Val::Bool(false),
+            tag::NULL => Val::Null,
+            tag::STR => Val::Str(self.str()?),
+            tag::U128 => Val::U128(u128::from_le_bytes(self.array()?)),
+            tag::I128 => Val::I128(i128::from_le_bytes(self.array()?)),
+            tag::TIME => Val::Time(self.u64()? as i64, self.u32()?),
+            tag::SEQ => Val::Seq(self.block()?.bytes),
+            tag::MAP => Val::Map(self.block()?.bytes),
+            _ => return None,
+        })
+    }
+
+    /// One `key value` pair of a field list or map.
+    pub(crate) fn field(&mut self) -> Option<(&'a str, Val<'a>)> {
+        let key = self.str()?;
+        Some((key, self.value()?))
+    }
+}
+
+/// The keys of an encoded field list, in order.
+pub(crate) fn field_keys(fields: &[u8]) -> impl Iterator<Item = &str> {
+    let mut reader = Reader::new(fields);
+    std::iter::from_fn(move || reader.field().map(|(k, _)| k))
+}
+
+/// Appends the encoded fields of `from` whose key `skip` does not select.
+pub(crate) fn copy_fields_except(out: &mut Vec<u8>, from: &[u8], skip: impl Fn(&str) -> bool) {
+    let mut reader = Reader::new(from);
+    loop {
+        let start = reader.bytes;
+        let Some((key, _)) = reader.field() else {
+            return;
+        };
+        if !skip(key) {
+            let used = start.len() - reader.bytes.len();
+            out.extend_from_slice(&start[..used]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip() {
+        let mut buf = Vec::new();
+        buf.push(tag::U64);
+        put_u64(&mut buf, 42);
+        buf.push(tag::STR);
+        put_str(&mut buf, "héllo");
+        let start = open(&mut buf, tag::SEQ);
+        buf.push(tag::TRUE);
+        buf.push(tag::NULL);
+        close(&mut buf, start);
+        buf.push(tag::F64);
+        put_u64(&mut buf, 12.5f64.to_bits());
+        let mut r = Reader::new(&buf);
+        assert_eq!(r.value(), Some(Val::U64(42)));
+        assert_eq!(r.value(), Some(Val::Str("héllo")));
+        let Some(Val::Seq(items)) = r.value() else {
+            panic!("a sequence")
+        };
+        let mut items = Reader::new(items);
+        assert_eq!(items.value(), Some(Val::Bool(true)));
+        assert_eq!(items.value(), Some(Val::Null));
+        assert!(items.rest().is_empty());
+        assert_eq!(r.value(), Some(Val::F64(12.5)));
+        assert!(r.rest().is_empty());
+    }
+
+    #[test]
+    fn malformed_bytes_end_decoding() {
+        for bytes in [
+            &[tag::U64, 1, 2][..],
+            &[99],
+            &[tag::STR, 255, 255, 255, 255, b'x'],
+        ] {
+            assert_eq!(Reader::new(bytes).value(), None, "{bytes:?}");
+        }
+        // A string cut inside a character reads up to the cut.
+        let mut buf = Vec::new();
+        put_u32(&mut buf, 2);
+        buf.extend_from_slice(&"é".as_bytes()[..1]);
+        buf.push(b'a');
+        assert_eq!(Reader::new(&buf).str(), Some(""));
+    }
+
+    #[test]
+    fn fields_are_copied_except_skipped_keys() {
+        let mut fields = Vec::new();
+        for (k, v) in [("a", 1), ("b", 2), ("c", 3)] {
+            put_str(&mut fields, k);
+            fields.push(tag::U64);
+            put_u64(&mut fields, v);
+        }
+        let mut out = Vec::new();
+        copy_fields_except(&mut out, &fields, |k| k == "b");
+        assert_eq!(field_keys(&out).collect::<Vec<_>>(), ["a", "c"]);
+    }
+}

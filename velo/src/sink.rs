@@ -1,0 +1,359 @@
+//! The output side of a logger: its [`Output`], the line format, the error
+//! bookkeeping, and the lock they sit behind.
+//!
+//! Whoever holds the output lock is the one consumer of the logger's queue:
+//! the worker, or a caller in one of the documented cases (a full queue
+//! under `Overflow::Sync`, logging after `close`, a logger without a
+//! worker). It drains every ring, decodes each record, dates it and hands
+//! it to the output. Holding the lock while draining is what keeps each
+//! thread's entries in order: whoever holds it writes everything queued
+//! before its own.
+//!
+//! The lock is re-entrant per logger in one way only: a thread that holds
+//! a logger's output lock (inside that logger's writer, say) and logs to
+//! the same logger does not take the lock again; its entry goes into its
+//! ring for the worker. Logging to *another* logger from inside a writer is
+//! not re-entrant at all and works as from anywhere else.
+
+use crate::callsite::{internal_site, CallSite};
+use crate::clock::{self, Converter};
+use crate::error::{Error, ErrorKind};
+use crate::event::Event;
+use crate::fork;
+use crate::line::LineFormat;
+use crate::local;
+use crate::output::{Output, Stdio};
+use crate::queue::Queue;
+use crate::record;
+use crate::stats::{self, Counters};
+use std::io::{self, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The output and what writing to it needs.
+pub(crate) struct Sink {
+    output: Box<dyn Output>,
+    format: LineFormat,
+    /// The text of the last error reported on stderr, so identical
+    /// consecutive errors are reported once.
+    last_reported: Option<String>,
+    /// `dropped` count already announced by a warning entry.
+    reported_drops: u64,
+    /// A record split across the wrap of a ring, being put together.
+    partial: Vec<u8>,
+    /// When the clock's period was last refined.
+    refined: Instant,
+    /// The output was lost in a fork (another thread held it): nothing is
+    /// written any more.
+    lost: bool,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the sink reports to: the logger's counters and the error slot the
+/// next `sync` returns.
+pub(crate) struct Report<'a> {
+    pub(crate) stats: &'a Counters,
+    pub(crate) error: &'a Mutex<Option<Error>>,
+}
+
+static DROPPED: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: the queue was full",
+    ["dropped"]
+);
+
+impl Sink {
+    pub(crate) fn new(output: Box<dyn Output>, format: LineFormat) -> Sink {
+        Sink {
+            output,
+            format,
+            last_reported: None,
+            reported_drops: 0,
+            partial: Vec::new(),
+            refined: Instant::now(),
+            lost: false,
+        }
+    }
+
+    /// Writes every queued entry; returns how many bytes of records that
+    /// was. The caller holds the output lock.
+    pub(crate) fn drain(&mut self, queue: &Queue, report: &Report<'_>) -> usize {
+        if self.refined.elapsed() >= Duration::from_secs(1) {
+            clock::refine();
+            self.refined = Instant::now();
+        }
+        // Read after the queue's bytes are published (the pair is taken
+        // before draining, so every record drained is older than it, or
+        // was written while this pass ran and is dated a few microseconds
+        // late by the clamp in `Converter::wall`).
+        let clock = Converter::now();
+        let mut drained = 0;
+        let (mut ok, mut failed) = (0u64, 0u64);
+        // SAFETY: the caller holds the output lock, under which every drain
+        // of this queue runs.
+        let entries = unsafe {
+            queue.drain(|bytes, end| {
+                drained += bytes.len();
+                if end {
+                    self.partial.clear();
+                    return;
+                }
+                self.split(bytes, |sink, record| {
+                    if sink.write_record(record, &clock, report) {
+                        ok += 1;
+                    } else {
+                        failed += 1;
+                    }
+                });
+            })
+        };
+        let _ = failed;
+        stats::add(&report.stats.dequeued, entries);
+        stats::add(&report.stats.written, ok);
+        self.report_drops(report);
+        drained
+    }
+
+    /// Calls `each` with every whole record in `bytes`, joining a record
+    /// split across two slices in `partial`.
+    fn split(&mut self, mut bytes: &[u8], mut each: impl FnMut(&mut Sink, &[u8])) {
+        if !self.partial.is_empty() {
+            let need = if self.partial.len() >= 4 {
+                record::record_len(&self.partial).unwrap_or(0)
+            } else {
+                let take = (4 - self.partial.len()).min(bytes.len());
+                self.partial.extend_from_slice(&bytes[..take]);
+                bytes = &bytes[take..];
+                if self.partial.len() < 4 {
+                    return;
+                }
+                record::record_len(&self.partial).unwrap_or(0)
+            };
+            if need == 0 {
+                // Not a record: give up on this ring's bytes.
+                self.partial.clear();
+                return;
+            }
+            let take = (need - self.partial.len()).min(bytes.len());
+            self.partial.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.partial.len() < need {
+                return;
+            }
+            let whole = std::mem::take(&mut self.partial);
+            each(self, &whole);
+            self.partial = whole;
+            self.partial.clear();
+        }
+        while !bytes.is_empty() {
+            match record::record_len(bytes) {
+                Some(len) if len <= bytes.len() => {
+                    each(self, &bytes[..len]);
+                    bytes = &bytes[len..];
+                }
+                Some(_) => {
+                    self.partial.extend_from_slice(bytes);
+                    return;
+                }
+                None if bytes.len() < 4 => {
+                    self.partial.extend_from_slice(bytes);
+                    return;
+                }
+                // Not a record: the rest of this ring's bytes cannot be
+                // read.
+                None => return,
+            }
+        }
+    }
+
+    /// Decodes one record and writes it; `false` if it was not written (an
+    /// error, already counted).
+    pub(crate) fn write_record(
+        &mut self,
+        bytes: &[u8],
+        clock: &Converter,
+        report: &Report<'_>,
+    ) -> bool {
+        if self.lost {
+            stats::inc(&report.stats.dropped);
+            return false;
+        }
+        let Some(event) = Event::decode(bytes, clock) else {
+            self.fail(
+                io::Error::new(io::ErrorKind::InvalidData, "an entry could not be decoded"),
+                report,
+            );
+            return false;
+        };
+        let (output, format) = (&mut self.output, &mut self.format);
+        match guarded(|| output.write(&event, format)) {
+            Ok(n) => {
+                stats::add(&report.stats.bytes, n as u64);
+                true
+            }
+            Err(e) => {
+                self.fail(e, report);
+                false
+            }
+        }
+    }
+
+    /// Writes one record of the caller's, counting it.
+    pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) {
+        if self.write_record(bytes, &Converter::now(), report) {
+            stats::inc(&report.stats.written);
+        }
+    }
+
+    pub(crate) fn flush(&mut self, report: &Report<'_>) {
+        if self.lost {
+            return;
+        }
+        let output = &mut self.output;
+        match guarded(|| output.flush()) {
+            Ok(()) => self.last_reported = None,
+            Err(e) => self.fail(e, report),
+        }
+    }
+
+    pub(crate) fn reopen(&mut self, report: &Report<'_>) -> Result<(), Error> {
+        self.flush(report);
+        let output = &mut self.output;
+        guarded(|| output.reopen())
+            .map_err(|e| Error::io(ErrorKind::File, "cannot reopen the log file", e))
+    }
+
+    /// In a forked child: forget what the parent buffered; with `lost`,
+    /// the output itself is unusable (another thread held it at the fork).
+    pub(crate) fn after_fork(&mut self, lost: bool) {
+        self.output.forget_buffered();
+        self.partial.clear();
+        self.lost |= lost;
+    }
+
+    fn fail(&mut self, e: io::Error, report: &Report<'_>) {
+        stats::inc(&report.stats.write_errors);
+        let text = e.to_string();
+        if self.last_reported.as_deref() != Some(text.as_str()) {
+            // Straight to the descriptor: never through `io::stderr()`'s
+            // lock, and never panicking when stderr is gone.
+            let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
+            self.last_reported = Some(text);
+        }
+        *report.error.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Error::io(ErrorKind::Write, "writing log output failed", e));
+    }
+
+    /// Writes one warning entry for entries dropped since the last one.
+    fn report_drops(&mut self, report: &Report<'_>) {
+        let dropped = stats::get(&report.stats.dropped);
+        if dropped > self.reported_drops {
+            let count = dropped - self.reported_drops;
+            self.reported_drops = dropped;
+            let (flags, time) = clock::read();
+            let mut buf = Vec::with_capacity(64);
+            record::begin(&mut buf, flags, DROPPED.level(), time, DROPPED.site());
+            crate::value::Value::encode(&count, &mut crate::value::Encoder::new(&mut buf));
+            record::finish(&mut buf);
+            self.write_own(&buf, report);
+        }
+    }
+}
+
+/// Runs a call into the user's output, turning a panic into an error so the
+/// worker survives a writer that panics.
+fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
+}
+
+/// A logger's sink behind its lock.
+pub(crate) struct OutputLock {
+    core_id: u64,
+    sink: Mutex<Sink>,
+}
+
+impl std::fmt::Debug for OutputLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutputLock").finish_non_exhaustive()
+    }
+}
+
+/// The held output lock; while it lives, this thread is "writing" for the
+/// logger (see [`local::is_writing`]).
+pub(crate) struct SinkGuard<'a> {
+    sink: MutexGuard<'a, Sink>,
+    core_id: u64,
+    _fork: fork::Guard,
+}
+
+impl Drop for SinkGuard<'_> {
+    fn drop(&mut self) {
+        local::done_writing(self.core_id);
+    }
+}
+
+impl std::ops::Deref for SinkGuard<'_> {
+    type Target = Sink;
+    fn deref(&self) -> &Sink {
+        &self.sink
+    }
+}
+
+impl std::ops::DerefMut for SinkGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Sink {
+        &mut self.sink
+    }
+}
+
+impl OutputLock {
+    pub(crate) fn new(core_id: u64, sink: Sink) -> OutputLock {
+        OutputLock {
+            core_id,
+            sink: Mutex::new(sink),
+        }
+    }
+
+    /// Locks the sink, or `None` when this thread already holds it (logging
+    /// from inside the output) or, without `wait`, when another thread does.
+    pub(crate) fn lock(&self, wait: bool) -> Option<SinkGuard<'_>> {
+        if local::is_writing(self.core_id) {
+            return None;
+        }
+        let fork = fork::guard();
+        let sink = if wait {
+            self.sink.lock().unwrap_or_else(PoisonError::into_inner)
+        } else {
+            match self.sink.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return None,
+            }
+        };
+        local::start_writing(self.core_id);
+        Some(SinkGuard {
+            sink,
+            core_id: self.core_id,
+            _fork: fork,
+        })
+    }
+
+    /// The sink without the fork guard, in a forked child's handler (which
+    /// holds the fork lock exclusively); `None` if another thread held the
+    /// lock at the fork.
+    pub(crate) fn lock_in_child(&self) -> Option<MutexGuard<'_, Sink>> {
+        match self.sink.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+}

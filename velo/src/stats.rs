@@ -1,0 +1,41 @@
+//! The counters behind [`Stats`](crate::Stats).
+//!
+//! Callers touch them only on slow paths (overflow, errors); entries taken
+//! off the queue are counted by whoever drains, under the output lock, so
+//! the fast path shares no counter.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A logger's counters; every access is `Relaxed`: they are statistics,
+/// read without synchronisation, and publish nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Entries taken off the queue; plus those still in it, the entries
+    /// accepted into it.
+    pub(crate) dequeued: AtomicU64,
+    pub(crate) written: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    pub(crate) write_errors: AtomicU64,
+    pub(crate) sync_fallbacks: AtomicU64,
+}
+
+/// Adds one to `counter`.
+#[inline]
+pub(crate) fn inc(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Adds `n` to `counter`.
+#[inline]
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    if n != 0 {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Reads `counter`.
+#[inline]
+pub(crate) fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}

@@ -1,0 +1,313 @@
+//! Timestamps as written: RFC 3339, in UTC or with the local offset, with
+//! the date-and-seconds prefix cached.
+//!
+//! Formatting a calendar date costs more than everything else in a short
+//! entry, and it changes once per second. The worker's [`Clockface`] keeps
+//! the prefix `YYYY-MM-DDTHH:MM:SS` of the last second it formatted (and,
+//! for local time, that second's offset from UTC), so most entries only
+//! write the fraction digits.
+
+/// How entries are timestamped.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .timestamp(velo::Timestamp::Millis)
+///     .writer(std::io::sink())
+///     .build()
+///     .unwrap();
+/// # drop(logger);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Timestamp {
+    /// No `time` field.
+    Off,
+    /// `2026-11-27T17:03:12.123Z`.
+    Millis,
+    /// `2026-11-27T17:03:12.123456Z` (the default).
+    #[default]
+    Micros,
+    /// `2026-11-27T17:03:12.123456789Z`.
+    Nanos,
+    /// Nanoseconds since the Unix epoch, as a number.
+    UnixNanos,
+}
+
+/// Length of `YYYY-MM-DDTHH:MM:SS`.
+const PREFIX_LEN: usize = 19;
+
+/// Writes timestamps, caching the current second's prefix and offset.
+#[derive(Debug)]
+pub(crate) struct Clockface {
+    mode: Timestamp,
+    /// The local time zone, for local time; `None` for UTC.
+    zone: Option<jiff::tz::TimeZone>,
+    /// The second last formatted, its prefix, and its offset suffix (`Z` or
+    /// `+hh:mm`) with its length.
+    second: u64,
+    prefix: [u8; PREFIX_LEN],
+    suffix: [u8; 6],
+    suffix_len: usize,
+}
+
+impl Clockface {
+    /// A clockface for `mode`, in UTC or, with `local`, in the system's
+    /// time zone.
+    pub(crate) fn new(mode: Timestamp, local: bool) -> Clockface {
+        Clockface {
+            mode,
+            zone: local.then(jiff::tz::TimeZone::system),
+            second: u64::MAX,
+            prefix: [0; PREFIX_LEN],
+            suffix: *b"Z\0\0\0\0\0",
+            suffix_len: 1,
+        }
+    }
+
+    /// The timestamp mode.
+    pub(crate) fn mode(&self) -> Timestamp {
+        self.mode
+    }
+
+    /// Appends the timestamp for `nanos` since the Unix epoch, unquoted.
+    /// Writes nothing for [`Timestamp::Off`].
+    #[inline]
+    pub(crate) fn write(&mut self, buf: &mut Vec<u8>, nanos: u64) {
+        let (digits, divisor) = match self.mode {
+            Timestamp::Off => return,
+            Timestamp::UnixNanos => {
+                crate::number::int(buf, nanos);
+                return;
+            }
+            Timestamp::Millis => (3, 1_000_000),
+            Timestamp::Micros => (6, 1_000),
+            Timestamp::Nanos => (9, 1),
+        };
+        let secs = nanos / 1_000_000_000;
+        if secs != self.second {
+            self.new_second(secs);
+        }
+        buf.extend_from_slice(&self.prefix);
+        write_fraction(buf, (nanos % 1_000_000_000) as u32, digits, divisor);
+        buf.extend_from_slice(&self.suffix[..self.suffix_len]);
+    }
+
+    #[cold]
+    fn new_second(&mut self, secs: u64) {
+        let secs_i = i64::try_from(secs).unwrap_or(MAX_SECS).min(MAX_SECS);
+        let offset = self.zone.as_ref().map_or(0, |zone| {
+            jiff::Timestamp::from_second(secs_i).map_or(0, |t| zone.to_offset(t).seconds())
+        });
+        self.second = secs;
+        self.prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
+        if self.zone.is_none() {
+            self.suffix[0] = b'Z';
+            self.suffix_len = 1;
+        } else {
+            let sign = if offset < 0 { b'-' } else { b'+' };
+            let minutes = offset.unsigned_abs() / 60;
+            let (h, m) = (minutes / 60 % 100, minutes % 60);
+            self.suffix = [
+                sign,
+                b'0' + (h / 10) as u8,
+                b'0' + (h % 10) as u8,
+                b':',
+                b'0' + (m / 10) as u8,
+                b'0' + (m % 10) as u8,
+            ];
+            self.suffix_len = 6;
+        }
+    }
+}
+
+/// Appends `.` and the first `digits` digits of `nanos` (`nanos / divisor`).
+#[inline]
+fn write_fraction(buf: &mut Vec<u8>, nanos: u32, digits: usize, divisor: u32) {
+    buf.push(b'.');
+    let mut frac = nanos / divisor;
+    let mut out = [b'0'; 9];
+    for slot in out[..digits].iter_mut().rev() {
+        *slot = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    buf.extend_from_slice(&out[..digits]);
+}
+
+/// Seconds since the epoch of `0000-01-01T00:00:00Z`, the first instant
+/// RFC 3339 can write.
+const MIN_SECS: i64 = -62_167_219_200;
+/// Seconds since the epoch of `9999-12-31T23:59:59Z`, the last second RFC 3339
+/// can write.
+const MAX_SECS: i64 = 253_402_300_799;
+
+/// Appends a full RFC 3339 UTC timestamp with nanoseconds for a
+/// `SystemTime` given as seconds since the epoch (negative before it) and
+/// nanoseconds counted forward from that second.
+///
+/// Instants outside the four-digit years RFC 3339 allows are clamped to
+/// `0000-01-01` and `9999-12-31T23:59:59.999999999Z`, so the value stays a
+/// valid timestamp.
+pub(crate) fn write_system_time(buf: &mut Vec<u8>, secs: i64, nanos: u32) {
+    let (secs, nanos) = if secs < MIN_SECS {
+        (MIN_SECS, 0)
+    } else if secs > MAX_SECS {
+        (MAX_SECS, 999_999_999)
+    } else {
+        (secs, nanos.min(999_999_999))
+    };
+    buf.extend_from_slice(&format_prefix(secs));
+    write_fraction(buf, nanos, 9, 1);
+    buf.push(b'Z');
+}
+
+/// Formats `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch, which must lie
+/// within [`MIN_SECS`]`..=`[`MAX_SECS`] for the year to have four digits.
+#[cold]
+fn format_prefix(secs: i64) -> [u8; PREFIX_LEN] {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut out = *b"0000-00-00T00:00:00";
+    let put = |out: &mut [u8; PREFIX_LEN], at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut out, 0, 4, year.rem_euclid(10_000));
+    put(&mut out, 5, 2, month);
+    put(&mut out, 8, 2, day);
+    put(&mut out, 11, 2, rem / 3600);
+    put(&mut out, 14, 2, rem / 60 % 60);
+    put(&mut out, 17, 2, rem % 60);
+    out
+}
+
+/// The proleptic Gregorian (year, month, day) of a day count since
+/// 1970-01-01, by shifting to a calendar whose years start in March so that
+/// the leap day falls at the end of a 400-year era.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468; // days since 0000-03-01
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(mode: Timestamp, secs: u64, nanos: u32) -> String {
+        let mut buf = Vec::new();
+        Clockface::new(mode, false).write(&mut buf, secs * 1_000_000_000 + u64::from(nanos));
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn known_instants() {
+        let cases = [
+            (0, 0, "1970-01-01T00:00:00.000000Z"),
+            (951_782_400, 5_000, "2000-02-29T00:00:00.000005Z"),
+            (1_795_798_992, 123_456_789, "2026-11-27T17:03:12.123456Z"),
+            (4_102_444_799, 999_999_999, "2099-12-31T23:59:59.999999Z"),
+        ];
+        for (secs, nanos, expected) in cases {
+            assert_eq!(fmt(Timestamp::Micros, secs, nanos), expected, "secs {secs}");
+        }
+        assert_eq!(
+            fmt(Timestamp::Millis, 0, 123_456_789),
+            "1970-01-01T00:00:00.123Z"
+        );
+        assert_eq!(
+            fmt(Timestamp::Nanos, 0, 7),
+            "1970-01-01T00:00:00.000000007Z"
+        );
+        assert_eq!(fmt(Timestamp::UnixNanos, 2, 5), "2000000005");
+        assert_eq!(fmt(Timestamp::Off, 2, 5), "");
+    }
+
+    #[test]
+    fn a_fixed_offset_is_written_and_applied() {
+        let mut face = Clockface::new(Timestamp::Micros, false);
+        face.zone = Some(jiff::tz::TimeZone::fixed(
+            jiff::tz::Offset::from_seconds(5 * 3600 + 1800).unwrap(),
+        ));
+        let mut buf = Vec::new();
+        face.write(&mut buf, 1_795_798_992_123_456_789);
+        assert_eq!(buf, b"2026-11-27T22:33:12.123456+05:30");
+        face.zone = Some(jiff::tz::TimeZone::fixed(
+            jiff::tz::Offset::from_seconds(-3600).unwrap(),
+        ));
+        face.second = u64::MAX;
+        buf.clear();
+        face.write(&mut buf, 1_795_798_992_000_000_000);
+        assert_eq!(buf, b"2026-11-27T16:03:12.000000-01:00");
+    }
+
+    #[test]
+    fn system_times_before_1970_and_out_of_range() {
+        let s = |secs: i64, nanos: u32| {
+            let mut buf = Vec::new();
+            write_system_time(&mut buf, secs, nanos);
+            String::from_utf8(buf).unwrap()
+        };
+        let cases = [
+            ((1, 500_000_000), "1970-01-01T00:00:01.500000000Z"),
+            ((-1, 999_999_999), "1969-12-31T23:59:59.999999999Z"),
+            ((-86_400, 0), "1969-12-31T00:00:00.000000000Z"),
+            ((-2_208_988_800, 0), "1900-01-01T00:00:00.000000000Z"),
+            ((-62_167_219_200, 0), "0000-01-01T00:00:00.000000000Z"),
+            ((-62_167_219_201, 0), "0000-01-01T00:00:00.000000000Z"),
+            ((253_402_300_799, 0), "9999-12-31T23:59:59.000000000Z"),
+            ((253_402_300_800, 0), "9999-12-31T23:59:59.999999999Z"),
+        ];
+        for ((secs, nanos), expected) in cases {
+            assert_eq!(s(secs, nanos), expected);
+        }
+    }
+
+    #[test]
+    fn every_day_round_trips() {
+        // Walk 1600..2400 a day at a time, checking month/day sequencing.
+        let (mut y, mut m, mut d) = (1600, 1, 1);
+        for days in -135_140..(430 * 366) {
+            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let len = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ][m as usize - 1];
+            d += 1;
+            if d > len {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+}
