@@ -161,12 +161,14 @@ pub fn duration(expr: &Expr) -> Result<u64, syn::Error> {
                 ),
             ))
         }
-        other => return Err(syn::Error::new(
-            int.span(),
-            format!(
+        other => {
+            return Err(syn::Error::new(
+                int.span(),
+                format!(
                 "unknown unit `{other}` in `every:`; use `ms`, `s`, `m` or `h`, e.g. `every: 10s`"
             ),
-        )),
+            ))
+        }
     };
     let value: u64 = int
         .base10_parse()

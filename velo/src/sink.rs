@@ -118,6 +118,16 @@ impl Sink {
         let _ = failed;
         stats::add(&report.stats.dequeued, entries);
         stats::add(&report.stats.written, ok);
+        let lost = self.output.take_lost();
+        if lost != 0 {
+            // Counted written when the output accepted them; it has given
+            // up on delivering them since.
+            stats::add(&report.stats.dropped, lost);
+            report.stats.written.fetch_sub(
+                lost.min(stats::get(&report.stats.written)),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         self.report_drops(report);
         drained
     }

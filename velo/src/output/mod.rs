@@ -37,4 +37,19 @@ pub(crate) trait Output: Send {
     /// Discards what is buffered and not yet written: in a child process
     /// after `fork`, where the parent writes it.
     fn forget_buffered(&mut self) {}
+
+    /// Entries this output accepted but then could not deliver, since the
+    /// last call (a network output whose backlog overflowed while its peer
+    /// was away); the logger counts them as dropped. The worker calls it
+    /// after every pass.
+    fn take_lost(&mut self) -> u64 {
+        0
+    }
 }
+
+// Outputs must never keep the worker waiting for long: a network output
+// that cannot deliver keeps a bounded backlog and returns, and retries on
+// later calls (the worker passes at least twice a second while idle, see
+// `worker.rs`), or hands its batches to a thread of its own. While the
+// worker waits, callers fill their queues and then, under
+// `Overflow::Sync`, wait for the output lock themselves.
