@@ -39,11 +39,10 @@ use std::cell::UnsafeCell;
 
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-#[cfg(loom)]
-use loom::sync::Arc;
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-#[cfg(not(loom))]
+// The successor is an `Arc` of the standard library's under loom too: loom
+// checks the atomic that publishes it, not the reference count.
 use std::sync::Arc;
 
 /// The smallest ring, in bytes.
@@ -351,7 +350,9 @@ impl Ring {
 
 impl Drop for Ring {
     fn drop(&mut self) {
-        let next = *self.successor.get_mut();
+        // Acquire: as in `successor` (this is the last owner, so any
+        // ordering would do).
+        let next = self.successor.load(Ordering::Acquire);
         if !next.is_null() {
             // SAFETY: the pointer came from `Arc::into_raw` in `seal`, and
             // this ring owns that count.
