@@ -1,19 +1,22 @@
-//! velo side by side with its peers and the hand-written baselines on
-//! workload W3, printed as markdown tables.
+//! velo side by side with the two hand-written ring baselines (in-place
+//! ring, deferred encoding) on workloads W0, W3 and W10, and with its peers
+//! on W3, printed as markdown tables.
 //!
-//! `cargo run --release -p velo-benches --bin compare [-- [N] [--quick] [--runs R] [--only a,b] [--tmpdir DIR]]`
+//! `cargo run --release -p velo-benches --bin compare [-- [N] [--quick] [--runs R] [--only a,b] [--workloads W0,W3] [--tmpdir DIR]]`
 //!
 //! - `N`: events per run (default 1,000,000; `--quick`: 100,000).
 //! - `--runs R`: run every cell R times (interleaved: every logger once, then
 //!   again) and report the median (default 3: the 2-core machines this runs
 //!   on are shared, and single runs show outliers of 2-4x).
-//! - `--only velo,slog`: a subset of loggers (keys: see `peers::all`).
+//! - `--only velo,inplace`: a subset of loggers (keys: see `peers::all`).
+//! - `--workloads W0,W10`: a subset of workloads (default all three).
 //! - `--tmpdir DIR`: where the file scenario writes (default: the system
 //!   temporary directory).
 //!
-//! Every (logger, scenario) runs in a child process of its own (this
-//! program re-executed with `--child`): global loggers can be installed
-//! once per process, and no run inherits another's threads or heap.
+//! Every (logger, workload, scenario) runs in a child process of its own
+//! (this program re-executed with `--child`): global loggers can be
+//! installed once per process, and no run inherits another's threads or
+//! heap.
 //!
 //! Scenarios, each after a warm-up of 10,000 events that is drained first:
 //!
@@ -22,12 +25,17 @@
 //!   counted by the discarding writer, divided by N. Allocations on all
 //!   threads during that time (a counting global allocator), divided by N.
 //! - `e2e2`: the same with two producer threads, N/2 events each.
-//! - `lat`: the cost of each call seen by the caller (an `Instant` around
-//!   each call), over bursts of 256 calls; after each burst the logger is
-//!   drained (its flush where it has one, then until every line is counted)
-//!   and the program sleeps 1 ms. About 100,000 samples.
-//! - `file`: `e2e1` writing to a real file in a temporary directory, timed
-//!   until the logger's flush returns; lines counted in the file afterwards.
+//! - `lat`: the cost of each call seen by the caller, over bursts of 256
+//!   calls; after each burst the logger is drained (its flush where it has
+//!   one, then until every line is counted) and the program sleeps 1 ms.
+//!   About 100,000 samples. Each call is timed with the TSC: `lfence;
+//!   rdtsc; lfence` before, `rdtscp; lfence` after, so the call neither
+//!   starts before the first read nor ends after the second; the timer's
+//!   own cost (the median of timing an empty body the same way) is in every
+//!   sample, and reported.
+//! - `file` (W3 only): `e2e1` writing to a real file in a temporary
+//!   directory, timed until the logger's flush returns; lines counted in
+//!   the file afterwards.
 //!
 //! A run whose line count differs from what was logged is flagged in the
 //! `lines` column, so a lossy logger cannot look fast by dropping.
@@ -41,8 +49,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use velo_benches::peers::{self, Peer, Subject};
+use velo_benches::peers::{self, workload, Peer, Subject};
 use velo_benches::sink::{CountingSink, Target};
+use velo_benches::tsc::{self, Calibration};
 
 // ---- allocation counting ---------------------------------------------------
 
@@ -104,7 +113,15 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 
 // ---- the child: one scenario for one logger --------------------------------
 
-const SCENARIOS: [&str; 4] = ["e2e1", "e2e2", "lat", "file"];
+/// The scenarios of workload `w`.
+fn scenarios(w: u8) -> &'static [&'static str] {
+    if w == workload::W3 {
+        &["e2e1", "e2e2", "lat", "file"]
+    } else {
+        &["e2e1", "e2e2", "lat"]
+    }
+}
+
 const WARMUP: u64 = 10_000;
 const BURST: usize = 256;
 const LATENCY_SAMPLES: usize = 100_000;
@@ -135,17 +152,18 @@ fn warm_up(subject: &dyn Subject, sink: &CountingSink, n: u64) -> u64 {
     warm
 }
 
-fn end_to_end(peer: &Peer, threads: u64, n: u64) {
+fn end_to_end(peer: &Peer, w: u8, threads: u64, n: u64) {
     let sink = CountingSink::new();
-    let subject = (peer.build)(Target::Count(sink.clone()));
+    let subject = (peer.build)(Target::Count(sink.clone()), w);
     let warm = warm_up(&*subject, &sink, n);
+    let full_before = subject.queue_full();
     let per_thread = n / threads;
     let n = per_thread * threads;
 
     let allocations_before = allocations();
     let start = Instant::now();
     if threads == 1 {
-        for i in 0..n {
+        for i in warm..warm + n {
             subject.log(i);
         }
     } else {
@@ -153,13 +171,16 @@ fn end_to_end(peer: &Peer, threads: u64, n: u64) {
         std::thread::scope(|scope| {
             for t in 0..threads {
                 scope.spawn(move || {
-                    for i in t * per_thread..(t + 1) * per_thread {
+                    let first = warm + t * per_thread;
+                    for i in first..first + per_thread {
                         shared.log(i);
                     }
                 });
             }
         });
     }
+    let calls_done = start.elapsed();
+    let full = subject.queue_full().zip(full_before).map(|(a, b)| a - b);
     subject.finish();
     wait_lines(&sink, warm + n, Duration::from_secs(30));
     let elapsed = start.elapsed();
@@ -167,26 +188,49 @@ fn end_to_end(peer: &Peer, threads: u64, n: u64) {
 
     print_sample(&sink);
     println!(
-        "RESULT ns={:.2} allocs={:.4} lines={} expected={}",
+        "RESULT ns={:.2} calls={:.2} allocs={:.6} allocated={} lines={} expected={}{}",
         elapsed.as_nanos() as f64 / n as f64,
+        calls_done.as_nanos() as f64 / n as f64,
         allocated as f64 / n as f64,
+        allocated,
         sink.lines(),
         warm + n,
+        full.map_or_else(String::new, |f| format!(" full={f}")),
     );
 }
 
-fn latency(peer: &Peer, n: u64) {
+/// The median cost, in ticks, of timing an empty body.
+fn timer_ticks() -> u64 {
+    let mut samples: Vec<u64> = (0..100_000)
+        .map(|_| {
+            let start = tsc::start();
+            black_box(());
+            tsc::stop().wrapping_sub(start)
+        })
+        .collect();
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn latency(peer: &Peer, w: u8, n: u64) {
+    let calibration = Calibration::get();
     let sink = CountingSink::new();
-    let subject = (peer.build)(Target::Count(sink.clone()));
+    let subject = (peer.build)(Target::Count(sink.clone()), w);
     let mut next = warm_up(&*subject, &sink, n);
     let bursts = LATENCY_SAMPLES.div_ceil(BURST);
     let mut samples: Vec<u64> = Vec::with_capacity(bursts * BURST);
+    // The same, without the first call of each burst (the one that runs
+    // after the 1 ms sleep, with cold caches).
+    let mut warm_samples: Vec<u64> = Vec::with_capacity(bursts * BURST);
     for _ in 0..bursts {
-        for _ in 0..BURST {
-            let start = Instant::now();
+        for k in 0..BURST {
+            let start = tsc::start();
             subject.log(next);
-            let took = start.elapsed();
-            samples.push(took.as_nanos() as u64);
+            let took = tsc::stop().wrapping_sub(start);
+            samples.push(took);
+            if k > 0 {
+                warm_samples.push(took);
+            }
             next += 1;
         }
         subject.drain();
@@ -195,14 +239,20 @@ fn latency(peer: &Peer, n: u64) {
     }
     subject.finish();
     wait_lines(&sink, next, Duration::from_secs(30));
+    let timer = timer_ticks();
     samples.sort_unstable();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    warm_samples.sort_unstable();
+    let at = |s: &[u64], q: f64| {
+        calibration.nanos(s[((s.len() as f64 * q) as usize).min(s.len() - 1)]) as f64
+    };
     println!(
-        "RESULT p50={} p99={} p999={} max={} samples={} lines={} expected={}",
-        at(0.50),
-        at(0.99),
-        at(0.999),
-        samples[samples.len() - 1],
+        "RESULT p50={:.1} p99={:.1} p999={:.1} p999warm={:.1} max={:.1} timer={:.1} samples={} lines={} expected={}",
+        at(&samples, 0.50),
+        at(&samples, 0.99),
+        at(&samples, 0.999),
+        at(&warm_samples, 0.999),
+        at(&samples, 1.0),
+        calibration.nanos(timer) as f64,
         samples.len(),
         sink.lines(),
         next,
@@ -235,13 +285,13 @@ fn wait_file_lines(dir: &Path, expected: u64, timeout: Duration) -> u64 {
     }
 }
 
-fn to_file(peer: &Peer, n: u64, tmp: &Path) {
+fn to_file(peer: &Peer, w: u8, n: u64, tmp: &Path) {
     let dir = tempfile::Builder::new()
         .prefix("velo-compare-")
         .tempdir_in(tmp)
         .expect("temporary directory");
     let path = dir.path().join(format!("{}.log", peer.key));
-    let subject = (peer.build)(Target::File(path));
+    let subject = (peer.build)(Target::File(path), w);
     let warm = WARMUP.min(n);
     for i in 0..warm {
         subject.log(i);
@@ -250,7 +300,7 @@ fn to_file(peer: &Peer, n: u64, tmp: &Path) {
     wait_file_lines(dir.path(), warm, Duration::from_secs(10));
 
     let start = Instant::now();
-    for i in 0..n {
+    for i in warm..warm + n {
         subject.log(i);
     }
     subject.finish();
@@ -273,19 +323,21 @@ fn to_file(peer: &Peer, n: u64, tmp: &Path) {
 }
 
 fn child(args: &[String]) {
-    let [key, scenario, n, tmp] = args else {
-        panic!("usage: compare --child PEER SCENARIO N TMPDIR");
+    let [key, w, scenario, n, tmp] = args else {
+        panic!("usage: compare --child PEER WORKLOAD SCENARIO N TMPDIR");
     };
     let peer = peers::all()
         .iter()
         .find(|p| p.key == key)
         .unwrap_or_else(|| panic!("unknown logger {key}"));
+    let w = workload::parse(w).unwrap_or_else(|| panic!("unknown workload {w}"));
+    assert!(peer.workloads.contains(&w), "{key} does not log W{w}");
     let n: u64 = n.parse().expect("N");
     match scenario.as_str() {
-        "e2e1" => end_to_end(peer, 1, n),
-        "e2e2" => end_to_end(peer, 2, n),
-        "lat" => latency(peer, n),
-        "file" => to_file(peer, n, Path::new(tmp)),
+        "e2e1" => end_to_end(peer, w, 1, n),
+        "e2e2" => end_to_end(peer, w, 2, n),
+        "lat" => latency(peer, w, n),
+        "file" => to_file(peer, w, n, Path::new(tmp)),
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -329,11 +381,12 @@ impl Outcome {
 /// failed (a logger that deadlocks must not hang the comparison).
 const CHILD_TIMEOUT: Duration = Duration::from_secs(600);
 
-fn run_child(exe: &Path, peer: &Peer, scenario: &str, n: u64, tmp: &Path) -> Outcome {
+fn run_child(exe: &Path, peer: &Peer, w: u8, scenario: &str, n: u64, tmp: &Path) -> Outcome {
     let mut outcome = Outcome::default();
     let spawned = Command::new(exe)
         .arg("--child")
         .arg(peer.key)
+        .arg(workload::name(w))
         .arg(scenario)
         .arg(n.to_string())
         .arg(tmp)
@@ -447,7 +500,7 @@ fn allocs(per_event: f64) -> String {
     if per_event == 0.0 {
         "0".to_owned()
     } else if per_event < 0.1 {
-        format!("{per_event:.4}")
+        format!("{per_event:.6}")
     } else {
         format!("{per_event:.2}")
     }
@@ -471,18 +524,20 @@ fn first_line_of(path: &str) -> String {
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
-/// The p50 of timing an empty body with `Instant`, included in every latency
-/// sample.
-fn timer_overhead() -> u64 {
-    let mut samples: Vec<u64> = (0..100_000)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(());
-            start.elapsed().as_nanos() as u64
-        })
-        .collect();
-    samples.sort_unstable();
-    samples[samples.len() / 2]
+/// Nanoseconds for a table: one decimal below 100.
+fn nanos(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v < 100.0 => format!("{v:.1}"),
+        other => ns(other),
+    }
+}
+
+/// The better (lower) of two figures.
+fn better(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 #[derive(Debug)]
@@ -490,6 +545,7 @@ struct Options {
     n: u64,
     runs: usize,
     only: Option<Vec<String>>,
+    workloads: Vec<u8>,
     tmp: PathBuf,
 }
 
@@ -498,6 +554,7 @@ fn parse_options(args: &[String]) -> Options {
         n: 1_000_000,
         runs: 3,
         only: None,
+        workloads: workload::ALL.to_vec(),
         tmp: std::env::temp_dir(),
     };
     let mut args = args.iter();
@@ -515,6 +572,15 @@ fn parse_options(args: &[String]) -> Options {
                 let list = args.next().expect("--only a,b,c");
                 options.only = Some(list.split(',').map(str::to_owned).collect());
             }
+            "--workloads" => {
+                let list = args.next().expect("--workloads W0,W3,W10");
+                options.workloads = list
+                    .split(',')
+                    .map(|w| workload::parse(w).unwrap_or_else(|| panic!("unknown workload {w}")))
+                    .collect();
+                options.workloads.sort_unstable();
+                options.workloads.dedup();
+            }
             "--tmpdir" => options.tmp = PathBuf::from(args.next().expect("--tmpdir DIR")),
             n => {
                 options.n = n
@@ -527,18 +593,225 @@ fn parse_options(args: &[String]) -> Options {
     options
 }
 
+/// Every run's outcomes, by (logger, workload, scenario).
+type Results<'a> = BTreeMap<(&'a str, u8, &'a str), Vec<Outcome>>;
+
+/// The median of `key` in one cell.
+fn get(results: &Results<'_>, key: &str, w: u8, scenario: &str, value: &str) -> Option<f64> {
+    cell(
+        results
+            .iter()
+            .find(|((k, rw, s), _)| *k == key && *rw == w && *s == scenario)
+            .map(|(_, o)| o),
+        value,
+    )
+}
+
+/// What went wrong with any run of `key` on workload `w` in `scenarios`.
+fn problems(results: &Results<'_>, key: &str, w: u8, scenarios: &[&str]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|((k, rw, s), _)| *k == key && *rw == w && scenarios.contains(s))
+        .flat_map(|((_, _, s), outcomes)| outcomes.iter().filter_map(|o| o.line_problem(s)))
+        .collect()
+}
+
+/// The figures of one row of a workload's table.
+const COLUMNS: [(&str, &str); 8] = [
+    ("e2e1", "ns"),
+    ("e2e2", "ns"),
+    ("e2e1", "calls"),
+    ("lat", "p50"),
+    ("lat", "p99"),
+    ("lat", "p999"),
+    ("lat", "p999warm"),
+    ("lat", "timer"),
+];
+
+fn workload_table(out: &mut String, results: &Results<'_>, selected: &[&Peer], w: u8) {
+    let _ = writeln!(
+        out,
+        "| logger | ns/event, 1 thread | ns/event, 2 threads | caller loop ns/event, 1 thread | caller p50 ns | caller p99 ns | caller p99.9 ns | p99.9 without bursts' first calls | allocs/event (1 thread, 2 threads) | queue full (1 thread) | lines |"
+    );
+    let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+    let peers: Vec<&&Peer> = selected
+        .iter()
+        .filter(|p| p.workloads.contains(&w))
+        .collect();
+    for peer in &peers {
+        let figure = |(scenario, value): (&str, &str)| get(results, peer.key, w, scenario, value);
+        let problems = problems(results, peer.key, w, &["e2e1", "e2e2", "lat"]);
+        let alloc = |scenario| {
+            let per_event = get(results, peer.key, w, scenario, "allocs");
+            let count = get(results, peer.key, w, scenario, "allocated").unwrap_or(0.0);
+            match per_event {
+                None => "error".to_owned(),
+                Some(_) if count == 0.0 => "0".to_owned(),
+                Some(p) => format!("{} ({} in all)", allocs(p), thousands(count)),
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {}, {} | {} | {} |",
+            peer.name,
+            nanos(figure(COLUMNS[0])),
+            nanos(figure(COLUMNS[1])),
+            nanos(figure(COLUMNS[2])),
+            nanos(figure(COLUMNS[3])),
+            nanos(figure(COLUMNS[4])),
+            nanos(figure(COLUMNS[5])),
+            nanos(figure(COLUMNS[6])),
+            alloc("e2e1"),
+            alloc("e2e2"),
+            get(results, peer.key, w, "e2e1", "full").map_or_else(|| "-".to_owned(), thousands),
+            if problems.is_empty() {
+                "ok".to_owned()
+            } else {
+                format!("WARNING {}", problems.join("; "))
+            },
+        );
+    }
+    let has = |key: &str| peers.iter().any(|p| p.key == key);
+    if !has("velo") || !(has("inplace") || has("deferred")) {
+        return;
+    }
+    let velo = |c: (&str, &str)| get(results, "velo", w, c.0, c.1);
+    for (label, reference) in [
+        (
+            "**velo / better baseline**",
+            &(|c: (&str, &str)| {
+                better(
+                    get(results, "inplace", w, c.0, c.1),
+                    get(results, "deferred", w, c.0, c.1),
+                )
+            }) as &dyn Fn((&str, &str)) -> Option<f64>,
+        ),
+        ("velo / in-place ring", &|c: (&str, &str)| {
+            get(results, "inplace", w, c.0, c.1)
+        }),
+        ("velo / deferred encoding", &|c: (&str, &str)| {
+            get(results, "deferred", w, c.0, c.1)
+        }),
+    ] {
+        let cells: Vec<String> = COLUMNS[..7]
+            .iter()
+            .map(|&c| ratio(velo(c), reference(c)))
+            .collect();
+        let _ = writeln!(out, "| {label} | {} | | | |", cells.join(" | "));
+    }
+}
+
+/// One target: what it asks, the figure, and whether it is met.
+fn target(out: &mut String, goal: &str, figure: String, met: Option<bool>) {
+    let verdict = match met {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "not measured",
+    };
+    let _ = writeln!(out, "| {goal} | {figure} | {verdict} |");
+}
+
+fn targets(out: &mut String, results: &Results<'_>, workloads: &[u8]) {
+    let _ = writeln!(out, "\n## Targets\n");
+    let _ = writeln!(out, "| target | this run | met |");
+    let _ = writeln!(out, "|---|---|---|");
+    let velo = |w: u8, s: &str, v: &str| get(results, "velo", w, s, v);
+    let base = |key: &str, w: u8, s: &str, v: &str| get(results, key, w, s, v);
+    let fmt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+    if workloads.contains(&workload::W3) {
+        let p50 = velo(workload::W3, "lat", "p50");
+        let timer = velo(workload::W3, "lat", "timer");
+        target(
+            out,
+            "W3 caller p50 <= 25 ns (timer included)",
+            format!("{} ns (timer {} ns)", fmt(p50), fmt(timer)),
+            p50.map(|p| p <= 25.0),
+        );
+    }
+    for (w, key, limit, name) in [
+        (workload::W0, None, 1.10, "the better baseline"),
+        (workload::W3, None, 1.10, "the better baseline"),
+        (workload::W10, Some("inplace"), 1.25, "the in-place ring"),
+    ] {
+        if !workloads.contains(&w) {
+            continue;
+        }
+        for scenario in ["e2e1", "e2e2"] {
+            let v = velo(w, scenario, "ns");
+            let r = match key {
+                Some(key) => base(key, w, scenario, "ns"),
+                None => better(
+                    base("inplace", w, scenario, "ns"),
+                    base("deferred", w, scenario, "ns"),
+                ),
+            };
+            let threads = if scenario == "e2e1" { 1 } else { 2 };
+            target(
+                out,
+                &format!(
+                    "W{w} end to end, {threads} thread{}, within {limit:.2}x {name}",
+                    if threads == 1 { "" } else { "s" }
+                ),
+                format!("{} / {} ns = {}", fmt(v), fmt(r), ratio(v, r)),
+                v.zip(r).map(|(v, r)| v <= limit * r),
+            );
+        }
+    }
+    for &w in workloads {
+        let p50 = velo(w, "lat", "p50");
+        let p999 = velo(w, "lat", "p999");
+        target(
+            out,
+            &format!("W{w} caller p99.9 within 5x p50"),
+            format!(
+                "{} / {} ns = {} (without bursts' first calls: {} ns)",
+                fmt(p999),
+                fmt(p50),
+                ratio(p999, p50),
+                fmt(velo(w, "lat", "p999warm"))
+            ),
+            p999.zip(p50).map(|(a, b)| a <= 5.0 * b),
+        );
+    }
+    let mut undelivered = Vec::new();
+    let mut allocating = Vec::new();
+    let mut measured = false;
+    for &w in workloads {
+        undelivered.extend(problems(results, "velo", w, scenarios(w)));
+        for scenario in ["e2e1", "e2e2"] {
+            if let Some(a) = velo(w, scenario, "allocs") {
+                measured = true;
+                if a != 0.0 {
+                    allocating.push(format!("W{w} {scenario}: {}", allocs(a)));
+                }
+            }
+        }
+    }
+    target(
+        out,
+        "velo delivers every line (every workload and scenario, every run)",
+        if undelivered.is_empty() {
+            "all".to_owned()
+        } else {
+            undelivered.join("; ")
+        },
+        measured.then_some(undelivered.is_empty()),
+    );
+    target(
+        out,
+        "velo: zero allocations per event (all threads)",
+        if allocating.is_empty() {
+            "0".to_owned()
+        } else {
+            allocating.join("; ")
+        },
+        measured.then_some(allocating.is_empty()),
+    );
+}
+
 fn parent(args: &[String]) {
     let options = parse_options(args);
     let exe = std::env::current_exe().expect("own executable");
-    let selected: Vec<&Peer> = peers::all()
-        .iter()
-        .filter(|p| {
-            options
-                .only
-                .as_ref()
-                .is_none_or(|only| only.iter().any(|k| k == p.key))
-        })
-        .collect();
     for key in options.only.iter().flatten() {
         assert!(
             peers::all().iter().any(|p| p.key == key),
@@ -550,6 +823,15 @@ fn parent(args: &[String]) {
                 .join(",")
         );
     }
+    let selected: Vec<&Peer> = peers::all()
+        .iter()
+        .filter(|p| {
+            options
+                .only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|k| k == p.key))
+        })
+        .collect();
 
     let mut out = String::new();
     let command = if args.is_empty() {
@@ -561,130 +843,121 @@ fn parent(args: &[String]) {
         )
     };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let overhead = timer_overhead();
-    let _ = writeln!(out, "# velo and its peers, workload W3\n");
+    let _ = writeln!(out, "# velo, the ring baselines and the peers\n");
     let _ = writeln!(out, "- command: `{command}`");
     let _ = writeln!(
         out,
-        "- machine: {cores} cores (nproc), {}, Linux {}, load average at start: {}",
+        "- machine: {cores} cores (nproc), {}, Linux {}, clock source {}, load average at start: {}",
         cpu_model(),
         first_line_of("/proc/sys/kernel/osrelease"),
+        first_line_of("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
         first_line_of("/proc/loadavg")
     );
     let _ = writeln!(
         out,
-        "- W3: time, level, msg \"request handled\", user_id (u64, loop index), path (&str \"/api/orders\"), latency_ms (f64 12.5); \
-         N = {} events per run, each logger writing to a discarding writer that counts lines; every cell from its own child process, \
-         median of {} run(s)",
+        "- workloads (values vary with the event's index i): W0 message only; W3 user_id (u64 i), path (&str, one of 8), \
+         latency_ms (f64 i*0.37 + (i%1000)/7); W10 W3 + status (u16), method (&str), bytes (u64), cache_hit, tls (bool), \
+         ratio (f64), peer (Ipv4Addr through Display). N = {} events per run, each logger writing to a discarding writer \
+         that counts lines; every cell from its own child process, median of {} run(s)",
         thousands(options.n as f64),
         options.runs
     );
     let _ = writeln!(
         out,
         "- end-to-end: from the first call until the logger is flushed and every line counted, / N (2 threads: N/2 each); \
-         caller latency: each call timed with `Instant` ({overhead} ns timer overhead included) over bursts of {BURST}, \
-         the logger drained between bursts, {} samples; allocations: all threads, during the 1-thread run, / N\n",
-        thousands((LATENCY_SAMPLES.div_ceil(BURST) * BURST) as f64)
+         caller loop: the 1-thread run's time until its last call returned, / N (no timer; it includes waits for a full \
+         queue); caller latency: each call timed with the TSC (lfence; rdtsc; lfence / rdtscp; lfence; the timer's own median, \
+         given under each table, is included in every sample) over bursts of {BURST}, the logger drained and 1 ms of sleep \
+         between bursts, {} samples; \"without bursts' first calls\": the same samples less the call after each sleep \
+         ({:.2}% of them); allocations: all threads, during the end-to-end runs, / N; queue full: entries whose caller \
+         found its queue full (velo: `sync_fallbacks`; ring baselines: waits for room)\n",
+        thousands((LATENCY_SAMPLES.div_ceil(BURST) * BURST) as f64),
+        100.0 / BURST as f64,
     );
     eprint!("{out}");
 
-    let mut results: BTreeMap<(&str, &str), Vec<Outcome>> = BTreeMap::new();
-    let total = options.runs * SCENARIOS.len() * selected.len();
-    let mut done = 0;
-    for _ in 0..options.runs {
-        for scenario in SCENARIOS {
-            for peer in &selected {
-                done += 1;
-                eprintln!("[{done}/{total}] {} {scenario}", peer.key);
-                let outcome = run_child(&exe, peer, scenario, options.n, &options.tmp);
-                results
-                    .entry((peer.key, scenario))
-                    .or_default()
-                    .push(outcome);
+    let mut cells: Vec<(&Peer, u8, &str)> = Vec::new();
+    for &w in &options.workloads {
+        for &scenario in scenarios(w) {
+            for peer in selected.iter().filter(|p| p.workloads.contains(&w)) {
+                cells.push((peer, w, scenario));
             }
         }
     }
+    let mut results: Results<'_> = BTreeMap::new();
+    let total = options.runs * cells.len();
+    let mut done = 0;
+    for _ in 0..options.runs {
+        for &(peer, w, scenario) in &cells {
+            done += 1;
+            eprintln!("[{done}/{total}] {} W{w} {scenario}", peer.key);
+            let outcome = run_child(&exe, peer, w, scenario, options.n, &options.tmp);
+            results
+                .entry((peer.key, w, scenario))
+                .or_default()
+                .push(outcome);
+        }
+    }
 
-    let velo_e2e = cell(results.get(&("velo", "e2e1")), "ns");
-    let velo_file = cell(results.get(&("velo", "file")), "ns");
-    let _ = writeln!(
-        out,
-        "| logger | output | ns/event, 1 thread | ns/event, 2 threads | caller p50 ns | caller p99 ns | caller p99.9 ns | allocs/event | ratio to velo (1 thread) | lines |"
-    );
-    let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|---|");
-    for peer in &selected {
-        let get = |scenario: &str, key: &str| cell(results.get(&(peer.key, scenario)), key);
-        let e2e1 = get("e2e1", "ns");
-        let problems: Vec<String> = ["e2e1", "e2e2", "lat"]
+    for &w in &options.workloads {
+        let _ = writeln!(out, "## W{w}\n");
+        workload_table(&mut out, &results, &selected, w);
+        let timer = selected
             .iter()
-            .flat_map(|s| {
-                results
-                    .get(&(peer.key, *s))
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| o.line_problem(s))
-            })
-            .collect();
+            .filter_map(|p| get(&results, p.key, w, "lat", "timer"))
+            .collect::<Vec<_>>();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            peer.name,
-            peer.format,
-            ns(e2e1),
-            ns(get("e2e2", "ns")),
-            ns(get("lat", "p50")),
-            ns(get("lat", "p99")),
-            ns(get("lat", "p999")),
-            get("e2e1", "allocs").map_or_else(|| "error".to_owned(), allocs),
-            ratio(e2e1, velo_e2e),
-            if problems.is_empty() {
-                "ok".to_owned()
-            } else {
-                format!("WARNING {}", problems.join("; "))
-            },
+            "\nTimer cost (median of timing an empty body, in each latency run; included in the caller figures): {} ns.\n",
+            median(timer).map_or_else(|| "-".to_owned(), |t| format!("{t:.1}"))
         );
     }
 
-    let _ = writeln!(
-        out,
-        "\nTo a real file in {} (1 thread, N = {}; timed until the logger's flush returns, lines counted in the file afterwards):\n",
-        options.tmp.display(),
-        thousands(options.n as f64)
-    );
-    let _ = writeln!(out, "| logger | ns/event | ratio to velo | lines |");
-    let _ = writeln!(out, "|---|--:|--:|---|");
-    for peer in &selected {
-        let outcomes = results.get(&(peer.key, "file"));
-        let value = cell(outcomes, "ns");
-        let problems: Vec<String> = outcomes
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o.line_problem("file"))
-            .collect();
+    if options.workloads.contains(&workload::W3) {
+        let velo_file = get(&results, "velo", workload::W3, "file", "ns");
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
-            peer.name,
-            ns(value),
-            ratio(value, velo_file),
-            if problems.is_empty() {
-                "ok".to_owned()
-            } else {
-                format!("WARNING {}", problems.join("; "))
-            },
+            "## W3 to a real file in {} (1 thread, N = {}; timed until the logger's flush returns, lines counted in the file afterwards)\n",
+            options.tmp.display(),
+            thousands(options.n as f64)
         );
+        let _ = writeln!(out, "| logger | ns/event | ratio to velo | lines |");
+        let _ = writeln!(out, "|---|--:|--:|---|");
+        for peer in selected
+            .iter()
+            .filter(|p| p.workloads.contains(&workload::W3))
+        {
+            let value = get(&results, peer.key, workload::W3, "file", "ns");
+            let problems = problems(&results, peer.key, workload::W3, &["file"]);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                peer.name,
+                nanos(value),
+                ratio(value, velo_file),
+                if problems.is_empty() {
+                    "ok".to_owned()
+                } else {
+                    format!("WARNING {}", problems.join("; "))
+                },
+            );
+        }
     }
 
-    let _ = writeln!(out, "\nFirst line written by each logger:\n");
-    let _ = writeln!(out, "```");
-    for peer in &selected {
-        let sample = results
-            .get(&(peer.key, "e2e1"))
-            .and_then(|o| o.iter().find_map(|o| o.sample.clone()))
-            .unwrap_or_default();
-        let _ = writeln!(out, "{:<14} {sample}", peer.key);
+    targets(&mut out, &results, &options.workloads);
+
+    for &w in &options.workloads {
+        let _ = writeln!(out, "\nFirst line written by each logger, W{w}:\n");
+        let _ = writeln!(out, "```");
+        for peer in selected.iter().filter(|p| p.workloads.contains(&w)) {
+            let sample = results
+                .get(&(peer.key, w, "e2e1"))
+                .and_then(|o| o.iter().find_map(|o| o.sample.clone()))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{:<14} {sample}", peer.key);
+        }
+        let _ = writeln!(out, "```");
     }
-    let _ = writeln!(out, "```");
     print!("{out}");
 }
 

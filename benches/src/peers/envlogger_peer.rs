@@ -4,14 +4,15 @@
 //! line into `Target::Pipe` (the counting sink or a file). The fields go
 //! into the message, as for the other `log`-facade loggers.
 
-use super::Subject;
+use super::{workload, Subject};
 use crate::sink::Target;
 use env_logger::{Target as EnvTarget, WriteStyle};
 use std::io::Write;
 
 struct EnvLoggerPeer;
 
-pub(super) fn build(target: Target) -> Box<dyn Subject> {
+pub(super) fn build(target: Target, w: u8) -> Box<dyn Subject> {
+    assert_eq!(w, workload::W3, "env_logger logs W3 only");
     let pipe: Box<dyn Write + Send> = match target {
         Target::Count(sink) => Box::new(sink),
         Target::File(path) => Box::new(std::fs::File::create(path).expect("env_logger log file")),

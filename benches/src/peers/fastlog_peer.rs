@@ -6,7 +6,7 @@
 //! (the documented extension point); files use `Config::file`. `drain` and
 //! `finish` call `log::logger().flush()`, which waits for the appenders.
 
-use super::Subject;
+use super::{workload, Subject};
 use crate::sink::{CountingSink, Target};
 use fast_log::appender::{Command, FastLogRecord, LogAppender};
 use fast_log::config::Config;
@@ -26,7 +26,8 @@ impl LogAppender for CountingAppender {
     }
 }
 
-pub(super) fn build(target: Target) -> Box<dyn Subject> {
+pub(super) fn build(target: Target, w: u8) -> Box<dyn Subject> {
+    assert_eq!(w, workload::W3, "fast_log logs W3 only");
     let config = Config::new()
         .format(FastLogFormatJson::new())
         .chan_len(Some(100_000));

@@ -7,7 +7,7 @@
 //! the message. `drain` calls `log::logger().flush()`; `finish` drops the
 //! `LoggerGuard`, which flushes and waits.
 
-use super::Subject;
+use super::{workload, Subject};
 use crate::sink::Target;
 use ftlog::appender::FileAppender;
 use ftlog::LoggerGuard;
@@ -16,7 +16,8 @@ struct FtlogPeer {
     guard: LoggerGuard,
 }
 
-pub(super) fn build(target: Target) -> Box<dyn Subject> {
+pub(super) fn build(target: Target, w: u8) -> Box<dyn Subject> {
+    assert_eq!(w, workload::W3, "ftlog logs W3 only");
     let builder = ftlog::builder()
         .max_log_level(log::LevelFilter::Info)
         .bounded(100_000, true)

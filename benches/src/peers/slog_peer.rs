@@ -6,11 +6,10 @@
 //! Files: slog-json issues one small write per token, so the file is wrapped
 //! in a `LineWriter` (one write per line, like the other peers).
 
-use super::{Subject, LATENCY_MS, PATH};
+use super::{workload, Subject};
 use crate::sink::Target;
 use slog::Drain;
 use slog_async::{AsyncGuard, OverflowStrategy};
-use std::hint::black_box;
 use std::io::{LineWriter, Write};
 
 struct SlogPeer {
@@ -18,7 +17,8 @@ struct SlogPeer {
     guard: AsyncGuard,
 }
 
-pub(super) fn build(target: Target) -> Box<dyn Subject> {
+pub(super) fn build(target: Target, w: u8) -> Box<dyn Subject> {
+    assert_eq!(w, workload::W3, "slog logs W3 only");
     match target {
         Target::Count(sink) => install(sink),
         Target::File(path) => install(LineWriter::new(
@@ -47,8 +47,8 @@ impl Subject for SlogPeer {
             self.logger,
             "request handled";
             "user_id" => i,
-            "path" => black_box(PATH),
-            "latency_ms" => black_box(LATENCY_MS),
+            "path" => workload::path(i),
+            "latency_ms" => workload::latency_ms(i),
         );
     }
 

@@ -6,18 +6,18 @@
 //! the pool, which joins its thread after it ran every queued task.
 //! Files: `FileSink` (buffered) with the same formatter.
 
-use super::{Subject, LATENCY_MS, PATH};
+use super::{workload, Subject};
 use crate::sink::Target;
 use spdlog::formatter::JsonFormatter;
 use spdlog::sink::{AsyncPoolSink, FileSink, OverflowPolicy, Sink, WriteSink};
-use std::hint::black_box;
 use std::sync::Arc;
 
 struct SpdlogPeer {
     logger: spdlog::Logger,
 }
 
-pub(super) fn build(target: Target) -> Box<dyn Subject> {
+pub(super) fn build(target: Target, w: u8) -> Box<dyn Subject> {
+    assert_eq!(w, workload::W3, "spdlog-rs logs W3 only");
     let inner: Arc<dyn Sink> = match target {
         Target::Count(sink) => WriteSink::builder()
             .target(sink)
@@ -45,8 +45,8 @@ pub(super) fn build(target: Target) -> Box<dyn Subject> {
 impl Subject for SpdlogPeer {
     #[inline]
     fn log(&self, i: u64) {
-        let path = black_box(PATH);
-        let latency_ms = black_box(LATENCY_MS);
+        let path = workload::path(i);
+        let latency_ms = workload::latency_ms(i);
         spdlog::info!(logger: self.logger, "request handled", kv: { user_id = i, path, latency_ms });
     }
 

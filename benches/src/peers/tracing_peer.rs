@@ -5,9 +5,8 @@
 //! which waits for the worker to write what is queued.
 //! Files: `tracing_appender::rolling::never`.
 
-use super::{Subject, LATENCY_MS, PATH};
+use super::{workload, Subject};
 use crate::sink::Target;
-use std::hint::black_box;
 use std::io::Write;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 
@@ -15,7 +14,8 @@ struct TracingPeer {
     guard: WorkerGuard,
 }
 
-pub(super) fn build(target: Target) -> Box<dyn Subject> {
+pub(super) fn build(target: Target, w: u8) -> Box<dyn Subject> {
+    assert_eq!(w, workload::W3, "tracing logs W3 only");
     match target {
         Target::Count(sink) => install(sink),
         Target::File(path) => {
@@ -41,8 +41,8 @@ impl Subject for TracingPeer {
     fn log(&self, i: u64) {
         tracing::info!(
             user_id = i,
-            path = black_box(PATH),
-            latency_ms = black_box(LATENCY_MS),
+            path = workload::path(i),
+            latency_ms = workload::latency_ms(i),
             "request handled"
         );
     }
