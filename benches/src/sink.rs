@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 /// A discarding writer that counts the `\n` bytes written through any of
 /// its clones, and keeps the first line for display.
 ///
-/// Counting costs a scan of the bytes (vectorised) and, for a write that
-/// holds at least one newline, one relaxed atomic add.
+/// Counting costs a scan of the bytes (memchr's vectorised search, a few
+/// instructions per line) and, for a write that holds at least one
+/// newline, one relaxed atomic add: the same for every logger, and small
+/// next to any of them.
 #[derive(Clone, Debug, Default)]
 pub struct CountingSink {
     shared: Arc<Shared>,
@@ -32,7 +34,7 @@ impl CountingSink {
     /// Counts the lines in `bytes` and discards them.
     #[inline]
     pub fn record(&self, bytes: &[u8]) {
-        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
         if !self.shared.first_done.load(Ordering::Relaxed) {
             self.capture(bytes);
         }

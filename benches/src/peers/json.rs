@@ -173,13 +173,13 @@ pub(crate) fn float(out: &mut impl Out, v: f64) {
         });
     }
     let mut buffer = zmij::Buffer::new();
-    let digits = buffer.format_finite(v);
-    match digits.find("e+") {
-        None => out.put(digits.as_bytes()),
-        Some(e) => {
-            out.put(&digits.as_bytes()[..=e]);
-            out.put(&digits.as_bytes()[e + 2..]);
+    let digits = buffer.format_finite(v).as_bytes();
+    match digits.iter().position(|&b| b == b'e') {
+        Some(e) if digits.get(e + 1) == Some(&b'+') => {
+            out.put(&digits[..=e]);
+            out.put(&digits[e + 2..]);
         }
+        _ => out.put(digits),
     }
 }
 
