@@ -26,7 +26,8 @@
 # summary on stdout. RESULTS.md says what the numbers were.
 #
 # Usage: benches/compile-cost/measure.sh [velo|tracing ...]
-# Environment: RUNS, TRIES, LOAD_MAX, LOAD_WAIT as above; VELO_REV, the
+# Environment: RUNS, TRIES, LOAD_MAX, LOAD_WAIT as above; PROFILES, the
+# profiles to time (default "debug release"; sizes are taken of both); VELO_REV, the
 # commit of velo to measure (default HEAD); SITES (default
 # 1000) and OUT (default target/compile-cost) for other sizes, e.g. the
 # baseline without call sites:
@@ -38,6 +39,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 OUT=$(mkdir -p "${OUT:-$ROOT/target/compile-cost}" && cd "${OUT:-$ROOT/target/compile-cost}" && pwd)
 SITES=${SITES:-1000}
 RUNS=${RUNS:-3}
+read -r -a PROFILES <<<"${PROFILES:-debug release}"
 TRIES=${TRIES:-3}
 LOAD_MAX=${LOAD_MAX:-0.8}
 LOAD_WAIT=${LOAD_WAIT:-240}
@@ -155,7 +157,7 @@ for crate in "${CRATES[@]}"; do
     cargo_in "$crate" build $OFFLINE -q
     cargo_in "$crate" build $OFFLINE -q --release
     for run in $(seq 1 "$RUNS"); do
-        for profile in debug release; do
+        for profile in "${PROFILES[@]}"; do
             for kind in clean crate touch; do
                 measure "$crate" "$kind" "$profile" "$run"
             done

@@ -66,14 +66,28 @@ impl<'a> Slot<'a> {
     }
 }
 
+impl Slot<'_> {
+    /// What fits of `bytes`.
+    #[cold]
+    fn put_cut(&mut self, bytes: &[u8]) {
+        let n = self.room();
+        self.buf[self.pos..].copy_from_slice(&bytes[..n]);
+        self.pos += n;
+        self.truncated = true;
+    }
+}
+
 impl Out for Slot<'_> {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
-        let n = bytes.len().min(self.room());
-        self.buf[self.pos..self.pos + n].copy_from_slice(&bytes[..n]);
-        self.pos += n;
-        if n < bytes.len() {
-            self.truncated = true;
+        // The length is the piece's own, so a constant piece is copied by
+        // a few inline moves.
+        match self.buf.get_mut(self.pos..self.pos + bytes.len()) {
+            Some(to) => {
+                to.copy_from_slice(bytes);
+                self.pos += bytes.len();
+            }
+            None => self.put_cut(bytes),
         }
     }
 
