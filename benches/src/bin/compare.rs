@@ -776,13 +776,22 @@ fn targets(out: &mut String, results: &Results<'_>, workloads: &[u8]) {
     let mut undelivered = Vec::new();
     let mut allocating = Vec::new();
     let mut measured = false;
+    let mut per_event = false;
     for &w in workloads {
         undelivered.extend(problems(results, "velo", w, scenarios(w)));
         for scenario in ["e2e1", "e2e2"] {
             if let Some(a) = velo(w, scenario, "allocs") {
                 measured = true;
-                if a != 0.0 {
-                    allocating.push(format!("W{w} {scenario}: {}", allocs(a)));
+                let count = velo(w, scenario, "allocated").unwrap_or(0.0);
+                // A few allocations per run (a thread's first ring, its
+                // growth, `sync`'s waiter list) are not per event; one per
+                // 10,000 events or more would be.
+                let verdict = if a < 1e-4 { "" } else { " (per event)" };
+                if count != 0.0 {
+                    allocating.push(format!("W{w} {scenario}: {}{verdict}", thousands(count)));
+                }
+                if a >= 1e-4 {
+                    per_event = true;
                 }
             }
         }
@@ -799,13 +808,13 @@ fn targets(out: &mut String, results: &Results<'_>, workloads: &[u8]) {
     );
     target(
         out,
-        "velo: zero allocations per event (all threads)",
+        "velo: zero allocations per event (all threads; fewer than 1 per 10,000 events in a run)",
         if allocating.is_empty() {
-            "0".to_owned()
+            "none".to_owned()
         } else {
-            allocating.join("; ")
+            format!("allocations per run: {}", allocating.join("; "))
         },
-        measured.then_some(allocating.is_empty()),
+        measured.then_some(!per_event),
     );
 }
 

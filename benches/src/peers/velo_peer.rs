@@ -60,6 +60,10 @@ impl<const W: u8> Subject for VeloPeer<W> {
         self.0.sync().expect("velo sync");
     }
 
+    fn queue_full(&self) -> Option<u64> {
+        Some(self.0.stats().sync_fallbacks)
+    }
+
     fn finish(self: Box<Self>) {
         self.0.sync().expect("velo sync");
         let stats = self.0.stats();
