@@ -24,6 +24,9 @@
 //!   until the logger is flushed (its `finish`) and every line has been
 //!   counted by the discarding writer, divided by N. Allocations on all
 //!   threads during that time (a counting global allocator), divided by N.
+//!   The time until the last call returned is reported too (`caller
+//!   loop`): what the calls cost the producer, timer-free, waits for a full
+//!   queue included.
 //! - `e2e2`: the same with two producer threads, N/2 events each.
 //! - `lat`: the cost of each call seen by the caller, over bursts of 256
 //!   calls; after each burst the logger is drained (its flush where it has
