@@ -543,6 +543,25 @@ fn better(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
+/// The smallest step the TSC is seen to take, in nanoseconds: per-call
+/// figures come in multiples of it.
+fn tsc_step() -> f64 {
+    // The most frequent difference between two back-to-back reads that
+    // differ (reads can also differ by a tick or two where a step of
+    // non-integer ticks is rounded).
+    let mut seen: BTreeMap<u64, u32> = BTreeMap::new();
+    for _ in 0..100_000 {
+        let a = tsc::now();
+        let b = tsc::now();
+        if b > a {
+            *seen.entry(b - a).or_default() += 1;
+        }
+    }
+    let step = seen.iter().max_by_key(|(_, n)| **n).map_or(1, |(d, _)| *d);
+    // Ticks to nanoseconds, with a fraction.
+    Calibration::get().nanos(step.saturating_mul(1000)) as f64 / 1000.0
+}
+
 #[derive(Debug)]
 struct Options {
     n: u64,
@@ -880,10 +899,11 @@ fn parent(args: &[String]) {
          caller loop: the 1-thread run's time until its last call returned, / N (no timer; it includes waits for a full \
          queue); caller latency: each call timed with the TSC (lfence; rdtsc; lfence / rdtscp; lfence; the timer's own median, \
          given under each table, is included in every sample) over bursts of {BURST}, the logger drained and 1 ms of sleep \
-         between bursts, {} samples; \"without bursts' first calls\": the same samples less the call after each sleep \
+         between bursts, {} samples (the TSC advances in steps of {:.1} ns here, so per-call figures are multiples of it); \"without bursts' first calls\": the same samples less the call after each sleep \
          ({:.2}% of them); allocations: all threads, during the end-to-end runs, / N; queue full: entries whose caller \
          found its queue full (velo: `sync_fallbacks`; ring baselines: waits for room)\n",
         thousands((LATENCY_SAMPLES.div_ceil(BURST) * BURST) as f64),
+        tsc_step(),
         100.0 / BURST as f64,
     );
     eprint!("{out}");
