@@ -1,23 +1,22 @@
 //! velo: a structured logger whose macro compiles each call site into its
 //! own encoder.
 //!
-//! `velo!` checks the level, the message and every field at compile time and
-//! pre-escapes all static text of the line (level, message, keys, caller)
-//! into constants. At run time the caller only copies those bytes and
-//! encodes the values into a reused buffer, then copies the entry into its
-//! thread's own queue, which a background worker drains through a 64 KiB
-//! buffered writer. Logging threads never contend with each other, and a
-//! caller writes only in two cases: the first entry after the worker has
-//! gone idle (it is written at once rather than after waking the worker,
-//! which can take milliseconds), and a full queue under the default
-//! [`Overflow::Sync`].
+//! `velo!` checks the level, the message and every field at compile time
+//! and pre-escapes all static text of the line (message, keys, caller) into
+//! constants beside the call site. At run time the caller only records the
+//! call site's address, a raw clock reading and the values (numbers as
+//! numbers, text as text) into its thread's own queue; a background worker
+//! formats the line in the logger's format and writes it through a 64 KiB
+//! buffer. Logging threads never contend with each other, and the caller
+//! never formats, escapes or waits for I/O, except in the cases listed
+//! under [When a caller writes](#when-a-caller-writes).
 //!
 //! ```
 //! use velo::velo;
 //!
 //! let id = 42;
 //! let name = "ada";
-//! velo!(info, "user logged in", user_id = id, name = %name);
+//! velo!(info, "user {id} logged in", name = %name);
 //! velo!(warn, "slow request", path = "/api", latency_ms = 12.5);
 //! velo::close(); // flush before exit
 //! ```
@@ -25,19 +24,77 @@
 //! A JSON line looks like this:
 //!
 //! ```text
-//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user logged in","caller":"src/main.rs:10","user_id":42,"name":"ada"}
+//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user 42 logged in","caller":"src/main.rs:10","id":42,"name":"ada"}
 //! ```
 //!
 //! Configure a logger with [`Builder`]; without one, the first `velo!` uses
 //! a default logger writing to stderr (see [`logger`]).
 //!
+//! # When a caller writes
+//!
+//! The worker runs the output (your writer, the file, the socket). A
+//! logging thread runs it itself only when:
+//!
+//! - its queue is full under [`Overflow::Sync`] (the default): it writes
+//!   what is queued and its own entry, so nothing is lost;
+//! - the logger was [closed](Logger::close) (logging after `close` is
+//!   synchronous), or built with
+//!   [`asynchronous(false)`](Builder::asynchronous) or
+//!   [`test_writer()`](Builder::test_writer);
+//! - the entry is larger than the largest queue (1 MiB with the default
+//!   [`buffer_size`](Builder::buffer_size)), or its queue is as large as it
+//!   may grow and still cannot hold it;
+//! - the thread is exiting (a thread-local destructor logs) and can no
+//!   longer have a queue.
+//!
+//! Each is counted in [`Stats::sync_fallbacks`] except logging after close
+//! and synchronous loggers. An idle worker parks; the first entry after
+//! that wakes it (a futex wake), it is not written by the caller.
+//!
+//! # Features beyond one line
+//!
+//! - Message templates: `velo!(info, "user {id} logged in", id)`: the
+//!   placeholders are checked at compile time, a name that is not a field
+//!   captures the variable, `{{` and `}}` are braces.
+//! - `velo!(every: 10s, ...)`, `velo!(sample: 100, ...)`: per-call-site
+//!   limits, an atomic or two; skipped calls evaluate nothing and are
+//!   counted (`"suppressed"`).
+//! - `velo!(target: "audit", ...)`: filtered as `audit` instead of the
+//!   module path.
+//! - [`catalog`] and [`catalog_json`]: every call site linked into the
+//!   program, run or not.
+//! - [`Schema`]: Elastic (ECS) or Google Cloud key names at no cost.
+//! - [`scope`] and [`scoped`]: fields on every entry a thread (or a
+//!   future) logs, to any logger.
+//! - [`Chain`] and the `Value` impls of errors: errors with their source
+//!   chain.
+//! - [`Builder::backtrace`], [`Builder::local_time`],
+//!   [`Builder::journald`], [`Builder::test_writer`].
+//!
 //! # Cargo features
 //!
 //! - `log`: `bridge_log()` sends records of crates that use the `log` facade
-//!   through the default logger.
+//!   through the default logger, key-values included.
 //! - `max_level_{off,error,warn,info,debug,trace}` and
 //!   `release_max_level_*`: compile out call sites above a level, as in the
 //!   `log` crate (see [`STATIC_MAX_LEVEL`]).
+//!
+//! # Layout
+//!
+//! Each module has one job and imports point one way, from the leaves to
+//! the API:
+//!
+//! ```text
+//! leaves      level error escape number clock timestamp options filter record stats value
+//!   |         (record: the byte layout of an entry between caller and worker)
+//! static      callsite (Site, CallSite, interest) catalog limit fields
+//!   |
+//! worker side event (decode a record) -> line (JSON/text) -> output/ (Output trait:
+//!   |         stream, journald, ...)
+//! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
+//!   |         sink (output lock, drain) worker (thread loop, park, sync) fork -> core
+//! API         entry (what velo! calls) logger builder panic log_bridge __private
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
