@@ -454,3 +454,213 @@ fn stalled(what: &str) -> Error {
         ),
     )
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::options::Schema;
+    use crate::output::Stream;
+    use crate::timestamp::Timestamp;
+    use std::io::{self, Write};
+
+    /// A writer whose output the test reads.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn core_with(entries: usize, writer: impl Write + Send + 'static) -> Arc<Core> {
+        let config = Config {
+            overflow: Overflow::Sync,
+            timestamp: false,
+            backtrace: None,
+        };
+        let style = Style {
+            text: true,
+            color: false,
+            timestamp: Timestamp::Off,
+            local_time: false,
+            caller: false,
+            schema: Schema::Velo,
+        };
+        Core::start(
+            config,
+            style,
+            Box::new(Stream::new(Box::new(writer))),
+            Some(entries),
+        )
+        .unwrap()
+    }
+
+    /// An entry of velo's own with one string field, as the worker's tests
+    /// need: the record of a `velo!(info, "m", v = text)`.
+    fn record(text: &str) -> Vec<u8> {
+        use crate::callsite::{internal_site, CallSite};
+        static SITE: CallSite = internal_site!(Info, "m", ["v"]);
+        let mut buf = Vec::new();
+        crate::record::begin(
+            &mut buf,
+            crate::record::NO_TIME,
+            SITE.level(),
+            0,
+            SITE.site(),
+        );
+        crate::value::Encoder::new(&mut buf).str(text);
+        crate::record::finish(&mut buf);
+        buf
+    }
+
+    fn rings(core: &Core) -> usize {
+        core.pipe.as_ref().unwrap().0.snapshot().len()
+    }
+
+    #[test]
+    fn rings_of_exited_threads_are_freed_once_drained() {
+        let out = Shared::default();
+        let core = core_with(64, out.clone());
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| core.submit(record("x")));
+            }
+        });
+        core.submit(record("x"));
+        // A scoped thread's TLS destructors (which orphan its rings) may run
+        // after the scope has seen it finish; each sync frees what is
+        // orphaned by then.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            core.sync().unwrap();
+            if rings(&core) == 1 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} rings left",
+                rings(&core)
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(stats::get(&core.stats.written), 5);
+        core.close();
+    }
+
+    #[test]
+    fn a_ring_that_fills_grows_and_keeps_order() {
+        let out = Shared::default();
+        let core = core_with(8192, out.clone());
+        let (queue, _) = core.pipe.as_ref().unwrap();
+        let mut expected = String::new();
+        // 4 MiB logged at once: far more than a 16 KiB ring holds while
+        // the worker looks away.
+        for i in 0..40_000u32 {
+            let text = format!("{i:0>98}");
+            core.submit(record(&text));
+            expected.push_str(&format!("INFO  m v={text}\n"));
+        }
+        core.sync().unwrap();
+        let capacity = local::ring(core.id).unwrap().capacity();
+        assert!(
+            capacity > queue.start_bytes() && capacity <= queue.max_ring_bytes,
+            "{capacity}"
+        );
+        assert_eq!(
+            String::from_utf8(out.0.lock().unwrap().clone()).unwrap(),
+            expected
+        );
+        core.close();
+    }
+
+    #[test]
+    fn rings_grow_within_the_logger_budget() {
+        let core = core_with(8192, io::sink());
+        let (queue, _) = core.pipe.as_ref().unwrap();
+        const THREADS: usize = 16;
+        let filled = std::sync::Barrier::new(THREADS + 1);
+        let measured = std::sync::Barrier::new(THREADS + 1);
+        let grown = std::thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    // 4 MiB each, as fast as it goes: every ring fills.
+                    let entry = record(&"x".repeat(70));
+                    for _ in 0..40_000 {
+                        core.submit(entry.clone());
+                    }
+                    filled.wait();
+                    measured.wait();
+                });
+            }
+            filled.wait();
+            let grown: usize = queue
+                .snapshot()
+                .iter()
+                .map(|r| r.capacity() - queue.start_bytes())
+                .sum();
+            // Release the threads before asserting, or a failure would hang.
+            measured.wait();
+            grown
+        });
+        let budget = (queue.max_ring_bytes - queue.start_bytes()) * crate::queue::GROWN_RINGS;
+        assert!(grown <= budget, "{grown} > {budget}");
+        core.sync().unwrap();
+        assert_eq!(stats::get(&core.stats.written), THREADS as u64 * 40_000);
+        core.close();
+    }
+
+    #[test]
+    fn a_thread_forgets_the_rings_of_dropped_loggers() {
+        let first = core_with(64, io::sink());
+        first.submit(record("x"));
+        first.close();
+        let ring = Arc::clone(&first.pipe.as_ref().unwrap().0.snapshot()[0]);
+        drop(first);
+        assert!(ring.is_retired());
+        assert_eq!(ring.capacity(), 1, "the storage is freed with the logger");
+        let second = core_with(64, io::sink());
+        second.submit(record("x"));
+        assert_eq!(Arc::strong_count(&ring), 1, "the thread let go of it");
+        second.close();
+    }
+
+    #[test]
+    fn a_parked_worker_is_woken_and_the_caller_does_not_write() {
+        /// Records which thread wrote.
+        #[derive(Clone, Default)]
+        struct Who(Arc<Mutex<Vec<std::thread::ThreadId>>>);
+        impl Write for Who {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().push(std::thread::current().id());
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let who = Who::default();
+        let core = core_with(64, who.clone());
+        for n in 1..=3 {
+            // Long enough for the worker to poll, then park.
+            std::thread::sleep(Duration::from_millis(40));
+            core.submit(record("after an idle spell"));
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while stats::get(&core.stats.written) < n {
+                assert!(std::time::Instant::now() < deadline, "never written");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        core.sync().unwrap();
+        let me = std::thread::current().id();
+        assert!(
+            who.0.lock().unwrap().iter().all(|&t| t != me),
+            "the caller wrote"
+        );
+        core.close();
+    }
+}
