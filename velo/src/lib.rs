@@ -85,14 +85,14 @@
 //! the API:
 //!
 //! ```text
-//! leaves      level error escape number clock timestamp options filter record stats value
+//! leaves      level error escape number clock timestamp options filter fork record stats value
 //!   |         (record: the byte layout of an entry between caller and worker)
 //! static      callsite (Site, CallSite, interest) catalog limit fields
 //!   |
 //! worker side event (decode a record) -> line (JSON/text) -> output/ (Output trait:
 //!   |         stream, journald, ...)
 //! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
-//!   |         sink (output lock, drain) worker (thread loop, park, sync) fork -> core
+//!   |         sink (output lock, drain) worker (thread loop, park, sync) -> core
 //! API         entry (what velo! calls) logger builder panic log_bridge __private
 //! ```
 
@@ -104,6 +104,7 @@ mod clock;
 mod error;
 mod escape;
 mod filter;
+mod fork;
 mod level;
 mod number;
 mod options;
@@ -123,7 +124,6 @@ mod output;
 // The queue and the pipeline.
 mod barrier;
 mod core;
-mod fork;
 mod local;
 mod queue;
 mod ring;
