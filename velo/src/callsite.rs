@@ -18,7 +18,7 @@ use crate::filter::Filter;
 use crate::fork;
 use crate::level::Level;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 /// What the macro knows about a call site at compile time, with the static
 /// parts of its line pre-escaped for each format.
@@ -292,9 +292,30 @@ pub(crate) fn unregister_filter(cell: &Arc<FilterCell>) {
 
 /// Replaces a filter and invalidates every cached decision.
 pub(crate) fn set_filter(cell: &FilterCell, filter: Filter) {
-    let _fork = fork::guard();
-    *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter;
-    registry().1.invalidate();
+    {
+        let _fork = fork::guard();
+        *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter;
+        registry().1.invalidate();
+    }
+    // After every lock is released: the hook recomputes decisions that
+    // read this filter.
+    if let Some(hook) = FILTER_HOOK.get() {
+        hook(cell);
+    }
+}
+
+/// Run after a filter changes, with its cell: a bridge whose facade caches
+/// decisions of its own (the `tracing` bridge's callsite interests) sets it.
+static FILTER_HOOK: OnceLock<fn(&FilterCell)> = OnceLock::new();
+
+/// Sets the hook run after every filter change (once; later calls do
+/// nothing).
+#[cfg_attr(
+    not(feature = "tracing"),
+    allow(dead_code, reason = "used by the tracing bridge")
+)]
+pub(crate) fn on_filter_change(hook: fn(&FilterCell)) {
+    let _ = FILTER_HOOK.set(hook);
 }
 
 /// Registers `cs` if needed and computes its interest word.

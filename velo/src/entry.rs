@@ -104,18 +104,7 @@ impl<'a> Entry<'a> {
         };
         flags |= record::DYNAMIC;
         let mut buf = local::take(|buf, _| buf.clear());
-        let mut fields = Vec::new();
-        let context = if extra_context.is_empty() {
-            context
-        } else {
-            // Span fields come after the logger's context.
-            record::copy_fields_except(&mut fields, context, |k| {
-                record::field_keys(extra_context).any(|e| e == k)
-            });
-            fields.extend_from_slice(extra_context);
-            &fields
-        };
-        if !context.is_empty() {
+        if !context.is_empty() || !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
         let scope = local::scope();
@@ -137,8 +126,19 @@ impl<'a> Entry<'a> {
         record::put_u32(&mut buf, head.line);
         record::put_str(&mut buf, head.module);
         record::put_str(&mut buf, head.target);
-        if !context.is_empty() {
-            record::put_block(&mut buf, context);
+        if extra_context.is_empty() {
+            if !context.is_empty() {
+                record::put_block(&mut buf, context);
+            }
+        } else {
+            // Span fields come after the logger's context, whose keys they
+            // set take their place; copied in place, with no list between.
+            let block = record::open_untagged(&mut buf);
+            record::copy_fields_except(&mut buf, context, |k| {
+                record::field_keys(extra_context).any(|e| e == k)
+            });
+            buf.extend_from_slice(extra_context);
+            record::close(&mut buf, block);
         }
         if !scope.is_empty() {
             record::put_block(&mut buf, &scope);

@@ -75,6 +75,9 @@
 //!
 //! - `log`: `bridge_log()` sends records of crates that use the `log` facade
 //!   through the default logger, key-values included.
+//! - `tracing`: `bridge_tracing()` makes velo the global `tracing`
+//!   subscriber: events through the default logger, with their spans'
+//!   fields.
 //! - `max_level_{off,error,warn,info,debug,trace}` and
 //!   `release_max_level_*`: compile out call sites above a level, as in the
 //!   `log` crate (see [`STATIC_MAX_LEVEL`]).
@@ -94,6 +97,7 @@
 //! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
 //!   |         sink (output lock, drain) worker (thread loop, park, sync) -> core
 //! API         entry (what velo! calls) logger builder panic log_bridge __private
+//!             tracing_spans (span store) -> tracing_bridge
 //! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -138,6 +142,10 @@ mod entry;
 mod log_bridge;
 mod logger;
 mod panic;
+#[cfg(feature = "tracing")]
+mod tracing_bridge;
+#[cfg(feature = "tracing")]
+mod tracing_spans;
 
 pub use builder::Builder;
 pub use callsite::CallSite;
@@ -151,6 +159,8 @@ pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
 pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
 pub use timestamp::Timestamp;
+#[cfg(feature = "tracing")]
+pub use tracing_bridge::bridge_tracing;
 pub use value::{Chain, Encoder, Value};
 
 /// Logs one entry.
