@@ -198,6 +198,16 @@ impl<'a> Entry<'a> {
         Encoder::new(&mut self.buf)
     }
 
+    /// Appends fields of a dynamic record already encoded (keys and
+    /// values), such as those a bridge met before the message.
+    #[cfg_attr(
+        not(feature = "tracing"),
+        allow(dead_code, reason = "used by the tracing bridge")
+    )]
+    pub(crate) fn encoded_fields(&mut self, fields: &[u8]) {
+        self.buf.extend_from_slice(fields);
+    }
+
     /// Ends the record and hands it to the logger.
     #[inline]
     pub fn finish(mut self) {

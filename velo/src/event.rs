@@ -158,7 +158,7 @@ impl<'a> Event<'a> {
     fn call_has(&self, key: &str) -> bool {
         match self.head {
             Head::Site(site) => site.names.contains(&key),
-            Head::Dynamic { .. } => record::field_keys(self.values).any(|k| k == key),
+            Head::Dynamic { .. } => record::has_key(self.values, key),
         }
     }
 
@@ -210,7 +210,7 @@ impl<'a> Iterator for Fields<'_, 'a> {
                     };
                     let shadowed = self.event.call_has(name)
                         || (self.layer == Layer::Context
-                            && record::field_keys(self.event.scope).any(|k| k == name));
+                            && record::has_key(self.event.scope, name));
                     if !shadowed {
                         return Some((FieldKey { name, pre: None }, value));
                     }

@@ -357,11 +357,40 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Passes over one value without decoding it.
+    fn skip_value(&mut self) -> Option<()> {
+        let len = match self.u8()? {
+            tag::TRUE | tag::FALSE | tag::NULL => 0,
+            tag::F32 => 4,
+            tag::U64 | tag::I64 | tag::F64 => 8,
+            tag::TIME => 12,
+            tag::U128 | tag::I128 => 16,
+            tag::STR | tag::SEQ | tag::MAP => self.u32()? as usize,
+            _ => return None,
+        };
+        self.take(len).map(|_| ())
+    }
+
     /// One `key value` pair of a field list or map.
     pub(crate) fn field(&mut self) -> Option<(&'a str, Val<'a>)> {
         let key = self.str()?;
         Some((key, self.value()?))
     }
+}
+
+/// Whether an encoded field list sets `key`: its keys compared as bytes,
+/// its values skipped unread (a check the worker makes for each context
+/// field of an entry).
+pub(crate) fn has_key(fields: &[u8], key: &str) -> bool {
+    let mut r = Reader::new(fields);
+    while let Some(len) = r.u32() {
+        match r.take(len as usize) {
+            Some(k) if k == key.as_bytes() => return true,
+            Some(_) if r.skip_value().is_some() => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The keys of an encoded field list, in order.
@@ -444,5 +473,37 @@ mod tests {
         let mut out = Vec::new();
         copy_fields_except(&mut out, &fields, |k| k == "b");
         assert_eq!(field_keys(&out).collect::<Vec<_>>(), ["a", "c"]);
+    }
+
+    #[test]
+    fn has_key_skips_every_kind_of_value() {
+        let mut fields = Vec::new();
+        let mut add = |key: &str, value: &[u8]| {
+            put_str(&mut fields, key);
+            fields.extend_from_slice(value);
+        };
+        add("t", &[tag::TRUE]);
+        add("f32", &[tag::F32, 0, 0, 0, 0]);
+        add("u", &[tag::U64, 1, 0, 0, 0, 0, 0, 0, 0]);
+        add("time", &[tag::TIME, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        add("big", &[[tag::U128].as_slice(), &[0; 16]].concat());
+        add("s", &[tag::STR, 2, 0, 0, 0, b'h', b'i']);
+        add("seq", &[tag::SEQ, 1, 0, 0, 0, tag::NULL]);
+        add("last", &[tag::NULL]);
+        for key in ["t", "f32", "u", "time", "big", "s", "seq", "last"] {
+            assert!(has_key(&fields, key), "{key}");
+        }
+        for key in ["", "hi", "las", "lastx"] {
+            assert!(!has_key(&fields, key), "{key}");
+        }
+        // A malformed value ends the search.
+        let mut bad = Vec::new();
+        put_str(&mut bad, "a");
+        bad.push(99);
+        put_str(&mut bad, "b");
+        bad.push(tag::NULL);
+        assert!(has_key(&bad, "a"));
+        assert!(!has_key(&bad, "b"));
+        assert!(!has_key(&[9, 0, 0, 0, b'x'], "x"));
     }
 }

@@ -92,10 +92,7 @@ fn filter_changed(cell: &FilterCell) {
 /// Encodes the fields of a span (every field, `message` included).
 pub(crate) fn encode_fields(values: &dyn RecordFields) -> Vec<u8> {
     let mut own = Vec::new();
-    values.record_into(&mut Typed {
-        out: &mut own,
-        skip_message: false,
-    });
+    values.record_into(&mut Typed(&mut own));
     own
 }
 
@@ -118,149 +115,174 @@ impl RecordFields for span::Record<'_> {
 
 /// Writes `event` through `logger`, with `spans` (encoded fields, the
 /// outermost span's first) after the logger's context.
+///
+/// One visit of the event's fields: the record starts at the `message`
+/// field (its text formatted straight into the record), which `tracing`'s
+/// macros put first; fields met before it wait in a side buffer.
 pub(crate) fn write_event(logger: &Logger, event: &Event<'_>, spans: &[u8]) {
     let meta = event.metadata();
-    let message = Message(event);
-    let mut entry = Entry::dynamic(
-        logger.core(),
-        logger.context(),
-        &Dynamic {
-            level: level(meta.level()),
-            message: format_args!("{message}"),
-            file: meta.file().unwrap_or_default(),
-            line: meta.line().unwrap_or(0),
-            module: meta.module_path().unwrap_or_default(),
-            target: meta.target(),
-        },
+    let module = meta.module_path().unwrap_or_default();
+    let target = meta.target();
+    let mut writer = EventWriter {
+        logger,
+        level: level(meta.level()),
+        file: meta.file().unwrap_or_default(),
+        line: meta.line().unwrap_or(0),
+        module,
+        // The usual target, the module path, is not written: not copied.
+        target: if target == module { "" } else { target },
         spans,
-    );
-    event.record(&mut Typed {
-        out: &mut entry,
-        skip_message: true,
-    });
-    entry.finish();
-}
-
-/// An event's `message` field, written by its `Display` where it is
-/// needed (into the record), with no intermediate `String`.
-struct Message<'a>(&'a Event<'a>);
-
-impl fmt::Display for Message<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut visitor = MessageVisitor { f, result: Ok(()) };
-        self.0.record(&mut visitor);
-        visitor.result
+        entry: None,
+        early: Vec::new(),
+    };
+    event.record(&mut writer);
+    match writer.entry.take() {
+        Some(entry) => entry.finish(),
+        None => writer.start(format_args!("")).finish(),
     }
 }
 
-struct MessageVisitor<'a, 'f> {
-    f: &'a mut fmt::Formatter<'f>,
-    result: fmt::Result,
+/// Builds the record of one event as its fields are visited.
+struct EventWriter<'a> {
+    logger: &'a Logger,
+    level: Level,
+    file: &'a str,
+    line: u32,
+    module: &'a str,
+    target: &'a str,
+    spans: &'a [u8],
+    /// The record, from the message on.
+    entry: Option<Entry<'a>>,
+    /// Fields met before the message, encoded.
+    early: Vec<u8>,
 }
 
-impl Visit for MessageVisitor<'_, '_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.result = self.f.write_str(value);
+impl<'a> EventWriter<'a> {
+    /// Starts the record with `message`.
+    fn start(&mut self, message: fmt::Arguments<'_>) -> Entry<'a> {
+        let logger = self.logger;
+        let mut entry = Entry::dynamic(
+            logger.core(),
+            logger.context(),
+            &Dynamic {
+                level: self.level,
+                message,
+                file: self.file,
+                line: self.line,
+                module: self.module,
+                target: self.target,
+            },
+            self.spans,
+        );
+        entry.encoded_fields(&self.early);
+        entry
+    }
+
+    /// Whether `field` is the message, while none has been met.
+    fn is_message(&self, field: &Field) -> bool {
+        self.entry.is_none() && field.name() == "message"
+    }
+
+    /// The encoder of `field`'s value.
+    fn field(&mut self, field: &Field) -> Encoder<'_> {
+        match &mut self.entry {
+            Some(entry) => entry.field(field.name()),
+            None => list_field(&mut self.early, field.name()),
         }
     }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            // `format_args!` messages print their text through `Debug`.
-            self.result = write!(self.f, "{value:?}");
-        }
-    }
 }
 
-/// Where typed fields go: a record being built, or a span's field list.
-trait Out {
-    fn field(&mut self, key: &str) -> Encoder<'_>;
-}
-
-impl Out for Entry<'_> {
-    fn field(&mut self, key: &str) -> Encoder<'_> {
-        Entry::field(self, key)
-    }
-}
-
-impl Out for Vec<u8> {
-    fn field(&mut self, key: &str) -> Encoder<'_> {
-        record::put_str(self, key);
-        Encoder::new(self)
-    }
-}
-
-/// Records each field with its type.
-struct Typed<'o, O: Out + ?Sized> {
-    out: &'o mut O,
-    /// Whether `message` is left out (an event's, written as its message).
-    skip_message: bool,
-}
-
-impl<O: Out + ?Sized> Typed<'_, O> {
-    fn key(&mut self, field: &Field) -> Option<Encoder<'_>> {
-        let name = field.name();
-        if self.skip_message && name == "message" {
-            return None;
-        }
-        Some(self.out.field(name))
-    }
-}
-
-impl<O: Out + ?Sized> Visit for Typed<'_, O> {
+impl Visit for EventWriter<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if let Some(mut e) = self.key(field) {
-            e.f64(value);
-        }
+        self.field(field).f64(value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if let Some(mut e) = self.key(field) {
-            e.i64(value);
-        }
+        self.field(field).i64(value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if let Some(mut e) = self.key(field) {
-            e.u64(value);
-        }
+        self.field(field).u64(value);
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        if let Some(mut e) = self.key(field) {
-            e.i128(value);
-        }
+        self.field(field).i128(value);
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        if let Some(mut e) = self.key(field) {
-            e.u128(value);
-        }
+        self.field(field).u128(value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if let Some(mut e) = self.key(field) {
-            e.bool(value);
-        }
+        self.field(field).bool(value);
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        if let Some(mut e) = self.key(field) {
-            e.str(value);
+        if self.is_message(field) {
+            self.entry = Some(self.start(format_args!("{value}")));
+        } else {
+            self.field(field).str(value);
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if let Some(mut e) = self.key(field) {
-            e.error(value);
-        }
+        self.field(field).error(value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if let Some(mut e) = self.key(field) {
-            e.debug(value);
+        if self.is_message(field) {
+            // `format_args!` messages print their text through `Debug`.
+            self.entry = Some(self.start(format_args!("{value:?}")));
+        } else {
+            self.field(field).debug(value);
         }
+    }
+}
+
+/// Starts a field in a field list: its key, then an encoder for its value.
+fn list_field<'b>(list: &'b mut Vec<u8>, key: &str) -> Encoder<'b> {
+    record::put_str(list, key);
+    Encoder::new(list)
+}
+
+/// Records each field of a span with its type into a field list.
+struct Typed<'o>(&'o mut Vec<u8>);
+
+impl Visit for Typed<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        list_field(self.0, field.name()).f64(value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        list_field(self.0, field.name()).i64(value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        list_field(self.0, field.name()).u64(value);
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        list_field(self.0, field.name()).i128(value);
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        list_field(self.0, field.name()).u128(value);
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        list_field(self.0, field.name()).bool(value);
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        list_field(self.0, field.name()).str(value);
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        list_field(self.0, field.name()).error(value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        list_field(self.0, field.name()).debug(value);
     }
 }
 
@@ -628,12 +650,22 @@ mod tests {
                 "typed {}",
                 42
             );
+            tracing::info!(early = 1, message = "after a field", late = 2);
+            tracing::info!(no_message = true);
             tracing::warn!(target: "noisy", "dropped");
             tracing::error!(target: "noisy::sub", "kept");
             tracing::debug!("below the level");
         });
         let entries = lines.entries();
-        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries.len(), 4, "{entries:?}");
+        assert_eq!(
+            keys(&entries[1]),
+            ["level", "msg", "service", "shared", "early", "late"]
+        );
+        assert_eq!(entries[1]["msg"], "after a field");
+        assert_eq!(entries[1]["early"], 1);
+        assert_eq!(entries[2]["msg"], "");
+        assert_eq!(entries[2]["no_message"], true);
         assert_eq!(
             keys(&entries[0]),
             [
@@ -652,7 +684,7 @@ mod tests {
         assert_eq!(e["debugged"], "Some(1)");
         assert_eq!(e["err"], "disk on fire");
         assert!(!e.contains_key("target"));
-        assert_eq!(entries[1]["target"], "noisy::sub");
-        assert_eq!(entries[1]["level"], "error");
+        assert_eq!(entries[3]["target"], "noisy::sub");
+        assert_eq!(entries[3]["level"], "error");
     }
 }
