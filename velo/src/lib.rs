@@ -78,6 +78,8 @@
 //! - `tracing`: `bridge_tracing()` makes velo the global `tracing`
 //!   subscriber: events through the default logger, with their spans'
 //!   fields.
+//! - `tracing-subscriber`: `TracingLayer`, the same as a layer of a
+//!   composed `tracing-subscriber` subscriber.
 //! - `max_level_{off,error,warn,info,debug,trace}` and
 //!   `release_max_level_*`: compile out call sites above a level, as in the
 //!   `log` crate (see [`STATIC_MAX_LEVEL`]).
@@ -97,7 +99,7 @@
 //! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
 //!   |         sink (output lock, drain) worker (thread loop, park, sync) -> core
 //! API         entry (what velo! calls) logger builder panic log_bridge __private
-//!             tracing_spans (span store) -> tracing_bridge
+//!             tracing_spans (span store) -> tracing_bridge -> tracing_layer
 //! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -144,6 +146,8 @@ mod logger;
 mod panic;
 #[cfg(feature = "tracing")]
 mod tracing_bridge;
+#[cfg(feature = "tracing-subscriber")]
+mod tracing_layer;
 #[cfg(feature = "tracing")]
 mod tracing_spans;
 
@@ -161,6 +165,8 @@ pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
 pub use timestamp::Timestamp;
 #[cfg(feature = "tracing")]
 pub use tracing_bridge::bridge_tracing;
+#[cfg(feature = "tracing-subscriber")]
+pub use tracing_layer::TracingLayer;
 pub use value::{Chain, Encoder, Value};
 
 /// Logs one entry.
