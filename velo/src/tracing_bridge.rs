@@ -634,6 +634,39 @@ mod tests {
     }
 
     #[test]
+    fn threads_creating_and_closing_spans_see_only_their_own() {
+        let (dispatch, lines) = bridge("trace");
+        let threads = 4u64;
+        let rounds = 500u64;
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let dispatch = &dispatch;
+                s.spawn(move || {
+                    tracing::dispatcher::with_default(dispatch, || {
+                        for r in 0..rounds {
+                            let outer = tracing::info_span!("outer", t, r);
+                            let _o = outer.enter();
+                            let inner = tracing::info_span!("inner", step = r * 2);
+                            // A second handle: the span closes with the last.
+                            let clone = inner.clone();
+                            inner.in_scope(|| tracing::info!(check = t * rounds + r, "e"));
+                            drop(clone);
+                        }
+                    });
+                });
+            }
+        });
+        let entries = lines.entries();
+        assert_eq!(entries.len() as u64, threads * rounds);
+        for e in &entries {
+            let (t, r) = (e["t"].as_u64().unwrap(), e["r"].as_u64().unwrap());
+            assert_eq!(e["check"].as_u64().unwrap(), t * rounds + r, "{e:?}");
+            assert_eq!(e["step"].as_u64().unwrap(), r * 2, "{e:?}");
+        }
+        assert_eq!(live(&dispatch), 0, "every span is freed");
+    }
+
+    #[test]
     fn fields_keep_their_types_and_filters_see_targets() {
         let (dispatch, lines) = bridge("info,noisy=error");
         let err = io::Error::other("disk on fire");

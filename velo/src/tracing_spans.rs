@@ -339,10 +339,10 @@ impl Spans {
     pub(crate) fn enter(&self, id: &Id) {
         let epoch = self.epoch.load(Relaxed);
         let id = id.into_u64();
-        let Some(meta) = self.meta(id) else {
+        let Some((meta, fresh)) = self.meta(id, epoch) else {
             return;
         };
-        let Some(scope) = self.scope_at(id, epoch) else {
+        let Some(scope) = fresh.or_else(|| self.scope_at(id, epoch)) else {
             return;
         };
         let _ = STACK.try_with(|stack| {
@@ -370,7 +370,9 @@ impl Spans {
         });
     }
 
-    fn meta(&self, id: u64) -> Option<&'static Metadata<'static>> {
+    /// The metadata of span `id`, and its scope if it is current at
+    /// `epoch`: what entering it needs, under one lock.
+    fn meta(&self, id: u64, epoch: u64) -> Option<(&'static Metadata<'static>, Option<Arc<[u8]>>)> {
         let (index, generation) = split(id)?;
         let state = self
             .slot(index)?
@@ -381,7 +383,8 @@ impl Spans {
             .span
             .as_ref()
             .filter(|_| state.generation == generation)?;
-        Some(span.meta)
+        let scope = (span.epoch == epoch).then(|| Arc::clone(&span.scope));
+        Some((span.meta, scope))
     }
 
     /// The span this thread is in, innermost.
