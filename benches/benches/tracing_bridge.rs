@@ -15,7 +15,10 @@
 //! `Overflow::Sync` (a full queue makes the caller write; nothing is lost);
 //! `non_blocking` is in lossless mode (`lossy(false)`: the caller waits
 //! when its queue is full), as the peer comparison sets it up. Each figure
-//! is the caller's time per event; the writing threads run meanwhile.
+//! is the caller's time per event; the writing threads run meanwhile, so on
+//! a loaded machine, where the threads wait for a core, the figures swing
+//! and approach the total CPU work per event: `src/bin/tracing_cpu.rs`
+//! reports CPU time, per thread and per process, instead.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::time::Duration;
