@@ -251,7 +251,10 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 /// The registry, locked under the fork lock (see `fork.rs`).
 fn registry() -> (fork::Guard, MutexGuard<'static, Registry>) {
     let fork = fork::guard();
-    (fork, REGISTRY.lock().unwrap_or_else(PoisonError::into_inner))
+    (
+        fork,
+        REGISTRY.lock().unwrap_or_else(PoisonError::into_inner),
+    )
 }
 
 impl Registry {

@@ -61,6 +61,7 @@ pub(crate) struct FieldKey<'a> {
 impl<'a> Event<'a> {
     /// Decodes a whole record (`bytes` holds exactly one); `None` if it is
     /// malformed.
+    #[inline]
     pub(crate) fn decode(bytes: &'a [u8], clock: &Converter) -> Option<Event<'a>> {
         let mut r = Reader::new(bytes);
         let h: Header = r.header()?;
@@ -111,6 +112,7 @@ impl<'a> Event<'a> {
     }
 
     /// The call site, for entries of one.
+    #[inline]
     pub(crate) fn site(&self) -> Option<&'static Site> {
         match self.head {
             Head::Site(site) => Some(site),
@@ -119,6 +121,7 @@ impl<'a> Event<'a> {
     }
 
     /// The source file and line, if known.
+    #[inline]
     pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
         match self.head {
             Head::Site(site) => Some((site.file, site.line)),
@@ -128,6 +131,7 @@ impl<'a> Event<'a> {
     }
 
     /// The module path of the code that logged.
+    #[inline]
     pub(crate) fn module_path(&self) -> &'a str {
         match self.head {
             Head::Site(site) => site.module_path,
@@ -136,6 +140,7 @@ impl<'a> Event<'a> {
     }
 
     /// The target to write, when it is not the module path.
+    #[inline]
     pub(crate) fn target(&self) -> Option<&'a str> {
         match self.head {
             Head::Site(site) => site.target,
@@ -155,6 +160,7 @@ impl<'a> Event<'a> {
     }
 
     /// Whether the call itself sets `key`.
+    #[inline]
     fn call_has(&self, key: &str) -> bool {
         match self.head {
             Head::Site(site) => site.names.contains(&key),
@@ -162,13 +168,58 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// Every field of the entry, context first, each key once (the
-    /// innermost wins).
-    pub(crate) fn fields(&self) -> Fields<'_, 'a> {
+    /// The logger's context fields, encoded.
+    #[inline]
+    pub(crate) fn context(&self) -> &'a [u8] {
+        self.context
+    }
+
+    /// The thread's scope fields, encoded.
+    #[inline]
+    pub(crate) fn scope(&self) -> &'a [u8] {
+        self.scope
+    }
+
+    /// Whether a field of the context (`in_context`) or the scope with this
+    /// key is shadowed by an inner layer's.
+    #[inline]
+    pub(crate) fn shadowed(&self, key: &str, in_context: bool) -> bool {
+        self.call_has(key) || (in_context && record::field_keys(self.scope).any(|k| k == key))
+    }
+
+    /// Whether the call sets any field at all.
+    #[inline]
+    pub(crate) fn call_has_fields(&self) -> bool {
+        !self.values.is_empty()
+    }
+
+    /// The call's own fields, in order.
+    #[inline]
+    pub(crate) fn call_fields(&self) -> Fields<'_, 'a> {
         Fields {
             event: self,
-            layer: Layer::Context,
-            reader: Reader::new(self.context),
+            layer: Layer::Call,
+            reader: Reader::new(self.values),
+            index: 0,
+        }
+    }
+
+    /// Every field of the entry, context first, each key once (the
+    /// innermost wins).
+    #[inline]
+    pub(crate) fn fields(&self) -> Fields<'_, 'a> {
+        // Most entries have neither context nor scope: start at the call.
+        let (layer, bytes) = if !self.context.is_empty() {
+            (Layer::Context, self.context)
+        } else if !self.scope.is_empty() {
+            (Layer::Scope, self.scope)
+        } else {
+            (Layer::Call, self.values)
+        };
+        Fields {
+            event: self,
+            layer,
+            reader: Reader::new(bytes),
             index: 0,
         }
     }
@@ -194,6 +245,7 @@ pub(crate) struct Fields<'e, 'a> {
 impl<'a> Iterator for Fields<'_, 'a> {
     type Item = (FieldKey<'a>, Val<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.layer {
@@ -208,10 +260,7 @@ impl<'a> Iterator for Fields<'_, 'a> {
                         }
                         continue;
                     };
-                    let shadowed = self.event.call_has(name)
-                        || (self.layer == Layer::Context
-                            && record::field_keys(self.event.scope).any(|k| k == name));
-                    if !shadowed {
+                    if !self.event.shadowed(name, self.layer == Layer::Context) {
                         return Some((FieldKey { name, pre: None }, value));
                     }
                 }

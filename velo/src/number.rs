@@ -38,11 +38,14 @@ pub(crate) fn write_f32(buf: &mut Vec<u8>, v: f32) {
 /// exponent (`1e+300` -> `1e300`), as JSON writers commonly do.
 #[inline]
 fn shortest(buf: &mut Vec<u8>, digits: &str) {
-    match digits.find("e+") {
-        None => buf.extend_from_slice(digits.as_bytes()),
-        Some(e) => {
-            buf.extend_from_slice(&digits.as_bytes()[..=e]);
-            buf.extend_from_slice(&digits.as_bytes()[e + 2..]);
+    let bytes = digits.as_bytes();
+    // The exponent, if any, is in the last five bytes (`e+308`).
+    let tail = bytes.len().saturating_sub(5);
+    match bytes[tail..].iter().position(|&b| b == b'+') {
+        None => buf.extend_from_slice(bytes),
+        Some(plus) => {
+            buf.extend_from_slice(&bytes[..tail + plus]);
+            buf.extend_from_slice(&bytes[tail + plus + 1..]);
         }
     }
 }
