@@ -11,7 +11,7 @@
 //! rejects them in a call, and `with` and nested scopes merge at build
 //! time.)
 
-use crate::callsite::{Key, Site};
+use crate::callsite::Site;
 use crate::clock::Converter;
 use crate::level::Level;
 use crate::record::{self, Header, Reader, Val};
@@ -47,15 +47,6 @@ pub(crate) struct Event<'a> {
     /// The call's values (one per site key), or for a dynamic entry its
     /// fields.
     values: &'a [u8],
-}
-
-/// A field's key.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FieldKey<'a> {
-    /// The key as written.
-    pub(crate) name: &'a str,
-    /// Its pre-escaped forms, for keys of a call site.
-    pub(crate) pre: Option<&'static Key>,
 }
 
 impl<'a> Event<'a> {
@@ -193,15 +184,11 @@ impl<'a> Event<'a> {
         !self.values.is_empty()
     }
 
-    /// The call's own fields, in order.
+    /// The call's encoded values (a static site's, one per key) or fields
+    /// (a dynamic entry's).
     #[inline]
-    pub(crate) fn call_fields(&self) -> Fields<'_, 'a> {
-        Fields {
-            event: self,
-            layer: Layer::Call,
-            reader: Reader::new(self.values),
-            index: 0,
-        }
+    pub(crate) fn values(&self) -> &'a [u8] {
+        self.values
     }
 
     /// Every field of the entry, context first, each key once (the
@@ -243,7 +230,7 @@ pub(crate) struct Fields<'e, 'a> {
 }
 
 impl<'a> Iterator for Fields<'_, 'a> {
-    type Item = (FieldKey<'a>, Val<'a>);
+    type Item = (&'a str, Val<'a>);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -261,28 +248,18 @@ impl<'a> Iterator for Fields<'_, 'a> {
                         continue;
                     };
                     if !self.event.shadowed(name, self.layer == Layer::Context) {
-                        return Some((FieldKey { name, pre: None }, value));
+                        return Some((name, value));
                     }
                 }
                 Layer::Call => {
                     return match self.event.head {
                         Head::Site(site) => {
-                            let i = self.index;
-                            let (key, name) = (site.keys.get(i)?, site.names.get(i)?);
+                            let name = site.names.get(self.index)?;
                             let value = self.reader.value()?;
                             self.index += 1;
-                            Some((
-                                FieldKey {
-                                    name,
-                                    pre: Some(key),
-                                },
-                                value,
-                            ))
+                            Some((name, value))
                         }
-                        Head::Dynamic { .. } => {
-                            let (name, value) = self.reader.field()?;
-                            Some((FieldKey { name, pre: None }, value))
-                        }
+                        Head::Dynamic { .. } => self.reader.field(),
                     };
                 }
             }

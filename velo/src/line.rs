@@ -249,8 +249,19 @@ impl LineFormat {
         if !ev.scope().is_empty() {
             self.block(ev, ev.scope(), false, out);
         }
-        for (key, value) in ev.call_fields() {
-            self.field(key.pre, key.name, value, out);
+        let mut r = Reader::new(ev.values());
+        match ev.head {
+            Head::Site(site) => {
+                for key in site.keys {
+                    let Some(value) = r.value() else { break };
+                    self.field(Some(key), "", value, out);
+                }
+            }
+            Head::Dynamic { .. } => {
+                while let Some((name, value)) = r.field() {
+                    self.field(None, name, value, out);
+                }
+            }
         }
     }
 

@@ -39,13 +39,16 @@ pub(crate) fn write_f32(buf: &mut Vec<u8>, v: f32) {
 #[inline]
 fn shortest(buf: &mut Vec<u8>, digits: &str) {
     let bytes = digits.as_bytes();
-    // The exponent, if any, is in the last five bytes (`e+308`).
-    let tail = bytes.len().saturating_sub(5);
-    match bytes[tail..].iter().position(|&b| b == b'+') {
+    let n = bytes.len();
+    // A positive exponent is `e+D`, `e+DD` or `e+DDD` at the end.
+    let plus = (2..=4)
+        .map(|k| n.wrapping_sub(k))
+        .find(|&i| bytes.get(i) == Some(&b'+'));
+    match plus {
         None => buf.extend_from_slice(bytes),
-        Some(plus) => {
-            buf.extend_from_slice(&bytes[..tail + plus]);
-            buf.extend_from_slice(&bytes[tail + plus + 1..]);
+        Some(i) => {
+            buf.extend_from_slice(&bytes[..i]);
+            buf.extend_from_slice(&bytes[i + 1..]);
         }
     }
 }
