@@ -42,7 +42,10 @@ fn main() -> Result<(), velo::Error> {
         Builder::new()
             .format(Format::Json)
             .level(Level::Info)
-            .fields(velo::fields!(service = "orders", version = env!("CARGO_PKG_VERSION")))
+            .fields(velo::fields!(
+                service = "orders",
+                version = env!("CARGO_PKG_VERSION")
+            ))
             .build()?,
     );
     let slow = Arc::new(AtomicU64::new(0));
@@ -60,7 +63,8 @@ fn main() -> Result<(), velo::Error> {
                     };
                     // Bound once per request: every entry of this handler
                     // carries `request_id` and `user_id`.
-                    let log = logger.with(velo::fields!(request_id = req.id, user_id = req.user_id));
+                    let log =
+                        logger.with(velo::fields!(request_id = req.id, user_id = req.user_id));
                     let trace_id = format!("{:016x}", req.id.wrapping_mul(0x9e37_79b9_7f4a_7c15));
                     velo::scope(velo::fields!(trace_id), || handle(&log, &req, &slow));
                 }

@@ -521,19 +521,7 @@ pub(crate) fn json_value(out: &mut Vec<u8>, v: Val<'_>) {
             timestamp::write_system_time(out, secs, nanos);
             out.push(b'"');
         }
-        Val::Seq(items) => {
-            out.push(b'[');
-            let mut r = Reader::new(items);
-            let mut first = true;
-            while let Some(item) = r.value() {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                json_value(out, item);
-            }
-            out.push(b']');
-        }
+        Val::Seq(items) => seq(out, items, json_value),
         Val::Map(entries) => {
             out.push(b'{');
             let mut r = Reader::new(entries);
@@ -552,31 +540,43 @@ pub(crate) fn json_value(out: &mut Vec<u8>, v: Val<'_>) {
     }
 }
 
+/// Appends `[item,item]`, each item written by `item`.
+fn seq(out: &mut Vec<u8>, items: &[u8], item: fn(&mut Vec<u8>, Val<'_>)) {
+    out.push(b'[');
+    let mut r = Reader::new(items);
+    let mut first = true;
+    while let Some(value) = r.value() {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        item(out, value);
+    }
+    out.push(b']');
+}
+
+/// Appends a non-finite float bare (`NaN`, `inf`, `-inf`); `false` for a
+/// finite one.
+fn bare_non_finite(out: &mut Vec<u8>, v: Val<'_>) -> bool {
+    let (nan, positive) = match v {
+        Val::F64(f) if !f.is_finite() => (f.is_nan(), f > 0.0),
+        Val::F32(f) if !f.is_finite() => (f.is_nan(), f > 0.0),
+        _ => return false,
+    };
+    out.extend_from_slice(number::non_finite(nan, positive, false));
+    true
+}
+
 /// Appends a value as the text format writes it: strings bare unless they
 /// must be quoted, maps as compact JSON.
 pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
+    if bare_non_finite(out, v) {
+        return;
+    }
     match v {
-        Val::F64(f) if !f.is_finite() => {
-            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
-        }
-        Val::F32(f) if !f.is_finite() => {
-            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
-        }
         Val::Str(s) => escape::text_value(out, s),
         Val::Time(secs, nanos) => timestamp::write_system_time(out, secs, nanos),
-        Val::Seq(items) => {
-            out.push(b'[');
-            let mut r = Reader::new(items);
-            let mut first = true;
-            while let Some(item) = r.value() {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                text_value(out, item);
-            }
-            out.push(b']');
-        }
+        Val::Seq(items) => seq(out, items, text_value),
         other => json_value(out, other),
     }
 }
@@ -584,15 +584,12 @@ pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
 /// Appends a value as plain text: strings as they are, non-finite floats
 /// bare, everything else as JSON.
 pub(crate) fn plain_value(out: &mut Vec<u8>, v: Val<'_>) {
+    if bare_non_finite(out, v) {
+        return;
+    }
     match v {
         Val::Str(s) => out.extend_from_slice(s.as_bytes()),
         Val::Time(secs, nanos) => timestamp::write_system_time(out, secs, nanos),
-        Val::F64(f) if !f.is_finite() => {
-            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
-        }
-        Val::F32(f) if !f.is_finite() => {
-            out.extend_from_slice(number::non_finite(f.is_nan(), f > 0.0, false));
-        }
         other => json_value(out, other),
     }
 }
