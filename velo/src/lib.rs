@@ -93,6 +93,7 @@ pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
 pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
 pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
+pub use output::{Period, Rolling};
 pub use timestamp::Timestamp;
 pub use value::{Chain, Encoder, Value};
 
