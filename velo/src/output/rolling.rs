@@ -299,7 +299,7 @@ pub(crate) struct RollingFile {
     /// Rotations decided and not yet done, in buffer order.
     cuts: VecDeque<Cut>,
     schedule: Schedule,
-    /// Rotated files, oldest first.
+    /// Rotated files, oldest first (only with `keep`).
     rotated: VecDeque<PathBuf>,
     /// The second and sequence number of the newest rotated name.
     last_name: Option<(u64, u32)>,
@@ -443,7 +443,10 @@ impl RollingFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         }
-        self.rotated.push_back(target);
+        // Without `keep` nothing is deleted, so nothing needs listing.
+        if self.keep.is_some() {
+            self.rotated.push_back(target);
+        }
         self.prune()
     }
 
