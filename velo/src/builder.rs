@@ -7,7 +7,7 @@ use crate::filter::Filter;
 use crate::level::{Level, LevelFilter};
 use crate::logger::Logger;
 use crate::options::{Config, Format, Overflow, Schema, Style, DEFAULT_BUFFER_SIZE};
-use crate::output::{self, Output, Stdio, Stream};
+use crate::output::{self, Output, Rolling, Stdio, Stream};
 use crate::timestamp::Timestamp;
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -17,6 +17,7 @@ enum Target {
     Stderr,
     Stdout,
     File(PathBuf),
+    Rolling(Rolling),
     Writer(Box<dyn Write + Send>),
     Test,
     Journald(PathBuf),
@@ -28,6 +29,7 @@ impl fmt::Debug for Target {
             Target::Stderr => f.write_str("Stderr"),
             Target::Stdout => f.write_str("Stdout"),
             Target::File(path) => f.debug_tuple("File").field(path).finish(),
+            Target::Rolling(rolling) => f.debug_tuple("Rolling").field(rolling).finish(),
             Target::Writer(_) => f.write_str("Writer(..)"),
             Target::Test => f.write_str("Test"),
             Target::Journald(path) => f.debug_tuple("Journald").field(path).finish(),
@@ -178,6 +180,25 @@ impl Builder {
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
         self.output = Target::File(path.into());
+        self
+    }
+
+    /// Writes to a file that is rotated by size and/or time, deleting the
+    /// oldest rotated files; see [`Rolling`]. The live file is opened (and
+    /// created) by [`build`](Builder::build); [`Logger::reopen`] opens it
+    /// again.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let logger = velo::Builder::new()
+    ///     .rolling(velo::Rolling::new("logs/app.log").max_bytes(64 << 20).keep(7))
+    ///     .build()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn rolling(mut self, rolling: Rolling) -> Builder {
+        self.output = Target::Rolling(rolling);
         self
     }
 
@@ -407,6 +428,7 @@ impl Builder {
                 std::io::stdout().is_terminal(),
             ),
             Target::File(path) => (Box::new(output::File::open(path)?), false),
+            Target::Rolling(rolling) => (Box::new(output::RollingFile::open(rolling)?), false),
             Target::Writer(w) => (Box::new(Stream::new(w)), false),
             Target::Test => {
                 asynchronous = false;

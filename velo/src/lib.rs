@@ -75,6 +75,8 @@
 //!
 //! - `log`: `bridge_log()` sends records of crates that use the `log` facade
 //!   through the default logger, key-values included.
+//! - `serde`: `velo::Serde(&value)` logs any `serde::Serialize` value as
+//!   nested JSON.
 //! - `max_level_{off,error,warn,info,debug,trace}` and
 //!   `release_max_level_*`: compile out call sites above a level, as in the
 //!   `log` crate (see [`STATIC_MAX_LEVEL`]).
@@ -138,6 +140,8 @@ mod entry;
 mod log_bridge;
 mod logger;
 mod panic;
+#[cfg(feature = "serde")]
+mod serde_value;
 
 pub use builder::Builder;
 pub use callsite::CallSite;
@@ -150,6 +154,9 @@ pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
 pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
 pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
+pub use output::{Period, Rolling};
+#[cfg(feature = "serde")]
+pub use serde_value::Serde;
 pub use timestamp::Timestamp;
 pub use value::{Chain, Encoder, Value};
 

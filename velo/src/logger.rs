@@ -201,7 +201,7 @@ impl Logger {
     }
 
     /// Reopens the log file of a [`Builder::file`](crate::Builder::file) or
-    /// `Builder::rolling` output, after
+    /// [`Builder::rolling`](crate::Builder::rolling) output, after
     /// everything queued is written to the old one: what logrotate's
     /// "move, then signal" needs. Other outputs do nothing.
     ///

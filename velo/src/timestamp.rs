@@ -203,7 +203,7 @@ fn format_prefix(secs: i64) -> [u8; PREFIX_LEN] {
 /// The proleptic Gregorian (year, month, day) of a day count since
 /// 1970-01-01, by shifting to a calendar whose years start in March so that
 /// the leap day falls at the end of a 400-year era.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468; // days since 0000-03-01
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);

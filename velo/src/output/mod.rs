@@ -13,11 +13,14 @@ use std::io;
 
 #[cfg(unix)]
 mod journald;
+mod rolling;
 mod stream;
 
 #[cfg(unix)]
 pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
 
+pub(crate) use rolling::RollingFile;
+pub use rolling::{Period, Rolling};
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 
 /// The interface the worker drains into.
