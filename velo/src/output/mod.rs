@@ -14,9 +14,13 @@ use std::io;
 #[cfg(unix)]
 mod journald;
 mod stream;
+#[cfg(unix)]
+mod syslog;
 
 #[cfg(unix)]
 pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
+#[cfg(unix)]
+pub use syslog::Syslog;
 
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 
