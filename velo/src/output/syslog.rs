@@ -240,6 +240,7 @@ impl Syslog {
             conn_start: 0,
             sent: 0,
             error: None,
+            blocked: false,
             lost: 0,
         })
     }
@@ -516,6 +517,10 @@ pub(crate) struct SyslogOutput {
     sent: u64,
     /// A failure met while writing, returned by the next `flush`.
     error: Option<io::Error>,
+    /// The socket took no more (the receiver is slower than the worker):
+    /// `write` stops trying until the next `flush`, so a slow receiver
+    /// costs no failed system call per entry.
+    blocked: bool,
     /// Entries dropped since `take_lost`.
     lost: u64,
 }
@@ -643,6 +648,11 @@ impl SyslogOutput {
         let Link::Tcp(stream) = &mut self.link else {
             return Ok(());
         };
+        if self.backlog.is_empty() {
+            // Nothing to send or to wait for; a closed connection shows
+            // with the next entry.
+            return Ok(());
+        }
         // A syslog server never sends: a readable socket means the peer
         // closed the connection (or reset it, or has something odd to say,
         // which is read and ignored).
@@ -667,7 +677,10 @@ impl SyslogOutput {
                 match stream.write(self.backlog.from(self.sent)) {
                     Ok(0) => return Some(io::ErrorKind::WriteZero.into()),
                     Ok(n) => self.sent += n as u64,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.blocked = true;
+                        break;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Some(e),
                 }
@@ -710,7 +723,10 @@ impl SyslogOutput {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // The receiver's queue (unix) or the socket's buffer is
                 // full: later.
-                Err(e) if is_full(&e) => return Ok(()),
+                Err(e) if is_full(&e) => {
+                    self.blocked = true;
+                    return Ok(());
+                }
                 Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
                     // It can never be sent.
                     self.backlog.release_to(self.backlog.start() + len);
@@ -845,7 +861,7 @@ impl Output for SyslogOutput {
         let parts = [prefix, space, &msg[..]];
         let len = prefix.len() + space.len() + msg.len();
         let mut pushed = self.backlog.push(&parts);
-        if !pushed && matches!(self.link, Link::Tcp(_)) {
+        if !pushed && !self.blocked && matches!(self.link, Link::Tcp(_)) {
             // Full: perhaps of messages delivered since the last look.
             let result = self.pump();
             self.defer(result);
@@ -856,7 +872,7 @@ impl Output for SyslogOutput {
             self.lost += 1;
             return Ok(0);
         }
-        if !tcp || self.backlog.end() - self.sent >= SEND_AT as u64 {
+        if !self.blocked && (!tcp || self.backlog.end() - self.sent >= SEND_AT as u64) {
             let result = self.pump();
             self.defer(result);
         }
@@ -864,6 +880,7 @@ impl Output for SyslogOutput {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.blocked = false;
         let result = self.pump();
         match self.error.take() {
             Some(e) => Err(e),
@@ -881,6 +898,7 @@ impl Output for SyslogOutput {
         self.sent = self.backlog.start();
         self.conn_start = self.sent;
         self.error = None;
+        self.blocked = false;
         self.lost = 0;
         self.header = Header::new(
             &self.header.hostname,
