@@ -50,6 +50,8 @@ struct Parsed {
     lines: Vec<Map<String, Value>>,
     /// The MSGIDs of the probes.
     probes: Vec<String>,
+    /// Where the lines rsyslogd left torn start.
+    torn: Vec<usize>,
 }
 
 /// A running private rsyslogd; killed, and its directory removed, on drop.
@@ -175,6 +177,25 @@ impl Rsyslogd {
             }
         }
         child.wait().expect("rsyslogd exits");
+        // Killed in the middle of writing a line, rsyslogd leaves it torn;
+        // the next one would append to it. End it here, and remember it.
+        let path = self.dir.join("messages.jsonl");
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            self.parsed.borrow_mut().torn.push(start);
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .expect("rsyslogd's file");
+            file.write_all(b"\n").expect("rsyslogd's file");
+        }
+    }
+
+    /// Lines rsyslogd left torn when it was killed (they are not in
+    /// [`lines`](Rsyslogd::lines)).
+    pub fn torn(&self) -> usize {
+        self.parsed.borrow().torn.len()
     }
 
     /// `127.0.0.1:PORT` of the UDP input.
@@ -277,10 +298,13 @@ impl Rsyslogd {
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |end| end + 1);
-        for line in new[..complete]
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-        {
+        let mut start = parsed.offset;
+        for line in new[..complete].split(|&b| b == b'\n') {
+            let at = start;
+            start += line.len() + 1;
+            if line.is_empty() || parsed.torn.contains(&at) {
+                continue;
+            }
             let line: Map<String, Value> = serde_json::from_slice(line)
                 .unwrap_or_else(|e| panic!("bad line {:?}: {e}", String::from_utf8_lossy(line)));
             if line["app"] == PROBE_APP {
