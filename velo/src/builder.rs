@@ -253,7 +253,10 @@ impl Builder {
     /// Sending never blocks the worker or a caller: while the receiver is
     /// away, entries wait in a bounded backlog and the link is retried with
     /// backoff; entries that find the backlog full are counted in
-    /// [`Stats::dropped`](crate::Stats::dropped).
+    /// [`Stats::dropped`](crate::Stats::dropped). [`Logger::sync`] returns
+    /// once entries are on their way (handed to the socket, or waiting in
+    /// the backlog while the receiver is away), with a failed connection
+    /// or send as its error.
     ///
     /// # Errors
     ///

@@ -50,7 +50,7 @@
 //! delivered once the kernel accepted them.
 
 use super::journald::priority as severity;
-use super::Output;
+use super::{Output, Stdio};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -909,6 +909,33 @@ impl Output for SyslogOutput {
 
     fn take_lost(&mut self) -> u64 {
         std::mem::take(&mut self.lost)
+    }
+}
+
+impl Drop for SyslogOutput {
+    /// A last try, then a word on stderr about the entries that never left
+    /// (the logger is gone, so no counter can tell).
+    fn drop(&mut self) {
+        self.blocked = false;
+        let _ = self.pump();
+        let unsent = match self.link {
+            // Sent but unacknowledged bytes may still reach the receiver:
+            // the kernel keeps sending after the socket is closed.
+            Link::Tcp(_) => self
+                .backlog
+                .ends
+                .iter()
+                .filter(|&&end| end > self.sent)
+                .count(),
+            _ => self.backlog.ends.len(),
+        };
+        if unsent > 0 {
+            let _ = writeln!(
+                Stdio::Stderr,
+                "velo: {}: {unsent} entries were never sent",
+                self.name
+            );
+        }
     }
 }
 
