@@ -2,6 +2,10 @@
 //! stall, and parsing of captured JSON lines.
 
 use serde_json::{Map, Value};
+
+#[cfg(feature = "rsyslog")]
+pub mod rsyslog;
+pub mod syslog;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -21,6 +21,8 @@ enum Target {
     Writer(Box<dyn Write + Send>),
     Test,
     Journald(PathBuf),
+    #[cfg(unix)]
+    Syslog(output::Syslog),
 }
 
 impl fmt::Debug for Target {
@@ -33,6 +35,8 @@ impl fmt::Debug for Target {
             Target::Writer(_) => f.write_str("Writer(..)"),
             Target::Test => f.write_str("Test"),
             Target::Journald(path) => f.debug_tuple("Journald").field(path).finish(),
+            #[cfg(unix)]
+            Target::Syslog(syslog) => f.debug_tuple("Syslog").field(syslog).finish(),
         }
     }
 }
@@ -258,6 +262,55 @@ impl Builder {
         self
     }
 
+    /// Sends entries to a syslog receiver (rsyslog, syslog-ng, a local
+    /// `/dev/log`) as RFC 5424 messages over UDP, TCP or a unix socket; see
+    /// [`Syslog`](crate::Syslog) for the transports. Each message carries
+    /// facility `user`, the level as severity (trace and debug `debug`,
+    /// info `info`, warn `warning`, error `err`, fatal `crit`), the entry's
+    /// time in UTC, the host name, [`app_name`](Builder::app_name) and the
+    /// process id, and the entry's line in the logger's format as MSG.
+    /// Unix only.
+    ///
+    /// Sending never blocks the worker or a caller: while the receiver is
+    /// away, entries wait in a bounded backlog and the link is retried with
+    /// backoff; entries that find the backlog full are counted in
+    /// [`Stats::dropped`](crate::Stats::dropped). [`Logger::sync`] returns
+    /// once entries are on their way (handed to the socket, or waiting in
+    /// the backlog while the receiver is away), with a failed connection
+    /// or send as its error.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Builder::build) fails with [`ErrorKind::Output`] when the
+    /// address does not parse or resolve.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A receiver of our own stands in for the syslog daemon.
+    /// let receiver = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let logger = velo::Builder::new()
+    ///     .app_name("api")
+    ///     .syslog(velo::Syslog::udp(receiver.local_addr()?.to_string()))
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, warn, "disk almost full", free_mb = 120);
+    /// logger.sync()?;
+    /// let mut datagram = [0; 2048];
+    /// let n = receiver.recv(&mut datagram)?;
+    /// // <user.warning>1 2026-11-27T17:03:12.123456Z HOST api PID - - {"time":..
+    /// assert!(datagram[..n].starts_with(b"<12>1 "));
+    ///
+    /// let err = velo::Builder::new().syslog(velo::Syslog::tcp("no port")).build().unwrap_err();
+    /// assert_eq!(err.kind(), velo::ErrorKind::Output);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[must_use]
+    pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
+        self.output = Target::Syslog(syslog);
+        self
+    }
+
     /// The program's name for outputs that carry one: syslog's APP-NAME
     /// and journald's `SYSLOG_IDENTIFIER`. Defaults to the executable's
     /// file name.
@@ -404,7 +457,8 @@ impl Builder {
     /// # Errors
     ///
     /// A buffer size that is not a power of two, a bad filter directive, a
-    /// file that cannot be opened, or a worker thread that cannot start.
+    /// file that cannot be opened, a syslog address that does not parse,
+    /// or a worker thread that cannot start.
     pub fn build(self) -> Result<Logger, Error> {
         let filter = self.filter?;
         if !self.buffer_size.is_power_of_two() {
@@ -441,6 +495,8 @@ impl Builder {
             ),
             #[cfg(not(unix))]
             Target::Journald(_) => unreachable!("journald() exists on unix only"),
+            #[cfg(unix)]
+            Target::Syslog(syslog) => (Box::new(syslog.open(&app_name(self.app_name))?), false),
         };
         let text = match self.format {
             Format::Json => false,

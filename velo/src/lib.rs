@@ -157,6 +157,8 @@ pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
 pub use output::{Period, Rolling};
 #[cfg(feature = "serde")]
 pub use serde_value::Serde;
+#[cfg(unix)]
+pub use output::Syslog;
 pub use timestamp::Timestamp;
 pub use value::{Chain, Encoder, Value};
 

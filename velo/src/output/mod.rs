@@ -15,9 +15,13 @@ use std::io;
 mod journald;
 mod rolling;
 mod stream;
+#[cfg(unix)]
+mod syslog;
 
 #[cfg(unix)]
 pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
+#[cfg(unix)]
+pub use syslog::Syslog;
 
 pub(crate) use rolling::RollingFile;
 pub use rolling::{Period, Rolling};
