@@ -154,11 +154,11 @@ pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
 pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
 pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
+#[cfg(unix)]
+pub use output::Syslog;
 pub use output::{Period, Rolling};
 #[cfg(feature = "serde")]
 pub use serde_value::Serde;
-#[cfg(unix)]
-pub use output::Syslog;
 pub use timestamp::Timestamp;
 pub use value::{Chain, Encoder, Value};
 
