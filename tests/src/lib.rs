@@ -2,6 +2,10 @@
 //! stall, and parsing of captured JSON lines.
 
 use serde_json::{Map, Value};
+
+#[cfg(feature = "rsyslog")]
+pub mod rsyslog;
+pub mod syslog;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -196,5 +200,74 @@ pub fn json_lines(output: &[u8]) -> Vec<Map<String, Value>> {
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(parse_line)
+        .collect()
+}
+
+/// A fresh directory under the system's temporary directory, removed with
+/// everything in it when dropped.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// Creates `velo-<name>-<pid>-<n>` in the temporary directory.
+    pub fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("velo-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temporary directory");
+        TempDir(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether `file_name` is a rotated file of the rolling log `live`:
+/// `<live>.YYYYMMDDTHHMMSS.NNNNNN`.
+pub fn is_rotated_name(file_name: &str, live: &str) -> bool {
+    let Some(suffix) = file_name
+        .strip_prefix(live)
+        .and_then(|s| s.strip_prefix('.'))
+    else {
+        return false;
+    };
+    let b = suffix.as_bytes();
+    b.len() == 22
+        && b[8] == b'T'
+        && b[15] == b'.'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || i == 15 || c.is_ascii_digit())
+}
+
+/// The files of the rolling log `live` in `dir`, each with its text: the
+/// rotated files sorted by name (which is rotation order), then the live
+/// file if it exists.
+pub fn rolling_files(dir: &std::path::Path, live: &str) -> Vec<(String, String)> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the log directory")
+        .map(|e| e.expect("a directory entry").file_name())
+        .map(|n| n.into_string().expect("a UTF-8 name"))
+        .filter(|n| is_rotated_name(n, live))
+        .collect();
+    names.sort();
+    if dir.join(live).exists() {
+        names.push(live.to_owned());
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join(&n)).expect("a UTF-8 log file");
+            (n, text)
+        })
         .collect()
 }

@@ -142,7 +142,7 @@ pub fn duration(expr: &Expr) -> Result<u64, syn::Error> {
     let hint = "`every:` takes a duration literal: an integer with a unit, `ms`, `s`, `m` or `h`, e.g. `every: 10s`";
     let Expr::Lit(syn::ExprLit {
         lit: Lit::Int(int), ..
-    }) = expr
+    }) = ungroup(expr)
     else {
         return Err(syn::Error::new_spanned(expr, hint));
     };
@@ -192,7 +192,7 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
     let hint = "`sample:` takes an integer literal N and writes one call in N, e.g. `sample: 100`";
     let Expr::Lit(syn::ExprLit {
         lit: Lit::Int(int), ..
-    }) = expr
+    }) = ungroup(expr)
     else {
         return Err(syn::Error::new_spanned(expr, hint));
     };
@@ -211,7 +211,7 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
 
 /// `target:`'s name: a non-empty string literal.
 pub fn target(expr: &Expr) -> Result<String, syn::Error> {
-    match expr {
+    match ungroup(expr) {
         Expr::Lit(syn::ExprLit {
             lit: Lit::Str(s), ..
         }) if !s.value().is_empty() => Ok(s.value()),
@@ -369,9 +369,18 @@ pub fn level(ident: &Ident) -> Result<Level, syn::Error> {
     Err(syn::Error::new(ident.span(), message))
 }
 
+/// `expr` without the invisible groups around a fragment a `macro_rules!`
+/// macro passed on (`$msg:literal`, `$msg:expr`).
+fn ungroup(mut expr: &Expr) -> &Expr {
+    while let Expr::Group(g) = expr {
+        expr = &g.expr;
+    }
+    expr
+}
+
 /// The message; it must be a string literal.
 pub fn message(expr: &Expr) -> Result<LitStr, syn::Error> {
-    if let Expr::Lit(lit) = expr {
+    if let Expr::Lit(lit) = ungroup(expr) {
         if let Lit::Str(s) = &lit.lit {
             return Ok(s.clone());
         }

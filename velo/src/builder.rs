@@ -7,7 +7,7 @@ use crate::filter::Filter;
 use crate::level::{Level, LevelFilter};
 use crate::logger::Logger;
 use crate::options::{Config, Format, Overflow, Schema, Style, DEFAULT_BUFFER_SIZE};
-use crate::output::{self, Output, Stdio, Stream};
+use crate::output::{self, Output, Rolling, Stdio, Stream};
 use crate::timestamp::Timestamp;
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -17,9 +17,12 @@ enum Target {
     Stderr,
     Stdout,
     File(PathBuf),
+    Rolling(Rolling),
     Writer(Box<dyn Write + Send>),
     Test,
     Journald(PathBuf),
+    #[cfg(unix)]
+    Syslog(output::Syslog),
 }
 
 impl fmt::Debug for Target {
@@ -28,9 +31,12 @@ impl fmt::Debug for Target {
             Target::Stderr => f.write_str("Stderr"),
             Target::Stdout => f.write_str("Stdout"),
             Target::File(path) => f.debug_tuple("File").field(path).finish(),
+            Target::Rolling(rolling) => f.debug_tuple("Rolling").field(rolling).finish(),
             Target::Writer(_) => f.write_str("Writer(..)"),
             Target::Test => f.write_str("Test"),
             Target::Journald(path) => f.debug_tuple("Journald").field(path).finish(),
+            #[cfg(unix)]
+            Target::Syslog(syslog) => f.debug_tuple("Syslog").field(syslog).finish(),
         }
     }
 }
@@ -181,6 +187,25 @@ impl Builder {
         self
     }
 
+    /// Writes to a file that is rotated by size and/or time, deleting the
+    /// oldest rotated files; see [`Rolling`]. The live file is opened (and
+    /// created) by [`build`](Builder::build); [`Logger::reopen`] opens it
+    /// again.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let logger = velo::Builder::new()
+    ///     .rolling(velo::Rolling::new("logs/app.log").max_bytes(64 << 20).keep(7))
+    ///     .build()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn rolling(mut self, rolling: Rolling) -> Builder {
+        self.output = Target::Rolling(rolling);
+        self
+    }
+
     /// Writes through the test harness's captured output, as `print!`
     /// does: a passing test prints nothing, a failing one shows its logs.
     ///
@@ -234,6 +259,55 @@ impl Builder {
     #[must_use]
     pub fn journald_at(mut self, socket: impl Into<PathBuf>) -> Builder {
         self.output = Target::Journald(socket.into());
+        self
+    }
+
+    /// Sends entries to a syslog receiver (rsyslog, syslog-ng, a local
+    /// `/dev/log`) as RFC 5424 messages over UDP, TCP or a unix socket; see
+    /// [`Syslog`](crate::Syslog) for the transports. Each message carries
+    /// facility `user`, the level as severity (trace and debug `debug`,
+    /// info `info`, warn `warning`, error `err`, fatal `crit`), the entry's
+    /// time in UTC, the host name, [`app_name`](Builder::app_name) and the
+    /// process id, and the entry's line in the logger's format as MSG.
+    /// Unix only.
+    ///
+    /// Sending never blocks the worker or a caller: while the receiver is
+    /// away, entries wait in a bounded backlog and the link is retried with
+    /// backoff; entries that find the backlog full are counted in
+    /// [`Stats::dropped`](crate::Stats::dropped). [`Logger::sync`] returns
+    /// once entries are on their way (handed to the socket, or waiting in
+    /// the backlog while the receiver is away), with a failed connection
+    /// or send as its error.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Builder::build) fails with [`ErrorKind::Output`] when the
+    /// address does not parse or resolve.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A receiver of our own stands in for the syslog daemon.
+    /// let receiver = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let logger = velo::Builder::new()
+    ///     .app_name("api")
+    ///     .syslog(velo::Syslog::udp(receiver.local_addr()?.to_string()))
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, warn, "disk almost full", free_mb = 120);
+    /// logger.sync()?;
+    /// let mut datagram = [0; 2048];
+    /// let n = receiver.recv(&mut datagram)?;
+    /// // <user.warning>1 2026-11-27T17:03:12.123456Z HOST api PID - - {"time":..
+    /// assert!(datagram[..n].starts_with(b"<12>1 "));
+    ///
+    /// let err = velo::Builder::new().syslog(velo::Syslog::tcp("no port")).build().unwrap_err();
+    /// assert_eq!(err.kind(), velo::ErrorKind::Output);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[must_use]
+    pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
+        self.output = Target::Syslog(syslog);
         self
     }
 
@@ -383,7 +457,8 @@ impl Builder {
     /// # Errors
     ///
     /// A buffer size that is not a power of two, a bad filter directive, a
-    /// file that cannot be opened, or a worker thread that cannot start.
+    /// file that cannot be opened, a syslog address that does not parse,
+    /// or a worker thread that cannot start.
     pub fn build(self) -> Result<Logger, Error> {
         let filter = self.filter?;
         if !self.buffer_size.is_power_of_two() {
@@ -407,6 +482,7 @@ impl Builder {
                 std::io::stdout().is_terminal(),
             ),
             Target::File(path) => (Box::new(output::File::open(path)?), false),
+            Target::Rolling(rolling) => (Box::new(output::RollingFile::open(rolling)?), false),
             Target::Writer(w) => (Box::new(Stream::new(w)), false),
             Target::Test => {
                 asynchronous = false;
@@ -419,6 +495,8 @@ impl Builder {
             ),
             #[cfg(not(unix))]
             Target::Journald(_) => unreachable!("journald() exists on unix only"),
+            #[cfg(unix)]
+            Target::Syslog(syslog) => (Box::new(syslog.open(&app_name(self.app_name))?), false),
         };
         let text = match self.format {
             Format::Json => false,

@@ -64,19 +64,20 @@ impl<'a> Entry<'a> {
         if !context.is_empty() {
             flags |= record::CONTEXT;
         }
-        let buf = local::take(|buf, scope| {
-            record::begin(buf, flags, site.level, time, site);
-            if let Some(n) = suppressed {
-                record::put_u64(buf, n);
-            }
-            if !context.is_empty() {
-                record::put_block(buf, context);
-            }
-            if !scope.is_empty() {
-                record::add_flag(buf, record::SCOPE);
-                record::put_block(buf, scope);
-            }
-        });
+        let (mut buf, scoped) = local::take();
+        if scoped {
+            flags |= record::SCOPE;
+        }
+        record::begin(&mut buf, flags, site.level, time, site);
+        if let Some(n) = suppressed {
+            record::put_u64(&mut buf, n);
+        }
+        if !context.is_empty() {
+            record::put_block(&mut buf, context);
+        }
+        if scoped {
+            local::append_scope(&mut buf);
+        }
         let mut entry = Entry { core, buf };
         if core.config.backtrace.is_some_and(|l| site.level >= l) {
             entry.backtrace();
@@ -103,7 +104,7 @@ impl<'a> Entry<'a> {
             (record::NO_TIME, 0)
         };
         flags |= record::DYNAMIC;
-        let mut buf = local::take(|buf, _| buf.clear());
+        let (mut buf, _) = local::take();
         if !context.is_empty() || !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
@@ -134,9 +135,7 @@ impl<'a> Entry<'a> {
             // Span fields come after the logger's context, whose keys they
             // set take their place; copied in place, with no list between.
             let block = record::open_untagged(&mut buf);
-            record::copy_fields_except(&mut buf, context, |k| {
-                record::field_keys(extra_context).any(|e| e == k)
-            });
+            record::copy_fields_except(&mut buf, context, |k| record::has_key(extra_context, k));
             buf.extend_from_slice(extra_context);
             record::close(&mut buf, block);
         }

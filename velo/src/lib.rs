@@ -75,6 +75,8 @@
 //!
 //! - `log`: `bridge_log()` sends records of crates that use the `log` facade
 //!   through the default logger, key-values included.
+//! - `serde`: `velo::Serde(&value)` logs any `serde::Serialize` value as
+//!   nested JSON.
 //! - `tracing`: `bridge_tracing()` makes velo the global `tracing`
 //!   subscriber: events through the default logger, with their spans'
 //!   fields.
@@ -144,6 +146,8 @@ mod entry;
 mod log_bridge;
 mod logger;
 mod panic;
+#[cfg(feature = "serde")]
+mod serde_value;
 #[cfg(feature = "tracing")]
 mod tracing_bridge;
 #[cfg(feature = "tracing-subscriber")]
@@ -162,6 +166,11 @@ pub use level::{Level, LevelFilter, ParseLevelError, STATIC_MAX_LEVEL};
 pub use log_bridge::bridge_log;
 pub use logger::{close, logger, sync, Logger, Stats};
 pub use options::{Format, Overflow, Schema, DEFAULT_BUFFER_SIZE};
+#[cfg(unix)]
+pub use output::Syslog;
+pub use output::{Period, Rolling};
+#[cfg(feature = "serde")]
+pub use serde_value::Serde;
 pub use timestamp::Timestamp;
 #[cfg(feature = "tracing")]
 pub use tracing_bridge::bridge_tracing;

@@ -55,7 +55,9 @@ pub struct Stats {
     pub written: u64,
     /// Entries discarded: under [`Overflow::Drop`](crate::Overflow::Drop),
     /// logged from a signal handler while the thread was queueing another,
-    /// or logged from inside the logger's own output with no room left.
+    /// or logged from inside the logger's own output with no room left;
+    /// and entries a network output gave up on (a syslog backlog that
+    /// overflowed while the receiver was away).
     pub dropped: u64,
     /// Bytes written.
     pub bytes: u64,
@@ -201,7 +203,7 @@ impl Logger {
     }
 
     /// Reopens the log file of a [`Builder::file`](crate::Builder::file) or
-    /// `Builder::rolling` output, after
+    /// [`Builder::rolling`](crate::Builder::rolling) output, after
     /// everything queued is written to the old one: what logrotate's
     /// "move, then signal" needs. Other outputs do nothing.
     ///

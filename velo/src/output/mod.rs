@@ -13,11 +13,18 @@ use std::io;
 
 #[cfg(unix)]
 mod journald;
+mod rolling;
 mod stream;
+#[cfg(unix)]
+mod syslog;
 
 #[cfg(unix)]
 pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
+#[cfg(unix)]
+pub use syslog::Syslog;
 
+pub(crate) use rolling::RollingFile;
+pub use rolling::{Period, Rolling};
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 
 /// The interface the worker drains into.

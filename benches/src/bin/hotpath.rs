@@ -1,0 +1,59 @@
+//! One workload in a loop, for instruction counts under callgrind:
+//! `valgrind --tool=callgrind --separate-threads=yes target/release/hotpath W3 100000`.
+//!
+//! Workloads as in `throughput`: W0, W3, W10, Wctx; values vary per call.
+//! Every 1,000 calls the caller waits for the worker (`sync`), so that
+//! under valgrind (which runs one thread at a time) the queue never fills
+//! and the calling thread's count is the caller's cost alone; the
+//! worker's thread has the formatting.
+
+use std::hint::black_box;
+use velo::{velo, Builder, Format};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let workload = args.next().unwrap_or_else(|| "W3".into());
+    let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(std::io::sink())
+        .build()
+        .expect("valid");
+    let child = logger.with(velo::fields!(
+        a = 1,
+        b = 2,
+        c = "three",
+        d = 4.5,
+        e = true,
+        f = 6,
+        g = "seven",
+        h = 8,
+        i = 9,
+        j = "ten"
+    ));
+    let paths = ["/api/orders", "/api/users", "/health", "/api/orders/items"];
+    for i in 0..n {
+        if i % 1000 == 0 {
+            logger.sync().expect("synced");
+        }
+        let i = black_box(i);
+        match workload.as_str() {
+            "W0" => velo!(logger: &logger, info, "request handled"),
+            "W3" => {
+                let path = paths[(i % 4) as usize];
+                let latency = i as f64 * 0.37 + (i % 1000) as f64 / 7.0;
+                velo!(logger: &logger, info, "request handled", user_id = i, path, latency_ms = latency);
+            }
+            "W10" => {
+                let path = paths[(i % 4) as usize];
+                velo!(logger: &logger, info, "request handled",
+                    user_id = i, path, latency_ms = i as f64 * 0.37, status = 200u16,
+                    ok = i % 2 == 0, bytes = i * 3, method = "GET", retries = i % 3,
+                    ratio = i as f64 / 7.0, peer = %"10.0.0.7");
+            }
+            "Wctx" => velo!(logger: &child, info, "request handled"),
+            other => panic!("unknown workload {other}"),
+        }
+    }
+    logger.sync().expect("synced");
+}
