@@ -104,11 +104,12 @@ impl<'a> Entry<'a> {
             (record::NO_TIME, 0)
         };
         flags |= record::DYNAMIC;
-        let (mut buf, _) = local::take();
+        let (mut buf, scoped) = local::take();
         if !context.is_empty() || !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
-        let scope = local::scope();
+        // Outside any scope, no visit to the thread's scope list.
+        let scope = if scoped { local::scope() } else { Vec::new() };
         if !scope.is_empty() {
             flags |= record::SCOPE;
         }

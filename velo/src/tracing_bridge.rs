@@ -525,6 +525,25 @@ mod tests {
     }
 
     #[test]
+    fn velo_scopes_come_after_spans() {
+        let (dispatch, lines) = bridge("trace");
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("s", a = 1, trace_id = "span");
+            let _s = span.enter();
+            crate::scope(crate::fields!(trace_id = "scope", b = 2), || {
+                tracing::info!(c = 3, "inside both");
+            });
+        });
+        let entries = lines.entries();
+        let e = &entries[0];
+        assert_eq!(
+            keys(e),
+            ["level", "msg", "service", "shared", "a", "trace_id", "b", "c"]
+        );
+        assert_eq!(e["trace_id"], "scope", "the scope is inside the span");
+    }
+
+    #[test]
     fn nothing_of_a_span_is_seen_after_it_is_exited() {
         let (dispatch, lines) = bridge("trace");
         tracing::dispatcher::with_default(&dispatch, || {
