@@ -12,9 +12,14 @@
 //! A batch is handed over when it holds [`MAX_BATCH_RECORDS`] records or
 //! [`MAX_BATCH_BYTES`] of them, or on the first flush [`LINGER`] after its
 //! first record (the worker flushes at least twice a second while idle).
-//! `deliver` (what `sync` and `close` reach) hands the batch over at once
-//! and waits, at most [`DELIVER_WAIT`], until the sender has finished every
-//! batch handed over so far.
+//! `deliver` (what `sync` and `close` reach) hands the batch over at once,
+//! has the sender retry at once if it is backing off, and waits, at most
+//! [`DELIVER_WAIT`], until the sender has finished every batch handed over
+//! so far. After a wait in vain, and until the sender finishes a batch
+//! again, `deliver` waits only for the one retry it asked for, and not at
+//! all while the sender waits on a collector that does not answer: a
+//! collector that is away costs `sync` (and the `close` at exit) 3 seconds
+//! once, not every time.
 //!
 //! Each record carries:
 //!
@@ -326,21 +331,26 @@ impl Output for Otlp {
             return self.failure();
         }
         let stuck = self.sender.stuck_at == Some(self.sender.shared.lock().finished);
-        let deadline = (!stuck).then(|| Instant::now() + DELIVER_WAIT);
-        self.hand_over(deadline);
+        let deadline = Instant::now() + DELIVER_WAIT;
+        // Stuck, a full queue will not make room in time.
+        self.hand_over((!stuck).then_some(deadline));
         let sender = &mut self.sender;
         let target = sender.handed;
-        let state = sender.shared.lock();
-        let (state, done) = match deadline {
-            Some(deadline) => sender
-                .shared
-                .wait_until(state, deadline, |s| s.finished >= target),
-            None => {
-                let done = state.finished >= target;
-                (state, done)
-            }
-        };
-        if !done {
+        let mut state = sender.shared.lock();
+        let attempts = state.attempts;
+        // Stuck, with the sender in the middle of an attempt (waiting on a
+        // collector that does not answer), there is nothing to wait for.
+        let hopeless = stuck && !state.backing_off;
+        if state.finished < target {
+            // Retry now: the collector may be back.
+            state.nudge = true;
+            sender.shared.notify();
+        }
+        // Stuck, one more failed attempt is answer enough.
+        let (state, done) = sender.shared.wait_until(state, deadline, |s| {
+            s.finished >= target || hopeless || (stuck && s.attempts > attempts)
+        });
+        if !done || state.finished < target {
             sender.stuck_at = Some(state.finished);
             let why = state
                 .trouble

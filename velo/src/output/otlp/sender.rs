@@ -10,7 +10,9 @@
 //!   [`Policy::initial_backoff`] up to [`Policy::max_backoff`], each delay
 //!   drawn from its upper half), or the collector's `Retry-After` (capped by
 //!   [`Policy::max_retry_after`]) when that is longer. After
-//!   [`Policy::max_elapsed`] the batch is given up.
+//!   [`Policy::max_elapsed`] the batch is given up. A `sync` cuts the
+//!   sender's own backoff short (see [`State::nudge`]), so a collector
+//!   that came back is tried at once.
 //! - Any other status (400: the collector cannot read the batch; 401, 404,
 //!   413, 500, ...) drops the batch at once: sending it again would get the
 //!   same answer.
@@ -72,6 +74,16 @@ pub(crate) struct State {
     pub(crate) finished: u64,
     /// The output is gone: give up at the first failure.
     closing: bool,
+    /// Failed attempts so far.
+    pub(crate) attempts: u64,
+    /// A `sync` wants the batch in hand retried now rather than after the
+    /// backoff (unless the collector asked for the delay with
+    /// `Retry-After`).
+    pub(crate) nudge: bool,
+    /// The sender is waiting out a backoff that a nudge would cut short
+    /// (rather than waiting on the collector, or on the collector's
+    /// `Retry-After`).
+    pub(crate) backing_off: bool,
     /// Why a batch was lost, not reported yet.
     failure: Option<String>,
     /// The last failed attempt's error, while its batch is retried.
@@ -119,6 +131,11 @@ impl Shared {
     /// Tells the sender the output is gone: no more retries.
     pub(crate) fn close(&self) {
         self.lock().closing = true;
+        self.changed.notify_all();
+    }
+
+    /// Wakes whoever waits on the state.
+    pub(crate) fn notify(&self) {
         self.changed.notify_all();
     }
 
@@ -227,14 +244,22 @@ fn export(client: &mut Client, batch: &mut Batch, policy: &Policy, shared: &Shar
         backoff = (backoff * 2).min(policy.max_backoff);
         let mut state = shared.lock();
         state.trouble = Some(error.clone());
+        state.attempts += 1;
+        shared.notify();
         if state.closing || start.elapsed() + delay > policy.max_elapsed {
             return Outcome::GaveUp { error };
         }
-        let (state, closing) = shared.wait_until(state, Instant::now() + delay, |s| s.closing);
-        drop(state);
-        if closing {
+        // A `sync` may cut our own backoff short, never the collector's.
+        let nudgeable = asked.is_none();
+        state.backing_off = nudgeable;
+        let (mut state, _) = shared.wait_until(state, Instant::now() + delay, |s| {
+            s.closing || (nudgeable && s.nudge)
+        });
+        state.backing_off = false;
+        if state.closing {
             return Outcome::GaveUp { error };
         }
+        state.nudge = false;
     }
 }
 
