@@ -9,7 +9,7 @@ use velo::{velo, Builder};
 use velo_tests::otlp::{attr, body, free_port, Any, Collector};
 use velo_tests::{assert_child_passed, is_child, run_child_within};
 
-const N: u64 = 20_000;
+const N: u64 = 100_000;
 
 fn scenario() {
     let port = free_port();
@@ -24,9 +24,9 @@ fn scenario() {
     let logging = start.elapsed();
     assert!(logger.sync().is_err(), "the collector is away");
     let stats = logger.stats();
-    // Eight batches wait, one is being retried: the rest is dropped.
-    assert!(stats.dropped >= N - 10 * 512, "{stats:?}");
-    assert!(stats.written >= 4 * 512, "{stats:?}");
+    // 64 batches of 512 wait, one is being retried: the rest is dropped.
+    assert!(stats.dropped >= N - 66 * 512, "{stats:?}");
+    assert!(stats.written >= 32 * 512, "{stats:?}");
     eprintln!("{N} entries logged in {logging:?} with the collector away; {stats:?}");
 
     let collector = Collector::on_port(port);
@@ -65,7 +65,6 @@ fn scenario() {
         "{stats:?}, {} ticks arrived",
         ticks.len()
     );
-    assert!(ticks.len() as u64 + stats.dropped <= N + 10, "{stats:?}");
 }
 
 #[test]

@@ -272,8 +272,9 @@ impl Builder {
     /// network: a batch goes when it is full, or about a second after its
     /// first record. Answers 429, 502, 503 and 504 and connection failures
     /// are retried with backoff (honouring `Retry-After`, up to 30 s) for
-    /// up to a minute; other statuses drop the batch. Eight batches wait
-    /// at most: when the collector is away longer, further batches are
+    /// up to a minute; other statuses drop the batch. At most 64 batches
+    /// or 16 MiB of records wait for the sender: when the collector is
+    /// away longer, or slower than the program logs, further batches are
     /// dropped and counted in [`Stats::dropped`](crate::Stats::dropped),
     /// and so are batches given up on, with the reason returned by the
     /// next [`Logger::sync`].

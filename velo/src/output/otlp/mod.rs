@@ -61,8 +61,11 @@ pub(crate) const MAX_BATCH_RECORDS: u64 = 512;
 /// Bytes of records after which a batch is sent: well under the 4 MiB a
 /// gRPC hop allows and the collector's 20 MiB request limit.
 pub(crate) const MAX_BATCH_BYTES: usize = 1 << 20;
-/// Batches waiting for the sender, besides the one it is sending.
-const QUEUE: usize = 8;
+/// Most batches waiting for the sender, besides the one it is sending.
+const QUEUE: usize = 64;
+/// Most bytes of records in the batches waiting for the sender and the one
+/// it sends (a larger batch is let in when there are none).
+pub(crate) const MAX_QUEUED_BYTES: usize = 16 << 20;
 /// Emptied batches kept for reuse.
 const SPARES: usize = 2;
 /// How long a batch that is not full waits for more records.
@@ -166,7 +169,19 @@ impl Otlp {
         let mut batch = std::mem::replace(&mut self.batch, next);
         self.since = None;
         loop {
-            match self.sender.queue.try_send(batch) {
+            let bytes = batch.records_len();
+            let queued = &self.sender.shared.queued_bytes;
+            // Counted before the send, which the sender may finish at once.
+            let waiting = queued.fetch_add(bytes, Ordering::Relaxed);
+            let sent = if waiting == 0 || waiting + bytes <= MAX_QUEUED_BYTES {
+                self.sender.queue.try_send(batch)
+            } else {
+                Err(TrySendError::Full(batch))
+            };
+            if sent.is_err() {
+                queued.fetch_sub(bytes, Ordering::Relaxed);
+            }
+            match sent {
                 Ok(()) => {
                     self.sender.handed += 1;
                     return;

@@ -25,7 +25,7 @@ use super::http::{Client, Endpoint};
 use super::pb::{self, Batch};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -65,6 +65,8 @@ pub(crate) struct Shared {
     pub(crate) lost: AtomicU64,
     /// `State::failure` is set: the output's fast check.
     failed: AtomicBool,
+    /// Bytes of records handed to the sender and not finished yet.
+    pub(crate) queued_bytes: AtomicUsize,
 }
 
 /// The part of [`Shared`] behind its lock.
@@ -172,6 +174,9 @@ pub(crate) fn run(
     while let Ok(mut batch) = queue.recv() {
         let outcome = export(&mut client, &mut batch, &policy, &shared);
         let count = batch.count;
+        shared
+            .queued_bytes
+            .fetch_sub(batch.records_len(), Ordering::Relaxed);
         let mut state = shared.lock();
         let lost = match outcome {
             Outcome::Sent { rejected: 0, .. } => 0,
