@@ -39,6 +39,18 @@ impl fmt::Debug for Target {
     }
 }
 
+impl Target {
+    /// Whether the output keeps entries until `sync` or `close` even
+    /// without a worker, so the logger must be closed at exit.
+    fn holds_entries(&self) -> bool {
+        match self {
+            #[cfg(feature = "otlp")]
+            Target::Otlp(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Configures and builds a [`Logger`].
 ///
 /// # Examples
@@ -282,8 +294,10 @@ impl Builder {
     /// [`Logger::sync`] and [`close`](Logger::close) hand over the pending
     /// batch and wait until the collector has answered for everything
     /// handed over, for at most 3 seconds; past that, `sync` returns a
-    /// [`Write`](ErrorKind::Write) error and the records stay queued.
-    /// Only `http://` is spoken: for TLS, send to a local collector.
+    /// [`Write`](ErrorKind::Write) error and the records stay queued, and
+    /// until the sender gets through again later calls wait only for one
+    /// immediate retry. Only `http://` is spoken: for TLS, send to a local
+    /// collector.
     ///
     /// # Errors
     ///
@@ -460,9 +474,7 @@ impl Builder {
             ));
         }
         let mut asynchronous = self.asynchronous;
-        // Whether to close at exit even without a worker: the output holds
-        // entries until `sync` or `close`.
-        let mut close_at_exit = false;
+        let close_at_exit = self.output.holds_entries();
         let (output, terminal): (Box<dyn Output>, bool) = match self.output {
             Target::Stderr => (
                 Box::new(Stream::new(Box::new(Stdio::Stderr))),
@@ -487,7 +499,6 @@ impl Builder {
             Target::Journald(_) => unreachable!("journald() exists on unix only"),
             #[cfg(feature = "otlp")]
             Target::Otlp(endpoint) => {
-                close_at_exit = true;
                 let name = app_name(self.app_name);
                 (
                     Box::new(output::Otlp::new(&endpoint, &name, self.caller)?),
