@@ -417,7 +417,7 @@ fn parse_imf_fixdate(s: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::net::TcpListener;
 
@@ -506,7 +506,7 @@ mod tests {
     /// Serves `responses` in order, one request each, on connections the
     /// client opens; each response is `(raw bytes, close the connection
     /// after it)`. Returns the endpoint and the requests' bodies.
-    fn server(
+    pub(in crate::output::otlp) fn server(
         responses: Vec<(&'static str, bool)>,
     ) -> (Endpoint, std::thread::JoinHandle<Vec<Vec<u8>>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -272,7 +272,6 @@ fn export(client: &mut Client, batch: &mut Batch, policy: &Policy, shared: &Shar
 mod tests {
     use super::*;
     use crate::record::Val;
-    use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
 
     fn fast() -> Policy {
@@ -293,31 +292,10 @@ mod tests {
     /// Answers one request per raw response, each on a new connection;
     /// returns the endpoint and the number of requests answered.
     fn server(responses: Vec<&'static str>) -> (Endpoint, std::thread::JoinHandle<usize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let mut served = 0;
-            for raw in responses {
-                let (stream, _) = listener.accept().unwrap();
-                let mut r = BufReader::new(stream);
-                let mut len = 0;
-                let mut line = String::new();
-                while {
-                    line.clear();
-                    r.read_line(&mut line).unwrap();
-                    line != "\r\n"
-                } {
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.trim().parse().unwrap();
-                    }
-                }
-                r.read_exact(&mut vec![0; len]).unwrap();
-                r.get_mut().write_all(raw.as_bytes()).unwrap();
-                served += 1;
-            }
-            served
-        });
-        (Endpoint::parse(&url).unwrap(), handle)
+        let (endpoint, bodies) =
+            super::super::http::tests::server(responses.into_iter().map(|r| (r, true)).collect());
+        let count = std::thread::spawn(move || bodies.join().unwrap().len());
+        (endpoint, count)
     }
 
     const CLOSE: &str = "Connection: close\r\nContent-Length: 0\r\n\r\n";
