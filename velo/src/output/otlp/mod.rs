@@ -311,9 +311,9 @@ impl Output for Otlp {
             ev.backtrace.is_some(),
         ];
         for (key, value) in ev.fields() {
-            let taken = OWN_KEYS.iter().zip(own).any(|(k, on)| on && *k == key.name);
+            let taken = OWN_KEYS.iter().zip(own).any(|(k, on)| on && *k == key);
             if !taken {
-                pb::put_key_value(buf, pb::ATTRIBUTE, key.name, value);
+                pb::put_key_value(buf, pb::ATTRIBUTE, key, value);
             }
         }
         if let Some(n) = ev.suppressed {
