@@ -77,6 +77,8 @@
 //!   through the default logger, key-values included.
 //! - `serde`: `velo::Serde(&value)` logs any `serde::Serialize` value as
 //!   nested JSON.
+//! - `otlp`: `Builder::otlp` sends entries to an OpenTelemetry collector
+//!   over OTLP/HTTP (protobuf), with no added dependency.
 //! - `max_level_{off,error,warn,info,debug,trace}` and
 //!   `release_max_level_*`: compile out call sites above a level, as in the
 //!   `log` crate (see [`STATIC_MAX_LEVEL`]).
