@@ -27,7 +27,7 @@ fn child_bridges_log() {
     log::debug!("filtered out");
     log::warn!(target: "custom_target", "with a target");
     log::error!("hostile \"quote\"\nnew line \u{1b}[31m");
-    let err = std::io::Error::other(std::io::Error::other("disk on fire"));
+    let err = std::io::Error::other("disk on fire");
     log::info!(
         user_id = 7u64, delta = -3i64, ratio = 0.25, ok = true, name = "ada", letter = 'x',
         err:err = err, debug:? = vec![1, 2];

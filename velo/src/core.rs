@@ -34,6 +34,12 @@ pub(crate) struct Core {
     output: OutputLock,
     /// The queue and the worker, for an asynchronous logger.
     pipe: Option<(Queue, Arc<Worker>)>,
+    /// `sync` and `close` calls so far, and the count the last delivering
+    /// pass served: a pass that finds them apart ends with
+    /// `Output::deliver` (which may wait, bounded, for a network output)
+    /// instead of a plain flush.
+    deliveries: AtomicU64,
+    delivered: AtomicU64,
     /// This core, for starting a worker again after a fork.
     this: Weak<Core>,
 }
@@ -77,6 +83,8 @@ impl Core {
             output: OutputLock::new(id, Sink::new(output, LineFormat::new(style))),
             pipe: capacity.map(|entries| (Queue::new(id, entries), Arc::new(Worker::default()))),
             this: Weak::clone(this),
+            deliveries: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -132,7 +140,7 @@ impl Core {
         if state & worker::STOPPED != 0 {
             // Closed while this entry was enqueued: the worker may have
             // made its last pass already.
-            self.write_pending();
+            self.write_pending(false);
         } else if state & worker::ORPHANED != 0 {
             self.restart_worker();
         } else if state & worker::PARKED != 0 {
@@ -291,11 +299,16 @@ impl Core {
         }
     }
 
-    /// Drains and flushes on this thread.
-    fn write_pending(&self) {
+    /// Drains and flushes on this thread; with `deliver`, waits for the
+    /// output to deliver (see `Output::deliver`).
+    fn write_pending(&self, deliver: bool) {
         if let Some(mut sink) = self.output.lock(true) {
             self.drain_locked(&mut sink);
-            sink.flush(&self.report());
+            if deliver {
+                sink.deliver(&self.report());
+            } else {
+                sink.flush(&self.report());
+            }
         }
     }
 
@@ -315,6 +328,9 @@ impl Core {
             // call's caller) is busy writing; waiting would be for itself.
             return self.take_error();
         }
+        // Before the worker's ticket: the pass that serves the ticket sees
+        // it (see `Job::pass` below).
+        self.deliveries.fetch_add(1, Ordering::SeqCst);
         if let Some((_, worker)) = &self.pipe {
             if worker.state() & worker::ORPHANED != 0 {
                 self.restart_worker();
@@ -325,7 +341,7 @@ impl Core {
                 Err(Stalled) => return Err(stalled("sync")),
             }
         }
-        self.write_pending();
+        self.write_pending(true);
         self.take_error()
     }
 
@@ -341,6 +357,8 @@ impl Core {
     /// synchronously. Idempotent and safe from any thread; waits for the
     /// worker at most while it makes progress (see `worker::STALL`).
     pub(crate) fn close(&self) {
+        // The worker's last pass delivers (see `sync`).
+        self.deliveries.fetch_add(1, Ordering::SeqCst);
         if let Some((_, worker)) = &self.pipe {
             if worker.stop().is_err() {
                 // The worker is stuck in the output; it finishes (or not)
@@ -352,7 +370,7 @@ impl Core {
             return;
         }
         // Entries that raced with the worker's last pass.
-        self.write_pending();
+        self.write_pending(true);
     }
 
     /// Reopens the output's file.
@@ -402,11 +420,22 @@ impl Core {
 
 impl worker::Job for Core {
     fn pass(&self) -> usize {
+        // Read before draining. SeqCst: a `sync` increments this before it
+        // takes its ticket, and the worker reads the ticket (Acquire)
+        // before this pass; so the pass that serves a ticket sees the
+        // increment, and with it every entry the syncing thread queued.
+        let asked = self.deliveries.load(Ordering::SeqCst);
         let Some(mut sink) = self.output.lock(true) else {
             return 0;
         };
         let drained = self.drain_locked(&mut sink);
-        sink.flush(&self.report());
+        // Only the worker runs passes.
+        if asked != self.delivered.load(Ordering::Relaxed) {
+            sink.deliver(&self.report());
+            self.delivered.store(asked, Ordering::Relaxed);
+        } else {
+            sink.flush(&self.report());
+        }
         drained
     }
 

@@ -77,6 +77,8 @@
 //!   through the default logger, key-values included.
 //! - `serde`: `velo::Serde(&value)` logs any `serde::Serialize` value as
 //!   nested JSON.
+//! - `otlp`: `Builder::otlp` sends entries to an OpenTelemetry collector
+//!   over OTLP/HTTP (protobuf), with no added dependency.
 //! - `tracing`: `bridge_tracing()` makes velo the global `tracing`
 //!   subscriber: events through the default logger, with their spans'
 //!   fields.
