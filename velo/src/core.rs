@@ -54,6 +54,10 @@ impl std::fmt::Debug for Core {
     }
 }
 
+/// How long a caller whose queue is full under `Overflow::Sync` waits for
+/// the worker to make room before it writes the queue out itself.
+const SYNC_PATIENCE: Duration = Duration::from_millis(1);
+
 /// Live cores, for `velo::sync()`, `velo::close()` and fork.
 static CORES: Mutex<Vec<Weak<Core>>> = Mutex::new(Vec::new());
 
@@ -215,13 +219,36 @@ impl Core {
             return self.unqueueable(entry);
         }
         match self.config.overflow {
-            Overflow::Sync => {
-                stats::inc(&self.stats.sync_fallbacks);
-                self.write_now(entry);
-            }
+            Overflow::Sync => self.overflow_sync(worker, entry),
             Overflow::Drop => stats::inc(&self.stats.dropped),
             Overflow::Block => self.push_blocking(worker, entry),
         }
+    }
+
+    /// `Overflow::Sync` with a full ring. While the worker makes progress,
+    /// room is about to appear: the caller waits for it, for up to
+    /// [`SYNC_PATIENCE`], rather than format everything queued itself,
+    /// which would leave the worker idle and the two threads taking turns
+    /// (a thread logging flat out then runs at the worker's pace, both
+    /// cores busy). After that, or when the worker is parked, stopped or
+    /// stuck, the caller drains and writes, as the strategy promises.
+    fn overflow_sync(&self, worker: &Worker, entry: &[u8]) {
+        let start = std::time::Instant::now();
+        while start.elapsed() < SYNC_PATIENCE
+            && worker.is_running()
+            && !worker.is_stopped()
+            && !local::is_writing(self.id)
+        {
+            worker.wake_if_parked();
+            std::thread::yield_now();
+            match local::push(self.id, entry) {
+                Ok(()) => return self.after_enqueue(worker),
+                Err(Unpushed::Full) => {}
+                Err(_) => return self.unqueueable(entry),
+            }
+        }
+        stats::inc(&self.stats.sync_fallbacks);
+        self.write_now(entry);
     }
 
     /// Waits for room in this thread's ring, then pushes `entry`.

@@ -46,9 +46,12 @@ pub enum Schema {
 /// entries, or the most bytes it may hold (see there).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
-    /// The caller writes: under the output's lock it drains what is queued,
-    /// then writes its own entry. Nothing is lost and order is kept (the
-    /// default).
+    /// Nothing is lost and each thread's order is kept (the default).
+    /// While the worker is making room, the caller waits for it, for up to
+    /// a millisecond (a thread logging flat out then runs at the worker's
+    /// pace); after that, or when the worker is idle, the caller does the
+    /// worker's job: under the output's lock it drains what is queued, then
+    /// writes its own entry.
     #[default]
     Sync,
     /// The entry is discarded and counted; the worker later writes one
