@@ -37,7 +37,10 @@ fn filters_match_the_target_not_the_module() {
         written(&format!("{MODULE}=trace,off")),
         ["module info", "module warn"]
     );
-    assert_eq!(written("audit"), ["audit info", "audit debug", "audit login info"]);
+    assert_eq!(
+        written("audit"),
+        ["audit info", "audit debug", "audit login info"]
+    );
 }
 
 #[test]
@@ -51,7 +54,13 @@ fn a_filter_change_at_run_time_reaches_target_sites() {
     l.sync().unwrap();
     assert_eq!(
         out.msgs(),
-        ["module warn", "audit info", "audit debug", "audit login info", "module warn"]
+        [
+            "module warn",
+            "audit info",
+            "audit debug",
+            "audit login info",
+            "module warn"
+        ]
     );
 }
 
