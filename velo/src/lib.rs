@@ -230,7 +230,7 @@ pub use value::{Chain, Encoder, Value};
 /// let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
 /// velo!(logger: &logger, error, "query failed", "error code" = 40001, attempt = 3);
 ///
-/// // "msg":"user 42 logged in from 10.0.0.7","user_id":42,"peer":"10.0.0.7"
+/// // "msg":"user 42 logged in from 10.0.0.7","peer":"10.0.0.7","user_id":42
 /// let user_id = 42;
 /// velo!(info, "user {user_id} logged in from {peer}", peer = %"10.0.0.7");
 /// for attempt in 0..1000 {
