@@ -99,3 +99,38 @@ fn hostile_values_are_escaped_in_the_message() {
         "no terminal escape reaches the output"
     );
 }
+
+#[test]
+fn every_kind_of_value_in_the_message_and_its_field() {
+    let (l, out) = logger();
+    let text = Capture::new();
+    let t = Builder::new()
+        .format(Format::Text)
+        .timestamp(Timestamp::Off)
+        .caller(false)
+        .writer(text.clone())
+        .build()
+        .unwrap();
+    for l in [&l, &t] {
+        velo!(logger: l, info, "{nan} {inf} {f} {big} {neg} {t} {s}", nan = f64::NAN, inf = f64::NEG_INFINITY, f = 1.5f32, big = u128::MAX, neg = -3i64, t = std::time::UNIX_EPOCH, s = "a b");
+        // A value named twice, and a template whose fields come in another
+        // order than its placeholders.
+        velo!(logger: l, info, "{b}{a}{b}", a = 1.25, b = "x\ty");
+    }
+    l.sync().unwrap();
+    t.sync().unwrap();
+    assert_eq!(
+        out.lines(),
+        [
+            r#"{"level":"info","msg":"NaN -inf 1.5 340282366920938463463374607431768211455 -3 1970-01-01T00:00:00.000000000Z a b","nan":"NaN","inf":"-inf","f":1.5,"big":340282366920938463463374607431768211455,"neg":-3,"t":"1970-01-01T00:00:00.000000000Z","s":"a b"}"#,
+            r#"{"level":"info","msg":"x\ty1.25x\ty","a":1.25,"b":"x\ty"}"#,
+        ]
+    );
+    assert_eq!(
+        text.lines(),
+        [
+            r#"INFO  NaN -inf 1.5 340282366920938463463374607431768211455 -3 1970-01-01T00:00:00.000000000Z a b nan=NaN inf=-inf f=1.5 big=340282366920938463463374607431768211455 neg=-3 t=1970-01-01T00:00:00.000000000Z s="a b""#,
+            r#"INFO  x\ty1.25x\ty a=1.25 b="x\ty""#,
+        ]
+    );
+}

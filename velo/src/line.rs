@@ -172,8 +172,34 @@ pub(crate) struct LineFormat {
     face: Clockface,
     /// Reused for the values of a message template.
     scratch: Vec<u8>,
+    /// Where the current entry's message template wrote each of the
+    /// call's first [`REUSE_MAX`] values, for its field to copy (see
+    /// [`Placed`]); entry `i` is meaningful when bit `i` of `placed_set`
+    /// is.
+    placed: [Placed; REUSE_MAX],
+    placed_set: u16,
     /// Context and scope blocks formatted before (see [`Rendered`]).
     rendered: Vec<Option<Rendered>>,
+}
+
+/// Call values a template's placeholders may pass on to their fields (the
+/// bits of `LineFormat::placed_set`).
+const REUSE_MAX: usize = 16;
+
+/// A call value as a message template wrote it into the line, so that the
+/// value's field copies those bytes instead of formatting the number (or
+/// escaping the string) a second time: a template names its fields, so
+/// each such value appears twice in the line.
+#[derive(Clone, Copy, Debug, Default)]
+enum Placed {
+    /// Not written by the message (or not the same bytes as its field).
+    #[default]
+    No,
+    /// `start..end` of the line holds the value exactly as its field
+    /// writes it (a number, `true`, `false`, `null`).
+    Same(u32, u32),
+    /// `start..end` holds the JSON string's body: the field adds quotes.
+    Quoted(u32, u32),
 }
 
 /// A block of fields (a logger's context, a thread's scope) as formatted
@@ -214,6 +240,8 @@ impl LineFormat {
             face: Clockface::new(style.timestamp, style.local_time),
             style,
             scratch: Vec::new(),
+            placed: [Placed::No; REUSE_MAX],
+            placed_set: 0,
             rendered: (0..RENDERED_SLOTS).map(|_| None).collect(),
         }
     }
@@ -364,6 +392,29 @@ impl LineFormat {
         }
         let mut r = Reader::new(ev.values());
         match ev.head {
+            Head::Site(site) if matches!(site.msg, Msg::Template(_)) => {
+                for (i, (key, name)) in site.keys.iter().zip(site.names).enumerate() {
+                    let Some(value) = r.value() else { break };
+                    let placed = if i < REUSE_MAX && self.placed_set & (1 << i) != 0 {
+                        self.placed[i]
+                    } else {
+                        Placed::No
+                    };
+                    match (placed, written(ev, builtins, name)) {
+                        (Placed::Same(start, end), Written::Plain) => {
+                            self.field_key(key, out);
+                            out.extend_from_within(start as usize..end as usize);
+                        }
+                        (Placed::Quoted(start, end), Written::Plain) if !self.style.text => {
+                            out.extend_from_slice(key.json);
+                            out.push(b'"');
+                            out.extend_from_within(start as usize..end as usize);
+                            out.push(b'"');
+                        }
+                        _ => self.checked_field(ev, builtins, Some(key), name, value, out),
+                    }
+                }
+            }
             Head::Site(site) => {
                 for (key, name) in site.keys.iter().zip(site.names) {
                     let Some(value) = r.value() else { break };
@@ -417,6 +468,16 @@ impl LineFormat {
             escape::json_body(out, name);
             out.extend_from_slice(b"\":");
             json_value(out, value);
+        }
+    }
+
+    /// Appends a call site's pre-escaped key, in the line's format.
+    #[inline]
+    fn field_key(&self, key: &Key, out: &mut Vec<u8>) {
+        if self.style.text {
+            text_key(out, key.text, self.style.color);
+        } else {
+            out.extend_from_slice(key.json);
         }
     }
 
@@ -519,27 +580,7 @@ impl LineFormat {
         match ev.head {
             Head::Site(site) => match &site.msg {
                 Msg::Plain { json, text: t } => out.extend_from_slice(if text { t } else { json }),
-                Msg::Template(pieces) => {
-                    for piece in *pieces {
-                        match piece {
-                            Piece::Lit { json, text: t } => {
-                                out.extend_from_slice(if text { t } else { json });
-                            }
-                            Piece::Field(i) => {
-                                self.scratch.clear();
-                                if let Some(v) = ev.call_value(*i) {
-                                    plain_value(&mut self.scratch, v);
-                                }
-                                let s = std::str::from_utf8(&self.scratch).unwrap_or_default();
-                                if text {
-                                    escape::text_message(out, s);
-                                } else {
-                                    escape::json_body(out, s);
-                                }
-                            }
-                        }
-                    }
-                }
+                Msg::Template(pieces) => self.template(ev, pieces, out, text),
             },
             Head::Dynamic { message, .. } => {
                 if text {
@@ -547,6 +588,95 @@ impl LineFormat {
                 } else {
                     escape::json_body(out, message);
                 }
+            }
+        }
+    }
+
+    /// Appends a message template with the call's values, escaped for the
+    /// format; notes in [`LineFormat::placed`] which values its fields can
+    /// copy from here.
+    fn template(&mut self, ev: &Event<'_>, pieces: &[Piece], out: &mut Vec<u8>, text: bool) {
+        // The call's values, decoded once and as far as needed: placeholders
+        // name them in any order, and a value may be named twice.
+        let mut values = [Val::Null; REUSE_MAX];
+        let mut decoded = 0;
+        let mut r = Reader::new(ev.values());
+        self.placed_set = 0;
+        for piece in pieces {
+            let i = match piece {
+                Piece::Lit { json, text: t } => {
+                    out.extend_from_slice(if text { t } else { json });
+                    continue;
+                }
+                Piece::Field(i) => *i,
+            };
+            let value = if i < REUSE_MAX {
+                while decoded <= i {
+                    let Some(v) = r.value() else { break };
+                    values[decoded] = v;
+                    decoded += 1;
+                }
+                (i < decoded).then(|| values[i])
+            } else {
+                ev.call_value(i)
+            };
+            let start = out.len() as u32;
+            let placed = match value {
+                None => Placed::No,
+                Some(Val::Str(s)) if text => {
+                    escape::text_message(out, s);
+                    Placed::No
+                }
+                Some(Val::Str(s)) => {
+                    escape::json_body(out, s);
+                    Placed::Quoted(start, out.len() as u32)
+                }
+                // Plain ASCII that needs no escape, and the same bytes as
+                // the value's field in either format.
+                Some(
+                    v @ (Val::U64(_)
+                    | Val::I64(_)
+                    | Val::U128(_)
+                    | Val::I128(_)
+                    | Val::Bool(_)
+                    | Val::Null),
+                ) => {
+                    json_value(out, v);
+                    Placed::Same(start, out.len() as u32)
+                }
+                Some(Val::F64(f)) if f.is_finite() => {
+                    number::write_f64(out, f);
+                    Placed::Same(start, out.len() as u32)
+                }
+                Some(Val::F32(f)) if f.is_finite() => {
+                    number::write_f32(out, f);
+                    Placed::Same(start, out.len() as u32)
+                }
+                // Non-finite floats and times are plain ASCII too, but
+                // written otherwise as fields.
+                Some(v @ (Val::F64(_) | Val::F32(_) | Val::Time(..))) => {
+                    plain_value(out, v);
+                    Placed::No
+                }
+                // Arrays and maps hold quotes: escape them.
+                Some(v) => {
+                    self.scratch.clear();
+                    plain_value(&mut self.scratch, v);
+                    let s = std::str::from_utf8(&self.scratch).unwrap_or_default();
+                    if text {
+                        escape::text_message(out, s);
+                    } else {
+                        escape::json_body(out, s);
+                    }
+                    Placed::No
+                }
+            };
+            // The first placement of a value is the one its field copies.
+            // (A line longer than 4 GiB is not made: records are truncated
+            // long before, so the positions fit.)
+            if i < REUSE_MAX && self.placed_set & (1 << i) == 0 && !matches!(placed, Placed::No) {
+                self.placed[i] = placed;
+                self.placed_set |= 1 << i;
             }
         }
     }
