@@ -346,3 +346,72 @@ pub fn assert_child_passed(output: &std::process::Output) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The keys of a JSON line's top-level object as written, duplicates
+/// included (parsing into a map would hide a key written twice), each
+/// unescaped.
+///
+/// # Panics
+///
+/// When the line is not a JSON object: that is a test failure.
+pub fn raw_keys(line: &str) -> Vec<String> {
+    parse_line(line);
+    let bytes = line.as_bytes();
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            b'"' => {
+                let start = i;
+                i += 1;
+                while bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let rest = line[i + 1..].trim_start();
+                if depth == 1 && rest.starts_with(':') {
+                    let key: String =
+                        serde_json::from_str(&line[start..=i]).expect("a JSON string");
+                    keys.push(key);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    keys
+}
+
+/// The keys of a text-format line's `key=value` pairs, in order: every
+/// word after the level that has a `=` outside quotes before any quote.
+/// The message must hold no `=`.
+pub fn text_keys(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        } else if c == ' ' && !quoted {
+            words.push(std::mem::take(&mut word));
+            continue;
+        }
+        word.push(c);
+    }
+    words.push(word);
+    words
+        .iter()
+        .filter_map(|w| {
+            let eq = w.find('=')?;
+            (!w[..eq].contains('"') || w.starts_with('"'))
+                .then(|| w[..eq].trim_matches('"').to_owned())
+        })
+        .collect()
+}

@@ -9,7 +9,8 @@
 //! field whose key the scope or the call also sets, and a scope field whose
 //! key the call sets. (Each layer is free of duplicates already: the macro
 //! rejects them in a call, and `with` and nested scopes merge at build
-//! time.)
+//! time; a bridged record's own repeated keys are skipped but for the
+//! last.)
 
 use crate::callsite::Site;
 use crate::clock::Converter;
@@ -259,7 +260,14 @@ impl<'a> Iterator for Fields<'_, 'a> {
                             self.index += 1;
                             Some((name, value))
                         }
-                        Head::Dynamic { .. } => self.reader.field(),
+                        // A bridged record may repeat a key (`log`'s
+                        // key-values are a plain list): the last one wins.
+                        Head::Dynamic { .. } => loop {
+                            let (name, value) = self.reader.field()?;
+                            if !record::field_keys(self.reader.rest()).any(|k| k == name) {
+                                return Some((name, value));
+                            }
+                        },
                     };
                 }
             }

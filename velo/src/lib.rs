@@ -183,7 +183,11 @@ pub use value::{Chain, Encoder, Value};
 /// Logs one entry.
 ///
 /// ```text
-/// velo!( [logger: EXPR,] LEVEL, "message" [, FIELD]* [,] )
+/// velo!( [OPTION,]* LEVEL, "message" [, FIELD]* [,] )
+/// OPTION := logger: EXPR      a logger other than the default
+///         | every: 10s        at most one entry per period (ms, s, m, h)
+///         | sample: N         the 1st, (N+1)th, ... call only
+///         | target: "name"    filtered and written as `name`
 /// LEVEL := trace | debug | info | warn | error | fatal
 /// FIELD := KEY               the variable KEY, through velo::Value
 ///        | %KEY | ?KEY       the variable KEY, through Display | Debug
@@ -200,6 +204,18 @@ pub use value::{Chain, Encoder, Value};
 /// errors. `fatal` writes the entry, flushes every logger and exits the
 /// process with status 1.
 ///
+/// The options come before the level, in any order. `every:` and
+/// `sample:` count per call site, after the filter and before any argument
+/// is evaluated; the entry `every:` writes after skipping calls carries
+/// `"suppressed"`, their number. `target:` takes a path such as `"audit"`
+/// or `"my_app::audit"`, which filter directives match instead of the
+/// module path.
+///
+/// In the message, `{name}` is replaced by the value of the field `name`
+/// as the line writes it (strings without quotes); a name that is no field
+/// of the call is a variable in scope, captured as a field after the
+/// call's own. `{{` and `}}` are braces.
+///
 /// # Examples
 ///
 /// ```
@@ -213,6 +229,14 @@ pub use value::{Chain, Encoder, Value};
 ///
 /// let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
 /// velo!(logger: &logger, error, "query failed", "error code" = 40001, attempt = 3);
+///
+/// // "msg":"user 42 logged in from 10.0.0.7","peer":"10.0.0.7","user_id":42
+/// let user_id = 42;
+/// velo!(info, "user {user_id} logged in from {peer}", peer = %"10.0.0.7");
+/// for attempt in 0..1000 {
+///     velo!(logger: &logger, every: 10s, warn, "retrying", attempt);
+///     velo!(sample: 100, target: "metrics", debug, "cache miss", attempt);
+/// }
 /// ```
 #[macro_export]
 macro_rules! velo {

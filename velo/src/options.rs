@@ -30,6 +30,24 @@ pub enum Format {
 ///
 /// Keys are flat, dotted names (`"log.level"`), not nested objects. The
 /// schema applies to the JSON format; the text format is the same for all.
+///
+/// A key appears once per line: a field whose key is one velo writes
+/// itself in that line (`message` under `Ecs` or `Gcp`, or `target`,
+/// `suppressed` and `backtrace` when the entry has them) is written as
+/// `fields.KEY`, keeping its value; should the entry also have a field
+/// named `fields.KEY`, that one is kept and the renamed one is left out.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .schema(velo::Schema::Ecs)
+///     .writer(std::io::sink())
+///     .build()?;
+/// velo::velo!(logger: &logger, info, "indexed", message = "raw");
+/// // {"@timestamp":..,"log.level":"info","message":"indexed",..,"fields.message":"raw"}
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Schema {
     /// velo's own names: `time`, `level`, `msg`, `caller`.
