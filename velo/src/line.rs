@@ -180,6 +180,48 @@ pub(crate) struct LineFormat {
     placed_set: u16,
     /// Context and scope blocks formatted before (see [`Rendered`]).
     rendered: Vec<Option<Rendered>>,
+    /// JSON heads of call sites formatted before.
+    heads: Heads,
+}
+
+/// The JSON heads of call sites (level, message, caller, target: all
+/// static), by the site's address: a direct-mapped cache, since a program
+/// logs from a few hot sites. One copy instead of ten small appends
+/// (callgrind, hotpath: W0 664 -> 566 instructions an entry on the
+/// worker, W3 1,364 -> 1,292).
+#[derive(Debug)]
+struct Heads {
+    slots: Vec<Option<(usize, Box<[u8]>)>>,
+}
+
+/// Slots of the heads cache.
+const HEAD_SLOTS: usize = 256;
+
+impl Heads {
+    fn new() -> Heads {
+        Heads {
+            slots: (0..HEAD_SLOTS).map(|_| None).collect(),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, site: &'static crate::callsite::Site) -> usize {
+        (site as *const crate::callsite::Site as usize >> 4) % HEAD_SLOTS
+    }
+
+    #[inline]
+    fn get(&self, slot: usize, site: &'static crate::callsite::Site) -> Option<&[u8]> {
+        match &self.slots[slot] {
+            Some((addr, head)) if *addr == site as *const crate::callsite::Site as usize => {
+                Some(head)
+            }
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, slot: usize, site: &'static crate::callsite::Site, head: &[u8]) {
+        self.slots[slot] = Some((site as *const crate::callsite::Site as usize, head.into()));
+    }
 }
 
 /// Call values a template's placeholders may pass on to their fields (the
@@ -243,6 +285,7 @@ impl LineFormat {
             placed: [Placed::No; REUSE_MAX],
             placed_set: 0,
             rendered: (0..RENDERED_SLOTS).map(|_| None).collect(),
+            heads: Heads::new(),
         }
     }
 
@@ -274,7 +317,44 @@ impl LineFormat {
                 out.push(b',');
             }
         }
+        self.json_head(ev, out);
+        self.fields(ev, out);
+        if let Some(n) = ev.suppressed {
+            out.extend_from_slice(b",\"suppressed\":");
+            number::int(out, n);
+        }
+        if let Some(bt) = ev.backtrace {
+            out.extend_from_slice(b",\"backtrace\":");
+            escape::json_str(out, bt);
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// Appends what comes between a JSON line's time and its fields: the
+    /// level, the message, the caller, the target. For a call site with a
+    /// plain message it depends on the site alone, so it is formatted once
+    /// per site and copied after that (see [`Heads`]).
+    #[inline]
+    fn json_head(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if let Head::Site(site) = ev.head {
+            if let Msg::Plain { .. } = site.msg {
+                let slot = self.heads.slot(site);
+                if let Some(head) = self.heads.get(slot, site) {
+                    out.extend_from_slice(head);
+                    return;
+                }
+                let start = out.len();
+                self.json_head_slow(ev, out);
+                self.heads.put(slot, site, &out[start..]);
+                return;
+            }
+        }
+        self.json_head_slow(ev, out);
+    }
+
+    fn json_head_slow(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         let level = ev.level;
+        let schema = self.style.schema;
         match schema {
             Schema::Velo => {
                 out.extend_from_slice(b"\"level\":\"");
@@ -304,16 +384,6 @@ impl LineFormat {
             out.extend_from_slice(b",\"target\":");
             escape::json_str(out, target);
         }
-        self.fields(ev, out);
-        if let Some(n) = ev.suppressed {
-            out.extend_from_slice(b",\"suppressed\":");
-            number::int(out, n);
-        }
-        if let Some(bt) = ev.backtrace {
-            out.extend_from_slice(b",\"backtrace\":");
-            escape::json_str(out, bt);
-        }
-        out.extend_from_slice(b"}\n");
     }
 
     fn text(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
