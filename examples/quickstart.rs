@@ -25,15 +25,16 @@ fn main() {
     );
 
     // Values: integers, floats, strings, options, durations, addresses, slices.
+    // The message is a template checked at compile time: `{user_id}` is
+    // the field of that name, `{peer}` a variable captured as a field.
     let user_id = 42u64;
     let name = "Ada Lovelace";
     let peer = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7));
     velo!(
         info,
-        "user logged in",
+        "user {user_id} logged in from {peer}",
         user_id,
         name,
-        peer,
         roles = ["admin", "ops"],
         session = None::<&str>,
     );
@@ -61,9 +62,22 @@ fn main() {
     // Debug entries appear with VELO_LOG=debug.
     velo!(debug, "cache state", entries = 128, hit_ratio = 0.93);
 
-    // A child logger carries bound fields into every entry.
+    // A child logger carries bound fields into every entry; a scope adds
+    // fields to everything this thread logs inside it, to any logger.
     let req_log = velo::logger().with(velo::fields!(request_id = 7, user_id));
-    velo!(logger: &req_log, info, "request handled", status = 200);
+    velo::scope(velo::fields!(trace_id = "4bf92f3577b34da6"), || {
+        velo!(logger: &req_log, info, "request handled", status = 200);
+    });
+
+    // A noisy line, limited at its call site: one entry per second at most;
+    // the next one written says how many were skipped.
+    for attempt in 0..1000 {
+        velo!(every: 1s, warn, "queue full", attempt);
+    }
+
+    // Errors are written with their whole source chain.
+    let err = std::fs::read("/nonexistent/velo.toml").unwrap_err();
+    velo!(error, "config unreadable", err);
 
     // Flush everything and stop the worker before exit.
     velo::close();

@@ -1,7 +1,14 @@
 //! Helpers for velo's integration tests: writers that capture, fail or
 //! stall, and parsing of captured JSON lines.
 
+#[cfg(feature = "otlp")]
+pub mod otlp;
+
 use serde_json::{Map, Value};
+
+#[cfg(feature = "rsyslog")]
+pub mod rsyslog;
+pub mod syslog;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -196,5 +203,215 @@ pub fn json_lines(output: &[u8]) -> Vec<Map<String, Value>> {
         .lines()
         .filter(|l| l.starts_with('{'))
         .map(parse_line)
+        .collect()
+}
+
+/// A fresh directory under the system's temporary directory, removed with
+/// everything in it when dropped.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// Creates `velo-<name>-<pid>-<n>` in the temporary directory.
+    pub fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("velo-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temporary directory");
+        TempDir(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether `file_name` is a rotated file of the rolling log `live`:
+/// `<live>.YYYYMMDDTHHMMSS.NNNNNN`.
+pub fn is_rotated_name(file_name: &str, live: &str) -> bool {
+    let Some(suffix) = file_name
+        .strip_prefix(live)
+        .and_then(|s| s.strip_prefix('.'))
+    else {
+        return false;
+    };
+    let b = suffix.as_bytes();
+    b.len() == 22
+        && b[8] == b'T'
+        && b[15] == b'.'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || i == 15 || c.is_ascii_digit())
+}
+
+/// The files of the rolling log `live` in `dir`, each with its text: the
+/// rotated files sorted by name (which is rotation order), then the live
+/// file if it exists.
+pub fn rolling_files(dir: &std::path::Path, live: &str) -> Vec<(String, String)> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the log directory")
+        .map(|e| e.expect("a directory entry").file_name())
+        .map(|n| n.into_string().expect("a UTF-8 name"))
+        .filter(|n| is_rotated_name(n, live))
+        .collect();
+    names.sort();
+    if dir.join(live).exists() {
+        names.push(live.to_owned());
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let text = std::fs::read_to_string(dir.join(&n)).expect("a UTF-8 log file");
+            (n, text)
+        })
+        .collect()
+}
+
+/// [`run_child`] with a deadline: a child still running after `timeout` is
+/// killed and the test fails with what it printed, so a scenario that
+/// hangs fails instead of hanging the suite.
+pub fn run_child_within(
+    name: &str,
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> std::process::Output {
+    use std::process::Stdio;
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in ["VELO_LOG", "RUST_LOG", "VELO_FORMAT", "NO_COLOR"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the test binary runs");
+    // Read both pipes while waiting, so a chatty child cannot block on a
+    // full pipe.
+    let drain = |pipe: Option<Box<dyn io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the child") {
+            break Some(status);
+        }
+        if start.elapsed() >= timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let output = std::process::Output {
+        status: status.unwrap_or_default(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    assert!(
+        status.is_some(),
+        "{name} still ran after {timeout:?}; it printed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Asserts that a child's scenario passed, showing what it printed if not.
+pub fn assert_child_passed(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "the child failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The keys of a JSON line's top-level object as written, duplicates
+/// included (parsing into a map would hide a key written twice), each
+/// unescaped.
+///
+/// # Panics
+///
+/// When the line is not a JSON object: that is a test failure.
+pub fn raw_keys(line: &str) -> Vec<String> {
+    parse_line(line);
+    let bytes = line.as_bytes();
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            b'"' => {
+                let start = i;
+                i += 1;
+                while bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let rest = line[i + 1..].trim_start();
+                if depth == 1 && rest.starts_with(':') {
+                    let key: String =
+                        serde_json::from_str(&line[start..=i]).expect("a JSON string");
+                    keys.push(key);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    keys
+}
+
+/// The keys of a text-format line's `key=value` pairs, in order: every
+/// word after the level that has a `=` outside quotes before any quote.
+/// The message must hold no `=`.
+pub fn text_keys(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        } else if c == ' ' && !quoted {
+            words.push(std::mem::take(&mut word));
+            continue;
+        }
+        word.push(c);
+    }
+    words.push(word);
+    words
+        .iter()
+        .filter_map(|w| {
+            let eq = w.find('=')?;
+            (!w[..eq].contains('"') || w.starts_with('"'))
+                .then(|| w[..eq].trim_matches('"').to_owned())
+        })
         .collect()
 }

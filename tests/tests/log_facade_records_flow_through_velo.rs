@@ -27,6 +27,12 @@ fn child_bridges_log() {
     log::debug!("filtered out");
     log::warn!(target: "custom_target", "with a target");
     log::error!("hostile \"quote\"\nnew line \u{1b}[31m");
+    let err = std::io::Error::other("disk on fire");
+    log::info!(
+        user_id = 7u64, delta = -3i64, ratio = 0.25, ok = true, name = "ada", letter = 'x',
+        err:err = err, debug:? = vec![1, 2];
+        "with key-values"
+    );
     velo::close();
 }
 
@@ -42,7 +48,8 @@ fn records_arrive_as_json_entries() {
             "from velo",
             "from log 42",
             "with a target",
-            "hostile \"quote\"\nnew line \u{1b}[31m"
+            "hostile \"quote\"\nnew line \u{1b}[31m",
+            "with key-values",
         ]
     );
     let from_log = &entries[1];
@@ -59,6 +66,33 @@ fn records_arrive_as_json_entries() {
     assert_eq!(entries[2]["level"], "warn");
     assert_eq!(entries[2]["target"], "custom_target");
     assert_eq!(entries[3]["level"], "error");
+}
+
+#[test]
+fn key_values_become_typed_fields() {
+    let out = run_child("child_bridges_log", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    let kv = entries
+        .iter()
+        .find(|e| e["msg"] == "with key-values")
+        .expect("the record with key-values");
+    assert_eq!(
+        velo_tests::keys(kv),
+        [
+            "time", "level", "msg", "caller", "app", "user_id", "delta", "ratio", "ok", "name",
+            "letter", "err", "debug"
+        ]
+    );
+    // Typed: numbers and bools as JSON numbers and bools, not strings.
+    assert_eq!(kv["user_id"], 7);
+    assert_eq!(kv["delta"], -3);
+    assert_eq!(kv["ratio"], 0.25);
+    assert_eq!(kv["ok"], true);
+    assert_eq!(kv["name"], "ada");
+    assert_eq!(kv["letter"], "x");
+    assert_eq!(kv["err"], "disk on fire");
+    assert_eq!(kv["debug"], "[1, 2]");
 }
 
 #[test]

@@ -15,10 +15,16 @@ fn is_control(c: char) -> bool {
 
 /// Escapes `s` as the inside of a JSON string (without the quotes).
 pub fn json_str(s: &str) -> String {
+    escaped(s, true)
+}
+
+/// Every control character, backslash and (with `quote`) quote escaped as
+/// in a JSON string.
+fn escaped(s: &str, quote: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
+            '"' if quote => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -53,20 +59,7 @@ pub fn text_value(s: &str) -> String {
 /// Escapes a message for the text format: never quoted, but every control
 /// character and backslash escaped so it cannot break the line.
 pub fn text_message(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_control(c) => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    escaped(s, false)
 }
 
 /// Removes `.` segments and folds `dir/..` pairs, so a file reached through

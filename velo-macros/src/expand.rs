@@ -271,8 +271,9 @@ fn byte_lit(s: &str) -> Literal {
 
 /// What a call with errors expands to: the errors, plus a never-run use of
 /// every expression so that one mistake does not cascade into unused-variable
-/// warnings or type-inference errors.
-pub fn fallback(errors: Vec<syn::Error>, exprs: &[&syn::Expr]) -> TokenStream {
+/// warnings or type-inference errors, then `tail`, a value of the type the
+/// macro has (`()` for `velo!`, `Fields` for `fields!`).
+pub fn fallback(errors: Vec<syn::Error>, exprs: &[&syn::Expr], tail: TokenStream) -> TokenStream {
     let errors = errors.into_iter().map(|e| e.to_compile_error());
     quote! {
         {
@@ -280,6 +281,7 @@ pub fn fallback(errors: Vec<syn::Error>, exprs: &[&syn::Expr]) -> TokenStream {
             if false {
                 #( let _ = &(#exprs); )*
             }
+            #tail
         }
     }
 }

@@ -42,7 +42,7 @@ pub fn velo_impl(input: TokenStream) -> TokenStream {
                 .chain(inv.message.iter())
                 .chain(inv.fields.iter().filter_map(|f| f.value.as_ref()))
                 .collect();
-            expand::fallback(errors, &exprs).into()
+            expand::fallback(errors, &exprs, quote::quote!(())).into()
         }
     }
 }
@@ -57,6 +57,6 @@ pub fn fields_impl(input: TokenStream) -> TokenStream {
         expand::fields_value(&fields).into()
     } else {
         let exprs: Vec<&syn::Expr> = fields.iter().filter_map(|f| f.value.as_ref()).collect();
-        expand::fallback(errors, &exprs).into()
+        expand::fallback(errors, &exprs, quote::quote!(__velo::Fields::new())).into()
     }
 }

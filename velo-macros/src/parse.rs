@@ -55,6 +55,9 @@ pub struct Key {
     pub tokens: TokenStream,
     /// Whether the key was written as a string literal.
     pub literal: bool,
+    /// Whether the field is a variable a message placeholder captures
+    /// (its tokens are then the message's).
+    pub placeholder: bool,
 }
 
 /// How a value is encoded.
@@ -527,6 +530,7 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
                 text: lit.value(),
                 tokens: quote::quote!(#lit),
                 literal: true,
+                placeholder: false,
             },
             Vec::new(),
         ));
@@ -589,6 +593,7 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
             text,
             tokens,
             literal: false,
+            placeholder: false,
         },
         idents,
     ))

@@ -103,7 +103,9 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
         for (given, key, option) in reserved_by_options {
             if given && field.key.text == key {
                 errors.push(field.key.error(format!(
-                    "reserved key `{key}`; with {option} velo writes `{key}` itself, so choose another name"
+                    "reserved key `{key}`{}; with {option} velo writes `{key}` itself, so choose another name{}",
+                    captured_by(&field.key),
+                    rename_hint(&field.key),
                 )));
             }
         }
@@ -142,7 +144,7 @@ pub fn duration(expr: &Expr) -> Result<u64, syn::Error> {
     let hint = "`every:` takes a duration literal: an integer with a unit, `ms`, `s`, `m` or `h`, e.g. `every: 10s`";
     let Expr::Lit(syn::ExprLit {
         lit: Lit::Int(int), ..
-    }) = expr
+    }) = ungroup(expr)
     else {
         return Err(syn::Error::new_spanned(expr, hint));
     };
@@ -192,7 +194,7 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
     let hint = "`sample:` takes an integer literal N and writes one call in N, e.g. `sample: 100`";
     let Expr::Lit(syn::ExprLit {
         lit: Lit::Int(int), ..
-    }) = expr
+    }) = ungroup(expr)
     else {
         return Err(syn::Error::new_spanned(expr, hint));
     };
@@ -209,17 +211,39 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
     }
 }
 
-/// `target:`'s name: a non-empty string literal.
+/// `target:`'s name: a string literal holding a path of identifiers joined
+/// by `::`, as filter directives name module paths (so a directive can
+/// name the target).
 pub fn target(expr: &Expr) -> Result<String, syn::Error> {
-    match expr {
+    match ungroup(expr) {
         Expr::Lit(syn::ExprLit {
             lit: Lit::Str(s), ..
-        }) if !s.value().is_empty() => Ok(s.value()),
+        }) if !s.value().is_empty() => {
+            let name = s.value();
+            if name.split("::").all(is_identifier) {
+                Ok(name)
+            } else {
+                Err(syn::Error::new(
+                    s.span(),
+                    format!(
+                        "`target: {:?}` is not a path that filter directives can name; use identifiers joined by `::`, e.g. `target: \"audit\"` or `target: \"my_app::audit\"`",
+                        name
+                    ),
+                ))
+            }
+        }
         _ => Err(syn::Error::new_spanned(
             expr,
             "`target:` takes a non-empty string literal, e.g. `target: \"audit\"`",
         )),
     }
+}
+
+/// A Rust-like identifier: a letter or `_`, then letters, digits or `_`.
+fn is_identifier(part: &str) -> bool {
+    let mut chars = part.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// A piece of a message as written.
@@ -282,12 +306,20 @@ pub fn placeholders(message: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
-/// `ident(.ident)*`.
+/// `ident(.ident)*`, each part one identifier token to Rust's lexer (so
+/// that it can be made into an `Ident` without a panic).
 fn is_key_path(name: &str) -> bool {
     name.split('.').all(|part| {
-        let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-            && chars.all(|c| c.is_alphanumeric() || c == '_')
+        is_identifier(part)
+            && part
+                .parse::<proc_macro2::TokenStream>()
+                .is_ok_and(|tokens| {
+                    let mut tokens = tokens.into_iter();
+                    matches!(
+                        (tokens.next(), tokens.next()),
+                        (Some(proc_macro2::TokenTree::Ident(_)), None)
+                    )
+                })
     })
 }
 
@@ -331,6 +363,7 @@ fn resolve(
                         text: name.clone(),
                         tokens: quote::quote!(#lit),
                         literal: false,
+                        placeholder: true,
                     },
                     sigil: Sigil::Value,
                     value: Some(syn::parse_quote!(#ident)),
@@ -369,9 +402,18 @@ pub fn level(ident: &Ident) -> Result<Level, syn::Error> {
     Err(syn::Error::new(ident.span(), message))
 }
 
+/// `expr` without the invisible groups around a fragment a `macro_rules!`
+/// macro passed on (`$msg:literal`, `$msg:expr`).
+fn ungroup(mut expr: &Expr) -> &Expr {
+    while let Expr::Group(g) = expr {
+        expr = &g.expr;
+    }
+    expr
+}
+
 /// The message; it must be a string literal.
 pub fn message(expr: &Expr) -> Result<LitStr, syn::Error> {
-    if let Expr::Lit(lit) = expr {
+    if let Expr::Lit(lit) = ungroup(expr) {
         if let Lit::Str(s) = &lit.lit {
             return Ok(s.clone());
         }
@@ -384,6 +426,26 @@ pub fn message(expr: &Expr) -> Result<LitStr, syn::Error> {
     Err(syn::Error::new_spanned(expr, hint))
 }
 
+/// ` (captured by the placeholder `{name}`)` for a key a placeholder
+/// made, whose error underlines the whole message.
+fn captured_by(key: &Key) -> String {
+    if key.placeholder {
+        format!(" (captured by the placeholder `{{{}}}`)", key.text)
+    } else {
+        String::new()
+    }
+}
+
+/// How to rename a captured variable's field, e.g. `, e.g. `{level_}` with
+/// `level_ = level``.
+fn rename_hint(key: &Key) -> String {
+    if key.placeholder {
+        format!(", e.g. `{{{0}_}}` with `{0}_ = {0}`", key.text)
+    } else {
+        String::new()
+    }
+}
+
 /// Checks every key: not empty, not reserved, not used twice.
 pub fn fields(fields: &[Field], errors: &mut Vec<syn::Error>) {
     for (i, field) in fields.iter().enumerate() {
@@ -394,8 +456,10 @@ pub fn fields(fields: &[Field], errors: &mut Vec<syn::Error>) {
         }
         if RESERVED_KEYS.contains(&key.text.as_str()) {
             errors.push(key.error(format!(
-                "reserved key `{}`; velo writes `time`, `level`, `msg` and `caller` itself, so choose another name",
-                key.text
+                "reserved key `{}`{}; velo writes `time`, `level`, `msg` and `caller` itself, so choose another name{}",
+                key.text,
+                captured_by(key),
+                rename_hint(key),
             )));
             continue;
         }
@@ -435,6 +499,9 @@ mod tests {
             ("{x:?}", "malformed placeholder `{x:?}`"),
             ("{1}", "malformed placeholder `{1}`"),
             ("{ x }", "malformed placeholder `{ x }`"),
+            ("{r#type}", "malformed placeholder `{r#type}`"),
+            ("{a.}", "malformed placeholder `{a.}`"),
+            ("{\u{2e2f}}", "malformed placeholder"),
         ] {
             let e = placeholders(input).unwrap_err();
             assert!(e.starts_with(error), "{input:?}: {e}");

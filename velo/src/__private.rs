@@ -8,7 +8,7 @@
 pub use crate::callsite::{CallSite, Key, Msg, Piece, Site};
 pub use crate::catalog::CATALOG;
 pub use crate::entry::Entry;
-pub use crate::fields::FieldsBuilder;
+pub use crate::fields::{Fields, FieldsBuilder};
 pub use crate::level::Level;
 pub use crate::limit::{Every, Sample};
 pub use crate::logger::{logger, Logger};

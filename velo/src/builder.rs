@@ -7,7 +7,7 @@ use crate::filter::Filter;
 use crate::level::{Level, LevelFilter};
 use crate::logger::Logger;
 use crate::options::{Config, Format, Overflow, Schema, Style, DEFAULT_BUFFER_SIZE};
-use crate::output::{self, Output, Stdio, Stream};
+use crate::output::{self, Output, Rolling, Stdio, Stream};
 use crate::timestamp::Timestamp;
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -17,9 +17,14 @@ enum Target {
     Stderr,
     Stdout,
     File(PathBuf),
+    Rolling(Rolling),
     Writer(Box<dyn Write + Send>),
     Test,
     Journald(PathBuf),
+    #[cfg(unix)]
+    Syslog(output::Syslog),
+    #[cfg(feature = "otlp")]
+    Otlp(String),
 }
 
 impl fmt::Debug for Target {
@@ -28,9 +33,26 @@ impl fmt::Debug for Target {
             Target::Stderr => f.write_str("Stderr"),
             Target::Stdout => f.write_str("Stdout"),
             Target::File(path) => f.debug_tuple("File").field(path).finish(),
+            Target::Rolling(rolling) => f.debug_tuple("Rolling").field(rolling).finish(),
             Target::Writer(_) => f.write_str("Writer(..)"),
             Target::Test => f.write_str("Test"),
             Target::Journald(path) => f.debug_tuple("Journald").field(path).finish(),
+            #[cfg(unix)]
+            Target::Syslog(syslog) => f.debug_tuple("Syslog").field(syslog).finish(),
+            #[cfg(feature = "otlp")]
+            Target::Otlp(endpoint) => f.debug_tuple("Otlp").field(endpoint).finish(),
+        }
+    }
+}
+
+impl Target {
+    /// Whether the output keeps entries until `sync` or `close` even
+    /// without a worker, so the logger must be closed at exit.
+    fn holds_entries(&self) -> bool {
+        match self {
+            #[cfg(feature = "otlp")]
+            Target::Otlp(_) => true,
+            _ => false,
         }
     }
 }
@@ -181,6 +203,25 @@ impl Builder {
         self
     }
 
+    /// Writes to a file that is rotated by size and/or time, deleting the
+    /// oldest rotated files; see [`Rolling`]. The live file is opened (and
+    /// created) by [`build`](Builder::build); [`Logger::reopen`] opens it
+    /// again.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let logger = velo::Builder::new()
+    ///     .rolling(velo::Rolling::new("logs/app.log").max_bytes(64 << 20).keep(7))
+    ///     .build()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn rolling(mut self, rolling: Rolling) -> Builder {
+        self.output = Target::Rolling(rolling);
+        self
+    }
+
     /// Writes through the test harness's captured output, as `print!`
     /// does: a passing test prints nothing, a failing one shows its logs.
     ///
@@ -237,12 +278,121 @@ impl Builder {
         self
     }
 
-    /// The program's name for outputs that carry one: syslog's APP-NAME
-    /// and journald's `SYSLOG_IDENTIFIER`. Defaults to the executable's
-    /// file name.
+    /// Sends entries to a syslog receiver (rsyslog, syslog-ng, a local
+    /// `/dev/log`) as RFC 5424 messages over UDP, TCP or a unix socket; see
+    /// [`Syslog`](crate::Syslog) for the transports. Each message carries
+    /// facility `user`, the level as severity (trace and debug `debug`,
+    /// info `info`, warn `warning`, error `err`, fatal `crit`), the entry's
+    /// time in UTC, the host name, [`app_name`](Builder::app_name) and the
+    /// process id, and the entry's line in the logger's format as MSG.
+    /// Unix only.
+    ///
+    /// Sending never blocks the worker or a caller: while the receiver is
+    /// away, entries wait in a bounded backlog and the link is retried with
+    /// backoff; entries that find the backlog full are counted in
+    /// [`Stats::dropped`](crate::Stats::dropped). [`Logger::sync`] returns
+    /// once entries are on their way (handed to the socket, or waiting in
+    /// the backlog while the receiver is away), with a failed connection
+    /// or send as its error.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Builder::build) fails with [`ErrorKind::Output`] when the
+    /// address does not parse or resolve.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A receiver of our own stands in for the syslog daemon.
+    /// let receiver = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let logger = velo::Builder::new()
+    ///     .app_name("api")
+    ///     .syslog(velo::Syslog::udp(receiver.local_addr()?.to_string()))
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, warn, "disk almost full", free_mb = 120);
+    /// logger.sync()?;
+    /// let mut datagram = [0; 2048];
+    /// let n = receiver.recv(&mut datagram)?;
+    /// // <user.warning>1 2026-11-27T17:03:12.123456Z HOST api PID - - {"time":..
+    /// assert!(datagram[..n].starts_with(b"<12>1 "));
+    ///
+    /// let err = velo::Builder::new().syslog(velo::Syslog::tcp("no port")).build().unwrap_err();
+    /// assert_eq!(err.kind(), velo::ErrorKind::Output);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(unix)]
+    #[must_use]
+    pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
+        self.output = Target::Syslog(syslog);
+        self
+    }
+
+    /// The program's name for outputs that carry one: syslog's APP-NAME,
+    /// journald's `SYSLOG_IDENTIFIER` and OTLP's `service.name`. Defaults
+    /// to the executable's file name.
     #[must_use]
     pub fn app_name(mut self, name: impl Into<String>) -> Builder {
         self.app_name = Some(name.into());
+        self
+    }
+
+    /// Sends entries to an OpenTelemetry collector as OTLP/HTTP log
+    /// records (protobuf), to `{endpoint}/v1/logs`; `endpoint` is
+    /// `http://host:port[/path]`, such as `http://127.0.0.1:4318` (a path
+    /// that already ends in `/v1/logs` is used as it is). Needs the cargo
+    /// feature `otlp`, which adds no dependency.
+    ///
+    /// Each record has a severity number and text (`INFO` is 9), the
+    /// message as its body (a template's placeholders filled in), the
+    /// entry's time and the time it was encoded, `code.file.path` and
+    /// `code.line.number` (unless [`caller(false)`](Builder::caller)),
+    /// `target` when it is set, and every field as an attribute of its
+    /// type: integers, floats, booleans, strings, arrays and maps. OTLP has
+    /// no integers wider than `i64`: a `u64` above `i64::MAX` and every
+    /// `u128` and `i128` is sent as a string of its decimal digits. A
+    /// `SystemTime` is an RFC 3339 string, `None` an empty value. The
+    /// resource's `service.name` is [`app_name`](Builder::app_name).
+    ///
+    /// Records are sent in batches of up to 512 (or 1 MiB), by a thread of
+    /// the output's own, so neither callers nor the worker wait on the
+    /// network: a batch goes when it is full, or about a second after its
+    /// first record. Answers 429, 502, 503 and 504 and connection failures
+    /// are retried with backoff (honouring `Retry-After`, up to 30 s) for
+    /// up to a minute; other statuses drop the batch. At most 64 batches
+    /// or 16 MiB of records wait for the sender: when the collector is
+    /// away longer, or slower than the program logs, further batches are
+    /// dropped and counted in [`Stats::dropped`](crate::Stats::dropped),
+    /// and so are batches given up on, with the reason returned by the
+    /// next [`Logger::sync`].
+    ///
+    /// [`Logger::sync`] and [`close`](Logger::close) hand over the pending
+    /// batch and wait until the collector has answered for everything
+    /// handed over, for at most 3 seconds; past that, `sync` returns a
+    /// [`Write`](ErrorKind::Write) error and the records stay queued, and
+    /// until the sender gets through again later calls wait only for one
+    /// immediate retry. Only `http://` is spoken: for TLS, send to a local
+    /// collector.
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Builder::build) fails with [`ErrorKind::Output`] when
+    /// `endpoint` is not `http://host:port[/path]`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let logger = velo::Builder::new()
+    ///     .otlp("http://127.0.0.1:4318")
+    ///     .app_name("checkout")
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "order placed", order_id = 42u64, total = 9.5);
+    /// logger.sync()?; // delivered, if the collector is up
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[cfg(feature = "otlp")]
+    #[must_use]
+    pub fn otlp(mut self, endpoint: impl AsRef<str>) -> Builder {
+        self.output = Target::Otlp(endpoint.as_ref().to_owned());
         self
     }
 
@@ -383,7 +533,8 @@ impl Builder {
     /// # Errors
     ///
     /// A buffer size that is not a power of two, a bad filter directive, a
-    /// file that cannot be opened, or a worker thread that cannot start.
+    /// file that cannot be opened, an output address that is not valid
+    /// ([`ErrorKind::Output`]), or a thread that cannot start.
     pub fn build(self) -> Result<Logger, Error> {
         let filter = self.filter?;
         if !self.buffer_size.is_power_of_two() {
@@ -397,6 +548,7 @@ impl Builder {
             ));
         }
         let mut asynchronous = self.asynchronous;
+        let close_at_exit = self.output.holds_entries();
         let (output, terminal): (Box<dyn Output>, bool) = match self.output {
             Target::Stderr => (
                 Box::new(Stream::new(Box::new(Stdio::Stderr))),
@@ -407,6 +559,7 @@ impl Builder {
                 std::io::stdout().is_terminal(),
             ),
             Target::File(path) => (Box::new(output::File::open(path)?), false),
+            Target::Rolling(rolling) => (Box::new(output::RollingFile::open(rolling)?), false),
             Target::Writer(w) => (Box::new(Stream::new(w)), false),
             Target::Test => {
                 asynchronous = false;
@@ -419,6 +572,16 @@ impl Builder {
             ),
             #[cfg(not(unix))]
             Target::Journald(_) => unreachable!("journald() exists on unix only"),
+            #[cfg(unix)]
+            Target::Syslog(syslog) => (Box::new(syslog.open(&app_name(self.app_name))?), false),
+            #[cfg(feature = "otlp")]
+            Target::Otlp(endpoint) => {
+                let name = app_name(self.app_name);
+                (
+                    Box::new(output::Otlp::new(&endpoint, &name, self.caller)?),
+                    false,
+                )
+            }
         };
         let text = match self.format {
             Format::Json => false,
@@ -441,7 +604,7 @@ impl Builder {
         let capacity = asynchronous.then_some(self.buffer_size);
         let core = Core::start(config, style, output, capacity)
             .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
-        if asynchronous {
+        if asynchronous || close_at_exit {
             crate::logger::close_at_exit();
         }
         Ok(Logger::new(core, filter, &self.fields))

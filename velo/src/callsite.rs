@@ -15,9 +15,10 @@
 //! lazily and never outlive the filters they came from.
 
 use crate::filter::Filter;
+use crate::fork;
 use crate::level::Level;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 /// What the macro knows about a call site at compile time, with the static
 /// parts of its line pre-escaped for each format.
@@ -219,6 +220,7 @@ impl FilterCell {
 
     /// Whether the filter accepts `level` from `module_path`.
     pub(crate) fn enabled_for(&self, level: Level, module_path: &str) -> bool {
+        let _fork = fork::guard();
         self.filter
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -226,6 +228,7 @@ impl FilterCell {
     }
 
     pub(crate) fn get(&self) -> Filter {
+        let _fork = fork::guard();
         self.filter
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -245,8 +248,13 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     overflow: Vec::new(),
 });
 
-fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+/// The registry, locked under the fork lock (see `fork.rs`).
+fn registry() -> (fork::Guard, MutexGuard<'static, Registry>) {
+    let fork = fork::guard();
+    (
+        fork,
+        REGISTRY.lock().unwrap_or_else(PoisonError::into_inner),
+    )
 }
 
 impl Registry {
@@ -259,7 +267,7 @@ impl Registry {
 
 /// Registers a new logger filter, giving it a slot bit when one is free.
 pub(crate) fn register_filter(filter: Filter) -> Arc<FilterCell> {
-    let mut reg = registry();
+    let (_fork, mut reg) = registry();
     let free = reg.slots.iter().position(Option::is_none);
     let cell = Arc::new(FilterCell {
         filter: RwLock::new(filter),
@@ -275,7 +283,7 @@ pub(crate) fn register_filter(filter: Filter) -> Arc<FilterCell> {
 
 /// Removes a logger's filter when its last handle goes.
 pub(crate) fn unregister_filter(cell: &Arc<FilterCell>) {
-    let mut reg = registry();
+    let (_fork, mut reg) = registry();
     if cell.mask == OVERFLOW {
         reg.overflow.retain(|c| !Arc::ptr_eq(c, cell));
     } else {
@@ -287,15 +295,37 @@ pub(crate) fn unregister_filter(cell: &Arc<FilterCell>) {
 
 /// Replaces a filter and invalidates every cached decision.
 pub(crate) fn set_filter(cell: &FilterCell, filter: Filter) {
-    *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter;
-    registry().invalidate();
+    {
+        let _fork = fork::guard();
+        *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter;
+        registry().1.invalidate();
+    }
+    // After every lock is released: the hook recomputes decisions that
+    // read this filter.
+    if let Some(hook) = FILTER_HOOK.get() {
+        hook(cell);
+    }
+}
+
+/// Run after a filter changes, with its cell: a bridge whose facade caches
+/// decisions of its own (the `tracing` bridge's callsite interests) sets it.
+static FILTER_HOOK: OnceLock<fn(&FilterCell)> = OnceLock::new();
+
+/// Sets the hook run after every filter change (once; later calls do
+/// nothing).
+#[cfg_attr(
+    not(feature = "tracing"),
+    allow(dead_code, reason = "used by the tracing bridge")
+)]
+pub(crate) fn on_filter_change(hook: fn(&FilterCell)) {
+    let _ = FILTER_HOOK.set(hook);
 }
 
 /// Registers `cs` if needed and computes its interest word.
 #[cold]
 #[inline(never)]
 pub(crate) fn recompute(cs: &'static CallSite) -> u64 {
-    let mut reg = registry();
+    let (_fork, mut reg) = registry();
     if !cs.registered.swap(true, Relaxed) {
         reg.callsites.push(cs);
     }

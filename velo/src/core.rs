@@ -34,6 +34,12 @@ pub(crate) struct Core {
     output: OutputLock,
     /// The queue and the worker, for an asynchronous logger.
     pipe: Option<(Queue, Arc<Worker>)>,
+    /// `sync` and `close` calls so far, and the count the last delivering
+    /// pass served: a pass that finds them apart ends with
+    /// `Output::deliver` (which may wait, bounded, for a network output)
+    /// instead of a plain flush.
+    deliveries: AtomicU64,
+    delivered: AtomicU64,
     /// This core, for starting a worker again after a fork.
     this: Weak<Core>,
 }
@@ -47,6 +53,10 @@ impl std::fmt::Debug for Core {
             .finish_non_exhaustive()
     }
 }
+
+/// How long a caller whose queue is full under `Overflow::Sync` waits for
+/// the worker to make room before it writes the queue out itself.
+const SYNC_PATIENCE: Duration = Duration::from_millis(1);
 
 /// Live cores, for `velo::sync()`, `velo::close()` and fork.
 static CORES: Mutex<Vec<Weak<Core>>> = Mutex::new(Vec::new());
@@ -77,6 +87,8 @@ impl Core {
             output: OutputLock::new(id, Sink::new(output, LineFormat::new(style))),
             pipe: capacity.map(|entries| (Queue::new(id, entries), Arc::new(Worker::default()))),
             this: Weak::clone(this),
+            deliveries: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -132,7 +144,7 @@ impl Core {
         if state & worker::STOPPED != 0 {
             // Closed while this entry was enqueued: the worker may have
             // made its last pass already.
-            self.write_pending();
+            self.write_pending(false);
         } else if state & worker::ORPHANED != 0 {
             self.restart_worker();
         } else if state & worker::PARKED != 0 {
@@ -207,13 +219,36 @@ impl Core {
             return self.unqueueable(entry);
         }
         match self.config.overflow {
-            Overflow::Sync => {
-                stats::inc(&self.stats.sync_fallbacks);
-                self.write_now(entry);
-            }
+            Overflow::Sync => self.overflow_sync(worker, entry),
             Overflow::Drop => stats::inc(&self.stats.dropped),
             Overflow::Block => self.push_blocking(worker, entry),
         }
+    }
+
+    /// `Overflow::Sync` with a full ring. While the worker makes progress,
+    /// room is about to appear: the caller waits for it, for up to
+    /// [`SYNC_PATIENCE`], rather than format everything queued itself,
+    /// which would leave the worker idle and the two threads taking turns
+    /// (a thread logging flat out then runs at the worker's pace, both
+    /// cores busy). After that, or when the worker is parked, stopped or
+    /// stuck, the caller drains and writes, as the strategy promises.
+    fn overflow_sync(&self, worker: &Worker, entry: &[u8]) {
+        let start = std::time::Instant::now();
+        while start.elapsed() < SYNC_PATIENCE
+            && worker.is_running()
+            && !worker.is_stopped()
+            && !local::is_writing(self.id)
+        {
+            worker.wake_if_parked();
+            std::thread::yield_now();
+            match local::push(self.id, entry) {
+                Ok(()) => return self.after_enqueue(worker),
+                Err(Unpushed::Full) => {}
+                Err(_) => return self.unqueueable(entry),
+            }
+        }
+        stats::inc(&self.stats.sync_fallbacks);
+        self.write_now(entry);
     }
 
     /// Waits for room in this thread's ring, then pushes `entry`.
@@ -291,11 +326,16 @@ impl Core {
         }
     }
 
-    /// Drains and flushes on this thread.
-    fn write_pending(&self) {
+    /// Drains and flushes on this thread; with `deliver`, waits for the
+    /// output to deliver (see `Output::deliver`).
+    fn write_pending(&self, deliver: bool) {
         if let Some(mut sink) = self.output.lock(true) {
             self.drain_locked(&mut sink);
-            sink.flush(&self.report());
+            if deliver {
+                sink.deliver(&self.report());
+            } else {
+                sink.flush(&self.report());
+            }
         }
     }
 
@@ -315,6 +355,9 @@ impl Core {
             // call's caller) is busy writing; waiting would be for itself.
             return self.take_error();
         }
+        // Before the worker's ticket: the pass that serves the ticket sees
+        // it (see `Job::pass` below).
+        self.deliveries.fetch_add(1, Ordering::SeqCst);
         if let Some((_, worker)) = &self.pipe {
             if worker.state() & worker::ORPHANED != 0 {
                 self.restart_worker();
@@ -325,7 +368,7 @@ impl Core {
                 Err(Stalled) => return Err(stalled("sync")),
             }
         }
-        self.write_pending();
+        self.write_pending(true);
         self.take_error()
     }
 
@@ -341,6 +384,8 @@ impl Core {
     /// synchronously. Idempotent and safe from any thread; waits for the
     /// worker at most while it makes progress (see `worker::STALL`).
     pub(crate) fn close(&self) {
+        // The worker's last pass delivers (see `sync`).
+        self.deliveries.fetch_add(1, Ordering::SeqCst);
         if let Some((_, worker)) = &self.pipe {
             if worker.stop().is_err() {
                 // The worker is stuck in the output; it finishes (or not)
@@ -352,7 +397,7 @@ impl Core {
             return;
         }
         // Entries that raced with the worker's last pass.
-        self.write_pending();
+        self.write_pending(true);
     }
 
     /// Reopens the output's file.
@@ -402,11 +447,22 @@ impl Core {
 
 impl worker::Job for Core {
     fn pass(&self) -> usize {
+        // Read before draining. SeqCst: a `sync` increments this before it
+        // takes its ticket, and the worker reads the ticket (Acquire)
+        // before this pass; so the pass that serves a ticket sees the
+        // increment, and with it every entry the syncing thread queued.
+        let asked = self.deliveries.load(Ordering::SeqCst);
         let Some(mut sink) = self.output.lock(true) else {
             return 0;
         };
         let drained = self.drain_locked(&mut sink);
-        sink.flush(&self.report());
+        // Only the worker runs passes.
+        if asked != self.delivered.load(Ordering::Relaxed) {
+            sink.deliver(&self.report());
+            self.delivered.store(asked, Ordering::Relaxed);
+        } else {
+            sink.flush(&self.report());
+        }
         drained
     }
 
@@ -453,4 +509,214 @@ fn stalled(what: &str) -> Error {
             worker::STALL.as_secs()
         ),
     )
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::options::Schema;
+    use crate::output::Stream;
+    use crate::timestamp::Timestamp;
+    use std::io::{self, Write};
+
+    /// A writer whose output the test reads.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn core_with(entries: usize, writer: impl Write + Send + 'static) -> Arc<Core> {
+        let config = Config {
+            overflow: Overflow::Sync,
+            timestamp: false,
+            backtrace: None,
+        };
+        let style = Style {
+            text: true,
+            color: false,
+            timestamp: Timestamp::Off,
+            local_time: false,
+            caller: false,
+            schema: Schema::Velo,
+        };
+        Core::start(
+            config,
+            style,
+            Box::new(Stream::new(Box::new(writer))),
+            Some(entries),
+        )
+        .unwrap()
+    }
+
+    /// An entry of velo's own with one string field, as the worker's tests
+    /// need: the record of a `velo!(info, "m", v = text)`.
+    fn record(text: &str) -> Vec<u8> {
+        use crate::callsite::{internal_site, CallSite};
+        static SITE: CallSite = internal_site!(Info, "m", ["v"]);
+        let mut buf = Vec::new();
+        crate::record::begin(
+            &mut buf,
+            crate::record::NO_TIME,
+            SITE.level(),
+            0,
+            SITE.site(),
+        );
+        crate::value::Encoder::new(&mut buf).str(text);
+        crate::record::finish(&mut buf);
+        buf
+    }
+
+    fn rings(core: &Core) -> usize {
+        core.pipe.as_ref().unwrap().0.snapshot().len()
+    }
+
+    #[test]
+    fn rings_of_exited_threads_are_freed_once_drained() {
+        let out = Shared::default();
+        let core = core_with(64, out.clone());
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| core.submit(record("x")));
+            }
+        });
+        core.submit(record("x"));
+        // A scoped thread's TLS destructors (which orphan its rings) may run
+        // after the scope has seen it finish; each sync frees what is
+        // orphaned by then.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            core.sync().unwrap();
+            if rings(&core) == 1 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} rings left",
+                rings(&core)
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(stats::get(&core.stats.written), 5);
+        core.close();
+    }
+
+    #[test]
+    fn a_ring_that_fills_grows_and_keeps_order() {
+        let out = Shared::default();
+        let core = core_with(8192, out.clone());
+        let (queue, _) = core.pipe.as_ref().unwrap();
+        let mut expected = String::new();
+        // 4 MiB logged at once: far more than a 16 KiB ring holds while
+        // the worker looks away.
+        for i in 0..40_000u32 {
+            let text = format!("{i:0>98}");
+            core.submit(record(&text));
+            expected.push_str(&format!("INFO  m v={text}\n"));
+        }
+        core.sync().unwrap();
+        let capacity = local::ring(core.id).unwrap().capacity();
+        assert!(
+            capacity > queue.start_bytes() && capacity <= queue.max_ring_bytes,
+            "{capacity}"
+        );
+        assert_eq!(
+            String::from_utf8(out.0.lock().unwrap().clone()).unwrap(),
+            expected
+        );
+        core.close();
+    }
+
+    #[test]
+    fn rings_grow_within_the_logger_budget() {
+        let core = core_with(8192, io::sink());
+        let (queue, _) = core.pipe.as_ref().unwrap();
+        const THREADS: usize = 16;
+        let filled = std::sync::Barrier::new(THREADS + 1);
+        let measured = std::sync::Barrier::new(THREADS + 1);
+        let grown = std::thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    // 4 MiB each, as fast as it goes: every ring fills.
+                    let entry = record(&"x".repeat(70));
+                    for _ in 0..40_000 {
+                        core.submit(entry.clone());
+                    }
+                    filled.wait();
+                    measured.wait();
+                });
+            }
+            filled.wait();
+            let grown: usize = queue
+                .snapshot()
+                .iter()
+                .map(|r| r.capacity() - queue.start_bytes())
+                .sum();
+            // Release the threads before asserting, or a failure would hang.
+            measured.wait();
+            grown
+        });
+        let budget = (queue.max_ring_bytes - queue.start_bytes()) * crate::queue::GROWN_RINGS;
+        assert!(grown <= budget, "{grown} > {budget}");
+        core.sync().unwrap();
+        assert_eq!(stats::get(&core.stats.written), THREADS as u64 * 40_000);
+        core.close();
+    }
+
+    #[test]
+    fn a_thread_forgets_the_rings_of_dropped_loggers() {
+        let first = core_with(64, io::sink());
+        first.submit(record("x"));
+        first.close();
+        let ring = Arc::clone(&first.pipe.as_ref().unwrap().0.snapshot()[0]);
+        drop(first);
+        assert!(ring.is_retired());
+        assert_eq!(ring.capacity(), 1, "the storage is freed with the logger");
+        let second = core_with(64, io::sink());
+        second.submit(record("x"));
+        assert_eq!(Arc::strong_count(&ring), 1, "the thread let go of it");
+        second.close();
+    }
+
+    #[test]
+    fn a_parked_worker_is_woken_and_the_caller_does_not_write() {
+        /// Records which thread wrote.
+        #[derive(Clone, Default)]
+        struct Who(Arc<Mutex<Vec<std::thread::ThreadId>>>);
+        impl Write for Who {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().push(std::thread::current().id());
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let who = Who::default();
+        let core = core_with(64, who.clone());
+        for n in 1..=3 {
+            // Long enough for the worker to poll, then park.
+            std::thread::sleep(Duration::from_millis(40));
+            core.submit(record("after an idle spell"));
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while stats::get(&core.stats.written) < n {
+                assert!(std::time::Instant::now() < deadline, "never written");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        core.sync().unwrap();
+        let me = std::thread::current().id();
+        assert!(
+            who.0.lock().unwrap().iter().all(|&t| t != me),
+            "the caller wrote"
+        );
+        core.close();
+    }
 }

@@ -64,19 +64,20 @@ impl<'a> Entry<'a> {
         if !context.is_empty() {
             flags |= record::CONTEXT;
         }
-        let buf = local::take(|buf, scope| {
-            record::begin(buf, flags, site.level, time, site);
-            if let Some(n) = suppressed {
-                record::put_u64(buf, n);
-            }
-            if !context.is_empty() {
-                record::put_block(buf, context);
-            }
-            if !scope.is_empty() {
-                record::add_flag(buf, record::SCOPE);
-                record::put_block(buf, scope);
-            }
-        });
+        let (mut buf, scoped) = local::take();
+        if scoped {
+            flags |= record::SCOPE;
+        }
+        record::begin(&mut buf, flags, site.level, time, site);
+        if let Some(n) = suppressed {
+            record::put_u64(&mut buf, n);
+        }
+        if !context.is_empty() {
+            record::put_block(&mut buf, context);
+        }
+        if scoped {
+            local::append_scope(&mut buf);
+        }
         let mut entry = Entry { core, buf };
         if core.config.backtrace.is_some_and(|l| site.level >= l) {
             entry.backtrace();
@@ -103,22 +104,12 @@ impl<'a> Entry<'a> {
             (record::NO_TIME, 0)
         };
         flags |= record::DYNAMIC;
-        let mut buf = local::take(|buf, _| buf.clear());
-        let mut fields = Vec::new();
-        let context = if extra_context.is_empty() {
-            context
-        } else {
-            // Span fields come after the logger's context.
-            record::copy_fields_except(&mut fields, context, |k| {
-                record::field_keys(extra_context).any(|e| e == k)
-            });
-            fields.extend_from_slice(extra_context);
-            &fields
-        };
-        if !context.is_empty() {
+        let (mut buf, scoped) = local::take();
+        if !context.is_empty() || !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
-        let scope = local::scope();
+        // Outside any scope, no visit to the thread's scope list.
+        let scope = if scoped { local::scope() } else { Vec::new() };
         if !scope.is_empty() {
             flags |= record::SCOPE;
         }
@@ -137,8 +128,17 @@ impl<'a> Entry<'a> {
         record::put_u32(&mut buf, head.line);
         record::put_str(&mut buf, head.module);
         record::put_str(&mut buf, head.target);
-        if !context.is_empty() {
-            record::put_block(&mut buf, context);
+        if extra_context.is_empty() {
+            if !context.is_empty() {
+                record::put_block(&mut buf, context);
+            }
+        } else {
+            // Span fields come after the logger's context, whose keys they
+            // set take their place; copied in place, with no list between.
+            let block = record::open_untagged(&mut buf);
+            record::copy_fields_except(&mut buf, context, |k| record::has_key(extra_context, k));
+            buf.extend_from_slice(extra_context);
+            record::close(&mut buf, block);
         }
         if !scope.is_empty() {
             record::put_block(&mut buf, &scope);
@@ -198,6 +198,16 @@ impl<'a> Entry<'a> {
         Encoder::new(&mut self.buf)
     }
 
+    /// Appends fields of a dynamic record already encoded (keys and
+    /// values), such as those a bridge met before the message.
+    #[cfg_attr(
+        not(feature = "tracing"),
+        allow(dead_code, reason = "used by the tracing bridge")
+    )]
+    pub(crate) fn encoded_fields(&mut self, fields: &[u8]) {
+        self.buf.extend_from_slice(fields);
+    }
+
     /// Ends the record and hands it to the logger.
     #[inline]
     pub fn finish(mut self) {
@@ -226,37 +236,102 @@ pub(crate) struct Dynamic<'m> {
     pub(crate) target: &'m str,
 }
 
-/// The frames of a captured backtrace from the caller of velo on: the
-/// frames of the capture itself and of velo's entry code are dropped.
+/// The frames of a captured backtrace from the caller of velo to the
+/// thread's entry point, one `symbol (file:line:col)` per line.
+///
+/// `std` writes a frame as `N: symbol` (an inlined function as a further
+/// symbol line without its number), each symbol followed by an
+/// `at file:line:col` line when debug info has one. The leading frames are
+/// the capture's own and velo's entry code: they are dropped up to the
+/// first frame of anything else (the caller; found from the top, so that a
+/// caller that velo itself called, such as a `Display` impl that logs,
+/// keeps its own frame). The frames from `__rust_begin_short_backtrace` on
+/// are the runtime's start-up code, which `std` leaves out of short
+/// backtraces for the same reason.
 fn caller_frames(trace: &str) -> String {
-    let lines: Vec<&str> = trace.lines().collect();
-    // A frame is a `N: symbol` line followed by its `at file:line` line.
-    let is_velo_frame = |l: &str| {
-        let l = l.trim_start();
-        l.contains("std::backtrace")
-            || l.contains("velo::entry::")
-            || l.contains("velo::__private")
-            || l.contains("backtrace_rs")
-    };
-    let first = lines
-        .iter()
-        .rposition(|l| is_velo_frame(l))
-        .map_or(0, |i| i + 1);
-    let mut out = String::new();
-    for line in &lines[first..] {
-        let line = line.trim_start();
+    // (symbol, location)
+    let mut frames: Vec<(&str, Option<&str>)> = Vec::new();
+    for line in trace.lines().map(str::trim) {
         if let Some(at) = line.strip_prefix("at ") {
+            if let Some((_, location @ None)) = frames.last_mut() {
+                *location = Some(at);
+            }
+        } else if !line.is_empty() {
+            frames.push((strip_frame_number(line), None));
+        }
+    }
+    let is_velo = |symbol: &str| {
+        symbol.starts_with("std::backtrace")
+            || symbol.contains("backtrace_rs::")
+            || symbol.starts_with("velo::entry::")
+            || symbol.starts_with("<velo::entry::")
+            || symbol.starts_with("velo::__private::")
+    };
+    let first = frames
+        .iter()
+        .position(|(symbol, _)| !is_velo(symbol))
+        .unwrap_or(frames.len());
+    let mut out = String::new();
+    for (symbol, location) in &frames[first..] {
+        if symbol.contains("__rust_begin_short_backtrace") {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(symbol);
+        if let Some(at) = location {
             out.push_str(" (");
             out.push_str(at);
             out.push(')');
-        } else {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            // `12: my_app::handler` -> `my_app::handler`
-            let frame = line.split_once(": ").map_or(line, |(_, f)| f);
-            out.push_str(frame);
         }
     }
     out
+}
+
+/// `12: my_app::handler` -> `my_app::handler`.
+fn strip_frame_number(line: &str) -> &str {
+    match line.split_once(": ") {
+        Some((n, symbol)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => symbol,
+        _ => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caller_frames;
+
+    #[test]
+    fn velo_frames_and_the_runtime_start_are_trimmed() {
+        let trace = "   0: std::backtrace_rs::backtrace::libunwind::trace
+             at /rustc/library/std/src/../../backtrace/src/backtrace/libunwind.rs:117:9
+   1: std::backtrace::Backtrace::create
+             at /rustc/library/std/src/backtrace.rs:331:13
+   2: velo::entry::Entry::backtrace
+             at ./velo/src/entry.rs:156:21
+   3: velo::entry::Entry::start
+             at ./velo/src/entry.rs:95:13
+   4: my_app::handler
+             at ./src/main.rs:10:5
+      my_app::inlined_helper
+             at ./src/main.rs:20:9
+   5: <my_app::Thing as core::fmt::Display>::fmt
+   6: velo::entry::Entry::display_dyn
+             at ./velo/src/entry.rs:190:9
+   7: my_app::main
+             at ./src/main.rs:30:5
+   8: std::sys::backtrace::__rust_begin_short_backtrace
+             at /rustc/library/std/src/sys/backtrace.rs:152:18
+   9: std::rt::lang_start_internal
+  10: main
+";
+        assert_eq!(
+            caller_frames(trace),
+            "my_app::handler (./src/main.rs:10:5)
+my_app::inlined_helper (./src/main.rs:20:9)
+<my_app::Thing as core::fmt::Display>::fmt
+velo::entry::Entry::display_dyn (./velo/src/entry.rs:190:9)
+my_app::main (./src/main.rs:30:5)"
+        );
+    }
 }

@@ -9,9 +9,10 @@
 //! field whose key the scope or the call also sets, and a scope field whose
 //! key the call sets. (Each layer is free of duplicates already: the macro
 //! rejects them in a call, and `with` and nested scopes merge at build
-//! time.)
+//! time; a bridged record's own repeated keys are skipped but for the
+//! last.)
 
-use crate::callsite::{Key, Site};
+use crate::callsite::Site;
 use crate::clock::Converter;
 use crate::level::Level;
 use crate::record::{self, Header, Reader, Val};
@@ -49,18 +50,10 @@ pub(crate) struct Event<'a> {
     values: &'a [u8],
 }
 
-/// A field's key.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FieldKey<'a> {
-    /// The key as written.
-    pub(crate) name: &'a str,
-    /// Its pre-escaped forms, for keys of a call site.
-    pub(crate) pre: Option<&'static Key>,
-}
-
 impl<'a> Event<'a> {
     /// Decodes a whole record (`bytes` holds exactly one); `None` if it is
     /// malformed.
+    #[inline]
     pub(crate) fn decode(bytes: &'a [u8], clock: &Converter) -> Option<Event<'a>> {
         let mut r = Reader::new(bytes);
         let h: Header = r.header()?;
@@ -111,6 +104,7 @@ impl<'a> Event<'a> {
     }
 
     /// The call site, for entries of one.
+    #[inline]
     pub(crate) fn site(&self) -> Option<&'static Site> {
         match self.head {
             Head::Site(site) => Some(site),
@@ -119,6 +113,7 @@ impl<'a> Event<'a> {
     }
 
     /// The source file and line, if known.
+    #[inline]
     pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
         match self.head {
             Head::Site(site) => Some((site.file, site.line)),
@@ -128,6 +123,7 @@ impl<'a> Event<'a> {
     }
 
     /// The module path of the code that logged.
+    #[inline]
     pub(crate) fn module_path(&self) -> &'a str {
         match self.head {
             Head::Site(site) => site.module_path,
@@ -136,6 +132,7 @@ impl<'a> Event<'a> {
     }
 
     /// The target to write, when it is not the module path.
+    #[inline]
     pub(crate) fn target(&self) -> Option<&'a str> {
         match self.head {
             Head::Site(site) => site.target,
@@ -155,20 +152,62 @@ impl<'a> Event<'a> {
     }
 
     /// Whether the call itself sets `key`.
+    #[inline]
     fn call_has(&self, key: &str) -> bool {
         match self.head {
             Head::Site(site) => site.names.contains(&key),
-            Head::Dynamic { .. } => record::field_keys(self.values).any(|k| k == key),
+            Head::Dynamic { .. } => record::has_key(self.values, key),
         }
+    }
+
+    /// The logger's context fields, encoded.
+    #[inline]
+    pub(crate) fn context(&self) -> &'a [u8] {
+        self.context
+    }
+
+    /// The thread's scope fields, encoded.
+    #[inline]
+    pub(crate) fn scope(&self) -> &'a [u8] {
+        self.scope
+    }
+
+    /// Whether a field of the context (`in_context`) or the scope with this
+    /// key is shadowed by an inner layer's.
+    #[inline]
+    pub(crate) fn shadowed(&self, key: &str, in_context: bool) -> bool {
+        self.call_has(key) || (in_context && record::has_key(self.scope, key))
+    }
+
+    /// Whether the call sets any field at all.
+    #[inline]
+    pub(crate) fn call_has_fields(&self) -> bool {
+        !self.values.is_empty()
+    }
+
+    /// The call's encoded values (a static site's, one per key) or fields
+    /// (a dynamic entry's).
+    #[inline]
+    pub(crate) fn values(&self) -> &'a [u8] {
+        self.values
     }
 
     /// Every field of the entry, context first, each key once (the
     /// innermost wins).
+    #[inline]
     pub(crate) fn fields(&self) -> Fields<'_, 'a> {
+        // Most entries have neither context nor scope: start at the call.
+        let (layer, bytes) = if !self.context.is_empty() {
+            (Layer::Context, self.context)
+        } else if !self.scope.is_empty() {
+            (Layer::Scope, self.scope)
+        } else {
+            (Layer::Call, self.values)
+        };
         Fields {
             event: self,
-            layer: Layer::Context,
-            reader: Reader::new(self.context),
+            layer,
+            reader: Reader::new(bytes),
             index: 0,
         }
     }
@@ -192,8 +231,9 @@ pub(crate) struct Fields<'e, 'a> {
 }
 
 impl<'a> Iterator for Fields<'_, 'a> {
-    type Item = (FieldKey<'a>, Val<'a>);
+    type Item = (&'a str, Val<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.layer {
@@ -208,32 +248,26 @@ impl<'a> Iterator for Fields<'_, 'a> {
                         }
                         continue;
                     };
-                    let shadowed = self.event.call_has(name)
-                        || (self.layer == Layer::Context
-                            && record::field_keys(self.event.scope).any(|k| k == name));
-                    if !shadowed {
-                        return Some((FieldKey { name, pre: None }, value));
+                    if !self.event.shadowed(name, self.layer == Layer::Context) {
+                        return Some((name, value));
                     }
                 }
                 Layer::Call => {
                     return match self.event.head {
                         Head::Site(site) => {
-                            let i = self.index;
-                            let (key, name) = (site.keys.get(i)?, site.names.get(i)?);
+                            let name = site.names.get(self.index)?;
                             let value = self.reader.value()?;
                             self.index += 1;
-                            Some((
-                                FieldKey {
-                                    name,
-                                    pre: Some(key),
-                                },
-                                value,
-                            ))
+                            Some((name, value))
                         }
-                        Head::Dynamic { .. } => {
+                        // A bridged record may repeat a key (`log`'s
+                        // key-values are a plain list): the last one wins.
+                        Head::Dynamic { .. } => loop {
                             let (name, value) = self.reader.field()?;
-                            Some((FieldKey { name, pre: None }, value))
-                        }
+                            if !record::field_keys(self.reader.rest()).any(|k| k == name) {
+                                return Some((name, value));
+                            }
+                        },
                     };
                 }
             }

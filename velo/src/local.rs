@@ -61,37 +61,35 @@ thread_local! {
     };
 }
 
-/// An empty buffer to encode a record into, with `start` run on it and this
-/// thread's scope fields (empty outside any scope): this thread's buffer,
-/// unless it is in use (an entry logged while encoding another) or gone
-/// (the thread is exiting). One visit to the thread-local state.
+/// An empty buffer to encode a record into, and whether this thread is in
+/// a scope (see [`append_scope`]): this thread's buffer, unless it is in
+/// use (an entry logged while encoding another) or gone (the thread is
+/// exiting).
 #[inline]
-pub(crate) fn take(start: impl FnOnce(&mut Vec<u8>, &[u8])) -> Vec<u8> {
-    let mut start = Some(start);
-    let buf = LOCAL.try_with(|l| {
-        let mut buf = l.scratch.take();
-        if buf.capacity() == 0 {
-            buf = fresh();
+pub(crate) fn take() -> (Vec<u8>, bool) {
+    let (buf, scoped) = LOCAL
+        .try_with(|l| (l.scratch.take(), l.scope_len.get() != 0))
+        .unwrap_or_default();
+    if buf.capacity() == 0 {
+        return (fresh(), scoped);
+    }
+    (buf, scoped)
+}
+
+/// Appends this thread's scope fields as a record block (an empty one if
+/// they cannot be read: the scope is changing under a signal handler, or
+/// the thread is exiting).
+#[cold]
+pub(crate) fn append_scope(buf: &mut Vec<u8>) {
+    let written = LOCAL.try_with(|l| match l.scope.try_borrow() {
+        Ok(scope) => {
+            crate::record::put_block(buf, &scope);
+            true
         }
-        let start = start.take().expect("called once");
-        if l.scope_len.get() == 0 {
-            start(&mut buf, &[]);
-        } else {
-            match l.scope.try_borrow() {
-                Ok(scope) => start(&mut buf, &scope),
-                Err(_) => start(&mut buf, &[]),
-            }
-        }
-        buf
+        Err(_) => false,
     });
-    match (buf, start) {
-        (Ok(buf), _) => buf,
-        (Err(_), Some(start)) => {
-            let mut buf = fresh();
-            start(&mut buf, &[]);
-            buf
-        }
-        (Err(_), None) => fresh(),
+    if written != Ok(true) {
+        crate::record::put_block(buf, &[]);
     }
 }
 

@@ -76,7 +76,12 @@ struct Typed<'e, 'b>(&'e mut Encoder<'b>);
 
 impl<'v> log::kv::VisitValue<'v> for Typed<'_, '_> {
     fn visit_any(&mut self, value: log::kv::Value<'_>) -> Result<(), log::kv::Error> {
-        self.0.display(&value);
+        // An error (`err:err = e`) with its source chain; anything else
+        // through its Display.
+        match value.to_borrowed_error() {
+            Some(err) => self.0.error(err),
+            None => self.0.display(&value),
+        }
         Ok(())
     }
 

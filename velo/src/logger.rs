@@ -55,7 +55,10 @@ pub struct Stats {
     pub written: u64,
     /// Entries discarded: under [`Overflow::Drop`](crate::Overflow::Drop),
     /// logged from a signal handler while the thread was queueing another,
-    /// or logged from inside the logger's own output with no room left.
+    /// logged from inside the logger's own output with no room left, or
+    /// given up on by a network output (a syslog backlog that overflowed
+    /// while the receiver was away, an OTLP batch the collector refused or
+    /// that found no room in the output's backlog).
     pub dropped: u64,
     /// Bytes written.
     pub bytes: u64,

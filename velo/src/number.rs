@@ -38,11 +38,17 @@ pub(crate) fn write_f32(buf: &mut Vec<u8>, v: f32) {
 /// exponent (`1e+300` -> `1e300`), as JSON writers commonly do.
 #[inline]
 fn shortest(buf: &mut Vec<u8>, digits: &str) {
-    match digits.find("e+") {
-        None => buf.extend_from_slice(digits.as_bytes()),
-        Some(e) => {
-            buf.extend_from_slice(&digits.as_bytes()[..=e]);
-            buf.extend_from_slice(&digits.as_bytes()[e + 2..]);
+    let bytes = digits.as_bytes();
+    let n = bytes.len();
+    // A positive exponent is `e+D`, `e+DD` or `e+DDD` at the end.
+    let plus = (2..=4)
+        .map(|k| n.wrapping_sub(k))
+        .find(|&i| bytes.get(i) == Some(&b'+'));
+    match plus {
+        None => buf.extend_from_slice(bytes),
+        Some(i) => {
+            buf.extend_from_slice(&bytes[..i]);
+            buf.extend_from_slice(&bytes[i + 1..]);
         }
     }
 }

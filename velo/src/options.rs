@@ -30,6 +30,24 @@ pub enum Format {
 ///
 /// Keys are flat, dotted names (`"log.level"`), not nested objects. The
 /// schema applies to the JSON format; the text format is the same for all.
+///
+/// A key appears once per line: a field whose key is one velo writes
+/// itself in that line (`message` under `Ecs` or `Gcp`, or `target`,
+/// `suppressed` and `backtrace` when the entry has them) is written as
+/// `fields.KEY`, keeping its value; should the entry also have a field
+/// named `fields.KEY`, that one is kept and the renamed one is left out.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .schema(velo::Schema::Ecs)
+///     .writer(std::io::sink())
+///     .build()?;
+/// velo::velo!(logger: &logger, info, "indexed", message = "raw");
+/// // {"@timestamp":..,"log.level":"info","message":"indexed",..,"fields.message":"raw"}
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Schema {
     /// velo's own names: `time`, `level`, `msg`, `caller`.
@@ -46,9 +64,12 @@ pub enum Schema {
 /// entries, or the most bytes it may hold (see there).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
-    /// The caller writes: under the output's lock it drains what is queued,
-    /// then writes its own entry. Nothing is lost and order is kept (the
-    /// default).
+    /// Nothing is lost and each thread's order is kept (the default).
+    /// While the worker is making room, the caller waits for it, for up to
+    /// a millisecond (a thread logging flat out then runs at the worker's
+    /// pace); after that, or when the worker is idle, the caller does the
+    /// worker's job: under the output's lock it drains what is queued, then
+    /// writes its own entry.
     #[default]
     Sync,
     /// The entry is discarded and counted; the worker later writes one

@@ -12,6 +12,7 @@
 //! replace or free a ring and to read the snapshot: never while anything is
 //! written, so a thread registering its first ring never waits for I/O.
 
+use crate::fork;
 use crate::local;
 use crate::ring::{self, Ring};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,10 +59,12 @@ impl Queue {
 
     /// The current ring list.
     pub(crate) fn snapshot(&self) -> Arc<Vec<Arc<Ring>>> {
+        let _fork = fork::guard();
         Arc::clone(&self.rings.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn edit(&self, f: impl FnOnce(&mut Vec<Arc<Ring>>)) {
+        let _fork = fork::guard();
         let mut rings = self.rings.lock().unwrap_or_else(PoisonError::into_inner);
         let mut list = Vec::clone(&rings);
         f(&mut list);

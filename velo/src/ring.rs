@@ -148,6 +148,7 @@ impl Ring {
     }
 
     /// The capacity in bytes: the largest entry the ring can take.
+    #[inline]
     pub(crate) fn capacity(&self) -> usize {
         self.mask.load(Ordering::Relaxed) + 1
     }
@@ -264,6 +265,7 @@ impl Ring {
 
     /// Whether the ring holds unread bytes; for the worker deciding whether
     /// to wake up. Any thread may call this.
+    #[inline]
     pub(crate) fn has_pending(&self) -> bool {
         self.producer.0.tail.load(Ordering::Relaxed) != self.consumer.0.head.load(Ordering::Relaxed)
     }
@@ -399,7 +401,9 @@ impl Bytes {
         // is published, so nothing else accesses these bytes now.
         unsafe {
             std::ptr::copy_nonoverlapping(src.as_ptr(), base.add(at), first);
-            std::ptr::copy_nonoverlapping(src.as_ptr().add(first), base, src.len() - first);
+            if first < src.len() {
+                std::ptr::copy_nonoverlapping(src.as_ptr().add(first), base, src.len() - first);
+            }
         }
     }
 

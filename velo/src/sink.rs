@@ -118,6 +118,13 @@ impl Sink {
         let _ = failed;
         stats::add(&report.stats.dequeued, entries);
         stats::add(&report.stats.written, ok);
+        self.count_lost(report);
+        self.report_drops(report);
+        drained
+    }
+
+    /// Counts the entries the output has given up on since the last call.
+    fn count_lost(&mut self, report: &Report<'_>) {
         let lost = self.output.take_lost();
         if lost != 0 {
             // Counted written when the output accepted them; it has given
@@ -128,8 +135,6 @@ impl Sink {
                 std::sync::atomic::Ordering::Relaxed,
             );
         }
-        self.report_drops(report);
-        drained
     }
 
     /// Calls `each` with every whole record in `bytes`, joining a record
@@ -224,14 +229,31 @@ impl Sink {
     }
 
     pub(crate) fn flush(&mut self, report: &Report<'_>) {
+        self.flush_with(report, false);
+    }
+
+    /// Flushes and waits, bounded, until the output has delivered what it
+    /// holds (see `Output::deliver`): for `sync` and `close`.
+    pub(crate) fn deliver(&mut self, report: &Report<'_>) {
+        self.flush_with(report, true);
+    }
+
+    fn flush_with(&mut self, report: &Report<'_>, deliver: bool) {
         if self.lost {
             return;
         }
         let output = &mut self.output;
-        match guarded(|| output.flush()) {
+        let result = if deliver {
+            guarded(|| output.deliver())
+        } else {
+            guarded(|| output.flush())
+        };
+        match result {
             Ok(()) => self.last_reported = None,
             Err(e) => self.fail(e, report),
         }
+        // A logger without a worker drains nothing: count here too.
+        self.count_lost(report);
     }
 
     pub(crate) fn reopen(&mut self, report: &Report<'_>) -> Result<(), Error> {

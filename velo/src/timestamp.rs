@@ -74,22 +74,22 @@ impl Clockface {
     /// Writes nothing for [`Timestamp::Off`].
     #[inline]
     pub(crate) fn write(&mut self, buf: &mut Vec<u8>, nanos: u64) {
-        let (digits, divisor) = match self.mode {
+        let digits = match self.mode {
             Timestamp::Off => return,
             Timestamp::UnixNanos => {
                 crate::number::int(buf, nanos);
                 return;
             }
-            Timestamp::Millis => (3, 1_000_000),
-            Timestamp::Micros => (6, 1_000),
-            Timestamp::Nanos => (9, 1),
+            Timestamp::Millis => 3,
+            Timestamp::Micros => 6,
+            Timestamp::Nanos => 9,
         };
         let secs = nanos / 1_000_000_000;
         if secs != self.second {
             self.new_second(secs);
         }
         buf.extend_from_slice(&self.prefix);
-        write_fraction(buf, (nanos % 1_000_000_000) as u32, digits, divisor);
+        write_fraction(buf, (nanos % 1_000_000_000) as u32, digits);
         buf.extend_from_slice(&self.suffix[..self.suffix_len]);
     }
 
@@ -121,18 +121,34 @@ impl Clockface {
     }
 }
 
-/// Appends `.` and the first `digits` digits of `nanos` (`nanos / divisor`).
+/// Appends `.` and the first `digits` of the nine digits of `nanos`.
 #[inline]
-fn write_fraction(buf: &mut Vec<u8>, nanos: u32, digits: usize, divisor: u32) {
-    buf.push(b'.');
-    let mut frac = nanos / divisor;
-    let mut out = [b'0'; 9];
-    for slot in out[..digits].iter_mut().rev() {
-        *slot = b'0' + (frac % 10) as u8;
-        frac /= 10;
+fn write_fraction(buf: &mut Vec<u8>, nanos: u32, digits: usize) {
+    // All nine digits, two at a time from a table, then the first `digits`.
+    let mut out = [b'.'; 10];
+    let mut frac = nanos;
+    let mut at = 10;
+    while at > 2 {
+        let pair = (frac % 100) as usize * 2;
+        out[at - 2..at].copy_from_slice(&PAIRS[pair..pair + 2]);
+        frac /= 100;
+        at -= 2;
     }
-    buf.extend_from_slice(&out[..digits]);
+    out[1] = b'0' + (frac % 10) as u8;
+    buf.extend_from_slice(&out[..=digits]);
 }
+
+/// `00`, `01`, ..., `99`.
+static PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[i * 2] = b'0' + (i / 10) as u8;
+        t[i * 2 + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Seconds since the epoch of `0000-01-01T00:00:00Z`, the first instant
 /// RFC 3339 can write.
@@ -157,7 +173,7 @@ pub(crate) fn write_system_time(buf: &mut Vec<u8>, secs: i64, nanos: u32) {
         (secs, nanos.min(999_999_999))
     };
     buf.extend_from_slice(&format_prefix(secs));
-    write_fraction(buf, nanos, 9, 1);
+    write_fraction(buf, nanos, 9);
     buf.push(b'Z');
 }
 
@@ -187,7 +203,7 @@ fn format_prefix(secs: i64) -> [u8; PREFIX_LEN] {
 /// The proleptic Gregorian (year, month, day) of a day count since
 /// 1970-01-01, by shifting to a calendar whose years start in March so that
 /// the leap day falls at the end of a 400-year era.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468; // days since 0000-03-01
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);

@@ -230,6 +230,44 @@ impl<'a> Encoder<'a> {
         record::put_str(self.buf, key);
     }
 
+    /// Writes a map key from formatted text (between [`Encoder::open`] and
+    /// [`Encoder::close`] of a map).
+    #[cfg_attr(
+        not(feature = "serde"),
+        allow(dead_code, reason = "used by the serde bridge")
+    )]
+    pub(crate) fn key_fmt(&mut self, args: fmt::Arguments<'_>) {
+        if let Some(s) = args.as_str() {
+            return self.key(s);
+        }
+        let start = record::open_untagged(self.buf);
+        let _ = record::StrWriter {
+            buf: self.buf,
+            start,
+        }
+        .write_fmt(args);
+        record::close(self.buf, start);
+    }
+
+    /// Where the next value starts, for [`Encoder::rewind`].
+    #[cfg_attr(
+        not(feature = "serde"),
+        allow(dead_code, reason = "used by the serde bridge")
+    )]
+    pub(crate) fn mark(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Forgets everything written since `mark` (a value that failed half
+    /// way).
+    #[cfg_attr(
+        not(feature = "serde"),
+        allow(dead_code, reason = "used by the serde bridge")
+    )]
+    pub(crate) fn rewind(&mut self, mark: usize) {
+        self.buf.truncate(mark);
+    }
+
     /// Writes an error with its whole source chain, as one string:
     /// `outer: middle: root`. A source whose message the error's own
     /// message already ends with is not repeated.

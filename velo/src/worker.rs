@@ -134,6 +134,7 @@ impl Worker {
     }
 
     /// Whether `stop` has been called.
+    #[inline]
     pub(crate) fn is_stopped(&self) -> bool {
         self.state() & STOPPED != 0
     }
@@ -144,6 +145,7 @@ impl Worker {
     }
 
     /// Whether a worker thread runs.
+    #[inline]
     pub(crate) fn is_running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
     }

@@ -9,6 +9,10 @@
 //! - W10: ten fields of mixed kinds.
 //! - Wctx: W0 through a child logger with ten bound context fields.
 //! - W3 text: W3 in the text format.
+//! - W0 in scope: W0 inside one `velo::scope` of the same ten fields
+//!   (entered once per producer thread).
+//! - W3 template: W3 whose message is a template naming its three fields.
+//! - W3 local time: W3 from a logger with `local_time(true)`.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,14 +91,35 @@ fn w10(l: &Logger, i: u64) {
     );
 }
 
+fn w3_template(l: &Logger, i: u64) {
+    velo!(logger: l, info, "request {path} by {user_id} handled in {latency_ms} ms", user_id = i, path = "/api/orders", latency_ms = 12.5);
+}
+
 fn run(logger: &Logger, work: Workload, threads: u64, n: u64) -> f64 {
+    run_in(logger, work, threads, n, None)
+}
+
+/// [`run`], each producer thread inside one scope of `scope`'s fields.
+fn run_in(
+    logger: &Logger,
+    work: Workload,
+    threads: u64,
+    n: u64,
+    scope: Option<&velo::Fields>,
+) -> f64 {
     let per_thread = n / threads;
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                for i in 0..per_thread {
-                    work(logger, i);
+                let produce = || {
+                    for i in 0..per_thread {
+                        work(logger, i);
+                    }
+                };
+                match scope {
+                    Some(fields) => velo::scope(fields.clone(), produce),
+                    None => produce(),
                 }
             });
         }
@@ -117,7 +142,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let json = logger(Format::Json);
-    let ctx = json.with(velo::fields!(
+    let ten = velo::fields!(
         service = "api",
         version = "1.4.2",
         region = "eu-west-1",
@@ -128,8 +153,15 @@ fn main() {
         shard = 3u8,
         zone = "b",
         canary = false,
-    ));
+    );
+    let ctx = json.with(ten.clone());
     let text = logger(Format::Text);
+    let local = Builder::new()
+        .format(Format::Json)
+        .local_time(true)
+        .writer(std::io::sink())
+        .build()
+        .unwrap();
     let cases: [(&str, &Logger, Workload); 5] = [
         ("W0", &json, w0),
         ("W3", &json, w3),
@@ -143,6 +175,16 @@ fn main() {
     for (name, logger, work) in cases {
         let one = run(logger, work, 1, n);
         let two = run(logger, work, 2, n);
+        println!("| {name} | {one:.0} | {two:.0} |");
+    }
+    let features: [(&str, &Logger, Workload, Option<&velo::Fields>); 3] = [
+        ("W0 in scope", &json, w0, Some(&ten)),
+        ("W3 template", &json, w3_template, None),
+        ("W3 local time", &local, w3, None),
+    ];
+    for (name, logger, work, scope) in features {
+        let one = run_in(logger, work, 1, n, scope);
+        let two = run_in(logger, work, 2, n, scope);
         println!("| {name} | {one:.0} | {two:.0} |");
     }
     println!();

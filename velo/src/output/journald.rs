@@ -162,7 +162,7 @@ impl Output for Journald {
         let mut name = Vec::with_capacity(32);
         for (key, value) in ev.fields() {
             name.clear();
-            field_name(key.name, &mut name);
+            field_name(key, &mut name);
             self.value.clear();
             line::plain_value(&mut self.value, value);
             field(&mut self.buf, &name, &self.value);

@@ -13,11 +13,22 @@ use std::io;
 
 #[cfg(unix)]
 mod journald;
+#[cfg(feature = "otlp")]
+mod otlp;
+mod rolling;
 mod stream;
+#[cfg(unix)]
+mod syslog;
 
 #[cfg(unix)]
 pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
+#[cfg(unix)]
+pub use syslog::Syslog;
 
+#[cfg(feature = "otlp")]
+pub(crate) use otlp::Otlp;
+pub(crate) use rolling::RollingFile;
+pub use rolling::{Period, Rolling};
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 
 /// The interface the worker drains into.
@@ -27,6 +38,16 @@ pub(crate) trait Output: Send {
 
     /// Writes out anything buffered.
     fn flush(&mut self) -> io::Result<()>;
+
+    /// Writes out anything buffered and waits, bounded, until it has
+    /// reached its destination: for `sync` and `close`. Outputs whose
+    /// `flush` does that already need nothing more; one that hands its
+    /// batches to a thread of its own (OTLP) waits for that thread here,
+    /// and only here, never in `flush`, which the worker calls after every
+    /// pass.
+    fn deliver(&mut self) -> io::Result<()> {
+        self.flush()
+    }
 
     /// Reopens the output's file (after logrotate moved it); outputs
     /// without a file do nothing.

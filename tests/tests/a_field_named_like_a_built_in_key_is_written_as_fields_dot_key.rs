@@ -1,0 +1,147 @@
+//! A field whose key velo writes itself in the same line (a schema's name
+//! such as `message` under ECS, or `target`, `suppressed` and `backtrace`
+//! when the entry has them) keeps its value under `fields.KEY`, so no key
+//! appears twice in a line. Where the key is not built in, it is left alone.
+
+use velo::{velo, Builder, Format, Level, Schema, Timestamp};
+use velo_tests::{json_logger, raw_keys, text_keys, Capture};
+
+fn logger(schema: Schema) -> (velo::Logger, Capture) {
+    json_logger(
+        Builder::new()
+            .schema(schema)
+            .timestamp(Timestamp::Off)
+            .caller(false),
+    )
+}
+
+/// The lines written, each checked for a key written twice.
+fn lines(l: &velo::Logger, out: &Capture) -> Vec<String> {
+    l.sync().unwrap();
+    let lines = out.lines();
+    for line in &lines {
+        let keys = raw_keys(line);
+        for (i, k) in keys.iter().enumerate() {
+            assert!(!keys[i + 1..].contains(k), "`{k}` twice in {line}");
+        }
+    }
+    lines
+}
+
+#[test]
+fn schema_names_in_calls_contexts_and_scopes() {
+    let (l, out) = logger(Schema::Ecs);
+    let child = l.with(velo::fields!("@timestamp" = "ctx", "log.level" = "ctx"));
+    velo::scope(velo::fields!("ecs.version" = "scope"), || {
+        velo!(logger: &child, info, "indexed", message = "call", "log.origin.file.line" = 3, user = 1);
+    });
+    assert_eq!(
+        lines(&l, &out),
+        [
+            r#"{"log.level":"info","message":"indexed","ecs.version":"8.11.0","fields.@timestamp":"ctx","fields.log.level":"ctx","fields.ecs.version":"scope","fields.message":"call","fields.log.origin.file.line":3,"user":1}"#
+        ]
+    );
+
+    let (l, out) = logger(Schema::Gcp);
+    velo!(logger: &l, warn, "shipped", severity = "high", message = "m", "@timestamp" = 1);
+    assert_eq!(
+        lines(&l, &out),
+        [
+            r#"{"severity":"WARNING","message":"shipped","fields.severity":"high","fields.message":"m","@timestamp":1}"#
+        ]
+    );
+
+    // Under velo's own names, `message` and `severity` are ordinary keys.
+    let (l, out) = logger(Schema::Velo);
+    velo!(logger: &l, warn, "shipped", severity = "high", message = "m");
+    assert_eq!(
+        lines(&l, &out),
+        [r#"{"level":"warn","msg":"shipped","severity":"high","message":"m"}"#]
+    );
+}
+
+#[test]
+fn target_suppressed_and_backtrace_only_when_the_entry_has_them() {
+    let (l, out) = json_logger(
+        Builder::new()
+            .timestamp(Timestamp::Off)
+            .caller(false)
+            .backtrace(Level::Error),
+    );
+    let child = l.with(velo::fields!(target = "db", suppressed = false));
+    velo!(logger: &child, target: "audit", every: 1h, info, "with a target");
+    velo!(logger: &child, info, "without");
+    velo!(logger: &l, warn, "below the backtrace level", backtrace = "mine");
+    velo!(logger: &l, error, "at it", backtrace = "mine");
+    let lines = lines(&l, &out);
+    assert_eq!(
+        lines[..3],
+        [
+            r#"{"level":"info","msg":"with a target","target":"audit","fields.target":"db","suppressed":false}"#,
+            r#"{"level":"info","msg":"without","target":"db","suppressed":false}"#,
+            r#"{"level":"warn","msg":"below the backtrace level","backtrace":"mine"}"#,
+        ]
+    );
+    let e = velo_tests::parse_line(&lines[3]);
+    assert_eq!(e["fields.backtrace"], "mine");
+    assert_ne!(e["backtrace"], "mine", "velo's own backtrace");
+}
+
+#[test]
+fn an_explicit_fields_dot_key_wins_over_a_renamed_one() {
+    let (l, out) = logger(Schema::Ecs);
+    velo!(logger: &l, info, "both", message = "renamed", "fields.message" = "explicit");
+    assert_eq!(
+        lines(&l, &out),
+        [
+            r#"{"log.level":"info","message":"both","ecs.version":"8.11.0","fields.message":"explicit"}"#
+        ]
+    );
+}
+
+#[test]
+fn text_format_too() {
+    let out = Capture::new();
+    let l = Builder::new()
+        .format(Format::Text)
+        .timestamp(Timestamp::Off)
+        .caller(false)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    let child = l.with(velo::fields!(target = "db"));
+    velo!(logger: &child, target: "audit", info, "login", user = 7);
+    velo!(logger: &child, info, "plain");
+    l.sync().unwrap();
+    let lines = out.lines();
+    assert_eq!(
+        lines,
+        [
+            "INFO  login target=audit fields.target=db user=7",
+            "INFO  plain target=db"
+        ]
+    );
+    assert_eq!(text_keys(&lines[0]), ["target", "fields.target", "user"]);
+}
+
+#[test]
+fn bridged_log_records_with_velo_names() {
+    let out = Capture::new();
+    Builder::new()
+        .format(Format::Json)
+        .timestamp(Timestamp::Off)
+        .caller(false)
+        .writer(out.clone())
+        .install()
+        .unwrap();
+    velo::bridge_log().unwrap();
+    log::info!(msg = "kv", level = 3, time = 1, user = 1, user = 2; "from log");
+    velo::sync().unwrap();
+    let lines = out.lines();
+    assert_eq!(
+        lines,
+        [
+            r#"{"level":"info","msg":"from log","fields.msg":"kv","fields.level":3,"fields.time":1,"user":2}"#
+        ]
+    );
+}

@@ -1,0 +1,82 @@
+//! An error value is written with its whole source chain, as one string
+//! `outer: middle: root`, whether it is a standard error, a `dyn Error`
+//! trait object or any error wrapped in `velo::Chain`.
+
+use std::error::Error;
+use std::fmt;
+use velo::{velo, Builder};
+use velo_tests::json_logger;
+
+#[derive(Debug)]
+struct Layer {
+    what: &'static str,
+    source: Option<Box<dyn Error + Send + Sync>>,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what)
+    }
+}
+
+impl Error for Layer {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+fn chain() -> Layer {
+    Layer {
+        what: "request failed",
+        source: Some(Box::new(Layer {
+            what: "config unreadable",
+            source: Some(Box::new(std::io::Error::other("disk on \"fire\"\n"))),
+        })),
+    }
+}
+
+/// An error whose message already ends with its source's, as some
+/// libraries write them.
+#[derive(Debug)]
+struct Repeats(std::io::Error);
+
+impl fmt::Display for Repeats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot connect: {}", self.0)
+    }
+}
+
+impl Error for Repeats {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn every_form_of_error_carries_its_chain() {
+    let (logger, out) = json_logger(Builder::new().caller(false));
+    let err = chain();
+    let boxed: Box<dyn Error + Send + Sync> = Box::new(chain());
+    let dynamic: &(dyn Error + 'static) = &err;
+    let io = std::io::Error::new(std::io::ErrorKind::NotFound, chain());
+    velo!(logger: &logger, error, "chain", err = velo::Chain(&err));
+    velo!(logger: &logger, error, "boxed", err = boxed);
+    velo!(logger: &logger, error, "dyn", err = dynamic);
+    velo!(logger: &logger, error, "io", err = io);
+    velo!(logger: &logger, error, "repeats", err = velo::Chain(&Repeats(std::io::Error::other("refused"))));
+    velo!(logger: &logger, error, "display only", err = %err);
+    logger.sync().unwrap();
+    let entries = out.entries();
+    let full = "request failed: config unreadable: disk on \"fire\"\n";
+    for e in &entries[..3] {
+        assert_eq!(e["err"], full, "{e:?}");
+    }
+    // io::Error's Display is its inner error's, and its source is the
+    // inner error's source.
+    assert_eq!(
+        entries[3]["err"],
+        "request failed: config unreadable: disk on \"fire\"\n"
+    );
+    assert_eq!(entries[4]["err"], "cannot connect: refused", "not repeated");
+    assert_eq!(entries[5]["err"], "request failed", "`%` is Display alone");
+}

@@ -1,0 +1,173 @@
+//! `Builder::journald_at(socket)` speaks journald's native protocol: one
+//! datagram per entry, `NAME=value` lines, the binary-safe form for values
+//! with a newline, and a sealed memfd passed with SCM_RIGHTS for an entry
+//! too large for a datagram. A test socket stands in for journald and
+//! decodes what arrives by the protocol's rules.
+#![cfg(target_os = "linux")]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixDatagram;
+use velo::{velo, Builder, Level};
+
+/// One journal entry: field name to values (a name may repeat).
+type Fields = BTreeMap<String, Vec<Vec<u8>>>;
+
+/// Decodes a native-protocol payload.
+fn decode(mut data: &[u8]) -> Fields {
+    let mut fields = Fields::new();
+    while !data.is_empty() {
+        let nl = data.iter().position(|&b| b == b'\n').expect("a line");
+        let line = &data[..nl];
+        let (name, value, rest) = match line.iter().position(|&b| b == b'=') {
+            Some(eq) => (&line[..eq], line[eq + 1..].to_vec(), &data[nl + 1..]),
+            None => {
+                // NAME\n<u64 LE length><value>\n
+                let after = &data[nl + 1..];
+                let len = u64::from_le_bytes(after[..8].try_into().unwrap()) as usize;
+                let value = after[8..8 + len].to_vec();
+                assert_eq!(after[8 + len], b'\n', "binary-safe value ends in a newline");
+                (line, value, &after[9 + len..])
+            }
+        };
+        let name = String::from_utf8(name.to_vec()).unwrap();
+        assert!(
+            !name.is_empty()
+                && !name.starts_with('_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            "journal field names are [A-Z0-9_], not starting with _: {name:?}"
+        );
+        fields.entry(name).or_default().push(value);
+        data = rest;
+    }
+    fields
+}
+
+/// Receives one datagram, following a passed memfd if there is one.
+fn receive(socket: &UnixDatagram) -> Fields {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut control = [0u8; 64];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr zeroed, then pointed at live buffers of the given
+    // sizes; recvmsg writes at most that much.
+    let (n, fd) = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = control.len() as _;
+        let n = libc::recvmsg(socket.as_raw_fd(), &mut msg, 0);
+        assert!(n >= 0, "{}", std::io::Error::last_os_error());
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        let fd = if cmsg.is_null() {
+            None
+        } else {
+            assert_eq!((*cmsg).cmsg_type, libc::SCM_RIGHTS);
+            Some(std::ptr::read_unaligned(
+                libc::CMSG_DATA(cmsg).cast::<i32>(),
+            ))
+        };
+        (n as usize, fd)
+    };
+    match fd {
+        None => decode(&buf[..n]),
+        Some(fd) => {
+            assert_eq!(n, 0, "a passed memfd comes in an empty datagram");
+            // SAFETY: the descriptor was just received and is ours.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            // SAFETY: F_GET_SEALS on a valid descriptor.
+            let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
+            assert!(
+                seals & libc::F_SEAL_WRITE != 0,
+                "the memfd is sealed: {seals}"
+            );
+            // journald maps the file from its start; the offset is shared
+            // with the sender's descriptor, so seek back first.
+            let mut file = std::fs::File::from(fd);
+            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).unwrap();
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            decode(&data)
+        }
+    }
+}
+
+fn one(fields: &Fields, name: &str) -> String {
+    let values = fields
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} in {fields:?}"));
+    assert_eq!(values.len(), 1, "{name}");
+    String::from_utf8(values[0].clone()).unwrap()
+}
+
+#[test]
+fn entries_arrive_as_journal_fields() {
+    let dir = std::env::temp_dir().join(format!("velo-journald-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("socket");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    let logger = Builder::new()
+        .journald_at(&path)
+        .app_name("velo-test")
+        .level(Level::Trace)
+        .build()
+        .unwrap();
+    let user_id = 42;
+    velo!(logger: &logger, warn, "user {user_id} over quota", http.status = 429, ratio = 0.5, ok = false);
+    velo!(logger: &logger, error, "multi-line", detail = "line one\nline two \u{1b}[31m");
+    velo!(logger: &logger, trace, "tracing");
+    let big = "x".repeat(400_000);
+    velo!(logger: &logger, info, "large", big = big.as_str());
+    logger.sync().unwrap();
+
+    let first = receive(&socket);
+    assert_eq!(one(&first, "MESSAGE"), "user 42 over quota");
+    assert_eq!(one(&first, "PRIORITY"), "4");
+    assert_eq!(one(&first, "SYSLOG_IDENTIFIER"), "velo-test");
+    assert!(one(&first, "CODE_FILE").ends_with("journald_receives_native_protocol_fields.rs"));
+    assert!(one(&first, "CODE_LINE").parse::<u32>().unwrap() > 0);
+    assert_eq!(one(&first, "CODE_MODULE"), module_path!());
+    assert_eq!(one(&first, "USER_ID"), "42");
+    assert_eq!(one(&first, "HTTP_STATUS"), "429");
+    assert_eq!(one(&first, "RATIO"), "0.5");
+    assert_eq!(one(&first, "OK"), "false");
+
+    let second = receive(&socket);
+    assert_eq!(one(&second, "PRIORITY"), "3");
+    assert_eq!(
+        one(&second, "DETAIL"),
+        "line one\nline two \u{1b}[31m",
+        "binary-safe, raw"
+    );
+
+    let third = receive(&socket);
+    assert_eq!(one(&third, "PRIORITY"), "7");
+
+    let fourth = receive(&socket);
+    assert_eq!(one(&fourth, "MESSAGE"), "large");
+    assert_eq!(one(&fourth, "BIG").len(), 400_000);
+    assert_eq!(logger.stats().write_errors, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_missing_journal_is_counted_not_fatal() {
+    let logger = Builder::new()
+        .journald_at("/nonexistent/velo/journal.socket")
+        .build()
+        .expect("the socket is connected on first use");
+    velo!(logger: &logger, info, "nowhere to go");
+    let err = logger.sync().expect_err("the write error is returned");
+    assert_eq!(err.kind(), velo::ErrorKind::Write);
+    assert_eq!(logger.stats().write_errors, 1);
+    velo!(logger: &logger, info, "still nowhere");
+    let _ = logger.sync();
+    assert_eq!(logger.stats().write_errors, 2);
+}

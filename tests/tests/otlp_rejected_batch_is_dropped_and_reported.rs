@@ -1,0 +1,44 @@
+//! A status OTLP says not to retry (400: the collector cannot use the
+//! batch) drops the batch at once: its records are counted as dropped and
+//! the next `sync` says why.
+
+use std::time::Duration;
+use velo::{velo, Builder, ErrorKind};
+use velo_tests::otlp::{Collector, Reply};
+use velo_tests::{assert_child_passed, is_child, run_child_within};
+
+fn scenario() {
+    let collector = Collector::scripted(vec![Reply::retry_after(400, 0)]);
+    let logger = Builder::new().otlp(collector.url()).build().unwrap();
+    for i in 0..10u32 {
+        velo!(logger: &logger, info, "refused", i);
+    }
+    let err = logger.sync().expect_err("the batch was refused");
+    assert_eq!(err.kind(), ErrorKind::Write);
+    assert!(err.to_string().contains("answered 400"), "{err}");
+    let stats = logger.stats();
+    assert_eq!((stats.written, stats.dropped), (0, 10), "{stats:?}");
+    assert_eq!(collector.requests().len(), 1, "not retried");
+
+    velo!(logger: &logger, info, "accepted");
+    logger.sync().expect("the next batch goes through");
+    let requests = collector.requests();
+    let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    // The second request holds the drop warning and the new entry.
+    assert_eq!(statuses, [400, 200]);
+    assert_eq!(requests[1].records().len(), 2);
+    assert_eq!(logger.stats().written, 2);
+}
+
+#[test]
+fn rejected_batch_is_dropped_and_reported() {
+    if is_child("rejected_batch_is_dropped_and_reported") {
+        return scenario();
+    }
+    let out = run_child_within(
+        "rejected_batch_is_dropped_and_reported",
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_child_passed(&out);
+}

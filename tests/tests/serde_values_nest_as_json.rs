@@ -1,0 +1,240 @@
+//! `velo::Serde` (feature `serde`): a nested struct, enum, map and Option
+//! value is written as nested JSON equal to serde_json's own rendering of
+//! it, hostile strings in keys and values included; the text format writes
+//! it as compact JSON on one clean line; keys that are not strings are
+//! written as their text; a failing `Serialize` leaves a whole entry.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use velo::{velo, Builder, Format, Serde, Timestamp};
+use velo_tests::{json_logger, Capture};
+
+/// Strings that break lines, forge entries or reach a terminal unless
+/// escaped.
+const HOSTILE: [&str; 8] = [
+    "quote\" and back\\slash",
+    "new\nline, cr\r, tab\t",
+    "\0nul \u{1f} unit-sep \u{7f} del \u{85} nel",
+    "line\u{2028}separator\u{2029}paragraph",
+    "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b[2J",
+    "{\"forged\":1}\n{\"level\":\"error\",\"msg\":\"pwned\"}",
+    "héllo wörld ✓ 🦀",
+    "",
+];
+
+#[derive(Serialize)]
+struct Order {
+    id: u64,
+    customer: Customer,
+    lines: Vec<Line>,
+    status: Status,
+    history: Vec<Status>,
+    labels: BTreeMap<String, String>,
+    counts: BTreeMap<u32, Option<i64>>,
+    flags: BTreeMap<char, bool>,
+    note: Option<String>,
+    missing: Option<Customer>,
+    pair: (i8, f64, char),
+    unit: (),
+    wrapper: Wrapper,
+    bytes: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct Customer {
+    name: String,
+    #[serde(rename = "e-mail \"primary\"")]
+    email: String,
+    vip: bool,
+}
+
+#[derive(Serialize)]
+struct Line {
+    sku: &'static str,
+    qty: u32,
+    price: f64,
+}
+
+#[derive(Serialize)]
+enum Status {
+    Pending,
+    Held(String),
+    Split(u8, i16),
+    Shipped { carrier: String, days: u8 },
+}
+
+#[derive(Serialize)]
+struct Wrapper(Vec<Option<bool>>);
+
+fn order(hostile: &str) -> Order {
+    Order {
+        id: u64::MAX,
+        customer: Customer {
+            name: hostile.to_owned(),
+            email: format!("{hostile}@example.com"),
+            vip: true,
+        },
+        lines: vec![
+            Line {
+                sku: "A-1",
+                qty: 2,
+                price: 9.99,
+            },
+            Line {
+                sku: "B\"2",
+                qty: 0,
+                price: -0.5,
+            },
+        ],
+        status: Status::Shipped {
+            carrier: hostile.to_owned(),
+            days: 3,
+        },
+        history: vec![
+            Status::Pending,
+            Status::Held(hostile.to_owned()),
+            Status::Split(1, -2),
+        ],
+        labels: HOSTILE
+            .iter()
+            .map(|h| (h.to_string(), hostile.to_owned()))
+            .collect(),
+        counts: [(1, Some(-7)), (20, None), (300, Some(i64::MIN))].into(),
+        flags: [('x', true), ('"', false), ('\n', true)].into(),
+        note: Some(hostile.to_owned()),
+        missing: None,
+        pair: (-128, 1.5e300, '\u{1b}'),
+        unit: (),
+        wrapper: Wrapper(vec![Some(true), None]),
+        bytes: vec![0, 255, 10],
+    }
+}
+
+#[test]
+fn nested_values_round_trip_through_json() {
+    let (logger, out) = json_logger(Builder::new());
+    for h in HOSTILE {
+        velo!(logger: &logger, info, "saved", order = Serde(&order(h)), after = 1);
+    }
+    logger.sync().unwrap();
+    let entries = out.entries();
+    assert_eq!(entries.len(), HOSTILE.len());
+    for (entry, h) in entries.iter().zip(HOSTILE) {
+        let expected = serde_json::to_value(order(h)).unwrap();
+        assert_eq!(entry["order"], expected, "for {h:?}");
+        // The fields after it are intact.
+        assert_eq!(entry["after"], 1);
+    }
+    // Spot checks of the shapes, independent of serde_json's rendering.
+    let o = &entries[0]["order"];
+    assert_eq!(
+        o["status"],
+        json!({"Shipped": {"carrier": HOSTILE[0], "days": 3}})
+    );
+    assert_eq!(
+        o["history"],
+        json!(["Pending", {"Held": HOSTILE[0]}, {"Split": [1, -2]}])
+    );
+    assert_eq!(o["counts"], json!({"1": -7, "20": null, "300": i64::MIN}));
+    assert_eq!(o["flags"], json!({"x": true, "\"": false, "\n": true}));
+    assert_eq!(o["missing"], Value::Null);
+    assert_eq!(o["pair"], json!([-128, 1.5e300, "\u{1b}"]));
+    assert_eq!(o["wrapper"], json!([true, null]));
+    assert_eq!(o["labels"].as_object().unwrap().len(), HOSTILE.len());
+}
+
+#[test]
+fn compound_keys_are_written_as_their_json_text() {
+    let (logger, out) = json_logger(Builder::new());
+    let by_pair: BTreeMap<(u8, &str), u8> = [((1, "a\"b"), 1), ((2, "c"), 2)].into();
+    let by_unit: HashMap<Option<()>, u8> = [(None, 3)].into();
+    let by_status: BTreeMap<u8, Status> = [(7, Status::Pending)].into();
+    let by_float: Vec<(f64, u8)> = vec![(2.5, 1)];
+    let by_float: BTreeMap<String, BTreeMap<u64, f64>> = by_float
+        .into_iter()
+        .map(|(f, _)| (f.to_string(), [(1u64, f)].into()))
+        .collect();
+    velo!(
+        logger: &logger,
+        info,
+        "keys",
+        pair = Serde(&by_pair),
+        unit = Serde(&by_unit),
+        status = Serde(&by_status),
+        float = Serde(&by_float)
+    );
+    logger.sync().unwrap();
+    let e = &out.entries()[0];
+    assert_eq!(e["pair"], json!({"[1,\"a\\\"b\"]": 1, "[2,\"c\"]": 2}));
+    assert_eq!(e["unit"], json!({"null": 3}));
+    assert_eq!(e["status"], json!({"7": "Pending"}));
+    assert_eq!(e["float"], json!({"2.5": {"1": 2.5}}));
+}
+
+#[test]
+fn the_text_format_writes_compact_json_on_one_clean_line() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Text)
+        .timestamp(Timestamp::Off)
+        .caller(false)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    for h in HOSTILE {
+        velo!(logger: &logger, info, "saved", order = Serde(&order(h)), after = 1);
+    }
+    logger.sync().unwrap();
+    let lines = out.lines();
+    assert_eq!(lines.len(), HOSTILE.len());
+    for (line, h) in lines.iter().zip(HOSTILE) {
+        for c in line.chars() {
+            assert!(
+                !matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+                "raw {c:?} in {line:?}"
+            );
+        }
+        let rest = line.strip_prefix("INFO  saved order=").expect("the layout");
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        let value = values.next().unwrap().expect("compact JSON");
+        assert_eq!(value, serde_json::to_value(order(h)).unwrap(), "for {h:?}");
+        assert_eq!(&rest[values.byte_offset()..], " after=1");
+        assert!(
+            !rest.contains(": ") && !rest.contains(", \""),
+            "not compact: {rest}"
+        );
+    }
+}
+
+/// A value whose `Serialize` fails half way, inside nested data.
+struct Failing;
+
+impl Serialize for Failing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("fine", &[1, 2])?;
+        map.serialize_key("broken")?;
+        Err(S::Error::custom("the lock is poisoned"))
+    }
+}
+
+#[test]
+fn a_failing_serialize_leaves_a_whole_entry() {
+    let (logger, out) = json_logger(Builder::new());
+    let nested = json!({"a": [1, {"b": "c"}]});
+    velo!(
+        logger: &logger,
+        info,
+        "partial",
+        before = Serde(&nested),
+        bad = Serde(&vec![Some(Failing)]),
+        after = Serde(&nested)
+    );
+    logger.sync().unwrap();
+    let e = &out.entries()[0];
+    assert_eq!(e["before"], nested);
+    assert_eq!(e["bad"], "<serialize error: the lock is poisoned>");
+    assert_eq!(e["after"], nested);
+}

@@ -1,0 +1,44 @@
+//! A syslog address that does not parse is an `ErrorKind::Output` error
+//! from `build()`, naming the address; `Syslog::udp` and friends never
+//! fail. A unix socket that does not exist yet is fine: the daemon may
+//! start later.
+
+#![cfg(unix)]
+
+use velo::{Builder, ErrorKind, Syslog};
+
+#[test]
+fn bad_addresses_fail_the_build() {
+    let long = format!("/tmp/{}", "s".repeat(200));
+    let cases = [
+        (Syslog::udp("no port"), "no port"),
+        (Syslog::tcp("127.0.0.1"), "127.0.0.1"),
+        (Syslog::udp("127.0.0.1:99999"), "99999"),
+        (Syslog::tcp(""), "\"\""),
+        (Syslog::tcp("[::1:514"), "[::1:514"),
+        (Syslog::unix(&long), "sss"),
+        (Syslog::unix("/tmp/a\0b"), "/tmp/a"),
+    ];
+    for (syslog, named) in cases {
+        let shown = format!("{syslog:?}");
+        let err = Builder::new().syslog(syslog).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Output, "{shown}: {err}");
+        assert!(err.to_string().contains(named), "{shown}: {err}");
+    }
+}
+
+#[test]
+fn good_addresses_build_without_a_receiver() {
+    for syslog in [
+        Syslog::udp("127.0.0.1:514"),
+        Syslog::udp("[::1]:514"),
+        Syslog::tcp("localhost:6514"),
+        Syslog::unix("/nonexistent/velo/log.sock"),
+    ] {
+        let shown = format!("{syslog:?}");
+        Builder::new()
+            .syslog(syslog)
+            .build()
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+    }
+}

@@ -1,0 +1,93 @@
+//! `target: "name"` makes filters match the call site by that name instead
+//! of its module path, and the line carries `"target"` right after
+//! `caller` (text: `target=` after the message).
+
+use velo::{velo, Builder, Format, LevelFilter, Timestamp};
+use velo_tests::{json_logger, keys, Capture};
+
+const MODULE: &str = "target_replaces_the_module_path_for_filtering";
+
+fn log_all(l: &velo::Logger) {
+    velo!(logger: l, target: "audit", info, "audit info");
+    velo!(logger: l, target: "audit", debug, "audit debug");
+    velo!(logger: l, target: "audit::login", info, "audit login info");
+    velo!(logger: l, info, "module info");
+    velo!(logger: l, warn, "module warn");
+}
+
+fn written(filter: &str) -> Vec<String> {
+    let (l, out) = json_logger(Builder::new().filter(filter).timestamp(Timestamp::Off));
+    log_all(&l);
+    l.sync().unwrap();
+    out.msgs()
+}
+
+#[test]
+fn filters_match_the_target_not_the_module() {
+    assert_eq!(
+        written("audit=info,warn"),
+        ["audit info", "audit login info", "module warn"]
+    );
+    assert_eq!(
+        written("audit=debug,audit::login=off,warn"),
+        ["audit info", "audit debug", "module warn"]
+    );
+    // The module's directive no longer reaches sites with a target.
+    assert_eq!(
+        written(&format!("{MODULE}=trace,off")),
+        ["module info", "module warn"]
+    );
+    assert_eq!(
+        written("audit"),
+        ["audit info", "audit debug", "audit login info"]
+    );
+}
+
+#[test]
+fn a_filter_change_at_run_time_reaches_target_sites() {
+    let (l, out) = json_logger(Builder::new().filter("warn").timestamp(Timestamp::Off));
+    log_all(&l);
+    l.set_filter("warn,audit=debug").unwrap();
+    log_all(&l);
+    l.set_level(LevelFilter::Error);
+    log_all(&l);
+    l.sync().unwrap();
+    assert_eq!(
+        out.msgs(),
+        [
+            "module warn",
+            "audit info",
+            "audit debug",
+            "audit login info",
+            "module warn"
+        ]
+    );
+}
+
+#[test]
+fn the_target_is_written_after_caller() {
+    let (l, out) = json_logger(Builder::new().timestamp(Timestamp::Off));
+    let child = l.with(velo::fields!(service = "api"));
+    velo!(logger: &child, target: "audit", info, "login", user = 7);
+    velo!(logger: &child, info, "no target");
+    l.sync().unwrap();
+    let e = out.entries();
+    assert_eq!(
+        keys(&e[0]),
+        ["level", "msg", "caller", "target", "service", "user"]
+    );
+    assert_eq!(e[0]["target"], "audit");
+    assert_eq!(keys(&e[1]), ["level", "msg", "caller", "service"]);
+
+    let text = Capture::new();
+    let t = Builder::new()
+        .format(Format::Text)
+        .timestamp(Timestamp::Off)
+        .caller(false)
+        .writer(text.clone())
+        .build()
+        .unwrap();
+    velo!(logger: &t, target: "audit", info, "login", user = 7);
+    t.sync().unwrap();
+    assert_eq!(text.lines(), ["INFO  login target=audit user=7"]);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(every: 10, warn, "disk almost full");
+}

@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(every: 10x, warn, "disk almost full");
+}

@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(warn, every: 10s, "disk almost full");
+}

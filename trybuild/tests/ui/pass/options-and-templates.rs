@@ -1,0 +1,28 @@
+// `every:`, `sample:`, `target:` and message templates expand to code that
+// is clean under the strictest lints a user may set, in any option order.
+#![deny(warnings, clippy::pedantic)]
+
+fn main() {
+    let logger = velo::Builder::new()
+        .writer(std::io::sink())
+        .build()
+        .unwrap();
+    let attempt = 3;
+    let user_id = 42_u64;
+    let peer = std::net::Ipv4Addr::LOCALHOST;
+    for _ in 0..3 {
+        velo::velo!(every: 10s, warn, "retrying {attempt} of {max}", max = 5);
+        velo::velo!(sample: 100, debug, "cache miss", key = "user:42");
+        velo::velo!(target: "audit", info, "user {user_id} logged in from {peer}", peer = %peer);
+        velo::velo!(logger: &logger, every: 500ms, sample: 2, target: "my_app::audit", info, "{{braces}} {user_id}");
+        velo::velo!(target: "audit", sample: 1, every: 1h, logger: &logger, error, "escaped {{}}");
+    }
+    if attempt == 0 {
+        give_up(&logger, attempt);
+    }
+    velo::close();
+}
+
+fn give_up(logger: &velo::Logger, attempt: i32) {
+    velo::velo!(every: 1m, logger: logger, fatal, "gave up after {attempt}");
+}

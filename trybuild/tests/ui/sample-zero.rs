@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(sample: 0, debug, "cache miss");
+}

@@ -1,0 +1,4 @@
+fn main() {
+    let ms = 12.5;
+    velo::velo!(info, "took {ms:?} ms");
+}

@@ -1,0 +1,405 @@
+//! OpenTelemetry logs over OTLP/HTTP with protobuf bodies, to a collector
+//! (`Builder::otlp`).
+//!
+//! The worker encodes each entry straight into the current batch (`pb.rs`,
+//! no intermediate tree) and hands the batch to a sender thread of this
+//! output's own through a bounded queue (`sender.rs`); the sender POSTs it
+//! (`http.rs`) and retries it while the worker goes on. So the worker never
+//! waits on the network, and memory stays bounded: a batch that finds the
+//! queue full, and one the sender gives up on, is counted as lost
+//! (`Output::take_lost`, hence `stats().dropped`).
+//!
+//! A batch is handed over when it holds [`MAX_BATCH_RECORDS`] records or
+//! [`MAX_BATCH_BYTES`] of them, or on the first flush [`LINGER`] after its
+//! first record (the worker flushes at least twice a second while idle).
+//! `deliver` (what `sync` and `close` reach) hands the batch over at once,
+//! has the sender retry at once if it is backing off, and waits, at most
+//! [`DELIVER_WAIT`], until the sender has finished every batch handed over
+//! so far. After a wait in vain, and until the sender finishes a batch
+//! again, `deliver` waits only for the one retry it asked for, and not at
+//! all while the sender waits on a collector that does not answer: a
+//! collector that is away costs `sync` (and the `close` at exit) 3 seconds
+//! once, not every time.
+//!
+//! Each record carries:
+//!
+//! - `time_unix_nano`: the entry's time (0 with `Timestamp::Off`);
+//!   `observed_time_unix_nano`: when the worker encoded it;
+//! - `severity_number`: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17,
+//!   FATAL 21; `severity_text`: the same names;
+//! - `body`: the message as plain text, a template's placeholders filled in;
+//! - attributes: `code.file.path` and `code.line.number` (unless
+//!   `caller(false)`), `target` when it is not the module path, then every
+//!   field with its type (see [`pb::put_any`]), then `suppressed` and
+//!   `backtrace` when present. A field whose key is one of those velo
+//!   writes itself is left out, as OTLP wants each key once.
+//!
+//! The resource has `service.name`; the instrumentation scope is `velo`
+//! with the crate's version.
+
+mod http;
+mod pb;
+mod sender;
+
+use super::Output;
+use crate::error::{Error, ErrorKind};
+use crate::event::Event;
+use crate::level::Level;
+use crate::line::LineFormat;
+use crate::record::Val;
+use http::Endpoint;
+use pb::{Batch, RecordHead};
+use sender::{Policy, Shared};
+use std::io;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Most records in one request (the OpenTelemetry SDKs' default batch).
+pub(crate) const MAX_BATCH_RECORDS: u64 = 512;
+/// Bytes of records after which a batch is sent: well under the 4 MiB a
+/// gRPC hop allows and the collector's 20 MiB request limit.
+pub(crate) const MAX_BATCH_BYTES: usize = 1 << 20;
+/// Most batches waiting for the sender, besides the one it is sending.
+const QUEUE: usize = 64;
+/// Most bytes of records in the batches waiting for the sender and the one
+/// it sends (a larger batch is let in when there are none).
+pub(crate) const MAX_QUEUED_BYTES: usize = 16 << 20;
+/// Emptied batches kept for reuse.
+const SPARES: usize = 2;
+/// How long a batch that is not full waits for more records.
+const LINGER: Duration = Duration::from_secs(1);
+/// The longest `deliver` waits for the sender.
+const DELIVER_WAIT: Duration = Duration::from_secs(3);
+
+/// The keys of the attributes velo writes itself.
+const OWN_KEYS: [&str; 5] = [
+    "code.file.path",
+    "code.line.number",
+    "target",
+    "suppressed",
+    "backtrace",
+];
+
+/// The OTLP output.
+pub(crate) struct Otlp {
+    endpoint: Endpoint,
+    caller: bool,
+    /// The batch being filled.
+    batch: Batch,
+    /// When its first record came.
+    since: Option<Instant>,
+    /// An empty batch to fill next, when there is one.
+    spare: Option<Batch>,
+    sender: Sender,
+    /// The sender was lost in a fork: start one before the next hand-over.
+    orphaned: bool,
+}
+
+/// The sender thread, as the output sees it.
+struct Sender {
+    queue: SyncSender<Batch>,
+    spares: Receiver<Batch>,
+    shared: Arc<Shared>,
+    /// Batches queued so far.
+    handed: u64,
+    /// The sender's `finished` count when `deliver` last waited in vain.
+    /// Until the sender finishes another batch, the collector is still
+    /// away and another wait (a `close` after a `sync`, each with a drop
+    /// warning to send) would be as vain: `deliver` returns at once.
+    stuck_at: Option<u64>,
+}
+
+impl std::fmt::Debug for Otlp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Otlp")
+            .field("endpoint", &self.endpoint)
+            .field("records", &self.batch.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Otlp {
+    /// An output sending to `endpoint` (`http://host:port[/path]`) as the
+    /// service `service_name`; with `caller`, records carry their source
+    /// location. Starts the sender thread.
+    pub(crate) fn new(endpoint: &str, service_name: &str, caller: bool) -> Result<Otlp, Error> {
+        let endpoint = Endpoint::parse(endpoint).map_err(|e| Error::new(ErrorKind::Output, e))?;
+        let batch = Batch::new(
+            &[("service.name", Val::Str(service_name))],
+            "velo",
+            env!("CARGO_PKG_VERSION"),
+        );
+        let sender = Sender::start(&endpoint)
+            .map_err(|e| Error::io(ErrorKind::Write, "cannot start the OTLP sender thread", e))?;
+        Ok(Otlp {
+            endpoint,
+            caller,
+            batch,
+            since: None,
+            spare: None,
+            sender,
+            orphaned: false,
+        })
+    }
+
+    /// Hands the batch to the sender; when the queue is full, waits for
+    /// room until `deadline` (if any), then counts the batch as lost.
+    fn hand_over(&mut self, deadline: Option<Instant>) {
+        if self.batch.is_empty() {
+            return;
+        }
+        if self.orphaned {
+            match Sender::start(&self.endpoint) {
+                Ok(sender) => {
+                    // The parent's sender: its lock may have been held at
+                    // the fork, so nothing of it is touched, not even drop.
+                    std::mem::forget(std::mem::replace(&mut self.sender, sender));
+                    self.orphaned = false;
+                }
+                Err(_) => return self.lose_batch(),
+            }
+        }
+        let next = self
+            .spare
+            .take()
+            .or_else(|| self.sender.spares.try_recv().ok())
+            .unwrap_or_else(|| self.batch.empty_like());
+        let mut batch = std::mem::replace(&mut self.batch, next);
+        self.since = None;
+        loop {
+            let bytes = batch.records_len();
+            let queued = &self.sender.shared.queued_bytes;
+            // Counted before the send, which the sender may finish at once.
+            let waiting = queued.fetch_add(bytes, Ordering::Relaxed);
+            let sent = if waiting == 0 || waiting + bytes <= MAX_QUEUED_BYTES {
+                self.sender.queue.try_send(batch)
+            } else {
+                Err(TrySendError::Full(batch))
+            };
+            if sent.is_err() {
+                queued.fetch_sub(bytes, Ordering::Relaxed);
+            }
+            match sent {
+                Ok(()) => {
+                    self.sender.handed += 1;
+                    return;
+                }
+                Err(TrySendError::Full(back)) => {
+                    batch = back;
+                    if let Some(deadline) = deadline {
+                        // Wait for the sender to finish a batch.
+                        let shared = &self.sender.shared;
+                        let state = shared.lock();
+                        let finished = state.finished;
+                        let (state, moved) =
+                            shared.wait_until(state, deadline, |s| s.finished != finished);
+                        drop(state);
+                        if moved {
+                            continue;
+                        }
+                    }
+                }
+                Err(TrySendError::Disconnected(back)) => batch = back,
+            }
+            // No room (or no sender): the batch is lost; its buffer is
+            // the next spare.
+            self.sender
+                .shared
+                .lost
+                .fetch_add(batch.count, Ordering::Relaxed);
+            batch.clear();
+            self.spare = Some(batch);
+            return;
+        }
+    }
+
+    /// Counts the current batch as lost and empties it.
+    fn lose_batch(&mut self) {
+        self.sender
+            .shared
+            .lost
+            .fetch_add(self.batch.count, Ordering::Relaxed);
+        self.batch.clear();
+        self.since = None;
+    }
+
+    /// The error for a batch lost since the last call, if any.
+    fn failure(&self) -> io::Result<()> {
+        if self.orphaned {
+            // The parent's sender: its lock may have been held at the fork.
+            return Ok(());
+        }
+        match self.sender.shared.take_failure() {
+            Some(why) => Err(io::Error::other(why)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sender {
+    fn start(endpoint: &Endpoint) -> io::Result<Sender> {
+        let (queue, batches) = mpsc::sync_channel(QUEUE);
+        let (spares_tx, spares) = mpsc::sync_channel(SPARES);
+        let shared = Arc::new(Shared::default());
+        let theirs = Arc::clone(&shared);
+        let endpoint = endpoint.clone();
+        std::thread::Builder::new()
+            .name("velo-otlp".into())
+            .spawn(move || sender::run(endpoint, batches, spares_tx, theirs, Policy::default()))?;
+        Ok(Sender {
+            queue,
+            spares,
+            shared,
+            handed: 0,
+            stuck_at: None,
+        })
+    }
+}
+
+/// OTLP's severity number of a level: the first of its range of four.
+fn severity(level: Level) -> (u8, &'static str) {
+    match level {
+        Level::Trace => (1, "TRACE"),
+        Level::Debug => (5, "DEBUG"),
+        Level::Info => (9, "INFO"),
+        Level::Warn => (13, "WARN"),
+        Level::Error => (17, "ERROR"),
+        Level::Fatal => (21, "FATAL"),
+    }
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Output for Otlp {
+    fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
+        let buf = &mut self.batch.buf;
+        let start = buf.len();
+        let (severity_number, severity_text) = severity(ev.level);
+        let record = pb::open_record(
+            buf,
+            &RecordHead {
+                time_unix_nano: ev.time.unwrap_or(0),
+                observed_time_unix_nano: now_nanos(),
+                severity_number,
+                severity_text,
+            },
+        );
+        let (body, text) = pb::open_body(buf);
+        format.plain_message(ev, buf);
+        pb::close(buf, text);
+        pb::close(buf, body);
+        let caller = ev.caller().filter(|_| self.caller);
+        if let Some((file, line)) = caller {
+            pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[0], Val::Str(file));
+            pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[1], Val::U64(line.into()));
+        }
+        let target = ev.target();
+        if let Some(target) = target {
+            pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[2], Val::Str(target));
+        }
+        let own = [
+            caller.is_some(),
+            caller.is_some(),
+            target.is_some(),
+            ev.suppressed.is_some(),
+            ev.backtrace.is_some(),
+        ];
+        for (key, value) in ev.fields() {
+            let taken = OWN_KEYS.iter().zip(own).any(|(k, on)| on && *k == key);
+            if !taken {
+                pb::put_key_value(buf, pb::ATTRIBUTE, key, value);
+            }
+        }
+        if let Some(n) = ev.suppressed {
+            pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[3], Val::U64(n));
+        }
+        if let Some(backtrace) = ev.backtrace {
+            pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[4], Val::Str(backtrace));
+        }
+        pb::close(buf, record);
+        let len = buf.len() - start;
+        self.batch.count += 1;
+        self.since.get_or_insert_with(Instant::now);
+        if self.batch.count >= MAX_BATCH_RECORDS || self.batch.records_len() >= MAX_BATCH_BYTES {
+            self.hand_over(None);
+        }
+        Ok(len)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.since.is_some_and(|t| t.elapsed() >= LINGER) {
+            self.hand_over(None);
+        }
+        self.failure()
+    }
+
+    fn deliver(&mut self) -> io::Result<()> {
+        if self.orphaned {
+            // Start a sender in this process for what there is, if anything.
+            self.hand_over(None);
+            return self.failure();
+        }
+        let stuck = self.sender.stuck_at == Some(self.sender.shared.lock().finished);
+        let deadline = Instant::now() + DELIVER_WAIT;
+        // Stuck, a full queue will not make room in time.
+        self.hand_over((!stuck).then_some(deadline));
+        let sender = &mut self.sender;
+        let target = sender.handed;
+        let mut state = sender.shared.lock();
+        let attempts = state.attempts;
+        // Stuck, with the sender in the middle of an attempt (waiting on a
+        // collector that does not answer), there is nothing to wait for.
+        let hopeless = stuck && !state.backing_off;
+        if state.finished < target {
+            // Retry now: the collector may be back.
+            state.nudge = true;
+            sender.shared.notify();
+        }
+        // Stuck, one more failed attempt is answer enough.
+        let (state, done) = sender.shared.wait_until(state, deadline, |s| {
+            s.finished >= target || hopeless || (stuck && s.attempts > attempts)
+        });
+        if !done || state.finished < target {
+            sender.stuck_at = Some(state.finished);
+            let why = state
+                .trouble
+                .clone()
+                .unwrap_or_else(|| "the collector has not answered".to_owned());
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "OTLP entries not delivered to {} within {} s: {why}",
+                    self.endpoint,
+                    DELIVER_WAIT.as_secs()
+                ),
+            ));
+        }
+        drop(state);
+        self.failure()
+    }
+
+    fn forget_buffered(&mut self) {
+        self.batch.clear();
+        self.since = None;
+        self.orphaned = true;
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        self.sender.shared.lost.swap(0, Ordering::Relaxed)
+    }
+}
+
+impl Drop for Otlp {
+    fn drop(&mut self) {
+        if !self.orphaned {
+            // The sender sends what is queued, once each, and exits.
+            self.sender.shared.close();
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! A `tracing-subscriber` [`Layer`] writing events through a velo logger
+//! (cargo feature `tracing-subscriber`), for programs that compose their
+//! subscriber from layers rather than let velo be the whole subscriber
+//! ([`bridge_tracing`](crate::bridge_tracing)).
+//!
+//! Events are written as the bridge writes them (`tracing_bridge.rs`).
+//! Span data lives in the subscriber's registry: each span gets, in its
+//! extensions, its fields encoded once and its scope (its parents' fields
+//! then its own, each key once), so an event copies one ready-made list. A
+//! `record` bumps the layer's epoch; a scope computed at an older epoch is
+//! recomputed from its parent's before use.
+//!
+//! The layer filters with its logger's filter when an event arrives; it
+//! never disables a call site, so the other layers still see every event
+//! their own filters let through.
+
+use crate::fields;
+use crate::logger::Logger;
+use crate::tracing_bridge::{accepts, encode_fields, write_event};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+/// A [`Layer`] that writes `tracing` events through a velo logger, with the
+/// fields of their spans after the logger's context, outermost span first,
+/// each key once (the innermost wins). Events and spans are filtered by the
+/// logger's filter, their target matched as a module path.
+///
+/// # Examples
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+/// let subscriber = tracing_subscriber::registry().with(velo::TracingLayer::new().logger(logger));
+/// tracing::subscriber::with_default(subscriber, || {
+///     let span = tracing::info_span!("request", request_id = 7);
+///     span.in_scope(|| tracing::info!(status = 200, "request handled"));
+/// });
+/// # Ok::<(), velo::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct TracingLayer {
+    /// `None`: the default logger.
+    logger: Option<Logger>,
+    /// Bumped by every `record` that changes a span's fields.
+    epoch: AtomicU64,
+}
+
+/// What the layer keeps in a span's extensions.
+struct SpanFields {
+    own: Vec<u8>,
+    /// The parent's scope, then `own`, each key once.
+    scope: Arc<[u8]>,
+    /// The layer's epoch `scope` was computed at.
+    epoch: u64,
+}
+
+impl TracingLayer {
+    /// A layer writing through the default logger
+    /// ([`logger`](crate::logger)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let subscriber = tracing_subscriber::registry().with(velo::TracingLayer::new());
+    /// # drop(subscriber);
+    /// ```
+    #[must_use]
+    pub fn new() -> TracingLayer {
+        TracingLayer::default()
+    }
+
+    /// Writes through `logger` instead of the default logger.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let audit = velo::Builder::new().writer(std::io::sink()).build()?;
+    /// let layer = velo::TracingLayer::new().logger(audit);
+    /// # drop(layer);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn logger(mut self, logger: Logger) -> TracingLayer {
+        self.logger = Some(logger);
+        self
+    }
+
+    fn target(&self) -> &Logger {
+        self.logger.as_ref().unwrap_or_else(|| crate::logger())
+    }
+
+    /// The scope of `span` as of `epoch`, recomputed (with its parents')
+    /// when a `record` made it stale.
+    fn scope<S>(&self, span: &SpanRef<'_, S>, epoch: u64) -> Arc<[u8]>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if let Some(f) = span.extensions().get::<SpanFields>() {
+            if f.epoch == epoch {
+                return Arc::clone(&f.scope);
+            }
+        }
+        let outer = span.parent().map(|p| self.scope(&p, epoch));
+        let mut ext = span.extensions_mut();
+        let Some(f) = ext.get_mut::<SpanFields>() else {
+            return outer.unwrap_or_else(|| Arc::from(&[][..]));
+        };
+        f.scope = combine(outer.as_deref(), &f.own);
+        f.epoch = epoch;
+        Arc::clone(&f.scope)
+    }
+}
+
+fn combine(outer: Option<&[u8]>, own: &[u8]) -> Arc<[u8]> {
+    match outer {
+        Some(outer) if !outer.is_empty() => fields::merge(outer, own).into(),
+        _ => own.into(),
+    }
+}
+
+impl<S> Layer<S> for TracingLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        // A span the filter rejects adds no fields, as with the bridge.
+        let own = if accepts(self.target(), attrs.metadata()) {
+            encode_fields(attrs)
+        } else {
+            Vec::new()
+        };
+        let epoch = self.epoch.load(Relaxed);
+        let outer = span.parent().map(|p| self.scope(&p, epoch));
+        let scope = combine(outer.as_deref(), &own);
+        span.extensions_mut()
+            .insert(SpanFields { own, scope, epoch });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        if !accepts(self.target(), span.metadata()) {
+            return;
+        }
+        let values = encode_fields(values);
+        if values.is_empty() {
+            return;
+        }
+        if let Some(f) = span.extensions_mut().get_mut::<SpanFields>() {
+            f.own = fields::merge(&f.own, &values);
+            f.epoch = u64::MAX;
+        }
+        // Relaxed: the epoch only says "look again"; the data is read
+        // under the span's extensions lock.
+        self.epoch.fetch_add(1, Relaxed);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let logger = self.target();
+        if !accepts(logger, event.metadata()) {
+            return;
+        }
+        let epoch = self.epoch.load(Relaxed);
+        let scope = ctx.event_span(event).map(|span| self.scope(&span, epoch));
+        write_event(logger, event, scope.as_deref().unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Builder;
+    use std::io::{self, Write};
+    use std::sync::{Mutex, PoisonError};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        fn lines(&self) -> Vec<String> {
+            let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            String::from_utf8(bytes.clone())
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+
+    #[test]
+    fn a_layer_writes_events_with_their_spans() {
+        let lines = Lines::default();
+        let logger = Builder::new()
+            .format(crate::Format::Json)
+            .timestamp(crate::Timestamp::Off)
+            .caller(false)
+            .filter("info,noisy=off")
+            .asynchronous(false)
+            .writer(lines.clone())
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(TracingLayer::new().logger(logger));
+        tracing::subscriber::with_default(subscriber, || {
+            let outer = tracing::info_span!(
+                "outer",
+                a = 1,
+                shared = "outer",
+                late = tracing::field::Empty
+            );
+            let _o = outer.enter();
+            let inner = tracing::info_span!("inner", b = 2, shared = "inner");
+            let _i = inner.enter();
+            let hidden = tracing::debug_span!("hidden", h = 1);
+            hidden.in_scope(|| tracing::info!(c = true, "in spans"));
+            outer.record("late", 9);
+            tracing::info!("after a record");
+            tracing::info!(target: "noisy", "dropped");
+            tracing::debug!("below the level");
+            tracing::info!(parent: None, "root");
+        });
+        assert_eq!(
+            lines.lines(),
+            [
+                r#"{"level":"info","msg":"in spans","a":1,"b":2,"shared":"inner","c":true}"#,
+                r#"{"level":"info","msg":"after a record","a":1,"late":9,"b":2,"shared":"inner"}"#,
+                r#"{"level":"info","msg":"root"}"#,
+            ]
+        );
+    }
+}
