@@ -144,6 +144,11 @@ fn put_str(rec: &mut Slot<'_>, s: &str) {
 /// Appends a value's `Display` output as a string.
 #[inline]
 fn put_display(rec: &mut Slot<'_>, v: &dyn std::fmt::Display) {
+    if rec.room() < 4 {
+        // No room for even the length: the record ends here.
+        rec.truncated = true;
+        return;
+    }
     let at = rec.len();
     rec.put(&[0; 4]);
     // A value longer than the record's room is cut.
