@@ -122,7 +122,10 @@ fn a_forked_child_logs_syncs_and_exits_and_nothing_is_written_twice() {
         match msg.as_str() {
             "background count" => background = e["n"].as_u64(),
             "child synced" => synced = e["ok"].as_bool(),
-            _ => seqs.entry(msg).or_default().push(e["seq"].as_u64().unwrap()),
+            _ => seqs
+                .entry(msg)
+                .or_default()
+                .push(e["seq"].as_u64().unwrap()),
         }
     }
     let upto = |n: u64| (0..n).collect::<Vec<u64>>();

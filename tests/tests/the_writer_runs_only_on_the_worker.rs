@@ -34,7 +34,10 @@ impl NotesThreads {
     }
 
     fn note(&self) {
-        let name = std::thread::current().name().unwrap_or("<unnamed>").to_owned();
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("<unnamed>")
+            .to_owned();
         self.threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
