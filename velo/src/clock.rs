@@ -31,7 +31,7 @@
 
 use crate::record;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Baseline needed before the TSC is used.
@@ -71,8 +71,16 @@ fn read_uncalibrated() -> (u16, u64) {
     let wall = system_nanos();
     if tsc::is_trusted() {
         let baseline = BASELINE.get_or_init(new_baseline);
-        let mut b = baseline.lock().unwrap_or_else(PoisonError::into_inner);
-        if b.last == 0 {
+        // Never waits: a thread that finds another measuring reads the
+        // system clock, and so does a signal handler that interrupted a
+        // measurement on its own thread, or a forked child whose parent was
+        // measuring on another thread at the fork.
+        let b = match baseline.try_lock() {
+            Ok(b) => Some(b),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut b) = b.filter(|b| b.last == 0) {
             let _ = measure(&mut b);
         }
     }

@@ -19,7 +19,7 @@ use crate::sink::{OutputLock, Report, Sink, SinkGuard};
 use crate::stats::{self, Counters};
 use crate::worker::{self, Job, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// Everything a logger's handles and its worker share.
@@ -63,8 +63,7 @@ static CORES: Mutex<Vec<Weak<Core>>> = Mutex::new(Vec::new());
 
 /// Every live core.
 pub(crate) fn live_cores() -> Vec<Arc<Core>> {
-    let _fork = fork::guard();
-    let mut cores = CORES.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut cores = fork::lock(&CORES);
     cores.retain(|w| w.strong_count() > 0);
     cores.iter().filter_map(Weak::upgrade).collect()
 }
@@ -94,8 +93,7 @@ impl Core {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
         }
         fork::install(fork::Hooks { child: after_fork });
-        let _fork = fork::guard();
-        let mut cores = CORES.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cores = fork::lock(&CORES);
         cores.retain(|w| w.strong_count() > 0);
         cores.push(Arc::downgrade(&core));
         Ok(core)
@@ -298,6 +296,9 @@ impl Core {
     /// Writes a record on this thread, after everything queued before it.
     #[cold]
     fn write_now(&self, entry: &[u8]) {
+        if self.output.is_lost() {
+            return stats::inc(&self.stats.dropped);
+        }
         let Some(mut sink) = self.output.lock(true) else {
             // From inside this logger's output: queue it if there is room,
             // else it cannot be written without deadlocking.
@@ -373,11 +374,7 @@ impl Core {
     }
 
     fn take_error(&self) -> Result<(), Error> {
-        self.error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .map_or(Ok(()), Err)
+        fork::lock(&self.error).take().map_or(Ok(()), Err)
     }
 
     /// Flushes and stops the worker; later entries are written
@@ -427,21 +424,50 @@ impl Core {
     }
 
     /// In a forked child (see `fork.rs`): what was queued and buffered is
-    /// the parent's; the worker thread does not exist here.
-    fn reset_in_child(&self, quiesced: bool) {
-        let sink = self.output.lock_in_child();
-        let lost = sink.is_none() || !quiesced;
-        if let Some(mut sink) = sink {
-            if let Some((queue, _)) = &self.pipe {
-                // SAFETY: this is the only thread of the child, and it holds
-                // the output lock.
-                unsafe { queue.discard() };
+    /// the parent's; the worker thread does not exist here. Every lock but
+    /// the output's is free (the fork handlers see to it).
+    fn reset_in_child(&self) {
+        let Some((queue, worker)) = &self.pipe else {
+            if let Some(mut sink) = self.output.lock_in_child() {
+                sink.after_fork();
+            } else {
+                self.lost_in_fork();
             }
-            sink.after_fork(lost);
+            return;
+        };
+        if local::is_writing(self.id) {
+            // Forked from inside this logger's output: this thread holds
+            // the output lock and is draining the queue further up its
+            // stack, and goes on when `fork` returns.
+            worker.forget_after_fork(false);
+            return;
         }
-        if let Some((_, worker)) = &self.pipe {
-            worker.forget_after_fork();
-        }
+        let sink = self.output.lock_in_child();
+        // SAFETY: this is the only thread of the child, so no other
+        // consumer drains (one that held the output lock in the parent does
+        // not exist here).
+        unsafe { queue.discard() };
+        let lost = match sink {
+            Some(mut sink) => {
+                sink.after_fork();
+                false
+            }
+            None => {
+                self.lost_in_fork();
+                true
+            }
+        };
+        worker.forget_after_fork(lost);
+    }
+
+    /// In a forked child whose output was held by another thread at the
+    /// fork: entries are dropped and counted from now on, and the next
+    /// `sync` says why.
+    fn lost_in_fork(&self) {
+        *fork::lock(&self.error) = Some(Error::new(
+            ErrorKind::Write,
+            "the log output was lost in fork(): another thread was writing to it",
+        ));
     }
 }
 
@@ -487,17 +513,14 @@ impl Drop for Core {
 }
 
 /// The fork handler's child side: reset every live core.
-fn after_fork(quiesced: bool) {
-    // The fork lock is this thread's; take the list directly.
-    let cores: Vec<Arc<Core>> = match CORES.try_lock() {
-        Ok(cores) => cores.iter().filter_map(Weak::upgrade).collect(),
-        Err(std::sync::TryLockError::Poisoned(e)) => {
-            e.into_inner().iter().filter_map(Weak::upgrade).collect()
-        }
-        Err(std::sync::TryLockError::WouldBlock) => return,
-    };
+fn after_fork() {
+    // The fork locks are this thread's, and no other thread held the list.
+    let cores: Vec<Arc<Core>> = fork::lock(&CORES)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
     for core in cores {
-        core.reset_in_child(quiesced);
+        core.reset_in_child();
     }
 }
 

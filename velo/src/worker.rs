@@ -28,8 +28,9 @@
 //! full pipe, a writer that deadlocks), reporting a timeout.
 
 use crate::barrier;
+use crate::fork;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -103,9 +104,8 @@ impl Worker {
             .spawn(move || worker.run(&*job));
         match spawned {
             Ok(handle) => {
-                *self.thread.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(handle.thread().clone());
-                *self.handle.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+                *fork::lock(&self.thread) = Some(handle.thread().clone());
+                *fork::lock(&self.handle) = Some(handle);
                 Ok(())
             }
             Err(e) => {
@@ -159,14 +159,13 @@ impl Worker {
     }
 
     fn unpark(&self) {
-        if let Some(thread) = &*self.thread.lock().unwrap_or_else(PoisonError::into_inner) {
+        if let Some(thread) = &*fork::lock(&self.thread) {
             thread.unpark();
         }
     }
 
     fn wake_waiters(&self) {
-        let waiters =
-            std::mem::take(&mut *self.waiters.lock().unwrap_or_else(PoisonError::into_inner));
+        let waiters = std::mem::take(&mut *fork::lock(&self.waiters));
         for thread in waiters {
             thread.unpark();
         }
@@ -191,10 +190,7 @@ impl Worker {
             } else if since.elapsed() >= STALL {
                 return Err(Stalled);
             }
-            self.waiters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(std::thread::current());
+            fork::lock(&self.waiters).push(std::thread::current());
             if done() {
                 return Ok(());
             }
@@ -223,10 +219,7 @@ impl Worker {
     pub(crate) fn stop(&self) -> Result<(), Stalled> {
         self.state.fetch_or(STOPPED, Ordering::SeqCst);
         self.unpark();
-        let on_worker = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let on_worker = fork::lock(&self.thread)
             .as_ref()
             .is_some_and(|t| t.id() == std::thread::current().id());
         if on_worker {
@@ -236,11 +229,7 @@ impl Worker {
         }
         let result = self.wait_for(|| !self.is_running());
         if result.is_ok() {
-            let handle = self
-                .handle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            let handle = fork::lock(&self.handle).take();
             if let Some(handle) = handle {
                 let _ = handle.join();
             }
@@ -249,24 +238,23 @@ impl Worker {
     }
 
     /// In a forked child: there is no worker thread; mark the worker so the
-    /// next use starts one (unless it was stopped).
-    pub(crate) fn forget_after_fork(&self) {
+    /// next use starts one, unless it was stopped or `lost` (the output
+    /// cannot be written here: entries are written, that is dropped,
+    /// synchronously).
+    pub(crate) fn forget_after_fork(&self, lost: bool) {
         // The parent's handle names a thread this process does not have:
-        // neither join nor detach it.
-        if let Ok(mut handle) = self.handle.try_lock() {
-            std::mem::forget(handle.take());
-        }
-        if let Ok(mut thread) = self.thread.try_lock() {
-            *thread = None;
-        }
-        if let Ok(mut waiters) = self.waiters.try_lock() {
-            waiters.clear();
-        }
+        // neither join nor detach it. (No other thread held these locks at
+        // the fork; see `fork.rs`.)
+        std::mem::forget(fork::lock(&self.handle).take());
+        *fork::lock(&self.thread) = None;
+        fork::lock(&self.waiters).clear();
         self.running.store(false, Ordering::SeqCst);
         let done = self.sync_asked.load(Ordering::SeqCst);
         self.sync_done.store(done, Ordering::SeqCst);
         self.state.fetch_and(!PARKED, Ordering::SeqCst);
-        if self.state() & STOPPED == 0 {
+        if lost {
+            self.state.fetch_or(STOPPED, Ordering::SeqCst);
+        } else if self.state() & STOPPED == 0 {
             self.state.fetch_or(ORPHANED, Ordering::SeqCst);
         }
     }
