@@ -56,7 +56,7 @@ fn child_forks_while_logging() {
             while !stop.load(Ordering::Relaxed) {
                 velo!(info, "background", seq);
                 seq += 1;
-                if seq % 64 == 0 {
+                if seq.is_multiple_of(64) {
                     std::thread::sleep(Duration::from_micros(200));
                 }
             }

@@ -74,7 +74,10 @@ fn child_logs_to_b_from_as_writer() {
     if std::env::var("VELO_TEST_END").unwrap() == "close" {
         velo::close();
         let b = b_cell.get().unwrap().stats();
-        eprintln!("b after close: written {}, dropped {}", b.written, b.dropped);
+        eprintln!(
+            "b after close: written {}, dropped {}",
+            b.written, b.dropped
+        );
     }
     // Otherwise `close` runs at exit, with both loggers still alive (as
     // when they sit in statics).

@@ -59,7 +59,7 @@ fn every_forked_child_logs_syncs_and_exits() {
                 while !stop.load(Ordering::Relaxed) {
                     velo!(logger: &logger, info, "background", seq);
                     seq += 1;
-                    if seq % 16 == 0 {
+                    if seq.is_multiple_of(16) {
                         std::thread::sleep(Duration::from_micros(20));
                     }
                 }
