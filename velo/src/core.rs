@@ -140,13 +140,14 @@ impl Core {
     #[cold]
     fn on_state(&self, worker: &Worker, state: u32) {
         if state & worker::STOPPED != 0 {
+            // Not busy: it writes, which may run the user's writer.
             // Closed while this entry was enqueued: the worker may have
             // made its last pass already.
             self.write_pending(false);
         } else if state & worker::ORPHANED != 0 {
-            self.restart_worker();
+            local::while_busy(|| self.restart_worker());
         } else if state & worker::PARKED != 0 {
-            worker.wake_if_parked();
+            local::while_busy(|| worker.wake_if_parked());
         }
     }
 
@@ -173,7 +174,7 @@ impl Core {
     fn unpushed(&self, queue: &Queue, worker: &Worker, buf: Vec<u8>, unpushed: Unpushed) {
         match unpushed {
             Unpushed::NoRing => {
-                if queue.register() {
+                if local::while_busy(|| queue.register()) {
                     match local::push(self.id, &buf) {
                         Ok(()) => self.after_enqueue(worker),
                         Err(Unpushed::Full) => self.overflow(queue, worker, &buf),
@@ -185,8 +186,8 @@ impl Core {
                 }
             }
             Unpushed::Full => self.overflow(queue, worker, &buf),
-            // Logged from a signal handler that interrupted this thread's
-            // push: nothing here may wait or take a lock.
+            // Logged from a signal handler that interrupted this thread
+            // inside velo: nothing here may allocate, wait or take a lock.
             Unpushed::Busy => stats::inc(&self.stats.dropped),
         }
         local::give(buf);
@@ -208,7 +209,7 @@ impl Core {
             // rather than wait forever or lose it.
             return self.unqueueable(entry);
         }
-        if queue.grow(entry.len()) && local::push(self.id, entry).is_ok() {
+        if local::while_busy(|| queue.grow(entry.len())) && local::push(self.id, entry).is_ok() {
             return self.after_enqueue(worker);
         }
         if local::ring(self.id).is_some_and(|ring| ring.capacity() < entry.len()) {
@@ -237,7 +238,7 @@ impl Core {
             && !worker.is_stopped()
             && !local::is_writing(self.id)
         {
-            worker.wake_if_parked();
+            local::while_busy(|| worker.wake_if_parked());
             std::thread::yield_now();
             match local::push(self.id, entry) {
                 Ok(()) => return self.after_enqueue(worker),
@@ -272,7 +273,7 @@ impl Core {
                 Err(Unpushed::Full) => {}
                 Err(_) => return self.unqueueable(entry),
             }
-            worker.wake_if_parked();
+            local::while_busy(|| worker.wake_if_parked());
             let now = worker.passes();
             if now != passes {
                 passes = now;
@@ -289,7 +290,13 @@ impl Core {
     /// [`Core::write_now`], then keeps the buffer for the next entry.
     #[cold]
     fn write_owned(&self, buf: Vec<u8>) {
-        self.write_now(&buf);
+        if local::is_busy() {
+            // From a signal handler that interrupted this thread inside
+            // velo, which may hold the allocator's lock or this output's.
+            stats::inc(&self.stats.dropped);
+        } else {
+            self.write_now(&buf);
+        }
         local::give(buf);
     }
 
@@ -317,7 +324,8 @@ impl Core {
             entry.len() <= queue.max_ring_bytes
                 && match local::push(self.id, entry) {
                     Err(Unpushed::NoRing) => {
-                        queue.register() && local::push(self.id, entry).is_ok()
+                        local::while_busy(|| queue.register())
+                            && local::push(self.id, entry).is_ok()
                     }
                     pushed => pushed.is_ok(),
                 }

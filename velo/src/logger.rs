@@ -54,11 +54,12 @@ pub struct Stats {
     /// Entries written to the output (the drop warnings included).
     pub written: u64,
     /// Entries discarded: under [`Overflow::Drop`](crate::Overflow::Drop),
-    /// logged from a signal handler while the thread was queueing another,
-    /// logged from inside the logger's own output with no room left, or
-    /// given up on by a network output (a syslog backlog that overflowed
-    /// while the receiver was away, an OTLP batch the collector refused or
-    /// that found no room in the output's backlog).
+    /// logged from a signal handler that interrupted its thread inside
+    /// velo (queueing another entry, or in a path that allocates or
+    /// locks), logged from inside the logger's own output with no room
+    /// left, or given up on by a network output (a syslog backlog that
+    /// overflowed while the receiver was away, an OTLP batch the collector
+    /// refused or that found no room in the output's backlog).
     pub dropped: u64,
     /// Bytes written.
     pub bytes: u64,
