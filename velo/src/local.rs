@@ -333,6 +333,24 @@ pub(crate) fn register(core_id: u64, make: impl FnOnce() -> Arc<Ring>) -> bool {
         .unwrap_or(false)
 }
 
+/// An id of this thread that needs no thread-local state: still right in
+/// an `atexit` handler, which `exit` runs after destroying the calling
+/// thread's thread-locals. Never 0 where it is known.
+pub(crate) fn this_thread() -> usize {
+    #[cfg(unix)]
+    {
+        // SAFETY: pthread_self has no preconditions and cannot fail.
+        unsafe { libc::pthread_self() as usize }
+    }
+    #[cfg(not(unix))]
+    {
+        // The address of this thread's state, while it exists.
+        LOCAL
+            .try_with(|l| std::ptr::from_ref(l) as usize)
+            .unwrap_or(0)
+    }
+}
+
 /// Whether this thread is writing to the output of the logger core
 /// `core_id` (so logging to that logger from here is re-entrant).
 #[inline]

@@ -28,7 +28,7 @@ use crate::record;
 use crate::stats::{self, Counters};
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -299,6 +299,11 @@ fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
 pub(crate) struct OutputLock {
     core_id: u64,
     sink: Mutex<Sink>,
+    /// The holder's [`local::this_thread`], 0 when the lock is free: tells
+    /// a thread that it holds the lock already where its thread-locals
+    /// cannot (an `exit` from inside the output runs `close` after they
+    /// are destroyed).
+    owner: AtomicUsize,
     /// Set in a forked child when another thread held the lock at the
     /// fork: it stays locked for good, and no one may wait for it.
     lost: AtomicBool,
@@ -314,12 +319,16 @@ impl std::fmt::Debug for OutputLock {
 /// logger (see [`local::is_writing`]).
 pub(crate) struct SinkGuard<'a> {
     sink: MutexGuard<'a, Sink>,
+    owner: &'a AtomicUsize,
     core_id: u64,
     _fork: fork::Guard,
 }
 
 impl Drop for SinkGuard<'_> {
     fn drop(&mut self) {
+        // Relaxed: read only to compare with the reader's own id, which no
+        // other thread stores; cleared before the lock is let go.
+        self.owner.store(0, Ordering::Relaxed);
         local::done_writing(self.core_id);
     }
 }
@@ -342,6 +351,7 @@ impl OutputLock {
         OutputLock {
             core_id,
             sink: Mutex::new(sink),
+            owner: AtomicUsize::new(0),
             lost: AtomicBool::new(false),
         }
     }
@@ -351,7 +361,11 @@ impl OutputLock {
     /// [`OutputLock::is_lost`]) or, without `wait`, when another thread
     /// holds it.
     pub(crate) fn lock(&self, wait: bool) -> Option<SinkGuard<'_>> {
-        if local::is_writing(self.core_id) || self.is_lost() {
+        if local::is_writing(self.core_id)
+            || self.is_lost()
+            // Relaxed: see `SinkGuard::drop`.
+            || self.owner.load(Ordering::Relaxed) == local::this_thread()
+        {
             return None;
         }
         let fork = fork::guard();
@@ -364,9 +378,11 @@ impl OutputLock {
                 Err(std::sync::TryLockError::WouldBlock) => return None,
             }
         };
+        self.owner.store(local::this_thread(), Ordering::Relaxed);
         local::start_writing(self.core_id);
         Some(SinkGuard {
             sink,
+            owner: &self.owner,
             core_id: self.core_id,
             _fork: fork,
         })

@@ -29,7 +29,8 @@
 
 use crate::barrier;
 use crate::fork;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use crate::local;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -80,6 +81,9 @@ pub(crate) struct Worker {
     handle: Mutex<Option<JoinHandle<()>>>,
     /// A worker thread is running its loop.
     running: AtomicBool,
+    /// The worker thread's [`local::this_thread`] while it runs (0 before),
+    /// to recognise it where its thread-locals are gone (in `exit`).
+    tid: AtomicUsize,
     /// Syncs asked for, and the last one done (tickets).
     sync_asked: AtomicU64,
     sync_done: AtomicU64,
@@ -219,10 +223,8 @@ impl Worker {
     pub(crate) fn stop(&self) -> Result<(), Stalled> {
         self.state.fetch_or(STOPPED, Ordering::SeqCst);
         self.unpark();
-        let on_worker = fork::lock(&self.thread)
-            .as_ref()
-            .is_some_and(|t| t.id() == std::thread::current().id());
-        if on_worker {
+        let this = local::this_thread();
+        if this != 0 && self.tid.load(Ordering::SeqCst) == this {
             // The worker's own thread (from inside the output): it exits
             // once it returns to its loop.
             return Ok(());
@@ -249,6 +251,7 @@ impl Worker {
         *fork::lock(&self.thread) = None;
         fork::lock(&self.waiters).clear();
         self.running.store(false, Ordering::SeqCst);
+        self.tid.store(0, Ordering::SeqCst);
         let done = self.sync_asked.load(Ordering::SeqCst);
         self.sync_done.store(done, Ordering::SeqCst);
         self.state.fetch_and(!PARKED, Ordering::SeqCst);
@@ -331,11 +334,13 @@ impl Worker {
         struct Done<'a>(&'a Worker);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
+                self.0.tid.store(0, Ordering::SeqCst);
                 self.0.running.store(false, Ordering::SeqCst);
                 self.0.wake_waiters();
             }
         }
         let _done = Done(self);
+        self.tid.store(local::this_thread(), Ordering::SeqCst);
         let mut pause = false;
         loop {
             self.wait(job, pause);
