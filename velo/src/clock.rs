@@ -323,6 +323,122 @@ mod tests {
         assert_eq!(c.wall(record::WALL_TIME, 42), 42);
     }
 
+    /// Reads through calibration until the period is known; `false` where
+    /// the TSC is not used.
+    fn calibrated() -> bool {
+        if !tsc::is_trusted() {
+            return false;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while PERIOD.load(Ordering::Relaxed) == 0 && std::time::Instant::now() < deadline {
+            let _ = read();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        PERIOD.load(Ordering::Relaxed) != 0
+    }
+
+    #[test]
+    fn an_hour_long_jump_starts_a_new_baseline_and_keeps_the_tsc_in_use() {
+        if !calibrated() {
+            return;
+        }
+        let hour = 3_600_000_000_000u64;
+        let mut b = Baseline {
+            tsc: tsc::read(),
+            mono: mono_nanos(),
+            last: 0,
+        };
+        std::thread::sleep(CALIBRATE * 2);
+        assert!(measure(&mut b));
+        let mut good = b.last;
+        // A suspend the monotonic clock counted and the TSC did not, then
+        // one the TSC counted and the monotonic clock did not (the counter
+        // an hour ahead of its baseline).
+        for jump in [Jump::Mono(hour), Jump::Tsc(hour)] {
+            match jump {
+                Jump::Mono(n) => b.mono = b.mono.saturating_sub(n),
+                Jump::Tsc(n) => b.tsc = b.tsc.wrapping_sub(n),
+            }
+            assert!(!measure(&mut b), "{jump:?}: not a measurement");
+            assert_eq!(b.last, good, "{jump:?}: the period in use stays");
+            assert_ne!(PERIOD.load(Ordering::Relaxed), 0, "{jump:?}: TSC still on");
+            assert_eq!(
+                read().0 & record::WALL_TIME,
+                0,
+                "{jump:?}: callers read the TSC"
+            );
+            // The new baseline measures again once it is long enough.
+            // (A try preempted badly enough starts yet another baseline.)
+            let measured = (0..10).any(|_| {
+                std::thread::sleep(CALIBRATE * 2);
+                measure(&mut b)
+            });
+            assert!(measured, "{jump:?}: measures again");
+            good = b.last;
+        }
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Jump {
+        Mono(u64),
+        Tsc(u64),
+    }
+
+    #[test]
+    fn a_stepped_system_clock_is_followed_from_the_next_pass() {
+        if !calibrated() {
+            return;
+        }
+        let (flags, time) = read();
+        let pass = Converter::now();
+        let at = pass.wall(flags, time);
+        // The next pass reads the system clock an hour later (stepped, or
+        // after a suspend): an entry waiting since before is dated by it,
+        // less its age in ticks, never by the old clock.
+        let hour = 3_600_000_000_000u64;
+        let stepped = Converter {
+            wall: pass.wall + hour,
+            ..pass
+        };
+        assert_eq!(stepped.wall(flags, time), at + hour);
+    }
+
+    #[test]
+    fn timestamps_stay_close_to_the_system_clock_across_many_passes() {
+        // Entries wait in the queue from nothing to a few milliseconds, and
+        // the period is refined as the worker does; each is dated within
+        // the slack of the system-clock readings around its call.
+        let slack = 200_000; // 0.2 ms, as above
+        let mut waits = 0u64;
+        for pass in 0..300u64 {
+            let mut entries = Vec::new();
+            for _ in 0..4 {
+                let before = system_nanos();
+                let (flags, time) = read();
+                let after = system_nanos();
+                entries.push((before, flags, time, after));
+                waits = waits
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(pass + 1);
+                std::thread::sleep(Duration::from_micros(waits >> 54));
+            }
+            if pass % 100 == 99 {
+                refine();
+            }
+            let converter = Converter::now();
+            for (before, flags, time, after) in entries {
+                let t = converter.wall(flags, time);
+                assert!(
+                    before <= t + slack && t <= after + slack,
+                    "pass {pass}: {before} <= {t} <= {after}"
+                );
+            }
+        }
+        if tsc::is_trusted() {
+            assert_ne!(PERIOD.load(Ordering::Relaxed), 0, "the TSC is still in use");
+        }
+    }
+
     #[test]
     fn a_broken_baseline_starts_again_and_keeps_the_period() {
         let mut b = Baseline {
