@@ -108,7 +108,6 @@ impl Worker {
             .spawn(move || worker.run(&*job));
         match spawned {
             Ok(handle) => {
-                *fork::lock(&self.thread) = Some(handle.thread().clone());
                 *fork::lock(&self.handle) = Some(handle);
                 Ok(())
             }
@@ -341,6 +340,10 @@ impl Worker {
         }
         let _done = Done(self);
         self.tid.store(local::this_thread(), Ordering::SeqCst);
+        // Stored here, before this thread can set `PARKED`, rather than by
+        // the spawning thread after `spawn` returns: a caller that sees
+        // `PARKED` (Acquire) finds the handle to wake.
+        *fork::lock(&self.thread) = Some(std::thread::current());
         let mut pause = false;
         loop {
             self.wait(job, pause);
