@@ -386,67 +386,6 @@ pub fn rolling_files(dir: &std::path::Path, live: &str) -> Vec<(String, String)>
         .collect()
 }
 
-/// [`run_child`] with a deadline: a child still running after `timeout` is
-/// killed and the test fails with what it printed, so a scenario that
-/// hangs fails instead of hanging the suite.
-pub fn run_child_within(
-    name: &str,
-    envs: &[(&str, &str)],
-    timeout: Duration,
-) -> std::process::Output {
-    use std::process::Stdio;
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for var in ["VELO_LOG", "RUST_LOG", "VELO_FORMAT", "NO_COLOR"] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the test binary runs");
-    // Read both pipes while waiting, so a chatty child cannot block on a
-    // full pipe.
-    let drain = |pipe: Option<Box<dyn io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut out);
-            }
-            out
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the child") {
-            break Some(status);
-        }
-        if start.elapsed() >= timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let output = std::process::Output {
-        status: status.unwrap_or_default(),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    };
-    assert!(
-        status.is_some(),
-        "{name} still ran after {timeout:?}; it printed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 /// Asserts that a child's scenario passed, showing what it printed if not.
 pub fn assert_child_passed(output: &std::process::Output) {
     assert!(
