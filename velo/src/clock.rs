@@ -29,6 +29,7 @@
 //! used. Until the first measurement, and where the TSC is not trusted
 //! (see `tsc::is_trusted`), callers read the system clock.
 
+use crate::fork;
 use crate::record;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -70,7 +71,7 @@ pub(crate) fn read() -> (u16, u64) {
 fn read_uncalibrated() -> (u16, u64) {
     let wall = system_nanos();
     if tsc::is_trusted() {
-        let baseline = BASELINE.get_or_init(new_baseline);
+        let baseline = fork::once(&BASELINE, new_baseline);
         // Never waits: a thread that finds another measuring reads the
         // system clock, and so does a signal handler that interrupted a
         // measurement on its own thread, or a forked child whose parent was
@@ -224,7 +225,7 @@ pub(crate) fn system_nanos() -> u64 {
 /// Nanoseconds of the monotonic clock since the process first read it.
 fn mono_nanos() -> u64 {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
-    let start = *START.get_or_init(std::time::Instant::now);
+    let start = *fork::once(&START, std::time::Instant::now);
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
@@ -246,7 +247,7 @@ mod tsc {
     /// is invariant. Asked once.
     pub(super) fn is_trusted() -> bool {
         static TRUSTED: OnceLock<bool> = OnceLock::new();
-        *TRUSTED.get_or_init(|| {
+        *crate::fork::once(&TRUSTED, || {
             // On Linux the kernel's verdict decides: it checks that the
             // counters agree across CPUs and sockets, and stops keeping time
             // with the TSC when they do not.

@@ -14,8 +14,9 @@
 //!   logger's output as lost (see the core's reset).
 //! - [`lock`], around every other lock (ring lists, the worker's handles,
 //!   the registries), each held for a few instructions with no user code
-//!   inside. Prepare always waits for these, so the child never finds one
-//!   of them held, whatever the outputs do.
+//!   inside, and [`once`] around the one-time initialisations (the clock's,
+//!   the default logger). Prepare always waits for these, so the child
+//!   never finds one of them held, whatever the outputs do.
 //!
 //! The *child* handler resets every logger: discards what the parent
 //! queued and buffered (the parent writes it), forgets the worker, and
@@ -135,6 +136,18 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> Locked<'_, T> {
 pub(crate) fn short<R>(f: impl FnOnce() -> R) -> R {
     let _fork = hold(&SHORT, &HELD_SHORT);
     f()
+}
+
+/// `cell`'s value, initialising it with `init` under a shared hold on the
+/// short fork lock: an initialisation under way on another thread at a
+/// fork would leave the cell locked for good in the child. Costs nothing
+/// once the cell is set.
+#[inline]
+pub(crate) fn once<T>(cell: &std::sync::OnceLock<T>, init: impl FnOnce() -> T) -> &T {
+    match cell.get() {
+        Some(value) => value,
+        None => short(|| cell.get_or_init(init)),
+    }
 }
 
 /// What a logger does around a fork.

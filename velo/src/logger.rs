@@ -265,7 +265,7 @@ static DEFAULT: OnceLock<Logger> = OnceLock::new();
 /// # let _ = stats;
 /// ```
 pub fn logger() -> &'static Logger {
-    DEFAULT.get_or_init(default_logger)
+    crate::fork::once(&DEFAULT, default_logger)
 }
 
 #[cold]
@@ -281,7 +281,7 @@ fn default_logger() -> Logger {
 /// Makes `logger` the default.
 pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
     let mut slot = Some(logger);
-    let installed = DEFAULT.get_or_init(|| slot.take().expect("taken once"));
+    let installed = crate::fork::once(&DEFAULT, || slot.take().expect("taken once"));
     if slot.is_some() {
         return Err(Error::new(
             ErrorKind::AlreadyInstalled,
