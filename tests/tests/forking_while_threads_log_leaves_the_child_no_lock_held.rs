@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use velo::{velo, Builder, Format, Logger};
 
-/// Forks tried; at the fault this guards against, about one in twelve
-/// children hung, so a run of this size finds it.
-const FORKS: usize = 300;
+/// Forks tried: a lock left held in the child hung about one in twelve
+/// children at ef976f7 (the ring list), and about one in a few thousand at
+/// 8d1a9ca (the worker's waiter list); a run takes a few seconds.
+const FORKS: usize = 2000;
 
 /// Waits for the forked process `pid` at most `timeout`; kills it if it is
 /// still running then. Its exit status, or `None` if it hung or died.
