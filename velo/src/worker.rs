@@ -14,7 +14,8 @@
 //!   queue once more before it parks; a caller publishes its entry,
 //!   fences, and reads the state. One of them sees the other's store:
 //!   either the worker sees the entry, or the caller sees `PARKED`, clears
-//!   it and wakes the worker (a futex wake: microseconds). The caller never
+//!   it, wakes the worker (a futex wake: microseconds) and yields its CPU,
+//!   where the scheduler tends to queue the woken worker. The caller never
 //!   writes the entry itself.
 //! - **Stopping.** `close` sets [`STOPPED`]; the worker fences and drains
 //!   for the last time. A caller that enqueued meanwhile sees `STOPPED`
@@ -153,12 +154,15 @@ impl Worker {
         self.running.load(Ordering::SeqCst)
     }
 
-    /// After a caller saw `PARKED`: the first to clear it wakes the worker.
+    /// After a caller saw `PARKED`: the first to clear it wakes the worker;
+    /// returns whether this call did.
     #[cold]
-    pub(crate) fn wake_if_parked(&self) {
-        if self.state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0 {
+    pub(crate) fn wake_if_parked(&self) -> bool {
+        let parked = self.state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0;
+        if parked {
             self.unpark();
         }
+        parked
     }
 
     fn unpark(&self) {
