@@ -183,6 +183,12 @@ pub fn is_child(name: &str) -> bool {
 /// `envs` set (and `VELO_LOG`, `RUST_LOG`, `VELO_FORMAT`, `NO_COLOR` cleared
 /// unless given), returning its output.
 pub fn run_child(name: &str, envs: &[(&str, &str)]) -> std::process::Output {
+    child_command(name, envs)
+        .output()
+        .expect("the test binary runs")
+}
+
+fn child_command(name: &str, envs: &[(&str, &str)]) -> std::process::Command {
     let exe = std::env::current_exe().expect("test binary path");
     let mut cmd = std::process::Command::new(exe);
     cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
@@ -193,7 +199,112 @@ pub fn run_child(name: &str, envs: &[(&str, &str)]) -> std::process::Output {
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().expect("the test binary runs")
+    cmd
+}
+
+/// How long a child scenario that could hang gets before it is taken for
+/// hung: far more than any of them needs on a loaded machine, so that only
+/// a real hang reaches it.
+pub const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// [`run_child`] for a scenario that could hang: a child still running
+/// after `timeout` is killed (with every process it forked) and the test
+/// fails, showing what the child wrote until then.
+///
+/// # Panics
+///
+/// When the child does not exit within `timeout`.
+pub fn run_child_within(
+    name: &str,
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> std::process::Output {
+    use std::process::Stdio;
+    use std::time::Instant;
+    let mut cmd = child_command(name, envs);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Its own process group, so that a process the scenario forked dies
+    // with it and does not keep the pipes open.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn().expect("the test binary runs");
+    // Read both pipes as the child writes, so a full pipe never stalls it.
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let read = |pipe: Option<Box<dyn io::Read + Send>>| {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = pipe {
+            let (got, done_tx) = (Arc::clone(&got), done_tx.clone());
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 8192];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    got.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend_from_slice(&chunk[..n]);
+                }
+                let _ = done_tx.send(());
+            });
+        }
+        got
+    };
+    let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the child") {
+            break Some(status);
+        }
+        if start.elapsed() >= timeout {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    if status.is_none() {
+        kill_group(&mut child);
+    }
+    // The pipes reach their end when the child and what it forked are
+    // gone; wait for both readers, but not for a process that left the
+    // group and still holds a pipe.
+    let readers_done = Instant::now() + Duration::from_secs(5);
+    for _ in 0..2 {
+        let left = readers_done.saturating_duration_since(Instant::now());
+        if done.recv_timeout(left).is_err() {
+            break;
+        }
+    }
+    let take = |got: &Arc<Mutex<Vec<u8>>>| {
+        std::mem::take(&mut *got.lock().unwrap_or_else(PoisonError::into_inner))
+    };
+    let (stdout, stderr) = (take(&stdout), take(&stderr));
+    let Some(status) = status else {
+        panic!(
+            "child `{name}` did not exit within {timeout:?} (hung) and was killed\n\
+             --- stdout ---\n{}\n--- stderr ---\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr),
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Kills a child started by [`run_child_within`] and its process group.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) with a negated pid signals the process group the
+        // child leads (it was started with `process_group(0)`); it touches
+        // no memory of this process.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The JSON entries among a child's stderr lines (the test harness prints
@@ -273,67 +384,6 @@ pub fn rolling_files(dir: &std::path::Path, live: &str) -> Vec<(String, String)>
             (n, text)
         })
         .collect()
-}
-
-/// [`run_child`] with a deadline: a child still running after `timeout` is
-/// killed and the test fails with what it printed, so a scenario that
-/// hangs fails instead of hanging the suite.
-pub fn run_child_within(
-    name: &str,
-    envs: &[(&str, &str)],
-    timeout: Duration,
-) -> std::process::Output {
-    use std::process::Stdio;
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for var in ["VELO_LOG", "RUST_LOG", "VELO_FORMAT", "NO_COLOR"] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the test binary runs");
-    // Read both pipes while waiting, so a chatty child cannot block on a
-    // full pipe.
-    let drain = |pipe: Option<Box<dyn io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut out);
-            }
-            out
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the child") {
-            break Some(status);
-        }
-        if start.elapsed() >= timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let output = std::process::Output {
-        status: status.unwrap_or_default(),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    };
-    assert!(
-        status.is_some(),
-        "{name} still ran after {timeout:?}; it printed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 /// Asserts that a child's scenario passed, showing what it printed if not.

@@ -18,7 +18,7 @@ use crate::filter::Filter;
 use crate::fork;
 use crate::level::Level;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 /// What the macro knows about a call site at compile time, with the static
 /// parts of its line pre-escaped for each format.
@@ -220,19 +220,21 @@ impl FilterCell {
 
     /// Whether the filter accepts `level` from `module_path`.
     pub(crate) fn enabled_for(&self, level: Level, module_path: &str) -> bool {
-        let _fork = fork::guard();
-        self.filter
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .enabled(level, module_path)
+        fork::short(|| {
+            self.filter
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .enabled(level, module_path)
+        })
     }
 
     pub(crate) fn get(&self) -> Filter {
-        let _fork = fork::guard();
-        self.filter
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        fork::short(|| {
+            self.filter
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        })
     }
 }
 
@@ -248,13 +250,10 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     overflow: Vec::new(),
 });
 
-/// The registry, locked under the fork lock (see `fork.rs`).
-fn registry() -> (fork::Guard, MutexGuard<'static, Registry>) {
-    let fork = fork::guard();
-    (
-        fork,
-        REGISTRY.lock().unwrap_or_else(PoisonError::into_inner),
-    )
+/// The registry, locked as every lock a forked child may need is (see
+/// `fork.rs`).
+fn registry() -> fork::Locked<'static, Registry> {
+    fork::lock(&REGISTRY)
 }
 
 impl Registry {
@@ -267,7 +266,7 @@ impl Registry {
 
 /// Registers a new logger filter, giving it a slot bit when one is free.
 pub(crate) fn register_filter(filter: Filter) -> Arc<FilterCell> {
-    let (_fork, mut reg) = registry();
+    let mut reg = registry();
     let free = reg.slots.iter().position(Option::is_none);
     let cell = Arc::new(FilterCell {
         filter: RwLock::new(filter),
@@ -283,7 +282,7 @@ pub(crate) fn register_filter(filter: Filter) -> Arc<FilterCell> {
 
 /// Removes a logger's filter when its last handle goes.
 pub(crate) fn unregister_filter(cell: &Arc<FilterCell>) {
-    let (_fork, mut reg) = registry();
+    let mut reg = registry();
     if cell.mask == OVERFLOW {
         reg.overflow.retain(|c| !Arc::ptr_eq(c, cell));
     } else {
@@ -295,11 +294,8 @@ pub(crate) fn unregister_filter(cell: &Arc<FilterCell>) {
 
 /// Replaces a filter and invalidates every cached decision.
 pub(crate) fn set_filter(cell: &FilterCell, filter: Filter) {
-    {
-        let _fork = fork::guard();
-        *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter;
-        registry().1.invalidate();
-    }
+    fork::short(|| *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter);
+    registry().invalidate();
     // After every lock is released: the hook recomputes decisions that
     // read this filter.
     if let Some(hook) = FILTER_HOOK.get() {
@@ -325,7 +321,7 @@ pub(crate) fn on_filter_change(hook: fn(&FilterCell)) {
 #[cold]
 #[inline(never)]
 pub(crate) fn recompute(cs: &'static CallSite) -> u64 {
-    let (_fork, mut reg) = registry();
+    let mut reg = registry();
     if !cs.registered.swap(true, Relaxed) {
         reg.callsites.push(cs);
     }

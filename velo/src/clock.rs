@@ -29,9 +29,10 @@
 //! used. Until the first measurement, and where the TSC is not trusted
 //! (see `tsc::is_trusted`), callers read the system clock.
 
+use crate::fork;
 use crate::record;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Baseline needed before the TSC is used.
@@ -70,9 +71,17 @@ pub(crate) fn read() -> (u16, u64) {
 fn read_uncalibrated() -> (u16, u64) {
     let wall = system_nanos();
     if tsc::is_trusted() {
-        let baseline = BASELINE.get_or_init(new_baseline);
-        let mut b = baseline.lock().unwrap_or_else(PoisonError::into_inner);
-        if b.last == 0 {
+        let baseline = fork::once(&BASELINE, new_baseline);
+        // Never waits: a thread that finds another measuring reads the
+        // system clock, and so does a signal handler that interrupted a
+        // measurement on its own thread, or a forked child whose parent was
+        // measuring on another thread at the fork.
+        let b = match baseline.try_lock() {
+            Ok(b) => Some(b),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut b) = b.filter(|b| b.last == 0) {
             let _ = measure(&mut b);
         }
     }
@@ -216,7 +225,7 @@ pub(crate) fn system_nanos() -> u64 {
 /// Nanoseconds of the monotonic clock since the process first read it.
 fn mono_nanos() -> u64 {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
-    let start = *START.get_or_init(std::time::Instant::now);
+    let start = *fork::once(&START, std::time::Instant::now);
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
@@ -238,7 +247,7 @@ mod tsc {
     /// is invariant. Asked once.
     pub(super) fn is_trusted() -> bool {
         static TRUSTED: OnceLock<bool> = OnceLock::new();
-        *TRUSTED.get_or_init(|| {
+        *crate::fork::once(&TRUSTED, || {
             // On Linux the kernel's verdict decides: it checks that the
             // counters agree across CPUs and sockets, and stops keeping time
             // with the TSC when they do not.
@@ -313,6 +322,122 @@ mod tests {
         assert_eq!(c.wall(0, 3), c.wall);
         assert_eq!(c.wall(0, u64::MAX), c.wall);
         assert_eq!(c.wall(record::WALL_TIME, 42), 42);
+    }
+
+    /// Reads through calibration until the period is known; `false` where
+    /// the TSC is not used.
+    fn calibrated() -> bool {
+        if !tsc::is_trusted() {
+            return false;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while PERIOD.load(Ordering::Relaxed) == 0 && std::time::Instant::now() < deadline {
+            let _ = read();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        PERIOD.load(Ordering::Relaxed) != 0
+    }
+
+    #[test]
+    fn an_hour_long_jump_starts_a_new_baseline_and_keeps_the_tsc_in_use() {
+        if !calibrated() {
+            return;
+        }
+        let hour = 3_600_000_000_000u64;
+        let mut b = Baseline {
+            tsc: tsc::read(),
+            mono: mono_nanos(),
+            last: 0,
+        };
+        std::thread::sleep(CALIBRATE * 2);
+        assert!(measure(&mut b));
+        let mut good = b.last;
+        // A suspend the monotonic clock counted and the TSC did not, then
+        // one the TSC counted and the monotonic clock did not (the counter
+        // an hour ahead of its baseline).
+        for jump in [Jump::Mono(hour), Jump::Tsc(hour)] {
+            match jump {
+                Jump::Mono(n) => b.mono = b.mono.saturating_sub(n),
+                Jump::Tsc(n) => b.tsc = b.tsc.wrapping_sub(n),
+            }
+            assert!(!measure(&mut b), "{jump:?}: not a measurement");
+            assert_eq!(b.last, good, "{jump:?}: the period in use stays");
+            assert_ne!(PERIOD.load(Ordering::Relaxed), 0, "{jump:?}: TSC still on");
+            assert_eq!(
+                read().0 & record::WALL_TIME,
+                0,
+                "{jump:?}: callers read the TSC"
+            );
+            // The new baseline measures again once it is long enough.
+            // (A try preempted badly enough starts yet another baseline.)
+            let measured = (0..10).any(|_| {
+                std::thread::sleep(CALIBRATE * 2);
+                measure(&mut b)
+            });
+            assert!(measured, "{jump:?}: measures again");
+            good = b.last;
+        }
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Jump {
+        Mono(u64),
+        Tsc(u64),
+    }
+
+    #[test]
+    fn a_stepped_system_clock_is_followed_from_the_next_pass() {
+        if !calibrated() {
+            return;
+        }
+        let (flags, time) = read();
+        let pass = Converter::now();
+        let at = pass.wall(flags, time);
+        // The next pass reads the system clock an hour later (stepped, or
+        // after a suspend): an entry waiting since before is dated by it,
+        // less its age in ticks, never by the old clock.
+        let hour = 3_600_000_000_000u64;
+        let stepped = Converter {
+            wall: pass.wall + hour,
+            ..pass
+        };
+        assert_eq!(stepped.wall(flags, time), at + hour);
+    }
+
+    #[test]
+    fn timestamps_stay_close_to_the_system_clock_across_many_passes() {
+        // Entries wait in the queue from nothing to a few milliseconds, and
+        // the period is refined as the worker does; each is dated within
+        // the slack of the system-clock readings around its call.
+        let slack = 200_000; // 0.2 ms, as above
+        let mut waits = 0u64;
+        for pass in 0..300u64 {
+            let mut entries = Vec::new();
+            for _ in 0..4 {
+                let before = system_nanos();
+                let (flags, time) = read();
+                let after = system_nanos();
+                entries.push((before, flags, time, after));
+                waits = waits
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(pass + 1);
+                std::thread::sleep(Duration::from_micros(waits >> 54));
+            }
+            if pass % 100 == 99 {
+                refine();
+            }
+            let converter = Converter::now();
+            for (before, flags, time, after) in entries {
+                let t = converter.wall(flags, time);
+                assert!(
+                    before <= t + slack && t <= after + slack,
+                    "pass {pass}: {before} <= {t} <= {after}"
+                );
+            }
+        }
+        if tsc::is_trusted() {
+            assert_ne!(PERIOD.load(Ordering::Relaxed), 0, "the TSC is still in use");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::sink::{OutputLock, Report, Sink, SinkGuard};
 use crate::stats::{self, Counters};
 use crate::worker::{self, Job, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 /// Everything a logger's handles and its worker share.
@@ -63,8 +63,7 @@ static CORES: Mutex<Vec<Weak<Core>>> = Mutex::new(Vec::new());
 
 /// Every live core.
 pub(crate) fn live_cores() -> Vec<Arc<Core>> {
-    let _fork = fork::guard();
-    let mut cores = CORES.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut cores = fork::lock(&CORES);
     cores.retain(|w| w.strong_count() > 0);
     cores.iter().filter_map(Weak::upgrade).collect()
 }
@@ -94,8 +93,7 @@ impl Core {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
         }
         fork::install(fork::Hooks { child: after_fork });
-        let _fork = fork::guard();
-        let mut cores = CORES.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cores = fork::lock(&CORES);
         cores.retain(|w| w.strong_count() > 0);
         cores.push(Arc::downgrade(&core));
         Ok(core)
@@ -142,13 +140,18 @@ impl Core {
     #[cold]
     fn on_state(&self, worker: &Worker, state: u32) {
         if state & worker::STOPPED != 0 {
+            // Not busy: it writes, which may run the user's writer.
             // Closed while this entry was enqueued: the worker may have
             // made its last pass already.
             self.write_pending(false);
         } else if state & worker::ORPHANED != 0 {
-            self.restart_worker();
-        } else if state & worker::PARKED != 0 {
-            worker.wake_if_parked();
+            local::while_busy(|| self.restart_worker());
+        } else if state & worker::PARKED != 0 && local::while_busy(|| worker.wake_if_parked()) {
+            // The woken worker is often queued on this thread's CPU (the
+            // scheduler places a wakee near its waker); a caller that goes
+            // on running would keep it waiting until the next tick (2-4 ms
+            // here), so give it the CPU now. Only after an idle spell.
+            std::thread::yield_now();
         }
     }
 
@@ -175,7 +178,7 @@ impl Core {
     fn unpushed(&self, queue: &Queue, worker: &Worker, buf: Vec<u8>, unpushed: Unpushed) {
         match unpushed {
             Unpushed::NoRing => {
-                if queue.register() {
+                if local::while_busy(|| queue.register()) {
                     match local::push(self.id, &buf) {
                         Ok(()) => self.after_enqueue(worker),
                         Err(Unpushed::Full) => self.overflow(queue, worker, &buf),
@@ -187,8 +190,8 @@ impl Core {
                 }
             }
             Unpushed::Full => self.overflow(queue, worker, &buf),
-            // Logged from a signal handler that interrupted this thread's
-            // push: nothing here may wait or take a lock.
+            // Logged from a signal handler that interrupted this thread
+            // inside velo: nothing here may allocate, wait or take a lock.
             Unpushed::Busy => stats::inc(&self.stats.dropped),
         }
         local::give(buf);
@@ -210,7 +213,7 @@ impl Core {
             // rather than wait forever or lose it.
             return self.unqueueable(entry);
         }
-        if queue.grow(entry.len()) && local::push(self.id, entry).is_ok() {
+        if local::while_busy(|| queue.grow(entry.len())) && local::push(self.id, entry).is_ok() {
             return self.after_enqueue(worker);
         }
         if local::ring(self.id).is_some_and(|ring| ring.capacity() < entry.len()) {
@@ -239,7 +242,7 @@ impl Core {
             && !worker.is_stopped()
             && !local::is_writing(self.id)
         {
-            worker.wake_if_parked();
+            local::while_busy(|| worker.wake_if_parked());
             std::thread::yield_now();
             match local::push(self.id, entry) {
                 Ok(()) => return self.after_enqueue(worker),
@@ -274,7 +277,7 @@ impl Core {
                 Err(Unpushed::Full) => {}
                 Err(_) => return self.unqueueable(entry),
             }
-            worker.wake_if_parked();
+            local::while_busy(|| worker.wake_if_parked());
             let now = worker.passes();
             if now != passes {
                 passes = now;
@@ -291,13 +294,22 @@ impl Core {
     /// [`Core::write_now`], then keeps the buffer for the next entry.
     #[cold]
     fn write_owned(&self, buf: Vec<u8>) {
-        self.write_now(&buf);
+        if local::is_busy() {
+            // From a signal handler that interrupted this thread inside
+            // velo, which may hold the allocator's lock or this output's.
+            stats::inc(&self.stats.dropped);
+        } else {
+            self.write_now(&buf);
+        }
         local::give(buf);
     }
 
     /// Writes a record on this thread, after everything queued before it.
     #[cold]
     fn write_now(&self, entry: &[u8]) {
+        if self.output.is_lost() {
+            return stats::inc(&self.stats.dropped);
+        }
         let Some(mut sink) = self.output.lock(true) else {
             // From inside this logger's output: queue it if there is room,
             // else it cannot be written without deadlocking.
@@ -316,7 +328,8 @@ impl Core {
             entry.len() <= queue.max_ring_bytes
                 && match local::push(self.id, entry) {
                     Err(Unpushed::NoRing) => {
-                        queue.register() && local::push(self.id, entry).is_ok()
+                        local::while_busy(|| queue.register())
+                            && local::push(self.id, entry).is_ok()
                     }
                     pushed => pushed.is_ok(),
                 }
@@ -373,11 +386,7 @@ impl Core {
     }
 
     fn take_error(&self) -> Result<(), Error> {
-        self.error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .map_or(Ok(()), Err)
+        fork::lock(&self.error).take().map_or(Ok(()), Err)
     }
 
     /// Flushes and stops the worker; later entries are written
@@ -427,21 +436,50 @@ impl Core {
     }
 
     /// In a forked child (see `fork.rs`): what was queued and buffered is
-    /// the parent's; the worker thread does not exist here.
-    fn reset_in_child(&self, quiesced: bool) {
-        let sink = self.output.lock_in_child();
-        let lost = sink.is_none() || !quiesced;
-        if let Some(mut sink) = sink {
-            if let Some((queue, _)) = &self.pipe {
-                // SAFETY: this is the only thread of the child, and it holds
-                // the output lock.
-                unsafe { queue.discard() };
+    /// the parent's; the worker thread does not exist here. Every lock but
+    /// the output's is free (the fork handlers see to it).
+    fn reset_in_child(&self) {
+        let Some((queue, worker)) = &self.pipe else {
+            if let Some(mut sink) = self.output.lock_in_child() {
+                sink.after_fork();
+            } else {
+                self.lost_in_fork();
             }
-            sink.after_fork(lost);
+            return;
+        };
+        if local::is_writing(self.id) {
+            // Forked from inside this logger's output: this thread holds
+            // the output lock and is draining the queue further up its
+            // stack, and goes on when `fork` returns.
+            worker.forget_after_fork(false);
+            return;
         }
-        if let Some((_, worker)) = &self.pipe {
-            worker.forget_after_fork();
-        }
+        let sink = self.output.lock_in_child();
+        // SAFETY: this is the only thread of the child, so no other
+        // consumer drains (one that held the output lock in the parent does
+        // not exist here).
+        unsafe { queue.discard() };
+        let lost = match sink {
+            Some(mut sink) => {
+                sink.after_fork();
+                false
+            }
+            None => {
+                self.lost_in_fork();
+                true
+            }
+        };
+        worker.forget_after_fork(lost);
+    }
+
+    /// In a forked child whose output was held by another thread at the
+    /// fork: entries are dropped and counted from now on, and the next
+    /// `sync` says why.
+    fn lost_in_fork(&self) {
+        *fork::lock(&self.error) = Some(Error::new(
+            ErrorKind::Write,
+            "the log output was lost in fork(): another thread was writing to it",
+        ));
     }
 }
 
@@ -487,17 +525,14 @@ impl Drop for Core {
 }
 
 /// The fork handler's child side: reset every live core.
-fn after_fork(quiesced: bool) {
-    // The fork lock is this thread's; take the list directly.
-    let cores: Vec<Arc<Core>> = match CORES.try_lock() {
-        Ok(cores) => cores.iter().filter_map(Weak::upgrade).collect(),
-        Err(std::sync::TryLockError::Poisoned(e)) => {
-            e.into_inner().iter().filter_map(Weak::upgrade).collect()
-        }
-        Err(std::sync::TryLockError::WouldBlock) => return,
-    };
+fn after_fork() {
+    // The fork locks are this thread's, and no other thread held the list.
+    let cores: Vec<Arc<Core>> = fork::lock(&CORES)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
     for core in cores {
-        core.reset_in_child(quiesced);
+        core.reset_in_child();
     }
 }
 

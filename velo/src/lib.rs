@@ -142,6 +142,10 @@ mod worker;
 // The caller's side and the API.
 #[doc(hidden)]
 pub mod __private;
+// The real ring for the loom models in `tests/loom_close.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom;
 mod builder;
 mod entry;
 #[cfg(feature = "log")]

@@ -100,7 +100,7 @@ fn coarse_nanos() -> u64 {
         }
     }
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let start = *START.get_or_init(std::time::Instant::now);
+    let start = *crate::fork::once(&START, std::time::Instant::now);
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX) + 1_000_000_000
 }
 

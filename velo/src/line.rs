@@ -184,8 +184,8 @@ pub(crate) struct LineFormat {
     heads: Heads,
 }
 
-/// The JSON heads of call sites (level, message, caller, target: all
-/// static), by the site's address: a direct-mapped cache, since a program
+/// The heads of call sites' lines (JSON: level, message, caller, target;
+/// text: level, message, target; all static), by the site's address: a direct-mapped cache, since a program
 /// logs from a few hot sites. One copy instead of ten small appends
 /// (callgrind, hotpath: W0 664 -> 566 instructions an entry on the
 /// worker, W3 1,364 -> 1,292).
@@ -352,6 +352,44 @@ impl LineFormat {
         self.json_head_slow(ev, out);
     }
 
+    /// The text format's [`LineFormat::json_head`]: the level, the
+    /// message and the target, once per site with a plain message.
+    #[inline]
+    fn text_head(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if let Head::Site(site) = ev.head {
+            if let Msg::Plain { .. } = site.msg {
+                let slot = self.heads.slot(site);
+                if let Some(head) = self.heads.get(slot, site) {
+                    out.extend_from_slice(head);
+                    return;
+                }
+                let start = out.len();
+                self.text_head_slow(ev, out);
+                self.heads.put(slot, site, &out[start..]);
+                return;
+            }
+        }
+        self.text_head_slow(ev, out);
+    }
+
+    fn text_head_slow(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        let colored = self.style.color;
+        let level = ev.level as usize;
+        if colored {
+            out.extend_from_slice(color::LEVELS[level]);
+            out.extend_from_slice(TEXT_LEVELS[level]);
+            out.extend_from_slice(color::RESET);
+        } else {
+            out.extend_from_slice(TEXT_LEVELS[level]);
+        }
+        out.push(b' ');
+        self.message(ev, out, true);
+        if let Some(target) = ev.target() {
+            text_key(out, b"target", colored);
+            escape::text_value(out, target);
+        }
+    }
+
     fn json_head_slow(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         let level = ev.level;
         let schema = self.style.schema;
@@ -398,20 +436,7 @@ impl LineFormat {
             }
             out.push(b' ');
         }
-        let level = ev.level as usize;
-        if colored {
-            out.extend_from_slice(color::LEVELS[level]);
-            out.extend_from_slice(TEXT_LEVELS[level]);
-            out.extend_from_slice(color::RESET);
-        } else {
-            out.extend_from_slice(TEXT_LEVELS[level]);
-        }
-        out.push(b' ');
-        self.message(ev, out, true);
-        if let Some(target) = ev.target() {
-            text_key(out, b"target", colored);
-            escape::text_value(out, target);
-        }
+        self.text_head(ev, out);
         self.fields(ev, out);
         if let Some(n) = ev.suppressed {
             text_key(out, b"suppressed", colored);

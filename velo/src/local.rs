@@ -13,6 +13,16 @@
 //!
 //! When the thread exits, its rings are marked orphaned; the logger writes
 //! what they hold and then frees them, so nothing logged is lost.
+//!
+//! A signal handler that logs can interrupt its thread anywhere, in the
+//! middle of velo too, and then runs on the same thread-local state. So
+//! velo marks the thread *busy* ([`Local::busy`], one byte, set and
+//! restored around each use) while it works on that state (the encoding
+//! buffer, the rings) or in a cold path that allocates or takes a lock
+//! (registering or growing a ring, waking the worker). An entry started
+//! while the thread is busy comes from such a handler: it touches none of
+//! that state, allocates nothing (it is encoded into a spare buffer kept
+//! for it) and is dropped and counted.
 
 use crate::ring::Ring;
 use std::cell::{Cell, RefCell};
@@ -27,11 +37,19 @@ pub(crate) const MAX_RETAINED: usize = 64 * 1024;
 struct Local {
     /// The encoding buffer; empty (capacity 0) while an entry uses it.
     scratch: Cell<Vec<u8>>,
+    /// The buffer an entry started while the thread is busy is encoded
+    /// into (see the module docs); allocated with the thread's first
+    /// buffer, so such an entry allocates nothing.
+    spare: Cell<Vec<u8>>,
+    /// The spare buffer's address, to recognise it when it comes back.
+    spare_ptr: Cell<*const u8>,
+    /// Set while an entry uses the spare buffer (or it is being made).
+    spare_out: Cell<bool>,
     /// This thread's rings, by the id of their logger's core.
     rings: RefCell<Vec<(u64, Arc<Ring>)>>,
-    /// Set while this thread pushes into one of its rings: a signal handler
-    /// that logs meanwhile must not push into the same ring.
-    pushing: Cell<bool>,
+    /// Set while velo works on this thread's state or in a cold path that
+    /// allocates or locks; see the module docs.
+    busy: Cell<bool>,
     /// The fields of the scopes this thread is in, merged, encoded as a
     /// field list; its length, to test without borrowing.
     scope: RefCell<Vec<u8>>,
@@ -52,8 +70,11 @@ thread_local! {
     static LOCAL: Local = const {
         Local {
             scratch: Cell::new(Vec::new()),
+            spare: Cell::new(Vec::new()),
+            spare_ptr: Cell::new(std::ptr::null()),
+            spare_out: Cell::new(false),
             rings: RefCell::new(Vec::new()),
-            pushing: Cell::new(false),
+            busy: Cell::new(false),
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
             writing: RefCell::new(Vec::new()),
@@ -61,19 +82,32 @@ thread_local! {
     };
 }
 
+/// Size of the spare buffer: room for an entry logged from a signal
+/// handler.
+const SPARE_CAPACITY: usize = 1024;
+
 /// An empty buffer to encode a record into, and whether this thread is in
 /// a scope (see [`append_scope`]): this thread's buffer, unless it is in
-/// use (an entry logged while encoding another) or gone (the thread is
-/// exiting).
+/// use (an entry logged while encoding another), the thread is busy (see
+/// the module docs: the spare buffer then, outside any scope) or gone (the
+/// thread is exiting).
 #[inline]
 pub(crate) fn take() -> (Vec<u8>, bool) {
-    let (buf, scoped) = LOCAL
-        .try_with(|l| (l.scratch.take(), l.scope_len.get() != 0))
-        .unwrap_or_default();
-    if buf.capacity() == 0 {
-        return (fresh(), scoped);
-    }
-    (buf, scoped)
+    let taken = LOCAL.try_with(|l| {
+        if l.busy.replace(true) {
+            // Leaves `busy` set: the interrupted code set it.
+            return (l.take_spare(), false);
+        }
+        let mut buf = l.scratch.take();
+        if buf.capacity() == 0 {
+            buf = fresh();
+            l.make_spare();
+        }
+        let scoped = l.scope_len.get() != 0;
+        l.busy.set(false);
+        (buf, scoped)
+    });
+    taken.unwrap_or_else(|_| (fresh(), false))
 }
 
 /// Appends this thread's scope fields as a record block (an empty one if
@@ -112,12 +146,53 @@ pub(crate) enum Unpushed {
     /// This thread has no ring for the logger yet (or no thread-local state
     /// any more): see [`register`].
     NoRing,
-    /// The thread is already pushing into a ring: logging from a signal
-    /// handler that interrupted it.
+    /// The thread is busy inside velo (see the module docs): logging from
+    /// a signal handler that interrupted it.
     Busy,
 }
 
 impl Local {
+    /// The spare buffer, for an entry started while the thread is busy; an
+    /// empty one (which allocates as it is written) if another such entry
+    /// has it.
+    #[cold]
+    fn take_spare(&self) -> Vec<u8> {
+        if self.spare_out.replace(true) {
+            return Vec::new();
+        }
+        self.spare.take()
+    }
+
+    /// Makes the spare buffer, with the thread's first buffer (and again if
+    /// an entry grew it and it was freed).
+    #[cold]
+    fn make_spare(&self) {
+        if !self.spare_ptr.get().is_null() || self.spare_out.replace(true) {
+            return;
+        }
+        let spare = Vec::with_capacity(SPARE_CAPACITY);
+        self.spare_ptr.set(spare.as_ptr());
+        self.spare.set(spare);
+        self.spare_out.set(false);
+    }
+
+    /// Takes back a buffer while the thread is busy: the spare one is kept,
+    /// any other freed.
+    #[cold]
+    fn give_spare(&self, mut buf: Vec<u8>) {
+        if buf.as_ptr() == self.spare_ptr.get() && self.spare_out.get() {
+            buf.clear();
+            self.spare.set(buf);
+            self.spare_out.set(false);
+        } else if buf.as_ptr() != self.spare_ptr.get() {
+            drop(buf);
+        } else {
+            // The spare buffer, but not handed out: cannot happen; keep it
+            // out of the way rather than free it twice.
+            std::mem::forget(buf);
+        }
+    }
+
     /// This thread's ring for the logger core `core_id`.
     fn ring(&self, core_id: u64) -> Option<Arc<Ring>> {
         let rings = self.rings.try_borrow().ok()?;
@@ -129,7 +204,7 @@ impl Local {
 
     #[inline]
     fn push(&self, core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
-        if self.pushing.replace(true) {
+        if self.busy.replace(true) {
             return Err(Unpushed::Busy);
         }
         let result = (|| {
@@ -140,7 +215,7 @@ impl Local {
                 .map(|(_, ring)| &**ring)
                 .ok_or(Unpushed::NoRing)?;
             // SAFETY: a ring in this thread's list is pushed to only by this
-            // thread (each thread registers its own), and `pushing` keeps a
+            // thread (each thread registers its own), and `busy` keeps a
             // signal handler on this thread from pushing while it does.
             if unsafe { ring.push(entry) } {
                 Ok(())
@@ -148,17 +223,24 @@ impl Local {
                 Err(Unpushed::Full)
             }
         })();
-        self.pushing.set(false);
+        self.busy.set(false);
         result
     }
 
     /// Keeps `buf` as the encoding buffer, unless it grew too large.
     #[inline]
     fn keep(&self, mut buf: Vec<u8>) {
+        if self.busy.replace(true) {
+            // Leaves `busy` set: the interrupted code set it.
+            return self.give_spare(buf);
+        }
         if buf.capacity() <= MAX_RETAINED {
             buf.clear();
             self.scratch.set(buf);
+        } else {
+            drop(buf);
         }
+        self.busy.set(false);
     }
 }
 
@@ -190,6 +272,21 @@ pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, 
         (Err(unpushed), Some(buf)) => Err((buf, unpushed)),
         _ => Ok(()),
     }
+}
+
+/// Runs `f`, a cold path that allocates or takes a lock, with this thread
+/// marked busy (see the module docs).
+pub(crate) fn while_busy<R>(f: impl FnOnce() -> R) -> R {
+    let was = LOCAL.try_with(|l| l.busy.replace(true)).unwrap_or(false);
+    let result = f();
+    let _ = LOCAL.try_with(|l| l.busy.set(was));
+    result
+}
+
+/// Whether this thread is busy inside velo: an entry logged now comes from
+/// a signal handler that interrupted it (see the module docs).
+pub(crate) fn is_busy() -> bool {
+    LOCAL.try_with(|l| l.busy.get()).unwrap_or(false)
 }
 
 /// This thread's ring for the logger core `core_id`.
@@ -234,6 +331,24 @@ pub(crate) fn register(core_id: u64, make: impl FnOnce() -> Arc<Ring>) -> bool {
             true
         })
         .unwrap_or(false)
+}
+
+/// An id of this thread that needs no thread-local state: still right in
+/// an `atexit` handler, which `exit` runs after destroying the calling
+/// thread's thread-locals. Never 0 where it is known.
+pub(crate) fn this_thread() -> usize {
+    #[cfg(unix)]
+    {
+        // SAFETY: pthread_self has no preconditions and cannot fail.
+        unsafe { libc::pthread_self() as usize }
+    }
+    #[cfg(not(unix))]
+    {
+        // The address of this thread's state, while it exists.
+        LOCAL
+            .try_with(|l| std::ptr::from_ref(l) as usize)
+            .unwrap_or(0)
+    }
 }
 
 /// Whether this thread is writing to the output of the logger core

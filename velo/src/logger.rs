@@ -54,11 +54,12 @@ pub struct Stats {
     /// Entries written to the output (the drop warnings included).
     pub written: u64,
     /// Entries discarded: under [`Overflow::Drop`](crate::Overflow::Drop),
-    /// logged from a signal handler while the thread was queueing another,
-    /// logged from inside the logger's own output with no room left, or
-    /// given up on by a network output (a syslog backlog that overflowed
-    /// while the receiver was away, an OTLP batch the collector refused or
-    /// that found no room in the output's backlog).
+    /// logged from a signal handler that interrupted its thread inside
+    /// velo (queueing another entry, or in a path that allocates or
+    /// locks), logged from inside the logger's own output with no room
+    /// left, or given up on by a network output (a syslog backlog that
+    /// overflowed while the receiver was away, an OTLP batch the collector
+    /// refused or that found no room in the output's backlog).
     pub dropped: u64,
     /// Bytes written.
     pub bytes: u64,
@@ -264,7 +265,7 @@ static DEFAULT: OnceLock<Logger> = OnceLock::new();
 /// # let _ = stats;
 /// ```
 pub fn logger() -> &'static Logger {
-    DEFAULT.get_or_init(default_logger)
+    crate::fork::once(&DEFAULT, default_logger)
 }
 
 #[cold]
@@ -280,7 +281,7 @@ fn default_logger() -> Logger {
 /// Makes `logger` the default.
 pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
     let mut slot = Some(logger);
-    let installed = DEFAULT.get_or_init(|| slot.take().expect("taken once"));
+    let installed = crate::fork::once(&DEFAULT, || slot.take().expect("taken once"));
     if slot.is_some() {
         return Err(Error::new(
             ErrorKind::AlreadyInstalled,

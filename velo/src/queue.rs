@@ -16,7 +16,7 @@ use crate::fork;
 use crate::local;
 use crate::ring::{self, Ring};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 /// How many rings of one logger may be at their largest size at once: the
 /// bytes rings grow by come from a budget of this many times the growth of
@@ -59,13 +59,11 @@ impl Queue {
 
     /// The current ring list.
     pub(crate) fn snapshot(&self) -> Arc<Vec<Arc<Ring>>> {
-        let _fork = fork::guard();
-        Arc::clone(&self.rings.lock().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&fork::lock(&self.rings))
     }
 
     fn edit(&self, f: impl FnOnce(&mut Vec<Arc<Ring>>)) {
-        let _fork = fork::guard();
-        let mut rings = self.rings.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut rings = fork::lock(&self.rings);
         let mut list = Vec::clone(&rings);
         f(&mut list);
         *rings = Arc::new(list);

@@ -28,6 +28,7 @@ use crate::record;
 use crate::stats::{self, Counters};
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -44,9 +45,6 @@ pub(crate) struct Sink {
     partial: Vec<u8>,
     /// When the clock's period was last refined.
     refined: Instant,
-    /// The output was lost in a fork (another thread held it): nothing is
-    /// written any more.
-    lost: bool,
 }
 
 impl std::fmt::Debug for Sink {
@@ -79,7 +77,6 @@ impl Sink {
             reported_drops: 0,
             partial: Vec::new(),
             refined: Instant::now(),
-            lost: false,
         }
     }
 
@@ -197,10 +194,6 @@ impl Sink {
         clock: &Converter,
         report: &Report<'_>,
     ) -> bool {
-        if self.lost {
-            stats::inc(&report.stats.dropped);
-            return false;
-        }
         let Some(event) = Event::decode(bytes, clock) else {
             self.fail(
                 io::Error::new(io::ErrorKind::InvalidData, "an entry could not be decoded"),
@@ -239,9 +232,6 @@ impl Sink {
     }
 
     fn flush_with(&mut self, report: &Report<'_>, deliver: bool) {
-        if self.lost {
-            return;
-        }
         let output = &mut self.output;
         let result = if deliver {
             guarded(|| output.deliver())
@@ -263,12 +253,10 @@ impl Sink {
             .map_err(|e| Error::io(ErrorKind::File, "cannot reopen the log file", e))
     }
 
-    /// In a forked child: forget what the parent buffered; with `lost`,
-    /// the output itself is unusable (another thread held it at the fork).
-    pub(crate) fn after_fork(&mut self, lost: bool) {
+    /// In a forked child: forget what the parent buffered.
+    pub(crate) fn after_fork(&mut self) {
         self.output.forget_buffered();
         self.partial.clear();
-        self.lost |= lost;
     }
 
     fn fail(&mut self, e: io::Error, report: &Report<'_>) {
@@ -280,7 +268,7 @@ impl Sink {
             let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
             self.last_reported = Some(text);
         }
-        *report.error.lock().unwrap_or_else(PoisonError::into_inner) =
+        *fork::lock(report.error) =
             Some(Error::io(ErrorKind::Write, "writing log output failed", e));
     }
 
@@ -311,6 +299,14 @@ fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
 pub(crate) struct OutputLock {
     core_id: u64,
     sink: Mutex<Sink>,
+    /// The holder's [`local::this_thread`], 0 when the lock is free: tells
+    /// a thread that it holds the lock already where its thread-locals
+    /// cannot (an `exit` from inside the output runs `close` after they
+    /// are destroyed).
+    owner: AtomicUsize,
+    /// Set in a forked child when another thread held the lock at the
+    /// fork: it stays locked for good, and no one may wait for it.
+    lost: AtomicBool,
 }
 
 impl std::fmt::Debug for OutputLock {
@@ -323,12 +319,16 @@ impl std::fmt::Debug for OutputLock {
 /// logger (see [`local::is_writing`]).
 pub(crate) struct SinkGuard<'a> {
     sink: MutexGuard<'a, Sink>,
+    owner: &'a AtomicUsize,
     core_id: u64,
     _fork: fork::Guard,
 }
 
 impl Drop for SinkGuard<'_> {
     fn drop(&mut self) {
+        // Relaxed: read only to compare with the reader's own id, which no
+        // other thread stores; cleared before the lock is let go.
+        self.owner.store(0, Ordering::Relaxed);
         local::done_writing(self.core_id);
     }
 }
@@ -351,13 +351,21 @@ impl OutputLock {
         OutputLock {
             core_id,
             sink: Mutex::new(sink),
+            owner: AtomicUsize::new(0),
+            lost: AtomicBool::new(false),
         }
     }
 
     /// Locks the sink, or `None` when this thread already holds it (logging
-    /// from inside the output) or, without `wait`, when another thread does.
+    /// from inside the output), when it was lost in a fork (see
+    /// [`OutputLock::is_lost`]) or, without `wait`, when another thread
+    /// holds it.
     pub(crate) fn lock(&self, wait: bool) -> Option<SinkGuard<'_>> {
-        if local::is_writing(self.core_id) {
+        if local::is_writing(self.core_id)
+            || self.is_lost()
+            // Relaxed: see `SinkGuard::drop`.
+            || self.owner.load(Ordering::Relaxed) == local::this_thread()
+        {
             return None;
         }
         let fork = fork::guard();
@@ -370,22 +378,35 @@ impl OutputLock {
                 Err(std::sync::TryLockError::WouldBlock) => return None,
             }
         };
+        self.owner.store(local::this_thread(), Ordering::Relaxed);
         local::start_writing(self.core_id);
         Some(SinkGuard {
             sink,
+            owner: &self.owner,
             core_id: self.core_id,
             _fork: fork,
         })
     }
 
     /// The sink without the fork guard, in a forked child's handler (which
-    /// holds the fork lock exclusively); `None` if another thread held the
-    /// lock at the fork.
+    /// holds the fork locks exclusively); `None`, and the output marked
+    /// lost, if another thread held the lock at the fork.
     pub(crate) fn lock_in_child(&self) -> Option<MutexGuard<'_, Sink>> {
         match self.sink.try_lock() {
             Ok(guard) => Some(guard),
             Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
+            Err(std::sync::TryLockError::WouldBlock) => {
+                // Relaxed: the child has one thread.
+                self.lost.store(true, Ordering::Relaxed);
+                None
+            }
         }
+    }
+
+    /// Whether the output was lost in a fork: nothing can be written to it
+    /// in this process any more.
+    pub(crate) fn is_lost(&self) -> bool {
+        // Relaxed: set before any thread of the child exists.
+        self.lost.load(Ordering::Relaxed)
     }
 }

@@ -14,7 +14,8 @@
 //!   queue once more before it parks; a caller publishes its entry,
 //!   fences, and reads the state. One of them sees the other's store:
 //!   either the worker sees the entry, or the caller sees `PARKED`, clears
-//!   it and wakes the worker (a futex wake: microseconds). The caller never
+//!   it, wakes the worker (a futex wake: microseconds) and yields its CPU,
+//!   where the scheduler tends to queue the woken worker. The caller never
 //!   writes the entry itself.
 //! - **Stopping.** `close` sets [`STOPPED`]; the worker fences and drains
 //!   for the last time. A caller that enqueued meanwhile sees `STOPPED`
@@ -28,8 +29,10 @@
 //! full pipe, a writer that deadlocks), reporting a timeout.
 
 use crate::barrier;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use crate::fork;
+use crate::local;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -79,6 +82,9 @@ pub(crate) struct Worker {
     handle: Mutex<Option<JoinHandle<()>>>,
     /// A worker thread is running its loop.
     running: AtomicBool,
+    /// The worker thread's [`local::this_thread`] while it runs (0 before),
+    /// to recognise it where its thread-locals are gone (in `exit`).
+    tid: AtomicUsize,
     /// Syncs asked for, and the last one done (tickets).
     sync_asked: AtomicU64,
     sync_done: AtomicU64,
@@ -103,9 +109,7 @@ impl Worker {
             .spawn(move || worker.run(&*job));
         match spawned {
             Ok(handle) => {
-                *self.thread.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(handle.thread().clone());
-                *self.handle.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+                *fork::lock(&self.handle) = Some(handle);
                 Ok(())
             }
             Err(e) => {
@@ -150,23 +154,25 @@ impl Worker {
         self.running.load(Ordering::SeqCst)
     }
 
-    /// After a caller saw `PARKED`: the first to clear it wakes the worker.
+    /// After a caller saw `PARKED`: the first to clear it wakes the worker;
+    /// returns whether this call did.
     #[cold]
-    pub(crate) fn wake_if_parked(&self) {
-        if self.state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0 {
+    pub(crate) fn wake_if_parked(&self) -> bool {
+        let parked = self.state.fetch_and(!PARKED, Ordering::AcqRel) & PARKED != 0;
+        if parked {
             self.unpark();
         }
+        parked
     }
 
     fn unpark(&self) {
-        if let Some(thread) = &*self.thread.lock().unwrap_or_else(PoisonError::into_inner) {
+        if let Some(thread) = &*fork::lock(&self.thread) {
             thread.unpark();
         }
     }
 
     fn wake_waiters(&self) {
-        let waiters =
-            std::mem::take(&mut *self.waiters.lock().unwrap_or_else(PoisonError::into_inner));
+        let waiters = std::mem::take(&mut *fork::lock(&self.waiters));
         for thread in waiters {
             thread.unpark();
         }
@@ -191,10 +197,7 @@ impl Worker {
             } else if since.elapsed() >= STALL {
                 return Err(Stalled);
             }
-            self.waiters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(std::thread::current());
+            fork::lock(&self.waiters).push(std::thread::current());
             if done() {
                 return Ok(());
             }
@@ -223,24 +226,15 @@ impl Worker {
     pub(crate) fn stop(&self) -> Result<(), Stalled> {
         self.state.fetch_or(STOPPED, Ordering::SeqCst);
         self.unpark();
-        let on_worker = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .is_some_and(|t| t.id() == std::thread::current().id());
-        if on_worker {
+        let this = local::this_thread();
+        if this != 0 && self.tid.load(Ordering::SeqCst) == this {
             // The worker's own thread (from inside the output): it exits
             // once it returns to its loop.
             return Ok(());
         }
         let result = self.wait_for(|| !self.is_running());
         if result.is_ok() {
-            let handle = self
-                .handle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+            let handle = fork::lock(&self.handle).take();
             if let Some(handle) = handle {
                 let _ = handle.join();
             }
@@ -249,24 +243,24 @@ impl Worker {
     }
 
     /// In a forked child: there is no worker thread; mark the worker so the
-    /// next use starts one (unless it was stopped).
-    pub(crate) fn forget_after_fork(&self) {
+    /// next use starts one, unless it was stopped or `lost` (the output
+    /// cannot be written here: entries are written, that is dropped,
+    /// synchronously).
+    pub(crate) fn forget_after_fork(&self, lost: bool) {
         // The parent's handle names a thread this process does not have:
-        // neither join nor detach it.
-        if let Ok(mut handle) = self.handle.try_lock() {
-            std::mem::forget(handle.take());
-        }
-        if let Ok(mut thread) = self.thread.try_lock() {
-            *thread = None;
-        }
-        if let Ok(mut waiters) = self.waiters.try_lock() {
-            waiters.clear();
-        }
+        // neither join nor detach it. (No other thread held these locks at
+        // the fork; see `fork.rs`.)
+        std::mem::forget(fork::lock(&self.handle).take());
+        *fork::lock(&self.thread) = None;
+        fork::lock(&self.waiters).clear();
         self.running.store(false, Ordering::SeqCst);
+        self.tid.store(0, Ordering::SeqCst);
         let done = self.sync_asked.load(Ordering::SeqCst);
         self.sync_done.store(done, Ordering::SeqCst);
         self.state.fetch_and(!PARKED, Ordering::SeqCst);
-        if self.state() & STOPPED == 0 {
+        if lost {
+            self.state.fetch_or(STOPPED, Ordering::SeqCst);
+        } else if self.state() & STOPPED == 0 {
             self.state.fetch_or(ORPHANED, Ordering::SeqCst);
         }
     }
@@ -343,11 +337,17 @@ impl Worker {
         struct Done<'a>(&'a Worker);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
+                self.0.tid.store(0, Ordering::SeqCst);
                 self.0.running.store(false, Ordering::SeqCst);
                 self.0.wake_waiters();
             }
         }
         let _done = Done(self);
+        self.tid.store(local::this_thread(), Ordering::SeqCst);
+        // Stored here, before this thread can set `PARKED`, rather than by
+        // the spawning thread after `spawn` returns: a caller that sees
+        // `PARKED` (Acquire) finds the handle to wake.
+        *fork::lock(&self.thread) = Some(std::thread::current());
         let mut pause = false;
         loop {
             self.wait(job, pause);

@@ -3,6 +3,8 @@
 //! and with two producer threads.
 //!
 //! `cargo run --release -p velo-benches --bin throughput [-- N]`
+//! (`-- --delivery [SAMPLES]` runs only the delivery rows, with SAMPLES
+//! calls per row, 200 by default).
 //!
 //! - W0: a static message, no fields.
 //! - W3: `user_id` (u64), `path` (&str), `latency_ms` (f64).
@@ -36,16 +38,17 @@ impl Write for Counting {
 
 /// Time from a call on an otherwise idle logger until its line reaches the
 /// writer, without `sync()`, after pauses of `pause` (long pauses let the
-/// worker park; short ones find it polling). Returns (median, max).
-fn delivery(pause: Duration) -> (Duration, Duration) {
+/// worker park; short ones find it polling), over `samples` calls.
+fn delivery(pause: Duration, samples: usize) -> Percentiles {
     let written = Arc::new(AtomicU64::new(0));
     let logger = Builder::new()
         .format(Format::Json)
         .writer(Counting(Arc::clone(&written)))
         .build()
         .unwrap();
-    let mut samples = Vec::new();
-    for i in 0..50u32 {
+    let count = samples;
+    let mut samples = Vec::with_capacity(count);
+    for i in 0..count as u32 {
         std::thread::sleep(pause);
         let before = written.load(Ordering::Acquire);
         let start = Instant::now();
@@ -58,8 +61,55 @@ fn delivery(pause: Duration) -> (Duration, Duration) {
         }
         samples.push(start.elapsed());
     }
-    samples.sort();
-    (samples[samples.len() / 2], samples[samples.len() - 1])
+    Percentiles::of(samples)
+}
+
+/// Median, 99th percentile and maximum of a set of timings.
+struct Percentiles {
+    median: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+impl Percentiles {
+    fn of(mut samples: Vec<Duration>) -> Percentiles {
+        samples.sort();
+        let n = samples.len();
+        // The smallest sample at or above 99% of them (nearest rank).
+        let p99 = (n * 99).div_ceil(100).max(1) - 1;
+        Percentiles {
+            median: samples[n / 2],
+            p99: samples[p99],
+            max: samples[n - 1],
+        }
+    }
+}
+
+/// The delivery rows.
+fn delivery_table(samples: usize) {
+    println!("| delivery to the writer without sync ({samples} calls) | median | p99 | max |");
+    println!("|---|---|---|---|");
+    for (name, pause) in [
+        ("after 2 ms idle (worker polling)", Duration::from_millis(2)),
+        (
+            "after 20 ms idle (worker parked)",
+            Duration::from_millis(20),
+        ),
+        (
+            "after 50 ms idle (worker parked)",
+            Duration::from_millis(50),
+        ),
+        (
+            "after 200 ms idle (worker parked)",
+            Duration::from_millis(200),
+        ),
+    ] {
+        let p = delivery(pause, samples);
+        println!(
+            "| {name} | {:.1?} | {:.1?} | {:.1?} |",
+            p.median, p.p99, p.max
+        );
+    }
 }
 
 type Workload = fn(&Logger, u64);
@@ -137,6 +187,13 @@ fn logger(format: Format) -> Logger {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--delivery") {
+        let samples = std::env::args()
+            .nth(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(200);
+        return delivery_table(samples);
+    }
     let n: u64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -188,20 +245,7 @@ fn main() {
         println!("| {name} | {one:.0} | {two:.0} |");
     }
     println!();
-    println!("| delivery to the writer without sync | median | max |");
-    println!("|---|---|---|");
-    for (name, pause) in [
-        ("after 2 ms idle (worker polling)", Duration::from_millis(2)),
-        (
-            "after 50 ms idle (worker parked)",
-            Duration::from_millis(50),
-        ),
-        ("after 20 ms", Duration::from_millis(20)),
-        ("after 200 ms", Duration::from_millis(200)),
-    ] {
-        let (median, max) = delivery(pause);
-        println!("| {name} | {median:.1?} | {max:.1?} |");
-    }
+    delivery_table(50);
     for logger in [&json, &text] {
         let stats = logger.stats();
         assert_eq!(stats.dropped, 0);

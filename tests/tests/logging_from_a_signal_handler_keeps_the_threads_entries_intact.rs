@@ -1,0 +1,131 @@
+//! A signal handler that logs can interrupt its thread in the middle of
+//! logging, even in the middle of copying an entry into the thread's ring.
+//! The nested entry must not corrupt the interrupted one: it goes into the
+//! ring when the ring is not being pushed to, and is dropped and counted
+//! when it is. Every entry of the interrupted thread arrives, whole and in
+//! order, and every entry of the handler is written or counted as dropped.
+#![cfg(unix)]
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use velo::{velo, Builder, Format, Logger};
+use velo_tests::{is_child, run_child_within, Capture, CHILD_TIMEOUT};
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+/// Entries the handler logged.
+static FROM_SIGNAL: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    let n = FROM_SIGNAL.fetch_add(1, Ordering::Relaxed);
+    if let Some(logger) = LOGGER.get() {
+        velo!(logger: logger, info, "from the handler", n);
+    }
+}
+
+/// Blocks or unblocks SIGUSR1 on this thread.
+fn mask_signal(how: libc::c_int) {
+    // SAFETY: a signal set on the stack, initialised by sigemptyset before
+    // use; pthread_sigmask only reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+const ENTRIES: u64 = 50_000;
+
+#[test]
+fn child_logs_while_a_handler_logs() {
+    if !is_child("child_logs_while_a_handler_logs") {
+        return;
+    }
+    // The worker inherits the blocked signal: only this thread takes it
+    // (it is sent to this thread alone anyway).
+    mask_signal(libc::SIG_BLOCK);
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    LOGGER.set(logger.clone()).unwrap();
+    // SAFETY: installs a handler for SIGUSR1; the sigaction struct is
+    // zeroed, then given the handler and an empty mask.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    velo!(logger: &logger, info, "first");
+    mask_signal(libc::SIG_UNBLOCK);
+    // SAFETY: pthread_self has no preconditions.
+    let this = unsafe { libc::pthread_self() };
+    let stop = Arc::new(AtomicBool::new(false));
+    let signaller = std::thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: `this` is the logging thread, alive until `stop`
+                // is set and this thread joined.
+                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    });
+    for seq in 0..ENTRIES {
+        velo!(logger: &logger, info, "main", seq, pad = "0123456789abcdef0123456789abcdef");
+    }
+    stop.store(true, Ordering::Relaxed);
+    signaller.join().unwrap();
+    mask_signal(libc::SIG_BLOCK);
+    logger.sync().unwrap();
+
+    let mut main = Vec::new();
+    let mut from_signal = 0u64;
+    for e in out.entries() {
+        match e["msg"].as_str().unwrap() {
+            "main" => main.push(e["seq"].as_u64().unwrap()),
+            "from the handler" => from_signal += 1,
+            _ => {}
+        }
+    }
+    let stats = logger.stats();
+    println!("main in order: {}", main.iter().copied().eq(0..ENTRIES));
+    println!(
+        "handler: logged {}, written {}, dropped {}",
+        FROM_SIGNAL.load(Ordering::Relaxed),
+        from_signal,
+        stats.dropped
+    );
+}
+
+#[test]
+fn every_entry_is_written_whole_or_counted_as_dropped() {
+    // A few runs: where the handler lands is up to the scheduler.
+    for _ in 0..3 {
+        let out = run_child_within("child_logs_while_a_handler_logs", &[], CHILD_TIMEOUT);
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("main in order: true\n"), "{stdout}");
+        let handler = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("handler: "))
+            .expect("the child's counts");
+        let [logged, written, dropped]: [u64; 3] = handler
+            .split(", ")
+            .map(|part| part.rsplit(' ').next().unwrap().parse().unwrap())
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        assert!(logged > 0, "the handler ran: {handler}");
+        assert_eq!(written + dropped, logged, "{handler}");
+    }
+}
