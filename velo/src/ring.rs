@@ -381,8 +381,17 @@ unsafe impl Sync for Ring {}
 impl Bytes {
     fn new(len: usize) -> Bytes {
         // Zeroed by the allocator: large rings get pages from the system
-        // that are only backed by memory once written.
-        let zeroed = vec![0u8; len].into_boxed_slice();
+        // that are only backed by memory once written. Writing one byte per
+        // page now takes those page faults here, once, when the ring is made
+        // (a thread's first entry, a growth), instead of on one entry in
+        // every 4 KiB of the ring's first lap (they made the p99.9 of a
+        // caller's latency 20x its median).
+        let mut zeroed = vec![0u8; len].into_boxed_slice();
+        for page in zeroed.iter_mut().step_by(4096) {
+            // Volatile: the store of a zero over a zero must not be elided.
+            // SAFETY: `page` is a valid, exclusive reference to a byte.
+            unsafe { std::ptr::write_volatile(page, 0) };
+        }
         // SAFETY: `UnsafeCell<u8>` has the layout of `u8`
         // (`repr(transparent)`), so the slice and its allocation are the same
         // viewed as cells.
