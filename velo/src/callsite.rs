@@ -309,10 +309,7 @@ static FILTER_HOOK: OnceLock<fn(&FilterCell)> = OnceLock::new();
 
 /// Sets the hook run after every filter change (once; later calls do
 /// nothing).
-#[cfg_attr(
-    not(feature = "tracing"),
-    allow(dead_code, reason = "used by the tracing bridge")
-)]
+#[cfg(feature = "tracing")]
 pub(crate) fn on_filter_change(hook: fn(&FilterCell)) {
     let _ = FILTER_HOOK.set(hook);
 }

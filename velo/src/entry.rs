@@ -10,7 +10,6 @@
 use crate::callsite::{CallSite, Site};
 use crate::clock;
 use crate::core::Core;
-use crate::level::Level;
 use crate::local;
 use crate::logger::Logger;
 use crate::record;
@@ -88,10 +87,7 @@ impl<'a> Entry<'a> {
     /// Starts a record whose level, message and caller are known only at
     /// run time (a bridged `log` record or `tracing` event); its fields
     /// carry their keys ([`Entry::field`]).
-    #[cfg_attr(
-        not(any(feature = "log", feature = "tracing")),
-        allow(dead_code, reason = "used by the bridges")
-    )]
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn dynamic(
         core: &'a Core,
         context: &[u8],
@@ -189,10 +185,7 @@ impl<'a> Entry<'a> {
     }
 
     /// Writes a field of a dynamic record: its key, then its value.
-    #[cfg_attr(
-        not(any(feature = "log", feature = "tracing")),
-        allow(dead_code, reason = "used by the bridges")
-    )]
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn field(&mut self, key: &str) -> Encoder<'_> {
         record::put_str(&mut self.buf, key);
         Encoder::new(&mut self.buf)
@@ -200,10 +193,7 @@ impl<'a> Entry<'a> {
 
     /// Appends fields of a dynamic record already encoded (keys and
     /// values), such as those a bridge met before the message.
-    #[cfg_attr(
-        not(feature = "tracing"),
-        allow(dead_code, reason = "used by the tracing bridge")
-    )]
+    #[cfg(feature = "tracing")]
     pub(crate) fn encoded_fields(&mut self, fields: &[u8]) {
         self.buf.extend_from_slice(fields);
     }
@@ -226,9 +216,10 @@ impl Drop for Entry<'_> {
 }
 
 /// What a dynamic record says about itself.
+#[cfg(any(feature = "log", feature = "tracing"))]
 #[derive(Debug)]
 pub(crate) struct Dynamic<'m> {
-    pub(crate) level: Level,
+    pub(crate) level: crate::level::Level,
     pub(crate) message: fmt::Arguments<'m>,
     pub(crate) file: &'m str,
     pub(crate) line: u32,

@@ -86,10 +86,7 @@ impl Logger {
         &self.shared.core
     }
 
-    #[cfg_attr(
-        not(any(feature = "log", feature = "tracing")),
-        allow(dead_code, reason = "used by the bridges")
-    )]
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn filter_cell(&self) -> &FilterCell {
         &self.shared.filter
     }

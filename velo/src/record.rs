@@ -89,10 +89,7 @@ pub(crate) fn begin(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64, site
 
 /// Starts a dynamic record in `buf` (which must be empty): the header
 /// without a site; the dynamic part of the body follows.
-#[cfg_attr(
-    not(any(feature = "log", feature = "tracing")),
-    allow(dead_code, reason = "used by the bridges")
-)]
+#[cfg(any(feature = "log", feature = "tracing"))]
 pub(crate) fn begin_dynamic(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64) {
     let mut header = [0u8; HEADER];
     header[4..6].copy_from_slice(&(flags | DYNAMIC).to_le_bytes());
@@ -171,10 +168,7 @@ pub(crate) fn open(buf: &mut Vec<u8>, tag: u8) -> usize {
 
 /// Starts a string without a tag (a message, a key) whose length is known
 /// only at its end; returns where the contents start, for [`close`].
-#[cfg_attr(
-    not(any(feature = "log", feature = "tracing")),
-    allow(dead_code, reason = "used by the bridges")
-)]
+#[cfg(any(feature = "log", feature = "tracing", feature = "serde"))]
 pub(crate) fn open_untagged(buf: &mut Vec<u8>) -> usize {
     put_u32(buf, 0);
     buf.len()

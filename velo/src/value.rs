@@ -203,39 +203,27 @@ impl<'a> Encoder<'a> {
 
     /// Starts a map whose entries are written one by one; for encoders of
     /// nested data (the serde bridge).
-    #[cfg_attr(
-        not(feature = "serde"),
-        allow(dead_code, reason = "used by the serde bridge")
-    )]
+    #[cfg(feature = "serde")]
     pub(crate) fn open(&mut self, tag: u8) -> usize {
         record::open(self.buf, tag)
     }
 
     /// Ends what [`Encoder::open`] started.
-    #[cfg_attr(
-        not(feature = "serde"),
-        allow(dead_code, reason = "used by the serde bridge")
-    )]
+    #[cfg(feature = "serde")]
     pub(crate) fn close(&mut self, start: usize) {
         record::close(self.buf, start);
     }
 
     /// Writes a map key (between [`Encoder::open`] and [`Encoder::close`]
     /// of a map).
-    #[cfg_attr(
-        not(feature = "serde"),
-        allow(dead_code, reason = "used by the serde bridge")
-    )]
+    #[cfg(feature = "serde")]
     pub(crate) fn key(&mut self, key: &str) {
         record::put_str(self.buf, key);
     }
 
     /// Writes a map key from formatted text (between [`Encoder::open`] and
     /// [`Encoder::close`] of a map).
-    #[cfg_attr(
-        not(feature = "serde"),
-        allow(dead_code, reason = "used by the serde bridge")
-    )]
+    #[cfg(feature = "serde")]
     pub(crate) fn key_fmt(&mut self, args: fmt::Arguments<'_>) {
         if let Some(s) = args.as_str() {
             return self.key(s);
@@ -250,20 +238,14 @@ impl<'a> Encoder<'a> {
     }
 
     /// Where the next value starts, for [`Encoder::rewind`].
-    #[cfg_attr(
-        not(feature = "serde"),
-        allow(dead_code, reason = "used by the serde bridge")
-    )]
+    #[cfg(feature = "serde")]
     pub(crate) fn mark(&self) -> usize {
         self.buf.len()
     }
 
     /// Forgets everything written since `mark` (a value that failed half
     /// way).
-    #[cfg_attr(
-        not(feature = "serde"),
-        allow(dead_code, reason = "used by the serde bridge")
-    )]
+    #[cfg(feature = "serde")]
     pub(crate) fn rewind(&mut self, mark: usize) {
         self.buf.truncate(mark);
     }
