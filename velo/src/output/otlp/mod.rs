@@ -16,10 +16,11 @@
 //! has the sender retry at once if it is backing off, and waits, at most
 //! [`DELIVER_WAIT`], until the sender has finished every batch handed over
 //! so far. After a wait in vain, and until the sender finishes a batch
-//! again, `deliver` waits only for the one retry it asked for, and not at
-//! all while the sender waits on a collector that does not answer: a
-//! collector that is away costs `sync` (and the `close` at exit) 3 seconds
-//! once, not every time.
+//! again, `deliver` first only looks: it waits for the one retry it asked
+//! for, or [`STUCK_LOOK`] while the sender is in the middle of an attempt.
+//! If a batch gets through, the collector is back and `deliver` waits as
+//! usual; if not, it returns at once. A collector that is away costs
+//! `sync` (and the `close` at exit) 3 seconds once, not every time.
 //!
 //! Each record carries:
 //!
@@ -72,6 +73,9 @@ const SPARES: usize = 2;
 const LINGER: Duration = Duration::from_secs(1);
 /// The longest `deliver` waits for the sender.
 const DELIVER_WAIT: Duration = Duration::from_secs(3);
+/// How long `deliver`, after a wait in vain, watches an attempt the
+/// sender is in the middle of for a sign that the collector is back.
+const STUCK_LOOK: Duration = Duration::from_millis(200);
 
 /// The keys of the attributes velo writes itself.
 const OWN_KEYS: [&str; 5] = [
@@ -345,26 +349,42 @@ impl Output for Otlp {
             self.hand_over(None);
             return self.failure();
         }
-        let stuck = self.sender.stuck_at == Some(self.sender.shared.lock().finished);
+        let stuck_at = self.sender.stuck_at;
+        let stuck = stuck_at == Some(self.sender.shared.lock().finished);
         let deadline = Instant::now() + DELIVER_WAIT;
         // Stuck, a full queue will not make room in time.
         self.hand_over((!stuck).then_some(deadline));
         let sender = &mut self.sender;
         let target = sender.handed;
         let mut state = sender.shared.lock();
-        let attempts = state.attempts;
-        // Stuck, with the sender in the middle of an attempt (waiting on a
-        // collector that does not answer), there is nothing to wait for.
-        let hopeless = stuck && !state.backing_off;
         if state.finished < target {
             // Retry now: the collector may be back.
             state.nudge = true;
             sender.shared.notify();
         }
-        // Stuck, one more failed attempt is answer enough.
-        let (state, done) = sender.shared.wait_until(state, deadline, |s| {
-            s.finished >= target || hopeless || (stuck && s.attempts > attempts)
-        });
+        if stuck {
+            // One look at whether the collector is back: the retry just
+            // asked for fails, or a batch gets through. While the sender
+            // is in the middle of an attempt (a collector that accepted
+            // and does not answer, or one that came back and is busy with
+            // a batch), the look is short.
+            let attempts = state.attempts;
+            let look = if state.backing_off {
+                deadline
+            } else {
+                Instant::now() + STUCK_LOOK
+            };
+            state = sender
+                .shared
+                .wait_until(state, look, |s| {
+                    Some(s.finished) != stuck_at || s.attempts > attempts
+                })
+                .0;
+        }
+        let moving = !stuck || Some(state.finished) != stuck_at;
+        let (state, done) = sender
+            .shared
+            .wait_until(state, deadline, |s| s.finished >= target || !moving);
         if !done || state.finished < target {
             sender.stuck_at = Some(state.finished);
             let why = state
