@@ -24,62 +24,34 @@ pub struct Caller {
 pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
     let level = call.level;
     let level_variant = Ident::new(level.variant(), Span::call_site());
-    let message = Literal::string(&call.message);
-    let msg = match &call.template {
-        None => {
-            let json = byte_lit(&escape::json_str(&call.message));
-            let text = byte_lit(&escape::text_message(&call.message));
-            quote!(__velo::Msg::Plain { json: #json, text: #text })
-        }
-        Some(segments) => {
-            let pieces = segments.iter().map(|s| match s {
-                Segment::Lit(lit) => {
-                    let json = byte_lit(&escape::json_str(lit));
-                    let text = byte_lit(&escape::text_message(lit));
-                    quote!(__velo::Piece::Lit { json: #json, text: #text })
-                }
-                Segment::Field(i) => quote!(__velo::Piece::Field(#i)),
-            });
-            quote!(__velo::Msg::Template(&[#(#pieces),*]))
-        }
-    };
-    let target = match &call.target {
-        Some(t) => quote!(__velo::Option::Some(#t)),
-        None => quote!(__velo::Option::None),
-    };
-    let file_json = Literal::string(&escape::json_str(&caller.file));
-    let file_raw = Literal::string(&caller.file);
-    // `:` and digits never need quoting, so the file decides alone.
-    let caller_text = if escape::text_needs_quotes(&caller.file) {
-        quote!(__velo::concat!("\"", #file_json, ":", __velo::line!(), "\""))
-    } else {
-        quote!(__velo::concat!(#file_raw, ":", __velo::line!()))
-    };
-    let keys = call.fields.iter().map(|f| {
-        let json = byte_lit(&format!(",\"{}\":", escape::json_str(&f.key.text)));
-        let text = byte_lit(&escape::text_value(&f.key.text));
-        quote!(__velo::Key { json: #json, text: #text })
+    let (strs, pieces) = site_strs(call, caller);
+    if strs.text.len() >= usize::from(NONE) || pieces >= usize::from(NONE) {
+        return quote! {
+            ::core::compile_error!("velo: a call site's message, keys and file name must fit in 64 KiB")
+        };
+    }
+    let strs_text = Literal::string(&strs.text);
+    // The module path starts where the strings end.
+    let module = strs.text.len() as u16;
+    let parts = strs.parts.iter().map(|p| match *p {
+        Some([start, end]) => quote!([#start, #end]),
+        None => quote!([#module, #NONE]),
     });
+    let pieces = pieces as u16;
     let names = call.fields.iter().map(|f| Literal::string(&f.key.text));
 
     // The statics live in a block of their own: an item declared next to
     // the user's expressions would shadow a user variable of the same name.
     let site = Ident::new("__velo_site", Span::mixed_site());
     let site_def = quote! {
-        static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site {
-            level: __velo::Level::#level_variant,
-            message: #message,
-            msg: #msg,
-            module_path: __velo::module_path!(),
-            target: #target,
-            file: #file_raw,
-            line: __velo::line!(),
-            file_json: #file_json.as_bytes(),
-            caller_json: __velo::concat!(#file_json, ":", __velo::line!()).as_bytes(),
-            caller_text: #caller_text.as_bytes(),
-            keys: &[#(#keys),*],
-            names: &[#(#names),*],
-        });
+        static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site::new(
+            __velo::Level::#level_variant,
+            __velo::line!(),
+            #pieces,
+            __velo::concat!(#strs_text, __velo::module_path!()),
+            &[#(#parts),*],
+            &[#(#names),*],
+        ));
         // Listed in `velo::catalog()` at link time.
         #[__velo::linkme::distributed_slice(__velo::CATALOG)]
         #[linkme(crate = __velo::linkme)]
@@ -264,11 +236,6 @@ fn first_last_spans(expr: &syn::Expr) -> (Span, Span) {
     (first, last)
 }
 
-/// A byte-string literal with the given UTF-8 content.
-fn byte_lit(s: &str) -> Literal {
-    Literal::byte_string(s.as_bytes())
-}
-
 /// What a call with errors expands to: the errors, plus a never-run use of
 /// every expression so that one mistake does not cascade into unused-variable
 /// warnings or type-inference errors, then `tail`, a value of the type the
@@ -283,6 +250,89 @@ pub fn fallback(errors: Vec<syn::Error>, exprs: &[&syn::Expr], tail: TokenStream
             }
             #tail
         }
+    }
+}
+
+/// A call site's strings and where each part is, in the layout `velo`'s
+/// `callsite::Site` documents; and the number of pieces of its template
+/// (0 for a plain message).
+fn site_strs(call: &Checked<'_>, caller: &Caller) -> (Strs, usize) {
+    let mut strs = Strs::default();
+    strs.add(&call.message);
+    strs.add(&caller.file);
+    strs.add(&escape::json_str(&caller.file));
+    match &call.target {
+        Some(t) => strs.add(t),
+        None => strs.none(0),
+    }
+    strs.module();
+    for f in &call.fields {
+        strs.add(&format!(",\"{}\":", escape::json_str(&f.key.text)));
+        strs.add(&escape::text_value(&f.key.text));
+    }
+    let pieces = match &call.template {
+        None => {
+            strs.add(&escape::json_str(&call.message));
+            strs.add(&escape::text_message(&call.message));
+            0
+        }
+        Some(segments) => {
+            for segment in segments {
+                match segment {
+                    Segment::Lit(lit) => {
+                        strs.add(&escape::json_str(lit));
+                        strs.add(&escape::text_message(lit));
+                    }
+                    Segment::Field(i) => {
+                        strs.none(*i);
+                        strs.none(*i);
+                    }
+                }
+            }
+            segments.len()
+        }
+    };
+    (strs, pieces)
+}
+
+/// A bound of a part that is not an offset (`velo`'s `callsite::part::NONE`).
+const NONE: u16 = u16::MAX;
+
+/// A call site's strings, each stored once, and the `[start, end)` of each
+/// part in them.
+#[derive(Default)]
+struct Strs {
+    text: String,
+    /// `None` for the module path, which starts where the strings end (the
+    /// generated `concat!` appends it).
+    parts: Vec<Option<[u16; 2]>>,
+}
+
+impl Strs {
+    /// Adds a part, found in the strings so far when they contain it.
+    fn add(&mut self, part: &str) {
+        let start = match self.text.find(part) {
+            _ if part.is_empty() => 0,
+            Some(at) => at,
+            None => {
+                self.text.push_str(part);
+                self.text.len() - part.len()
+            }
+        };
+        let bound = |n: usize| u16::try_from(n).unwrap_or(NONE);
+        self.parts
+            .push(Some([bound(start), bound(start + part.len())]));
+    }
+
+    /// Adds a part that is not a string: `[NONE, value]`.
+    fn none(&mut self, value: usize) {
+        self.parts
+            .push(Some([NONE, u16::try_from(value).unwrap_or(NONE)]));
+    }
+
+    /// Adds the module path's part.
+    fn module(&mut self) {
+        self.parts.push(None);
     }
 }
 
@@ -305,13 +355,42 @@ mod tests {
     }
 
     #[test]
-    fn constants_are_pre_escaped() {
-        let out = expand(quote!(info, "say \"hi\"\n", user_id = 1, "a\tb" = %x));
-        assert!(out.contains(r#"json : b"say \\\"hi\\\"\\n""#), "{out}");
-        assert!(out.contains(r#"b",\"user_id\":""#), "{out}");
-        assert!(out.contains(r#"b",\"a\\tb\":""#), "{out}");
-        assert!(out.contains(r#"b"\"a\\tb\"""#), "text key is quoted: {out}");
+    fn constants_are_pre_escaped_and_stored_once() {
+        let input = quote!(info, "say \"hi\"\n", user_id = 1, "a\tb" = %x);
+        let inv = Invocation::parse(input.clone());
+        let checked = validate::invocation(&inv).unwrap_or_else(|e| panic!("{}", e[0]));
+        let caller = Caller {
+            file: "src/ma\"in.rs".into(),
+        };
+        let (strs, pieces) = site_strs(&checked, &caller);
+        assert_eq!(pieces, 0);
+        let part = |i: usize| match strs.parts[i] {
+            Some([NONE, _]) => "<none>",
+            Some([a, b]) => &strs.text[usize::from(a)..usize::from(b)],
+            None => "<module>",
+        };
+        let parts: Vec<&str> = (0..strs.parts.len()).map(part).collect();
+        assert_eq!(
+            parts,
+            [
+                "say \"hi\"\n",
+                "src/ma\"in.rs",
+                "src/ma\\\"in.rs",
+                "<none>",
+                "<module>",
+                ",\"user_id\":",
+                "user_id",
+                ",\"a\\tb\":",
+                "\"a\\tb\"",
+                "say \\\"hi\\\"\\n",
+                "say \"hi\"\\n",
+            ]
+        );
+        // `user_id` is found inside `,"user_id":`.
+        assert_eq!(strs.text.matches("user_id").count(), 1, "{}", strs.text);
+        let out = expand(input);
         assert!(out.contains(":: display ("), "{out}");
+        assert!(out.contains("module_path"), "{out}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! else, so a renamed `velo` dependency and a user crate named `core` both
 //! still work.
 
-pub use crate::callsite::{CallSite, Key, Msg, Piece, Site};
+pub use crate::callsite::{CallSite, Site};
 pub use crate::catalog::CATALOG;
 pub use crate::entry::Entry;
 pub use crate::fields::{Fields, FieldsBuilder};

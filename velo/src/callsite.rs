@@ -22,56 +22,258 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 /// What the macro knows about a call site at compile time, with the static
 /// parts of its line pre-escaped for each format.
+///
+/// Every string of the site lives in one `strs` (the macro stores a string
+/// that another one contains only once, so a key's text form is found
+/// inside its JSON form, and a message that needs no escaping is there
+/// once for all three of its forms), and `parts` says where each part is:
+/// a descriptor of two references and a few integers, where one reference
+/// per string would cost the program a relocation each (24 bytes in a
+/// position-independent executable) and 16 bytes of data.
+///
+/// `parts[i]` is the `[start, end)` of part `i` in `strs`, in this order:
+/// [`MESSAGE`](part::MESSAGE), [`FILE`](part::FILE),
+/// [`FILE_JSON`](part::FILE_JSON), [`TARGET`](part::TARGET) (`[NONE, _]`
+/// without one), [`MODULE`](part::MODULE) (`[start, NONE]`: the module path
+/// ends `strs`, which `concat!` completes with `module_path!()`); then each
+/// key's JSON form (`,"key":`) and text form; then the message: its JSON and
+/// text forms, or, for a template of `pieces` pieces, per piece its two
+/// forms (a literal) or `[NONE, i]` twice (the value of field `i`).
+/// velo-macros' `expand.rs` writes this layout; the two are kept in step by
+/// every test that logs. [`Site::new`] checks it, at compile time.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Site {
     /// The call's level.
-    pub level: Level,
-    /// The message as written (a template's placeholders included).
-    pub message: &'static str,
-    /// The message, pre-escaped.
-    pub msg: Msg,
-    /// `module_path!()` of the call.
-    pub module_path: &'static str,
-    /// `target:`, which replaces the module path for filtering.
-    pub target: Option<&'static str>,
-    /// The source file of the call.
-    pub file: &'static str,
+    pub(crate) level: Level,
     /// The line of the call.
-    pub line: u32,
-    /// The file, escaped for JSON (without quotes).
-    pub file_json: &'static [u8],
-    /// `file:line`, escaped for JSON (without quotes).
-    pub caller_json: &'static [u8],
-    /// `file:line` as a text-format value (quoted if it must be).
-    pub caller_text: &'static [u8],
-    /// The call's keys, pre-escaped, in call order.
-    pub keys: &'static [Key],
+    pub(crate) line: u32,
+    /// The number of pieces of a template message; 0 for a plain one.
+    pieces: u16,
+    /// The site's strings, the module path last.
+    strs: &'static str,
+    /// Where each part is in `strs`; see above.
+    parts: &'static [[u16; 2]],
     /// The call's keys as written, in call order.
-    pub names: &'static [&'static str],
+    pub(crate) names: &'static [&'static str],
+}
+
+/// The indices of a site's fixed parts, and the marker of a missing bound;
+/// see [`Site`].
+#[doc(hidden)]
+pub mod part {
+    /// The message as written.
+    pub const MESSAGE: usize = 0;
+    /// The source file.
+    pub const FILE: usize = 1;
+    /// The source file, escaped for JSON (without quotes).
+    pub const FILE_JSON: usize = 2;
+    /// `target:`.
+    pub const TARGET: usize = 3;
+    /// `module_path!()`.
+    pub const MODULE: usize = 4;
+    /// The first key's JSON form.
+    pub const KEYS: usize = 5;
+    /// A bound that is not an offset.
+    pub const NONE: u16 = u16::MAX;
 }
 
 impl Site {
+    /// A site of `pieces` template pieces (0: a plain message), its strings
+    /// and their parts, laid out as the type's docs say.
+    ///
+    /// # Panics
+    ///
+    /// When the parts do not fit that layout: fewer parts than the keys and
+    /// pieces need, or a part that is not a range of `strs` on character
+    /// boundaries. The macro calls this in a `static`'s initializer, so a
+    /// layout the runtime would misread is a compile error, and reading a
+    /// part needs no check at run time.
+    #[must_use]
+    pub const fn new(
+        level: Level,
+        line: u32,
+        pieces: u16,
+        strs: &'static str,
+        parts: &'static [[u16; 2]],
+        names: &'static [&'static str],
+    ) -> Site {
+        let msg = part::KEYS + 2 * names.len();
+        let end = msg + if pieces == 0 { 2 } else { 2 * pieces as usize };
+        assert!(parts.len() >= end, "velo: a call site has too few parts");
+        let bytes = strs.as_bytes();
+        let mut i = 0;
+        while i < end {
+            let [start, stop] = parts[i];
+            let ok = if i == part::TARGET && start == part::NONE {
+                true
+            } else if i == part::MODULE {
+                stop == part::NONE && boundary(bytes, start as usize)
+            } else if i >= msg && pieces != 0 && start == part::NONE {
+                // A placeholder: both forms say so.
+                let partner = if (i - msg).is_multiple_of(2) {
+                    i + 1
+                } else {
+                    i - 1
+                };
+                parts[partner][0] == part::NONE
+            } else {
+                start <= stop && boundary(bytes, start as usize) && boundary(bytes, stop as usize)
+            };
+            assert!(ok, "velo: a call site's part is not a range of its strings");
+            i += 1;
+        }
+        Site {
+            level,
+            line,
+            pieces,
+            strs,
+            parts,
+            names,
+        }
+    }
+
+    /// Part `i`'s bounds.
+    #[inline(always)]
+    fn bounds(&self, i: usize) -> [u16; 2] {
+        debug_assert!(i < part::KEYS + 2 * self.names.len() + 2 * usize::from(self.pieces.max(1)));
+        // SAFETY: every `i` passed here is below the number of parts
+        // `Site::new` checked the slice has.
+        unsafe { *self.parts.get_unchecked(i) }
+    }
+
+    /// The bytes of `strs` within `bounds`, a part `Site::new` checked.
+    #[inline(always)]
+    fn range(&self, [start, end]: [u16; 2]) -> &'static [u8] {
+        let strs: &'static [u8] = self.strs.as_bytes();
+        // SAFETY: `Site::new` checked that every part read through here
+        // (not a missing target, the module path or a placeholder, which
+        // the callers tell apart first) is a range of `strs`.
+        unsafe { strs.get_unchecked(usize::from(start)..usize::from(end)) }
+    }
+
+    /// Part `i` of the site's strings.
+    #[inline]
+    fn part(&self, i: usize) -> &'static str {
+        let bytes = self.range(self.bounds(i));
+        // SAFETY: `Site::new` checked that the part starts and ends on
+        // character boundaries of a `str`.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// Part `i` as bytes, for the formats' pre-escaped forms.
+    #[inline]
+    fn bytes(&self, i: usize) -> &'static [u8] {
+        self.range(self.bounds(i))
+    }
+
+    /// Whether the message is a template.
+    #[inline]
+    pub(crate) fn is_template(&self) -> bool {
+        self.pieces != 0
+    }
+
+    /// The message as written (a template's placeholders included).
+    #[inline]
+    pub(crate) fn message(&self) -> &'static str {
+        self.part(part::MESSAGE)
+    }
+
+    /// The source file of the call; empty for velo's own entries.
+    #[inline]
+    pub(crate) fn file(&self) -> &'static str {
+        self.part(part::FILE)
+    }
+
+    /// The file, escaped for JSON (without quotes).
+    #[inline]
+    pub(crate) fn file_json(&self) -> &'static [u8] {
+        self.bytes(part::FILE_JSON)
+    }
+
+    /// `target:`, which replaces the module path for filtering.
+    #[inline]
+    pub(crate) fn target(&self) -> Option<&'static str> {
+        match self.bounds(part::TARGET) {
+            [part::NONE, _] => None,
+            _ => Some(self.part(part::TARGET)),
+        }
+    }
+
+    /// `module_path!()` of the call.
+    #[inline]
+    pub(crate) fn module_path(&self) -> &'static str {
+        let strs: &'static str = self.strs;
+        let start = usize::from(self.bounds(part::MODULE)[0]);
+        // SAFETY: `Site::new` checked that the module path starts on a
+        // character boundary of `strs`.
+        unsafe { strs.get_unchecked(start..) }
+    }
+
     /// The path filters match: the target, else the module path.
     pub(crate) fn filter_path(&self) -> &'static str {
-        self.target.unwrap_or(self.module_path)
+        self.target().unwrap_or_else(|| self.module_path())
+    }
+
+    /// The call's keys, pre-escaped, in call order.
+    #[inline]
+    pub(crate) fn keys(&'static self) -> impl ExactSizeIterator<Item = Key> {
+        (0..self.names.len()).map(move |k| Key {
+            site: self,
+            at: part::KEYS + 2 * k,
+        })
+    }
+
+    /// The message, pre-escaped.
+    #[inline]
+    pub(crate) fn msg(&'static self) -> Msg {
+        let at = part::KEYS + 2 * self.names.len();
+        if self.pieces == 0 {
+            Msg::Plain {
+                json: self.bytes(at),
+                text: self.bytes(at + 1),
+            }
+        } else {
+            Msg::Template(Pieces {
+                site: self,
+                at,
+                end: at + 2 * usize::from(self.pieces),
+            })
+        }
     }
 }
 
-/// A field key, pre-escaped for each format by the macro.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct Key {
+/// Whether `i` is a character boundary of the UTF-8 `bytes`.
+const fn boundary(bytes: &[u8], i: usize) -> bool {
+    i == bytes.len() || (i < bytes.len() && (bytes[i] as i8) >= -0x40)
+}
+
+/// A field key, pre-escaped for each format by the macro: where its two
+/// forms are in its site's strings (each found when asked for: a line needs
+/// one of them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Key {
+    site: &'static Site,
+    at: usize,
+}
+
+impl Key {
     /// `,"key":`
-    pub json: &'static [u8],
+    #[inline(always)]
+    pub(crate) fn json(&self) -> &'static [u8] {
+        self.site.bytes(self.at)
+    }
+
     /// `key`, quoted if needed.
-    pub text: &'static [u8],
+    #[inline(always)]
+    pub(crate) fn text(&self) -> &'static [u8] {
+        self.site.bytes(self.at + 1)
+    }
 }
 
 /// A call site's message, pre-escaped for each format.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum Msg {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Msg {
     /// A message without placeholders.
     Plain {
         /// Escaped for JSON, without quotes.
@@ -81,13 +283,39 @@ pub enum Msg {
     },
     /// A template: literal pieces and the fields whose values fill the
     /// placeholders.
-    Template(&'static [Piece]),
+    Template(Pieces),
+}
+
+/// The pieces of a template message, in order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pieces {
+    site: &'static Site,
+    at: usize,
+    end: usize,
+}
+
+impl Iterator for Pieces {
+    type Item = Piece;
+
+    fn next(&mut self) -> Option<Piece> {
+        if self.at >= self.end {
+            return None;
+        }
+        let i = self.at;
+        self.at += 2;
+        Some(match self.site.bounds(i) {
+            [part::NONE, field] => Piece::Field(usize::from(field)),
+            _ => Piece::Lit {
+                json: self.site.bytes(i),
+                text: self.site.bytes(i + 1),
+            },
+        })
+    }
 }
 
 /// One piece of a message template.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum Piece {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Piece {
     /// Literal text, pre-escaped like [`Msg::Plain`].
     Lit {
         /// Escaped for JSON, without quotes.
@@ -170,25 +398,25 @@ impl CallSite {
     /// The message as written, a template's placeholders included.
     #[must_use]
     pub fn message(&self) -> &'static str {
-        self.site.message
+        self.site.message()
     }
 
     /// The module the call is in (`module_path!()`).
     #[must_use]
     pub fn module_path(&self) -> &'static str {
-        self.site.module_path
+        self.site.module_path()
     }
 
     /// The `target:` of the call, if it has one.
     #[must_use]
     pub fn target(&self) -> Option<&'static str> {
-        self.site.target
+        self.site.target()
     }
 
     /// The source file of the call.
     #[must_use]
     pub fn file(&self) -> &'static str {
-        self.site.file
+        self.site.file()
     }
 
     /// The line of the call.
@@ -336,30 +564,143 @@ pub(crate) fn recompute(cs: &'static CallSite) -> u64 {
 }
 
 /// A call site of velo's own (a drop report, a panic), whose message, keys
-/// and file need no escaping; `callsite::tests` checks that they do not.
-/// It has no caller: its line would name velo, not the program.
+/// and file need no escaping (`tests::internal_sites_need_no_escaping`
+/// checks that they do not). It has no caller: its line would name velo,
+/// not the program.
 macro_rules! internal_site {
-    ($level:ident, $msg:literal, [$($key:literal),*]) => {
-        $crate::callsite::CallSite::new($crate::callsite::Site {
-            level: $crate::level::Level::$level,
-            message: $msg,
-            msg: $crate::callsite::Msg::Plain {
-                json: $msg.as_bytes(),
-                text: $msg.as_bytes(),
-            },
-            module_path: module_path!(),
-            target: None,
-            file: "",
-            line: 0,
-            file_json: b"",
-            caller_json: b"",
-            caller_text: b"",
-            keys: &[$($crate::callsite::Key {
-                json: concat!(",\"", $key, "\":").as_bytes(),
-                text: $key.as_bytes(),
-            }),*],
-            names: &[$($key),*],
-        })
-    };
+    ($level:ident, $msg:literal, [$($key:literal),*]) => {{
+        const NAMES: &[&str] = &[$($key),*];
+        const PARTS: &[[u16; 2]] = &$crate::callsite::internal_parts($msg, NAMES);
+        $crate::callsite::CallSite::new($crate::callsite::Site::new(
+            $crate::level::Level::$level,
+            0,
+            0,
+            concat!($msg, $(",\"", $key, "\":",)* module_path!()),
+            PARTS.split_at($crate::callsite::part::KEYS + 2 * NAMES.len() + 2).0,
+            NAMES,
+        ))
+    }};
 }
 pub(crate) use internal_site;
+
+/// The most keys an [`internal_site!`] may have.
+const INTERNAL_KEYS: usize = 4;
+
+/// The parts of an [`internal_site!`] (room for [`INTERNAL_KEYS`] keys;
+/// the site takes the ones it uses): its `strs` is the message, each key
+/// as `,"key":`, then the module path.
+pub(crate) const fn internal_parts(
+    msg: &str,
+    names: &[&str],
+) -> [[u16; 2]; part::KEYS + 2 * INTERNAL_KEYS + 2] {
+    assert!(names.len() <= INTERNAL_KEYS);
+    let mut parts = [[0; 2]; part::KEYS + 2 * INTERNAL_KEYS + 2];
+    let len = msg.len() as u16;
+    parts[part::MESSAGE] = [0, len];
+    parts[part::TARGET] = [part::NONE, 0];
+    let mut at = len;
+    let mut k = 0;
+    while k < names.len() {
+        let n = names[k].len() as u16;
+        parts[part::KEYS + 2 * k] = [at, at + n + 4];
+        parts[part::KEYS + 2 * k + 1] = [at + 2, at + 2 + n];
+        at += n + 4;
+        k += 1;
+    }
+    parts[part::MODULE] = [at, part::NONE];
+    parts[part::KEYS + 2 * k] = [0, len];
+    parts[part::KEYS + 2 * k + 1] = [0, len];
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SITE: CallSite = internal_site!(Warn, "a message", ["first", "second_key"]);
+
+    #[test]
+    fn internal_sites_read_back_their_parts() {
+        let site = SITE.site();
+        assert_eq!(site.message(), "a message");
+        assert_eq!(site.file(), "");
+        assert_eq!(site.file_json(), b"");
+        assert_eq!(site.target(), None);
+        assert_eq!(site.module_path(), module_path!());
+        let keys: Vec<(&[u8], &[u8])> = site.keys().map(|k| (k.json(), k.text())).collect();
+        assert_eq!(
+            keys,
+            [
+                (&b",\"first\":"[..], &b"first"[..]),
+                (b",\"second_key\":", b"second_key")
+            ]
+        );
+        assert!(matches!(
+            site.msg(),
+            Msg::Plain {
+                json: b"a message",
+                text: b"a message"
+            }
+        ));
+        assert_eq!(SITE.keys(), ["first", "second_key"]);
+    }
+
+    #[test]
+    fn a_layout_the_runtime_would_misread_is_refused() {
+        const N: [u16; 2] = [part::NONE, 0];
+        let make = |parts: [[u16; 2]; 9], n: usize, pieces: u16| {
+            let parts: &'static [[u16; 2]] = Box::leak(Box::new(parts));
+            std::panic::catch_unwind(|| {
+                let _ = Site::new(Level::Info, 1, pieces, "ab\u{e9}m", &parts[..n], &["k"]);
+            })
+            .is_ok()
+        };
+        // message, file, file JSON, no target, module, key JSON and text,
+        // message JSON and text.
+        let good: [[u16; 2]; 9] = [
+            [0, 1],
+            [1, 1],
+            [1, 1],
+            N,
+            [4, part::NONE],
+            [0, 2],
+            [1, 2],
+            [0, 1],
+            [0, 1],
+        ];
+        assert!(make(good, 9, 0));
+        // Too few parts for the key and the message.
+        assert!(!make(good, 8, 0));
+        // Past the end, inside a character, backwards, a module path that
+        // starts inside a character.
+        for (i, bad) in [(5, [0, 9]), (6, [1, 3]), (7, [2, 1]), (4, [3, part::NONE])] {
+            let mut parts = good;
+            parts[i] = bad;
+            assert!(!make(parts, 9, 0), "{bad:?} at {i}");
+        }
+        // A placeholder where a key belongs, or with one form a literal.
+        let mut parts = good;
+        parts[5] = N;
+        assert!(!make(parts, 9, 0));
+        let mut parts = good;
+        parts[7] = N;
+        assert!(!make(parts, 9, 1));
+        parts[8] = N;
+        assert!(make(parts, 9, 1));
+    }
+
+    #[test]
+    fn internal_sites_need_no_escaping() {
+        for cs in [&crate::panic::PANIC, &crate::sink::DROPPED, &SITE] {
+            let site = cs.site();
+            let plain = |s: &str| {
+                s.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\' || b == b' ')
+            };
+            assert!(plain(site.message()), "{}", site.message());
+            for name in cs.keys() {
+                assert!(plain(name) && !name.contains(' '), "{name}");
+            }
+        }
+    }
+}

@@ -116,7 +116,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
         match self.head {
-            Head::Site(site) => Some((site.file, site.line)),
+            Head::Site(site) => Some((site.file(), site.line)),
             Head::Dynamic { file: "", .. } => None,
             Head::Dynamic { file, line, .. } => Some((file, line)),
         }
@@ -126,7 +126,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub(crate) fn module_path(&self) -> &'a str {
         match self.head {
-            Head::Site(site) => site.module_path,
+            Head::Site(site) => site.module_path(),
             Head::Dynamic { module, .. } => module,
         }
     }
@@ -135,7 +135,7 @@ impl<'a> Event<'a> {
     #[inline]
     pub(crate) fn target(&self) -> Option<&'a str> {
         match self.head {
-            Head::Site(site) => site.target,
+            Head::Site(site) => site.target(),
             Head::Dynamic { target, module, .. } => {
                 (!target.is_empty() && target != module).then_some(target)
             }

@@ -21,7 +21,7 @@
 //! `caller`) in calls and in `fields!`, so under the default schema only
 //! the optional keys and the fields of bridged records need the check.
 
-use crate::callsite::{Key, Msg, Piece};
+use crate::callsite::{Key, Msg, Piece, Pieces};
 use crate::escape;
 use crate::event::{Event, Head};
 use crate::number;
@@ -333,21 +333,34 @@ impl LineFormat {
     /// Appends what comes between a JSON line's time and its fields: the
     /// level, the message, the caller, the target. For a call site with a
     /// plain message it depends on the site alone, so it is formatted once
-    /// per site and copied after that (see [`Heads`]).
+    /// per site and copied after that (see [`Heads`]); for a template, what
+    /// follows the message is.
     #[inline]
     fn json_head(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         if let Head::Site(site) = ev.head {
-            if let Msg::Plain { .. } = site.msg {
-                let slot = self.heads.slot(site);
-                if let Some(head) = self.heads.get(slot, site) {
-                    out.extend_from_slice(head);
+            let slot = self.heads.slot(site);
+            if site.is_template() {
+                // The message depends on the values; what follows it is
+                // the site's own, and cached in its place.
+                self.json_head_open(ev, out);
+                self.message(ev, out, false);
+                if let Some(close) = self.heads.get(slot, site) {
+                    out.extend_from_slice(close);
                     return;
                 }
                 let start = out.len();
-                self.json_head_slow(ev, out);
+                self.json_head_close(ev, out);
                 self.heads.put(slot, site, &out[start..]);
                 return;
             }
+            if let Some(head) = self.heads.get(slot, site) {
+                out.extend_from_slice(head);
+                return;
+            }
+            let start = out.len();
+            self.json_head_slow(ev, out);
+            self.heads.put(slot, site, &out[start..]);
+            return;
         }
         self.json_head_slow(ev, out);
     }
@@ -357,7 +370,7 @@ impl LineFormat {
     #[inline]
     fn text_head(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         if let Head::Site(site) = ev.head {
-            if let Msg::Plain { .. } = site.msg {
+            if !site.is_template() {
                 let slot = self.heads.slot(site);
                 if let Some(head) = self.heads.get(slot, site) {
                     out.extend_from_slice(head);
@@ -391,9 +404,15 @@ impl LineFormat {
     }
 
     fn json_head_slow(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        self.json_head_open(ev, out);
+        self.message(ev, out, false);
+        self.json_head_close(ev, out);
+    }
+
+    /// The level and the message's key.
+    fn json_head_open(&self, ev: &Event<'_>, out: &mut Vec<u8>) {
         let level = ev.level;
-        let schema = self.style.schema;
-        match schema {
+        match self.style.schema {
             Schema::Velo => {
                 out.extend_from_slice(b"\"level\":\"");
                 out.extend_from_slice(level.as_str().as_bytes());
@@ -410,7 +429,11 @@ impl LineFormat {
                 out.extend_from_slice(b"\",\"message\":\"");
             }
         }
-        self.message(ev, out, false);
+    }
+
+    /// What follows the message: the caller, the target.
+    fn json_head_close(&self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        let schema = self.style.schema;
         out.push(b'"');
         if self.style.caller {
             json_caller(ev, schema, out);
@@ -447,14 +470,8 @@ impl LineFormat {
             escape::text_value(out, bt);
         }
         if self.style.caller {
-            match ev.head {
-                Head::Site(site) if site.file.is_empty() => {}
-                Head::Site(site) => {
-                    text_key(out, b"caller", colored);
-                    out.extend_from_slice(site.caller_text);
-                }
-                Head::Dynamic { file: "", .. } => {}
-                Head::Dynamic { file, line, .. } => {
+            if let Some((file, line)) = ev.caller() {
+                if !file.is_empty() {
                     text_key(out, b"caller", colored);
                     // `:` and digits never need quoting: the file decides.
                     let quoted = escape::text_needs_quotes(file);
@@ -487,8 +504,8 @@ impl LineFormat {
         }
         let mut r = Reader::new(ev.values());
         match ev.head {
-            Head::Site(site) if matches!(site.msg, Msg::Template(_)) => {
-                for (i, (key, name)) in site.keys.iter().zip(site.names).enumerate() {
+            Head::Site(site) if site.is_template() => {
+                for (i, (key, name)) in site.keys().zip(site.names).enumerate() {
                     let Some(value) = r.value() else { break };
                     let placed = if i < REUSE_MAX && self.placed_set & (1 << i) != 0 {
                         self.placed[i]
@@ -497,23 +514,23 @@ impl LineFormat {
                     };
                     match (placed, written(ev, builtins, name)) {
                         (Placed::Same(start, end), Written::Plain) => {
-                            self.field_key(key, out);
+                            self.field_key(&key, out);
                             out.extend_from_within(start as usize..end as usize);
                         }
                         (Placed::Quoted(start, end), Written::Plain) if !self.style.text => {
-                            out.extend_from_slice(key.json);
+                            out.extend_from_slice(key.json());
                             out.push(b'"');
                             out.extend_from_within(start as usize..end as usize);
                             out.push(b'"');
                         }
-                        _ => self.checked_field(ev, builtins, Some(key), name, value, out),
+                        _ => self.checked_field(ev, builtins, Some(&key), name, value, out),
                     }
                 }
             }
             Head::Site(site) => {
-                for (key, name) in site.keys.iter().zip(site.names) {
+                for (key, name) in site.keys().zip(site.names) {
                     let Some(value) = r.value() else { break };
-                    self.checked_field(ev, builtins, Some(key), name, value, out);
+                    self.checked_field(ev, builtins, Some(&key), name, value, out);
                 }
             }
             Head::Dynamic { .. } => {
@@ -570,9 +587,9 @@ impl LineFormat {
     #[inline]
     fn field_key(&self, key: &Key, out: &mut Vec<u8>) {
         if self.style.text {
-            text_key(out, key.text, self.style.color);
+            text_key(out, key.text(), self.style.color);
         } else {
-            out.extend_from_slice(key.json);
+            out.extend_from_slice(key.json());
         }
     }
 
@@ -581,13 +598,13 @@ impl LineFormat {
     fn field(&self, pre: Option<&Key>, name: &str, value: Val<'_>, out: &mut Vec<u8>) {
         if self.style.text {
             match pre {
-                Some(pre) => text_key(out, pre.text, self.style.color),
+                Some(pre) => text_key(out, pre.text(), self.style.color),
                 None => text_key_with(out, self.style.color, |out| escape::text_value(out, name)),
             }
             text_value(out, value);
         } else {
             match pre {
-                Some(pre) => out.extend_from_slice(pre.json),
+                Some(pre) => out.extend_from_slice(pre.json()),
                 None => {
                     out.extend_from_slice(b",\"");
                     escape::json_body(out, name);
@@ -673,7 +690,7 @@ impl LineFormat {
     /// with a template's placeholders filled in.
     fn message(&mut self, ev: &Event<'_>, out: &mut Vec<u8>, text: bool) {
         match ev.head {
-            Head::Site(site) => match &site.msg {
+            Head::Site(site) => match site.msg() {
                 Msg::Plain { json, text: t } => out.extend_from_slice(if text { t } else { json }),
                 Msg::Template(pieces) => self.template(ev, pieces, out, text),
             },
@@ -690,7 +707,7 @@ impl LineFormat {
     /// Appends a message template with the call's values, escaped for the
     /// format; notes in [`LineFormat::placed`] which values its fields can
     /// copy from here.
-    fn template(&mut self, ev: &Event<'_>, pieces: &[Piece], out: &mut Vec<u8>, text: bool) {
+    fn template(&mut self, ev: &Event<'_>, pieces: Pieces, out: &mut Vec<u8>, text: bool) {
         // The call's values, decoded once and as far as needed: placeholders
         // name them in any order, and a value may be named twice.
         let mut values = [Val::Null; REUSE_MAX];
@@ -703,7 +720,7 @@ impl LineFormat {
                     out.extend_from_slice(if text { t } else { json });
                     continue;
                 }
-                Piece::Field(i) => *i,
+                Piece::Field(i) => i,
             };
             let value = if i < REUSE_MAX {
                 while decoded <= i {
@@ -781,12 +798,12 @@ impl LineFormat {
     /// own (journald's `MESSAGE`, an OTLP body).
     pub(crate) fn plain_message(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         match ev.head {
-            Head::Site(site) => match &site.msg {
-                Msg::Plain { .. } => out.extend_from_slice(site.message.as_bytes()),
-                // The literal pieces are stored escaped; render the template
-                // as written instead.
-                Msg::Template(_) => render_template(site.message, ev, out),
-            },
+            Head::Site(site) if !site.is_template() => {
+                out.extend_from_slice(site.message().as_bytes());
+            }
+            // The literal pieces are stored escaped; render the template as
+            // written instead.
+            Head::Site(site) => render_template(site.message(), ev, out),
             Head::Dynamic { message, .. } => out.extend_from_slice(message.as_bytes()),
         }
     }
@@ -826,27 +843,18 @@ fn render_template(template: &str, ev: &Event<'_>, out: &mut Vec<u8>) {
 }
 
 fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
-    let (file, line, caller_json) = match ev.head {
-        Head::Site(site) if site.file.is_empty() => return,
-        Head::Site(site) => (
-            File::Escaped(site.file_json),
-            site.line,
-            Some(site.caller_json),
-        ),
+    let (file, line) = match ev.head {
+        Head::Site(site) if site.file().is_empty() => return,
+        Head::Site(site) => (File::Escaped(site.file_json()), site.line),
         Head::Dynamic { file: "", .. } => return,
-        Head::Dynamic { file, line, .. } => (File::Raw(file), line, None),
+        Head::Dynamic { file, line, .. } => (File::Raw(file), line),
     };
     match schema {
         Schema::Velo => {
             out.extend_from_slice(b",\"caller\":\"");
-            match caller_json {
-                Some(c) => out.extend_from_slice(c),
-                None => {
-                    file.write(out);
-                    out.push(b':');
-                    number::int(out, line);
-                }
-            }
+            file.write(out);
+            out.push(b':');
+            number::int(out, line);
             out.push(b'"');
         }
         Schema::Ecs => {

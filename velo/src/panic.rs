@@ -12,7 +12,7 @@ use crate::callsite::{internal_site, CallSite};
 use crate::entry::Entry;
 use crate::logger::Logger;
 
-static PANIC: CallSite = internal_site!(Error, "panic", ["panic", "location", "thread"]);
+pub(crate) static PANIC: CallSite = internal_site!(Error, "panic", ["panic", "location", "thread"]);
 
 /// Chains a hook logging panics to `logger` before the current hook.
 pub(crate) fn install_hook(logger: &'static Logger) {

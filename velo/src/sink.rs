@@ -62,7 +62,7 @@ pub(crate) struct Report<'a> {
     pub(crate) error: &'a Mutex<Option<Error>>,
 }
 
-static DROPPED: CallSite = internal_site!(
+pub(crate) static DROPPED: CallSite = internal_site!(
     Warn,
     "velo dropped entries: the queue was full",
     ["dropped"]
