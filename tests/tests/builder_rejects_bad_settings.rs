@@ -5,7 +5,16 @@ use velo::{Builder, ErrorKind};
 
 #[test]
 fn buffer_size_must_be_a_power_of_two() {
-    for (size, suggestion) in [(1000, "1024"), (0, "1"), (3, "4"), (8193, "16384")] {
+    let top = 1usize << (usize::BITS - 1);
+    for (size, suggestion) in [
+        (1000, "1024".to_owned()),
+        (0, "1".to_owned()),
+        (3, "4".to_owned()),
+        (8193, "16384".to_owned()),
+        // No power of two above: the largest one is suggested, no overflow.
+        (usize::MAX, top.to_string()),
+        (top + 1, top.to_string()),
+    ] {
         let err = Builder::new().buffer_size(size).build().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BufferSize);
         assert_eq!(

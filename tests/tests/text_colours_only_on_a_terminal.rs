@@ -21,7 +21,7 @@ fn child_logs_to_a_terminal() {
 
 /// Runs the child scenario with stdin, stdout and stderr on a
 /// pseudo-terminal, returning everything it printed.
-fn run_on_terminal(no_color: bool) -> String {
+fn run_on_terminal(no_color: Option<&str>) -> String {
     let exe = std::env::current_exe().unwrap();
     let name = "child_logs_to_a_terminal";
     let command = format!(
@@ -34,11 +34,10 @@ fn run_on_terminal(no_color: bool) -> String {
         .env_remove("VELO_FORMAT")
         .env_remove("VELO_LOG")
         .env_remove("RUST_LOG");
-    if no_color {
-        cmd.env("NO_COLOR", "1");
-    } else {
-        cmd.env_remove("NO_COLOR");
-    }
+    match no_color {
+        Some(value) => cmd.env("NO_COLOR", value),
+        None => cmd.env_remove("NO_COLOR"),
+    };
     let out = cmd.output().expect("script(1) from util-linux runs");
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
@@ -46,7 +45,7 @@ fn run_on_terminal(no_color: bool) -> String {
 
 #[test]
 fn colours_on_a_terminal() {
-    let out = run_on_terminal(false);
+    let out = run_on_terminal(None);
     let line = out
         .lines()
         .find(|l| l.contains("on a terminal"))
@@ -81,14 +80,17 @@ fn colours_on_a_terminal() {
 
 #[test]
 fn no_color_turns_colours_off() {
-    let out = run_on_terminal(true);
-    let line = out
-        .lines()
-        .find(|l| l.contains("on a terminal"))
-        .unwrap_or_else(|| panic!("{out:?}"));
-    assert!(!line.contains('\u{1b}'), "{line:?}");
-    assert!(
-        line.contains(" INFO  on a terminal port=8080 hostile="),
-        "{line:?}"
-    );
+    // Set at all, even empty: colours only while it is unset.
+    for value in ["1", ""] {
+        let out = run_on_terminal(Some(value));
+        let line = out
+            .lines()
+            .find(|l| l.contains("on a terminal"))
+            .unwrap_or_else(|| panic!("{out:?}"));
+        assert!(!line.contains('\u{1b}'), "NO_COLOR={value:?}: {line:?}");
+        assert!(
+            line.contains(" INFO  on a terminal port=8080 hostile="),
+            "{line:?}"
+        );
+    }
 }

@@ -542,7 +542,10 @@ impl Builder {
                 ErrorKind::BufferSize,
                 format!(
                     "buffer_size must be a power of two (such as {}), got {}",
-                    self.buffer_size.max(1).next_power_of_two(),
+                    self.buffer_size
+                        .max(1)
+                        .checked_next_power_of_two()
+                        .unwrap_or(1 << (usize::BITS - 1)),
                     self.buffer_size
                 ),
             ));
@@ -590,7 +593,8 @@ impl Builder {
         };
         let style = Style {
             text,
-            color: text && terminal && env_var("NO_COLOR").is_none(),
+            // Set at all, even empty, `NO_COLOR` turns colours off.
+            color: text && terminal && std::env::var_os("NO_COLOR").is_none(),
             timestamp: self.timestamp,
             local_time: self.local_time,
             caller: self.caller,

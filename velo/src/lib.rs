@@ -24,7 +24,7 @@
 //! A JSON line looks like this:
 //!
 //! ```text
-//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user 42 logged in","caller":"src/main.rs:10","id":42,"name":"ada"}
+//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user 42 logged in","caller":"src/main.rs:10","name":"ada","id":42}
 //! ```
 //!
 //! Configure a logger with [`Builder`]; without one, the first `velo!` uses
