@@ -159,7 +159,7 @@ impl<'a> Entry<'a> {
     /// by all call sites, keeps each call site to one call per field.
     #[inline(never)]
     pub fn value<V: Value + ?Sized>(&mut self, value: &V) {
-        value.encode(&mut Encoder::new(&mut self.buf));
+        Encoder::new(&mut self.buf).one(value);
     }
 
     /// Writes a field through `Display` (`key = %value`).

@@ -129,7 +129,7 @@ impl FieldsBuilder {
     }
 
     pub fn value<V: Value + ?Sized>(&mut self, value: &V) {
-        value.encode(&mut self.key());
+        self.key().one(value);
     }
 
     pub fn display<V: fmt::Display + ?Sized>(&mut self, value: &V) {

@@ -67,6 +67,7 @@ impl<'kvs> log::kv::VisitSource<'kvs> for Fields<'_, '_> {
     ) -> Result<(), log::kv::Error> {
         let mut e = self.0.field(key.as_str());
         let _ = value.visit(Typed(&mut e));
+        e.fill();
         Ok(())
     }
 }

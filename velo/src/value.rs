@@ -49,20 +49,69 @@ pub trait Value {
 /// [`Value::encode`]. The encoder records the value as it is (numbers as
 /// numbers, text as text); the logger formats it later, in its own format,
 /// on its worker thread.
+///
+/// An `encode` that writes nothing writes `null`; one that calls the
+/// encoder more than once writes its first value (the others are ignored,
+/// so that they cannot take the place of the entry's other fields).
 #[derive(Debug)]
 pub struct Encoder<'a> {
     buf: &'a mut Vec<u8>,
+    /// How many containers (`seq`, `map`) are open around what is written
+    /// now: inside one, every value counts.
+    depth: u32,
+    /// The encoder's one value has been written (or begun).
+    done: bool,
 }
 
 impl<'a> Encoder<'a> {
     #[inline]
     pub(crate) fn new(buf: &'a mut Vec<u8>) -> Encoder<'a> {
-        Encoder { buf }
+        Encoder {
+            buf,
+            depth: 0,
+            done: false,
+        }
+    }
+
+    /// Encodes `value` as this encoder's one value: `null` when it writes
+    /// nothing.
+    #[inline]
+    pub(crate) fn one<V: Value + ?Sized>(&mut self, value: &V) {
+        value.encode(self);
+        self.fill();
+    }
+
+    /// Writes `null` unless the encoder's one value is written.
+    #[inline]
+    pub(crate) fn fill(&mut self) {
+        if !self.done {
+            self.null();
+        }
+    }
+
+    /// Whether a value may be written now: always inside a container, and
+    /// once at the top.
+    #[inline(always)]
+    fn begin(&mut self) -> bool {
+        self.depth != 0 || !std::mem::replace(&mut self.done, true)
+    }
+
+    /// Encodes one item of a container: `null` when it writes nothing.
+    #[inline]
+    fn item<V: Value + ?Sized>(&mut self, value: &V) {
+        let before = self.buf.len();
+        value.encode(self);
+        if self.buf.len() == before {
+            self.buf.push(tag::NULL);
+        }
     }
 
     /// Writes an unsigned integer.
     #[inline]
     pub fn u64(&mut self, v: u64) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::U64);
         record::put_u64(self.buf, v);
     }
@@ -70,6 +119,9 @@ impl<'a> Encoder<'a> {
     /// Writes a signed integer.
     #[inline]
     pub fn i64(&mut self, v: i64) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::I64);
         record::put_u64(self.buf, v as u64);
     }
@@ -77,6 +129,9 @@ impl<'a> Encoder<'a> {
     /// Writes a 128-bit unsigned integer.
     #[inline]
     pub fn u128(&mut self, v: u128) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::U128);
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
@@ -84,6 +139,9 @@ impl<'a> Encoder<'a> {
     /// Writes a 128-bit signed integer.
     #[inline]
     pub fn i128(&mut self, v: i128) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::I128);
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
@@ -92,6 +150,9 @@ impl<'a> Encoder<'a> {
     /// `"inf"` and `"-inf"` (strings in JSON, bare in text).
     #[inline]
     pub fn f64(&mut self, v: f64) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::F64);
         record::put_u64(self.buf, v.to_bits());
     }
@@ -99,6 +160,9 @@ impl<'a> Encoder<'a> {
     /// Writes an `f32` in its own shortest form.
     #[inline]
     pub fn f32(&mut self, v: f32) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::F32);
         record::put_u32(self.buf, v.to_bits());
     }
@@ -106,12 +170,18 @@ impl<'a> Encoder<'a> {
     /// Writes `true` or `false`.
     #[inline]
     pub fn bool(&mut self, v: bool) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(if v { tag::TRUE } else { tag::FALSE });
     }
 
     /// Writes a null: `null` in both formats.
     #[inline]
     pub fn null(&mut self) {
+        if !self.begin() {
+            return;
+        }
         self.buf.push(tag::NULL);
     }
 
@@ -119,6 +189,13 @@ impl<'a> Encoder<'a> {
     /// the text format, quoted when needed).
     #[inline]
     pub fn str(&mut self, v: &str) {
+        if self.begin() {
+            self.put_str(v);
+        }
+    }
+
+    #[inline]
+    fn put_str(&mut self, v: &str) {
         self.buf.push(tag::STR);
         record::put_str(self.buf, v);
     }
@@ -126,7 +203,9 @@ impl<'a> Encoder<'a> {
     /// Writes a character as a one-character string.
     #[inline]
     pub fn char(&mut self, v: char) {
-        self.str(v.encode_utf8(&mut [0; 4]));
+        if self.begin() {
+            self.put_str(v.encode_utf8(&mut [0; 4]));
+        }
     }
 
     /// Writes a value's `Display` output as a string, without an
@@ -144,8 +223,11 @@ impl<'a> Encoder<'a> {
 
     /// Writes formatted text as a string.
     pub fn fmt(&mut self, args: fmt::Arguments<'_>) {
+        if !self.begin() {
+            return;
+        }
         if let Some(s) = args.as_str() {
-            return self.str(s);
+            return self.put_str(s);
         }
         let start = record::open(self.buf, tag::STR);
         // A formatting error comes from the value's own impl; what it wrote
@@ -164,10 +246,15 @@ impl<'a> Encoder<'a> {
         I: IntoIterator,
         I::Item: Value,
     {
-        let start = record::open(self.buf, tag::SEQ);
-        for item in items {
-            item.encode(self);
+        if !self.begin() {
+            return;
         }
+        let start = record::open(self.buf, tag::SEQ);
+        self.depth += 1;
+        for item in items {
+            self.item(&item);
+        }
+        self.depth -= 1;
         record::close(self.buf, start);
     }
 
@@ -193,11 +280,16 @@ impl<'a> Encoder<'a> {
         K: AsRef<str>,
         V: Value,
     {
+        if !self.begin() {
+            return;
+        }
         let start = record::open(self.buf, tag::MAP);
+        self.depth += 1;
         for (key, value) in entries {
             record::put_str(self.buf, key.as_ref());
-            value.encode(self);
+            self.item(&value);
         }
+        self.depth -= 1;
         record::close(self.buf, start);
     }
 
@@ -205,12 +297,17 @@ impl<'a> Encoder<'a> {
     /// nested data (the serde bridge).
     #[cfg(feature = "serde")]
     pub(crate) fn open(&mut self, tag: u8) -> usize {
+        // Trusted code: the one value, or a container inside another.
+        let _ = self.begin();
+        self.depth += 1;
         record::open(self.buf, tag)
     }
 
     /// Ends what [`Encoder::open`] started.
     #[cfg(feature = "serde")]
     pub(crate) fn close(&mut self, start: usize) {
+        // An encoder may close what another one opened on the same buffer.
+        self.depth = self.depth.saturating_sub(1);
         record::close(self.buf, start);
     }
 
@@ -239,21 +336,26 @@ impl<'a> Encoder<'a> {
 
     /// Where the next value starts, for [`Encoder::rewind`].
     #[cfg(feature = "serde")]
-    pub(crate) fn mark(&self) -> usize {
-        self.buf.len()
+    pub(crate) fn mark(&self) -> (usize, bool, u32) {
+        (self.buf.len(), self.done, self.depth)
     }
 
     /// Forgets everything written since `mark` (a value that failed half
     /// way).
     #[cfg(feature = "serde")]
-    pub(crate) fn rewind(&mut self, mark: usize) {
-        self.buf.truncate(mark);
+    pub(crate) fn rewind(&mut self, (len, done, depth): (usize, bool, u32)) {
+        self.buf.truncate(len);
+        self.done = done;
+        self.depth = depth;
     }
 
     /// Writes an error with its whole source chain, as one string:
     /// `outer: middle: root`. A source whose message the error's own
     /// message already ends with is not repeated.
     pub fn error(&mut self, err: &(dyn std::error::Error + 'static)) {
+        if !self.begin() {
+            return;
+        }
         let start = record::open(self.buf, tag::STR);
         let mut w = record::StrWriter {
             buf: self.buf,
@@ -276,6 +378,9 @@ impl<'a> Encoder<'a> {
 
     /// Writes a `SystemTime` as an RFC 3339 UTC string with nanoseconds.
     pub fn system_time(&mut self, v: SystemTime) {
+        if !self.begin() {
+            return;
+        }
         // (seconds, nanoseconds) with the nanoseconds counted forward from
         // the second, so 0.5 s before the epoch is (-1, 500_000_000).
         let (secs, nanos) = match v.duration_since(std::time::UNIX_EPOCH) {
