@@ -36,7 +36,8 @@ use std::time::{Duration, SystemTime};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be logged as a velo value",
     label = "this value does not implement `velo::Value`",
-    note = "write it with `%` for Display or `?` for Debug, e.g. `key = %value`, or implement `velo::Value` for it"
+    note = "write it with `%` for Display or `?` for Debug, e.g. `key = %value`, or implement `velo::Value` for it",
+    note = "an error type: `key = velo::Chain(&err)` writes it with its whole source chain"
 )]
 pub trait Value {
     /// Writes this value through `e`.
