@@ -1,23 +1,66 @@
-//! A rolling file whose directory disappears: writing fails, is counted
-//! and returned by `sync`, never panics; once the directory is back, the
-//! entries kept meanwhile and later ones are written.
+//! A rolling file creates its directory when it is missing, at `build()`
+//! and while logging. When it cannot (a file stands where the directory
+//! should be), writing fails, is counted and returned by `sync`, never
+//! panics; once the way is clear, the entries kept meanwhile and later ones
+//! are written.
 
 use std::fs;
 use velo::{velo, Builder, ErrorKind, Format, Rolling};
 use velo_tests::{parse_line, rolling_files, TempDir};
 
 #[test]
-fn a_missing_directory_is_a_build_error() {
+fn a_missing_directory_is_created_and_a_blocked_one_is_a_build_error() {
     let dir = TempDir::new("rolling-nodir");
+    let live = dir.path().join("absent/logs/app.log");
+    let logger = Builder::new()
+        .format(Format::Json)
+        .rolling(Rolling::new(&live))
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "first");
+    logger.sync().unwrap();
+    let text = fs::read_to_string(&live).unwrap();
+    assert_eq!(parse_line(text.trim_end())["msg"], "first");
+
+    fs::write(dir.path().join("file"), "").unwrap();
     let err = Builder::new()
-        .rolling(Rolling::new(dir.path().join("absent/app.log")))
+        .rolling(Rolling::new(dir.path().join("file/app.log")))
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::File);
 }
 
 #[test]
-fn a_directory_removed_while_logging_is_counted_then_recovers() {
+fn a_directory_removed_while_logging_is_created_again() {
+    let dir = TempDir::new("rolling-recreated");
+    let logs = dir.path().join("logs");
+    let logger = Builder::new()
+        .format(Format::Json)
+        .rolling(Rolling::new(logs.join("app.log")).max_bytes(400))
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "before");
+    logger.sync().unwrap();
+    fs::remove_dir_all(&logs).unwrap();
+    for seq in 0..20u64 {
+        velo!(logger: &logger, info, "after", seq);
+    }
+    logger.sync().unwrap();
+    logger.close();
+    assert_eq!(logger.stats().write_errors, 0);
+    // The first entries after the removal went to the deleted file (still
+    // open) until the first rotation; from there on, all of them arrive.
+    let seqs: Vec<u64> = rolling_files(&logs, "app.log")
+        .iter()
+        .flat_map(|(_, text)| text.lines().map(parse_line).collect::<Vec<_>>())
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert!(!seqs.is_empty());
+    assert_eq!(seqs, (seqs[0]..20).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_directory_that_cannot_be_made_is_counted_then_recovers() {
     let dir = TempDir::new("rolling-errors");
     let logs = dir.path().join("logs");
     fs::create_dir(&logs).unwrap();
@@ -31,7 +74,9 @@ fn a_directory_removed_while_logging_is_counted_then_recovers() {
     }
     logger.sync().unwrap();
 
+    // A file where the directory was: it cannot be made again.
     fs::remove_dir_all(&logs).unwrap();
+    fs::write(&logs, "").unwrap();
     for seq in 0..20u64 {
         velo!(logger: &logger, info, "while gone", seq);
     }
@@ -39,7 +84,7 @@ fn a_directory_removed_while_logging_is_counted_then_recovers() {
     assert_eq!(err.kind(), ErrorKind::Write);
     assert!(logger.stats().write_errors >= 1);
 
-    fs::create_dir(&logs).unwrap();
+    fs::remove_file(&logs).unwrap();
     velo!(logger: &logger, info, "back");
     logger.sync().expect("writing works again");
     logger.close();

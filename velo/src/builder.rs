@@ -205,8 +205,8 @@ impl Builder {
 
     /// Writes to a file that is rotated by size and/or time, deleting the
     /// oldest rotated files; see [`Rolling`]. The live file is opened (and
-    /// created) by [`build`](Builder::build); [`Logger::reopen`] opens it
-    /// again.
+    /// created, with its directory) by [`build`](Builder::build);
+    /// [`Logger::reopen`] opens it again.
     ///
     /// # Examples
     ///

@@ -41,7 +41,6 @@
 //! would need a write call per entry to keep entries whole, and none counts
 //! bytes that are still buffered.
 
-use super::stream::open_append;
 use super::Output;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
@@ -154,9 +153,9 @@ pub struct Rolling {
 }
 
 impl Rolling {
-    /// A rolling file whose live file is `path`, appended to if it exists.
-    /// Without further settings it is never rotated and nothing is
-    /// deleted.
+    /// A rolling file whose live file is `path`, appended to if it exists,
+    /// created (with its directory) if not. Without further settings it is
+    /// never rotated and nothing is deleted.
     ///
     /// # Examples
     ///
@@ -336,7 +335,13 @@ impl RollingFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
             _ => PathBuf::from("."),
         };
-        let file = open_append(&path)?;
+        let file = open_live(&path).map_err(|e| {
+            Error::io(
+                ErrorKind::File,
+                format!("cannot open log file `{}`", path.display()),
+                e,
+            )
+        })?;
         let mut schedule = Schedule::new(max_bytes, period);
         if let Ok(meta) = file.metadata() {
             schedule.resume(meta.len(), meta.modified().ok().and_then(nanos_since_epoch));
@@ -556,9 +561,21 @@ impl Output for RollingFile {
     }
 }
 
-/// Opens the live file for appending, creating it.
+/// Opens the live file for appending, creating it, and its directory when
+/// that is missing (a fresh project's `logs/`, or one removed while the
+/// program runs).
 fn open_live(path: &Path) -> io::Result<fs::File> {
-    fs::OpenOptions::new().create(true).append(true).open(path)
+    let open = || fs::OpenOptions::new().create(true).append(true).open(path);
+    match open() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => fs::create_dir_all(dir)?,
+                _ => return Err(e),
+            }
+            open()
+        }
+        result => result,
+    }
 }
 
 /// The next name after `(second, seq)`.
