@@ -110,7 +110,7 @@ fn records_arrive_as_text_lines() {
         .find(|l| l.contains(" ERROR hostile"))
         .unwrap();
     assert!(
-        hostile.contains("hostile \"quote\"\\nnew line \\u001b[31m"),
+        hostile.contains(r#"hostile \"quote\"\nnew line \u001b[31m"#),
         "{hostile}"
     );
 }

@@ -90,7 +90,7 @@ fn hostile_values_are_escaped_in_the_message() {
     assert_eq!(
         lines,
         [
-            r#"INFO  got q"uote\\ new\nline \u001b[31mred\u001b[0m \u2028 end v="q\"uote\\ new\nline \u001b[31mred\u001b[0m \u2028""#,
+            r#"INFO  got q\"uote\\ new\nline \u001b[31mred\u001b[0m \u2028 end v="q\"uote\\ new\nline \u001b[31mred\u001b[0m \u2028""#,
             r#"INFO  user Ada Lovelace in name="Ada Lovelace""#,
         ]
     );

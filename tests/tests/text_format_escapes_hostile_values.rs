@@ -363,7 +363,7 @@ fn hostile_keys_are_quoted_and_escaped() {
 }
 
 #[test]
-fn hostile_messages_are_escaped_but_not_quoted() {
+fn hostile_messages_are_escaped_quotes_included_but_not_quoted() {
     let (l, out) = bare_logger();
     velo!(logger: &l, info, "two\nlines \u{1b}[31mred\r \"quoted\" back\\slash\u{9b}", k = 1);
     let lines = lines(&l, &out);
@@ -371,7 +371,7 @@ fn hostile_messages_are_escaped_but_not_quoted() {
     let pairs = parse_line(
         &lines[0],
         "INFO  ",
-        r#"two\nlines \u001b[31mred\r "quoted" back\\slash\u009b"#,
+        r#"two\nlines \u001b[31mred\r \"quoted\" back\\slash\u009b"#,
     );
     assert_eq!(texts(&pairs), [("k", "1")]);
 }

@@ -57,9 +57,10 @@ pub fn text_value(s: &str) -> String {
 }
 
 /// Escapes a message for the text format: never quoted, but every control
-/// character and backslash escaped so it cannot break the line.
+/// character, quote and backslash escaped, so it can neither break the line
+/// nor forge a `key="value"` of its own.
 pub fn text_message(s: &str) -> String {
-    escaped(s, false)
+    escaped(s, true)
 }
 
 /// Removes `.` segments and folds `dir/..` pairs, so a file reached through
@@ -135,6 +136,6 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(text_value(input), expected, "input {input:?}");
         }
-        assert_eq!(text_message("two\nlines \"q\""), "two\\nlines \"q\"");
+        assert_eq!(text_message("two\nlines \"q\""), r#"two\nlines \"q\""#);
     }
 }

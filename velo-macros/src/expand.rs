@@ -383,9 +383,11 @@ mod tests {
                 ",\"a\\tb\":",
                 "\"a\\tb\"",
                 "say \\\"hi\\\"\\n",
-                "say \"hi\"\\n",
+                "say \\\"hi\\\"\\n",
             ]
         );
+        // The message's two escaped forms are the same bytes, stored once.
+        assert_eq!(strs.parts[9], strs.parts[10]);
         // `user_id` is found inside `,"user_id":`.
         assert_eq!(strs.text.matches("user_id").count(), 1, "{}", strs.text);
         let out = expand(input);

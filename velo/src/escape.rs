@@ -10,8 +10,9 @@
 //! otherwise: an empty value, or one holding a space, `=`, a quote, a
 //! backslash, array punctuation (`[`, `]`, `,`) or any control character,
 //! is quoted with the same escapes as JSON. A text message is never quoted
-//! but escaped the same way, quotes aside. So every entry is one line and
-//! no value can forge a key or send a terminal escape sequence.
+//! but escaped the same way, its quotes included. So every entry is one line
+//! and no message or value can forge a key or send a terminal escape
+//! sequence.
 //!
 //! The macro escapes keys and messages at compile time with its own copy
 //! of these rules (`velo-macros/src/escape.rs`); the test
@@ -48,7 +49,7 @@ pub(crate) fn json_body(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     match bytes.iter().position(|&b| ESCAPE[b as usize] != 0) {
         None => buf.extend_from_slice(bytes),
-        Some(first) => write_escaped(buf, bytes, first, true),
+        Some(first) => write_escaped(buf, bytes, first),
     }
 }
 
@@ -60,19 +61,16 @@ pub(crate) fn json_str(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
 }
 
-/// Appends `s` escaped as a JSON string body, except that `"` is kept: the
-/// text format's message, which is never quoted.
+/// Appends `s` escaped as a JSON string body: the text format's message,
+/// which is never quoted, but whose quotes are escaped (as every string's
+/// are), so that it cannot forge a `key="value"` of its own.
 #[inline]
 pub(crate) fn text_message(buf: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    match bytes.iter().position(|&b| ESCAPE[b as usize] != 0) {
-        None => buf.extend_from_slice(bytes),
-        Some(first) => write_escaped(buf, bytes, first, false),
-    }
+    json_body(buf, s);
 }
 
 #[cold]
-fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize, escape_quote: bool) {
+fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize) {
     buf.reserve(bytes.len() + 8);
     buf.extend_from_slice(&bytes[..first]);
     let mut start = first;
@@ -80,7 +78,7 @@ fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize, escape_quote: bo
     while i < bytes.len() {
         let b = bytes[i];
         let esc = ESCAPE[b as usize];
-        if esc == 0 || (b == b'"' && !escape_quote) {
+        if esc == 0 {
             i += 1;
             continue;
         }
@@ -203,10 +201,10 @@ mod tests {
     }
 
     #[test]
-    fn message_keeps_quotes() {
+    fn message_escapes_quotes() {
         let mut buf = Vec::new();
         text_message(&mut buf, "say \"hi\"\n");
-        assert_eq!(buf, b"say \"hi\"\\n");
+        assert_eq!(buf, br#"say \"hi\"\n"#);
     }
 
     #[test]
