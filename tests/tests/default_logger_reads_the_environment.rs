@@ -78,3 +78,23 @@ fn velo_format_text() {
     assert!(!line.contains('\u{1b}'), "no colours on a pipe: {line:?}");
     assert!(json_lines(&out.stderr).is_empty());
 }
+
+#[test]
+fn an_unknown_velo_format_is_ignored_with_a_message() {
+    let out = run_child("child_logs_each_level", &[("VELO_FORMAT", "yaml")]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("VELO_FORMAT=\"yaml\" is neither `json` nor `text`; ignored"),
+        "{stderr}"
+    );
+    let levels: Vec<_> = json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["level"].clone())
+        .collect();
+    assert_eq!(
+        levels,
+        ["info", "warn", "error"],
+        "JSON on a pipe, as without it"
+    );
+}

@@ -125,7 +125,8 @@ impl Builder {
 
     /// A builder configured from the environment, as the default logger is:
     /// filter from `VELO_LOG`, else `RUST_LOG`, else `info`; format from
-    /// `VELO_FORMAT` (`json` or `text`), else [`Format::Auto`].
+    /// `VELO_FORMAT` (`json` or `text`; anything else is ignored with a
+    /// warning on stderr), else [`Format::Auto`].
     ///
     /// # Examples
     ///
@@ -139,14 +140,14 @@ impl Builder {
         if let Some(spec) = env_var("VELO_LOG").or_else(|| env_var("RUST_LOG")) {
             builder = builder.filter(&spec);
         }
-        match env_var("VELO_FORMAT")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("json") => builder.format = Format::Json,
-            Some("text") => builder.format = Format::Text,
-            _ => {}
+        if let Some(format) = env_var("VELO_FORMAT") {
+            match format.to_ascii_lowercase().as_str() {
+                "json" => builder.format = Format::Json,
+                "text" => builder.format = Format::Text,
+                _ => {
+                    eprintln!("velo: VELO_FORMAT={format:?} is neither `json` nor `text`; ignored")
+                }
+            }
         }
         builder
     }
