@@ -239,7 +239,8 @@ impl Sink {
             guarded(|| output.flush())
         };
         match result {
-            Ok(()) => self.last_reported = None,
+            Ok(()) if self.output.healthy() => self.last_reported = None,
+            Ok(()) => {}
             Err(e) => self.fail(e, report),
         }
         // A logger without a worker drains nothing: count here too.

@@ -49,6 +49,14 @@ pub(crate) trait Output: Send {
         self.flush()
     }
 
+    /// Whether the output's last failure is over. An output that retries
+    /// on its own (syslog over a lost link) says `false` between attempts,
+    /// so that a flush with nothing to do does not make the same failure
+    /// on the next attempt look new.
+    fn healthy(&self) -> bool {
+        true
+    }
+
     /// Reopens the output's file (after logrotate moved it); outputs
     /// without a file do nothing.
     fn reopen(&mut self) -> io::Result<()> {

@@ -240,6 +240,7 @@ impl Syslog {
             conn_start: 0,
             sent: 0,
             error: None,
+            outage: None,
             blocked: false,
             lost: 0,
         })
@@ -272,6 +273,10 @@ pub(crate) const MIN_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The longest wait between attempts.
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The longest `deliver` (a `sync`, the `close` at exit) waits for the
+/// receiver.
+const DELIVER_WAIT: Duration = Duration::from_secs(3);
 
 /// How long a TCP connection attempt may take (on its helper thread).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -517,6 +522,10 @@ pub(crate) struct SyslogOutput {
     sent: u64,
     /// A failure met while writing, returned by the next `flush`.
     error: Option<io::Error>,
+    /// The message of the failure that started the current outage (no
+    /// message delivered since): the same failure on every retry is one
+    /// error, not one per attempt.
+    outage: Option<String>,
     /// The socket took no more (the receiver is slower than the worker):
     /// `write` stops trying until the next `flush`, so a slow receiver
     /// costs no failed system call per entry.
@@ -537,8 +546,36 @@ impl std::fmt::Debug for SyslogOutput {
 impl SyslogOutput {
     /// Keeps the first error for the next flush.
     fn defer(&mut self, result: io::Result<()>) {
-        if let Err(e) = result {
+        if let Err(e) = self.once(result) {
             self.error.get_or_insert(e);
+        }
+    }
+
+    /// `result`, unless it is the failure of the outage already reported.
+    fn once(&mut self, result: io::Result<()>) -> io::Result<()> {
+        let Err(e) = result else {
+            return Ok(());
+        };
+        let text = e.to_string();
+        if self.outage.as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        self.outage = Some(text);
+        Err(e)
+    }
+
+    /// A message got through: the link works.
+    fn working(&mut self) {
+        self.delay = Duration::ZERO;
+        self.outage = None;
+    }
+
+    /// Whether every message is out: written to the TCP connection, or sent
+    /// as a datagram.
+    fn all_sent(&self) -> bool {
+        match self.peer {
+            Peer::Tcp(_) => self.sent >= self.backlog.end(),
+            _ => self.backlog.is_empty(),
         }
     }
 
@@ -693,7 +730,7 @@ impl SyslogOutput {
                 .min(self.sent - self.conn_start);
         if self.backlog.release_to(acked) > 0 {
             // The link works: the next failure is retried at once.
-            self.delay = Duration::ZERO;
+            self.working();
         }
         match failure {
             None => Ok(()),
@@ -718,7 +755,7 @@ impl SyslogOutput {
             match sent {
                 Ok(_) => {
                     self.backlog.release_to(self.backlog.start() + len);
-                    self.delay = Duration::ZERO;
+                    self.working();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // The receiver's queue (unix) or the socket's buffer is
@@ -882,10 +919,54 @@ impl Output for SyslogOutput {
     fn flush(&mut self) -> io::Result<()> {
         self.blocked = false;
         let result = self.pump();
+        let result = self.once(result);
         match self.error.take() {
             Some(e) => Err(e),
             None => result,
         }
+    }
+
+    /// Sends everything waiting, retrying at once if the link is down, and
+    /// waits for it, at most [`DELIVER_WAIT`]: a `sync` returns once every
+    /// entry is on its way, or with the reason it is not.
+    fn deliver(&mut self) -> io::Result<()> {
+        let deadline = Instant::now() + DELIVER_WAIT;
+        if matches!(self.link, Link::Down) {
+            // The receiver may be back: no waiting out the backoff.
+            self.retry_at = Instant::now();
+        }
+        let mut pause = Duration::from_micros(50);
+        loop {
+            self.blocked = false;
+            let result = self.pump();
+            if let Some(e) = self.error.take() {
+                return Err(e);
+            }
+            // Reported already or not, a failure is the answer to a sync.
+            if let Err(e) = result {
+                let _ = self.once(Err(io::Error::new(e.kind(), e.to_string())));
+                return Err(e);
+            }
+            if self.all_sent() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "{}: entries not sent within {} s",
+                        self.name,
+                        DELIVER_WAIT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        }
+    }
+
+    fn healthy(&self) -> bool {
+        self.outage.is_none()
     }
 
     fn forget_buffered(&mut self) {
@@ -898,6 +979,7 @@ impl Output for SyslogOutput {
         self.sent = self.backlog.start();
         self.conn_start = self.sent;
         self.error = None;
+        self.outage = None;
         self.blocked = false;
         self.lost = 0;
         self.header = Header::new(
