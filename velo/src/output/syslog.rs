@@ -32,7 +32,11 @@
 //! are dropped and reported through [`Output::take_lost`], so the logger
 //! counts them in `stats().dropped`. A failed connection or send is a write
 //! error (counted, reported once on stderr, returned by the next `sync`);
-//! the entries waiting are not, as they are still delivered later.
+//! the entries waiting are not, as they are still delivered later. The
+//! same failure again on every retry is one error, until a message gets
+//! through. A `sync` (`Output::deliver`) retries a lost link at once and
+//! waits, at most [`DELIVER_WAIT`], until every entry is sent, returning
+//! the failure if there is one.
 //!
 //! Over TCP a message stays in the backlog after it is sent, until the
 //! peer's kernel has acknowledged every byte of it: on Linux the
