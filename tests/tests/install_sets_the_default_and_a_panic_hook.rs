@@ -71,3 +71,26 @@ fn install_after_first_use_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn child_installs_twice() {
+    if !is_child("child_installs_twice") {
+        return;
+    }
+    Builder::new().install().unwrap();
+    let err = Builder::new().install().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
+    eprintln!("install error: {err}");
+    velo::close();
+}
+
+#[test]
+fn a_second_install_says_so() {
+    let out = run_child("child_installs_twice", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("install error: a default logger is already installed;"),
+        "{stderr}"
+    );
+}

@@ -14,7 +14,8 @@ pub enum ErrorKind {
     Filter,
     /// The log file could not be opened.
     File,
-    /// `install()` was called after a default logger was already in use.
+    /// `install()` was called after a default logger was already in use
+    /// (installed, or made from the environment by a first `velo!`).
     AlreadyInstalled,
     /// Writing or flushing the output failed.
     Write,

@@ -275,16 +275,23 @@ fn default_logger() -> Logger {
     })
 }
 
+/// Whether the default logger came from `install()` (rather than from the
+/// environment on first use), for the error of a second `install()`.
+static INSTALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Makes `logger` the default.
 pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
     let mut slot = Some(logger);
     let installed = crate::fork::once(&DEFAULT, || slot.take().expect("taken once"));
     if slot.is_some() {
-        return Err(Error::new(
-            ErrorKind::AlreadyInstalled,
-            "a default logger is already in use; install() must run before the first velo! call",
-        ));
+        let message = if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
+            "a default logger is already installed; install() sets it once per process"
+        } else {
+            "a default logger is already in use; install() must run before the first velo! call"
+        };
+        return Err(Error::new(ErrorKind::AlreadyInstalled, message));
     }
+    INSTALLED.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(installed)
 }
 
