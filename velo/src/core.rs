@@ -40,6 +40,11 @@ pub(crate) struct Core {
     /// instead of a plain flush.
     deliveries: AtomicU64,
     delivered: AtomicU64,
+    /// The worker's pass count when a `Block` wait last gave up on it
+    /// (`u64::MAX`: none did): until the worker passes again, it is still
+    /// stuck in the output, and a full queue drops at once instead of
+    /// making every caller wait out the stall on its own.
+    stuck_at: AtomicU64,
     /// This core, for starting a worker again after a fork.
     this: Weak<Core>,
 }
@@ -88,6 +93,7 @@ impl Core {
             this: Weak::clone(this),
             deliveries: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            stuck_at: AtomicU64::new(u64::MAX),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -259,6 +265,12 @@ impl Core {
         let mut spins = 0u32;
         let mut stalled = std::time::Instant::now();
         let mut passes = worker.passes();
+        // Relaxed: a stale value costs one more wait or one drop more.
+        if self.stuck_at.load(Ordering::Relaxed) == passes {
+            // Given up on, and no pass since: the worker is still stuck.
+            stats::inc(&self.stats.dropped);
+            return;
+        }
         loop {
             // Waiting on the worker from inside this logger's output, or
             // after it stopped or died, would never end.
@@ -285,6 +297,7 @@ impl Core {
             } else if stalled.elapsed() >= worker::STALL {
                 // The worker is stuck in the output: waiting longer could
                 // hang the program.
+                self.stuck_at.store(now, Ordering::Relaxed);
                 stats::inc(&self.stats.dropped);
                 return;
             }
