@@ -60,13 +60,17 @@ fn scenario() {
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
         }
-        String::from_utf8_lossy(&got).into_owned()
+        // The stream stays open until the logger is closed: a receiver
+        // that hangs up would be a failure of its own.
+        (String::from_utf8_lossy(&got).into_owned(), stream)
     });
     logger.sync().expect("the receiver is up");
-    let got = reader.join().unwrap();
+    let (got, stream) = reader.join().unwrap();
     assert_eq!(got.matches("\"msg\":\"first\"").count(), 1, "{got}");
     assert_eq!(got.matches("\"msg\":\"more\"").count(), 5, "{got}");
     eprintln!("stats {:?}", logger.stats());
+    logger.close();
+    drop(stream);
 }
 
 #[test]
