@@ -43,13 +43,17 @@ pub(crate) struct Clockface {
     mode: Timestamp,
     /// The local time zone, for local time; `None` for UTC.
     zone: Option<jiff::tz::TimeZone>,
-    /// The second last formatted, its prefix, and its offset suffix (`Z` or
-    /// `+hh:mm`) with its length.
+    /// The second last formatted.
     second: u64,
-    prefix: [u8; PREFIX_LEN],
-    suffix: [u8; 6],
-    suffix_len: usize,
+    /// That second's timestamp: `YYYY-MM-DDTHH:MM:SS.`, room for the
+    /// fraction's digits, and the offset (`Z` or `+hh:mm`); each entry
+    /// fills in its digits and copies `stamp[..len]` in one piece.
+    stamp: [u8; STAMP_MAX],
+    len: usize,
 }
+
+/// The longest timestamp: prefix, `.`, nine digits, `+hh:mm`.
+const STAMP_MAX: usize = PREFIX_LEN + 1 + 9 + 6;
 
 impl Clockface {
     /// A clockface for `mode`, in UTC or, with `local`, in the system's
@@ -59,9 +63,8 @@ impl Clockface {
             mode,
             zone: local.then(jiff::tz::TimeZone::system),
             second: u64::MAX,
-            prefix: [0; PREFIX_LEN],
-            suffix: *b"Z\0\0\0\0\0",
-            suffix_len: 1,
+            stamp: [0; STAMP_MAX],
+            len: 0,
         }
     }
 
@@ -86,56 +89,65 @@ impl Clockface {
         };
         let secs = nanos / 1_000_000_000;
         if secs != self.second {
-            self.new_second(secs);
+            self.new_second(secs, digits);
         }
-        buf.extend_from_slice(&self.prefix);
-        write_fraction(buf, (nanos % 1_000_000_000) as u32, digits);
-        buf.extend_from_slice(&self.suffix[..self.suffix_len]);
+        let frac = (nanos % 1_000_000_000) as u32;
+        let at = PREFIX_LEN + 1;
+        write_fraction(&mut self.stamp[at..at + digits], frac, digits);
+        buf.extend_from_slice(&self.stamp[..self.len]);
     }
 
     #[cold]
-    fn new_second(&mut self, secs: u64) {
+    fn new_second(&mut self, secs: u64, digits: usize) {
         let secs_i = i64::try_from(secs).unwrap_or(MAX_SECS).min(MAX_SECS);
         let offset = self.zone.as_ref().map_or(0, |zone| {
             jiff::Timestamp::from_second(secs_i).map_or(0, |t| zone.to_offset(t).seconds())
         });
         self.second = secs;
-        self.prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
+        let prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
+        self.stamp[..PREFIX_LEN].copy_from_slice(&prefix);
+        self.stamp[PREFIX_LEN] = b'.';
+        let mut len = PREFIX_LEN + 1 + digits;
         if self.zone.is_none() {
-            self.suffix[0] = b'Z';
-            self.suffix_len = 1;
+            self.stamp[len] = b'Z';
+            len += 1;
         } else {
             let sign = if offset < 0 { b'-' } else { b'+' };
             let minutes = offset.unsigned_abs() / 60;
             let (h, m) = (minutes / 60 % 100, minutes % 60);
-            self.suffix = [
+            self.stamp[len..len + 6].copy_from_slice(&[
                 sign,
                 b'0' + (h / 10) as u8,
                 b'0' + (h % 10) as u8,
                 b':',
                 b'0' + (m / 10) as u8,
                 b'0' + (m % 10) as u8,
-            ];
-            self.suffix_len = 6;
+            ]);
+            len += 6;
         }
+        self.len = len;
     }
 }
 
-/// Appends `.` and the first `digits` of the nine digits of `nanos`.
+/// Writes the first `digits` (3, 6 or 9) of the nine digits of `nanos`
+/// into `out`, two at a time from a table.
 #[inline]
-fn write_fraction(buf: &mut Vec<u8>, nanos: u32, digits: usize) {
-    // All nine digits, two at a time from a table, then the first `digits`.
-    let mut out = [b'.'; 10];
-    let mut frac = nanos;
-    let mut at = 10;
-    while at > 2 {
+fn write_fraction(out: &mut [u8], nanos: u32, digits: usize) {
+    let mut frac = match digits {
+        3 => nanos / 1_000_000,
+        6 => nanos / 1_000,
+        _ => nanos,
+    };
+    let mut at = digits;
+    while at >= 2 {
         let pair = (frac % 100) as usize * 2;
         out[at - 2..at].copy_from_slice(&PAIRS[pair..pair + 2]);
         frac /= 100;
         at -= 2;
     }
-    out[1] = b'0' + (frac % 10) as u8;
-    buf.extend_from_slice(&out[..=digits]);
+    if at == 1 {
+        out[0] = b'0' + (frac % 10) as u8;
+    }
 }
 
 /// `00`, `01`, ..., `99`.
@@ -173,8 +185,9 @@ pub(crate) fn write_system_time(buf: &mut Vec<u8>, secs: i64, nanos: u32) {
         (secs, nanos.min(999_999_999))
     };
     buf.extend_from_slice(&format_prefix(secs));
-    write_fraction(buf, nanos, 9);
-    buf.push(b'Z');
+    let mut fraction = *b".000000000Z";
+    write_fraction(&mut fraction[1..10], nanos, 9);
+    buf.extend_from_slice(&fraction);
 }
 
 /// Formats `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch, which must lie
