@@ -93,7 +93,7 @@ impl Sink {
         // late by the clamp in `Converter::wall`).
         let clock = Converter::now();
         let mut drained = 0;
-        let (mut ok, mut failed) = (0u64, 0u64);
+        let (mut ok, mut failed, mut bytes_out) = (0u64, 0u64, 0u64);
         // SAFETY: the caller holds the output lock, under which every drain
         // of this queue runs.
         let entries = unsafe {
@@ -104,10 +104,12 @@ impl Sink {
                     return;
                 }
                 self.split(bytes, |sink, record| {
-                    if sink.write_record(record, &clock, report) {
-                        ok += 1;
-                    } else {
-                        failed += 1;
+                    match sink.write_record(record, &clock, report) {
+                        Some(n) => {
+                            ok += 1;
+                            bytes_out += n as u64;
+                        }
+                        None => failed += 1,
                     }
                 });
             })
@@ -115,6 +117,8 @@ impl Sink {
         let _ = failed;
         stats::add(&report.stats.dequeued, entries);
         stats::add(&report.stats.written, ok);
+        // Counted once a pass, not with an atomic add per entry.
+        stats::add(&report.stats.bytes, bytes_out);
         self.count_lost(report);
         self.report_drops(report);
         drained
@@ -186,37 +190,35 @@ impl Sink {
         }
     }
 
-    /// Decodes one record and writes it; `false` if it was not written (an
-    /// error, already counted).
+    /// Decodes one record and writes it; the bytes written, or `None` if it
+    /// was not written (an error, already counted).
     pub(crate) fn write_record(
         &mut self,
         bytes: &[u8],
         clock: &Converter,
         report: &Report<'_>,
-    ) -> bool {
+    ) -> Option<usize> {
         let Some(event) = Event::decode(bytes, clock) else {
             self.fail(
                 io::Error::new(io::ErrorKind::InvalidData, "an entry could not be decoded"),
                 report,
             );
-            return false;
+            return None;
         };
         let (output, format) = (&mut self.output, &mut self.format);
         match guarded(|| output.write(&event, format)) {
-            Ok(n) => {
-                stats::add(&report.stats.bytes, n as u64);
-                true
-            }
+            Ok(n) => Some(n),
             Err(e) => {
                 self.fail(e, report);
-                false
+                None
             }
         }
     }
 
     /// Writes one record of the caller's, counting it.
     pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) {
-        if self.write_record(bytes, &Converter::now(), report) {
+        if let Some(n) = self.write_record(bytes, &Converter::now(), report) {
+            stats::add(&report.stats.bytes, n as u64);
             stats::inc(&report.stats.written);
         }
     }
