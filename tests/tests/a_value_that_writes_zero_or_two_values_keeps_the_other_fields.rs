@@ -44,6 +44,25 @@ impl Value for Nested {
     }
 }
 
+/// A map whose values write twice: each key keeps its first value.
+struct Pairs;
+
+impl Value for Pairs {
+    fn encode(&self, e: &mut Encoder<'_>) {
+        struct Item(bool);
+        impl Value for Item {
+            fn encode(&self, e: &mut Encoder<'_>) {
+                if self.0 {
+                    Twice.encode(e);
+                } else {
+                    e.u64(3);
+                }
+            }
+        }
+        e.map([("a", Item(true)), ("b", Item(true)), ("c", Item(false))]);
+    }
+}
+
 #[test]
 fn broken_values_cost_their_own_field_only() {
     let (logger, capture) = json_logger(
@@ -57,6 +76,7 @@ fn broken_values_cost_their_own_field_only() {
     velo!(logger: &logger, info, "two", t = Twice, after = 4);
     velo!(logger: &logger, info, "last", after = 5, t = Twice, z = Nothing);
     velo!(logger: &logger, info, "nested", n = Nested, list = [Nothing, Nothing], after = 6);
+    velo!(logger: &logger, info, "in containers", list = [Twice, Twice], pairs = Pairs, after = 7);
     logger.sync().unwrap();
     let entries = capture.entries();
     let fields: Vec<Json> = entries
@@ -74,6 +94,7 @@ fn broken_values_cost_their_own_field_only() {
             json!({"msg": "two", "ctx": null, "ctx2": 5, "t": "first", "after": 4}),
             json!({"msg": "last", "ctx": null, "ctx2": 5, "after": 5, "t": "first", "z": null}),
             json!({"msg": "nested", "ctx": null, "ctx2": 5, "n": {"none": null, "seven": 7}, "list": [null, null], "after": 6}),
+            json!({"msg": "in containers", "ctx": null, "ctx2": 5, "list": ["first", "first"], "pairs": {"a": "first", "b": "first", "c": 3}, "after": 7}),
         ]
     );
 }

@@ -238,3 +238,46 @@ fn a_failing_serialize_leaves_a_whole_entry() {
     assert_eq!(e["bad"], "<serialize error: the lock is poisoned>");
     assert_eq!(e["after"], nested);
 }
+
+/// A value that writes a number, then (against the contract) a `Serde`.
+struct ThenSerde<T>(T);
+
+impl<T: Serialize> velo::Value for ThenSerde<T> {
+    fn encode(&self, e: &mut velo::Encoder<'_>) {
+        e.u64(1);
+        Serde(&self.0).encode(e);
+    }
+}
+
+/// A value that writes a `Serde`, then a string.
+struct SerdeThen;
+
+impl velo::Value for SerdeThen {
+    fn encode(&self, e: &mut velo::Encoder<'_>) {
+        Serde(&json!({"id": 9})).encode(e);
+        e.str("x");
+    }
+}
+
+#[test]
+fn a_serde_value_after_another_value_is_ignored_not_shifted() {
+    let (logger, out) =
+        json_logger(Builder::new().fields(velo::fields!(w1 = ThenSerde(2), w2 = 2)));
+    velo!(
+        logger: &logger,
+        info,
+        "twice",
+        a = ThenSerde(json!({"id": 9})),
+        b = SerdeThen,
+        c = [ThenSerde(vec![1, 2])],
+        after = 1
+    );
+    logger.sync().unwrap();
+    let e = &out.entries()[0];
+    assert_eq!(e["w1"], 1);
+    assert_eq!(e["w2"], 2);
+    assert_eq!(e["a"], 1);
+    assert_eq!(e["b"], json!({"id": 9}));
+    assert_eq!(e["c"], json!([1]));
+    assert_eq!(e["after"], 1);
+}

@@ -53,6 +53,10 @@ pub struct Serde<'a, T: ?Sized>(pub &'a T);
 
 impl<T: Serialize + ?Sized> Value for Serde<'_, T> {
     fn encode(&self, e: &mut Encoder<'_>) {
+        if !e.is_open() {
+            // This `encode` runs after its caller wrote its one value.
+            return;
+        }
         let mark = e.mark();
         if let Err(err) = self.0.serialize(ValueSerializer { e: &mut *e }) {
             e.rewind(mark);

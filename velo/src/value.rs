@@ -57,8 +57,9 @@ pub trait Value {
 #[derive(Debug)]
 pub struct Encoder<'a> {
     buf: &'a mut Vec<u8>,
-    /// How many containers (`seq`, `map`) are open around what is written
-    /// now: inside one, every value counts.
+    /// How many containers the serde bridge has open around what is
+    /// written now (`Encoder::open`): inside one, every value counts.
+    /// (`seq` and `map` encode each item as a value of its own instead.)
     depth: u32,
     /// The encoder's one value has been written (or begun).
     done: bool,
@@ -97,14 +98,24 @@ impl<'a> Encoder<'a> {
         self.depth != 0 || !std::mem::replace(&mut self.done, true)
     }
 
-    /// Encodes one item of a container: `null` when it writes nothing.
+    /// Whether a value written now would be kept (see [`Encoder::begin`]),
+    /// without claiming the place: for an encoder of nested data (the serde
+    /// bridge) to write nothing at all otherwise.
+    #[cfg(feature = "serde")]
+    pub(crate) fn is_open(&self) -> bool {
+        self.depth != 0 || !self.done
+    }
+
+    /// Encodes one item of a container as exactly one value, as at the
+    /// top: `null` when it writes nothing, its first value when it writes
+    /// more (a map's keys and values stay paired).
     #[inline]
     fn item<V: Value + ?Sized>(&mut self, value: &V) {
-        let before = self.buf.len();
+        let outer = (std::mem::replace(&mut self.depth, 0), self.done);
+        self.done = false;
         value.encode(self);
-        if self.buf.len() == before {
-            self.buf.push(tag::NULL);
-        }
+        self.fill();
+        (self.depth, self.done) = outer;
     }
 
     /// Writes an unsigned integer.
@@ -251,11 +262,9 @@ impl<'a> Encoder<'a> {
             return;
         }
         let start = record::open(self.buf, tag::SEQ);
-        self.depth += 1;
         for item in items {
             self.item(&item);
         }
-        self.depth -= 1;
         record::close(self.buf, start);
     }
 
@@ -285,12 +294,10 @@ impl<'a> Encoder<'a> {
             return;
         }
         let start = record::open(self.buf, tag::MAP);
-        self.depth += 1;
         for (key, value) in entries {
             record::put_str(self.buf, key.as_ref());
             self.item(&value);
         }
-        self.depth -= 1;
         record::close(self.buf, start);
     }
 
