@@ -245,6 +245,7 @@ impl Syslog {
             sent: 0,
             error: None,
             outage: None,
+            stuck_at: None,
             blocked: false,
             lost: 0,
         })
@@ -527,9 +528,14 @@ pub(crate) struct SyslogOutput {
     /// A failure met while writing, returned by the next `flush`.
     error: Option<io::Error>,
     /// The message of the failure that started the current outage (no
-    /// message delivered since): the same failure on every retry is one
-    /// error, not one per attempt.
+    /// message delivered since): the failures of its retries are not
+    /// reported again.
     outage: Option<String>,
+    /// Where sending stood (`sent`, the backlog's start) when `deliver`
+    /// last waited in vain: until it moves, the receiver still takes
+    /// nothing, and another wait (the `close` after a `sync`, a second
+    /// pass at exit) would be as vain, so `deliver` does not wait.
+    stuck_at: Option<(u64, u64)>,
     /// The socket took no more (the receiver is slower than the worker):
     /// `write` stops trying until the next `flush`, so a slow receiver
     /// costs no failed system call per entry.
@@ -555,16 +561,16 @@ impl SyslogOutput {
         }
     }
 
-    /// `result`, unless it is the failure of the outage already reported.
+    /// `result`, unless an outage is reported already (its retries may
+    /// fail differently: refused, then timed out).
     fn once(&mut self, result: io::Result<()>) -> io::Result<()> {
         let Err(e) = result else {
             return Ok(());
         };
-        let text = e.to_string();
-        if self.outage.as_deref() == Some(text.as_str()) {
+        if self.outage.is_some() {
             return Ok(());
         }
-        self.outage = Some(text);
+        self.outage = Some(e.to_string());
         Err(e)
     }
 
@@ -934,7 +940,10 @@ impl Output for SyslogOutput {
     /// waits for it, at most [`DELIVER_WAIT`]: a `sync` returns once every
     /// entry is on its way, or with the reason it is not.
     fn deliver(&mut self) -> io::Result<()> {
-        let deadline = Instant::now() + DELIVER_WAIT;
+        let progress = (self.sent, self.backlog.start());
+        let stuck = self.stuck_at == Some(progress);
+        // Stuck, one look: no waiting.
+        let deadline = Instant::now() + if stuck { Duration::ZERO } else { DELIVER_WAIT };
         if matches!(self.link, Link::Down) {
             // The receiver may be back: no waiting out the backoff.
             self.retry_at = Instant::now();
@@ -952,9 +961,11 @@ impl Output for SyslogOutput {
                 return Err(e);
             }
             if self.all_sent() {
+                self.stuck_at = None;
                 return Ok(());
             }
             if Instant::now() >= deadline {
+                self.stuck_at = Some((self.sent, self.backlog.start()));
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!(
@@ -984,6 +995,7 @@ impl Output for SyslogOutput {
         self.conn_start = self.sent;
         self.error = None;
         self.outage = None;
+        self.stuck_at = None;
         self.blocked = false;
         self.lost = 0;
         self.header = Header::new(

@@ -1,0 +1,71 @@
+//! Syslog over TCP to a receiver that accepts and never reads: `sync`
+//! waits its bound (3 s) once and returns the failure; after that, until
+//! the receiver takes something, `sync`, `close` and the exit of a process
+//! with two such loggers return at once instead of waiting the bound again
+//! at every step.
+
+#![cfg(unix)]
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+use velo::{velo, Builder, Syslog};
+use velo_tests::{assert_child_passed, is_child, run_child_within};
+
+fn stalled_logger(held: &mut Vec<std::net::TcpStream>) -> velo::Logger {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let logger = Builder::new()
+        .syslog(Syslog::tcp(addr.to_string()))
+        .build()
+        .unwrap();
+    let pad = "p".repeat(1000);
+    for seq in 0..20_000u32 {
+        velo!(logger: &logger, info, "stalled", seq, pad = pad.as_str());
+    }
+    // Accepted, never read: the kernel's buffers fill and stay full.
+    let (stream, _) = listener.accept().unwrap();
+    held.push(stream);
+    logger
+}
+
+fn scenario() {
+    let mut held = Vec::new();
+    let first = stalled_logger(&mut held);
+    let second = stalled_logger(&mut held);
+    let start = Instant::now();
+    let err = first.sync().expect_err("the receiver reads nothing");
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(2500) && waited < Duration::from_secs(5),
+        "{waited:?}: {err}"
+    );
+    assert!(err.to_string().contains("not sent within 3 s"), "{err}");
+    let start = Instant::now();
+    assert!(first.sync().is_err());
+    first.close();
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "a second sync and close waited again: {:?}",
+        start.elapsed()
+    );
+    // The second logger waits once, at exit, not once per step of it.
+    assert!(second.sync().is_err());
+    eprintln!("exiting with {:?}", second.stats());
+}
+
+#[test]
+fn stalled_receiver_costs_one_wait() {
+    if is_child("stalled_receiver_costs_one_wait") {
+        return scenario();
+    }
+    let start = Instant::now();
+    let out = run_child_within(
+        "stalled_receiver_costs_one_wait",
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_child_passed(&out);
+    // Two waits of 3 s (each logger's first sync), plus logging and exit.
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
