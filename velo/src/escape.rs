@@ -10,9 +10,11 @@
 //! otherwise: an empty value, or one holding a space, `=`, a quote, a
 //! backslash, array punctuation (`[`, `]`, `,`) or any control character,
 //! is quoted with the same escapes as JSON. A text message is never quoted
-//! but escaped the same way, its quotes included. So every entry is one line
-//! and no message or value can forge a key or send a terminal escape
-//! sequence.
+//! but escaped the same way, its quotes included. So every entry is one line,
+//! no value can break out of its quotes, and nothing sends a terminal escape
+//! sequence. (The message itself is free text: a template's values are in it
+//! unquoted, so a reader that needs the fields must take them from the
+//! `key=value` pairs, or from the JSON format.)
 //!
 //! The macro escapes keys and messages at compile time with its own copy
 //! of these rules (`velo-macros/src/escape.rs`); the test
