@@ -140,6 +140,19 @@ fn fatal_is_lowercase_with_the_same_key_order() {
 }
 
 #[test]
+fn a_wrapper_macro_of_the_users_names_its_own_call_site() {
+    let (l, out) = json_logger(velo::Builder::new());
+    let line = line!() + 1;
+    velo_tests::audit!(&l, "through a wrapper", n = 1);
+    let entries = entries(&l, &out);
+    assert_eq!(entries[0]["caller"], json!(format!("{FILE}:{line}")));
+    let site = velo::catalog()
+        .find(|s| s.message() == "through a wrapper")
+        .unwrap();
+    assert_eq!((site.file(), site.line()), (FILE, line));
+}
+
+#[test]
 fn caller_is_the_line_of_the_velo_token() {
     let (l, out) = json_logger(velo::Builder::new());
     let one_line = line!() + 1;

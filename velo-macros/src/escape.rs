@@ -63,45 +63,9 @@ pub fn text_message(s: &str) -> String {
     escaped(s, true)
 }
 
-/// Removes `.` segments and folds `dir/..` pairs, so a file reached through
-/// `../` (as examples outside a package are) reads as its plain path.
-pub fn normalize_path(path: &str) -> String {
-    let sep = if path.contains('\\') && !path.contains('/') {
-        '\\'
-    } else {
-        '/'
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split(sep) {
-        match part {
-            "." => {}
-            ".." if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join(&sep.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn path_table() {
-        let cases = [
-            ("src/main.rs", "src/main.rs"),
-            ("velo/../examples/quickstart.rs", "examples/quickstart.rs"),
-            ("./src/./lib.rs", "src/lib.rs"),
-            ("../up/x.rs", "../up/x.rs"),
-            ("/abs/a/../b.rs", "/abs/b.rs"),
-            ("C:\\x\\..\\y.rs", "C:\\y.rs"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(normalize_path(input), expected, "input {input}");
-        }
-    }
 
     #[test]
     fn json_table() {

@@ -14,20 +14,14 @@ use crate::validate::{Checked, Segment};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-/// Where a call site is, for the `caller` field.
-pub struct Caller {
-    /// The source file, as `file!()` would name it.
-    pub file: String,
-}
-
 /// Expands a checked `velo!` call.
-pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
+pub fn velo(call: &Checked<'_>) -> TokenStream {
     let level = call.level;
     let level_variant = Ident::new(level.variant(), Span::call_site());
-    let (strs, pieces) = site_strs(call, caller);
+    let (strs, pieces) = site_strs(call);
     if strs.text.len() >= usize::from(NONE) || pieces >= usize::from(NONE) {
         return quote! {
-            ::core::compile_error!("velo: a call site's message, keys and file name must fit in 64 KiB")
+            ::core::compile_error!("velo: a call site's message and keys must fit in 64 KiB")
         };
     }
     let strs_text = Literal::string(&strs.text);
@@ -47,6 +41,7 @@ pub fn velo(call: &Checked<'_>, caller: &Caller) -> TokenStream {
         static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site::new(
             __velo::Level::#level_variant,
             __velo::line!(),
+            __velo::file!(),
             #pieces,
             __velo::concat!(#strs_text, __velo::module_path!()),
             &[#(#parts),*],
@@ -256,11 +251,9 @@ pub fn fallback(errors: Vec<syn::Error>, exprs: &[&syn::Expr], tail: TokenStream
 /// A call site's strings and where each part is, in the layout `velo`'s
 /// `callsite::Site` documents; and the number of pieces of its template
 /// (0 for a plain message).
-fn site_strs(call: &Checked<'_>, caller: &Caller) -> (Strs, usize) {
+fn site_strs(call: &Checked<'_>) -> (Strs, usize) {
     let mut strs = Strs::default();
     strs.add(&call.message);
-    strs.add(&caller.file);
-    strs.add(&escape::json_str(&caller.file));
     match &call.target {
         Some(t) => strs.add(t),
         None => strs.none(0),
@@ -345,13 +338,7 @@ mod tests {
     fn expand(input: TokenStream) -> String {
         let inv = Invocation::parse(input);
         let checked = validate::invocation(&inv).unwrap_or_else(|e| panic!("{}", e[0]));
-        velo(
-            &checked,
-            &Caller {
-                file: "src/main.rs".into(),
-            },
-        )
-        .to_string()
+        velo(&checked).to_string()
     }
 
     #[test]
@@ -359,10 +346,7 @@ mod tests {
         let input = quote!(info, "say \"hi\"\n", user_id = 1, "a\tb" = %x);
         let inv = Invocation::parse(input.clone());
         let checked = validate::invocation(&inv).unwrap_or_else(|e| panic!("{}", e[0]));
-        let caller = Caller {
-            file: "src/ma\"in.rs".into(),
-        };
-        let (strs, pieces) = site_strs(&checked, &caller);
+        let (strs, pieces) = site_strs(&checked);
         assert_eq!(pieces, 0);
         let part = |i: usize| match strs.parts[i] {
             Some([NONE, _]) => "<none>",
@@ -374,8 +358,6 @@ mod tests {
             parts,
             [
                 "say \"hi\"\n",
-                "src/ma\"in.rs",
-                "src/ma\\\"in.rs",
                 "<none>",
                 "<module>",
                 ",\"user_id\":",
@@ -387,12 +369,16 @@ mod tests {
             ]
         );
         // The message's two escaped forms are the same bytes, stored once.
-        assert_eq!(strs.parts[9], strs.parts[10]);
+        assert_eq!(strs.parts[7], strs.parts[8]);
         // `user_id` is found inside `,"user_id":`.
         assert_eq!(strs.text.matches("user_id").count(), 1, "{}", strs.text);
         let out = expand(input);
         assert!(out.contains(":: display ("), "{out}");
         assert!(out.contains("module_path"), "{out}");
+        assert!(
+            out.contains(":: file ! ()") && out.contains(":: line ! ()"),
+            "{out}"
+        );
     }
 
     #[test]

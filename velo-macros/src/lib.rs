@@ -25,16 +25,9 @@ use proc_macro::TokenStream;
 #[doc(hidden)]
 #[proc_macro]
 pub fn velo_impl(input: TokenStream) -> TokenStream {
-    let file = input
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(proc_macro::Span::call_site, |t| t.span())
-        .file();
-    let file = escape::normalize_path(&file);
     let inv = parse::Invocation::parse(input.into());
     match validate::invocation(&inv) {
-        Ok(checked) => expand::velo(&checked, &expand::Caller { file }).into(),
+        Ok(checked) => expand::velo(&checked).into(),
         Err(errors) => {
             let exprs: Vec<&syn::Expr> = inv
                 .logger

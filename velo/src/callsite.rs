@@ -32,8 +32,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 /// position-independent executable) and 16 bytes of data.
 ///
 /// `parts[i]` is the `[start, end)` of part `i` in `strs`, in this order:
-/// [`MESSAGE`](part::MESSAGE), [`FILE`](part::FILE),
-/// [`FILE_JSON`](part::FILE_JSON), [`TARGET`](part::TARGET) (`[NONE, _]`
+/// [`MESSAGE`](part::MESSAGE), [`TARGET`](part::TARGET) (`[NONE, _]`
 /// without one), [`MODULE`](part::MODULE) (`[start, NONE]`: the module path
 /// ends `strs`, which `concat!` completes with `module_path!()`); then each
 /// key's JSON form (`,"key":`) and text form; then the message: its JSON and
@@ -46,8 +45,11 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 pub struct Site {
     /// The call's level.
     pub(crate) level: Level,
-    /// The line of the call.
+    /// The line of the call (`line!()`).
     pub(crate) line: u32,
+    /// The source file of the call (`file!()`: both name the outermost
+    /// macro call, the user's own when a macro of theirs wraps `velo!`).
+    file: &'static str,
     /// The number of pieces of a template message; 0 for a plain one.
     pieces: u16,
     /// The site's strings, the module path last.
@@ -64,16 +66,12 @@ pub struct Site {
 pub mod part {
     /// The message as written.
     pub const MESSAGE: usize = 0;
-    /// The source file.
-    pub const FILE: usize = 1;
-    /// The source file, escaped for JSON (without quotes).
-    pub const FILE_JSON: usize = 2;
     /// `target:`.
-    pub const TARGET: usize = 3;
+    pub const TARGET: usize = 1;
     /// `module_path!()`.
-    pub const MODULE: usize = 4;
+    pub const MODULE: usize = 2;
     /// The first key's JSON form.
-    pub const KEYS: usize = 5;
+    pub const KEYS: usize = 3;
     /// A bound that is not an offset.
     pub const NONE: u16 = u16::MAX;
 }
@@ -93,6 +91,7 @@ impl Site {
     pub const fn new(
         level: Level,
         line: u32,
+        file: &'static str,
         pieces: u16,
         strs: &'static str,
         parts: &'static [[u16; 2]],
@@ -126,6 +125,7 @@ impl Site {
         Site {
             level,
             line,
+            file,
             pieces,
             strs,
             parts,
@@ -179,16 +179,12 @@ impl Site {
         self.part(part::MESSAGE)
     }
 
-    /// The source file of the call; empty for velo's own entries.
+    /// The source file of the call; empty for velo's own entries. Leading
+    /// `dir/..` pairs are left out: `file!()` names a file outside its
+    /// package (`velo/../examples/quickstart.rs`) that way.
     #[inline]
     pub(crate) fn file(&self) -> &'static str {
-        self.part(part::FILE)
-    }
-
-    /// The file, escaped for JSON (without quotes).
-    #[inline]
-    pub(crate) fn file_json(&self) -> &'static [u8] {
-        self.bytes(part::FILE_JSON)
+        tidy(self.file)
     }
 
     /// `target:`, which replaces the module path for filtering.
@@ -239,6 +235,24 @@ impl Site {
                 at,
                 end: at + 2 * usize::from(self.pieces),
             })
+        }
+    }
+}
+
+/// `path` without its leading `dir/..` pairs (and `./`s): a suffix of it,
+/// so that it stays `'static`.
+fn tidy(mut path: &'static str) -> &'static str {
+    loop {
+        if let Some(rest) = path.strip_prefix("./") {
+            path = rest;
+            continue;
+        }
+        let Some((dir, rest)) = path.split_once('/') else {
+            return path;
+        };
+        match rest.strip_prefix("../") {
+            Some(rest) if !dir.is_empty() && dir != ".." && dir != "." => path = rest,
+            _ => return path,
         }
     }
 }
@@ -574,6 +588,7 @@ macro_rules! internal_site {
         $crate::callsite::CallSite::new($crate::callsite::Site::new(
             $crate::level::Level::$level,
             0,
+            "",
             0,
             concat!($msg, $(",\"", $key, "\":",)* module_path!()),
             PARTS.split_at($crate::callsite::part::KEYS + 2 * NAMES.len() + 2).0,
@@ -624,7 +639,6 @@ mod tests {
         let site = SITE.site();
         assert_eq!(site.message(), "a message");
         assert_eq!(site.file(), "");
-        assert_eq!(site.file_json(), b"");
         assert_eq!(site.target(), None);
         assert_eq!(site.module_path(), module_path!());
         let keys: Vec<(&[u8], &[u8])> = site.keys().map(|k| (k.json(), k.text())).collect();
@@ -648,45 +662,57 @@ mod tests {
     #[test]
     fn a_layout_the_runtime_would_misread_is_refused() {
         const N: [u16; 2] = [part::NONE, 0];
-        let make = |parts: [[u16; 2]; 9], n: usize, pieces: u16| {
+        let make = |parts: [[u16; 2]; 7], n: usize, pieces: u16| {
             let parts: &'static [[u16; 2]] = Box::leak(Box::new(parts));
             std::panic::catch_unwind(|| {
-                let _ = Site::new(Level::Info, 1, pieces, "ab\u{e9}m", &parts[..n], &["k"]);
+                let _ = Site::new(
+                    Level::Info,
+                    1,
+                    "f.rs",
+                    pieces,
+                    "ab\u{e9}m",
+                    &parts[..n],
+                    &["k"],
+                );
             })
             .is_ok()
         };
-        // message, file, file JSON, no target, module, key JSON and text,
-        // message JSON and text.
-        let good: [[u16; 2]; 9] = [
-            [0, 1],
-            [1, 1],
-            [1, 1],
-            N,
-            [4, part::NONE],
-            [0, 2],
-            [1, 2],
-            [0, 1],
-            [0, 1],
-        ];
-        assert!(make(good, 9, 0));
+        // message, no target, module, key JSON and text, message JSON and
+        // text.
+        let good: [[u16; 2]; 7] = [[0, 1], N, [4, part::NONE], [0, 2], [1, 2], [0, 1], [0, 1]];
+        assert!(make(good, 7, 0));
         // Too few parts for the key and the message.
-        assert!(!make(good, 8, 0));
+        assert!(!make(good, 6, 0));
         // Past the end, inside a character, backwards, a module path that
         // starts inside a character.
-        for (i, bad) in [(5, [0, 9]), (6, [1, 3]), (7, [2, 1]), (4, [3, part::NONE])] {
+        for (i, bad) in [(3, [0, 9]), (4, [1, 3]), (5, [2, 1]), (2, [3, part::NONE])] {
             let mut parts = good;
             parts[i] = bad;
-            assert!(!make(parts, 9, 0), "{bad:?} at {i}");
+            assert!(!make(parts, 7, 0), "{bad:?} at {i}");
         }
         // A placeholder where a key belongs, or with one form a literal.
         let mut parts = good;
-        parts[5] = N;
-        assert!(!make(parts, 9, 0));
+        parts[3] = N;
+        assert!(!make(parts, 7, 0));
         let mut parts = good;
-        parts[7] = N;
-        assert!(!make(parts, 9, 1));
-        parts[8] = N;
-        assert!(make(parts, 9, 1));
+        parts[5] = N;
+        assert!(!make(parts, 7, 1));
+        parts[6] = N;
+        assert!(make(parts, 7, 1));
+    }
+
+    #[test]
+    fn file_paths_lose_leading_dir_dot_dot_pairs() {
+        for (path, tidy_path) in [
+            ("src/main.rs", "src/main.rs"),
+            ("velo/../examples/quickstart.rs", "examples/quickstart.rs"),
+            ("./a/../b/../c.rs", "c.rs"),
+            ("../up.rs", "../up.rs"),
+            ("a/b/../c.rs", "a/b/../c.rs"),
+            ("", ""),
+        ] {
+            assert_eq!(tidy(path), tidy_path, "{path}");
+        }
     }
 
     #[test]

@@ -846,48 +846,32 @@ fn render_template(template: &str, ev: &Event<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(rest.as_bytes());
 }
 
+/// Appends the caller's keys, its file escaped (once per site: the head
+/// that holds it is cached).
 fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
-    let (file, line) = match ev.head {
-        Head::Site(site) if site.file().is_empty() => return,
-        Head::Site(site) => (File::Escaped(site.file_json()), site.line),
-        Head::Dynamic { file: "", .. } => return,
-        Head::Dynamic { file, line, .. } => (File::Raw(file), line),
+    let Some((file, line)) = ev.caller().filter(|(file, _)| !file.is_empty()) else {
+        return;
     };
     match schema {
         Schema::Velo => {
             out.extend_from_slice(b",\"caller\":\"");
-            file.write(out);
+            escape::json_body(out, file);
             out.push(b':');
             number::int(out, line);
             out.push(b'"');
         }
         Schema::Ecs => {
             out.extend_from_slice(b",\"log.origin.file.name\":\"");
-            file.write(out);
+            escape::json_body(out, file);
             out.extend_from_slice(b"\",\"log.origin.file.line\":");
             number::int(out, line);
         }
         Schema::Gcp => {
             out.extend_from_slice(b",\"logging.googleapis.com/sourceLocation\":{\"file\":\"");
-            file.write(out);
+            escape::json_body(out, file);
             out.extend_from_slice(b"\",\"line\":\"");
             number::int(out, line);
             out.extend_from_slice(b"\"}");
-        }
-    }
-}
-
-/// A caller's file, escaped by the macro or still raw.
-enum File<'a> {
-    Escaped(&'a [u8]),
-    Raw(&'a str),
-}
-
-impl File<'_> {
-    fn write(&self, out: &mut Vec<u8>) {
-        match self {
-            File::Escaped(bytes) => out.extend_from_slice(bytes),
-            File::Raw(file) => escape::json_body(out, file),
         }
     }
 }
