@@ -49,6 +49,7 @@ fn check(format: Format, value_sep: &str) {
         "nul \0 bell \x07 esc \x1b[31mred\x1b[0m",
         "del \x7f c1 \u{80}\u{9b}\u{9f}",
         "separators \u{2028} and \u{2029}",
+        "bidi \u{202e}rtl\u{202c} \u{2066}iso\u{2069} \u{200e}\u{200f} kept \u{2027}\u{202f}\u{2065}\u{206a}",
         "unicode é 日本 🎉 \u{a0}",
         "k=v, [a, b] spaces",
         "\\u0000 literal backslash-u",

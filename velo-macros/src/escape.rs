@@ -8,9 +8,18 @@
 use std::fmt::Write as _;
 
 /// Whether `c` must be written as an escape in both formats: C0 and C1
-/// controls, DEL, and the Unicode line and paragraph separators.
+/// controls, DEL, the Unicode line and paragraph separators, and the
+/// bidirectional controls (which can make a value read as other text).
 fn is_control(c: char) -> bool {
-    matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{2028}' | '\u{2029}')
+    matches!(
+        c,
+        '\0'..='\x1f'
+            | '\x7f'..='\u{9f}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Escapes `s` as the inside of a JSON string (without the quotes).
@@ -78,6 +87,7 @@ mod tests {
             ("\x00\x1b[31m", "\\u0000\\u001b[31m"),
             ("del\x7f c1\u{9b}", "del\\u007f c1\\u009b"),
             ("ls\u{2028}ps\u{2029}", "ls\\u2028ps\\u2029"),
+            ("rtl\u{202e}x\u{2066}\u{200f}", "rtl\\u202ex\\u2066\\u200f"),
             ("héllo ✓ 日本", "héllo ✓ 日本"),
         ];
         for (input, expected) in cases {

@@ -37,7 +37,7 @@ static ESCAPE: [u8; 256] = {
     table[b'\\' as usize] = b'\\';
     table[0x7f] = b'u';
     table[0xc2] = MULTI; // U+0080..=U+00BF, of which U+0080..=U+009F are C1 controls
-    table[0xe2] = MULTI; // U+2000..=U+2FFF, of which U+2028 and U+2029 are line breaks
+    table[0xe2] = MULTI; // U+2000..=U+2FFF: line breaks and bidirectional controls
     table
 };
 
@@ -88,8 +88,15 @@ fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize) {
             // `bytes` is valid UTF-8, so a lead byte has its continuation bytes.
             match (b, bytes[i + 1]) {
                 (0xc2, c) if c <= 0x9f => (u32::from(c), 2),
-                (0xe2, 0x80) if matches!(bytes[i + 2], 0xa8 | 0xa9) => {
+                // U+2028 and U+2029 (line breaks), and the bidirectional
+                // controls U+200E, U+200F, U+202A..=U+202E, which can make
+                // a value read as other text.
+                (0xe2, 0x80) if matches!(bytes[i + 2], 0x8e | 0x8f | 0xa8..=0xae) => {
                     (0x2000 | u32::from(bytes[i + 2] - 0x80), 3)
+                }
+                // The bidirectional isolates U+2066..=U+2069.
+                (0xe2, 0x81) if matches!(bytes[i + 2], 0xa6..=0xa9) => {
+                    (0x2040 | u32::from(bytes[i + 2] - 0x80), 3)
                 }
                 _ => {
                     i += 1;
@@ -145,10 +152,22 @@ pub(crate) fn text_needs_quotes(s: &str) -> bool {
 
 /// The exact check behind the table's conservative lead-byte entries.
 fn text_needs_quotes_exact(s: &str) -> bool {
-    s.chars().any(|c| {
-        matches!(c, ' ' | '=' | '"' | '\\' | '[' | ']' | ',')
-            || matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{2028}' | '\u{2029}')
-    })
+    s.chars()
+        .any(|c| matches!(c, ' ' | '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c))
+}
+
+/// Whether `c` is escaped in every string: C0 and C1 controls, DEL, the
+/// line and paragraph separators, and the bidirectional controls.
+fn is_control(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\x1f'
+            | '\x7f'..='\u{9f}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Appends `s` as a text-format value.
@@ -192,8 +211,12 @@ mod tests {
                 "c1 \\u0080\\u009b\\u009f \u{a0}é",
             ),
             (
-                "\u{2028}\u{2029}\u{2027}\u{202a}",
-                "\\u2028\\u2029\u{2027}\u{202a}",
+                "\u{2028}\u{2029}\u{2027}\u{202a}\u{202f}",
+                "\\u2028\\u2029\u{2027}\\u202a\u{202f}",
+            ),
+            (
+                "bidi \u{200d}\u{200e}\u{200f}\u{202e}\u{2065}\u{2066}\u{2069}\u{206a}",
+                "bidi \u{200d}\\u200e\\u200f\\u202e\u{2065}\\u2066\\u2069\u{206a}",
             ),
             ("日本語 ✓ 🎉", "日本語 ✓ 🎉"),
         ];
