@@ -203,7 +203,11 @@ impl<'a> Entry<'a> {
     pub fn finish(mut self) {
         record::finish(&mut self.buf);
         let buf = std::mem::take(&mut self.buf);
-        self.core.submit(buf);
+        let core = self.core;
+        // Nothing left for `Drop` to give back (the buffer goes with the
+        // record).
+        std::mem::forget(self);
+        core.submit(buf);
     }
 }
 

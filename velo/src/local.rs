@@ -207,24 +207,29 @@ impl Local {
         if self.busy.replace(true) {
             return Err(Unpushed::Busy);
         }
-        let result = (|| {
-            let rings = self.rings.try_borrow().map_err(|_| Unpushed::Busy)?;
-            let ring = rings
-                .iter()
-                .find(|(id, _)| *id == core_id)
-                .map(|(_, ring)| &**ring)
-                .ok_or(Unpushed::NoRing)?;
-            // SAFETY: a ring in this thread's list is pushed to only by this
-            // thread (each thread registers its own), and `busy` keeps a
-            // signal handler on this thread from pushing while it does.
-            if unsafe { ring.push(entry) } {
-                Ok(())
-            } else {
-                Err(Unpushed::Full)
-            }
-        })();
+        let result = self.push_unguarded(core_id, entry);
         self.busy.set(false);
         result
+    }
+
+    /// [`Local::push`] inside a busy section the caller holds.
+    #[inline]
+    fn push_unguarded(&self, core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+        let rings = self.rings.try_borrow().map_err(|_| Unpushed::Busy)?;
+        let ring = rings
+            .iter()
+            .find(|(id, _)| *id == core_id)
+            .map(|(_, ring)| &**ring)
+            .ok_or(Unpushed::NoRing)?;
+        // SAFETY: a ring in this thread's list is pushed to only by this
+        // thread (each thread registers its own), and `busy`, which the
+        // caller set, keeps a signal handler on this thread from pushing
+        // while it does.
+        if unsafe { ring.push(entry) } {
+            Ok(())
+        } else {
+            Err(Unpushed::Full)
+        }
     }
 
     /// Keeps `buf` as the encoding buffer, unless it grew too large.
@@ -254,17 +259,28 @@ pub(crate) fn push(core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
 
 /// Pushes the entry in `buf` into this thread's ring for the logger core
 /// `core_id` and keeps `buf` as this thread's encoding buffer, in one visit
-/// to the thread-local state; hands `buf` back when the entry could not be
-/// pushed.
+/// to the thread-local state (and one busy section); hands `buf` back when
+/// the entry could not be pushed.
 #[inline]
 pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, Unpushed)> {
     let mut slot = Some(buf);
     let pushed = LOCAL
         .try_with(|l| {
-            let pushed = l.push(core_id, slot.as_deref().unwrap_or_default());
-            if let Some(buf) = slot.take_if(|_| pushed.is_ok()) {
-                l.keep(buf);
+            if l.busy.replace(true) {
+                // Leaves `busy` set: the interrupted code set it.
+                return Err(Unpushed::Busy);
             }
+            let entry = slot.as_deref().unwrap_or_default();
+            let pushed = l.push_unguarded(core_id, entry);
+            if pushed.is_ok() {
+                if let Some(mut buf) = slot.take() {
+                    if buf.capacity() <= MAX_RETAINED {
+                        buf.clear();
+                        l.scratch.set(buf);
+                    }
+                }
+            }
+            l.busy.set(false);
             pushed
         })
         .unwrap_or(Err(Unpushed::NoRing));

@@ -82,9 +82,11 @@ pub(crate) fn begin(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64, site
     // the time, the site.
     let first = u64::from(flags) << 32 | u64::from(level as u8) << 48;
     let site = site as *const Site as usize as u64;
-    buf.extend_from_slice(&first.to_le_bytes());
-    buf.extend_from_slice(&time.to_le_bytes());
-    buf.extend_from_slice(&site.to_le_bytes());
+    let mut header = [0u8; HEADER];
+    header[..8].copy_from_slice(&first.to_le_bytes());
+    header[8..16].copy_from_slice(&time.to_le_bytes());
+    header[16..].copy_from_slice(&site.to_le_bytes());
+    buf.extend_from_slice(&header);
 }
 
 /// Starts a dynamic record in `buf` (which must be empty): the header
