@@ -75,7 +75,11 @@ pub enum Overflow {
     /// The entry is discarded and counted; the worker later writes one
     /// warning entry with the count. A caller never waits.
     Drop,
-    /// The caller waits for room in its queue.
+    /// The caller waits for room in its queue, while the worker makes
+    /// progress: after 5 s without any (a writer that never returns) the
+    /// entry is dropped and counted, and until the worker moves again the
+    /// callers that find their queue full drop at once instead of each
+    /// waiting that long.
     Block,
 }
 
