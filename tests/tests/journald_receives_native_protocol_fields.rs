@@ -125,6 +125,15 @@ fn entries_arrive_as_journal_fields() {
     velo!(logger: &logger, trace, "tracing");
     let big = "x".repeat(400_000);
     velo!(logger: &logger, info, "large", big = big.as_str());
+    velo!(
+        logger: &logger,
+        info,
+        "collisions",
+        priority = 0,
+        syslog_identifier = "forged",
+        "Message" = "forged",
+        code.file = "y"
+    );
     logger.sync().unwrap();
 
     let first = receive(&socket);
@@ -153,6 +162,16 @@ fn entries_arrive_as_journal_fields() {
     let fourth = receive(&socket);
     assert_eq!(one(&fourth, "MESSAGE"), "large");
     assert_eq!(one(&fourth, "BIG").len(), 400_000);
+    // Fields named like velo's own go beside them, never in their place.
+    let fifth = receive(&socket);
+    assert_eq!(one(&fifth, "MESSAGE"), "collisions");
+    assert_eq!(one(&fifth, "PRIORITY"), "6");
+    assert_eq!(one(&fifth, "SYSLOG_IDENTIFIER"), "velo-test");
+    assert!(one(&fifth, "CODE_FILE").ends_with("journald_receives_native_protocol_fields.rs"));
+    assert_eq!(one(&fifth, "FIELDS_PRIORITY"), "0");
+    assert_eq!(one(&fifth, "FIELDS_SYSLOG_IDENTIFIER"), "forged");
+    assert_eq!(one(&fifth, "FIELDS_MESSAGE"), "forged");
+    assert_eq!(one(&fifth, "FIELDS_CODE_FILE"), "y");
     assert_eq!(logger.stats().write_errors, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,9 @@
 //!   and `CODE_MODULE` the caller, `SYSLOG_IDENTIFIER` the program's name,
 //!   `TARGET` the target when it is not the module path.
 //! - Every field of the entry follows, its key upper-cased into a journal
-//!   field name (`http.status` -> `HTTP_STATUS`; see [`field_name`]), its
+//!   field name (`http.status` -> `HTTP_STATUS`; see [`field_name`]; one
+//!   of the names above becomes `FIELDS_NAME`, so that no field can change
+//!   an entry's priority or identifier), its
 //!   value as plain text (strings as they are, numbers as digits, nested
 //!   values as JSON).
 //! - A value holding a newline is written in the binary-safe form: the
@@ -123,6 +125,20 @@ pub(crate) fn field_name(key: &str, out: &mut Vec<u8>) {
     out.truncate(start + 64);
 }
 
+/// The journal fields velo writes itself; a user's key with one of these
+/// names is written as `FIELDS_NAME`.
+const OWN_FIELDS: [&[u8]; 9] = [
+    b"MESSAGE",
+    b"PRIORITY",
+    b"SYSLOG_IDENTIFIER",
+    b"CODE_FILE",
+    b"CODE_LINE",
+    b"CODE_MODULE",
+    b"TARGET",
+    b"SUPPRESSED",
+    b"BACKTRACE",
+];
+
 /// Appends `NAME=value\n`, or the binary-safe form when `value` holds a
 /// newline.
 fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
@@ -163,6 +179,13 @@ impl Output for Journald {
         for (key, value) in ev.fields() {
             name.clear();
             field_name(key, &mut name);
+            if OWN_FIELDS.contains(&&name[..]) {
+                // A field of velo's own: the user's goes beside it, as
+                // `fields.KEY` in the JSON format, not in its place (journald
+                // keeps the last `PRIORITY` it reads).
+                name.splice(0..0, *b"FIELDS_");
+                name.truncate(64);
+            }
             self.value.clear();
             line::plain_value(&mut self.value, value);
             field(&mut self.buf, &name, &self.value);
