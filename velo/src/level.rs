@@ -1,7 +1,8 @@
 //! Severity levels and level filters, and the compile-time ceiling.
 //!
 //! Levels are ordered by severity: `Trace < Debug < Info < Warn < Error <
-//! Fatal`. A [`LevelFilter`] is the least severe level that passes, or `Off`.
+//! Fatal` (the reverse of the `log` crate's order, where `Error < Trace`).
+//! A [`LevelFilter`] is the least severe level that passes, or `Off`.
 //! [`STATIC_MAX_LEVEL`] is set by the `max_level_*` and `release_max_level_*`
 //! cargo features; call sites above it expand to code that never runs.
 
