@@ -9,7 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The severity of an entry.
+/// The severity of an entry. Levels compare by severity, `Trace` least
+/// and `Fatal` most: the reverse of the `log` crate's `Level`.
 ///
 /// # Examples
 ///
