@@ -114,3 +114,43 @@ fn records_arrive_as_text_lines() {
         "{hostile}"
     );
 }
+
+#[test]
+fn child_follows_the_filter_with_the_facades_max_level() {
+    if !is_child("child_follows_the_filter_with_the_facades_max_level") {
+        return;
+    }
+    // Bridged before the default logger is made: everything reaches the
+    // bridge until the first record makes it.
+    velo::bridge_log().unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Trace);
+    log::info!("makes the default logger");
+    assert_eq!(log::max_level(), log::LevelFilter::Info);
+    let logger = velo::logger();
+    logger.set_filter("warn,noisy::db=debug").unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Debug);
+    log::debug!(target: "noisy::db", "passes");
+    log::debug!("filtered, by the facade now");
+    logger.set_level(velo::Level::Error);
+    assert_eq!(log::max_level(), log::LevelFilter::Error);
+    logger.set_level(velo::LevelFilter::Off);
+    assert_eq!(log::max_level(), log::LevelFilter::Off);
+    // Another logger's filter leaves the facade alone.
+    let other = Builder::new().filter("trace").build().unwrap();
+    other.set_filter("trace").unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Off);
+    logger.set_level(velo::Level::Info);
+    log::info!("last");
+    velo::close();
+}
+
+#[test]
+fn the_facades_max_level_follows_the_default_loggers_filter() {
+    let out = run_child("child_follows_the_filter_with_the_facades_max_level", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let msgs: Vec<String> = json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["msg"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(msgs, ["makes the default logger", "passes", "last"]);
+}

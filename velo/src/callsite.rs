@@ -540,20 +540,32 @@ pub(crate) fn set_filter(cell: &FilterCell, filter: Filter) {
     registry().invalidate();
     // After every lock is released: the hook recomputes decisions that
     // read this filter.
-    if let Some(hook) = FILTER_HOOK.get() {
+    for hook in FILTER_HOOKS.iter().filter_map(OnceLock::get) {
         hook(cell);
     }
 }
 
-/// Run after a filter changes, with its cell: a bridge whose facade caches
-/// decisions of its own (the `tracing` bridge's callsite interests) sets it.
-static FILTER_HOOK: OnceLock<fn(&FilterCell)> = OnceLock::new();
+/// Run after a filter changes, with its cell: the bridges whose facades
+/// cache decisions of their own (the `tracing` bridge's callsite
+/// interests, the `log` facade's maximum level) set one each, in their
+/// slot ([`Hook`]).
+static FILTER_HOOKS: [OnceLock<fn(&FilterCell)>; 2] = [OnceLock::new(), OnceLock::new()];
 
-/// Sets the hook run after every filter change (once; later calls do
-/// nothing).
-#[cfg(feature = "tracing")]
-pub(crate) fn on_filter_change(hook: fn(&FilterCell)) {
-    let _ = FILTER_HOOK.set(hook);
+/// A bridge's slot in [`FILTER_HOOKS`].
+#[cfg(any(feature = "log", feature = "tracing"))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hook {
+    #[cfg(feature = "tracing")]
+    Tracing = 0,
+    #[cfg(feature = "log")]
+    Log = 1,
+}
+
+/// Sets a bridge's hook, run after every filter change (once; later calls
+/// do nothing).
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn on_filter_change(slot: Hook, hook: fn(&FilterCell)) {
+    let _ = FILTER_HOOKS[slot as usize].set(hook);
 }
 
 /// Registers `cs` if needed and computes its interest word.

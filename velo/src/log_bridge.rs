@@ -6,10 +6,12 @@
 //! default logger's filter with the record's target as the module path.
 //! Key-values (`log::info!(user_id = 7; "hello")`) become typed fields.
 
+use crate::callsite::{self, FilterCell};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
-use crate::level::Level;
+use crate::level::{Level, LevelFilter};
 use crate::value::Encoder;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 struct Bridge;
 
@@ -34,6 +36,12 @@ impl log::Log for Bridge {
 
     fn log(&self, record: &log::Record<'_>) {
         let logger = crate::logger();
+        if !MAX_LEVEL_SET.load(Ordering::Relaxed) {
+            // The default logger is made now: the facade's maximum follows
+            // its filter from here on.
+            MAX_LEVEL_SET.store(true, Ordering::Relaxed);
+            set_max_level(logger.filter_cell());
+        }
         let level = level(record.level());
         if !logger.filter_cell().enabled_for(level, record.target()) {
             return;
@@ -160,6 +168,40 @@ pub fn bridge_log() -> Result<(), Error> {
             "another logger is already set for the `log` facade",
         )
     })?;
-    log::set_max_level(log::LevelFilter::Trace);
+    callsite::on_filter_change(callsite::Hook::Log, filter_changed);
+    match crate::logger::default_if_made() {
+        Some(logger) => {
+            MAX_LEVEL_SET.store(true, Ordering::Relaxed);
+            set_max_level(logger.filter_cell());
+        }
+        // Not made yet (an `install()` may come): everything reaches the
+        // bridge until the first record makes it.
+        None => log::set_max_level(log::LevelFilter::Trace),
+    }
     Ok(())
+}
+
+/// Whether `log::max_level()` follows the default logger's filter yet.
+static MAX_LEVEL_SET: AtomicBool = AtomicBool::new(false);
+
+/// Sets the `log` facade's maximum level to the most verbose level the
+/// filter passes anywhere, so that a disabled `log::debug!` costs the
+/// facade's own check, not a record and a filter lookup.
+fn set_max_level(cell: &FilterCell) {
+    log::set_max_level(match cell.get().max_level() {
+        LevelFilter::Trace => log::LevelFilter::Trace,
+        LevelFilter::Debug => log::LevelFilter::Debug,
+        LevelFilter::Info => log::LevelFilter::Info,
+        LevelFilter::Warn => log::LevelFilter::Warn,
+        LevelFilter::Error => log::LevelFilter::Error,
+        // `log` has no level above error.
+        LevelFilter::Fatal | LevelFilter::Off => log::LevelFilter::Off,
+    });
+}
+
+/// After a filter change: the default logger's moves the facade's maximum.
+fn filter_changed(cell: &FilterCell) {
+    if crate::logger::default_if_made().is_some_and(|l| std::ptr::eq(cell, l.filter_cell())) {
+        set_max_level(cell);
+    }
 }

@@ -265,6 +265,13 @@ pub fn logger() -> &'static Logger {
     crate::fork::once(&DEFAULT, default_logger)
 }
 
+/// The default logger if it is made already (installed, or made by a first
+/// use); never makes it.
+#[cfg(feature = "log")]
+pub(crate) fn default_if_made() -> Option<&'static Logger> {
+    DEFAULT.get()
+}
+
 #[cold]
 fn default_logger() -> Logger {
     crate::Builder::from_env().build().unwrap_or_else(|e| {

@@ -403,7 +403,7 @@ pub fn bridge_tracing() -> Result<(), Error> {
     // Interests and the level hint come from the default logger: fix it now.
     let _ = crate::logger();
     // Set before the subscriber, so no filter change can fall between.
-    callsite::on_filter_change(filter_changed);
+    callsite::on_filter_change(callsite::Hook::Tracing, filter_changed);
     let bridge = Bridge {
         spans: Spans::new(),
         logger: None,
