@@ -35,7 +35,7 @@ fn buffer_size_must_be_a_power_of_two() {
 fn a_bad_filter_directive_is_named() {
     let cases = [
         ("info,my_app=loud", "my_app=loud"),
-        ("my-app=debug", "my-app=debug"),
+        ("span[request]=debug", "span[request]=debug"),
         ("info,,db::=warn", "db::=warn"),
         ("crate/regex", "crate/regex"),
     ];

@@ -98,3 +98,25 @@ fn an_unknown_velo_format_is_ignored_with_a_message() {
         "JSON on a pipe, as without it"
     );
 }
+
+#[test]
+fn a_directive_velo_cannot_read_costs_only_itself() {
+    let module = "default_logger_reads_the_environment";
+    let spec = format!("warn,span[req]=trace,{module}=debug,my-dep=trace");
+    let out = run_child("child_logs_each_level", &[("VELO_LOG", &spec)]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid filter directive `span[req]=trace`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("`my-dep=trace`"),
+        "a hyphen is fine: {stderr}"
+    );
+    let levels: Vec<_> = json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["level"].clone())
+        .collect();
+    assert_eq!(levels, ["debug", "info", "warn", "error"]);
+}

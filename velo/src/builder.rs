@@ -124,7 +124,8 @@ impl Builder {
     }
 
     /// A builder configured from the environment, as the default logger is:
-    /// filter from `VELO_LOG`, else `RUST_LOG`, else `info`; format from
+    /// filter from `VELO_LOG`, else `RUST_LOG`, else `info` (a directive
+    /// velo cannot read is left out with a warning on stderr); format from
     /// `VELO_FORMAT` (`json` or `text`; anything else is ignored with a
     /// warning on stderr), else [`Format::Auto`].
     ///
@@ -138,7 +139,15 @@ impl Builder {
     pub fn from_env() -> Builder {
         let mut builder = Builder::new();
         if let Some(spec) = env_var("VELO_LOG").or_else(|| env_var("RUST_LOG")) {
-            builder = builder.filter(&spec);
+            // One directive velo cannot read (a span filter written for
+            // another logger) costs only itself, as with env_logger.
+            let (filter, errors) = Filter::parse_lenient(&spec);
+            for e in errors {
+                eprintln!("velo: {e}");
+            }
+            if let Some(filter) = filter {
+                builder.filter = Ok(filter);
+            }
         }
         if let Some(format) = env_var("VELO_FORMAT") {
             match format.to_ascii_lowercase().as_str() {

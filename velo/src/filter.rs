@@ -76,6 +76,28 @@ impl Default for Filter {
     }
 }
 
+impl Filter {
+    /// Parses `spec` keeping its valid directives: for filters from the
+    /// environment, where one directive velo cannot read (a span filter
+    /// written for another logger) should not cost the others. Returns the
+    /// filter (`None` when no directive is valid) and an error for each
+    /// directive left out.
+    pub(crate) fn parse_lenient(spec: &str) -> (Option<Filter>, Vec<Error>) {
+        let mut kept = Vec::new();
+        let mut errors = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.parse::<Filter>() {
+                Ok(_) => kept.push(part),
+                Err(_) => errors.push(Error::new(
+                    ErrorKind::Filter,
+                    format!("invalid filter directive `{part}` in `{spec}`; left out"),
+                )),
+            }
+        }
+        (kept.join(",").parse().ok(), errors)
+    }
+}
+
 impl FromStr for Filter {
     type Err = Error;
 
@@ -145,8 +167,9 @@ fn is_module_path(path: &str) -> bool {
     !path.is_empty()
         && path.split("::").all(|seg| {
             let mut chars = seg.chars();
+            // `-` too: a `log` or `tracing` target may hold one.
             chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-                && chars.all(|c| c.is_alphanumeric() || c == '_')
+                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
         })
 }
 
@@ -186,7 +209,7 @@ mod tests {
     fn errors_name_the_bad_part() {
         for (spec, part) in [
             ("info,a=loud", "a=loud"),
-            ("my-app=debug", "my-app=debug"),
+            ("span[req]=debug", "span[req]=debug"),
             ("a::=info", "a::=info"),
             ("x/foo", "x/foo"),
         ] {
@@ -195,6 +218,17 @@ mod tests {
             assert!(err.to_string().contains(&format!("`{part}`")), "{err}");
         }
         assert!(",".parse::<Filter>().is_err());
+    }
+
+    #[test]
+    fn targets_may_hold_hyphens_and_bad_directives_can_be_left_out() {
+        let f: Filter = "warn,my-dep::x=trace".parse().unwrap();
+        assert!(f.enabled(Level::Trace, "my-dep::x"));
+        let (f, errors) = Filter::parse_lenient("info,a[b]=trace,c=debug,=x");
+        assert_eq!(f.map(|f| f.to_string()).as_deref(), Some("info,c=debug"));
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        let (f, errors) = Filter::parse_lenient("a[b]");
+        assert!(f.is_none() && errors.len() == 1);
     }
 
     #[test]
