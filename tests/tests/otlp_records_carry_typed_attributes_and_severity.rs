@@ -79,7 +79,8 @@ fn typed_scenario() {
     velo!(logger: &logger, info, "level");
     velo!(logger: &logger, warn, "level");
     velo!(logger: &logger, error, "level");
-    // A context field may be named `target`: velo's own attribute wins.
+    // A context field may be named `target`: velo's own attribute stays,
+    // the field goes beside it as `fields.target`.
     let audit = logger.with(velo::fields!(target = "a field"));
     velo!(logger: &audit, target: "audit", warn, "login", user = "ada");
     logger.sync().unwrap();
@@ -179,6 +180,7 @@ fn typed_scenario() {
         string("audit").as_ref(),
         "velo's target, once"
     );
+    assert_eq!(attr(login, "fields.target"), string("a field").as_ref());
     assert_eq!(attr(login, "user"), string("ada").as_ref());
 }
 

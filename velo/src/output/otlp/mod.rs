@@ -316,7 +316,11 @@ impl Output for Otlp {
         ];
         for (key, value) in ev.fields() {
             let taken = OWN_KEYS.iter().zip(own).any(|(k, on)| on && *k == key);
-            if !taken {
+            if taken {
+                // Beside velo's own, as `fields.KEY` (as in the JSON line):
+                // rare, so the name may cost an allocation.
+                pb::put_key_value(buf, pb::ATTRIBUTE, &format!("fields.{key}"), value);
+            } else {
                 pb::put_key_value(buf, pb::ATTRIBUTE, key, value);
             }
         }
