@@ -729,7 +729,12 @@ mod tests {
 
     #[test]
     fn internal_sites_need_no_escaping() {
-        for cs in [&crate::panic::PANIC, &crate::sink::DROPPED, &SITE] {
+        for cs in [
+            &crate::panic::PANIC,
+            &crate::sink::DROPPED,
+            &crate::sink::LOST,
+            &SITE,
+        ] {
             let site = cs.site();
             let plain = |s: &str| {
                 s.bytes()

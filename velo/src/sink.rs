@@ -41,6 +41,10 @@ pub(crate) struct Sink {
     last_reported: Option<String>,
     /// `dropped` count already announced by a warning entry.
     reported_drops: u64,
+    /// Of the drops not announced yet, those the output gave up on (a
+    /// network backlog that overflowed, a batch given up), which are
+    /// announced by a warning of their own.
+    lost_unreported: u64,
     /// A record split across the wrap of a ring, being put together.
     partial: Vec<u8>,
     /// When the clock's period was last refined.
@@ -68,6 +72,13 @@ pub(crate) static DROPPED: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// The warning for entries the output accepted and then gave up on.
+pub(crate) static LOST: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: the output gave up on them",
+    ["dropped"]
+);
+
 impl Sink {
     pub(crate) fn new(output: Box<dyn Output>, format: LineFormat) -> Sink {
         Sink {
@@ -75,6 +86,7 @@ impl Sink {
             format,
             last_reported: None,
             reported_drops: 0,
+            lost_unreported: 0,
             partial: Vec::new(),
             refined: Instant::now(),
         }
@@ -131,6 +143,7 @@ impl Sink {
             // Counted written when the output accepted them; it has given
             // up on delivering them since.
             stats::add(&report.stats.dropped, lost);
+            self.lost_unreported += lost;
             report.stats.written.fetch_sub(
                 lost.min(stats::get(&report.stats.written)),
                 std::sync::atomic::Ordering::Relaxed,
@@ -275,18 +288,25 @@ impl Sink {
             Some(Error::io(ErrorKind::Write, "writing log output failed", e));
     }
 
-    /// Writes one warning entry for entries dropped since the last one.
+    /// Writes one warning entry for entries dropped since the last one (two,
+    /// when some were dropped by the queue and some by the output).
     fn report_drops(&mut self, report: &Report<'_>) {
         let dropped = stats::get(&report.stats.dropped);
         if dropped > self.reported_drops {
             let count = dropped - self.reported_drops;
             self.reported_drops = dropped;
-            let (flags, time) = clock::read();
-            let mut buf = Vec::with_capacity(64);
-            record::begin(&mut buf, flags, DROPPED.level(), time, DROPPED.site());
-            crate::value::Value::encode(&count, &mut crate::value::Encoder::new(&mut buf));
-            record::finish(&mut buf);
-            self.write_own(&buf, report);
+            let lost = std::mem::take(&mut self.lost_unreported).min(count);
+            for (site, n) in [(&DROPPED, count - lost), (&LOST, lost)] {
+                if n == 0 {
+                    continue;
+                }
+                let (flags, time) = clock::read();
+                let mut buf = Vec::with_capacity(64);
+                record::begin(&mut buf, flags, site.level(), time, site.site());
+                crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
+                record::finish(&mut buf);
+                self.write_own(&buf, report);
+            }
         }
     }
 }
