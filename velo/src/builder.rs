@@ -423,8 +423,10 @@ impl Builder {
     ///
     /// Each thread's entries are written in the order it logged them. The
     /// worker writes the queues one after the other, so entries of
-    /// different threads logged within the same few tens of microseconds
-    /// may be written out of time order: their timestamps tell the order.
+    /// different threads may be written out of time order by up to what one
+    /// queue gathers between two of the worker's passes: tens of
+    /// microseconds at a moderate pace, milliseconds when threads log flat
+    /// out on a loaded machine. Their timestamps tell the order.
     ///
     /// # Examples
     ///
