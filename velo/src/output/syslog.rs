@@ -244,7 +244,7 @@ impl Syslog {
             conn_start: 0,
             sent: 0,
             error: None,
-            outage: None,
+            outage: false,
             stuck_at: None,
             blocked: false,
             lost: 0,
@@ -527,10 +527,9 @@ pub(crate) struct SyslogOutput {
     sent: u64,
     /// A failure met while writing, returned by the next `flush`.
     error: Option<io::Error>,
-    /// The message of the failure that started the current outage (no
-    /// message delivered since): the failures of its retries are not
-    /// reported again.
-    outage: Option<String>,
+    /// A failure was reported and no message delivered since: the
+    /// failures of the retries are not reported again.
+    outage: bool,
     /// Where sending stood (`sent`, the backlog's start) when `deliver`
     /// last waited in vain: until it moves, the receiver still takes
     /// nothing, and another wait (the `close` after a `sync`, a second
@@ -567,17 +566,16 @@ impl SyslogOutput {
         let Err(e) = result else {
             return Ok(());
         };
-        if self.outage.is_some() {
+        if std::mem::replace(&mut self.outage, true) {
             return Ok(());
         }
-        self.outage = Some(e.to_string());
         Err(e)
     }
 
     /// A message got through: the link works.
     fn working(&mut self) {
         self.delay = Duration::ZERO;
-        self.outage = None;
+        self.outage = false;
     }
 
     /// Whether every message is out: written to the TCP connection, or sent
@@ -957,7 +955,7 @@ impl Output for SyslogOutput {
             }
             // Reported already or not, a failure is the answer to a sync.
             if let Err(e) = result {
-                let _ = self.once(Err(io::Error::new(e.kind(), e.to_string())));
+                self.outage = true;
                 return Err(e);
             }
             if self.all_sent() {
@@ -981,7 +979,7 @@ impl Output for SyslogOutput {
     }
 
     fn healthy(&self) -> bool {
-        self.outage.is_none()
+        !self.outage
     }
 
     fn forget_buffered(&mut self) {
@@ -994,7 +992,7 @@ impl Output for SyslogOutput {
         self.sent = self.backlog.start();
         self.conn_start = self.sent;
         self.error = None;
-        self.outage = None;
+        self.outage = false;
         self.stuck_at = None;
         self.blocked = false;
         self.lost = 0;
