@@ -125,7 +125,7 @@ impl Site {
         Site {
             level,
             line,
-            file,
+            file: tidy(file),
             pieces,
             strs,
             parts,
@@ -180,11 +180,12 @@ impl Site {
     }
 
     /// The source file of the call; empty for velo's own entries. Leading
-    /// `dir/..` pairs are left out: `file!()` names a file outside its
-    /// package (`velo/../examples/quickstart.rs`) that way.
+    /// `dir/..` pairs are left out (by `Site::new`, at compile time):
+    /// `file!()` names a file outside its package
+    /// (`velo/../examples/quickstart.rs`) that way.
     #[inline]
     pub(crate) fn file(&self) -> &'static str {
-        tidy(self.file)
+        self.file
     }
 
     /// `target:`, which replaces the module path for filtering.
@@ -240,20 +241,37 @@ impl Site {
 }
 
 /// `path` without its leading `dir/..` pairs (and `./`s): a suffix of it,
-/// so that it stays `'static`.
-fn tidy(mut path: &'static str) -> &'static str {
+/// so that it stays `'static`. A `const fn`: [`Site::new`] runs it at
+/// compile time.
+const fn tidy(path: &'static str) -> &'static str {
+    let bytes = path.as_bytes();
+    let mut at = 0;
     loop {
-        if let Some(rest) = path.strip_prefix("./") {
-            path = rest;
+        let rest = bytes.split_at(at).1;
+        if rest.len() >= 2 && rest[0] == b'.' && rest[1] == b'/' {
+            at += 2;
             continue;
         }
-        let Some((dir, rest)) = path.split_once('/') else {
-            return path;
-        };
-        match rest.strip_prefix("../") {
-            Some(rest) if !dir.is_empty() && dir != ".." && dir != "." => path = rest,
-            _ => return path,
+        // The first segment, then `/../`.
+        let mut slash = 0;
+        while slash < rest.len() && rest[slash] != b'/' {
+            slash += 1;
         }
+        let dots =
+            slash == 1 && rest[0] == b'.' || slash == 2 && rest[0] == b'.' && rest[1] == b'.';
+        let up = slash + 3 < rest.len()
+            && rest[slash + 1] == b'.'
+            && rest[slash + 2] == b'.'
+            && rest[slash + 3] == b'/';
+        if slash == 0 || dots || !up {
+            break;
+        }
+        at += slash + 4;
+    }
+    // At a `/` boundary, so at a character boundary.
+    match std::str::from_utf8(bytes.split_at(at).1) {
+        Ok(tidy) => tidy,
+        Err(_) => path,
     }
 }
 
