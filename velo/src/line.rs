@@ -182,6 +182,9 @@ pub(crate) struct LineFormat {
     rendered: Vec<Option<Rendered>>,
     /// JSON heads of call sites formatted before.
     heads: Heads,
+    /// The text format's ` caller=file:line` of call sites formatted
+    /// before.
+    tails: Heads,
 }
 
 /// The heads of call sites' lines (JSON: level, message, caller, target;
@@ -286,6 +289,7 @@ impl LineFormat {
             placed_set: 0,
             rendered: (0..RENDERED_SLOTS).map(|_| None).collect(),
             heads: Heads::new(),
+            tails: Heads::new(),
         }
     }
 
@@ -470,23 +474,19 @@ impl LineFormat {
             escape::text_value(out, bt);
         }
         if self.style.caller {
-            if let Some((file, line)) = ev.caller() {
-                if !file.is_empty() {
-                    text_key(out, b"caller", colored);
-                    // `:` and digits never need quoting: the file decides.
-                    let quoted = escape::text_needs_quotes(file);
-                    if quoted {
-                        out.push(b'"');
-                        escape::json_body(out, file);
+            match ev.head {
+                // A site's caller is its own: formatted once, then copied.
+                Head::Site(site) => {
+                    let slot = self.tails.slot(site);
+                    if let Some(tail) = self.tails.get(slot, site) {
+                        out.extend_from_slice(tail);
                     } else {
-                        out.extend_from_slice(file.as_bytes());
-                    }
-                    out.push(b':');
-                    number::int(out, line);
-                    if quoted {
-                        out.push(b'"');
+                        let start = out.len();
+                        text_caller(ev, colored, out);
+                        self.tails.put(slot, site, &out[start..]);
                     }
                 }
+                Head::Dynamic { .. } => text_caller(ev, colored, out),
             }
         }
         out.push(b'\n');
@@ -873,6 +873,28 @@ fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
             number::int(out, line);
             out.extend_from_slice(b"\"}");
         }
+    }
+}
+
+/// Appends the text format's ` caller=file:line`, if the entry has a
+/// caller.
+fn text_caller(ev: &Event<'_>, colored: bool, out: &mut Vec<u8>) {
+    let Some((file, line)) = ev.caller().filter(|(file, _)| !file.is_empty()) else {
+        return;
+    };
+    text_key(out, b"caller", colored);
+    // `:` and digits never need quoting: the file decides.
+    let quoted = escape::text_needs_quotes(file);
+    if quoted {
+        out.push(b'"');
+        escape::json_body(out, file);
+    } else {
+        out.extend_from_slice(file.as_bytes());
+    }
+    out.push(b':');
+    number::int(out, line);
+    if quoted {
+        out.push(b'"');
     }
 }
 
