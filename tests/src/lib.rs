@@ -169,6 +169,17 @@ pub fn json_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
     (logger, capture)
 }
 
+/// A text-format logger writing into a fresh capture.
+pub fn text_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
+    let capture = Capture::new();
+    let logger = builder
+        .format(velo::Format::Text)
+        .writer(capture.clone())
+        .build()
+        .expect("valid configuration");
+    (logger, capture)
+}
+
 /// Environment variable naming the child scenario a re-executed test binary
 /// should run.
 const CHILD_ENV: &str = "VELO_TEST_CHILD";

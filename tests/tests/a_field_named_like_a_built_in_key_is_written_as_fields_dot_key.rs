@@ -101,14 +101,7 @@ fn an_explicit_fields_dot_key_wins_over_a_renamed_one() {
 
 #[test]
 fn text_format_too() {
-    let out = Capture::new();
-    let l = Builder::new()
-        .format(Format::Text)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (l, out) = velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
     let child = l.with(velo::fields!(target = "db"));
     velo!(logger: &child, target: "audit", info, "login", user = 7);
     velo!(logger: &child, info, "plain");

@@ -3,8 +3,8 @@
 //! function that logged (velo's own frames trimmed); entries below carry
 //! none.
 
-use velo::{velo, Builder, Format, Level, Timestamp};
-use velo_tests::{json_logger, Capture};
+use velo::{velo, Builder, Level, Timestamp};
+use velo_tests::json_logger;
 
 #[inline(never)]
 fn reconcile_ledger_zqx(l: &velo::Logger, level: Level) {
@@ -85,15 +85,12 @@ fn no_backtrace_without_the_setting_and_text_format_escapes_it() {
     l.sync().unwrap();
     assert!(!out.entries()[0].contains_key("backtrace"));
 
-    let text = Capture::new();
-    let t = Builder::new()
-        .format(Format::Text)
-        .backtrace(Level::Warn)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .writer(text.clone())
-        .build()
-        .unwrap();
+    let (t, text) = velo_tests::text_logger(
+        Builder::new()
+            .backtrace(Level::Warn)
+            .timestamp(Timestamp::Off)
+            .caller(false),
+    );
     nightly_job_zqx(&t, Level::Warn);
     t.sync().unwrap();
     let lines = text.lines();

@@ -3,7 +3,7 @@
 //! is a variable in scope, captured as a field; `{{` and `}}` are braces.
 //! Values in the message are escaped like any string, in both formats.
 
-use velo::{velo, Builder, Format, Timestamp};
+use velo::{velo, Builder, Timestamp};
 use velo_tests::{json_logger, raw_keys, Capture};
 
 fn logger() -> (velo::Logger, Capture) {
@@ -75,14 +75,7 @@ fn hostile_values_are_escaped_in_the_message() {
     );
     assert_eq!(out.msgs()[0], format!("got {v} end"), "round-trips");
 
-    let text = Capture::new();
-    let t = Builder::new()
-        .format(Format::Text)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .writer(text.clone())
-        .build()
-        .unwrap();
+    let (t, text) = velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
     velo!(logger: &t, info, "got {v} end");
     velo!(logger: &t, info, "user {name} in", name = "Ada Lovelace");
     t.sync().unwrap();
@@ -103,14 +96,7 @@ fn hostile_values_are_escaped_in_the_message() {
 #[test]
 fn every_kind_of_value_in_the_message_and_its_field() {
     let (l, out) = logger();
-    let text = Capture::new();
-    let t = Builder::new()
-        .format(Format::Text)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .writer(text.clone())
-        .build()
-        .unwrap();
+    let (t, text) = velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
     for l in [&l, &t] {
         velo!(logger: l, info, "{nan} {inf} {f} {big} {neg} {t} {s}", nan = f64::NAN, inf = f64::NEG_INFINITY, f = 1.5f32, big = u128::MAX, neg = -3i64, t = std::time::UNIX_EPOCH, s = "a b");
         // A value named twice, and a template whose fields come in another

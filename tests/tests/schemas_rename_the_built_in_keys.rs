@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value as Json};
 use velo::{velo, Builder, Format, LevelFilter, Schema, Timestamp};
-use velo_tests::{is_child, json_lines, json_logger, keys, raw_keys, run_child, Capture};
+use velo_tests::{is_child, json_lines, json_logger, keys, raw_keys, run_child};
 
 const FILE: &str = "tests/tests/schemas_rename_the_built_in_keys.rs";
 
@@ -145,14 +145,8 @@ fn without_time_and_caller_only_their_keys_go() {
 #[test]
 fn the_text_format_is_the_same_in_every_schema() {
     let line = |schema: Schema| {
-        let out = Capture::new();
-        let l = Builder::new()
-            .schema(schema)
-            .format(Format::Text)
-            .timestamp(Timestamp::Off)
-            .writer(out.clone())
-            .build()
-            .unwrap();
+        let (l, out) =
+            velo_tests::text_logger(Builder::new().schema(schema).timestamp(Timestamp::Off));
         velo!(logger: &l, warn, "same", a = 1);
         l.sync().unwrap();
         out.lines()

@@ -43,15 +43,12 @@ fn scopes_nest_outer_first_between_context_and_call_fields() {
 #[test]
 fn scopes_apply_to_every_logger() {
     let (a, out_a) = logger();
-    let out_b = Capture::new();
-    let b = Builder::new()
-        .format(Format::Text)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .asynchronous(false)
-        .writer(out_b.clone())
-        .build()
-        .unwrap();
+    let (b, out_b) = velo_tests::text_logger(
+        Builder::new()
+            .timestamp(Timestamp::Off)
+            .caller(false)
+            .asynchronous(false),
+    );
     velo::scope(velo::fields!(request_id = 7), || {
         velo!(logger: &a, info, "to a");
         velo!(logger: &b.with(velo::fields!(part = "b")), warn, "to b");

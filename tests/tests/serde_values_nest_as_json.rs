@@ -7,8 +7,8 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use velo::{velo, Builder, Format, Serde, Timestamp};
-use velo_tests::{json_logger, Capture};
+use velo::{velo, Builder, Serde, Timestamp};
+use velo_tests::json_logger;
 
 /// Strings that break lines, forge entries or reach a terminal unless
 /// escaped.
@@ -174,14 +174,8 @@ fn compound_keys_are_written_as_their_json_text() {
 
 #[test]
 fn the_text_format_writes_compact_json_on_one_clean_line() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Text)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) =
+        velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
     for h in HOSTILE {
         velo!(logger: &logger, info, "saved", order = Serde(&order(h)), after = 1);
     }

@@ -2,8 +2,8 @@
 //! of its module path, and the line carries `"target"` right after
 //! `caller` (text: `target=` after the message).
 
-use velo::{velo, Builder, Format, LevelFilter, Timestamp};
-use velo_tests::{json_logger, keys, Capture};
+use velo::{velo, Builder, LevelFilter, Timestamp};
+use velo_tests::{json_logger, keys};
 
 const MODULE: &str = "target_replaces_the_module_path_for_filtering";
 
@@ -79,14 +79,7 @@ fn the_target_is_written_after_caller() {
     assert_eq!(e[0]["target"], "audit");
     assert_eq!(keys(&e[1]), ["level", "msg", "caller", "service"]);
 
-    let text = Capture::new();
-    let t = Builder::new()
-        .format(Format::Text)
-        .timestamp(Timestamp::Off)
-        .caller(false)
-        .writer(text.clone())
-        .build()
-        .unwrap();
+    let (t, text) = velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
     velo!(logger: &t, target: "audit", info, "login", user = 7);
     t.sync().unwrap();
     assert_eq!(text.lines(), ["INFO  login target=audit user=7"]);

@@ -7,20 +7,10 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::cell::Cell;
-use velo::{velo, Format, Timestamp};
-use velo_tests::Capture;
+use velo::{velo, Timestamp};
+use velo_tests::{text_logger, Capture};
 
 const FILE: &str = "tests/tests/text_format_escapes_hostile_values.rs";
-
-fn text_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
-    let out = Capture::new();
-    let logger = builder
-        .format(Format::Text)
-        .writer(out.clone())
-        .build()
-        .unwrap();
-    (logger, out)
-}
 
 /// No time and no caller: lines are `LEVEL message key=value ...`.
 fn bare_logger() -> (velo::Logger, Capture) {
