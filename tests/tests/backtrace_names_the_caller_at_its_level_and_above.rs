@@ -45,8 +45,11 @@ fn error_carries_the_callers_stack_and_warn_none() {
     assert_eq!(keys, ["level", "msg", "cents", "backtrace"]);
     let bt = e[1]["backtrace"].as_str().unwrap();
     let frames: Vec<&str> = bt.lines().collect();
+    // With line tables only (as CI builds), a frame that had a call
+    // inlined into it is named without its path.
     assert!(
-        frames[0].starts_with(&format!("{CRATE}::reconcile_ledger_zqx")),
+        frames[0].starts_with(&format!("{CRATE}::reconcile_ledger_zqx"))
+            || frames[0].starts_with("reconcile_ledger_zqx ("),
         "the first frame is the caller's: {bt}"
     );
     // An optimised build without debug info has no locations, and may
@@ -95,10 +98,10 @@ fn no_backtrace_without_the_setting_and_text_format_escapes_it() {
     t.sync().unwrap();
     let lines = text.lines();
     assert_eq!(lines.len(), 1, "the stack stays on one line: {lines:?}");
+    let start = "WARN  ledger drift cents=3 backtrace=\"";
     assert!(
-        lines[0].starts_with(&format!(
-            "WARN  ledger drift cents=3 backtrace=\"{CRATE}::reconcile_ledger_zqx"
-        )),
+        lines[0].starts_with(&format!("{start}{CRATE}::reconcile_ledger_zqx"))
+            || lines[0].starts_with(&format!("{start}reconcile_ledger_zqx (")),
         "{}",
         lines[0]
     );

@@ -255,16 +255,17 @@ fn caller_frames(trace: &str) -> String {
             frames.push((strip_frame_number(line), None));
         }
     }
-    let is_velo = |symbol: &str| {
+    let is_velo = |symbol: &str, location: Option<&str>| {
         symbol.starts_with("std::backtrace")
             || symbol.contains("backtrace_rs::")
             || symbol.starts_with("velo::entry::")
             || symbol.starts_with("<velo::entry::")
             || symbol.starts_with("velo::__private::")
+            || location.is_some_and(is_in_this_file)
     };
     let first = frames
         .iter()
-        .position(|(symbol, _)| !is_velo(symbol))
+        .position(|&(symbol, location)| !is_velo(symbol, location))
         .unwrap_or(frames.len());
     let mut out = String::new();
     for (symbol, location) in &frames[first..] {
@@ -282,6 +283,22 @@ fn caller_frames(trace: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a frame's `file:line:col` is in this file. With line tables only
+/// (`debug = "line-tables-only"`, a common release setting) an inlined
+/// function is named without its path (`new`, not `velo::entry::Entry::new`),
+/// so its location is what says it is velo's. `file!()` is the path rustc
+/// was given: absolute for a dependency, relative to the workspace for
+/// velo's own builds, which the debug info's absolute path ends with.
+fn is_in_this_file(location: &str) -> bool {
+    const THIS: &str = file!();
+    let path = location.rsplitn(3, ':').nth(2).unwrap_or(location);
+    let path = path.strip_prefix("./").unwrap_or(path);
+    path == THIS
+        || path
+            .strip_suffix(THIS)
+            .is_some_and(|dir| dir.ends_with('/') || dir.ends_with('\\'))
 }
 
 /// `12: my_app::handler` -> `my_app::handler`.
@@ -326,6 +343,39 @@ mod tests {
 my_app::inlined_helper (./src/main.rs:20:9)
 <my_app::Thing as core::fmt::Display>::fmt
 velo::entry::Entry::display_dyn (./velo/src/entry.rs:190:9)
+my_app::main (./src/main.rs:30:5)"
+        );
+    }
+
+    #[test]
+    fn inlined_frames_named_without_a_path_are_trimmed_by_location() {
+        let this = super::is_in_this_file;
+        assert!(this(&format!("/build/ws/{}:32:9", file!())));
+        assert!(this(&format!("./{}:32:9", file!())));
+        assert!(this(&format!("{}:32:9", file!())));
+        assert!(!this(&format!("/build/ws/my{}:32:9", file!())));
+        assert!(!this("./src/main.rs:10:5"));
+
+        // As `debug = "line-tables-only"` writes it: the inlined `new`
+        // and the caller it was inlined into, each by its bare name.
+        let trace = format!(
+            "   0: std::backtrace::Backtrace::create
+             at /rustc/library/std/src/backtrace.rs:331:13
+   1: velo::entry::Entry::backtrace
+             at /ws/{this}:156:21
+   2: new
+             at /ws/{this}:32:9
+      handler
+             at ./src/main.rs:10:5
+   3: my_app::main
+             at ./src/main.rs:30:5
+   4: std::sys::backtrace::__rust_begin_short_backtrace
+",
+            this = file!()
+        );
+        assert_eq!(
+            caller_frames(&trace),
+            "handler (./src/main.rs:10:5)
 my_app::main (./src/main.rs:30:5)"
         );
     }
