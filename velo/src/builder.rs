@@ -421,12 +421,16 @@ impl Builder {
     /// thread plus 8 MiB.
     /// An entry larger than the largest ring is written by the caller.
     ///
-    /// Each thread's entries are written in the order it logged them. The
-    /// worker writes the queues one after the other, so entries of
-    /// different threads may be written out of time order by up to what one
-    /// queue gathers between two of the worker's passes: tens of
-    /// microseconds at a moderate pace, milliseconds when threads log flat
-    /// out on a loaded machine. Their timestamps tell the order.
+    /// Each thread's entries are written in the order it logged them, and
+    /// the entries of different threads in the order of their timestamps:
+    /// an entry is dated as it enters its thread's queue, and the worker
+    /// merges the queues by time. What can still come out of order is an
+    /// entry whose thread was preempted in the few nanoseconds between
+    /// reading the clock and publishing it: it is written with the worker's
+    /// next pass, after other threads' entries of up to that preemption
+    /// later (none in a run of two threads taking turns; a few hundred
+    /// microseconds, rarely milliseconds, with two threads logging flat out
+    /// on two busy cores).
     ///
     /// # Examples
     ///

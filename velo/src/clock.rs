@@ -67,6 +67,21 @@ pub(crate) fn read() -> (u16, u64) {
     read_uncalibrated()
 }
 
+/// Dates the record in `buf` now, unless it carries no time
+/// ([`record::NO_TIME`]).
+///
+/// A record is dated as it goes into its thread's ring (or is written by
+/// its caller), not when its call began: the clock and the publication are
+/// then a copy apart, so the worker, which writes the threads' records in
+/// the order of their times, writes them in the order they entered the
+/// queue too. Dated at the start of the call, a record whose values took
+/// long to encode, or that waited for room or for a new ring, would be
+/// published after other threads' later records and written a pass late.
+#[inline]
+pub(crate) fn stamp(buf: &mut [u8]) {
+    record::set_time(buf, read);
+}
+
 #[cold]
 fn read_uncalibrated() -> (u16, u64) {
     let wall = system_nanos();

@@ -8,6 +8,7 @@
 //! the entry is larger than the largest queue, or the thread is exiting and
 //! can no longer have a queue.
 
+use crate::clock;
 use crate::error::{Error, ErrorKind};
 use crate::fork;
 use crate::line::LineFormat;
@@ -181,21 +182,21 @@ impl Core {
 
     /// An entry that is not in this thread's ring yet.
     #[cold]
-    fn unpushed(&self, queue: &Queue, worker: &Worker, buf: Vec<u8>, unpushed: Unpushed) {
+    fn unpushed(&self, queue: &Queue, worker: &Worker, mut buf: Vec<u8>, unpushed: Unpushed) {
         match unpushed {
             Unpushed::NoRing => {
                 if local::while_busy(|| queue.register()) {
-                    match local::push(self.id, &buf) {
+                    match local::push(self.id, &mut buf) {
                         Ok(()) => self.after_enqueue(worker),
-                        Err(Unpushed::Full) => self.overflow(queue, worker, &buf),
-                        Err(_) => self.unqueueable(&buf),
+                        Err(Unpushed::Full) => self.overflow(queue, worker, &mut buf),
+                        Err(_) => self.unqueueable(&mut buf),
                     }
                 } else {
                     // The thread is exiting and has no ring any more.
-                    self.unqueueable(&buf);
+                    self.unqueueable(&mut buf);
                 }
             }
-            Unpushed::Full => self.overflow(queue, worker, &buf),
+            Unpushed::Full => self.overflow(queue, worker, &mut buf),
             // Logged from a signal handler that interrupted this thread
             // inside velo: nothing here may allocate, wait or take a lock.
             Unpushed::Busy => stats::inc(&self.stats.dropped),
@@ -205,7 +206,7 @@ impl Core {
 
     /// An entry that cannot go into this thread's ring at all: written by
     /// the caller, unless that would deadlock.
-    fn unqueueable(&self, entry: &[u8]) {
+    fn unqueueable(&self, entry: &mut [u8]) {
         stats::inc(&self.stats.sync_fallbacks);
         self.write_now(entry);
     }
@@ -213,7 +214,7 @@ impl Core {
     /// The ring has no room for `entry`: move to a larger ring if it may
     /// still grow, else apply the overflow strategy.
     #[cold]
-    fn overflow(&self, queue: &Queue, worker: &Worker, entry: &[u8]) {
+    fn overflow(&self, queue: &Queue, worker: &Worker, entry: &mut [u8]) {
         if entry.len() > queue.max_ring_bytes {
             // It would never fit; every strategy writes it on this thread
             // rather than wait forever or lose it.
@@ -241,7 +242,7 @@ impl Core {
     /// (a thread logging flat out then runs at the worker's pace, both
     /// cores busy). After that, or when the worker is parked, stopped or
     /// stuck, the caller drains and writes, as the strategy promises.
-    fn overflow_sync(&self, worker: &Worker, entry: &[u8]) {
+    fn overflow_sync(&self, worker: &Worker, entry: &mut [u8]) {
         let start = std::time::Instant::now();
         while start.elapsed() < SYNC_PATIENCE
             && worker.is_running()
@@ -261,7 +262,7 @@ impl Core {
     }
 
     /// Waits for room in this thread's ring, then pushes `entry`.
-    fn push_blocking(&self, worker: &Worker, entry: &[u8]) {
+    fn push_blocking(&self, worker: &Worker, entry: &mut [u8]) {
         let mut spins = 0u32;
         let mut stalled = std::time::Instant::now();
         let mut passes = worker.passes();
@@ -306,20 +307,20 @@ impl Core {
 
     /// [`Core::write_now`], then keeps the buffer for the next entry.
     #[cold]
-    fn write_owned(&self, buf: Vec<u8>) {
+    fn write_owned(&self, mut buf: Vec<u8>) {
         if local::is_busy() {
             // From a signal handler that interrupted this thread inside
             // velo, which may hold the allocator's lock or this output's.
             stats::inc(&self.stats.dropped);
         } else {
-            self.write_now(&buf);
+            self.write_now(&mut buf);
         }
         local::give(buf);
     }
 
     /// Writes a record on this thread, after everything queued before it.
     #[cold]
-    fn write_now(&self, entry: &[u8]) {
+    fn write_now(&self, entry: &mut [u8]) {
         if self.output.is_lost() {
             return stats::inc(&self.stats.dropped);
         }
@@ -330,13 +331,15 @@ impl Core {
         };
         let report = self.report();
         self.drain_locked(&mut sink);
+        // Written after everything drained: dated after it too.
+        clock::stamp(entry);
         sink.write_own(entry, &report);
         sink.flush(&report);
     }
 
     /// Queues an entry logged from inside this logger's output, or drops
     /// it: it cannot be written here, and nothing here may wait.
-    fn queue_reentrant(&self, entry: &[u8]) {
+    fn queue_reentrant(&self, entry: &mut [u8]) {
         let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
             entry.len() <= queue.max_ring_bytes
                 && match local::push(self.id, entry) {

@@ -8,7 +8,6 @@
 //! text is formatted here: the worker does that (see `record.rs`).
 
 use crate::callsite::{CallSite, Site};
-use crate::clock;
 use crate::core::Core;
 use crate::local;
 use crate::logger::Logger;
@@ -52,10 +51,11 @@ impl<'a> Entry<'a> {
         site: &'static Site,
         suppressed: Option<u64>,
     ) -> Entry<'a> {
-        let (mut flags, time) = if core.config.timestamp {
-            clock::read()
+        // Dated as it goes into the queue (see `clock::stamp`).
+        let mut flags = if core.config.timestamp {
+            0
         } else {
-            (record::NO_TIME, 0)
+            record::NO_TIME
         };
         if suppressed.is_some() {
             flags |= record::SUPPRESSED;
@@ -67,7 +67,7 @@ impl<'a> Entry<'a> {
         if scoped {
             flags |= record::SCOPE;
         }
-        record::begin(&mut buf, flags, site.level, time, site);
+        record::begin(&mut buf, flags, site.level, 0, site);
         if let Some(n) = suppressed {
             record::put_u64(&mut buf, n);
         }
@@ -94,12 +94,12 @@ impl<'a> Entry<'a> {
         head: &Dynamic<'_>,
         extra_context: &[u8],
     ) -> Entry<'a> {
-        let (mut flags, time) = if core.config.timestamp {
-            clock::read()
+        // Dated as it goes into the queue (see `clock::stamp`).
+        let mut flags = if core.config.timestamp {
+            record::DYNAMIC
         } else {
-            (record::NO_TIME, 0)
+            record::DYNAMIC | record::NO_TIME
         };
-        flags |= record::DYNAMIC;
         let (mut buf, scoped) = local::take();
         if !context.is_empty() || !extra_context.is_empty() {
             flags |= record::CONTEXT;
@@ -109,7 +109,7 @@ impl<'a> Entry<'a> {
         if !scope.is_empty() {
             flags |= record::SCOPE;
         }
-        record::begin_dynamic(&mut buf, flags, head.level, time);
+        record::begin_dynamic(&mut buf, flags, head.level, 0);
         // The message, formatted in place.
         let msg = record::open_untagged(&mut buf);
         let _ = fmt::Write::write_fmt(

@@ -101,7 +101,8 @@
 //! worker side event (decode a record) -> line (JSON/text) -> output/ (Output trait:
 //!   |         stream, journald, ...)
 //! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
-//!   |         sink (output lock, drain) worker (thread loop, park, sync) -> core
+//!   |         merge (threads' records in time order) -> sink (output lock,
+//!   |         drain) worker (thread loop, park, sync) -> core
 //! API         entry (what velo! calls) logger builder panic log_bridge __private
 //!             tracing_spans (span store) -> tracing_bridge -> tracing_layer
 //! ```
@@ -135,6 +136,7 @@ mod output;
 mod barrier;
 mod core;
 mod local;
+mod merge;
 mod queue;
 mod ring;
 mod sink;

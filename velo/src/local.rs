@@ -24,6 +24,7 @@
 //! that state, allocates nothing (it is encoded into a spare buffer kept
 //! for it) and is dropped and counted.
 
+use crate::clock;
 use crate::ring::Ring;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -203,7 +204,7 @@ impl Local {
     }
 
     #[inline]
-    fn push(&self, core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+    fn push(&self, core_id: u64, entry: &mut [u8]) -> Result<(), Unpushed> {
         if self.busy.replace(true) {
             return Err(Unpushed::Busy);
         }
@@ -214,7 +215,7 @@ impl Local {
 
     /// [`Local::push`] inside a busy section the caller holds.
     #[inline]
-    fn push_unguarded(&self, core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+    fn push_unguarded(&self, core_id: u64, entry: &mut [u8]) -> Result<(), Unpushed> {
         let rings = self.rings.try_borrow().map_err(|_| Unpushed::Busy)?;
         let ring = rings
             .iter()
@@ -225,6 +226,9 @@ impl Local {
         // thread (each thread registers its own), and `busy`, which the
         // caller set, keeps a signal handler on this thread from pushing
         // while it does.
+        // Dated as it goes in, so the time and the publication are a copy
+        // apart (see `clock::stamp`).
+        clock::stamp(entry);
         if unsafe { ring.push(entry) } {
             Ok(())
         } else {
@@ -251,7 +255,7 @@ impl Local {
 
 /// Pushes `entry` into this thread's ring for the logger core `core_id`.
 #[inline]
-pub(crate) fn push(core_id: u64, entry: &[u8]) -> Result<(), Unpushed> {
+pub(crate) fn push(core_id: u64, entry: &mut [u8]) -> Result<(), Unpushed> {
     LOCAL
         .try_with(|l| l.push(core_id, entry))
         .unwrap_or(Err(Unpushed::NoRing))
@@ -270,7 +274,7 @@ pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, 
                 // Leaves `busy` set: the interrupted code set it.
                 return Err(Unpushed::Busy);
             }
-            let entry = slot.as_deref().unwrap_or_default();
+            let entry = slot.as_deref_mut().unwrap_or_default();
             let pushed = l.push_unguarded(core_id, entry);
             if pushed.is_ok() {
                 if let Some(mut buf) = slot.take() {

@@ -14,15 +14,39 @@
 
 use crate::fork;
 use crate::local;
-use crate::ring::{self, Ring};
+use crate::ring::{self, Cut, Ring};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How many rings of one logger may be at their largest size at once: the
 /// bytes rings grow by come from a budget of this many times the growth of
 /// one ring, so a burst on hundreds of threads cannot grow them all. A
 /// thread whose ring cannot grow applies the overflow strategy.
 pub(crate) const GROWN_RINGS: usize = 8;
+
+/// What [`Queue::drain`] passes on, in order.
+#[derive(Debug)]
+pub(crate) enum Drained<'a> {
+    /// A pass starts; this many threads had entries queued as it started.
+    Start(usize),
+    /// Published bytes of the current ring.
+    Bytes(&'a [u8]),
+    /// The current ring's bytes are all passed on.
+    RingEnd,
+    /// The current thread's rings are all passed on.
+    ThreadEnd,
+}
+
+/// A ring's extent and state as a pass began (see [`Queue::drain`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Seen {
+    cut: Cut,
+    /// The ring was sealed or orphaned: this pass takes its last entries.
+    last: bool,
+    /// The ring was sealed: its successor follows.
+    sealed: bool,
+}
 
 /// The rings of one logger.
 #[derive(Debug)]
@@ -144,43 +168,100 @@ impl Queue {
         total
     }
 
-    /// Passes every published byte of every ring to `write`, ring by ring:
-    /// at most two slices per ring (a record may straddle them), then an
-    /// empty slice with `true` to mark the end of the ring's bytes. Returns
-    /// the entries drained. Follows sealed rings to
-    /// their successors and frees the rings of exited threads.
+    /// Passes the bytes published in every ring when the call began to
+    /// `write`, thread by thread: first [`Drained::Start`] with how many
+    /// threads have entries among them, then for each ring at most two
+    /// slices of bytes (a record may straddle them) and
+    /// [`Drained::RingEnd`], and after a thread's last ring
+    /// [`Drained::ThreadEnd`]. Returns the entries drained. Follows sealed
+    /// rings to their successors (the same thread's later entries) and
+    /// frees the rings of exited threads.
+    ///
+    /// Every ring's extent is read first, within nanoseconds, and only that
+    /// is drained: what a thread publishes while the others' entries are
+    /// written waits for the next pass, so no entry of this pass was
+    /// handed over after one of the next (see `merge`). `cuts` is scratch
+    /// space, kept by the caller so a pass allocates nothing.
     ///
     /// # Safety
     ///
     /// One consumer at a time: the caller holds the logger's output lock,
     /// which every drain of this queue runs under.
-    pub(crate) unsafe fn drain(&self, mut write: impl FnMut(&[u8], bool)) -> u64 {
+    pub(crate) unsafe fn drain(
+        &self,
+        cuts: &mut Vec<Seen>,
+        mut write: impl FnMut(Drained<'_>),
+    ) -> u64 {
+        let rings = self.snapshot();
+        let busy = Self::cut(&rings, cuts);
+        write(Drained::Start(busy));
         let mut entries = 0;
         let mut changed = false;
-        let rings = self.snapshot();
+        let mut seen = cuts.iter();
         for ring in rings.iter() {
             let mut ring = Arc::clone(ring);
-            loop {
-                // Read before draining: once either is seen, this drain
-                // takes the ring's last entries.
-                let successor = ring.successor();
-                let orphaned = ring.is_orphaned();
-                // SAFETY: the caller holds the output lock (the contract).
-                entries += unsafe { ring.drain(|bytes| write(bytes, false)) };
+            // The same rings as above, in the same order: a successor
+            // once set stays.
+            for &Seen { cut, last, sealed } in seen.by_ref() {
+                // SAFETY: the caller holds the output lock, as it did when
+                // it took the cut (the contract).
+                entries += unsafe { ring.drain_to(cut, |bytes| write(Drained::Bytes(bytes))) };
                 // The end of a ring's bytes ends any record split across
                 // its wrap.
-                write(&[], true);
-                changed |= orphaned || successor.is_some();
-                match successor {
+                write(Drained::RingEnd);
+                changed |= last;
+                match ring.successor().filter(|_| sealed) {
                     Some(next) => ring = next,
                     None => break,
                 }
             }
+            write(Drained::ThreadEnd);
         }
         if changed {
             self.tidy();
         }
         entries
+    }
+
+    /// Reads the extent of every ring into `cuts`; returns how many threads
+    /// have entries in them. Read again when the reads were far apart (this
+    /// thread preempted in between, say), as the rings read first would
+    /// then miss what the others hold.
+    fn cut(rings: &[Arc<Ring>], cuts: &mut Vec<Seen>) -> usize {
+        /// Reads this far apart are read again (a few times at most).
+        const SPREAD: Duration = Duration::from_micros(20);
+        let mut busy = 0;
+        for _ in 0..4 {
+            let start = Instant::now();
+            cuts.clear();
+            busy = 0;
+            for ring in rings {
+                let mut ring = Arc::clone(ring);
+                let mut pending = false;
+                loop {
+                    // Read before the extent: once either is seen, the
+                    // extent holds the ring's last entries.
+                    let successor = ring.successor();
+                    let orphaned = ring.is_orphaned();
+                    let cut = ring.cut();
+                    pending |= ring.has_pending_in(cut);
+                    cuts.push(Seen {
+                        cut,
+                        last: orphaned || successor.is_some(),
+                        sealed: successor.is_some(),
+                    });
+                    match successor {
+                        Some(next) => ring = next,
+                        None => break,
+                    }
+                }
+                busy += usize::from(pending);
+            }
+            if busy < 2 || start.elapsed() < SPREAD {
+                break;
+            }
+        }
+        busy
     }
 
     /// Replaces drained sealed rings by their successors and frees the

@@ -107,6 +107,23 @@ pub(crate) fn add_flag(buf: &mut [u8], flag: u16) {
     buf[4..6].copy_from_slice(&flags.to_le_bytes());
 }
 
+/// Dates the record in `buf` with what `clock` returns (a time and its
+/// [`WALL_TIME`] bit, or none), unless it carries no time ([`NO_TIME`]):
+/// `clock` is then not called.
+#[inline]
+pub(crate) fn set_time(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
+    let Some(head) = buf.first_chunk_mut::<16>() else {
+        return;
+    };
+    let flags = u16::from_le_bytes([head[4], head[5]]);
+    if flags & NO_TIME != 0 {
+        return;
+    }
+    let (bit, time) = clock();
+    head[4..6].copy_from_slice(&((flags & !WALL_TIME) | bit).to_le_bytes());
+    head[8..16].copy_from_slice(&time.to_le_bytes());
+}
+
 /// Writes the record's length into its header; the record is complete.
 /// Records longer than `u32::MAX` cannot be made: values are truncated
 /// long before (see [`put_str`]).
@@ -260,6 +277,15 @@ impl Header {
 pub(crate) fn record_len(bytes: &[u8]) -> Option<usize> {
     let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
     (len >= HEADER).then_some(len)
+}
+
+/// The `flags` and `time` of the record starting at `bytes`, read from its
+/// header without decoding the rest.
+#[inline]
+pub(crate) fn flags_and_time(bytes: &[u8]) -> Option<(u16, u64)> {
+    let flags = u16::from_le_bytes(bytes.get(4..6)?.try_into().ok()?);
+    let time = u64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
+    Some((flags, time))
 }
 
 /// A bounds-checked cursor over encoded bytes.

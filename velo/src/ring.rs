@@ -99,6 +99,14 @@ struct Consumer {
     consumed: AtomicU64,
 }
 
+/// How far a ring's entries were published at one moment (see
+/// [`Ring::cut`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cut {
+    produced: u64,
+    tail: usize,
+}
+
 /// A single-producer, single-consumer ring of encoded entries.
 #[derive(Debug)]
 pub(crate) struct Ring {
@@ -276,7 +284,36 @@ impl Ring {
         self.producer.0.produced.load(Ordering::Acquire) - consumed
     }
 
+    /// How far the ring's entries are published now: what a later
+    /// [`Ring::drain_to`] takes.
+    pub(crate) fn cut(&self) -> Cut {
+        let p = &self.producer.0;
+        // Acquire, count before tail: the tail read is at least as new as
+        // the one stored before the count, so the bytes up to it hold every
+        // entry counted (and possibly more, counted by the next drain).
+        let produced = p.produced.load(Ordering::Acquire);
+        let tail = p.tail.load(Ordering::Acquire);
+        Cut { produced, tail }
+    }
+
+    /// Whether `cut` holds entries not drained yet.
+    pub(crate) fn has_pending_in(&self, cut: Cut) -> bool {
+        cut.tail != self.consumer.0.head.load(Ordering::Relaxed)
+    }
+
     /// Passes every published byte to `write`, in order and in at most two
+    /// slices, frees them, and returns how many entries they completed.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ring::drain_to`].
+    pub(crate) unsafe fn drain(&self, write: impl FnMut(&[u8])) -> u64 {
+        // SAFETY: forwarded.
+        unsafe { self.drain_to(self.cut(), write) }
+    }
+
+    /// Passes the bytes published up to `cut` (taken by [`Ring::cut`]
+    /// since the last drain) to `write`, in order and in at most two
     /// slices, frees them, and returns how many entries they completed.
     ///
     /// `write` may push into this same ring (logging from inside the
@@ -287,15 +324,11 @@ impl Ring {
     /// # Safety
     ///
     /// One consumer at a time: the caller holds the lock that every
-    /// consumer of this ring drains under (the logger's sink lock).
-    pub(crate) unsafe fn drain(&self, mut write: impl FnMut(&[u8])) -> u64 {
-        let p = &self.producer.0;
+    /// consumer of this ring drains under (the logger's sink lock), and
+    /// held it when it took `cut`.
+    pub(crate) unsafe fn drain_to(&self, cut: Cut, mut write: impl FnMut(&[u8])) -> u64 {
         let c = &self.consumer.0;
-        // Acquire, count before tail: the tail read is at least as new as
-        // the one stored before the count, so the bytes read hold every
-        // entry counted (and possibly more, counted by the next drain).
-        let produced = p.produced.load(Ordering::Acquire);
-        let tail = p.tail.load(Ordering::Acquire);
+        let Cut { produced, tail } = cut;
         // Relaxed: only the consumer (under the sink lock) stores these.
         let head = c.head.load(Ordering::Relaxed);
         let consumed = c.consumed.load(Ordering::Relaxed);
@@ -500,6 +533,22 @@ mod tests {
         }
         assert_eq!(got, expected);
         assert_eq!(entries, 100);
+        assert!(!ring.has_pending());
+    }
+
+    #[test]
+    fn a_drain_to_a_cut_leaves_what_came_after_it() {
+        let ring = Ring::new(64, 100);
+        assert!(push(&ring, b"one"));
+        let cut = ring.cut();
+        assert!(ring.has_pending_in(cut));
+        assert!(push(&ring, b"two"));
+        let mut out = Vec::new();
+        // SAFETY: see above; the cut was taken by this, the one consumer.
+        let n = unsafe { ring.drain_to(cut, |b| out.extend_from_slice(b)) };
+        assert_eq!((out.as_slice(), n), (&b"one"[..], 1));
+        assert!(!ring.has_pending_in(cut));
+        assert_eq!(drain_all(&ring), (b"two".to_vec(), 1));
         assert!(!ring.has_pending());
     }
 

@@ -22,8 +22,9 @@ use crate::event::Event;
 use crate::fork;
 use crate::line::LineFormat;
 use crate::local;
+use crate::merge::Merge;
 use crate::output::{Output, Stdio};
-use crate::queue::Queue;
+use crate::queue::{Drained, Queue, Seen};
 use crate::record;
 use crate::stats::{self, Counters};
 use std::io::{self, Write};
@@ -47,6 +48,10 @@ pub(crate) struct Sink {
     lost_unreported: u64,
     /// A record split across the wrap of a ring, being put together.
     partial: Vec<u8>,
+    /// Several threads' records of a pass, being put in time order.
+    merge: Merge,
+    /// The rings' extents as a pass began.
+    cuts: Vec<Seen>,
     /// When the clock's period was last refined.
     refined: Instant,
 }
@@ -88,6 +93,8 @@ impl Sink {
             reported_drops: 0,
             lost_unreported: 0,
             partial: Vec::new(),
+            merge: Merge::default(),
+            cuts: Vec::new(),
             refined: Instant::now(),
         }
     }
@@ -99,33 +106,53 @@ impl Sink {
             clock::refine();
             self.refined = Instant::now();
         }
-        // Read after the queue's bytes are published (the pair is taken
-        // before draining, so every record drained is older than it, or
-        // was written while this pass ran and is dated a few microseconds
-        // late by the clamp in `Converter::wall`).
+        // Taken just before the rings' extents are read: every record
+        // drained is older than the pair, or a little newer, and converted
+        // at the same rate either way.
         let clock = Converter::now();
         let mut drained = 0;
         let (mut ok, mut failed, mut bytes_out) = (0u64, 0u64, 0u64);
+        let mut tally =
+            |sink: &mut Sink, record: &[u8]| match sink.write_record(record, &clock, report) {
+                Some(n) => {
+                    ok += 1;
+                    bytes_out += n as u64;
+                }
+                None => failed += 1,
+            };
+        // Several threads' records are copied out and written in time
+        // order (see `merge`); one thread's are written straight from its
+        // ring.
+        let mut merging = false;
         // SAFETY: the caller holds the output lock, under which every drain
         // of this queue runs.
+        let mut cuts = std::mem::take(&mut self.cuts);
         let entries = unsafe {
-            queue.drain(|bytes, end| {
-                drained += bytes.len();
-                if end {
-                    self.partial.clear();
-                    return;
-                }
-                self.split(bytes, |sink, record| {
-                    match sink.write_record(record, &clock, report) {
-                        Some(n) => {
-                            ok += 1;
-                            bytes_out += n as u64;
-                        }
-                        None => failed += 1,
+            queue.drain(&mut cuts, |part| match part {
+                Drained::Start(threads) => merging = threads > 1,
+                Drained::Bytes(bytes) => {
+                    drained += bytes.len();
+                    if merging {
+                        self.merge.push(bytes);
+                    } else {
+                        self.split(bytes, &mut tally);
                     }
-                });
+                }
+                // The end of a ring ends any record split across its wrap.
+                Drained::RingEnd => self.partial.clear(),
+                Drained::ThreadEnd => {
+                    if merging {
+                        self.merge.end_thread();
+                    }
+                }
             })
         };
+        self.cuts = cuts;
+        if merging {
+            let mut merge = std::mem::take(&mut self.merge);
+            merge.write(&clock, |record| tally(self, record));
+            self.merge = merge;
+        }
         let _ = failed;
         stats::add(&report.stats.dequeued, entries);
         stats::add(&report.stats.written, ok);
@@ -153,7 +180,7 @@ impl Sink {
 
     /// Calls `each` with every whole record in `bytes`, joining a record
     /// split across two slices in `partial`.
-    fn split(&mut self, mut bytes: &[u8], mut each: impl FnMut(&mut Sink, &[u8])) {
+    fn split(&mut self, mut bytes: &[u8], each: &mut impl FnMut(&mut Sink, &[u8])) {
         if !self.partial.is_empty() {
             let need = if self.partial.len() >= 4 {
                 record::record_len(&self.partial).unwrap_or(0)

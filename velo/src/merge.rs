@@ -1,0 +1,226 @@
+//! Several threads' records of one pass, written in time order.
+//!
+//! Each thread pushes into its own ring, and the consumer drains the rings
+//! one after the other. Written ring by ring, one thread's entries of a
+//! whole pass (milliseconds' worth when the worker falls behind) would come
+//! before another's written in the middle of them. So when more than one
+//! thread has entries queued, the pass copies every ring's records here
+//! (which frees the rings for their threads at once) and writes them by a
+//! k-way merge on their clock readings. Each thread's records keep their
+//! order: the merge only ever takes the next record of a thread.
+//!
+//! What a merge cannot fix is a record that a thread dated before another
+//! thread's but published after the pass took that other thread's bytes:
+//! it is written in the next pass, after it. The gap between reading the
+//! clock and publishing is the caller's encoding (tens of nanoseconds),
+//! unless the thread is preempted in between.
+
+use crate::clock::Converter;
+use crate::record;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A pass's records past this size are not kept between passes: the
+/// buffer shrinks back to it after a pass that grew it further.
+const KEEP_BYTES: usize = 1 << 20;
+
+/// Records of several threads, copied out of their rings.
+#[derive(Debug, Default)]
+pub(crate) struct Merge {
+    /// The records, thread after thread.
+    bytes: Vec<u8>,
+    /// Each thread's records in `bytes`.
+    threads: Vec<Thread>,
+    /// `(time, thread)` of the next record of each thread but the one
+    /// being written, earliest on top (a tie goes to the thread drained
+    /// first).
+    heap: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+/// One thread's records, and where the merge is in them.
+#[derive(Debug)]
+struct Thread {
+    at: usize,
+    end: usize,
+    /// The length of the record at `at`.
+    len: usize,
+    /// The time of the record at `at`: its wall-clock nanoseconds, or for a
+    /// record without a time, that of the record before it.
+    time: u64,
+}
+
+impl Merge {
+    /// Appends bytes of the current thread's records.
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    /// Ends the current thread's records.
+    pub(crate) fn end_thread(&mut self) {
+        let start = self.threads.last().map_or(0, |t| t.end);
+        if self.bytes.len() > start {
+            self.threads.push(Thread {
+                at: start,
+                end: self.bytes.len(),
+                len: 0,
+                time: 0,
+            });
+        }
+    }
+
+    /// Calls `write` with every record, earliest first, and empties the
+    /// merge. A thread's bytes that do not read as records end that
+    /// thread's records there.
+    pub(crate) fn write(&mut self, clock: &Converter, mut write: impl FnMut(&[u8])) {
+        let Merge {
+            bytes,
+            threads,
+            heap,
+        } = self;
+        heap.clear();
+        for (i, thread) in threads.iter_mut().enumerate() {
+            if thread.next(bytes, clock) {
+                heap.push(Reverse((thread.time, i)));
+            }
+        }
+        while let Some(Reverse((_, i))) = heap.pop() {
+            let thread = &mut threads[i];
+            // Write this thread's records while they come before every
+            // other thread's next one, without a round through the heap.
+            loop {
+                write(&bytes[thread.at..thread.at + thread.len]);
+                thread.at += thread.len;
+                if !thread.next(bytes, clock) {
+                    break;
+                }
+                let next = (thread.time, i);
+                if heap.peek().is_some_and(|Reverse(other)| *other < next) {
+                    heap.push(Reverse(next));
+                    break;
+                }
+            }
+        }
+        bytes.clear();
+        threads.clear();
+        if bytes.capacity() > KEEP_BYTES {
+            bytes.shrink_to(KEEP_BYTES);
+        }
+    }
+}
+
+impl Thread {
+    /// Whether a whole record starts at `at`; if so, sets `len` and `time`
+    /// to its.
+    fn next(&mut self, bytes: &[u8], clock: &Converter) -> bool {
+        let rest = &bytes[self.at..self.end];
+        let Some(len) = record::record_len(rest) else {
+            return false;
+        };
+        let Some((flags, time)) = record::flags_and_time(rest) else {
+            return false;
+        };
+        if len > rest.len() {
+            return false;
+        }
+        if flags & record::NO_TIME == 0 {
+            self.time = clock.wall(flags, time);
+        }
+        self.len = len;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Merge;
+    use crate::callsite::internal_site;
+    use crate::clock::Converter;
+    use crate::level::Level;
+    use crate::record;
+
+    static SITE: crate::callsite::CallSite = internal_site!(Info, "m", ["n"]);
+
+    /// A record of value `n` at wall-clock time `time` (or none).
+    fn rec(n: u64, time: Option<u64>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let flags = match time {
+            Some(_) => record::WALL_TIME,
+            None => record::NO_TIME,
+        };
+        record::begin(&mut buf, flags, Level::Info, time.unwrap_or(0), SITE.site());
+        record::put_u64(&mut buf, n);
+        record::finish(&mut buf);
+        buf
+    }
+
+    fn merged(threads: &[Vec<Vec<u8>>]) -> Vec<u64> {
+        let mut merge = Merge::default();
+        for records in threads {
+            for r in records {
+                merge.push(r);
+            }
+            merge.end_thread();
+        }
+        let mut out = Vec::new();
+        merge.write(&Converter::now(), |r| {
+            out.push(u64::from_le_bytes(
+                r[record::HEADER..][..8].try_into().unwrap(),
+            ));
+        });
+        out
+    }
+
+    #[test]
+    fn records_interleave_by_time_and_keep_each_threads_order() {
+        let a = vec![rec(1, Some(10)), rec(3, Some(30)), rec(4, Some(40))];
+        let b = vec![rec(2, Some(20)), rec(5, Some(50))];
+        let c = vec![rec(6, Some(60))];
+        assert_eq!(merged(&[a, b, c]), [1, 2, 3, 4, 5, 6]);
+
+        // A thread whose clock ran backwards keeps its own order.
+        let a = vec![rec(1, Some(30)), rec(2, Some(10))];
+        let b = vec![rec(3, Some(20))];
+        assert_eq!(merged(&[a, b]), [3, 1, 2]);
+
+        // Ties go to the thread drained first.
+        let a = vec![rec(1, Some(10)), rec(2, Some(10))];
+        let b = vec![rec(3, Some(10))];
+        assert_eq!(merged(&[a, b]), [1, 2, 3]);
+    }
+
+    #[test]
+    fn records_without_a_time_follow_their_threads_last_time() {
+        let a = vec![rec(1, Some(10)), rec(2, None), rec(4, Some(40))];
+        let b = vec![rec(3, Some(20))];
+        assert_eq!(merged(&[a, b]), [1, 2, 3, 4]);
+        // With no times at all, thread after thread.
+        let a = vec![rec(1, None), rec(2, None)];
+        let b = vec![rec(3, None)];
+        assert_eq!(merged(&[a, b]), [1, 2, 3]);
+    }
+
+    #[test]
+    fn bytes_that_are_not_records_end_that_thread_only() {
+        let mut a = rec(1, Some(10));
+        a.extend_from_slice(&[1, 0, 0, 0, 9, 9]);
+        a.extend_from_slice(&rec(9, Some(15)));
+        let b = vec![rec(2, Some(20))];
+        assert_eq!(merged(&[vec![a], b]), [1, 2]);
+        // A truncated record too.
+        let mut a = rec(1, Some(10));
+        a.extend_from_slice(&rec(9, Some(15))[..30]);
+        assert_eq!(merged(&[vec![a], vec![rec(2, Some(20))]]), [1, 2]);
+    }
+
+    #[test]
+    fn a_merge_is_empty_after_writing() {
+        let mut merge = Merge::default();
+        merge.push(&rec(1, Some(1)));
+        merge.end_thread();
+        merge.write(&Converter::now(), |_| {});
+        let mut n = 0;
+        merge.write(&Converter::now(), |_| n += 1);
+        assert_eq!(n, 0);
+        assert!(merge.bytes.is_empty() && merge.threads.is_empty());
+    }
+}
