@@ -16,7 +16,7 @@ use crate::local::{self, Unpushed};
 use crate::options::{Config, Overflow, Style};
 use crate::output::Output;
 use crate::queue::Queue;
-use crate::sink::{OutputLock, Report, Sink, SinkGuard};
+use crate::sink::{OutputLock, Report, Sink, SinkGuard, Waiting};
 use crate::stats::{self, Counters};
 use crate::worker::{self, Job, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -263,6 +263,9 @@ impl Core {
 
     /// Waits for room in this thread's ring, then pushes `entry`.
     fn push_blocking(&self, worker: &Worker, entry: &mut [u8]) {
+        // A thread inside another logger's output: its holder may be
+        // waiting for this thread (see `sink::Waiting`).
+        let _waiting = Waiting::start(self.id);
         let mut spins = 0u32;
         let mut stalled = std::time::Instant::now();
         let mut passes = worker.passes();
@@ -274,8 +277,13 @@ impl Core {
         }
         loop {
             // Waiting on the worker from inside this logger's output, or
-            // after it stopped or died, would never end.
-            if local::is_writing(self.id) || worker.is_stopped() || !worker.is_running() {
+            // after it stopped or died, would never end; from inside a
+            // later logger's output, it could wait for this thread.
+            if local::is_writing(self.id)
+                || local::holds_output_after(self.id)
+                || worker.is_stopped()
+                || !worker.is_running()
+            {
                 stats::inc(&self.stats.sync_fallbacks);
                 return self.write_now(entry);
             }

@@ -57,6 +57,10 @@ struct Local {
     scope_len: Cell<usize>,
     /// The cores whose output lock this thread holds, innermost last.
     writing: RefCell<Vec<u64>>,
+    /// An earlier logger's core whose output lock this thread gave up
+    /// waiting for while it holds the ones in `writing` (see
+    /// [`holds_output_after`]).
+    gave_up: Cell<Option<u64>>,
 }
 
 impl Drop for Local {
@@ -79,6 +83,7 @@ thread_local! {
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
             writing: RefCell::new(Vec::new()),
+            gave_up: Cell::new(None),
         }
     };
 }
@@ -380,6 +385,47 @@ pub(crate) fn is_writing(core_id: u64) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether this thread holds the output lock of a logger core made after
+/// `core_id` (ids grow with each logger made). Such a thread waits for
+/// `core_id`'s output only within a bound: a thread holding `core_id`'s
+/// may be waiting for the later one's, and waits without bound only for
+/// later loggers than any it holds, so no two threads can wait for each
+/// other for good.
+#[inline]
+pub(crate) fn holds_output_after(core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| {
+            l.writing
+                .try_borrow()
+                .is_ok_and(|w| w.iter().any(|&id| id > core_id))
+        })
+        .unwrap_or(false)
+}
+
+/// Runs `f` with the cores whose output lock this thread holds; `None`
+/// when the thread's state is gone or in use.
+pub(crate) fn with_held<R>(f: impl FnOnce(&[u64]) -> R) -> Option<R> {
+    LOCAL
+        .try_with(|l| l.writing.try_borrow().ok().map(|w| f(&w)))
+        .ok()
+        .flatten()
+}
+
+/// Whether this thread gave up waiting for the output lock of `core_id`
+/// since it took the output locks it holds.
+pub(crate) fn gave_up_on(core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| l.gave_up.get() == Some(core_id))
+        .unwrap_or(false)
+}
+
+/// Notes that this thread gave up waiting for the output lock of
+/// `core_id`: until it releases the output locks it holds, it does not
+/// wait for it again.
+pub(crate) fn give_up_on(core_id: u64) {
+    let _ = LOCAL.try_with(|l| l.gave_up.set(Some(core_id)));
+}
+
 /// Notes that this thread holds the output lock of `core_id` (until
 /// [`done_writing`]).
 pub(crate) fn start_writing(core_id: u64) {
@@ -396,6 +442,9 @@ pub(crate) fn done_writing(core_id: u64) {
         if let Ok(mut w) = l.writing.try_borrow_mut() {
             if let Some(i) = w.iter().rposition(|&id| id == core_id) {
                 w.remove(i);
+            }
+            if w.is_empty() {
+                l.gave_up.set(None);
             }
         }
     });

@@ -62,6 +62,14 @@ pub enum Schema {
 /// What a call does when the queue is full: when the calling thread's
 /// queue holds [`Builder::buffer_size`](crate::Builder::buffer_size)
 /// entries, or the most bytes it may hold (see there).
+///
+/// One case overrides every strategy: a writer of one logger that logs to
+/// another whose queue is full, while a writer of that other logger logs
+/// back to the first (each thread holding one output and waiting for the
+/// other's). Waiting would never end, so the thread inside the logger made
+/// later gives up: its entry to the earlier logger is dropped and counted,
+/// at once when the other thread is seen waiting for it, else after a
+/// second; the earlier logger's thread waits and loses nothing.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
     /// Nothing is lost and each thread's order is kept (the default).

@@ -64,6 +64,68 @@ impl std::fmt::Debug for Sink {
     }
 }
 
+/// How long a thread inside one logger's output waits for the output of a
+/// logger made before it (see `local::holds_output_after`) before it gives
+/// up: the entry is then queued if there is room, else dropped and counted.
+const CROSS_WAIT: Duration = Duration::from_secs(1);
+
+/// The output locks that threads holding other output locks wait for, as
+/// `(held, wanted)` pairs: how a thread inside a later logger's output
+/// (see `local::holds_output_after`) tells that the holder of the lock it
+/// wants waits for one it holds, and gives up at once instead of after
+/// [`CROSS_WAIT`].
+static WAITS: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+/// While alive, records in [`WAITS`] that this thread, with the output
+/// locks it holds, waits for the output (the lock, or room in the queue)
+/// of the logger core `wanted`. Records nothing for a thread that holds
+/// none.
+pub(crate) struct Waiting {
+    wanted: u64,
+    recorded: bool,
+}
+
+impl Waiting {
+    pub(crate) fn start(wanted: u64) -> Waiting {
+        let recorded = local::with_held(|held| {
+            if held.is_empty() {
+                return false;
+            }
+            fork::lock(&WAITS).extend(held.iter().map(|&h| (h, wanted)));
+            true
+        })
+        .unwrap_or(false);
+        Waiting { wanted, recorded }
+    }
+
+    /// Whether the holder of `wanted`'s output lock waits for an output
+    /// this thread holds.
+    fn is_cycle(wanted: u64) -> bool {
+        local::with_held(|held| {
+            fork::lock(&WAITS)
+                .iter()
+                .any(|&(h, w)| h == wanted && held.contains(&w))
+        })
+        .unwrap_or(false)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if !self.recorded {
+            return;
+        }
+        local::with_held(|held| {
+            let mut waits = fork::lock(&WAITS);
+            for &h in held {
+                if let Some(i) = waits.iter().position(|&p| p == (h, self.wanted)) {
+                    waits.swap_remove(i);
+                }
+            }
+        });
+    }
+}
+
 /// What the sink reports to: the logger's counters and the error slot the
 /// next `sync` returns.
 pub(crate) struct Report<'a> {
@@ -419,7 +481,12 @@ impl OutputLock {
             return None;
         }
         let fork = fork::guard();
-        let sink = if wait {
+        let sink = if wait && local::holds_output_after(self.core_id) {
+            // Inside a later logger's output (its writer logs here): the
+            // thread holding this lock may be waiting for that one.
+            self.lock_within(CROSS_WAIT)?
+        } else if wait {
+            let _waiting = Waiting::start(self.core_id);
             self.sink.lock().unwrap_or_else(PoisonError::into_inner)
         } else {
             match self.sink.try_lock() {
@@ -436,6 +503,36 @@ impl OutputLock {
             core_id: self.core_id,
             _fork: fork,
         })
+    }
+
+    /// Locks the sink if it comes free within `patience`, giving up at once
+    /// when its holder waits for an output this thread holds (the two
+    /// would wait for each other for good). Once it gave up, this thread
+    /// does not wait for it again until it has released the output locks
+    /// it holds: each of its entries here would cost the wait.
+    #[cold]
+    fn lock_within(&self, patience: Duration) -> Option<MutexGuard<'_, Sink>> {
+        let start = Instant::now();
+        let patience = if local::gave_up_on(self.core_id) {
+            Duration::ZERO
+        } else {
+            patience
+        };
+        loop {
+            match self.sink.try_lock() {
+                Ok(guard) => return Some(guard),
+                Err(std::sync::TryLockError::Poisoned(e)) => return Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock)
+                    if start.elapsed() < patience && !Waiting::is_cycle(self.core_id) =>
+                {
+                    std::thread::sleep(Duration::from_micros(50));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    local::give_up_on(self.core_id);
+                    return None;
+                }
+            }
+        }
     }
 
     /// The sink without the fork guard, in a forked child's handler (which

@@ -1,0 +1,134 @@
+//! Two loggers whose writers log to each other: A's writer logs to B and
+//! B's writer logs to A. With small queues, a thread inside A's output
+//! that must write B's queue itself (a full queue under `Overflow::Sync`)
+//! can meet B's worker inside B's output doing the same for A: each holds
+//! one output lock and asks for the other's. That must not hang: the
+//! program ends, within a bound, with every entry written or counted. The
+//! thread inside the later logger's output (B's) is the one that gives up,
+//! so B loses nothing under `Overflow::Sync`.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use velo::{velo, Builder, Format, Logger, Overflow};
+use velo_tests::{is_child, run_child_within};
+
+/// A writer that logs one "echo" to `other` for every user entry it
+/// writes (not for echoes, so the two loggers do not bounce forever).
+struct Echo {
+    other: Arc<OnceLock<Logger>>,
+    /// User entries written.
+    users: Arc<AtomicU64>,
+}
+
+impl Write for Echo {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let users = buf
+            .split(|&b| b == b'\n')
+            .filter(|line| line.windows(6).any(|w| w == b"\"user\""))
+            .count();
+        self.users.fetch_add(users as u64, Ordering::Relaxed);
+        if let Some(other) = self.other.get() {
+            for _ in 0..users {
+                velo!(logger: other, info, "echo");
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logger(other: &Arc<OnceLock<Logger>>, users: &Arc<AtomicU64>, overflow: Overflow) -> Logger {
+    Builder::new()
+        .format(Format::Json)
+        .writer(Echo {
+            other: Arc::clone(other),
+            users: Arc::clone(users),
+        })
+        .buffer_size(2)
+        .overflow(overflow)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn child_mutual_writers() {
+    if !is_child("child_mutual_writers") {
+        return;
+    }
+    let overflow = match std::env::var("VELO_TEST_OVERFLOW").unwrap().as_str() {
+        "sync" => Overflow::Sync,
+        "block" => Overflow::Block,
+        _ => Overflow::Drop,
+    };
+    let (to_a, to_b): (Arc<OnceLock<Logger>>, Arc<OnceLock<Logger>>) = Default::default();
+    let (users_a, users_b): (Arc<AtomicU64>, Arc<AtomicU64>) = Default::default();
+    let a = logger(&to_b, &users_a, overflow);
+    let b = logger(&to_a, &users_b, overflow);
+    to_a.set(a.clone()).unwrap();
+    to_b.set(b.clone()).unwrap();
+    let threads: Vec<_> = [a.clone(), b.clone(), a.clone(), b.clone()]
+        .into_iter()
+        .map(|l| {
+            std::thread::spawn(move || {
+                for i in 0..3000u32 {
+                    velo!(logger: &l, info, "user", i);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let _ = a.sync();
+    let _ = b.sync();
+    for (name, l, users) in [("a", &a, &users_a), ("b", &b, &users_b)] {
+        let s = l.stats();
+        println!(
+            "{name} users={} written={} dropped={}",
+            users.load(Ordering::Relaxed),
+            s.written,
+            s.dropped
+        );
+    }
+    velo::close();
+}
+
+#[test]
+fn mutual_writers_neither_hang_nor_lose_entries_silently() {
+    for overflow in ["sync", "block", "drop"] {
+        let out = run_child_within(
+            "child_mutual_writers",
+            &[("VELO_TEST_OVERFLOW", overflow)],
+            Duration::from_secs(60),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{overflow}: {out:?}");
+        for name in ["a", "b"] {
+            let line = stdout
+                .lines()
+                .find_map(|l| l.find(&format!("{name} users=")).map(|i| &l[i..]))
+                .unwrap_or_else(|| panic!("{overflow}: no stats for {name}: {stdout}"));
+            let count = |key: &str| -> u64 {
+                line.split(' ')
+                    .find_map(|kv| kv.strip_prefix(key))
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            // Every user entry is written or counted as dropped.
+            let (users, dropped) = (count("users="), count("dropped="));
+            assert!(users + dropped >= 6000, "{overflow} {name}: {line}");
+            if overflow == "sync" && name == "b" {
+                assert_eq!(dropped, 0, "the later logger loses nothing: {line}");
+            }
+            if overflow != "drop" {
+                assert!(users > 0, "{overflow} {name}: {line}");
+            }
+        }
+    }
+}
