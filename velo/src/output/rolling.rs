@@ -56,8 +56,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Bytes buffered before they are written out (the same as a stream's).
 const BUFFER_SIZE: usize = super::STREAM_BUFFER;
 
-/// Most bytes kept while writing fails, before the oldest are dropped.
-const MAX_KEPT: usize = 4 * BUFFER_SIZE;
+use super::stream::{keep_newest, write_from};
 
 /// Length of a rotated name's suffix: `.YYYYMMDDTHHMMSS.NNNNNN`.
 const SUFFIX_LEN: usize = 23;
@@ -302,6 +301,11 @@ pub(crate) struct RollingFile {
     rotated: VecDeque<PathBuf>,
     /// The second and sequence number of the newest rotated name.
     last_name: Option<(u64, u32)>,
+    /// Lines dropped from the buffer since the last `take_lost`.
+    lost: u64,
+    /// A failure to write the buffer out when it filled, for the next
+    /// flush to report (see `Stream`).
+    failed: Option<io::Error>,
 }
 
 impl std::fmt::Debug for RollingFile {
@@ -362,6 +366,8 @@ impl RollingFile {
             schedule,
             rotated,
             last_name,
+            lost: 0,
+            failed: None,
         };
         // A failure to delete is reported when a rotation deletes again.
         let _ = out.prune();
@@ -369,37 +375,30 @@ impl RollingFile {
     }
 
     /// Writes the buffer out, rotating at each cut. On an error, what was
-    /// not written stays for the next attempt (up to [`MAX_KEPT`] bytes),
+    /// not written stays for the next attempt (up to `MAX_KEPT` bytes),
     /// with its cuts.
     fn write_out(&mut self) -> io::Result<()> {
         let mut written = 0;
-        let result = self.write_from(&mut written);
+        let result = self.write_cuts(&mut written);
         self.buf.drain(..written);
         for cut in &mut self.cuts {
             cut.at -= written;
         }
-        if self.buf.len() > MAX_KEPT {
-            self.drop_oldest();
-        }
+        self.drop_oldest();
         result
     }
 
     /// Writes `buf[*written..]`, advancing `written`, and does each cut
     /// when the bytes before it are written.
-    fn write_from(&mut self, written: &mut usize) -> io::Result<()> {
+    fn write_cuts(&mut self, written: &mut usize) -> io::Result<()> {
         loop {
             let end = self.cuts.front().map_or(self.buf.len(), |c| c.at);
-            while *written < end {
+            if *written < end {
                 let file = match &mut self.file {
                     Some(file) => file,
                     None => self.file.insert(open_live(&self.path)?),
                 };
-                match file.write(&self.buf[*written..end]) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => *written += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
+                write_from(file, &self.buf[..end], written)?;
             }
             let Some(cut) = self.cuts.pop_front() else {
                 return Ok(());
@@ -411,17 +410,16 @@ impl RollingFile {
         }
     }
 
-    /// The writer keeps failing: keeps the newest [`MAX_KEPT`] bytes, in
-    /// whole lines, and the cuts among them (a cut in what is dropped
-    /// moves to the start, so the next file still starts where decided).
-    #[cold]
+    /// When the writer keeps failing: keeps the newest `MAX_KEPT` bytes,
+    /// in whole lines (counting the lines dropped as lost), and the cuts
+    /// among them (a cut in what is dropped moves to the start, so the next
+    /// file still starts where decided).
     fn drop_oldest(&mut self) {
-        let from = self.buf.len() - MAX_KEPT;
-        let cut = self.buf[from..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.buf.len(), |i| from + i + 1);
-        self.buf.drain(..cut);
+        let (cut, lines) = keep_newest(&mut self.buf);
+        if cut == 0 {
+            return;
+        }
+        self.lost += lines;
         let mut at_start = false;
         self.cuts.retain_mut(|c| {
             if c.at <= cut {
@@ -513,17 +511,25 @@ impl Output for RollingFile {
             self.cuts.push_back(Cut { at: start, time });
         }
         if self.buf.len() >= BUFFER_SIZE {
-            self.write_out()?;
+            if let Err(e) = self.write_out() {
+                self.failed = Some(e);
+            }
         }
         Ok(len)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_out()?;
-        match &mut self.file {
-            Some(file) => file.flush(),
-            None => Ok(()),
+        let result = self.write_out();
+        let earlier = self.failed.take();
+        result?;
+        if let Some(file) = &mut self.file {
+            file.flush()?;
         }
+        earlier.map_or(Ok(()), Err)
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        std::mem::take(&mut self.lost)
     }
 
     fn reopen(&mut self) -> io::Result<()> {
@@ -552,6 +558,7 @@ impl Output for RollingFile {
     fn forget_buffered(&mut self) {
         self.buf.clear();
         self.cuts.clear();
+        self.failed = None;
         let size = self
             .file
             .as_ref()

@@ -7,18 +7,77 @@ use crate::event::Event;
 use crate::line::LineFormat;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Size of the buffer between the worker and the writer.
 pub(crate) const BUFFER_SIZE: usize = 64 * 1024;
 
 /// Most bytes kept while the writer fails, before the oldest are dropped.
-const MAX_KEPT: usize = 4 * BUFFER_SIZE;
+pub(crate) const MAX_KEPT: usize = 4 * BUFFER_SIZE;
+
+/// How long a writer that would block (a non-blocking pipe or socket that
+/// is full) is waited for without taking any byte, in one write-out,
+/// before that counts as its error.
+const WOULD_BLOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Writes `buf[*written..]` to `w`, advancing `written` past what it
+/// took. Retries a write that was interrupted, and waits (polling each
+/// millisecond) on a writer that would block, while it takes something at
+/// least every [`WOULD_BLOCK_PATIENCE`].
+pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::Result<()> {
+    let mut blocked_since: Option<Instant> = None;
+    while *written < buf.len() {
+        match w.write(&buf[*written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *written += n;
+                blocked_since = None;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let since = *blocked_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= WOULD_BLOCK_PATIENCE {
+                    return Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Drops the oldest whole lines of `buf` past [`MAX_KEPT`] bytes, when the
+/// writer keeps failing; returns the bytes and the lines dropped.
+pub(crate) fn keep_newest(buf: &mut Vec<u8>) -> (usize, u64) {
+    if buf.len() <= MAX_KEPT {
+        return (0, 0);
+    }
+    let from = buf.len() - MAX_KEPT;
+    let cut = buf[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(buf.len(), |i| from + i + 1);
+    let lines = buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+    buf.drain(..cut);
+    (cut, lines)
+}
 
 /// Lines formatted into a buffer, written out whenever it fills and on
 /// every flush.
+///
+/// A line in the buffer is accepted: a failure to write the buffer out is
+/// reported by the next flush (so counted once a pass, and returned by
+/// `sync`), and what was not written stays for the next attempt; lines the
+/// buffer cannot keep any more ([`MAX_KEPT`]) are counted as lost.
 pub(crate) struct Stream {
     buf: Vec<u8>,
     inner: Box<dyn Write + Send>,
+    /// Lines dropped from the buffer since the last `take_lost`.
+    lost: u64,
+    /// A failure to write the buffer out when it filled, for the next
+    /// flush to report.
+    failed: Option<io::Error>,
 }
 
 impl std::fmt::Debug for Stream {
@@ -34,6 +93,8 @@ impl Stream {
         Stream {
             buf: Vec::with_capacity(BUFFER_SIZE),
             inner,
+            lost: 0,
+            failed: None,
         }
     }
 
@@ -41,27 +102,9 @@ impl Stream {
     /// the next attempt, up to [`MAX_KEPT`] bytes.
     fn write_buffer(&mut self) -> io::Result<()> {
         let mut written = 0;
-        let result = loop {
-            if written == self.buf.len() {
-                break Ok(());
-            }
-            match self.inner.write(&self.buf[written..]) {
-                Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
-            }
-        };
+        let result = write_from(&mut *self.inner, &self.buf, &mut written);
         self.buf.drain(..written);
-        if self.buf.len() > MAX_KEPT {
-            // The writer keeps failing: keep the newest, whole lines.
-            let cut = self.buf.len() - MAX_KEPT;
-            let cut = self.buf[cut..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(self.buf.len(), |i| cut + i + 1);
-            self.buf.drain(..cut);
-        }
+        self.lost += keep_newest(&mut self.buf).1;
         result
     }
 }
@@ -73,18 +116,28 @@ impl Output for Stream {
         format.write(ev, &mut self.buf);
         let len = self.buf.len() - start;
         if self.buf.len() >= BUFFER_SIZE {
-            self.write_buffer()?;
+            if let Err(e) = self.write_buffer() {
+                self.failed = Some(e);
+            }
         }
         Ok(len)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_buffer()?;
-        self.inner.flush()
+        let result = self.write_buffer();
+        let earlier = self.failed.take();
+        result?;
+        self.inner.flush()?;
+        earlier.map_or(Ok(()), Err)
     }
 
     fn forget_buffered(&mut self) {
         self.buf.clear();
+        self.failed = None;
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        std::mem::take(&mut self.lost)
     }
 }
 
@@ -181,6 +234,10 @@ impl Output for File {
 
     fn forget_buffered(&mut self) {
         self.stream.forget_buffered();
+    }
+
+    fn take_lost(&mut self) -> u64 {
+        self.stream.take_lost()
     }
 }
 

@@ -1,0 +1,97 @@
+//! While the writer fails, lines wait in the output's buffer for the next
+//! attempt, up to a bound past which the oldest are dropped. Every entry is
+//! accounted for once the writer works again and `sync` returns: written
+//! (and in the output) or counted in `dropped`, never both, never neither;
+//! and the failure is counted and returned by `sync`.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use velo::{velo, Builder, Format, Overflow};
+use velo_tests::Capture;
+
+/// A writer that fails while `broken` is set.
+struct Switch {
+    broken: Arc<AtomicBool>,
+    out: Capture,
+}
+
+impl Write for Switch {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(io::Error::other("disk on fire"));
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Logs `n` entries through a writer that fails until they are all
+/// logged and a first `sync` returned; returns (user lines in the output,
+/// written, dropped, write_errors, whether that first sync failed).
+fn run(n: u32) -> (u64, u64, u64, u64, bool) {
+    let out = Capture::new();
+    let broken = Arc::new(AtomicBool::new(true));
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Switch {
+            broken: Arc::clone(&broken),
+            out: out.clone(),
+        })
+        .overflow(Overflow::Block)
+        .build()
+        .unwrap();
+    for i in 0..n {
+        velo!(logger: &logger, info, "entry", i, pad = "padding to make each line a hundred bytes or so");
+    }
+    let first = logger.sync();
+    broken.store(false, Ordering::SeqCst);
+    logger.sync().expect("the writer works again");
+    let stats = logger.stats();
+    let entries = out.entries();
+    let users = entries.iter().filter(|e| e["msg"] == "entry").count() as u64;
+    // Each user entry at most once, in order.
+    let ids: Vec<u64> = entries
+        .iter()
+        .filter(|e| e["msg"] == "entry")
+        .map(|e| e["i"].as_u64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order, once each");
+    let warnings = entries.len() as u64 - users;
+    assert_eq!(
+        stats.written,
+        users + warnings,
+        "written is what reached the output: {stats:?}"
+    );
+    (
+        users,
+        stats.written,
+        stats.dropped,
+        stats.write_errors,
+        first.is_err(),
+    )
+}
+
+#[test]
+fn a_short_failure_loses_nothing() {
+    let (users, _, dropped, errors, failed) = run(1_000);
+    assert_eq!((users, dropped), (1_000, 0));
+    assert!(errors > 0 && failed, "the failure is counted and returned");
+}
+
+#[test]
+fn a_long_failure_drops_the_oldest_and_counts_them() {
+    // Far more than the output keeps (256 KiB) while its writer fails.
+    let (users, _, dropped, errors, failed) = run(20_000);
+    assert!(dropped > 0, "some were dropped");
+    // Every entry written or counted; the count may also hold a few of
+    // velo's own warnings about the drops, dropped in turn.
+    assert!(
+        (20_000..20_010).contains(&(users + dropped)),
+        "every entry written or counted: {users} + {dropped}"
+    );
+    assert!(errors > 0 && failed);
+}
