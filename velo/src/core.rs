@@ -16,7 +16,7 @@ use crate::local::{self, Unpushed};
 use crate::options::{Config, Overflow, Style};
 use crate::output::Output;
 use crate::queue::Queue;
-use crate::sink::{OutputLock, Report, Sink, SinkGuard, Waiting};
+use crate::sink::{OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
 use crate::worker::{self, Job, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -244,7 +244,9 @@ impl Core {
     /// stuck, the caller drains and writes, as the strategy promises.
     fn overflow_sync(&self, worker: &Worker, entry: &mut [u8]) {
         let start = std::time::Instant::now();
-        while start.elapsed() < SYNC_PATIENCE
+        // A worker stuck in the output makes no room: no patience.
+        while !self.output.is_stuck()
+            && start.elapsed() < SYNC_PATIENCE
             && worker.is_running()
             && !worker.is_stopped()
             && !local::is_writing(self.id)
@@ -332,7 +334,7 @@ impl Core {
         if self.output.is_lost() {
             return stats::inc(&self.stats.dropped);
         }
-        let Some(mut sink) = self.output.lock(true) else {
+        let Some(mut sink) = self.output.lock(Wait::Caller) else {
             // From inside this logger's output: queue it if there is room,
             // else it cannot be written without deadlocking.
             return self.queue_reentrant(entry);
@@ -366,7 +368,7 @@ impl Core {
     /// Drains and flushes on this thread; with `deliver`, waits for the
     /// output to deliver (see `Output::deliver`).
     fn write_pending(&self, deliver: bool) {
-        if let Some(mut sink) = self.output.lock(true) {
+        if let Some(mut sink) = self.output.lock(Wait::Caller) {
             self.drain_locked(&mut sink);
             if deliver {
                 sink.deliver(&self.report());
@@ -402,7 +404,10 @@ impl Core {
             match worker.sync() {
                 Ok(true) => return self.take_error(),
                 Ok(false) => {}
-                Err(Stalled) => return Err(stalled("sync")),
+                Err(Stalled) => {
+                    self.output.mark_stuck();
+                    return Err(stalled("sync"));
+                }
             }
         }
         self.write_pending(true);
@@ -422,7 +427,9 @@ impl Core {
         if let Some((_, worker)) = &self.pipe {
             if worker.stop().is_err() {
                 // The worker is stuck in the output; it finishes (or not)
-                // on its own. Writing here would wait for the same lock.
+                // on its own. Writing here would wait for the same lock,
+                // and so would later callers.
+                self.output.mark_stuck();
                 return;
             }
         }
@@ -435,7 +442,7 @@ impl Core {
 
     /// Reopens the output's file.
     pub(crate) fn reopen(&self) -> Result<(), Error> {
-        let Some(mut sink) = self.output.lock(true) else {
+        let Some(mut sink) = self.output.lock(Wait::Caller) else {
             return Err(Error::new(
                 ErrorKind::File,
                 "cannot reopen the log file from inside the logger's own output",
@@ -514,7 +521,7 @@ impl worker::Job for Core {
         // before this pass; so the pass that serves a ticket sees the
         // increment, and with it every entry the syncing thread queued.
         let asked = self.deliveries.load(Ordering::SeqCst);
-        let Some(mut sink) = self.output.lock(true) else {
+        let Some(mut sink) = self.output.lock(Wait::Worker) else {
             return 0;
         };
         let drained = self.drain_locked(&mut sink);

@@ -29,7 +29,7 @@ use crate::record;
 use crate::stats::{self, Counters};
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -419,7 +419,33 @@ pub(crate) struct OutputLock {
     /// Set in a forked child when another thread held the lock at the
     /// fork: it stays locked for good, and no one may wait for it.
     lost: AtomicBool,
+    /// Times the lock was let go: its holder's progress.
+    released: AtomicU64,
+    /// `released` when a caller gave up waiting for a holder that kept the
+    /// lock for [`STUCK`] (`u64::MAX`: none did): until the holder lets go,
+    /// callers do not wait.
+    stuck_at: AtomicU64,
+    /// Callers waiting for the lock: the worker lets them go first.
+    waiting: AtomicUsize,
 }
+
+/// Who waits for an output lock, and how (see [`OutputLock::lock`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// The worker, for a pass: it waits as long as it takes, since nothing
+    /// waits on it that cannot give up.
+    Worker,
+    /// A thread writing itself (a full queue under `Overflow::Sync`,
+    /// logging after `close`, `sync` and `close` themselves): it waits
+    /// while the holder makes progress, and gives up after [`STUCK`]
+    /// without any.
+    Caller,
+}
+
+/// How long a holder of an output lock may keep it without letting go
+/// before the callers waiting for it give up (as `Overflow::Block` gives up
+/// on a worker that makes no progress).
+const STUCK: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for OutputLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -432,6 +458,7 @@ impl std::fmt::Debug for OutputLock {
 pub(crate) struct SinkGuard<'a> {
     sink: MutexGuard<'a, Sink>,
     owner: &'a AtomicUsize,
+    released: &'a AtomicU64,
     core_id: u64,
     _fork: fork::Guard,
 }
@@ -441,6 +468,7 @@ impl Drop for SinkGuard<'_> {
         // Relaxed: read only to compare with the reader's own id, which no
         // other thread stores; cleared before the lock is let go.
         self.owner.store(0, Ordering::Relaxed);
+        self.released.fetch_add(1, Ordering::Relaxed);
         local::done_writing(self.core_id);
     }
 }
@@ -465,14 +493,17 @@ impl OutputLock {
             sink: Mutex::new(sink),
             owner: AtomicUsize::new(0),
             lost: AtomicBool::new(false),
+            released: AtomicU64::new(0),
+            stuck_at: AtomicU64::new(u64::MAX),
+            waiting: AtomicUsize::new(0),
         }
     }
 
     /// Locks the sink, or `None` when this thread already holds it (logging
     /// from inside the output), when it was lost in a fork (see
-    /// [`OutputLock::is_lost`]) or, without `wait`, when another thread
-    /// holds it.
-    pub(crate) fn lock(&self, wait: bool) -> Option<SinkGuard<'_>> {
+    /// [`OutputLock::is_lost`]), or for a caller (see [`Wait`]) when the
+    /// holder is stuck.
+    pub(crate) fn lock(&self, wait: Wait) -> Option<SinkGuard<'_>> {
         if local::is_writing(self.core_id)
             || self.is_lost()
             // Relaxed: see `SinkGuard::drop`.
@@ -481,18 +512,29 @@ impl OutputLock {
             return None;
         }
         let fork = fork::guard();
-        let sink = if wait && local::holds_output_after(self.core_id) {
+        let sink = if local::holds_output_after(self.core_id) {
             // Inside a later logger's output (its writer logs here): the
             // thread holding this lock may be waiting for that one.
             self.lock_within(CROSS_WAIT)?
-        } else if wait {
-            let _waiting = Waiting::start(self.core_id);
-            self.sink.lock().unwrap_or_else(PoisonError::into_inner)
         } else {
+            let _waiting = Waiting::start(self.core_id);
             match self.sink.try_lock() {
                 Ok(guard) => guard,
                 Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => return None,
+                Err(std::sync::TryLockError::WouldBlock) => match wait {
+                    Wait::Worker => {
+                        // A caller waiting gets the lock first: it is doing
+                        // the worker's job already.
+                        for _ in 0..64 {
+                            if self.waiting.load(Ordering::Relaxed) == 0 {
+                                break;
+                            }
+                            std::thread::yield_now();
+                        }
+                        self.sink.lock().unwrap_or_else(PoisonError::into_inner)
+                    }
+                    Wait::Caller => self.lock_unless_stuck()?,
+                },
             }
         };
         self.owner.store(local::this_thread(), Ordering::Relaxed);
@@ -500,9 +542,64 @@ impl OutputLock {
         Some(SinkGuard {
             sink,
             owner: &self.owner,
+            released: &self.released,
             core_id: self.core_id,
             _fork: fork,
         })
+    }
+
+    /// Notes that the holder of the lock is stuck (a wait for the worker,
+    /// which holds it for its passes, gave up): callers do not wait for it
+    /// until it lets go.
+    pub(crate) fn mark_stuck(&self) {
+        // Relaxed: see `lock_unless_stuck`.
+        self.stuck_at
+            .store(self.released.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// Whether the holder of the lock was found stuck and has not let go
+    /// since.
+    pub(crate) fn is_stuck(&self) -> bool {
+        self.stuck_at.load(Ordering::Relaxed) == self.released.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the sink while its holder lets go of it now and then;
+    /// `None` once the holder has kept it for [`STUCK`] (a writer blocked
+    /// for good: a full pipe nobody reads), and from then on at once, until
+    /// the holder lets go.
+    #[cold]
+    fn lock_unless_stuck(&self) -> Option<MutexGuard<'_, Sink>> {
+        // Relaxed: counters compared for change; the mutex orders the rest.
+        let mut seen = self.released.load(Ordering::Relaxed);
+        if self.stuck_at.load(Ordering::Relaxed) == seen {
+            return None;
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let mut since = Instant::now();
+        let mut spins = 0u32;
+        let guard = loop {
+            match self.sink.try_lock() {
+                Ok(guard) => break Some(guard),
+                Err(std::sync::TryLockError::Poisoned(e)) => break Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+            if spins < 256 {
+                spins += 1;
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            let now = self.released.load(Ordering::Relaxed);
+            if now != seen {
+                seen = now;
+                since = Instant::now();
+            } else if since.elapsed() >= STUCK {
+                self.stuck_at.store(seen, Ordering::Relaxed);
+                break None;
+            }
+        };
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        guard
     }
 
     /// Locks the sink if it comes free within `patience`, giving up at once

@@ -90,6 +90,10 @@ pub(crate) struct Worker {
     sync_done: AtomicU64,
     /// Passes finished: the progress bounded waits watch.
     passes: AtomicU64,
+    /// One more than `passes` when a wait last gave up (0: none did): until
+    /// the worker finishes another pass, later waits give up at once
+    /// instead of each waiting [`STALL`] again.
+    stalled_at: AtomicU64,
     /// Threads waiting in `sync` or `stop`, to wake after a pass.
     waiters: Mutex<Vec<Thread>>,
 }
@@ -183,6 +187,8 @@ impl Worker {
     fn wait_for(&self, done: impl Fn() -> bool) -> Result<(), Stalled> {
         let mut passes = self.passes.load(Ordering::SeqCst);
         let mut since = Instant::now();
+        // Relaxed: a stale value costs one wait more or one less.
+        let stalled = self.stalled_at.load(Ordering::Relaxed) == passes + 1;
         loop {
             if done() {
                 return Ok(());
@@ -194,7 +200,8 @@ impl Worker {
             if now != passes {
                 passes = now;
                 since = Instant::now();
-            } else if since.elapsed() >= STALL {
+            } else if stalled || since.elapsed() >= STALL {
+                self.stalled_at.store(passes + 1, Ordering::Relaxed);
                 return Err(Stalled);
             }
             fork::lock(&self.waiters).push(std::thread::current());

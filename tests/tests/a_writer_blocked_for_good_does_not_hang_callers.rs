@@ -1,0 +1,127 @@
+//! A writer that never returns (stdout is a pipe nobody reads, a network
+//! filesystem that hung) holds the worker inside the output for good. Under
+//! the default `Overflow::Sync`, a caller whose queue fills then writes
+//! itself, which needs the output: it waits while the output makes
+//! progress, and gives up after a bounded wait without any, counting what
+//! it could not write; later callers give up at once until the output
+//! moves again. The program never hangs.
+
+use std::io::{self, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use velo::{velo, Builder, Format};
+use velo_tests::is_child;
+
+/// A writer whose writes wait until it is opened.
+#[derive(Clone, Default)]
+struct Held(Arc<(Mutex<bool>, Condvar)>);
+
+impl Held {
+    fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+}
+
+impl Write for Held {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let (lock, cv) = &*self.0;
+        let _open = cv.wait_while(lock.lock().unwrap(), |open| !*open).unwrap();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn sync_callers_give_up_on_a_stuck_writer_once_and_count_the_loss() {
+    let held = Held::default();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(held.clone())
+        .buffer_size(8)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    for i in 0..2_000u32 {
+        velo!(logger: &logger, info, "entry", i);
+    }
+    let took = start.elapsed();
+    let stats = logger.stats();
+    // One wait of the bound (5 s) at most, not one per entry.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(stats.dropped > 0, "{stats:?}");
+    held.open();
+    let _ = logger.sync();
+    let stats = logger.stats();
+    // Every entry is either queued (and then written) or counted dropped;
+    // `written` also has the warning about the drops.
+    assert_eq!(stats.enqueued + stats.dropped, 2_000, "{stats:?}");
+    assert!(stats.written > stats.enqueued, "{stats:?}");
+}
+
+#[test]
+fn child_floods_stdout() {
+    if !is_child("child_floods_stdout") {
+        return;
+    }
+    Builder::new()
+        .format(Format::Json)
+        .stdout()
+        .install()
+        .unwrap();
+    for i in 0..100_000u32 {
+        velo!(info, "flood", i);
+    }
+    eprintln!("logged everything");
+    // The test harness would print its result to the full pipe: exit here,
+    // through velo's close at exit.
+    std::process::exit(0);
+}
+
+#[test]
+fn a_full_pipe_on_stdout_does_not_hang_the_program() {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args([
+            "child_floods_stdout",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("VELO_TEST_CHILD", "child_floods_stdout")
+        .env_remove("VELO_LOG")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads stdout until the child is done.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = status.unwrap_or_else(|| panic!("hung with stdout full; stderr: {stderr}"));
+    assert!(status.success(), "{status:?} {stderr}");
+    assert!(stderr.contains("logged everything"), "{stderr}");
+}
