@@ -275,3 +275,48 @@ fn a_serde_value_after_another_value_is_ignored_not_shifted() {
     assert_eq!(e["c"], json!([1]));
     assert_eq!(e["after"], 1);
 }
+
+/// A list nested `0` levels deep: `[[[...[0]...]]]`.
+struct Deep(usize);
+
+impl Serialize for Deep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        if self.0 == 0 {
+            return s.serialize_u64(0);
+        }
+        let mut seq = s.serialize_seq(Some(2))?;
+        seq.serialize_element(&Deep(self.0 - 1))?;
+        seq.serialize_element(&"after")?;
+        seq.end()
+    }
+}
+
+#[test]
+fn a_value_nested_too_deep_is_cut_and_the_worker_survives() {
+    let (logger, out) = json_logger(Builder::new().timestamp(Timestamp::Off));
+    // On a thread with a small stack, as the worker's: the caller's own
+    // recursion is the Serialize impl's.
+    let l = logger.clone();
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(move || velo!(logger: &l, info, "deep", v = Serde(&Deep(20_000)), next = 1))
+        .unwrap()
+        .join()
+        .unwrap();
+    velo!(logger: &logger, info, "still logging");
+    logger.sync().unwrap();
+    let entries = out.entries();
+    assert_eq!(entries.len(), 2, "the worker wrote both");
+    let mut v = &entries[0]["v"];
+    let mut levels = 0;
+    while let Value::Array(items) = v {
+        assert_eq!(items[1], "after", "each level whole");
+        v = &items[0];
+        levels += 1;
+    }
+    assert_eq!(levels, 64);
+    assert_eq!(v, "(nested too deep)");
+    assert_eq!(entries[0]["next"], 1, "the fields after it are intact");
+    assert_eq!(entries[1]["msg"], "still logging");
+}

@@ -147,3 +147,48 @@ fn a_span_entered_on_another_thread_brings_its_parents() {
         ]
     );
 }
+
+#[test]
+fn child_deep_spans() {
+    if !is_child("child_deep_spans") {
+        return;
+    }
+    Builder::new()
+        .format(Format::Json)
+        .stderr()
+        .install()
+        .unwrap();
+    velo::bridge_tracing().unwrap();
+    // On a thread with a small stack: a span's scope, recomputed after a
+    // `record`, is its parent's and so on up, 20,000 spans deep.
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            let outer = tracing::info_span!("outer", late = tracing::field::Empty);
+            let _o = outer.enter();
+            let mut spans = Vec::new();
+            for depth in 0..20_000u32 {
+                spans.push(tracing::info_span!("level", depth).entered());
+            }
+            outer.record("late", 1);
+            tracing::info!("deep inside");
+            drop(spans);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    velo::sync().unwrap();
+}
+
+#[test]
+fn spans_nested_deep_neither_overflow_the_stack_nor_lose_fields() {
+    let out = run_child("child_deep_spans", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let lines = json_lines(&out.stderr);
+    let event = lines
+        .iter()
+        .find(|e| e["msg"] == "deep inside")
+        .expect("the event is written");
+    assert_eq!(event["late"], 1, "the record reached the innermost scope");
+    assert_eq!(event["depth"], 19_999, "the innermost value wins");
+}

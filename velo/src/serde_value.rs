@@ -16,7 +16,9 @@
 //!
 //! A `Serialize` impl that fails (serde's `Error::custom`) leaves no half
 //! value: what it wrote is taken back and the value becomes the string
-//! `<serialize error: ...>`.
+//! `<serialize error: ...>`. A value nested more than 64 containers deep
+//! is cut there: the container at that depth is the string
+//! `"(nested too deep)"`.
 
 use crate::record::{tag, Reader};
 use crate::value::{Encoder, Value};

@@ -302,31 +302,70 @@ impl Spans {
     }
 
     /// The scope of span `id`, as of epoch `epoch` or later.
+    ///
+    /// A scope older than `epoch` is recomputed from its parent's, and so
+    /// on up: the spans with an older scope are found going up (each lock
+    /// taken on its own), then recomputed going down, in a loop, since
+    /// spans may nest tens of thousands deep.
     fn scope_at(&self, id: u64, epoch: u64) -> Option<Arc<[u8]>> {
-        let (index, generation) = split(id)?;
-        let slot = self.slot(index)?;
-        let parent = {
-            let state = slot.0.read().unwrap_or_else(PoisonError::into_inner);
-            let span = state
-                .span
-                .as_ref()
-                .filter(|_| state.generation == generation)?;
-            if span.epoch == epoch {
-                return Some(Arc::clone(&span.scope));
+        // The spans whose scope is older than `epoch`, innermost first,
+        // and the scope they are inside.
+        let mut stale = Vec::new();
+        let mut outer = None;
+        let mut next = Some(id);
+        while let Some(current) = next.take() {
+            let found = self.read_scope(current, epoch);
+            match found {
+                // Gone (closed meanwhile): nothing around it.
+                None if current == id => return None,
+                None => {}
+                Some(Ok(scope)) => outer = Some(scope),
+                Some(Err(parent)) => {
+                    stale.push(current);
+                    next = parent;
+                }
             }
-            span.parent
-        };
-        // Recomputed from the parent's, without holding this span's lock
-        // meanwhile (locks are only ever taken one at a time).
-        let outer = parent.and_then(|p| self.scope_at(p, epoch));
-        let mut state = self.write(id)?;
-        let span = state.span.as_mut()?;
-        span.scope = match &outer {
-            Some(outer) if !outer.is_empty() => fields::merge(outer, &span.own).into(),
-            _ => span.own.as_slice().into(),
-        };
-        span.epoch = epoch;
-        Some(Arc::clone(&span.scope))
+        }
+        for &span_id in stale.iter().rev() {
+            let Some(mut state) = self.write(span_id) else {
+                if span_id == id {
+                    return None;
+                }
+                outer = None;
+                continue;
+            };
+            let Some(span) = state.span.as_mut() else {
+                outer = None;
+                continue;
+            };
+            span.scope = match &outer {
+                Some(outer) if !outer.is_empty() => fields::merge(outer, &span.own).into(),
+                _ => span.own.as_slice().into(),
+            };
+            span.epoch = epoch;
+            outer = Some(Arc::clone(&span.scope));
+        }
+        outer
+    }
+
+    /// Span `id`'s scope if it is as of `epoch`, else its parent; `None`
+    /// when the span is gone.
+    fn read_scope(&self, id: u64, epoch: u64) -> Option<Result<Arc<[u8]>, Option<u64>>> {
+        let (index, generation) = split(id)?;
+        let state = self
+            .slot(index)?
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let span = state
+            .span
+            .as_ref()
+            .filter(|_| state.generation == generation)?;
+        Some(if span.epoch == epoch {
+            Ok(Arc::clone(&span.scope))
+        } else {
+            Err(span.parent)
+        })
     }
 
     /// The fields of span `id` and of the spans it is inside, outermost

@@ -63,6 +63,35 @@ pub struct Encoder<'a> {
     depth: u32,
     /// The encoder's one value has been written (or begun).
     done: bool,
+    /// Containers open around what is written now, of either kind: past
+    /// [`MAX_NESTING`], a container is written as [`TOO_DEEP`] instead.
+    nested: u32,
+    /// Inside a serde container cut at [`MAX_NESTING`]: how many are open
+    /// in it; everything written is left out.
+    skip: u32,
+}
+
+/// Most containers (sequences and maps) nested in one value. The worker
+/// formats nested values recursively on a thread of its own: a value
+/// nested deeper (a long linked list, a degenerate tree) must not be able
+/// to exhaust its stack. 64 also keeps every line within the nesting that
+/// JSON readers accept by default (128 for serde_json, the line's own
+/// object included).
+pub(crate) const MAX_NESTING: u32 = 64;
+
+/// What is written in place of a container nested deeper than
+/// [`MAX_NESTING`].
+pub(crate) const TOO_DEEP: &str = "(nested too deep)";
+
+/// Where an [`Encoder`] was, to go back to (see [`Encoder::rewind`]).
+#[cfg(feature = "serde")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mark {
+    len: usize,
+    done: bool,
+    depth: u32,
+    nested: u32,
+    skip: u32,
 }
 
 impl<'a> Encoder<'a> {
@@ -72,6 +101,8 @@ impl<'a> Encoder<'a> {
             buf,
             depth: 0,
             done: false,
+            nested: 0,
+            skip: 0,
         }
     }
 
@@ -95,7 +126,10 @@ impl<'a> Encoder<'a> {
     /// once at the top.
     #[inline(always)]
     fn begin(&mut self) -> bool {
-        self.depth != 0 || !std::mem::replace(&mut self.done, true)
+        if self.depth != 0 {
+            return self.skip == 0;
+        }
+        !std::mem::replace(&mut self.done, true)
     }
 
     /// Whether a value written now would be kept (see [`Encoder::begin`]),
@@ -103,7 +137,10 @@ impl<'a> Encoder<'a> {
     /// bridge) to write nothing at all otherwise.
     #[cfg(feature = "serde")]
     pub(crate) fn is_open(&self) -> bool {
-        self.depth != 0 || !self.done
+        if self.depth != 0 {
+            return self.skip == 0;
+        }
+        !self.done
     }
 
     /// Encodes one item of a container as exactly one value, as at the
@@ -253,6 +290,10 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a sequence of values as an array: `[1,2,3]` in both formats.
+    /// An array nested more than 64 containers deep (a recursive `Value`)
+    /// is the string `"(nested too deep)"` instead, and its items are not
+    /// visited: the worker formats nested values recursively, and the line
+    /// stays within what JSON readers accept.
     pub fn seq<I>(&mut self, items: I)
     where
         I: IntoIterator,
@@ -261,15 +302,21 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
+        if self.nested >= MAX_NESTING {
+            return self.put_str(TOO_DEEP);
+        }
+        self.nested += 1;
         let start = record::open(self.buf, tag::SEQ);
         for item in items {
             self.item(&item);
         }
         record::close(self.buf, start);
+        self.nested -= 1;
     }
 
     /// Writes key-value pairs as an object: `{"a":1,"b":2}` (the same,
-    /// compact, in the text format).
+    /// compact, in the text format). As for [`Encoder::seq`], a map nested
+    /// more than 64 containers deep is the string `"(nested too deep)"`.
     ///
     /// # Examples
     ///
@@ -293,12 +340,17 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
+        if self.nested >= MAX_NESTING {
+            return self.put_str(TOO_DEEP);
+        }
+        self.nested += 1;
         let start = record::open(self.buf, tag::MAP);
         for (key, value) in entries {
             record::put_str(self.buf, key.as_ref());
             self.item(&value);
         }
         record::close(self.buf, start);
+        self.nested -= 1;
     }
 
     /// Starts a map whose entries are written one by one; for encoders of
@@ -306,8 +358,20 @@ impl<'a> Encoder<'a> {
     #[cfg(feature = "serde")]
     pub(crate) fn open(&mut self, tag: u8) -> usize {
         // Trusted code: the one value, or a container inside another.
+        if self.skip != 0 {
+            self.skip += 1;
+            self.depth += 1;
+            return usize::MAX;
+        }
         let _ = self.begin();
         self.depth += 1;
+        if self.nested >= MAX_NESTING {
+            // The container is this string; what goes in it is left out.
+            self.put_str(TOO_DEEP);
+            self.skip = 1;
+            return usize::MAX;
+        }
+        self.nested += 1;
         record::open(self.buf, tag)
     }
 
@@ -316,6 +380,11 @@ impl<'a> Encoder<'a> {
     pub(crate) fn close(&mut self, start: usize) {
         // An encoder may close what another one opened on the same buffer.
         self.depth = self.depth.saturating_sub(1);
+        if self.skip != 0 {
+            self.skip -= 1;
+            return;
+        }
+        self.nested = self.nested.saturating_sub(1);
         record::close(self.buf, start);
     }
 
@@ -323,13 +392,18 @@ impl<'a> Encoder<'a> {
     /// of a map).
     #[cfg(feature = "serde")]
     pub(crate) fn key(&mut self, key: &str) {
-        record::put_str(self.buf, key);
+        if self.skip == 0 {
+            record::put_str(self.buf, key);
+        }
     }
 
     /// Writes a map key from formatted text (between [`Encoder::open`] and
     /// [`Encoder::close`] of a map).
     #[cfg(feature = "serde")]
     pub(crate) fn key_fmt(&mut self, args: fmt::Arguments<'_>) {
+        if self.skip != 0 {
+            return;
+        }
         if let Some(s) = args.as_str() {
             return self.key(s);
         }
@@ -344,17 +418,25 @@ impl<'a> Encoder<'a> {
 
     /// Where the next value starts, for [`Encoder::rewind`].
     #[cfg(feature = "serde")]
-    pub(crate) fn mark(&self) -> (usize, bool, u32) {
-        (self.buf.len(), self.done, self.depth)
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            len: self.buf.len(),
+            done: self.done,
+            depth: self.depth,
+            nested: self.nested,
+            skip: self.skip,
+        }
     }
 
     /// Forgets everything written since `mark` (a value that failed half
     /// way).
     #[cfg(feature = "serde")]
-    pub(crate) fn rewind(&mut self, (len, done, depth): (usize, bool, u32)) {
-        self.buf.truncate(len);
-        self.done = done;
-        self.depth = depth;
+    pub(crate) fn rewind(&mut self, mark: Mark) {
+        self.buf.truncate(mark.len);
+        self.done = mark.done;
+        self.depth = mark.depth;
+        self.nested = mark.nested;
+        self.skip = mark.skip;
     }
 
     /// Writes an error with its whole source chain, as one string:
