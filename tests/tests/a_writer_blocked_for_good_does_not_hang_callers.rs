@@ -125,3 +125,51 @@ fn a_full_pipe_on_stdout_does_not_hang_the_program() {
     assert!(status.success(), "{status:?} {stderr}");
     assert!(stderr.contains("logged everything"), "{stderr}");
 }
+
+#[test]
+fn child_closes_stuck_loggers() {
+    if !is_child("child_closes_stuck_loggers") {
+        return;
+    }
+    let held = Held::default();
+    let loggers: Vec<_> = (0..4)
+        .map(|_| {
+            let l = Builder::new()
+                .format(Format::Json)
+                .writer(held.clone())
+                .build()
+                .unwrap();
+            velo!(logger: &l, info, "stuck");
+            l
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    velo::close();
+    let first = start.elapsed();
+    velo::close();
+    for l in &loggers {
+        assert!(l.sync().is_err(), "the stuck output is reported");
+        l.close();
+    }
+    eprintln!(
+        "first close {} ms, the rest {} ms",
+        first.as_millis(),
+        (start.elapsed() - first).as_millis()
+    );
+    // Exit closes them all once more.
+}
+
+#[test]
+fn stuck_loggers_cost_one_bounded_wait_in_all() {
+    let start = Instant::now();
+    let out =
+        velo_tests::run_child_within("child_closes_stuck_loggers", &[], Duration::from_secs(60));
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Four stuck loggers, closed twice, synced and closed again, then at
+    // exit: one wait of 5 s in all (each one's own, in turn: over a
+    // minute).
+    assert!(took < Duration::from_secs(20), "took {took:?}: {stderr}");
+}

@@ -18,7 +18,7 @@ use crate::output::Output;
 use crate::queue::Queue;
 use crate::sink::{OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
-use crate::worker::{self, Job, Stalled, Worker};
+use crate::worker::{self, Job, Progress, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -422,10 +422,22 @@ impl Core {
     /// synchronously. Idempotent and safe from any thread; waits for the
     /// worker at most while it makes progress (see `worker::STALL`).
     pub(crate) fn close(&self) {
+        let started = self.begin_close();
+        self.finish_close(started);
+    }
+
+    /// The first half of [`Core::close`]: tells the worker to stop, without
+    /// waiting (see `Worker::begin_stop`).
+    pub(crate) fn begin_close(&self) -> Option<Progress> {
         // The worker's last pass delivers (see `sync`).
         self.deliveries.fetch_add(1, Ordering::SeqCst);
-        if let Some((_, worker)) = &self.pipe {
-            if worker.stop().is_err() {
+        self.pipe.as_ref().map(|(_, worker)| worker.begin_stop())
+    }
+
+    /// The second half of [`Core::close`].
+    pub(crate) fn finish_close(&self, started: Option<Progress>) {
+        if let (Some((_, worker)), Some(from)) = (&self.pipe, started) {
+            if worker.finish_stop(from).is_err() {
                 // The worker is stuck in the output; it finishes (or not)
                 // on its own. Writing here would wait for the same lock,
                 // and so would later callers.

@@ -338,8 +338,12 @@ pub fn sync() -> Result<(), Error> {
 /// velo::velo!(info, "still written, synchronously");
 /// ```
 pub fn close() {
-    for core in pipeline::live_cores() {
-        core.close();
+    let cores = pipeline::live_cores();
+    // Every worker told first, then each waited for: their last passes run
+    // at once, and several stuck outputs cost one bounded wait in all.
+    let started: Vec<_> = cores.iter().map(|core| core.begin_close()).collect();
+    for (core, started) in cores.iter().zip(started) {
+        core.finish_close(started);
     }
 }
 

@@ -98,6 +98,13 @@ pub(crate) struct Worker {
     waiters: Mutex<Vec<Thread>>,
 }
 
+/// The worker's passes at an instant: where a bounded wait starts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Progress {
+    passes: u64,
+    since: Instant,
+}
+
 /// A wait that gave up: the worker made no progress for [`STALL`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stalled;
@@ -182,11 +189,26 @@ impl Worker {
         }
     }
 
+    /// Where the worker is now: the start of a bounded wait.
+    fn progress(&self) -> Progress {
+        Progress {
+            passes: self.passes.load(Ordering::SeqCst),
+            since: Instant::now(),
+        }
+    }
+
     /// Waits until `done` holds, while the worker makes progress; gives up
     /// after [`STALL`] without a pass, or at once when no worker runs.
     fn wait_for(&self, done: impl Fn() -> bool) -> Result<(), Stalled> {
-        let mut passes = self.passes.load(Ordering::SeqCst);
-        let mut since = Instant::now();
+        self.wait_from(self.progress(), done)
+    }
+
+    /// [`Worker::wait_for`], counting the time without a pass from `from`.
+    fn wait_from(&self, from: Progress, done: impl Fn() -> bool) -> Result<(), Stalled> {
+        let Progress {
+            mut passes,
+            mut since,
+        } = from;
         // Relaxed: a stale value costs one wait more or one less.
         let stalled = self.stalled_at.load(Ordering::Relaxed) == passes + 1;
         loop {
@@ -231,15 +253,31 @@ impl Worker {
     /// Sets `STOPPED`, wakes the worker, and waits for it to finish its
     /// last pass and exit; the thread is joined if it did.
     pub(crate) fn stop(&self) -> Result<(), Stalled> {
+        let from = self.begin_stop();
+        self.finish_stop(from)
+    }
+
+    /// The first half of [`Worker::stop`]: sets `STOPPED` and wakes the
+    /// worker, without waiting. Stopping several workers, each is told
+    /// first and then each waited for, so that their last passes run at
+    /// once and a stuck one costs one wait, not one after the other.
+    pub(crate) fn begin_stop(&self) -> Progress {
+        let from = self.progress();
         self.state.fetch_or(STOPPED, Ordering::SeqCst);
         self.unpark();
+        from
+    }
+
+    /// The second half of [`Worker::stop`]: waits, from `from`, for the
+    /// worker to exit, and joins it.
+    pub(crate) fn finish_stop(&self, from: Progress) -> Result<(), Stalled> {
         let this = local::this_thread();
         if this != 0 && self.tid.load(Ordering::SeqCst) == this {
             // The worker's own thread (from inside the output): it exits
             // once it returns to its loop.
             return Ok(());
         }
-        let result = self.wait_for(|| !self.is_running());
+        let result = self.wait_from(from, || !self.is_running());
         if result.is_ok() {
             let handle = fork::lock(&self.handle).take();
             if let Some(handle) = handle {
