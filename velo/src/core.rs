@@ -335,8 +335,10 @@ impl Core {
             return stats::inc(&self.stats.dropped);
         }
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
-            // From inside this logger's output: queue it if there is room,
-            // else it cannot be written without deadlocking.
+            // From inside this logger's output, or with the output stuck
+            // (or held by a thread that waits for this one): queue it if
+            // there is room, else it cannot be written without waiting for
+            // good.
             return self.queue_reentrant(entry);
         };
         let report = self.report();
@@ -347,8 +349,9 @@ impl Core {
         sink.flush(&report);
     }
 
-    /// Queues an entry logged from inside this logger's output, or drops
-    /// it: it cannot be written here, and nothing here may wait.
+    /// Queues an entry that cannot be written here (logged from inside this
+    /// logger's output, or with the output stuck), or drops it, counted:
+    /// nothing here may wait.
     fn queue_reentrant(&self, entry: &mut [u8]) {
         let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
             entry.len() <= queue.max_ring_bytes

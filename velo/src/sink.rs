@@ -186,9 +186,9 @@ impl Sink {
         // order (see `merge`); one thread's are written straight from its
         // ring.
         let mut merging = false;
+        let mut cuts = std::mem::take(&mut self.cuts);
         // SAFETY: the caller holds the output lock, under which every drain
         // of this queue runs.
-        let mut cuts = std::mem::take(&mut self.cuts);
         let entries = unsafe {
             queue.drain(&mut cuts, |part| match part {
                 Drained::Start(threads) => merging = threads > 1,
