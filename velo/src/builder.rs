@@ -45,18 +45,6 @@ impl fmt::Debug for Target {
     }
 }
 
-impl Target {
-    /// Whether the output keeps entries until `sync` or `close` even
-    /// without a worker, so the logger must be closed at exit.
-    fn holds_entries(&self) -> bool {
-        match self {
-            #[cfg(feature = "otlp")]
-            Target::Otlp(_) => true,
-            _ => false,
-        }
-    }
-}
-
 /// Configures and builds a [`Logger`].
 ///
 /// # Examples
@@ -567,7 +555,6 @@ impl Builder {
             ));
         }
         let mut asynchronous = self.asynchronous;
-        let close_at_exit = self.output.holds_entries();
         let (output, terminal): (Box<dyn Output>, bool) = match self.output {
             Target::Stderr => (
                 Box::new(Stream::new(Box::new(Stdio::Stderr))),
@@ -624,9 +611,10 @@ impl Builder {
         let capacity = asynchronous.then_some(self.buffer_size);
         let core = Core::start(config, style, output, capacity)
             .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
-        if asynchronous || close_at_exit {
-            crate::logger::close_at_exit();
-        }
+        // Every logger, synchronous ones too: the close at exit also keeps
+        // other threads from starting a write the end of the process
+        // would cut (see `sink::exit_begins`).
+        crate::logger::close_at_exit();
         Ok(Logger::new(core, filter, &self.fields))
     }
 

@@ -357,6 +357,7 @@ pub(crate) fn close_at_exit() {
             fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
         }
         extern "C" fn on_exit() {
+            crate::sink::exit_begins();
             // A panic must not unwind into C.
             let _ = std::panic::catch_unwind(close);
         }

@@ -442,6 +442,20 @@ pub(crate) enum Wait {
     Caller,
 }
 
+/// The thread that is running the process's exit (see
+/// [`exit_begins`]); 0 before.
+static EXITING: AtomicUsize = AtomicUsize::new(0);
+
+/// Notes that this thread is running the process's exit, before it closes
+/// every logger: from then on, other threads do not start writing to an
+/// output themselves (their entries are queued if there is room, else
+/// dropped and counted), since the end of the process could cut such a
+/// write, and a line, in half. Writes under way finish first: the close
+/// waits for each output's lock.
+pub(crate) fn exit_begins() {
+    EXITING.store(local::this_thread(), Ordering::SeqCst);
+}
+
 /// How long a holder of an output lock may keep it without letting go
 /// before the callers waiting for it give up (as `Overflow::Block` gives up
 /// on a worker that makes no progress).
@@ -537,6 +551,18 @@ impl OutputLock {
                 },
             }
         };
+        // Relaxed: stored before the exiting thread's close took this lock,
+        // which a thread taking it later has seen let go. A thread inside
+        // another output (a worker's last pass whose writer logs here) is
+        // one the close waits for.
+        let exiting = EXITING.load(Ordering::Relaxed);
+        if wait == Wait::Caller
+            && exiting != 0
+            && exiting != local::this_thread()
+            && local::with_held(<[u64]>::is_empty).unwrap_or(true)
+        {
+            return None;
+        }
         self.owner.store(local::this_thread(), Ordering::Relaxed);
         local::start_writing(self.core_id);
         Some(SinkGuard {
