@@ -643,13 +643,7 @@ mod tests {
         use crate::callsite::{internal_site, CallSite};
         static SITE: CallSite = internal_site!(Info, "m", ["v"]);
         let mut buf = Vec::new();
-        crate::record::begin(
-            &mut buf,
-            crate::record::NO_TIME,
-            SITE.level(),
-            0,
-            SITE.site(),
-        );
+        crate::record::begin(&mut buf, crate::record::NO_TIME, SITE.level(), SITE.site());
         crate::value::Encoder::new(&mut buf).str(text);
         crate::record::finish(&mut buf);
         buf

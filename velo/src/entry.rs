@@ -67,7 +67,7 @@ impl<'a> Entry<'a> {
         if scoped {
             flags |= record::SCOPE;
         }
-        record::begin(&mut buf, flags, site.level, 0, site);
+        record::begin(&mut buf, flags, site.level, site);
         if let Some(n) = suppressed {
             record::put_u64(&mut buf, n);
         }
@@ -109,7 +109,7 @@ impl<'a> Entry<'a> {
         if !scope.is_empty() {
             flags |= record::SCOPE;
         }
-        record::begin_dynamic(&mut buf, flags, head.level, 0);
+        record::begin_dynamic(&mut buf, flags, head.level);
         // The message, formatted in place.
         let msg = record::open_untagged(&mut buf);
         let _ = fmt::Write::write_fmt(

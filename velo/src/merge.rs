@@ -143,11 +143,9 @@ mod tests {
     /// A record of value `n` at wall-clock time `time` (or none).
     fn rec(n: u64, time: Option<u64>) -> Vec<u8> {
         let mut buf = Vec::new();
-        let flags = match time {
-            Some(_) => record::WALL_TIME,
-            None => record::NO_TIME,
-        };
-        record::begin(&mut buf, flags, Level::Info, time.unwrap_or(0), SITE.site());
+        let flags = if time.is_some() { 0 } else { record::NO_TIME };
+        record::begin(&mut buf, flags, Level::Info, SITE.site());
+        record::set_time(&mut buf, || (record::WALL_TIME, time.unwrap_or(0)));
         record::put_u64(&mut buf, n);
         record::finish(&mut buf);
         buf

@@ -75,28 +75,28 @@ pub(crate) mod tag {
 // ---- writing (the caller's side) -------------------------------------------
 
 /// Starts a record in `buf` (which must be empty): the header, with the
-/// length left for [`finish`].
+/// length left for [`finish`] and the time for [`set_time`] (a record is
+/// dated as it is handed over: `clock::stamp`).
 #[inline]
-pub(crate) fn begin(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64, site: &'static Site) {
+pub(crate) fn begin(buf: &mut Vec<u8>, flags: u16, level: Level, site: &'static Site) {
     // Three words: the length (filled in by `finish`), flags and level,
-    // the time, the site.
+    // the time (filled in by `set_time`), the site.
     let first = u64::from(flags) << 32 | u64::from(level as u8) << 48;
     let site = site as *const Site as usize as u64;
     let mut header = [0u8; HEADER];
     header[..8].copy_from_slice(&first.to_le_bytes());
-    header[8..16].copy_from_slice(&time.to_le_bytes());
     header[16..].copy_from_slice(&site.to_le_bytes());
     buf.extend_from_slice(&header);
 }
 
 /// Starts a dynamic record in `buf` (which must be empty): the header
-/// without a site; the dynamic part of the body follows.
+/// without a site (and, as for [`begin`], without its time yet); the
+/// dynamic part of the body follows.
 #[cfg(any(feature = "log", feature = "tracing"))]
-pub(crate) fn begin_dynamic(buf: &mut Vec<u8>, flags: u16, level: Level, time: u64) {
+pub(crate) fn begin_dynamic(buf: &mut Vec<u8>, flags: u16, level: Level) {
     let mut header = [0u8; HEADER];
     header[4..6].copy_from_slice(&(flags | DYNAMIC).to_le_bytes());
     header[6] = level as u8;
-    header[8..16].copy_from_slice(&time.to_le_bytes());
     buf.extend_from_slice(&header);
 }
 

@@ -220,10 +220,7 @@ impl Spans {
             Some(p.into_u64())
         });
         let outer = parent.and_then(|p| self.scope_at(p, epoch));
-        let scope = match &outer {
-            Some(outer) if !outer.is_empty() => fields::merge(outer, &own).into(),
-            _ => own.as_slice().into(),
-        };
+        let scope = scope_of(outer.as_deref(), &own);
         let Some(index) = self.alloc() else {
             if let Some(p) = parent {
                 self.close(p);
@@ -338,19 +335,16 @@ impl Spans {
                 outer = None;
                 continue;
             };
-            span.scope = match &outer {
-                Some(outer) if !outer.is_empty() => fields::merge(outer, &span.own).into(),
-                _ => span.own.as_slice().into(),
-            };
+            span.scope = scope_of(outer.as_deref(), &span.own);
             span.epoch = epoch;
             outer = Some(Arc::clone(&span.scope));
         }
         outer
     }
 
-    /// Span `id`'s scope if it is as of `epoch`, else its parent; `None`
-    /// when the span is gone.
-    fn read_scope(&self, id: u64, epoch: u64) -> Option<Result<Arc<[u8]>, Option<u64>>> {
+    /// `f` of the live span `id`, under its slot's read lock; `None` when
+    /// the span is gone.
+    fn read<R>(&self, id: u64, f: impl FnOnce(&Span) -> R) -> Option<R> {
         let (index, generation) = split(id)?;
         let state = self
             .slot(index)?
@@ -361,10 +355,18 @@ impl Spans {
             .span
             .as_ref()
             .filter(|_| state.generation == generation)?;
-        Some(if span.epoch == epoch {
-            Ok(Arc::clone(&span.scope))
-        } else {
-            Err(span.parent)
+        Some(f(span))
+    }
+
+    /// Span `id`'s scope if it is as of `epoch`, else its parent; `None`
+    /// when the span is gone.
+    fn read_scope(&self, id: u64, epoch: u64) -> Option<Result<Arc<[u8]>, Option<u64>>> {
+        self.read(id, |span| {
+            if span.epoch == epoch {
+                Ok(Arc::clone(&span.scope))
+            } else {
+                Err(span.parent)
+            }
         })
     }
 
@@ -412,18 +414,10 @@ impl Spans {
     /// The metadata of span `id`, and its scope if it is current at
     /// `epoch`: what entering it needs, under one lock.
     fn meta(&self, id: u64, epoch: u64) -> Option<(&'static Metadata<'static>, Option<Arc<[u8]>>)> {
-        let (index, generation) = split(id)?;
-        let state = self
-            .slot(index)?
-            .0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        let span = state
-            .span
-            .as_ref()
-            .filter(|_| state.generation == generation)?;
-        let scope = (span.epoch == epoch).then(|| Arc::clone(&span.scope));
-        Some((span.meta, scope))
+        self.read(id, |span| {
+            let scope = (span.epoch == epoch).then(|| Arc::clone(&span.scope));
+            (span.meta, scope)
+        })
     }
 
     /// The span this thread is in, innermost.
@@ -480,6 +474,15 @@ impl Spans {
             }
         }
         live
+    }
+}
+
+/// A span's scope: the scope it is inside (`outer`) followed by its `own`
+/// fields, each key once, its own value winning.
+fn scope_of(outer: Option<&[u8]>, own: &[u8]) -> Arc<[u8]> {
+    match outer {
+        Some(outer) if !outer.is_empty() => fields::merge(outer, own).into(),
+        _ => own.into(),
     }
 }
 
