@@ -243,18 +243,22 @@ impl Local {
 
     /// Keeps `buf` as the encoding buffer, unless it grew too large.
     #[inline]
-    fn keep(&self, mut buf: Vec<u8>) {
+    fn keep(&self, buf: Vec<u8>) {
         if self.busy.replace(true) {
             // Leaves `busy` set: the interrupted code set it.
             return self.give_spare(buf);
         }
+        self.keep_unguarded(buf);
+        self.busy.set(false);
+    }
+
+    /// [`Local::keep`] inside a busy section the caller holds.
+    #[inline]
+    fn keep_unguarded(&self, mut buf: Vec<u8>) {
         if buf.capacity() <= MAX_RETAINED {
             buf.clear();
             self.scratch.set(buf);
-        } else {
-            drop(buf);
         }
-        self.busy.set(false);
     }
 }
 
@@ -281,13 +285,8 @@ pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, 
             }
             let entry = slot.as_deref_mut().unwrap_or_default();
             let pushed = l.push_unguarded(core_id, entry);
-            if pushed.is_ok() {
-                if let Some(mut buf) = slot.take() {
-                    if buf.capacity() <= MAX_RETAINED {
-                        buf.clear();
-                        l.scratch.set(buf);
-                    }
-                }
+            if let Some(buf) = slot.take_if(|_| pushed.is_ok()) {
+                l.keep_unguarded(buf);
             }
             l.busy.set(false);
             pushed
@@ -380,9 +379,7 @@ pub(crate) fn this_thread() -> usize {
 /// `core_id` (so logging to that logger from here is re-entrant).
 #[inline]
 pub(crate) fn is_writing(core_id: u64) -> bool {
-    LOCAL
-        .try_with(|l| l.writing.try_borrow().is_ok_and(|w| w.contains(&core_id)))
-        .unwrap_or(false)
+    with_held(|held| held.contains(&core_id)).unwrap_or(false)
 }
 
 /// Whether this thread holds the output lock of a logger core made after
@@ -393,13 +390,7 @@ pub(crate) fn is_writing(core_id: u64) -> bool {
 /// other for good.
 #[inline]
 pub(crate) fn holds_output_after(core_id: u64) -> bool {
-    LOCAL
-        .try_with(|l| {
-            l.writing
-                .try_borrow()
-                .is_ok_and(|w| w.iter().any(|&id| id > core_id))
-        })
-        .unwrap_or(false)
+    with_held(|held| held.iter().any(|&id| id > core_id)).unwrap_or(false)
 }
 
 /// Runs `f` with the cores whose output lock this thread holds; `None`
