@@ -158,22 +158,19 @@ impl Write for Slow {
     }
 }
 
-/// A JSON logger with no timestamp writing into a fresh capture.
+/// A JSON logger writing into a fresh capture.
 pub fn json_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
-    let capture = Capture::new();
-    let logger = builder
-        .format(velo::Format::Json)
-        .writer(capture.clone())
-        .build()
-        .expect("valid configuration");
-    (logger, capture)
+    capture_logger(builder.format(velo::Format::Json))
 }
 
 /// A text-format logger writing into a fresh capture.
 pub fn text_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
+    capture_logger(builder.format(velo::Format::Text))
+}
+
+fn capture_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
     let capture = Capture::new();
     let logger = builder
-        .format(velo::Format::Text)
         .writer(capture.clone())
         .build()
         .expect("valid configuration");
