@@ -54,6 +54,12 @@ const PARK_TIMEOUT: Duration = Duration::from_millis(500);
 /// before they give up.
 pub(crate) const STALL: Duration = Duration::from_secs(5);
 
+/// How long a wait gives a worker that a wait gave up on, with no pass
+/// since: long enough for one that was about to finish its pass, short
+/// enough that closing a stuck logger twice, or at exit after `close`,
+/// does not cost another [`STALL`].
+const STALL_AGAIN: Duration = Duration::from_millis(250);
+
 /// `state` bit: `close` was called; entries are written synchronously.
 pub(crate) const STOPPED: u32 = 1;
 /// `state` bit: the worker is parked (or about to park). The first caller
@@ -91,8 +97,8 @@ pub(crate) struct Worker {
     /// Passes finished: the progress bounded waits watch.
     passes: AtomicU64,
     /// One more than `passes` when a wait last gave up (0: none did): until
-    /// the worker finishes another pass, later waits give up at once
-    /// instead of each waiting [`STALL`] again.
+    /// the worker finishes another pass, later waits give up after
+    /// [`STALL_AGAIN`] instead of each waiting [`STALL`] again.
     stalled_at: AtomicU64,
     /// Threads waiting in `sync` or `stop`, to wake after a pass.
     waiters: Mutex<Vec<Thread>>,
@@ -209,8 +215,12 @@ impl Worker {
             mut passes,
             mut since,
         } = from;
-        // Relaxed: a stale value costs one wait more or one less.
-        let stalled = self.stalled_at.load(Ordering::Relaxed) == passes + 1;
+        // Relaxed: a stale value costs one long wait more or one less.
+        let patience = if self.stalled_at.load(Ordering::Relaxed) == passes + 1 {
+            STALL_AGAIN
+        } else {
+            STALL
+        };
         loop {
             if done() {
                 return Ok(());
@@ -222,7 +232,7 @@ impl Worker {
             if now != passes {
                 passes = now;
                 since = Instant::now();
-            } else if stalled || since.elapsed() >= STALL {
+            } else if since.elapsed() >= patience {
                 self.stalled_at.store(passes + 1, Ordering::Relaxed);
                 return Err(Stalled);
             }
