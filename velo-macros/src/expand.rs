@@ -62,8 +62,17 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
     let interest = Ident::new("__velo_interest", Span::mixed_site());
     let suppressed = Ident::new("__velo_suppressed", Span::mixed_site());
 
+    // A `%` or `?` field runs the user's code, which cannot run while a
+    // record is written in place in the thread's ring: such a site's
+    // record starts in the thread's buffer.
+    let formats = call
+        .fields
+        .iter()
+        .any(|f| f.value.is_some() && f.sigil != Sigil::Value);
     let start = if call.every.is_some() {
         quote!(__velo::Entry::with_suppressed(#logger, #site, #suppressed))
+    } else if formats {
+        quote!(__velo::Entry::buffered(#logger, #site))
     } else {
         quote!(__velo::Entry::new(#logger, #site))
     };

@@ -12,7 +12,7 @@ use crate::clock;
 use crate::error::{Error, ErrorKind};
 use crate::fork;
 use crate::line::LineFormat;
-use crate::local::{self, Unpushed};
+use crate::local::{self, Reserved, Unpushed};
 use crate::options::{Config, Overflow, Style};
 use crate::output::Output;
 use crate::queue::Queue;
@@ -131,6 +131,22 @@ impl Core {
         match local::push_and_keep(self.id, buf) {
             Ok(()) => self.after_enqueue(worker),
             Err((buf, unpushed)) => self.unpushed(queue, worker, buf, unpushed),
+        }
+    }
+
+    /// Room in this thread's ring to write an entry in place (see
+    /// `local::reserve`), while the logger is open.
+    #[inline]
+    pub(crate) fn reserve(&self, min: usize) -> Option<(Reserved, bool)> {
+        self.open_pipe()?;
+        local::reserve(self.id, min)
+    }
+
+    /// An entry written in place was published ([`local::commit`]).
+    #[inline]
+    pub(crate) fn committed(&self) {
+        if let Some((_, worker)) = &self.pipe {
+            self.after_enqueue(worker);
         }
     }
 

@@ -9,7 +9,7 @@
 
 use crate::callsite::{CallSite, Site};
 use crate::core::Core;
-use crate::local;
+use crate::local::{self, Reserved};
 use crate::logger::Logger;
 use crate::record;
 use crate::value::{Encoder, Value};
@@ -17,18 +17,42 @@ use std::fmt;
 
 /// A record being encoded. Dropping it unfinished (a panic in a value's
 /// `Display`) returns its buffer to its thread and writes nothing.
+///
+/// A record is written straight into its thread's ring when there is room
+/// ([`local::reserve`]) while its values are numbers, booleans and strings
+/// ([`Value::encode_in_place`]): no code of the user's runs then, so no
+/// other entry can come between. Before the first value that runs the
+/// user's code (`Display`, `Debug`, a user's `Value`), or one that does not
+/// fit, the record so far moves to the thread's encoding buffer
+/// ([`local::spill`]) and goes on there, as a site with a `%` or `?` field
+/// does from the start.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Entry<'a> {
     core: &'a Core,
+    /// The record, unless it is in the ring (`in_ring`).
     buf: Vec<u8>,
+    /// The record's room in this thread's ring, while it is written there.
+    in_ring: Option<Reserved>,
 }
+
+/// The least room a record starts in place with, besides its header and
+/// context: its values are usually shorter.
+const IN_PLACE_MIN: usize = 128;
 
 impl<'a> Entry<'a> {
     /// Starts a record for `logger` at call site `cs`.
     #[inline]
     pub fn new(logger: &'a Logger, cs: &'static CallSite) -> Entry<'a> {
-        Entry::start(logger.core(), logger.context(), cs.site(), None)
+        Entry::start(logger.core(), logger.context(), cs.site(), None, true)
+    }
+
+    /// Starts a record for `logger` at call site `cs`, a site with a field
+    /// written through `Display` or `Debug`: in the thread's encoding buffer
+    /// from the start, as the first such field would move it there.
+    #[inline]
+    pub fn buffered(logger: &'a Logger, cs: &'static CallSite) -> Entry<'a> {
+        Entry::start(logger.core(), logger.context(), cs.site(), None, false)
     }
 
     /// Starts a record for a site under `every:` that skipped `suppressed`
@@ -40,7 +64,7 @@ impl<'a> Entry<'a> {
         suppressed: u64,
     ) -> Entry<'a> {
         let suppressed = (suppressed != 0).then_some(suppressed);
-        Entry::start(logger.core(), logger.context(), cs.site(), suppressed)
+        Entry::start(logger.core(), logger.context(), cs.site(), suppressed, true)
     }
 
     // Not `#[inline]`: this is the bulk of an entry's code, and keeping it
@@ -50,6 +74,7 @@ impl<'a> Entry<'a> {
         context: &[u8],
         site: &'static Site,
         suppressed: Option<u64>,
+        in_place: bool,
     ) -> Entry<'a> {
         // Dated as it goes into the queue (see `clock::stamp`).
         let mut flags = if core.config.timestamp {
@@ -62,6 +87,33 @@ impl<'a> Entry<'a> {
         }
         if !context.is_empty() {
             flags |= record::CONTEXT;
+        }
+        let backtrace = core.config.backtrace.is_some_and(|l| site.level >= l);
+        if in_place && !backtrace {
+            let min = record::HEADER + 4 + context.len() + IN_PLACE_MIN;
+            if let Some((mut reserved, scoped)) = core.reserve(min) {
+                if scoped {
+                    flags |= record::SCOPE;
+                }
+                // The header and context fit: `min` counts them.
+                let slot = &mut reserved.slot;
+                slot.put(&record::header(0, flags, site.level, 0, site));
+                if let Some(n) = suppressed {
+                    slot.put(&n.to_le_bytes());
+                }
+                if !context.is_empty() {
+                    slot.put_block(context);
+                }
+                let mut entry = Entry {
+                    core,
+                    buf: Vec::new(),
+                    in_ring: Some(reserved),
+                };
+                if scoped {
+                    entry.append_scope();
+                }
+                return entry;
+            }
         }
         let (mut buf, scoped) = local::take();
         if scoped {
@@ -77,11 +129,35 @@ impl<'a> Entry<'a> {
         if scoped {
             local::append_scope(&mut buf);
         }
-        let mut entry = Entry { core, buf };
-        if core.config.backtrace.is_some_and(|l| site.level >= l) {
+        let mut entry = Entry {
+            core,
+            buf,
+            in_ring: None,
+        };
+        if backtrace {
             entry.backtrace();
         }
         entry
+    }
+
+    /// Appends this thread's scope fields to a record in place.
+    #[cold]
+    fn append_scope(&mut self) {
+        if let Some(reserved) = &mut self.in_ring {
+            if local::append_scope_in(&mut reserved.slot) {
+                return;
+            }
+        }
+        self.spill();
+        local::append_scope(&mut self.buf);
+    }
+
+    /// Moves a record written in place into the thread's encoding buffer.
+    #[inline]
+    fn spill(&mut self) {
+        if let Some(reserved) = self.in_ring.take() {
+            self.buf = local::spill(reserved);
+        }
     }
 
     /// Starts a record whose level, message and caller are known only at
@@ -139,7 +215,11 @@ impl<'a> Entry<'a> {
         if !scope.is_empty() {
             record::put_block(&mut buf, &scope);
         }
-        let mut entry = Entry { core, buf };
+        let mut entry = Entry {
+            core,
+            buf,
+            in_ring: None,
+        };
         if core.config.backtrace.is_some_and(|l| head.level >= l) {
             entry.backtrace();
         }
@@ -159,6 +239,12 @@ impl<'a> Entry<'a> {
     /// by all call sites, keeps each call site to one call per field.
     #[inline(never)]
     pub fn value<V: Value + ?Sized>(&mut self, value: &V) {
+        if let Some(reserved) = &mut self.in_ring {
+            if value.encode_in_place(&mut reserved.slot) {
+                return;
+            }
+            self.spill();
+        }
         Encoder::new(&mut self.buf).one(value);
     }
 
@@ -170,6 +256,7 @@ impl<'a> Entry<'a> {
 
     #[inline(never)]
     fn display_dyn(&mut self, value: &dyn fmt::Display) {
+        self.spill();
         Encoder::new(&mut self.buf).display(value);
     }
 
@@ -181,6 +268,7 @@ impl<'a> Entry<'a> {
 
     #[inline(never)]
     fn debug_dyn(&mut self, value: &dyn fmt::Debug) {
+        self.spill();
         Encoder::new(&mut self.buf).debug(value);
     }
 
@@ -201,6 +289,10 @@ impl<'a> Entry<'a> {
     /// Ends the record and hands it to the logger.
     #[inline]
     pub fn finish(mut self) {
+        if let Some(reserved) = self.in_ring.take() {
+            local::commit(reserved);
+            return self.core.committed();
+        }
         record::finish(&mut self.buf);
         let buf = std::mem::take(&mut self.buf);
         let core = self.core;

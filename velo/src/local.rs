@@ -2,10 +2,13 @@
 //! ring for each asynchronous logger it logs to, its scope fields, and
 //! which loggers' outputs it is writing to right now.
 //!
-//! A call site takes this thread's encoding buffer, writes its record into
-//! it, hands the bytes to the logger (which copies them into this thread's
-//! ring) and puts the buffer back. In steady state nothing is allocated and
-//! no other thread is touched. A buffer that grew past [`MAX_RETAINED`]
+//! A call site writes its record straight into this thread's ring when the
+//! ring has room before its end and the record's values run none of the
+//! user's code ([`reserve`], [`commit`]). Otherwise it takes this thread's
+//! encoding buffer, writes its record into it (or moves what it wrote in
+//! place there, [`spill`]), hands the bytes to the logger (which copies
+//! them into this thread's ring) and puts the buffer back. In steady state
+//! nothing is allocated and no other thread is touched. A buffer that grew past [`MAX_RETAINED`]
 //! (one huge entry) is replaced by a small one, so the memory a thread
 //! keeps is bounded: this buffer plus one ring of at most
 //! [`ring::MAX_BYTES`](crate::ring::MAX_BYTES) per logger it logs to (rings
@@ -18,13 +21,15 @@
 //! middle of velo too, and then runs on the same thread-local state. So
 //! velo marks the thread *busy* ([`Local::busy`], one byte, set and
 //! restored around each use) while it works on that state (the encoding
-//! buffer, the rings) or in a cold path that allocates or takes a lock
+//! buffer, the rings; a record written in place, from its start to its
+//! publication) or in a cold path that allocates or takes a lock
 //! (registering or growing a ring, waking the worker). An entry started
 //! while the thread is busy comes from such a handler: it touches none of
 //! that state, allocates nothing (it is encoded into a spare buffer kept
 //! for it) and is dropped and counted.
 
 use crate::clock;
+use crate::record::Slot;
 use crate::ring::Ring;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -104,16 +109,94 @@ pub(crate) fn take() -> (Vec<u8>, bool) {
             // Leaves `busy` set: the interrupted code set it.
             return (l.take_spare(), false);
         }
-        let mut buf = l.scratch.take();
-        if buf.capacity() == 0 {
-            buf = fresh();
-            l.make_spare();
-        }
+        let buf = l.take_scratch();
         let scoped = l.scope_len.get() != 0;
         l.busy.set(false);
         (buf, scoped)
     });
     taken.unwrap_or_else(|_| (fresh(), false))
+}
+
+/// An entry being written in place in this thread's ring (see
+/// [`reserve`]). The thread is busy while it lives: no code but velo's may
+/// run until it is committed ([`commit`]), moved to a buffer ([`spill`])
+/// or dropped (which abandons it: nothing is published).
+#[derive(Debug)]
+pub(crate) struct Reserved {
+    /// The entry's room in the ring.
+    pub(crate) slot: Slot,
+    /// The ring, kept alive by this thread's list: only this thread
+    /// changes the list, and not while it is busy.
+    ring: *const Ring,
+}
+
+impl Drop for Reserved {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(|l| l.busy.set(false));
+    }
+}
+
+/// Room of at least `min` bytes in this thread's ring for the logger core
+/// `core_id`, to write an entry in place, and whether this thread is in a
+/// scope; `None` when the thread is busy (a signal handler), has no ring
+/// for the logger yet, or the ring lacks the room before its end or is
+/// full. Such an entry is encoded into a buffer instead ([`take`]), which
+/// handles every case.
+#[inline]
+pub(crate) fn reserve(core_id: u64, min: usize) -> Option<(Reserved, bool)> {
+    LOCAL
+        .try_with(|l| {
+            if l.busy.replace(true) {
+                // Leaves `busy` set: the interrupted code set it.
+                return None;
+            }
+            let reserved = l.reserve(core_id, min);
+            if reserved.is_none() {
+                l.busy.set(false);
+            }
+            Some((reserved?, l.scope_len.get() != 0))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Publishes the entry written in place in `reserved`; it is dated now
+/// (see `clock::stamp`).
+#[inline]
+pub(crate) fn commit(mut reserved: Reserved) {
+    let record = reserved.slot.written_mut();
+    crate::record::finish(record);
+    clock::stamp(record);
+    // SAFETY: the ring is alive (see `Reserved::ring`), and this thread,
+    // its producer, wrote the slot's bytes at its tail, reserved since its
+    // last push (no code but this entry's ran since).
+    unsafe { (*reserved.ring).commit(reserved.slot.len()) };
+}
+
+/// Moves the entry written in place in `reserved` into this thread's
+/// encoding buffer, as it is so far, and gives up the room: a value is
+/// about to run the user's code (which may log, on this thread) or does
+/// not fit.
+#[cold]
+pub(crate) fn spill(reserved: Reserved) -> Vec<u8> {
+    let mut buf = LOCAL
+        .try_with(|l| l.take_scratch())
+        .unwrap_or_else(|_| fresh());
+    buf.extend_from_slice(reserved.slot.written());
+    buf
+}
+
+/// Appends this thread's scope fields to an entry written in place, as
+/// [`append_scope`] does; `false` when they do not fit (nothing written).
+#[cold]
+pub(crate) fn append_scope_in(slot: &mut Slot) -> bool {
+    LOCAL
+        .try_with(|l| match l.scope.try_borrow() {
+            Ok(scope) => slot.put_block(&scope),
+            Err(_) => slot.put_block(&[]),
+        })
+        .unwrap_or(false)
 }
 
 /// Appends this thread's scope fields as a record block (an empty one if
@@ -158,6 +241,47 @@ pub(crate) enum Unpushed {
 }
 
 impl Local {
+    /// This thread's encoding buffer (a new one if it has none yet).
+    #[inline]
+    fn take_scratch(&self) -> Vec<u8> {
+        let buf = self.scratch.take();
+        if buf.capacity() != 0 {
+            return buf;
+        }
+        self.make_spare();
+        fresh()
+    }
+
+    /// [`reserve`] inside the busy section it holds.
+    #[inline]
+    fn reserve(&self, core_id: u64, min: usize) -> Option<Reserved> {
+        #[cfg(loom)]
+        {
+            // The rings' storage under loom has no addresses to write at.
+            let _ = (core_id, min);
+            None
+        }
+        #[cfg(not(loom))]
+        self.reserve_in_ring(core_id, min)
+    }
+
+    #[cfg(not(loom))]
+    #[inline]
+    fn reserve_in_ring(&self, core_id: u64, min: usize) -> Option<Reserved> {
+        let rings = self.rings.try_borrow().ok()?;
+        let ring = rings.iter().find(|(id, _)| *id == core_id)?;
+        // SAFETY: a ring in this thread's list is pushed to only by this
+        // thread, and `busy`, which the caller set and the `Reserved`
+        // clears, keeps this thread from pushing, sealing or reserving
+        // again while the slot lives (a signal handler's entry is dropped;
+        // nothing else runs).
+        let slot = unsafe { ring.1.reserve(min)? };
+        Some(Reserved {
+            slot,
+            ring: Arc::as_ptr(&ring.1),
+        })
+    }
+
     /// The spare buffer, for an entry started while the thread is busy; an
     /// empty one (which allocates as it is written) if another such entry
     /// has it.

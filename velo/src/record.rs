@@ -74,19 +74,32 @@ pub(crate) mod tag {
 
 // ---- writing (the caller's side) -------------------------------------------
 
+/// The header of a record of `len` bytes from call site `site`.
+#[inline]
+pub(crate) fn header(
+    len: usize,
+    flags: u16,
+    level: Level,
+    time: u64,
+    site: &'static Site,
+) -> [u8; HEADER] {
+    // Three words: the length, flags and level; the time; the site.
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    let first = u64::from(len) | u64::from(flags) << 32 | u64::from(level as u8) << 48;
+    let site = site as *const Site as usize as u64;
+    let mut header = [0u8; HEADER];
+    header[..8].copy_from_slice(&first.to_le_bytes());
+    header[8..16].copy_from_slice(&time.to_le_bytes());
+    header[16..].copy_from_slice(&site.to_le_bytes());
+    header
+}
+
 /// Starts a record in `buf` (which must be empty): the header, with the
 /// length left for [`finish`] and the time for [`set_time`] (a record is
 /// dated as it is handed over: `clock::stamp`).
 #[inline]
 pub(crate) fn begin(buf: &mut Vec<u8>, flags: u16, level: Level, site: &'static Site) {
-    // Three words: the length (filled in by `finish`), flags and level,
-    // the time (filled in by `set_time`), the site.
-    let first = u64::from(flags) << 32 | u64::from(level as u8) << 48;
-    let site = site as *const Site as usize as u64;
-    let mut header = [0u8; HEADER];
-    header[..8].copy_from_slice(&first.to_le_bytes());
-    header[16..].copy_from_slice(&site.to_le_bytes());
-    buf.extend_from_slice(&header);
+    buf.extend_from_slice(&header(0, flags, level, 0, site));
 }
 
 /// Starts a dynamic record in `buf` (which must be empty): the header
@@ -173,6 +186,120 @@ fn truncate(s: &str) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// A number's value: its tag, then its eight bytes.
+#[inline(always)]
+pub(crate) fn number(tag: u8, bits: u64) -> [u8; 9] {
+    let mut v = [tag; 9];
+    v[1..].copy_from_slice(&bits.to_le_bytes());
+    v
+}
+
+/// An `f32`'s value: its tag, then its four bytes.
+#[inline(always)]
+pub(crate) fn number32(tag: u8, bits: u32) -> [u8; 5] {
+    let mut v = [tag; 5];
+    v[1..].copy_from_slice(&bits.to_le_bytes());
+    v
+}
+
+/// A string value's head: its tag and its length (its bytes follow).
+#[inline(always)]
+fn str_head(len: usize) -> [u8; 5] {
+    number32(tag::STR, len as u32)
+}
+
+/// Appends a string value: its tag, length and bytes (cut at [`MAX_STR`]).
+#[inline]
+pub(crate) fn put_str_value(buf: &mut Vec<u8>, s: &str) {
+    let s = truncate(s);
+    buf.extend_from_slice(&str_head(s.len()));
+    buf.extend_from_slice(s.as_bytes());
+}
+
+/// Room to write a record in place, in its thread's ring: bytes no other
+/// thread reads until the record is published whole (see
+/// `Ring::reserve`). Writes either fit whole or write nothing, so a
+/// record that outgrows its room can move to a buffer as it is (see
+/// `Entry`).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Slot {
+    ptr: *mut u8,
+    len: usize,
+    room: usize,
+}
+
+impl Slot {
+    /// A slot of `room` bytes at `ptr`, empty.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is valid for reads and writes of `room` bytes, which nothing
+    /// else reads or writes while the slot lives.
+    #[inline]
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) unsafe fn new(ptr: *mut u8, room: usize) -> Slot {
+        Slot { ptr, len: 0, room }
+    }
+
+    /// Bytes written.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `bytes`, or writes nothing and returns `false` if they do
+    /// not fit.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> bool {
+        if bytes.len() > self.room - self.len {
+            return false;
+        }
+        // SAFETY: `len + bytes.len() <= room`, and the slot's bytes are
+        // this slot's alone (the contract of `new`); `bytes` cannot be
+        // among them (they are not lent out).
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), bytes.len());
+        }
+        self.len += bytes.len();
+        true
+    }
+
+    /// Appends a string value (as [`put_str_value`]), or writes nothing
+    /// and returns `false` if it does not fit.
+    #[inline]
+    pub(crate) fn put_str_value(&mut self, s: &str) -> bool {
+        if s.len() + 5 > self.room - self.len {
+            return false;
+        }
+        self.put(&str_head(s.len())) && self.put(s.as_bytes())
+    }
+
+    /// Appends a block of encoded fields (as [`put_block`]), or writes
+    /// nothing and returns `false` if it does not fit.
+    #[inline]
+    pub(crate) fn put_block(&mut self, block: &[u8]) -> bool {
+        if block.len() + 4 > self.room - self.len {
+            return false;
+        }
+        self.put(&(block.len() as u32).to_le_bytes()) && self.put(block)
+    }
+
+    /// The bytes written, to change in place.
+    #[inline]
+    pub(crate) fn written_mut(&mut self) -> &mut [u8] {
+        // SAFETY: the first `len` bytes were written, and are this slot's.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    /// The bytes written.
+    #[inline]
+    pub(crate) fn written(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes were written, and are this slot's.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
 }
 
 /// Starts a value whose length is known only at its end (a string written

@@ -1,8 +1,9 @@
 //! Per-thread entry rings: single-producer, single-consumer byte queues.
 //!
 //! Each thread that logs to an asynchronous logger gets its own [`Ring`]
-//! from that logger, on first use. A finished entry is copied into the
-//! ring with two plain stores to publish it; no other thread writes the
+//! from that logger, on first use. An entry is written into the ring in
+//! place ([`Ring::reserve`], [`Ring::commit`]) or copied in whole
+//! ([`Ring::push`]), and published with two plain stores; no other thread writes the
 //! words the producer writes, so logging threads never contend with each
 //! other, and the hand-off costs a copy instead of a shared queue's
 //! compare-and-swap loops.
@@ -33,7 +34,11 @@
 //! drain of it, so that drain sees every entry. The `loom` tests at the end of this file check the
 //! protocol (loom finds a missing `Release` on the consumer's side; it does
 //! not see races behind a `Relaxed` store, tokio-rs/loom#107, so the
-//! producer's side rests on the argument above).
+//! producer's side rests on the argument above). An entry written in place
+//! is published by the same stores as a pushed one (`publish`), over bytes
+//! `fits` found free as for a push; loom's storage has no addresses to
+//! write at, so it checks the push and not the writes in place, which
+//! valgrind's runs of the stress tests watch instead.
 
 use std::cell::UnsafeCell;
 
@@ -240,12 +245,69 @@ impl Ring {
         // `fits` checked that the bytes written are free.
         let bytes = unsafe { self.bytes() };
         bytes.write(tail & self.mask.load(Ordering::Relaxed), entry);
+        self.publish(tail, produced, entry.len());
+        true
+    }
+
+    /// Publishes the `len` bytes after `tail` as one more entry.
+    #[inline(always)]
+    fn publish(&self, tail: usize, produced: u64, len: usize) {
+        let p = &self.producer.0;
         // Release: the bytes are visible to a consumer that sees the new
         // tail (or the new count, stored after it).
-        p.tail
-            .store(tail.wrapping_add(entry.len()), Ordering::Release);
+        p.tail.store(tail.wrapping_add(len), Ordering::Release);
         p.produced.store(produced + 1, Ordering::Release);
-        true
+    }
+
+    /// Room for one entry written in place: the free bytes from the tail
+    /// up to the end of the storage (an entry in place does not wrap), if
+    /// there are at least `min` of them and room for one more entry. The
+    /// entry is published by [`Ring::commit`]; until then no consumer
+    /// reads those bytes, as for bytes [`Ring::push`] is copying.
+    ///
+    /// # Safety
+    ///
+    /// Only the ring's producer calls this, and it neither pushes, seals
+    /// nor reserves again while the slot lives.
+    #[cfg(not(loom))]
+    #[inline]
+    pub(crate) unsafe fn reserve(&self, min: usize) -> Option<crate::record::Slot> {
+        let p = &self.producer.0;
+        // Relaxed: only this thread stores the producer's words.
+        let tail = p.tail.load(Ordering::Relaxed);
+        let produced = p.produced.load(Ordering::Relaxed);
+        if !self.fits(min, tail, produced) && !self.refresh_and_fit(min, tail, produced) {
+            return None;
+        }
+        let capacity = self.capacity();
+        let at = tail & (capacity - 1);
+        let free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
+        let room = free.min(capacity - at);
+        if room < min {
+            return None;
+        }
+        // SAFETY: this thread is the producer (the contract), so the
+        // storage stays in place while it holds the slot (only `retire`
+        // replaces it, once nothing pushes); the `room` bytes from `at` are
+        // inside the storage and free (`fits` saw the consumer past them),
+        // and no consumer reads them before `commit` publishes them.
+        unsafe { Some(crate::record::Slot::new(self.bytes().at(at), room)) }
+    }
+
+    /// Publishes the entry of `len` bytes written in a slot from
+    /// [`Ring::reserve`].
+    ///
+    /// # Safety
+    ///
+    /// Only the producer calls this, with a slot of this ring reserved
+    /// since its last push, and `len` the bytes written in it.
+    #[inline]
+    pub(crate) unsafe fn commit(&self, len: usize) {
+        let p = &self.producer.0;
+        // Relaxed: only this thread stores the producer's words.
+        let tail = p.tail.load(Ordering::Relaxed);
+        let produced = p.produced.load(Ordering::Relaxed);
+        self.publish(tail, produced, len);
     }
 
     /// Whether `len` more bytes and one more entry fit, by what the producer
@@ -449,6 +511,13 @@ impl Bytes {
         }
     }
 
+    /// The address of the byte at `at`, which is inside the storage.
+    #[inline]
+    fn at(&self, at: usize) -> *mut u8 {
+        debug_assert!(at < self.0.len());
+        std::cell::UnsafeCell::raw_get(self.0.as_ptr()).wrapping_add(at)
+    }
+
     /// Lends `write` the `len` bytes at `at`, which do not wrap.
     #[inline]
     fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8])) {
@@ -534,6 +603,67 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(entries, 100);
         assert!(!ring.has_pending());
+    }
+
+    /// Writes `entry` in place, as `Entry` does; `false` when there is no
+    /// room for it before the end of the storage.
+    fn write_in_place(ring: &Ring, entry: &[u8]) -> bool {
+        // SAFETY: see above; no other slot or push while this one lives.
+        let Some(mut slot) = (unsafe { ring.reserve(entry.len()) }) else {
+            return false;
+        };
+        assert!(slot.put(entry));
+        // SAFETY: the slot is this ring's, reserved just now.
+        unsafe { ring.commit(slot.len()) };
+        true
+    }
+
+    #[test]
+    fn entries_in_place_stop_at_the_end_and_pushes_cross_it() {
+        let ring = Ring::new(16, 100);
+        let mut expected = Vec::new();
+        let mut got = Vec::new();
+        let mut entries = 0;
+        for i in 0..100u8 {
+            let entry = [i; 5];
+            // In place while the entry fits before the end; a push (which
+            // wraps) otherwise, as `Entry` falls back to.
+            if !write_in_place(&ring, &entry) {
+                assert!(push(&ring, &entry), "room after draining");
+            }
+            expected.extend_from_slice(&entry);
+            if i % 2 == 1 {
+                let (bytes, n) = drain_all(&ring);
+                got.extend_from_slice(&bytes);
+                entries += n;
+            }
+        }
+        assert_eq!(got, expected);
+        assert_eq!(entries, 100);
+    }
+
+    #[test]
+    fn a_slot_offers_only_free_bytes_before_the_end() {
+        let ring = Ring::new(16, 100);
+        assert!(push(&ring, b"0123456789"));
+        // 6 bytes free, all before the end.
+        // SAFETY: see above; each slot is dropped before the next call.
+        assert!(unsafe { ring.reserve(6) }.is_some(), "6 bytes free");
+        assert!(unsafe { ring.reserve(7) }.is_none(), "only 6 bytes free");
+        let (bytes, _) = drain_all(&ring);
+        assert_eq!(bytes, b"0123456789");
+        // 16 free, but 6 before the end: a slot does not wrap.
+        let mut slot = unsafe { ring.reserve(6) }.expect("6 before the end");
+        assert!(
+            !slot.put(b"0123456"),
+            "a write past the room writes nothing"
+        );
+        assert_eq!(slot.len(), 0);
+        assert!(unsafe { ring.reserve(7) }.is_none());
+        // The entry count bounds slots too.
+        let full = Ring::new(64, 1);
+        assert!(push(&full, b"a"));
+        assert!(unsafe { full.reserve(1) }.is_none(), "one entry at most");
     }
 
     #[test]

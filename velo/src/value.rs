@@ -42,6 +42,19 @@ use std::time::{Duration, SystemTime};
 pub trait Value {
     /// Writes this value through `e`.
     fn encode(&self, e: &mut Encoder<'_>);
+
+    /// Not part of the API: writes this value straight into its record's
+    /// room in the thread's ring, as [`Value::encode`] would encode it, or
+    /// returns `false` having written nothing (the value does not fit, or
+    /// its type does not say how: the record then moves to a buffer and
+    /// `encode` writes the value there). Only types whose encoding runs no
+    /// code of the user's implement it.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        let _ = slot;
+        false
+    }
 }
 
 /// Writes one value into an entry.
@@ -161,8 +174,7 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
-        self.buf.push(tag::U64);
-        record::put_u64(self.buf, v);
+        self.buf.extend_from_slice(&record::number(tag::U64, v));
     }
 
     /// Writes a signed integer.
@@ -171,8 +183,8 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
-        self.buf.push(tag::I64);
-        record::put_u64(self.buf, v as u64);
+        self.buf
+            .extend_from_slice(&record::number(tag::I64, v as u64));
     }
 
     /// Writes a 128-bit unsigned integer.
@@ -202,8 +214,8 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
-        self.buf.push(tag::F64);
-        record::put_u64(self.buf, v.to_bits());
+        self.buf
+            .extend_from_slice(&record::number(tag::F64, v.to_bits()));
     }
 
     /// Writes an `f32` in its own shortest form.
@@ -212,8 +224,8 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
-        self.buf.push(tag::F32);
-        record::put_u32(self.buf, v.to_bits());
+        self.buf
+            .extend_from_slice(&record::number32(tag::F32, v.to_bits()));
     }
 
     /// Writes `true` or `false`.
@@ -245,8 +257,7 @@ impl<'a> Encoder<'a> {
 
     #[inline]
     fn put_str(&mut self, v: &str) {
-        self.buf.push(tag::STR);
-        record::put_str(self.buf, v);
+        record::put_str_value(self.buf, v);
     }
 
     /// Writes a character as a one-character string.
@@ -504,24 +515,36 @@ macro_rules! impl_int {
     )*};
 }
 
-impl_int!(u64 as u64: u8, u16, u32, u64);
-impl_int!(i64 as i64: i8, i16, i32, i64);
+/// Integers that fit a word, with their tag in a record.
+macro_rules! impl_word {
+    ($tag:ident as $wide:ty: $($t:ty),*) => {$(
+        impl Value for $t {
+            #[inline]
+            fn encode(&self, e: &mut Encoder<'_>) {
+                e.$tag(*self as $wide);
+            }
+
+            #[inline(always)]
+            fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+                slot.put(&record::number(word_tag!($tag), *self as $wide as u64))
+            }
+        }
+    )*};
+}
+
+macro_rules! word_tag {
+    (u64) => {
+        tag::U64
+    };
+    (i64) => {
+        tag::I64
+    };
+}
+
+impl_word!(u64 as u64: u8, u16, u32, u64, usize);
+impl_word!(i64 as i64: i8, i16, i32, i64, isize);
 impl_int!(u128 as u128: u128);
 impl_int!(i128 as i128: i128);
-
-impl Value for usize {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        e.u64(*self as u64);
-    }
-}
-
-impl Value for isize {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        e.i64(*self as i64);
-    }
-}
 
 macro_rules! impl_nonzero {
     ($($t:ty),*) => {$(
@@ -529,6 +552,11 @@ macro_rules! impl_nonzero {
             #[inline]
             fn encode(&self, e: &mut Encoder<'_>) {
                 self.get().encode(e);
+            }
+
+            #[inline(always)]
+            fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+                self.get().encode_in_place(slot)
             }
         }
     )*};
@@ -554,12 +582,22 @@ impl Value for f64 {
     fn encode(&self, e: &mut Encoder<'_>) {
         e.f64(*self);
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put(&record::number(tag::F64, self.to_bits()))
+    }
 }
 
 impl Value for f32 {
     #[inline]
     fn encode(&self, e: &mut Encoder<'_>) {
         e.f32(*self);
+    }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put(&record::number32(tag::F32, self.to_bits()))
     }
 }
 
@@ -568,12 +606,22 @@ impl Value for bool {
     fn encode(&self, e: &mut Encoder<'_>) {
         e.bool(*self);
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put(&[if *self { tag::TRUE } else { tag::FALSE }])
+    }
 }
 
 impl Value for char {
     #[inline]
     fn encode(&self, e: &mut Encoder<'_>) {
         e.char(*self);
+    }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put_str_value(self.encode_utf8(&mut [0; 4]))
     }
 }
 
@@ -582,6 +630,11 @@ impl Value for str {
     fn encode(&self, e: &mut Encoder<'_>) {
         e.str(self);
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put_str_value(self)
+    }
 }
 
 impl Value for String {
@@ -589,12 +642,22 @@ impl Value for String {
     fn encode(&self, e: &mut Encoder<'_>) {
         e.str(self);
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put_str_value(self)
+    }
 }
 
 impl Value for Cow<'_, str> {
     #[inline]
     fn encode(&self, e: &mut Encoder<'_>) {
         e.str(self);
+    }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        slot.put_str_value(self)
     }
 }
 
@@ -615,12 +678,25 @@ impl<T: Value> Value for Option<T> {
             None => e.null(),
         }
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        match self {
+            Some(v) => v.encode_in_place(slot),
+            None => slot.put(&[tag::NULL]),
+        }
+    }
 }
 
 impl<T: Value + ?Sized> Value for &T {
     #[inline]
     fn encode(&self, e: &mut Encoder<'_>) {
         (**self).encode(e);
+    }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        (**self).encode_in_place(slot)
     }
 }
 
@@ -629,12 +705,22 @@ impl<T: Value + ?Sized> Value for &mut T {
     fn encode(&self, e: &mut Encoder<'_>) {
         (**self).encode(e);
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        (**self).encode_in_place(slot)
+    }
 }
 
 impl<T: Value + ?Sized> Value for Box<T> {
     #[inline]
     fn encode(&self, e: &mut Encoder<'_>) {
         (**self).encode(e);
+    }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        (**self).encode_in_place(slot)
     }
 }
 
@@ -643,12 +729,22 @@ impl<T: Value + ?Sized> Value for Arc<T> {
     fn encode(&self, e: &mut Encoder<'_>) {
         (**self).encode(e);
     }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        (**self).encode_in_place(slot)
+    }
 }
 
 impl<T: Value + ?Sized> Value for Rc<T> {
     #[inline]
     fn encode(&self, e: &mut Encoder<'_>) {
         (**self).encode(e);
+    }
+
+    #[inline(always)]
+    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+        (**self).encode_in_place(slot)
     }
 }
 
