@@ -290,8 +290,11 @@ impl<'a> Entry<'a> {
     #[inline]
     pub fn finish(mut self) {
         if let Some(reserved) = self.in_ring.take() {
+            let core = self.core;
+            // Nothing left for `Drop` (the buffer was never taken).
+            std::mem::forget(self);
             local::commit(reserved);
-            return self.core.committed();
+            return core.committed();
         }
         record::finish(&mut self.buf);
         let buf = std::mem::take(&mut self.buf);

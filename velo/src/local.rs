@@ -128,12 +128,17 @@ pub(crate) struct Reserved {
     /// The ring, kept alive by this thread's list: only this thread
     /// changes the list, and not while it is busy.
     ring: *const Ring,
+    /// This thread's busy flag, which this clears when dropped; this
+    /// thread's state outlives it (a `Reserved` is not `Send`, and lives
+    /// within one call of `velo!`).
+    busy: *const Cell<bool>,
 }
 
 impl Drop for Reserved {
     #[inline]
     fn drop(&mut self) {
-        let _ = LOCAL.try_with(|l| l.busy.set(false));
+        // SAFETY: the flag is this thread's, alive (see `busy`).
+        unsafe { (*self.busy).set(false) };
     }
 }
 
@@ -279,6 +284,7 @@ impl Local {
         Some(Reserved {
             slot,
             ring: Arc::as_ptr(&ring.1),
+            busy: &self.busy,
         })
     }
 
