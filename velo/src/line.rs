@@ -180,6 +180,9 @@ pub(crate) struct LineFormat {
     placed_set: u16,
     /// Context and scope blocks formatted before (see [`Rendered`]).
     rendered: Vec<Option<Rendered>>,
+    /// What opens a JSON line with a time: `{`, the time's key and, for
+    /// a string, its quote (`{"time":"`), padded to a constant size.
+    time_open: ([u8; TIME_OPEN_MAX], usize),
     /// JSON heads of call sites formatted before.
     heads: Heads,
     /// The text format's ` caller=file:line` of call sites formatted
@@ -279,9 +282,40 @@ fn block_hash(bytes: &[u8]) -> usize {
     (h ^ (h >> 32)) as usize
 }
 
+/// Room for the longest opening of a JSON line: `{"@timestamp":"`.
+const TIME_OPEN_MAX: usize = 16;
+
+/// `{`, the time's key and the quote of a string time, for `schema` and
+/// `mode`, padded to a constant size (see [`put_padded`]).
+fn time_open(schema: Schema, mode: Timestamp) -> ([u8; TIME_OPEN_MAX], usize) {
+    let key: &[u8] = match schema {
+        Schema::Ecs => b"{\"@timestamp\":",
+        Schema::Velo | Schema::Gcp => b"{\"time\":",
+    };
+    let quote: &[u8] = if mode == Timestamp::UnixNanos {
+        b""
+    } else {
+        b"\""
+    };
+    let mut open = [0; TIME_OPEN_MAX];
+    open[..key.len()].copy_from_slice(key);
+    open[key.len()..key.len() + quote.len()].copy_from_slice(quote);
+    (open, key.len() + quote.len())
+}
+
+/// Appends the first `len` bytes of `padded`: all of it, a copy of constant
+/// size, then cut back, which is cheaper than a copy of run-time length.
+#[inline(always)]
+fn put_padded<const N: usize>(out: &mut Vec<u8>, padded: &[u8; N], len: usize) {
+    let at = out.len();
+    out.extend_from_slice(padded);
+    out.truncate(at + len);
+}
+
 impl LineFormat {
     pub(crate) fn new(style: Style) -> LineFormat {
         LineFormat {
+            time_open: time_open(style.schema, style.timestamp),
             face: Clockface::new(style.timestamp, style.local_time),
             style,
             scratch: Vec::new(),
@@ -303,23 +337,18 @@ impl LineFormat {
     }
 
     fn json(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
-        let schema = self.style.schema;
-        out.push(b'{');
-        if let (Some(nanos), mode) = (ev.time, self.face.mode()) {
-            if mode != Timestamp::Off {
-                out.extend_from_slice(match schema {
-                    Schema::Ecs => b"\"@timestamp\":",
-                    Schema::Velo | Schema::Gcp => b"\"time\":",
-                });
+        match (ev.time, self.face.mode()) {
+            (Some(nanos), mode) if mode != Timestamp::Off => {
+                let (open, len) = &self.time_open;
+                put_padded(out, open, *len);
+                self.face.write(out, nanos);
                 if mode == Timestamp::UnixNanos {
-                    self.face.write(out, nanos);
+                    out.push(b',');
                 } else {
-                    out.push(b'"');
-                    self.face.write(out, nanos);
-                    out.push(b'"');
+                    out.extend_from_slice(b"\",");
                 }
-                out.push(b',');
             }
+            _ => out.push(b'{'),
         }
         self.json_head(ev, out);
         self.fields(ev, out);

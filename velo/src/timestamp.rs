@@ -92,9 +92,21 @@ impl Clockface {
             self.new_second(secs, digits);
         }
         let frac = (nanos % 1_000_000_000) as u32;
-        let at = PREFIX_LEN + 1;
-        write_fraction(&mut self.stamp[at..at + digits], frac, digits);
-        buf.extend_from_slice(&self.stamp[..self.len]);
+        let fraction: &mut [u8; 9] = (&mut self.stamp[PREFIX_LEN + 1..PREFIX_LEN + 10])
+            .try_into()
+            .expect("nine bytes");
+        // Straight-line code per precision: the digit count is the
+        // logger's, the same for every entry.
+        match digits {
+            3 => put_digits::<3>(fraction, frac / 1_000_000),
+            6 => put_digits::<6>(fraction, frac / 1_000),
+            _ => put_digits::<9>(fraction, frac),
+        }
+        // The whole array, a copy of constant size, then cut to the
+        // stamp's length: cheaper than a copy of run-time length.
+        let at = buf.len();
+        buf.extend_from_slice(&self.stamp);
+        buf.truncate(at + self.len);
     }
 
     #[cold]
@@ -126,6 +138,23 @@ impl Clockface {
             len += 6;
         }
         self.len = len;
+    }
+}
+
+/// Writes `v`, below `10^N`, as `N` digits (zero-padded) at the start of
+/// `out`, two at a time from a table.
+#[inline(always)]
+fn put_digits<const N: usize>(out: &mut [u8; 9], mut v: u32) {
+    let mut at = N;
+    while at >= 2 {
+        let pair = (v % 100) as usize * 2;
+        out[at - 2] = PAIRS[pair];
+        out[at - 1] = PAIRS[pair + 1];
+        v /= 100;
+        at -= 2;
+    }
+    if at == 1 {
+        out[0] = b'0' + (v % 10) as u8;
     }
 }
 
