@@ -523,11 +523,16 @@ impl LineFormat {
 
     /// Appends every field of `ev`, each key once: the context, the scope
     /// (each from the cache when it was formatted before), the call's.
+    #[inline(always)]
     fn fields(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         if ev.context().is_empty() && ev.scope().is_empty() && ev.values().is_empty() {
             // A message alone: nothing to check or write.
             return;
         }
+        self.some_fields(ev, out);
+    }
+
+    fn some_fields(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         let builtins = Builtins::of(ev, self.style.schema, self.style.text);
         if !ev.context().is_empty() {
             self.block(ev, ev.context(), true, builtins, out);
