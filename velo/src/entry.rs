@@ -14,6 +14,7 @@ use crate::logger::Logger;
 use crate::record;
 use crate::value::{Encoder, Value};
 use std::fmt;
+use std::mem::ManuallyDrop;
 
 /// A record being encoded. Dropping it unfinished (a panic in a value's
 /// `Display`) returns its buffer to its thread and writes nothing.
@@ -30,8 +31,10 @@ use std::fmt;
 #[derive(Debug)]
 pub struct Entry<'a> {
     core: &'a Core,
-    /// The record, unless it is in the ring (`in_ring`).
-    buf: Vec<u8>,
+    /// The record, unless it is in the ring (`in_ring`). Dropped by
+    /// `Entry`'s own `drop` (which gives it back to the thread), so that
+    /// the drop glue at every call site is one call.
+    buf: ManuallyDrop<Vec<u8>>,
     /// The record's room in this thread's ring, while it is written there.
     in_ring: Option<Reserved>,
 }
@@ -44,7 +47,7 @@ impl<'a> Entry<'a> {
     /// Starts a record for `logger` at call site `cs`.
     #[inline]
     pub fn new(logger: &'a Logger, cs: &'static CallSite) -> Entry<'a> {
-        Entry::start(logger.core(), logger.context(), cs.site(), None, true)
+        Entry::start::<true>(logger.core(), logger.context(), cs.site(), None)
     }
 
     /// Starts a record for `logger` at call site `cs`, a site with a field
@@ -52,7 +55,7 @@ impl<'a> Entry<'a> {
     /// from the start, as the first such field would move it there.
     #[inline]
     pub fn buffered(logger: &'a Logger, cs: &'static CallSite) -> Entry<'a> {
-        Entry::start(logger.core(), logger.context(), cs.site(), None, false)
+        Entry::start::<false>(logger.core(), logger.context(), cs.site(), None)
     }
 
     /// Starts a record for a site under `every:` that skipped `suppressed`
@@ -64,17 +67,18 @@ impl<'a> Entry<'a> {
         suppressed: u64,
     ) -> Entry<'a> {
         let suppressed = (suppressed != 0).then_some(suppressed);
-        Entry::start(logger.core(), logger.context(), cs.site(), suppressed, true)
+        Entry::start::<true>(logger.core(), logger.context(), cs.site(), suppressed)
     }
 
     // Not `#[inline]`: this is the bulk of an entry's code, and keeping it
-    // out of line keeps every call site small.
-    pub(crate) fn start(
+    // out of line keeps every call site small. `IN_PLACE` is a parameter of
+    // the type, not an argument, for the same reason (one argument more
+    // would be a store at every call site).
+    pub(crate) fn start<const IN_PLACE: bool>(
         core: &'a Core,
         context: &[u8],
         site: &'static Site,
         suppressed: Option<u64>,
-        in_place: bool,
     ) -> Entry<'a> {
         // Dated as it goes into the queue (see `clock::stamp`).
         let mut flags = if core.config.timestamp {
@@ -89,7 +93,7 @@ impl<'a> Entry<'a> {
             flags |= record::CONTEXT;
         }
         let backtrace = core.config.backtrace.is_some_and(|l| site.level >= l);
-        if in_place && !backtrace {
+        if IN_PLACE && !backtrace {
             let min = record::HEADER + 4 + context.len() + IN_PLACE_MIN;
             if let Some((mut reserved, scoped)) = core.reserve(min) {
                 if scoped {
@@ -106,7 +110,7 @@ impl<'a> Entry<'a> {
                 }
                 let mut entry = Entry {
                     core,
-                    buf: Vec::new(),
+                    buf: ManuallyDrop::new(Vec::new()),
                     in_ring: Some(reserved),
                 };
                 if scoped {
@@ -131,7 +135,7 @@ impl<'a> Entry<'a> {
         }
         let mut entry = Entry {
             core,
-            buf,
+            buf: ManuallyDrop::new(buf),
             in_ring: None,
         };
         if backtrace {
@@ -156,7 +160,7 @@ impl<'a> Entry<'a> {
     #[inline]
     fn spill(&mut self) {
         if let Some(reserved) = self.in_ring.take() {
-            self.buf = local::spill(reserved);
+            *self.buf = local::spill(reserved);
         }
     }
 
@@ -217,7 +221,7 @@ impl<'a> Entry<'a> {
         }
         let mut entry = Entry {
             core,
-            buf,
+            buf: ManuallyDrop::new(buf),
             in_ring: None,
         };
         if core.config.backtrace.is_some_and(|l| head.level >= l) {
@@ -286,30 +290,32 @@ impl<'a> Entry<'a> {
         self.buf.extend_from_slice(fields);
     }
 
-    /// Ends the record and hands it to the logger.
-    #[inline]
-    pub fn finish(mut self) {
+    /// Ends the record and hands it to the logger: publishes the record
+    /// written in place, or hands the buffer's record to the logger (and
+    /// the buffer with it), leaving neither in the entry, whose drop then
+    /// has nothing to do.
+    ///
+    /// By reference: an entry taken by value is copied at every call site.
+    #[inline(never)]
+    pub fn finish(&mut self) {
         if let Some(reserved) = self.in_ring.take() {
-            let core = self.core;
-            // Nothing left for `Drop` (the buffer was never taken).
-            std::mem::forget(self);
             local::commit(reserved);
-            return core.committed();
+            return self.core.committed();
         }
         record::finish(&mut self.buf);
-        let buf = std::mem::take(&mut self.buf);
-        let core = self.core;
-        // Nothing left for `Drop` to give back (the buffer goes with the
-        // record).
-        std::mem::forget(self);
-        core.submit(buf);
+        let buf = std::mem::take(&mut *self.buf);
+        self.core.submit(buf);
     }
 }
 
 impl Drop for Entry<'_> {
+    #[inline(never)]
     fn drop(&mut self) {
+        if let Some(reserved) = self.in_ring.take() {
+            local::abandon(reserved);
+        }
         if self.buf.capacity() != 0 {
-            local::give(std::mem::take(&mut self.buf));
+            local::give(std::mem::take(&mut *self.buf));
         }
     }
 }

@@ -18,7 +18,7 @@ pub(crate) static PANIC: CallSite = internal_site!(Error, "panic", ["panic", "lo
 pub(crate) fn install_hook(logger: &'static Logger) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let mut entry = Entry::start(logger.core(), logger.context(), PANIC.site(), None, false);
+        let mut entry = Entry::start::<false>(logger.core(), logger.context(), PANIC.site(), None);
         let payload = info.payload();
         let message = payload
             .downcast_ref::<&str>()
