@@ -20,9 +20,16 @@ use crate::record;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// A pass's records past this size are not kept between passes: the
-/// buffer shrinks back to it after a pass that grew it further.
+/// The buffer keeps up to this much between passes. Past it, it shrinks
+/// back only after [`SHRINK_AFTER`] passes in a row used at most a quarter
+/// of it: a logger whose passes keep needing more (threads logging flat
+/// out, each ring up to 1 MiB) keeps its buffer instead of reallocating
+/// it every few passes, and one that had a burst gives the memory back.
 const KEEP_BYTES: usize = 1 << 20;
+
+/// Passes that used at most a quarter of a buffer larger than
+/// [`KEEP_BYTES`] before it shrinks back to that.
+const SHRINK_AFTER: u32 = 256;
 
 /// Records of several threads, copied out of their rings.
 #[derive(Debug, Default)]
@@ -35,6 +42,9 @@ pub(crate) struct Merge {
     /// being written, earliest on top (a tie goes to the thread drained
     /// first).
     heap: BinaryHeap<Reverse<(u64, usize)>>,
+    /// Passes in a row that used at most a quarter of a buffer larger
+    /// than [`KEEP_BYTES`].
+    small_passes: u32,
 }
 
 /// One thread's records, and where the merge is in them.
@@ -76,6 +86,7 @@ impl Merge {
             bytes,
             threads,
             heap,
+            small_passes,
         } = self;
         heap.clear();
         for (i, thread) in threads.iter_mut().enumerate() {
@@ -100,10 +111,17 @@ impl Merge {
                 }
             }
         }
+        let used = bytes.len();
         bytes.clear();
         threads.clear();
-        if bytes.capacity() > KEEP_BYTES {
-            bytes.shrink_to(KEEP_BYTES);
+        if bytes.capacity() <= KEEP_BYTES || used > bytes.capacity() / 4 {
+            *small_passes = 0;
+        } else {
+            *small_passes += 1;
+            if *small_passes >= SHRINK_AFTER {
+                bytes.shrink_to(KEEP_BYTES);
+                *small_passes = 0;
+            }
         }
     }
 }
@@ -208,6 +226,35 @@ mod tests {
         let mut a = rec(1, Some(10));
         a.extend_from_slice(&rec(9, Some(15))[..30]);
         assert_eq!(merged(&[vec![a], vec![rec(2, Some(20))]]), [1, 2]);
+    }
+
+    #[test]
+    fn a_large_buffer_is_kept_while_passes_need_it_and_shrinks_after() {
+        use super::{KEEP_BYTES, SHRINK_AFTER};
+        let mut merge = Merge::default();
+        let big = vec![0u8; 2 * KEEP_BYTES];
+        // A pass of 2 MiB (the bytes need not be records for this).
+        merge.push(&big);
+        merge.end_thread();
+        merge.write(&Converter::now(), |_| {});
+        let grown = merge.bytes.capacity();
+        assert!(grown >= 2 * KEEP_BYTES);
+        // Passes that keep needing more than a quarter of it: kept, and
+        // the same allocation (no shrink and grow again).
+        for _ in 0..2 * SHRINK_AFTER {
+            merge.push(&big[..KEEP_BYTES]);
+            merge.end_thread();
+            merge.write(&Converter::now(), |_| {});
+            assert_eq!(merge.bytes.capacity(), grown);
+        }
+        // Small passes: shrunk back after `SHRINK_AFTER` of them.
+        for i in 1..=SHRINK_AFTER {
+            merge.push(&rec(1, Some(1)));
+            merge.end_thread();
+            merge.write(&Converter::now(), |_| {});
+            let expected = if i < SHRINK_AFTER { grown } else { KEEP_BYTES };
+            assert_eq!(merge.bytes.capacity(), expected, "after {i} small passes");
+        }
     }
 
     #[test]
