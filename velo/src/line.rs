@@ -533,6 +533,29 @@ impl LineFormat {
     }
 
     fn some_fields(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if let Head::Site(site) = ev.head {
+            // The common line: a call's own fields in JSON, velo's keys, no
+            // other layer and no conditional built-in key. The macro
+            // checked the keys against velo's names, so none needs
+            // renaming, and nothing shadows them.
+            let plain = !self.style.text
+                && self.style.schema == Schema::Velo
+                && !site.is_template()
+                && ev.context().is_empty()
+                && ev.scope().is_empty()
+                && ev.suppressed.is_none()
+                && ev.backtrace.is_none()
+                && site.target().is_none();
+            if plain {
+                let mut r = Reader::new(ev.values());
+                for key in site.keys() {
+                    let Some(value) = r.value() else { break };
+                    out.extend_from_slice(key.json());
+                    json_value(out, value);
+                }
+                return;
+            }
+        }
         let builtins = Builtins::of(ev, self.style.schema, self.style.text);
         if !ev.context().is_empty() {
             self.block(ev, ev.context(), true, builtins, out);
