@@ -5,7 +5,7 @@
 //! one output lock and asks for the other's. That must not hang: the
 //! program ends, within a bound, with every entry written or counted. The
 //! thread inside the later logger's output (B's) is the one that gives up,
-//! so B loses nothing under `Overflow::Sync`.
+//! and under `Overflow::Sync` no entry logged outside the outputs is lost.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,8 +123,14 @@ fn mutual_writers_neither_hang_nor_lose_entries_silently() {
             // Every user entry is written or counted as dropped.
             let (users, dropped) = (count("users="), count("dropped="));
             assert!(users + dropped >= 6000, "{overflow} {name}: {line}");
-            if overflow == "sync" && name == "b" {
-                assert_eq!(dropped, 0, "the later logger loses nothing: {line}");
+            if overflow == "sync" {
+                // Entries logged by threads outside any output are never
+                // lost under `Sync`. (An echo can be: logged into B from A's
+                // writer running on a thread inside B's own output, it is
+                // re-entrant for B, queued if there is room, else dropped
+                // and counted; with `buffer_size(2)` that happens about
+                // once in 25 runs.)
+                assert_eq!(users, 6000, "{name}: every user entry is written: {line}");
             }
             if overflow != "drop" {
                 assert!(users > 0, "{overflow} {name}: {line}");

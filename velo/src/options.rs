@@ -69,7 +69,11 @@ pub enum Schema {
 /// other's). Waiting would never end, so the thread inside the logger made
 /// later gives up: its entry to the earlier logger is dropped and counted,
 /// at once when the other thread is seen waiting for it, else after a
-/// second; the earlier logger's thread waits and loses nothing.
+/// second; the earlier logger's thread waits. Entries logged outside the
+/// two outputs are not lost under `Sync`. One logged from inside a
+/// logger's own output, directly or through the other logger's writer
+/// running on the same thread, is queued if its thread's queue has room,
+/// else dropped and counted, as for any writer logging to its own logger.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
     /// Nothing is lost and each thread's order is kept (the default).
