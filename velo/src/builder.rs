@@ -16,15 +16,44 @@ use std::path::PathBuf;
 enum Target {
     Stderr,
     Stdout,
-    File(PathBuf),
-    Rolling(Rolling),
     Writer(Box<dyn Write + Send>),
     Test,
-    Journald(PathBuf),
-    #[cfg(unix)]
-    Syslog(output::Syslog),
-    #[cfg(feature = "otlp")]
-    Otlp(String),
+    /// Any other output (a file, rolling files, journald, syslog, OTLP):
+    /// opened by a closure its builder method made, so that a program
+    /// links the code of the outputs it uses only.
+    Open(Opener),
+}
+
+/// An output's opening, deferred to [`Builder::build`].
+type Open = Box<dyn FnOnce(&Opening) -> Result<Box<dyn Output>, Error> + Send>;
+
+/// Opens an output when the logger is built; see [`Target::Open`].
+struct Opener {
+    /// What `Debug` shows of it: `File("app.log")`, `Syslog(..)`.
+    shown: String,
+    open: Open,
+}
+
+/// What an output may need from the rest of the builder when it opens.
+struct Opening {
+    /// `app_name`, or the program's name.
+    app_name: String,
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    caller: bool,
+}
+
+impl Target {
+    /// An output shown as `shown` (`Name(detail)`, as a tuple variant
+    /// is), opened by `open`.
+    fn opened_by(
+        shown: String,
+        open: impl FnOnce(&Opening) -> Result<Box<dyn Output>, Error> + Send + 'static,
+    ) -> Target {
+        Target::Open(Opener {
+            shown,
+            open: Box::new(open),
+        })
+    }
 }
 
 impl fmt::Debug for Target {
@@ -32,15 +61,9 @@ impl fmt::Debug for Target {
         match self {
             Target::Stderr => f.write_str("Stderr"),
             Target::Stdout => f.write_str("Stdout"),
-            Target::File(path) => f.debug_tuple("File").field(path).finish(),
-            Target::Rolling(rolling) => f.debug_tuple("Rolling").field(rolling).finish(),
             Target::Writer(_) => f.write_str("Writer(..)"),
             Target::Test => f.write_str("Test"),
-            Target::Journald(path) => f.debug_tuple("Journald").field(path).finish(),
-            #[cfg(unix)]
-            Target::Syslog(syslog) => f.debug_tuple("Syslog").field(syslog).finish(),
-            #[cfg(feature = "otlp")]
-            Target::Otlp(endpoint) => f.debug_tuple("Otlp").field(endpoint).finish(),
+            Target::Open(opener) => f.write_str(&opener.shown),
         }
     }
 }
@@ -197,7 +220,10 @@ impl Builder {
     /// [`Logger::reopen`] opens it again (after logrotate moved it).
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
-        self.output = Target::File(path.into());
+        let path = path.into();
+        self.output = Target::opened_by(format!("File({path:?})"), move |_| {
+            Ok(Box::new(output::File::open(path)?) as Box<dyn Output>)
+        });
         self
     }
 
@@ -216,7 +242,9 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn rolling(mut self, rolling: Rolling) -> Builder {
-        self.output = Target::Rolling(rolling);
+        self.output = Target::opened_by(format!("Rolling({rolling:?})"), move |_| {
+            Ok(Box::new(output::RollingFile::open(rolling)?) as Box<dyn Output>)
+        });
         self
     }
 
@@ -272,7 +300,10 @@ impl Builder {
     #[cfg(unix)]
     #[must_use]
     pub fn journald_at(mut self, socket: impl Into<PathBuf>) -> Builder {
-        self.output = Target::Journald(socket.into());
+        let path = socket.into();
+        self.output = Target::opened_by(format!("Journald({path:?})"), move |o| {
+            Ok(Box::new(output::Journald::new(path, o.app_name.clone())) as Box<dyn Output>)
+        });
         self
     }
 
@@ -321,7 +352,9 @@ impl Builder {
     #[cfg(unix)]
     #[must_use]
     pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
-        self.output = Target::Syslog(syslog);
+        self.output = Target::opened_by(format!("Syslog({syslog:?})"), move |o| {
+            Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
+        });
         self
     }
 
@@ -390,7 +423,10 @@ impl Builder {
     #[cfg(feature = "otlp")]
     #[must_use]
     pub fn otlp(mut self, endpoint: impl AsRef<str>) -> Builder {
-        self.output = Target::Otlp(endpoint.as_ref().to_owned());
+        let endpoint = endpoint.as_ref().to_owned();
+        self.output = Target::opened_by(format!("Otlp({endpoint:?})"), move |o| {
+            Ok(Box::new(output::Otlp::new(&endpoint, &o.app_name, o.caller)?) as Box<dyn Output>)
+        });
         self
     }
 
@@ -564,29 +600,17 @@ impl Builder {
                 Box::new(Stream::new(Box::new(Stdio::Stdout))),
                 std::io::stdout().is_terminal(),
             ),
-            Target::File(path) => (Box::new(output::File::open(path)?), false),
-            Target::Rolling(rolling) => (Box::new(output::RollingFile::open(rolling)?), false),
             Target::Writer(w) => (Box::new(Stream::new(w)), false),
             Target::Test => {
                 asynchronous = false;
                 (Box::new(Stream::new(Box::new(output::TestWriter))), false)
             }
-            #[cfg(unix)]
-            Target::Journald(path) => (
-                Box::new(output::Journald::new(path, app_name(self.app_name))),
-                false,
-            ),
-            #[cfg(not(unix))]
-            Target::Journald(_) => unreachable!("journald() exists on unix only"),
-            #[cfg(unix)]
-            Target::Syslog(syslog) => (Box::new(syslog.open(&app_name(self.app_name))?), false),
-            #[cfg(feature = "otlp")]
-            Target::Otlp(endpoint) => {
-                let name = app_name(self.app_name);
-                (
-                    Box::new(output::Otlp::new(&endpoint, &name, self.caller)?),
-                    false,
-                )
+            Target::Open(opener) => {
+                let opening = Opening {
+                    app_name: app_name(self.app_name),
+                    caller: self.caller,
+                };
+                ((opener.open)(&opening)?, false)
             }
         };
         let text = match self.format {
@@ -646,4 +670,33 @@ fn app_name(name: Option<String>) -> String {
 /// A non-empty environment variable.
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Builder;
+
+    #[test]
+    fn debug_names_the_output_and_its_settings() {
+        let shown = |b: Builder| format!("{b:?}");
+        assert!(shown(Builder::new()).contains("output: Stderr"));
+        assert!(
+            shown(Builder::new().file("logs/app.log")).contains(r#"output: File("logs/app.log")"#)
+        );
+        let rolling = shown(Builder::new().rolling(crate::Rolling::new("app.log").keep(3)));
+        assert!(rolling.contains("output: Rolling(Rolling {"), "{rolling}");
+        #[cfg(unix)]
+        assert!(shown(Builder::new().journald_at("/tmp/j.sock"))
+            .contains(r#"output: Journald("/tmp/j.sock")"#));
+    }
+
+    #[test]
+    fn an_output_that_cannot_open_fails_the_build() {
+        let dir = std::env::temp_dir().join(format!("velo-builder-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A directory is not a file to append to.
+        let err = Builder::new().file(&dir).build().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::File, "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
