@@ -100,7 +100,7 @@ pub struct Builder {
     fields: Fields,
     asynchronous: bool,
     schema: Schema,
-    local_time: bool,
+    local_time: Option<crate::timestamp::ZoneMaker>,
     backtrace: Option<Level>,
     app_name: Option<String>,
 }
@@ -128,7 +128,7 @@ impl Builder {
             fields: Fields::new(),
             asynchronous: true,
             schema: Schema::Velo,
-            local_time: false,
+            local_time: None,
             backtrace: None,
             app_name: None,
         }
@@ -528,7 +528,9 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn local_time(mut self, local: bool) -> Builder {
-        self.local_time = local;
+        // A function named here only: a program that never asks for local
+        // time links no time zone code.
+        self.local_time = local.then_some(crate::timestamp::system_zone as _);
         self
     }
 

@@ -640,7 +640,7 @@ mod tests {
             text: true,
             color: false,
             timestamp: Timestamp::Off,
-            local_time: false,
+            local_time: None,
             caller: false,
             schema: Schema::Velo,
         };

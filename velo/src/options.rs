@@ -118,8 +118,8 @@ pub(crate) struct Style {
     /// ANSI colours (text format on a terminal only).
     pub(crate) color: bool,
     pub(crate) timestamp: Timestamp,
-    /// Timestamps in the local time zone instead of UTC.
-    pub(crate) local_time: bool,
+    /// Timestamps in the zone this makes (the local one) instead of UTC.
+    pub(crate) local_time: Option<crate::timestamp::ZoneMaker>,
     pub(crate) caller: bool,
     pub(crate) schema: Schema,
 }

@@ -37,12 +37,29 @@ pub enum Timestamp {
 /// Length of `YYYY-MM-DDTHH:MM:SS`.
 const PREFIX_LEN: usize = 19;
 
+/// A time zone: the offset from UTC, in seconds, at a second since the
+/// Unix epoch.
+pub(crate) type Zone = Box<dyn Fn(i64) -> i32 + Send>;
+
+/// Makes a [`Zone`]. A logger holds this function, not a zone, so that
+/// only a program that asks for local time ([`system_zone`], named by
+/// `Builder::local_time`) links the time zone code.
+pub(crate) type ZoneMaker = fn() -> Zone;
+
+/// The system's time zone: `TZ`, else the system's configuration (through
+/// `jiff`).
+pub(crate) fn system_zone() -> Zone {
+    let zone = jiff::tz::TimeZone::system();
+    Box::new(move |secs| {
+        jiff::Timestamp::from_second(secs).map_or(0, |t| zone.to_offset(t).seconds())
+    })
+}
+
 /// Writes timestamps, caching the current second's prefix and offset.
-#[derive(Debug)]
 pub(crate) struct Clockface {
     mode: Timestamp,
     /// The local time zone, for local time; `None` for UTC.
-    zone: Option<jiff::tz::TimeZone>,
+    zone: Option<Zone>,
     /// The second last formatted.
     second: u64,
     /// That second's timestamp: `YYYY-MM-DDTHH:MM:SS.`, room for the
@@ -55,13 +72,22 @@ pub(crate) struct Clockface {
 /// The longest timestamp: prefix, `.`, nine digits, `+hh:mm`.
 const STAMP_MAX: usize = PREFIX_LEN + 1 + 9 + 6;
 
+impl std::fmt::Debug for Clockface {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clockface")
+            .field("mode", &self.mode)
+            .field("local", &self.zone.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Clockface {
-    /// A clockface for `mode`, in UTC or, with `local`, in the system's
-    /// time zone.
-    pub(crate) fn new(mode: Timestamp, local: bool) -> Clockface {
+    /// A clockface for `mode`, in UTC or, with `zone`, in the zone it
+    /// makes.
+    pub(crate) fn new(mode: Timestamp, zone: Option<ZoneMaker>) -> Clockface {
         Clockface {
             mode,
-            zone: local.then(jiff::tz::TimeZone::system),
+            zone: zone.map(|make| make()),
             second: u64::MAX,
             stamp: [0; STAMP_MAX],
             len: 0,
@@ -112,9 +138,7 @@ impl Clockface {
     #[cold]
     fn new_second(&mut self, secs: u64, digits: usize) {
         let secs_i = i64::try_from(secs).unwrap_or(MAX_SECS).min(MAX_SECS);
-        let offset = self.zone.as_ref().map_or(0, |zone| {
-            jiff::Timestamp::from_second(secs_i).map_or(0, |t| zone.to_offset(t).seconds())
-        });
+        let offset = self.zone.as_ref().map_or(0, |zone| zone(secs_i));
         self.second = secs;
         let prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
         self.stamp[..PREFIX_LEN].copy_from_slice(&prefix);
@@ -269,7 +293,7 @@ mod tests {
 
     fn fmt(mode: Timestamp, secs: u64, nanos: u32) -> String {
         let mut buf = Vec::new();
-        Clockface::new(mode, false).write(&mut buf, secs * 1_000_000_000 + u64::from(nanos));
+        Clockface::new(mode, None).write(&mut buf, secs * 1_000_000_000 + u64::from(nanos));
         String::from_utf8(buf).unwrap()
     }
 
@@ -298,16 +322,12 @@ mod tests {
 
     #[test]
     fn a_fixed_offset_is_written_and_applied() {
-        let mut face = Clockface::new(Timestamp::Micros, false);
-        face.zone = Some(jiff::tz::TimeZone::fixed(
-            jiff::tz::Offset::from_seconds(5 * 3600 + 1800).unwrap(),
-        ));
+        let mut face = Clockface::new(Timestamp::Micros, None);
+        face.zone = Some(Box::new(|_| 5 * 3600 + 1800));
         let mut buf = Vec::new();
         face.write(&mut buf, 1_795_798_992_123_456_789);
         assert_eq!(buf, b"2026-11-27T22:33:12.123456+05:30");
-        face.zone = Some(jiff::tz::TimeZone::fixed(
-            jiff::tz::Offset::from_seconds(-3600).unwrap(),
-        ));
+        face.zone = Some(Box::new(|_| -3600));
         face.second = u64::MAX;
         buf.clear();
         face.write(&mut buf, 1_795_798_992_000_000_000);

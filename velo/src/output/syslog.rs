@@ -232,7 +232,7 @@ impl Syslog {
         };
         Ok(SyslogOutput {
             header: Header::new(&hostname(), app_name, std::process::id()),
-            clock: Clockface::new(Timestamp::Micros, false),
+            clock: Clockface::new(Timestamp::Micros, None),
             msg: Vec::with_capacity(1024),
             max_len: self.max_len,
             backlog: Backlog::new(self.backlog),
@@ -1046,7 +1046,7 @@ mod tests {
             &mut out,
             sev,
             time,
-            &mut Clockface::new(Timestamp::Micros, false),
+            &mut Clockface::new(Timestamp::Micros, None),
         );
         String::from_utf8(out).unwrap()
     }
