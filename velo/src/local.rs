@@ -53,6 +53,11 @@ struct Local {
     spare_out: Cell<bool>,
     /// This thread's rings, by the id of their logger's core.
     rings: RefCell<Vec<(u64, Arc<Ring>)>>,
+    /// The ring in `rings` that an entry was last written into in place,
+    /// with its logger's core id; null when none. Every change to `rings`
+    /// clears it (only this thread changes them), so the ring it points
+    /// to is alive and this thread's current one for that logger.
+    last: Cell<(u64, *const Ring)>,
     /// Set while velo works on this thread's state or in a cold path that
     /// allocates or locks; see the module docs.
     busy: Cell<bool>,
@@ -70,6 +75,7 @@ struct Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        self.last.set((0, std::ptr::null()));
         for (_, ring) in self.rings.get_mut().drain(..) {
             ring.orphan();
         }
@@ -84,6 +90,7 @@ thread_local! {
             spare_ptr: Cell::new(std::ptr::null()),
             spare_out: Cell::new(false),
             rings: RefCell::new(Vec::new()),
+            last: Cell::new((0, std::ptr::null())),
             busy: Cell::new(false),
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
@@ -284,19 +291,34 @@ impl Local {
     #[cfg(not(loom))]
     #[inline]
     fn reserve_in_ring(&self, core_id: u64, min: usize) -> Option<Reserved> {
-        let rings = self.rings.try_borrow().ok()?;
-        let ring = rings.iter().find(|(id, _)| *id == core_id)?;
-        // SAFETY: a ring in this thread's list is pushed to only by this
-        // thread, and `busy`, which the caller set and the `Reserved`
+        let ring = match self.last.get() {
+            (id, ring) if id == core_id && !ring.is_null() => ring,
+            _ => self.find_ring(core_id)?,
+        };
+        // SAFETY: `ring` is in this thread's list (see `last`), so alive
+        // while the list keeps it, and only this thread changes the list,
+        // not while it is busy. A ring in the list is pushed to only by
+        // this thread, and `busy`, which the caller set and the `Reserved`
         // clears, keeps this thread from pushing, sealing or reserving
         // again while the slot lives (a signal handler's entry is dropped;
         // nothing else runs).
-        let slot = unsafe { ring.1.reserve(min)? };
+        let slot = unsafe { (*ring).reserve(min)? };
         Some(Reserved {
             slot,
-            ring: Arc::as_ptr(&ring.1),
+            ring,
             busy: &self.busy,
         })
+    }
+
+    /// This thread's ring for the logger core `core_id`, remembered in
+    /// `last`.
+    #[cfg(not(loom))]
+    #[cold]
+    fn find_ring(&self, core_id: u64) -> Option<*const Ring> {
+        let rings = self.rings.try_borrow().ok()?;
+        let ring = Arc::as_ptr(&rings.iter().find(|(id, _)| *id == core_id)?.1);
+        self.last.set((core_id, ring));
+        Some(ring)
     }
 
     /// The spare buffer, for an entry started while the thread is busy; an
@@ -468,6 +490,7 @@ pub(crate) fn replace_ring(core_id: u64, next: Arc<Ring>) -> bool {
             let Ok(mut rings) = l.rings.try_borrow_mut() else {
                 return false;
             };
+            l.last.set((0, std::ptr::null()));
             match rings.iter_mut().find(|(id, _)| *id == core_id) {
                 Some(slot) => {
                     slot.1 = next;
@@ -489,6 +512,7 @@ pub(crate) fn register(core_id: u64, make: impl FnOnce() -> Arc<Ring>) -> bool {
             let Ok(mut rings) = l.rings.try_borrow_mut() else {
                 return false;
             };
+            l.last.set((0, std::ptr::null()));
             rings.retain(|(_, ring)| !ring.is_retired());
             if !rings.iter().any(|(id, _)| *id == core_id) {
                 rings.push((core_id, make()));
