@@ -256,8 +256,13 @@ impl Worker {
         // the worker once it reads the ticket (Acquire, in `run`).
         let ticket = self.sync_asked.fetch_add(1, Ordering::AcqRel) + 1;
         self.unpark();
-        self.wait_for(|| self.sync_done.load(Ordering::Acquire) >= ticket)?;
-        Ok(true)
+        match self.wait_for(|| self.sync_done.load(Ordering::Acquire) >= ticket) {
+            Ok(()) => Ok(true),
+            // The worker exited meanwhile (a `close` on another thread):
+            // not stuck; the caller writes what is left itself.
+            Err(Stalled) if !self.is_running() => Ok(false),
+            Err(stalled) => Err(stalled),
+        }
     }
 
     /// Sets `STOPPED`, wakes the worker, and waits for it to finish its
