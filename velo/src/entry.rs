@@ -99,15 +99,17 @@ impl<'a> Entry<'a> {
                 if scoped {
                     flags |= record::SCOPE;
                 }
-                // The header and context fit: `min` counts them.
+                // All of this fits: `min` counts the header and the context
+                // block, and the suppressed count is within `IN_PLACE_MIN`.
                 let slot = &mut reserved.slot;
-                slot.put(&record::header(0, flags, site.level, 0, site));
+                let mut fits = slot.put(&record::header(0, flags, site.level, 0, site));
                 if let Some(n) = suppressed {
-                    slot.put(&n.to_le_bytes());
+                    fits &= slot.put(&n.to_le_bytes());
                 }
                 if !context.is_empty() {
-                    slot.put_block(context);
+                    fits &= slot.put_block(context);
                 }
+                debug_assert!(fits, "the room reserved holds the record's start");
                 let mut entry = Entry {
                     core,
                     buf: ManuallyDrop::new(Vec::new()),
