@@ -4,18 +4,11 @@
 //! the same thread) or one that does not fit; and the records of a thread
 //! keep coming out whole and in order as they cross the end of the ring.
 
-use velo::{velo, Builder, Encoder, Format, Logger, Overflow, Value};
-use velo_tests::Capture;
+use velo::{velo, Builder, Encoder, Logger, Overflow, Value};
+use velo_tests::{json_logger, Capture};
 
 fn logger(overflow: Overflow) -> (Logger, Capture) {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .overflow(overflow)
-        .build()
-        .unwrap();
-    (logger, out)
+    json_logger(Builder::new().overflow(overflow))
 }
 
 /// A user's value that logs to the logger it is logged to, on the same

@@ -5,18 +5,13 @@
 //! is not marked stuck for the callers after it.
 
 use std::sync::{Arc, Barrier};
-use velo::{velo, Builder, Format};
-use velo_tests::Capture;
+use velo::{velo, Builder};
+use velo_tests::json_logger;
 
 #[test]
 fn sync_while_another_thread_closes_succeeds_and_loses_nothing() {
     for round in 0..300u32 {
-        let out = Capture::new();
-        let logger = Builder::new()
-            .format(Format::Json)
-            .writer(out.clone())
-            .build()
-            .unwrap();
+        let (logger, out) = json_logger(Builder::new());
         for n in 0..20u32 {
             velo!(logger: &logger, info, "before", round, n);
         }
