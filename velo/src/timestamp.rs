@@ -182,27 +182,6 @@ fn put_digits<const N: usize>(out: &mut [u8; 9], mut v: u32) {
     }
 }
 
-/// Writes the first `digits` (3, 6 or 9) of the nine digits of `nanos`
-/// into `out`, two at a time from a table.
-#[inline]
-fn write_fraction(out: &mut [u8], nanos: u32, digits: usize) {
-    let mut frac = match digits {
-        3 => nanos / 1_000_000,
-        6 => nanos / 1_000,
-        _ => nanos,
-    };
-    let mut at = digits;
-    while at >= 2 {
-        let pair = (frac % 100) as usize * 2;
-        out[at - 2..at].copy_from_slice(&PAIRS[pair..pair + 2]);
-        frac /= 100;
-        at -= 2;
-    }
-    if at == 1 {
-        out[0] = b'0' + (frac % 10) as u8;
-    }
-}
-
 /// `00`, `01`, ..., `99`.
 static PAIRS: [u8; 200] = {
     let mut t = [0u8; 200];
@@ -238,9 +217,11 @@ pub(crate) fn write_system_time(buf: &mut Vec<u8>, secs: i64, nanos: u32) {
         (secs, nanos.min(999_999_999))
     };
     buf.extend_from_slice(&format_prefix(secs));
-    let mut fraction = *b".000000000Z";
-    write_fraction(&mut fraction[1..10], nanos, 9);
-    buf.extend_from_slice(&fraction);
+    let mut digits = [0; 9];
+    put_digits::<9>(&mut digits, nanos);
+    buf.push(b'.');
+    buf.extend_from_slice(&digits);
+    buf.push(b'Z');
 }
 
 /// Formats `YYYY-MM-DDTHH:MM:SS` for seconds since the epoch, which must lie
