@@ -286,7 +286,7 @@ fn block_hash(bytes: &[u8]) -> usize {
 const TIME_OPEN_MAX: usize = 16;
 
 /// `{`, the time's key and the quote of a string time, for `schema` and
-/// `mode`, padded to a constant size (see [`put_padded`]).
+/// `mode`, padded to a constant size (see [`timestamp::put_padded`]).
 fn time_open(schema: Schema, mode: Timestamp) -> ([u8; TIME_OPEN_MAX], usize) {
     let key: &[u8] = match schema {
         Schema::Ecs => b"{\"@timestamp\":",
@@ -301,15 +301,6 @@ fn time_open(schema: Schema, mode: Timestamp) -> ([u8; TIME_OPEN_MAX], usize) {
     open[..key.len()].copy_from_slice(key);
     open[key.len()..key.len() + quote.len()].copy_from_slice(quote);
     (open, key.len() + quote.len())
-}
-
-/// Appends the first `len` bytes of `padded`: all of it, a copy of constant
-/// size, then cut back, which is cheaper than a copy of run-time length.
-#[inline(always)]
-fn put_padded<const N: usize>(out: &mut Vec<u8>, padded: &[u8; N], len: usize) {
-    let at = out.len();
-    out.extend_from_slice(padded);
-    out.truncate(at + len);
 }
 
 impl LineFormat {
@@ -340,7 +331,7 @@ impl LineFormat {
         match (ev.time, self.face.mode()) {
             (Some(nanos), mode) if mode != Timestamp::Off => {
                 let (open, len) = &self.time_open;
-                put_padded(out, open, *len);
+                timestamp::put_padded(out, open, *len);
                 self.face.write(out, nanos);
                 if mode == Timestamp::UnixNanos {
                     out.push(b',');
@@ -533,19 +524,16 @@ impl LineFormat {
     }
 
     fn some_fields(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        let builtins = Builtins::of(ev, self.style.schema, self.style.text);
         if let Head::Site(site) = ev.head {
-            // The common line: a call's own fields in JSON, velo's keys, no
-            // other layer and no conditional built-in key. The macro
-            // checked the keys against velo's names, so none needs
-            // renaming, and nothing shadows them.
+            // The common line: a call's own fields in JSON, no other layer,
+            // and no built-in key a field could take: nothing to rename or
+            // shadow, so no per-field checks.
             let plain = !self.style.text
-                && self.style.schema == Schema::Velo
+                && builtins.is_empty()
                 && !site.is_template()
                 && ev.context().is_empty()
-                && ev.scope().is_empty()
-                && ev.suppressed.is_none()
-                && ev.backtrace.is_none()
-                && site.target().is_none();
+                && ev.scope().is_empty();
             if plain {
                 let mut r = Reader::new(ev.values());
                 for key in site.keys() {
@@ -556,7 +544,6 @@ impl LineFormat {
                 return;
             }
         }
-        let builtins = Builtins::of(ev, self.style.schema, self.style.text);
         if !ev.context().is_empty() {
             self.block(ev, ev.context(), true, builtins, out);
         }

@@ -128,11 +128,7 @@ impl Clockface {
             6 => put_digits::<6>(fraction, frac / 1_000),
             _ => put_digits::<9>(fraction, frac),
         }
-        // The whole array, a copy of constant size, then cut to the
-        // stamp's length: cheaper than a copy of run-time length.
-        let at = buf.len();
-        buf.extend_from_slice(&self.stamp);
-        buf.truncate(at + self.len);
+        put_padded(buf, &self.stamp, self.len);
     }
 
     #[cold]
@@ -163,6 +159,16 @@ impl Clockface {
         }
         self.len = len;
     }
+}
+
+/// Appends the first `len` bytes of `padded`: all of it, a copy of constant
+/// size, then cut back, which is cheaper than a copy of run-time length
+/// (a `memcpy` call). For the timestamp and what opens a line before it.
+#[inline(always)]
+pub(crate) fn put_padded<const N: usize>(out: &mut Vec<u8>, padded: &[u8; N], len: usize) {
+    let at = out.len();
+    out.extend_from_slice(padded);
+    out.truncate(at + len);
 }
 
 /// Writes `v`, below `10^N`, as `N` digits (zero-padded) at the start of
