@@ -8,24 +8,32 @@
 
 use std::io::{self, Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use velo::{velo, Builder, Format};
 use velo_tests::is_child;
 
-/// A writer whose writes wait until it is opened.
+/// A writer whose writes wait until it is opened; notes that one began.
 #[derive(Clone, Default)]
-struct Held(Arc<(Mutex<bool>, Condvar)>);
+struct Held(Arc<(Mutex<bool>, Condvar)>, Arc<AtomicBool>);
 
 impl Held {
     fn open(&self) {
         *self.0 .0.lock().unwrap() = true;
         self.0 .1.notify_all();
     }
+
+    fn wait_entered(&self) {
+        while !self.1.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+    }
 }
 
 impl Write for Held {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.1.store(true, Ordering::SeqCst);
         let (lock, cv) = &*self.0;
         let _open = cv.wait_while(lock.lock().unwrap(), |open| !*open).unwrap();
         Ok(buf.len())
@@ -75,7 +83,43 @@ fn sync_callers_give_up_on_a_stuck_writer_once_and_count_the_loss() {
     let out = velo_tests::run_child_within(
         "child_logs_into_a_stuck_writer",
         &[],
-        Duration::from_secs(60),
+        velo_tests::CHILD_TIMEOUT,
+    );
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn child_syncs_a_synchronous_logger_whose_writer_is_stuck() {
+    if !is_child("child_syncs_a_synchronous_logger_whose_writer_is_stuck") {
+        return;
+    }
+    let held = Held::default();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(held.clone())
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    let stuck = {
+        let logger = logger.clone();
+        std::thread::spawn(move || velo!(logger: &logger, info, "stuck in the writer"))
+    };
+    held.wait_entered();
+    // The output is held by a write that never returns: sync cannot write
+    // anything, and must say so rather than report success.
+    let synced = logger.sync();
+    assert!(synced.is_err(), "{synced:?}");
+    held.open();
+    stuck.join().unwrap();
+    logger.sync().expect("the writer returned");
+}
+
+#[test]
+fn sync_of_a_logger_whose_writer_is_stuck_is_an_error() {
+    let out = velo_tests::run_child_within(
+        "child_syncs_a_synchronous_logger_whose_writer_is_stuck",
+        &[],
+        velo_tests::CHILD_TIMEOUT,
     );
     assert!(out.status.success(), "{out:?}");
 }
@@ -118,7 +162,7 @@ fn a_full_pipe_on_stdout_does_not_hang_the_program() {
         .spawn()
         .unwrap();
     // Nobody reads stdout until the child is done.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + velo_tests::CHILD_TIMEOUT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break Some(status);
@@ -181,7 +225,7 @@ fn child_closes_stuck_loggers() {
 fn stuck_loggers_cost_one_bounded_wait_in_all() {
     let start = Instant::now();
     let out =
-        velo_tests::run_child_within("child_closes_stuck_loggers", &[], Duration::from_secs(60));
+        velo_tests::run_child_within("child_closes_stuck_loggers", &[], velo_tests::CHILD_TIMEOUT);
     let took = start.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");

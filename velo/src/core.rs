@@ -385,16 +385,19 @@ impl Core {
     }
 
     /// Drains and flushes on this thread; with `deliver`, waits for the
-    /// output to deliver (see `Output::deliver`).
-    fn write_pending(&self, deliver: bool) {
-        if let Some(mut sink) = self.output.lock(Wait::Caller) {
-            self.drain_locked(&mut sink);
-            if deliver {
-                sink.deliver(&self.report());
-            } else {
-                sink.flush(&self.report());
-            }
+    /// output to deliver (see `Output::deliver`). `false` when the output
+    /// could not be taken (see [`OutputLock::lock`]): nothing was written.
+    fn write_pending(&self, deliver: bool) -> bool {
+        let Some(mut sink) = self.output.lock(Wait::Caller) else {
+            return false;
+        };
+        self.drain_locked(&mut sink);
+        if deliver {
+            sink.deliver(&self.report());
+        } else {
+            sink.flush(&self.report());
         }
+        true
     }
 
     /// Writes every queued entry; the caller holds the output lock.
@@ -429,7 +432,12 @@ impl Core {
                 }
             }
         }
-        self.write_pending(true);
+        if !self.write_pending(true) && !self.output.is_lost() {
+            // Held by a writer found stuck, or the process is exiting:
+            // what is queued is not written, and `sync` must not say it
+            // is. (A lost output says why through `take_error`.)
+            return Err(unwritable("sync"));
+        }
         self.take_error()
     }
 
@@ -474,10 +482,14 @@ impl Core {
     /// Reopens the output's file.
     pub(crate) fn reopen(&self) -> Result<(), Error> {
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
-            return Err(Error::new(
-                ErrorKind::File,
-                "cannot reopen the log file from inside the logger's own output",
-            ));
+            return Err(if local::is_writing(self.id) {
+                Error::new(
+                    ErrorKind::File,
+                    "cannot reopen the log file from inside the logger's own output",
+                )
+            } else {
+                unwritable("reopen")
+            });
         };
         let report = self.report();
         self.drain_locked(&mut sink);
@@ -596,6 +608,18 @@ fn after_fork() {
     for core in cores {
         core.reset_in_child();
     }
+}
+
+/// The output could not be taken by a caller: its holder is stuck in the
+/// writer, or the process is exiting (see `OutputLock::lock`).
+fn unwritable(what: &str) -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        format!(
+            "velo {what}: the logger's output is held by a writer that made no progress \
+             (or the process is exiting); what is queued was not written"
+        ),
+    )
 }
 
 fn stalled(what: &str) -> Error {
