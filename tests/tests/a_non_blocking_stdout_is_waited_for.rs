@@ -81,7 +81,7 @@ fn every_line_reaches_a_slow_non_blocking_pipe() {
     let out = run_child_within(
         "child_logs_to_a_non_blocking_pipe",
         &[],
-        Duration::from_secs(60),
+        velo_tests::CHILD_TIMEOUT,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");

@@ -68,7 +68,7 @@ fn the_end_of_the_process_cuts_no_line() {
         let out = run_child_within(
             "child_exits_while_another_thread_writes",
             &[("VELO_TEST_FILE", path.to_str().unwrap())],
-            Duration::from_secs(60),
+            velo_tests::CHILD_TIMEOUT,
         );
         assert!(out.status.success(), "{out:?}");
         let text = fs::read_to_string(&path).unwrap();

@@ -10,7 +10,6 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 use velo::{velo, Builder, Format, Logger, Overflow};
 use velo_tests::{is_child, run_child_within};
 
@@ -104,7 +103,7 @@ fn mutual_writers_neither_hang_nor_lose_entries_silently() {
         let out = run_child_within(
             "child_mutual_writers",
             &[("VELO_TEST_OVERFLOW", overflow)],
-            Duration::from_secs(60),
+            velo_tests::CHILD_TIMEOUT,
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{overflow}: {out:?}");
