@@ -531,24 +531,26 @@ impl OutputLock {
             // thread holding this lock may be waiting for that one.
             self.lock_within(CROSS_WAIT)?
         } else {
-            let _waiting = Waiting::start(self.core_id);
             match self.sink.try_lock() {
                 Ok(guard) => guard,
                 Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => match wait {
-                    Wait::Worker => {
-                        // A caller waiting gets the lock first: it is doing
-                        // the worker's job already.
-                        for _ in 0..64 {
-                            if self.waiting.load(Ordering::Relaxed) == 0 {
-                                break;
+                // Recorded only when this thread has to wait (see `WAITS`).
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    match (wait, Waiting::start(self.core_id)) {
+                        (Wait::Worker, _waiting) => {
+                            // A caller waiting gets the lock first: it is doing
+                            // the worker's job already.
+                            for _ in 0..64 {
+                                if self.waiting.load(Ordering::Relaxed) == 0 {
+                                    break;
+                                }
+                                std::thread::yield_now();
                             }
-                            std::thread::yield_now();
+                            self.sink.lock().unwrap_or_else(PoisonError::into_inner)
                         }
-                        self.sink.lock().unwrap_or_else(PoisonError::into_inner)
+                        (Wait::Caller, _waiting) => self.lock_unless_stuck()?,
                     }
-                    Wait::Caller => self.lock_unless_stuck()?,
-                },
+                }
             }
         };
         // Relaxed: stored before the exiting thread's close took this lock,

@@ -111,7 +111,8 @@ pub(crate) struct Progress {
     since: Instant,
 }
 
-/// A wait that gave up: the worker made no progress for [`STALL`].
+/// A wait that gave up: the worker made no progress for [`STALL`] (or for
+/// [`STALL_AGAIN`] more, after an earlier wait gave up with no pass since).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stalled;
 
@@ -204,7 +205,8 @@ impl Worker {
     }
 
     /// Waits until `done` holds, while the worker makes progress; gives up
-    /// after [`STALL`] without a pass, or at once when no worker runs.
+    /// after [`STALL`] without a pass ([`STALL_AGAIN`] when a wait already
+    /// gave up and no pass came since), or at once when no worker runs.
     fn wait_for(&self, done: impl Fn() -> bool) -> Result<(), Stalled> {
         self.wait_from(self.progress(), done)
     }
