@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use velo::{velo, Builder, Encoder, Timestamp, Value};
 use velo_tests::json_logger;
 
-/// `[[[...[0, "after"]..., "after"], "after"]`, `0` levels deep.
+/// `{"inner":{"inner":...{"inner":0}...}}`, `self.0` levels deep.
 struct Nest(u32);
 
 impl Value for Nest {

@@ -276,7 +276,7 @@ fn a_serde_value_after_another_value_is_ignored_not_shifted() {
     assert_eq!(e["after"], 1);
 }
 
-/// A list nested `0` levels deep: `[[[...[0]...]]]`.
+/// A list nested `self.0` levels deep: `[[[...[0, "after"]..., "after"], "after"]`.
 struct Deep(usize);
 
 impl Serialize for Deep {
@@ -295,8 +295,9 @@ impl Serialize for Deep {
 #[test]
 fn a_value_nested_too_deep_is_cut_and_the_worker_survives() {
     let (logger, out) = json_logger(Builder::new().timestamp(Timestamp::Off));
-    // On a thread with a small stack, as the worker's: the caller's own
-    // recursion is the Serialize impl's.
+    // On a thread with a large stack: the `Serialize` impl itself recurses
+    // 20,000 levels on the caller. What is checked is the worker, which
+    // formats the value on its own thread and stack.
     let l = logger.clone();
     std::thread::Builder::new()
         .stack_size(64 << 20)
