@@ -17,17 +17,29 @@ use velo_tests::{is_child, run_child_within};
 /// writes (not for echoes, so the two loggers do not bounce forever).
 struct Echo {
     other: Arc<OnceLock<Logger>>,
-    /// User entries written.
-    users: Arc<AtomicU64>,
+    /// User entries written, and echoes.
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    users: AtomicU64,
+    echoes: AtomicU64,
+}
+
+/// How many of the lines in `buf` have the message `msg`.
+fn lines_with(buf: &[u8], msg: &[u8]) -> u64 {
+    buf.split(|&b| b == b'\n')
+        .filter(|line| line.windows(msg.len()).any(|w| w == msg))
+        .count() as u64
 }
 
 impl Write for Echo {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let users = buf
-            .split(|&b| b == b'\n')
-            .filter(|line| line.windows(6).any(|w| w == b"\"user\""))
-            .count();
-        self.users.fetch_add(users as u64, Ordering::Relaxed);
+        let users = lines_with(buf, b"\"msg\":\"user\"");
+        self.counts.users.fetch_add(users, Ordering::Relaxed);
+        let echoes = lines_with(buf, b"\"msg\":\"echo\"");
+        self.counts.echoes.fetch_add(echoes, Ordering::Relaxed);
         if let Some(other) = self.other.get() {
             for _ in 0..users {
                 velo!(logger: other, info, "echo");
@@ -41,12 +53,12 @@ impl Write for Echo {
     }
 }
 
-fn logger(other: &Arc<OnceLock<Logger>>, users: &Arc<AtomicU64>, overflow: Overflow) -> Logger {
+fn logger(other: &Arc<OnceLock<Logger>>, counts: &Arc<Counts>, overflow: Overflow) -> Logger {
     Builder::new()
         .format(Format::Json)
         .writer(Echo {
             other: Arc::clone(other),
-            users: Arc::clone(users),
+            counts: Arc::clone(counts),
         })
         .buffer_size(2)
         .overflow(overflow)
@@ -65,9 +77,9 @@ fn child_mutual_writers() {
         _ => Overflow::Drop,
     };
     let (to_a, to_b): (Arc<OnceLock<Logger>>, Arc<OnceLock<Logger>>) = Default::default();
-    let (users_a, users_b): (Arc<AtomicU64>, Arc<AtomicU64>) = Default::default();
-    let a = logger(&to_b, &users_a, overflow);
-    let b = logger(&to_a, &users_b, overflow);
+    let (counts_a, counts_b): (Arc<Counts>, Arc<Counts>) = Default::default();
+    let a = logger(&to_b, &counts_a, overflow);
+    let b = logger(&to_a, &counts_b, overflow);
     to_a.set(a.clone()).unwrap();
     to_b.set(b.clone()).unwrap();
     let threads: Vec<_> = [a.clone(), b.clone(), a.clone(), b.clone()]
@@ -83,13 +95,18 @@ fn child_mutual_writers() {
     for t in threads {
         t.join().unwrap();
     }
-    let _ = a.sync();
-    let _ = b.sync();
-    for (name, l, users) in [("a", &a, &users_a), ("b", &b, &users_b)] {
+    // Each sync writes echoes into the other logger: twice round, so that
+    // the last echoes are written too (echoes beget none).
+    for _ in 0..2 {
+        let _ = a.sync();
+        let _ = b.sync();
+    }
+    for (name, l, counts) in [("a", &a, &counts_a), ("b", &b, &counts_b)] {
         let s = l.stats();
         println!(
-            "{name} users={} written={} dropped={}",
-            users.load(Ordering::Relaxed),
+            "{name} users={} echoes={} written={} dropped={}",
+            counts.users.load(Ordering::Relaxed),
+            counts.echoes.load(Ordering::Relaxed),
             s.written,
             s.dropped
         );
@@ -107,7 +124,7 @@ fn mutual_writers_neither_hang_nor_lose_entries_silently() {
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{overflow}: {out:?}");
-        for name in ["a", "b"] {
+        let stats = |name: &str| -> (&str, [u64; 3]) {
             let line = stdout
                 .lines()
                 .find_map(|l| l.find(&format!("{name} users=")).map(|i| &l[i..]))
@@ -119,9 +136,15 @@ fn mutual_writers_neither_hang_nor_lose_entries_silently() {
                     .parse()
                     .unwrap()
             };
-            // Every user entry is written or counted as dropped.
-            let (users, dropped) = (count("users="), count("dropped="));
-            assert!(users + dropped >= 6000, "{overflow} {name}: {line}");
+            (line, [count("users="), count("echoes="), count("dropped=")])
+        };
+        for (name, other) in [("a", "b"), ("b", "a")] {
+            let (line, [users, echoes, dropped]) = stats(name);
+            // Every entry, the user's and the echoes the other writer sent
+            // (one per user entry it wrote), is written or counted as
+            // dropped.
+            let sent = 6000 + stats(other).1[0];
+            assert_eq!(users + echoes + dropped, sent, "{overflow} {name}: {line}");
             if overflow == "sync" {
                 // Entries logged by threads outside any output are never
                 // lost under `Sync`. (An echo can be: logged into B from A's
