@@ -158,6 +158,70 @@ impl Write for Slow {
     }
 }
 
+/// A writer whose writes wait until it is opened (a writer stuck for good
+/// until then: a full pipe, a hung filesystem), then go to `inner`.
+/// Clones share the gate.
+#[derive(Clone, Debug, Default)]
+pub struct Held {
+    /// (a write has begun, open)
+    state: Arc<(Mutex<(bool, bool)>, std::sync::Condvar)>,
+    inner: Capture,
+}
+
+impl Held {
+    /// A closed gate in front of `inner`.
+    pub fn new(inner: Capture) -> Held {
+        Held {
+            state: Arc::default(),
+            inner,
+        }
+    }
+
+    /// Lets every write through, now and from now on.
+    pub fn open(&self) {
+        let (lock, cv) = &*self.state;
+        lock.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        cv.notify_all();
+    }
+
+    /// Whether a write has begun (and, unless opened, is waiting).
+    pub fn entered(&self) -> bool {
+        self.state
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+
+    /// Waits until a write has begun; panics after [`CHILD_TIMEOUT`], so a
+    /// test in the test process itself cannot hang on it.
+    pub fn wait_entered(&self) {
+        let (lock, cv) = &*self.state;
+        let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = cv
+            .wait_timeout_while(guard, CHILD_TIMEOUT, |s| !s.0)
+            .unwrap_or_else(PoisonError::into_inner);
+        assert!(guard.0, "no write began");
+    }
+}
+
+impl Write for Held {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let (lock, cv) = &*self.state;
+        let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 = true;
+        cv.notify_all();
+        let _open = cv
+            .wait_while(state, |s| !s.1)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A JSON logger writing into a fresh capture.
 pub fn json_logger(builder: velo::Builder) -> (velo::Logger, Capture) {
     capture_logger(builder.format(velo::Format::Json))

@@ -7,50 +7,16 @@
 //! prompt.
 #![cfg(unix)]
 
-use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use velo::{velo, Builder, Format, Overflow};
-use velo_tests::{is_child, run_child_within, CHILD_TIMEOUT};
-
-/// A writer that blocks in its first write until released.
-#[derive(Clone, Default)]
-struct Blocks {
-    entered: Arc<AtomicBool>,
-    released: Arc<(Mutex<bool>, Condvar)>,
-}
-
-impl Blocks {
-    fn release(&self) {
-        let (lock, cvar) = &*self.released;
-        *lock.lock().unwrap() = true;
-        cvar.notify_all();
-    }
-}
-
-impl Write for Blocks {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.entered.store(true, Ordering::SeqCst);
-        let (lock, cvar) = &*self.released;
-        let mut released = lock.lock().unwrap();
-        while !*released {
-            released = cvar.wait(released).unwrap();
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use velo_tests::{is_child, run_child_within, Held, CHILD_TIMEOUT};
 
 #[test]
 fn child_forks_while_the_writer_blocks() {
     if !is_child("child_forks_while_the_writer_blocks") {
         return;
     }
-    let writer = Blocks::default();
+    let writer = Held::default();
     let logger = Builder::new()
         .format(Format::Json)
         .buffer_size(16)
@@ -59,7 +25,7 @@ fn child_forks_while_the_writer_blocks() {
         .build()
         .unwrap();
     velo!(logger: &logger, info, "blocks the writer");
-    while !writer.entered.load(Ordering::SeqCst) {
+    while !writer.entered() {
         std::thread::sleep(Duration::from_millis(1));
     }
     // SAFETY: fork(2); the child runs only the code below and ends with
@@ -81,7 +47,7 @@ fn child_forks_while_the_writer_blocks() {
         }
         std::process::exit(0);
     }
-    writer.release();
+    writer.open();
     logger.sync().unwrap();
     let mut status = 0;
     // SAFETY: waitpid(2) writes the status into the local it is given.

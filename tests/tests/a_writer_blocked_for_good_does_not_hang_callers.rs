@@ -6,43 +6,11 @@
 //! it could not write; later callers give up at once until the output
 //! moves again. The program never hangs.
 
-use std::io::{self, Read, Write};
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use velo::{velo, Builder, Format};
-use velo_tests::is_child;
-
-/// A writer whose writes wait until it is opened; notes that one began.
-#[derive(Clone, Default)]
-struct Held(Arc<(Mutex<bool>, Condvar)>, Arc<AtomicBool>);
-
-impl Held {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait_entered(&self) {
-        while !self.1.load(Ordering::SeqCst) {
-            std::thread::yield_now();
-        }
-    }
-}
-
-impl Write for Held {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.1.store(true, Ordering::SeqCst);
-        let (lock, cv) = &*self.0;
-        let _open = cv.wait_while(lock.lock().unwrap(), |open| !*open).unwrap();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use velo_tests::{is_child, Held};
 
 #[test]
 fn child_logs_into_a_stuck_writer() {

@@ -5,61 +5,10 @@
 //! Two threads take turns (each logs only after the other's entry is in
 //! the queue), so the order they logged in is known exactly.
 
-use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use velo::{velo, Builder, Logger};
-use velo_tests::Capture;
-
-/// A writer that holds its first write until opened, so the entries
-/// logged meanwhile pile up for one pass.
-#[derive(Clone)]
-struct Gate {
-    /// (entered, open)
-    state: Arc<(Mutex<(bool, bool)>, Condvar)>,
-    inner: Capture,
-}
-
-impl Gate {
-    fn new(inner: Capture) -> Gate {
-        Gate {
-            state: Arc::new((Mutex::new((false, false)), Condvar::new())),
-            inner,
-        }
-    }
-
-    fn wait_entered(&self) {
-        let (lock, cv) = &*self.state;
-        let guard = lock.lock().unwrap();
-        let (guard, timeout) = cv
-            .wait_timeout_while(guard, Duration::from_secs(10), |s| !s.0)
-            .unwrap();
-        assert!(!timeout.timed_out() && guard.0, "the worker never wrote");
-    }
-
-    fn open(&self) {
-        let (lock, cv) = &*self.state;
-        lock.lock().unwrap().1 = true;
-        cv.notify_all();
-    }
-}
-
-impl Write for Gate {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let (lock, cv) = &*self.state;
-        let mut s = lock.lock().unwrap();
-        s.0 = true;
-        cv.notify_all();
-        let _unused = cv
-            .wait_timeout_while(s, Duration::from_secs(10), |s| !s.1)
-            .unwrap();
-        self.inner.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use velo_tests::{Capture, Held};
 
 /// Threads `a` and `b` log `turns` entries each, strictly in turn, with
 /// `pause` between turns; returns the `(thread, k)` of every `turn` entry
@@ -124,7 +73,9 @@ fn assert_in_turn(written: &[(String, u64)], turns: u64) {
 #[test]
 fn entries_queued_for_one_pass_come_out_in_the_order_logged() {
     let out = Capture::new();
-    let gate = Gate::new(out.clone());
+    // Holds the first write until opened, so the entries logged meanwhile
+    // pile up for one pass.
+    let gate = Held::new(out.clone());
     let logger = Builder::new()
         .writer(gate.clone())
         .buffer_size(4096)
