@@ -18,7 +18,15 @@ pub(crate) fn int<I: itoa::Integer>(buf: &mut Vec<u8>, v: I) {
 #[inline]
 pub(crate) fn write_f64(buf: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
-        shortest(buf, zmij::Buffer::new().format_finite(v));
+        let mut digits = zmij::Buffer::new();
+        let digits = digits.format_finite(v);
+        // zmij writes an exponent past 10^15 only (and a negative one below
+        // 10^-5): below 10^15 there is no `+` to take out.
+        if v.abs() < 1e15 {
+            buf.extend_from_slice(digits.as_bytes());
+        } else {
+            shortest(buf, digits);
+        }
     } else {
         buf.extend_from_slice(non_finite(v.is_nan(), v > 0.0, true));
     }
@@ -92,6 +100,17 @@ mod tests {
             1e-7,
             5e9,
             0.30000000000000004,
+            // Where the exponent begins.
+            999_999_999_999_999.9,
+            1e15,
+            -1e15,
+            1.5e15,
+            9_999_999_999_999_998.0,
+            1e16,
+            1.25e17,
+            -1e22,
+            1e-5,
+            9.5e-6,
         ];
         // A small xorshift generator: decimals n / 10^k, and arbitrary bits.
         let mut x = 0x2545_f491_4f6c_dd1d_u64;
