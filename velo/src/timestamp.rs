@@ -101,7 +101,7 @@ impl Clockface {
 
     /// Appends the timestamp for `nanos` since the Unix epoch, unquoted.
     /// Writes nothing for [`Timestamp::Off`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write(&mut self, buf: &mut Vec<u8>, nanos: u64) {
         let digits = match self.mode {
             Timestamp::Off => return,
