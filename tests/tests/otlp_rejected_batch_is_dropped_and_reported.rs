@@ -1,10 +1,11 @@
 //! A status OTLP says not to retry (400: the collector cannot use the
 //! batch) drops the batch at once: its records are counted as dropped and
-//! the next `sync` says why.
+//! the next `sync` says why. The warning that counts them is sent once the
+//! collector takes batches again.
 
 use std::time::Duration;
 use velo::{velo, Builder, ErrorKind};
-use velo_tests::otlp::{Collector, Reply};
+use velo_tests::otlp::{attr, body, Any, Collector, Reply};
 use velo_tests::{assert_child_passed, is_child, run_child_within};
 
 fn scenario() {
@@ -24,9 +25,22 @@ fn scenario() {
     logger.sync().expect("the next batch goes through");
     let requests = collector.requests();
     let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
-    // The second request holds the drop warning and the new entry.
-    assert_eq!(statuses, [400, 200]);
-    assert_eq!(requests[1].records().len(), 2);
+    // The new entry, then (the output works again) the drop warning.
+    assert_eq!(statuses, [400, 200, 200]);
+    let records: Vec<_> = requests[1..].iter().flat_map(|r| r.records()).collect();
+    let bodies: Vec<&str> = records.iter().map(body).collect();
+    assert_eq!(
+        bodies,
+        [
+            "accepted",
+            "velo dropped entries: the output gave up on them"
+        ]
+    );
+    assert!(
+        matches!(attr(&records[1], "dropped"), Some(Any::IntValue(10))),
+        "{:?}",
+        records[1]
+    );
     assert_eq!(logger.stats().written, 2);
 }
 

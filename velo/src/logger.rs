@@ -51,17 +51,23 @@ impl Drop for Shared {
 pub struct Stats {
     /// Entries accepted into the queues (the logging threads' rings).
     pub enqueued: u64,
-    /// Entries written to the output (the drop warnings included).
+    /// Entries the output took (the drop warnings included): written, or
+    /// held in its buffer while the writer fails, to be written when it
+    /// recovers. An entry the buffer has to give up on (see `dropped`) is
+    /// taken back from this count.
     pub written: u64,
     /// Entries discarded: under [`Overflow::Drop`](crate::Overflow::Drop),
     /// logged from a signal handler that interrupted its thread inside
     /// velo (queueing another entry, or in a path that allocates or
     /// locks), logged from inside the logger's own output with no room
-    /// left, or given up on by a network output (a syslog backlog that
+    /// left, given up on by the output's buffer while its writer kept
+    /// failing (past 256 KiB, the oldest lines first), or given up on by
+    /// a network output (a syslog backlog that
     /// overflowed while the receiver was away, an OTLP batch the collector
     /// refused or that found no room in the output's backlog).
     pub dropped: u64,
-    /// Bytes written.
+    /// Bytes of the lines counted in `written`. (A network output's
+    /// batches given up on are taken back from `written` only.)
     pub bytes: u64,
     /// Failed writes and flushes.
     pub write_errors: u64,
@@ -113,6 +119,12 @@ impl Logger {
     /// own context; a key both set takes the child's value. The fields are
     /// encoded once, when `fields!` runs.
     ///
+    /// The child is the same logger with more context: it shares this
+    /// logger's filter, queue, worker and output with every clone and
+    /// child (so [`set_filter`](Logger::set_filter) on any of them changes
+    /// what all of them pass). For a different filter or output, build
+    /// another logger.
+    ///
     /// # Examples
     ///
     /// ```
@@ -132,6 +144,9 @@ impl Logger {
 
     /// Replaces the filter; existing call sites see the change at once.
     ///
+    /// The filter is this logger's and its clones' and children's (see
+    /// [`with`](Logger::with)); other loggers keep theirs.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Filter`] for a bad directive; the filter is unchanged.
@@ -150,7 +165,19 @@ impl Logger {
         Ok(())
     }
 
-    /// Passes `level` and above everywhere.
+    /// Passes `level` and above everywhere: [`set_filter`](Logger::set_filter)
+    /// with a filter of one level.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Level;
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// logger.set_level(Level::Warn);
+    /// assert!(!logger.filter().enabled(Level::Info, "my_app"));
+    /// assert!(logger.filter().enabled(Level::Error, "my_app"));
+    /// ```
     pub fn set_level(&self, level: impl Into<LevelFilter>) {
         callsite::set_filter(&self.shared.filter, Filter::level(level.into()));
     }

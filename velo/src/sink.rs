@@ -46,6 +46,10 @@ pub(crate) struct Sink {
     /// network backlog that overflowed, a batch given up), which are
     /// announced by a warning of their own.
     lost_unreported: u64,
+    /// Set by a failure to write, or lines the output gave up, until a
+    /// flush succeeds: the drop warnings wait meanwhile, since the output
+    /// would only hold them in the buffer it is giving up lines of.
+    failing: bool,
     /// A record split across the wrap of a ring, being put together.
     partial: Vec<u8>,
     /// Several threads' records of a pass, being put in time order.
@@ -154,6 +158,7 @@ impl Sink {
             last_reported: None,
             reported_drops: 0,
             lost_unreported: 0,
+            failing: false,
             partial: Vec::new(),
             merge: Merge::default(),
             cuts: Vec::new(),
@@ -221,22 +226,23 @@ impl Sink {
         // Counted once a pass, not with an atomic add per entry.
         stats::add(&report.stats.bytes, bytes_out);
         self.count_lost(report);
-        self.report_drops(report);
+        if !self.failing {
+            self.report_drops(report);
+        }
         drained
     }
 
     /// Counts the entries the output has given up on since the last call.
     fn count_lost(&mut self, report: &Report<'_>) {
         let lost = self.output.take_lost();
-        if lost != 0 {
+        if lost.entries != 0 {
             // Counted written when the output accepted them; it has given
             // up on delivering them since.
-            stats::add(&report.stats.dropped, lost);
-            self.lost_unreported += lost;
-            report.stats.written.fetch_sub(
-                lost.min(stats::get(&report.stats.written)),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            stats::add(&report.stats.dropped, lost.entries);
+            self.lost_unreported += lost.entries;
+            stats::take_back(&report.stats.written, lost.entries);
+            stats::take_back(&report.stats.bytes, lost.bytes);
+            self.failing = true;
         }
     }
 
@@ -342,13 +348,24 @@ impl Sink {
         } else {
             guarded(|| output.flush())
         };
-        match result {
-            Ok(()) if self.output.healthy() => self.last_reported = None,
-            Ok(()) => {}
-            Err(e) => self.fail(e, report),
-        }
+        let recovered = match result {
+            Ok(()) if self.output.healthy() => {
+                self.last_reported = None;
+                std::mem::take(&mut self.failing)
+            }
+            Ok(()) => false,
+            Err(e) => {
+                self.fail(e, report);
+                false
+            }
+        };
         // A logger without a worker drains nothing: count here too.
         self.count_lost(report);
+        if recovered && !self.failing && self.report_drops(report) {
+            // The warnings held back while the output failed: out now too,
+            // so that an idle logger holds nothing unwritten.
+            self.flush_with(report, deliver);
+        }
     }
 
     pub(crate) fn reopen(&mut self, report: &Report<'_>) -> Result<(), Error> {
@@ -366,6 +383,7 @@ impl Sink {
 
     fn fail(&mut self, e: io::Error, report: &Report<'_>) {
         stats::inc(&report.stats.write_errors);
+        self.failing = true;
         let text = e.to_string();
         if self.last_reported.as_deref() != Some(text.as_str()) {
             // Straight to the descriptor: never through `io::stderr()`'s
@@ -378,25 +396,28 @@ impl Sink {
     }
 
     /// Writes one warning entry for entries dropped since the last one (two,
-    /// when some were dropped by the queue and some by the output).
-    fn report_drops(&mut self, report: &Report<'_>) {
+    /// when some were dropped by the queue and some by the output); whether
+    /// it wrote any.
+    fn report_drops(&mut self, report: &Report<'_>) -> bool {
         let dropped = stats::get(&report.stats.dropped);
-        if dropped > self.reported_drops {
-            let count = dropped - self.reported_drops;
-            self.reported_drops = dropped;
-            let lost = std::mem::take(&mut self.lost_unreported).min(count);
-            for (site, n) in [(&DROPPED, count - lost), (&LOST, lost)] {
-                if n == 0 {
-                    continue;
-                }
-                let mut buf = Vec::with_capacity(64);
-                record::begin(&mut buf, 0, site.level(), site.site());
-                crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
-                record::finish(&mut buf);
-                clock::stamp(&mut buf);
-                self.write_own(&buf, report);
-            }
+        if dropped <= self.reported_drops {
+            return false;
         }
+        let count = dropped - self.reported_drops;
+        self.reported_drops = dropped;
+        let lost = std::mem::take(&mut self.lost_unreported).min(count);
+        for (site, n) in [(&DROPPED, count - lost), (&LOST, lost)] {
+            if n == 0 {
+                continue;
+            }
+            let mut buf = Vec::with_capacity(64);
+            record::begin(&mut buf, 0, site.level(), site.site());
+            crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
+            record::finish(&mut buf);
+            clock::stamp(&mut buf);
+            self.write_own(&buf, report);
+        }
+        true
     }
 }
 

@@ -34,6 +34,16 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
     }
 }
 
+/// Takes `n` back from `counter` (what was counted and turned out not to
+/// be), stopping at zero.
+pub(crate) fn take_back(counter: &AtomicU64, n: u64) {
+    if n != 0 {
+        let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+            Some(c.saturating_sub(n))
+        });
+    }
+}
+
 /// Reads `counter`.
 #[inline]
 pub(crate) fn get(counter: &AtomicU64) -> u64 {

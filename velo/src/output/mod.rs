@@ -68,11 +68,29 @@ pub(crate) trait Output: Send {
     fn forget_buffered(&mut self) {}
 
     /// Entries this output accepted but then could not deliver, since the
-    /// last call (a network output whose backlog overflowed while its peer
-    /// was away); the logger counts them as dropped. The worker calls it
-    /// after every pass.
-    fn take_lost(&mut self) -> u64 {
-        0
+    /// last call (lines its buffer gave up while the writer kept failing,
+    /// a network output whose backlog overflowed while its peer was away);
+    /// the logger counts them as dropped instead of written. The worker
+    /// calls it after every pass.
+    fn take_lost(&mut self) -> Lost {
+        Lost::default()
+    }
+}
+
+/// What an output gave up on (see [`Output::take_lost`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Lost {
+    /// Entries.
+    pub(crate) entries: u64,
+    /// The bytes of them that [`Output::write`] had returned, as far as
+    /// the output knows them (a network output's batches count none).
+    pub(crate) bytes: u64,
+}
+
+impl Lost {
+    /// `entries` entries of unknown size.
+    pub(crate) fn entries(entries: u64) -> Lost {
+        Lost { entries, bytes: 0 }
     }
 }
 

@@ -41,7 +41,7 @@
 //! would need a write call per entry to keep entries whole, and none counts
 //! bytes that are still buffered.
 
-use super::Output;
+use super::{Lost, Output};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -302,7 +302,7 @@ pub(crate) struct RollingFile {
     /// The second and sequence number of the newest rotated name.
     last_name: Option<(u64, u32)>,
     /// Lines dropped from the buffer since the last `take_lost`.
-    lost: u64,
+    lost: Lost,
     /// A failure to write the buffer out when it filled, for the next
     /// flush to report (see `Stream`).
     failed: Option<io::Error>,
@@ -366,7 +366,7 @@ impl RollingFile {
             schedule,
             rotated,
             last_name,
-            lost: 0,
+            lost: Lost::default(),
             failed: None,
         };
         // A failure to delete is reported when a rotation deletes again.
@@ -419,7 +419,8 @@ impl RollingFile {
         if cut == 0 {
             return;
         }
-        self.lost += lines;
+        self.lost.entries += lines;
+        self.lost.bytes += cut as u64;
         let mut at_start = false;
         self.cuts.retain_mut(|c| {
             if c.at <= cut {
@@ -528,7 +529,7 @@ impl Output for RollingFile {
         earlier.map_or(Ok(()), Err)
     }
 
-    fn take_lost(&mut self) -> u64 {
+    fn take_lost(&mut self) -> Lost {
         std::mem::take(&mut self.lost)
     }
 

@@ -1,7 +1,7 @@
 //! A stream of lines: any `io::Write`, a file, stdout or stderr, behind a
 //! 64 KiB buffer the worker formats lines straight into.
 
-use super::Output;
+use super::{Lost, Output};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -74,7 +74,7 @@ pub(crate) struct Stream {
     buf: Vec<u8>,
     inner: Box<dyn Write + Send>,
     /// Lines dropped from the buffer since the last `take_lost`.
-    lost: u64,
+    lost: Lost,
     /// A failure to write the buffer out when it filled, for the next
     /// flush to report.
     failed: Option<io::Error>,
@@ -93,7 +93,7 @@ impl Stream {
         Stream {
             buf: Vec::with_capacity(BUFFER_SIZE),
             inner,
-            lost: 0,
+            lost: Lost::default(),
             failed: None,
         }
     }
@@ -104,7 +104,9 @@ impl Stream {
         let mut written = 0;
         let result = write_from(&mut *self.inner, &self.buf, &mut written);
         self.buf.drain(..written);
-        self.lost += keep_newest(&mut self.buf).1;
+        let (bytes, lines) = keep_newest(&mut self.buf);
+        self.lost.entries += lines;
+        self.lost.bytes += bytes as u64;
         result
     }
 }
@@ -136,7 +138,7 @@ impl Output for Stream {
         self.failed = None;
     }
 
-    fn take_lost(&mut self) -> u64 {
+    fn take_lost(&mut self) -> Lost {
         std::mem::take(&mut self.lost)
     }
 }
@@ -236,7 +238,7 @@ impl Output for File {
         self.stream.forget_buffered();
     }
 
-    fn take_lost(&mut self) -> u64 {
+    fn take_lost(&mut self) -> Lost {
         self.stream.take_lost()
     }
 }

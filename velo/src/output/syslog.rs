@@ -54,7 +54,7 @@
 //! delivered once the kernel accepted them.
 
 use super::journald::priority as severity;
-use super::{Output, Stdio};
+use super::{Lost, Output, Stdio};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -1003,8 +1003,8 @@ impl Output for SyslogOutput {
         );
     }
 
-    fn take_lost(&mut self) -> u64 {
-        std::mem::take(&mut self.lost)
+    fn take_lost(&mut self) -> Lost {
+        Lost::entries(std::mem::take(&mut self.lost))
     }
 }
 

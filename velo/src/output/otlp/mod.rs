@@ -42,7 +42,7 @@ mod http;
 mod pb;
 mod sender;
 
-use super::Output;
+use super::{Lost, Output};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::level::Level;
@@ -414,8 +414,8 @@ impl Output for Otlp {
         self.orphaned = true;
     }
 
-    fn take_lost(&mut self) -> u64 {
-        self.sender.shared.lost.swap(0, Ordering::Relaxed)
+    fn take_lost(&mut self) -> Lost {
+        Lost::entries(self.sender.shared.lost.swap(0, Ordering::Relaxed))
     }
 }
 
