@@ -1,7 +1,8 @@
 //! A syslog address that does not parse is an `ErrorKind::Output` error
 //! from `build()`, naming the address; `Syslog::udp` and friends never
-//! fail. A unix socket that does not exist yet is fine: the daemon may
-//! start later.
+//! fail. A unix socket in a directory that does not exist is such an
+//! error; one that does not exist yet in a directory that does is fine:
+//! the daemon may start later.
 
 #![cfg(unix)]
 
@@ -10,6 +11,9 @@ use velo::{Builder, ErrorKind, Syslog};
 #[test]
 fn bad_addresses_fail_the_build() {
     let long = format!("/tmp/{}", "s".repeat(200));
+    // A file where the socket's directory should be.
+    let exe = std::env::current_exe().unwrap();
+    let under_file = exe.join("log.sock");
     let cases = [
         (Syslog::udp("no port"), "no port"),
         (Syslog::tcp("127.0.0.1"), "127.0.0.1"),
@@ -18,6 +22,11 @@ fn bad_addresses_fail_the_build() {
         (Syslog::tcp("[::1:514"), "[::1:514"),
         (Syslog::unix(&long), "sss"),
         (Syslog::unix("/tmp/a\0b"), "/tmp/a"),
+        (
+            Syslog::unix("/nonexistent/velo/log.sock"),
+            "/nonexistent/velo",
+        ),
+        (Syslog::unix(&under_file), exe.to_str().unwrap()),
     ];
     for (syslog, named) in cases {
         let shown = format!("{syslog:?}");
@@ -33,7 +42,8 @@ fn good_addresses_build_without_a_receiver() {
         Syslog::udp("127.0.0.1:514"),
         Syslog::udp("[::1]:514"),
         Syslog::tcp("localhost:6514"),
-        Syslog::unix("/nonexistent/velo/log.sock"),
+        Syslog::unix("/tmp/velo-no-daemon-yet.sock"),
+        Syslog::unix("relative.sock"),
     ] {
         let shown = format!("{syslog:?}");
         Builder::new()

@@ -64,7 +64,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::net::UnixDatagram;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,8 +158,11 @@ impl Syslog {
     }
 
     /// Sends each entry as one datagram to the unix socket at `path`, such
-    /// as `/dev/log`. A missing socket is not an error at build time: the
-    /// output connects on the first entry and retries while it fails.
+    /// as `/dev/log`. A path that is not a valid socket address, or whose
+    /// directory does not exist (a misspelt path), is an error from
+    /// `build()`. A socket missing from an existing directory is not: the
+    /// daemon may start later, so the output connects on the first entry
+    /// and retries while it fails.
     ///
     /// # Examples
     ///
@@ -222,6 +225,21 @@ impl Syslog {
                         e,
                     )
                 })?;
+                let dir = match path.parent() {
+                    Some(dir) if dir.as_os_str().is_empty() => Path::new("."),
+                    Some(dir) => dir,
+                    None => Path::new("/"),
+                };
+                if !dir.is_dir() {
+                    return Err(Error::new(
+                        ErrorKind::Output,
+                        format!(
+                            "bad syslog socket path {}: no directory {}",
+                            path.display(),
+                            dir.display()
+                        ),
+                    ));
+                }
                 Peer::Unix(path.clone())
             }
         };
