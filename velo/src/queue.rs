@@ -154,18 +154,11 @@ impl Queue {
 
     /// Entries accepted into the rings and not yet drained.
     pub(crate) fn queued(&self) -> u64 {
-        let mut total = 0;
-        for ring in self.snapshot().iter() {
-            let mut ring = Arc::clone(ring);
-            loop {
-                total += ring.queued();
-                match ring.successor() {
-                    Some(next) => ring = next,
-                    None => break,
-                }
-            }
-        }
-        total
+        self.snapshot()
+            .iter()
+            .flat_map(chain)
+            .map(|ring| ring.queued())
+            .sum()
     }
 
     /// Passes the bytes published in every ring when the call began to
@@ -295,16 +288,9 @@ impl Queue {
     ///
     /// As for [`Queue::drain`].
     pub(crate) unsafe fn discard(&self) {
-        for ring in self.snapshot().iter() {
-            let mut ring = Arc::clone(ring);
-            loop {
-                // SAFETY: forwarded.
-                unsafe { ring.discard() };
-                match ring.successor() {
-                    Some(next) => ring = next,
-                    None => break,
-                }
-            }
+        for ring in self.snapshot().iter().flat_map(chain) {
+            // SAFETY: forwarded.
+            unsafe { ring.discard() };
         }
     }
 
@@ -314,16 +300,16 @@ impl Queue {
     ///
     /// No one can push into or drain these rings any more.
     pub(crate) unsafe fn retire(&self) {
-        for ring in self.snapshot().iter() {
-            let mut ring = Arc::clone(ring);
-            loop {
-                // SAFETY: forwarded.
-                unsafe { ring.retire() };
-                match ring.successor() {
-                    Some(next) => ring = next,
-                    None => break,
-                }
-            }
+        for ring in self.snapshot().iter().flat_map(chain) {
+            // SAFETY: forwarded.
+            unsafe { ring.retire() };
         }
     }
+}
+
+/// `ring` and the rings its thread moved on to, oldest first. (Where the
+/// successor must be read before something else of the ring, as when a
+/// pass takes its cuts, the loop is written out.)
+fn chain(ring: &Arc<Ring>) -> impl Iterator<Item = Arc<Ring>> {
+    std::iter::successors(Some(Arc::clone(ring)), |ring| ring.successor())
 }
