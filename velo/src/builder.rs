@@ -115,6 +115,15 @@ impl Builder {
     /// A builder with the defaults: level `info`, [`Format::Auto`], stderr,
     /// [`DEFAULT_BUFFER_SIZE`], [`Overflow::Sync`], [`Timestamp::Micros`],
     /// caller on, asynchronous.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+    /// assert!(logger.filter().enabled(velo::Level::Info, "my_app"));
+    /// assert!(!logger.filter().enabled(velo::Level::Debug, "my_app"));
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn new() -> Builder {
         Builder {
@@ -175,6 +184,23 @@ impl Builder {
     /// Sets filter directives in the syntax of `RUST_LOG`, such as
     /// `warn,my_app=debug`. A bad directive makes [`build`](Builder::build)
     /// fail with an error naming it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Builder, ErrorKind, Level};
+    ///
+    /// let logger = Builder::new()
+    ///     .filter("warn,my_app::db=debug")
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// assert!(logger.filter().enabled(Level::Debug, "my_app::db::pool"));
+    /// assert!(!logger.filter().enabled(Level::Info, "my_app::http"));
+    ///
+    /// let err = Builder::new().filter("my_app=loud").build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Filter);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn filter(mut self, directives: &str) -> Builder {
         self.filter = directives.parse();
@@ -182,6 +208,20 @@ impl Builder {
     }
 
     /// Passes `level` and above everywhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Builder, Level, LevelFilter};
+    ///
+    /// let logger = Builder::new().level(Level::Debug).writer(std::io::sink()).build()?;
+    /// assert!(logger.filter().enabled(Level::Debug, "any::module"));
+    /// assert!(!logger.filter().enabled(Level::Trace, "any::module"));
+    ///
+    /// let silent = Builder::new().level(LevelFilter::Off).writer(std::io::sink()).build()?;
+    /// assert!(!silent.filter().enabled(Level::Fatal, "any::module"));
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn level(mut self, level: impl Into<LevelFilter>) -> Builder {
         self.filter = Ok(Filter::level(level.into()));
@@ -189,6 +229,18 @@ impl Builder {
     }
 
     /// Sets the output format.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .format(velo::Format::Json)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "ready", port = 8080);
+    /// // {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"ready","caller":"src/main.rs:5","port":8080}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn format(mut self, format: Format) -> Builder {
         self.format = format;
@@ -196,6 +248,21 @@ impl Builder {
     }
 
     /// Writes to `writer`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// let (mut reader, writer) = std::io::pipe()?;
+    /// let logger = velo::Builder::new().writer(writer).build()?;
+    /// velo::velo!(logger: &logger, info, "ready", port = 8080);
+    /// logger.sync()?;
+    /// let mut line = [0; 512];
+    /// let n = reader.read(&mut line)?;
+    /// assert!(line[..n].ends_with(b",\"port\":8080}\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn writer(mut self, writer: impl Write + Send + 'static) -> Builder {
         self.output = Target::Writer(Box::new(writer));
@@ -203,6 +270,15 @@ impl Builder {
     }
 
     /// Writes to standard output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new().stdout().build()?;
+    /// velo::velo!(logger: &logger, info, "on standard output");
+    /// logger.sync()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn stdout(mut self) -> Builder {
         self.output = Target::Stdout;
@@ -210,6 +286,18 @@ impl Builder {
     }
 
     /// Writes to standard error (the default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let to_stdout = false; // from a command-line flag, say
+    /// let builder = velo::Builder::new();
+    /// let builder = if to_stdout { builder.stdout() } else { builder.stderr() };
+    /// let logger = builder.build()?;
+    /// velo::velo!(logger: &logger, warn, "on standard error");
+    /// logger.sync()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn stderr(mut self) -> Builder {
         self.output = Target::Stderr;
@@ -218,6 +306,18 @@ impl Builder {
 
     /// Appends to the file at `path`, creating it if needed.
     /// [`Logger::reopen`] opens it again (after logrotate moved it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("velo-doc-{}.log", std::process::id()));
+    /// let logger = velo::Builder::new().file(&path).build()?;
+    /// velo::velo!(logger: &logger, info, "written to the file");
+    /// logger.sync()?;
+    /// assert!(std::fs::read_to_string(&path)?.contains(r#""msg":"written to the file""#));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
         let path = path.into();
@@ -297,6 +397,17 @@ impl Builder {
     /// [`journald`](Builder::journald) on another socket than systemd's
     /// (`/run/systemd/journal/socket`): a journal in a container, or a
     /// test's own listener.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let logger = velo::Builder::new()
+    ///     .journald_at("/run/host/journal/socket")
+    ///     .app_name("api")
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "ready"); // MESSAGE=ready, SYSLOG_IDENTIFIER=api
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[cfg(unix)]
     #[must_use]
     pub fn journald_at(mut self, socket: impl Into<PathBuf>) -> Builder {
@@ -361,6 +472,25 @@ impl Builder {
     /// The program's name for outputs that carry one: syslog's APP-NAME,
     /// journald's `SYSLOG_IDENTIFIER` and OTLP's `service.name`. Defaults
     /// to the executable's file name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// // A receiver of our own stands in for the syslog daemon.
+    /// let receiver = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let logger = velo::Builder::new()
+    ///     .app_name("billing")
+    ///     .syslog(velo::Syslog::udp(receiver.local_addr()?.to_string()))
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "invoice sent");
+    /// logger.sync()?;
+    /// let mut datagram = [0; 2048];
+    /// let n = receiver.recv(&mut datagram)?;
+    /// assert!(String::from_utf8_lossy(&datagram[..n]).contains(" billing "));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn app_name(mut self, name: impl Into<String>) -> Builder {
         self.app_name = Some(name.into());
@@ -473,6 +603,19 @@ impl Builder {
     }
 
     /// Sets what happens when the queue is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .overflow(velo::Overflow::Drop) // callers never wait
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "queued or dropped, never waited for");
+    /// logger.sync()?;
+    /// assert_eq!(logger.stats().dropped, 0); // the queue had room
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn overflow(mut self, overflow: Overflow) -> Builder {
         self.overflow = overflow;
@@ -480,6 +623,17 @@ impl Builder {
     }
 
     /// Sets the timestamp format.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .timestamp(velo::Timestamp::UnixNanos)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "ready"); // {"time":1796053721543012757,"level":"info",..}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn timestamp(mut self, timestamp: Timestamp) -> Builder {
         self.timestamp = timestamp;
@@ -487,6 +641,17 @@ impl Builder {
     }
 
     /// Whether to write the call site's `file:line`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .caller(false)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "ready"); // {"time":..,"level":"info","msg":"ready"}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn caller(mut self, caller: bool) -> Builder {
         self.caller = caller;
@@ -558,6 +723,18 @@ impl Builder {
     }
 
     /// Adds fields to every entry; see [`fields!`](crate::fields!).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .fields(velo::fields!(service = "api", region = "eu-west-1"))
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "ready", port = 8080);
+    /// // {..,"msg":"ready",..,"service":"api","region":"eu-west-1","port":8080}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn fields(mut self, fields: Fields) -> Builder {
         self.fields.extend(&fields);
@@ -566,6 +743,18 @@ impl Builder {
 
     /// With `false`, entries are written on the caller's thread and there is
     /// no worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .asynchronous(false)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "written before velo! returns");
+    /// assert_eq!(logger.stats().written, 1); // no sync needed
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn asynchronous(mut self, asynchronous: bool) -> Builder {
         self.asynchronous = asynchronous;
@@ -579,6 +768,17 @@ impl Builder {
     /// A buffer size that is not a power of two, a bad filter directive, a
     /// file that cannot be opened, an output address that is not valid
     /// ([`ErrorKind::Output`]), or a thread that cannot start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+    /// velo::velo!(logger: &logger, info, "built");
+    ///
+    /// let err = velo::Builder::new().buffer_size(1000).build().unwrap_err();
+    /// assert_eq!(err.kind(), velo::ErrorKind::BufferSize);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn build(self) -> Result<Logger, Error> {
         let filter = self.filter?;
         if !self.buffer_size.is_power_of_two() {
@@ -654,6 +854,18 @@ impl Builder {
     ///
     /// As [`build`](Builder::build), and [`ErrorKind::AlreadyInstalled`] when
     /// a default logger is already in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new().writer(std::io::sink()).install()?;
+    /// velo::velo!(info, "through the installed logger");
+    /// assert!(std::ptr::eq(logger, velo::logger()));
+    ///
+    /// let again = velo::Builder::new().install().unwrap_err();
+    /// assert_eq!(again.kind(), velo::ErrorKind::AlreadyInstalled);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn install(self) -> Result<&'static Logger, Error> {
         let installed = crate::logger::install(self.build()?)?;
         crate::panic::install_hook(installed);

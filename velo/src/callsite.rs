@@ -422,42 +422,125 @@ impl CallSite {
     }
 
     /// The call's level.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn on_timeout() {
+    ///     velo::velo!(warn, "request timed out");
+    /// }
+    ///
+    /// let site = velo::catalog().find(|s| s.message() == "request timed out").unwrap();
+    /// assert_eq!(site.level(), velo::Level::Warn);
+    /// ```
     #[must_use]
     pub fn level(&self) -> Level {
         self.site.level
     }
 
     /// The message as written, a template's placeholders included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn greet(user: &str) {
+    ///     velo::velo!(info, "hello {user}");
+    /// }
+    ///
+    /// let site = velo::catalog().find(|s| s.message().starts_with("hello")).unwrap();
+    /// assert_eq!(site.message(), "hello {user}");
+    /// ```
     #[must_use]
     pub fn message(&self) -> &'static str {
         self.site.message()
     }
 
     /// The module the call is in (`module_path!()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// mod billing {
+    ///     pub fn charge() {
+    ///         velo::velo!(info, "card charged");
+    ///     }
+    /// }
+    ///
+    /// let site = velo::catalog().find(|s| s.message() == "card charged").unwrap();
+    /// assert!(site.module_path().ends_with("::billing"));
+    /// ```
     #[must_use]
     pub fn module_path(&self) -> &'static str {
         self.site.module_path()
     }
 
     /// The `target:` of the call, if it has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn login(user: &str) {
+    ///     velo::velo!(target: "audit", info, "login", user);
+    ///     velo::velo!(info, "session started", user);
+    /// }
+    ///
+    /// let audit = velo::catalog().find(|s| s.message() == "login").unwrap();
+    /// assert_eq!(audit.target(), Some("audit"));
+    /// let plain = velo::catalog().find(|s| s.message() == "session started").unwrap();
+    /// assert_eq!(plain.target(), None);
+    /// ```
     #[must_use]
     pub fn target(&self) -> Option<&'static str> {
         self.site.target()
     }
 
     /// The source file of the call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn start() {
+    ///     velo::velo!(info, "started");
+    /// }
+    ///
+    /// let site = velo::catalog().find(|s| s.message() == "started").unwrap();
+    /// assert_eq!(site.file(), file!());
+    /// ```
     #[must_use]
     pub fn file(&self) -> &'static str {
         self.site.file()
     }
 
     /// The line of the call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn start() {
+    ///     velo::velo!(info, "started");
+    /// }
+    ///
+    /// let site = velo::catalog().find(|s| s.message() == "started").unwrap();
+    /// assert_eq!(site.line(), line!() - 4);
+    /// ```
     #[must_use]
     pub fn line(&self) -> u32 {
         self.site.line
     }
 
     /// The call's keys, in call order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn place(order_id: u64) {
+    ///     velo::velo!(info, "order {order_id} placed", http.status = 201, total = 9.5);
+    /// }
+    ///
+    /// let site = velo::catalog().find(|s| s.message().starts_with("order")).unwrap();
+    /// // A template's captured variables come after the call's own keys.
+    /// assert_eq!(site.keys(), ["http.status", "total", "order_id"]);
+    /// ```
     #[must_use]
     pub fn keys(&self) -> &'static [&'static str] {
         self.site.names

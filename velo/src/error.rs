@@ -5,6 +5,19 @@ use std::io;
 use std::sync::Arc;
 
 /// What went wrong, for callers that want to react to a kind of failure.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{Builder, ErrorKind};
+///
+/// let logger = match Builder::new().filter("my_app=loud").writer(std::io::sink()).build() {
+///     Err(e) if e.kind() == ErrorKind::Filter => Builder::new().writer(std::io::sink()).build()?,
+///     other => other?,
+/// };
+/// assert!(logger.filter().enabled(velo::Level::Info, "my_app"));
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -61,12 +74,31 @@ impl Error {
     }
 
     /// The kind of failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = "my_app=loud".parse::<velo::Filter>().unwrap_err();
+    /// assert_eq!(err.kind(), velo::ErrorKind::Filter);
+    /// ```
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The underlying I/O error's kind, for write and file errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let missing = std::env::temp_dir().join("velo-no-such-dir").join("app.log");
+    /// let err = velo::Builder::new().file(missing).build().unwrap_err();
+    /// assert_eq!(err.kind(), velo::ErrorKind::File);
+    /// assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
+    ///
+    /// let err = "my_app=loud".parse::<velo::Filter>().unwrap_err();
+    /// assert_eq!(err.io_kind(), None); // not an I/O error
+    /// ```
     #[must_use]
     pub fn io_kind(&self) -> Option<io::ErrorKind> {
         self.source.as_ref().map(|e| e.kind())

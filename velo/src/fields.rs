@@ -47,12 +47,28 @@ impl fmt::Debug for Fields {
 
 impl Fields {
     /// No fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut fields = velo::Fields::new();
+    /// assert!(fields.is_empty());
+    /// fields.extend(&velo::fields!(region = "eu-west-1"));
+    /// assert_eq!(fields.keys().collect::<Vec<_>>(), ["region"]);
+    /// ```
     #[must_use]
     pub fn new() -> Fields {
         Fields::default()
     }
 
     /// Whether there are no fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(velo::Fields::new().is_empty());
+    /// assert!(!velo::fields!(attempt = 1).is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
@@ -200,6 +216,23 @@ pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
 }
 
 /// The future returned by [`scoped`].
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+/// let task = velo::scoped(velo::fields!(job = "reindex"), async {
+///     velo::velo!(logger: &logger, info, "started"); // carries "job":"reindex"
+///     42
+/// });
+/// // Any executor runs it; here, a single poll.
+/// let mut task = std::pin::pin!(task);
+/// let poll = task.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// assert_eq!(poll, Poll::Ready(42));
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Scoped<F> {

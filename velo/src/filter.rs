@@ -32,6 +32,16 @@ pub struct Filter {
 
 impl Filter {
     /// A filter passing `level` and above everywhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Filter, Level, LevelFilter};
+    ///
+    /// let filter = Filter::level(LevelFilter::Warn);
+    /// assert!(filter.enabled(Level::Warn, "any::module"));
+    /// assert!(!filter.enabled(Level::Info, "any::module"));
+    /// ```
     #[must_use]
     pub fn level(level: LevelFilter) -> Filter {
         Filter {
@@ -41,12 +51,35 @@ impl Filter {
     }
 
     /// Whether an entry at `level` from `module_path` passes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Filter, Level};
+    ///
+    /// let filter: Filter = "info,hyper=warn".parse()?;
+    /// assert!(filter.enabled(Level::Info, "my_app"));
+    /// assert!(!filter.enabled(Level::Info, "hyper::client"));
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn enabled(&self, level: Level, module_path: &str) -> bool {
         self.level_for(module_path).allows(level)
     }
 
     /// The filter level that applies to `module_path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Filter, LevelFilter};
+    ///
+    /// let filter: Filter = "warn,my_app=debug,my_app::db=off".parse()?;
+    /// assert_eq!(filter.level_for("my_app::http"), LevelFilter::Debug);
+    /// assert_eq!(filter.level_for("my_app::db::pool"), LevelFilter::Off);
+    /// assert_eq!(filter.level_for("tokio"), LevelFilter::Warn);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn level_for(&self, module_path: &str) -> LevelFilter {
         self.modules
@@ -60,6 +93,16 @@ impl Filter {
     }
 
     /// The most verbose level any directive allows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Filter, LevelFilter};
+    ///
+    /// let filter: Filter = "warn,my_app::db=trace".parse()?;
+    /// assert_eq!(filter.max_level(), LevelFilter::Trace);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn max_level(&self) -> LevelFilter {
         self.modules

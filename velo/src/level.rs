@@ -40,6 +40,16 @@ pub enum Level {
 
 impl Level {
     /// Every level, least severe first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Level;
+    ///
+    /// let names: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+    /// assert_eq!(names, ["trace", "debug", "info", "warn", "error", "fatal"]);
+    /// assert!(Level::ALL.is_sorted());
+    /// ```
     pub const ALL: [Level; 6] = [
         Level::Trace,
         Level::Debug,
@@ -92,6 +102,13 @@ impl fmt::Display for Level {
 }
 
 /// The error returned when a string names no level.
+///
+/// # Examples
+///
+/// ```
+/// let err = "loud".parse::<velo::Level>().unwrap_err();
+/// assert!(err.to_string().starts_with("unknown level `loud`"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseLevelError(pub(crate) String);
 
@@ -150,6 +167,15 @@ pub enum LevelFilter {
 
 impl LevelFilter {
     /// Whether `level` passes this filter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Level, LevelFilter};
+    ///
+    /// assert!(LevelFilter::Warn.allows(Level::Error));
+    /// assert!(!LevelFilter::Warn.allows(Level::Info));
+    /// ```
     #[inline(always)]
     #[must_use]
     pub const fn allows(self, level: Level) -> bool {
@@ -157,6 +183,15 @@ impl LevelFilter {
     }
 
     /// The lowercase name, as accepted by [`FromStr`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::LevelFilter;
+    ///
+    /// assert_eq!(LevelFilter::Off.as_str(), "off");
+    /// assert_eq!("off".parse::<LevelFilter>(), Ok(LevelFilter::Off));
+    /// ```
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -218,6 +253,16 @@ impl FromStr for LevelFilter {
 /// With `release_max_level_*` the ceiling applies to builds without debug
 /// assertions; `max_level_*` applies to all builds. When several are
 /// enabled the most restrictive wins. Without any, every level is compiled.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{Level, LevelFilter, STATIC_MAX_LEVEL};
+///
+/// // Without `max_level_*` features every level is compiled in.
+/// assert_eq!(STATIC_MAX_LEVEL, LevelFilter::Trace);
+/// assert!(STATIC_MAX_LEVEL.allows(Level::Trace));
+/// ```
 pub const STATIC_MAX_LEVEL: LevelFilter = {
     let all = max_level_feature();
     let release = release_max_level_feature();

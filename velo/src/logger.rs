@@ -46,6 +46,19 @@ impl Drop for Shared {
 }
 
 /// Counters of a logger's pipeline, from [`Logger::stats`].
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+/// velo::velo!(logger: &logger, info, "one");
+/// velo::velo!(logger: &logger, info, "two");
+/// logger.sync()?;
+/// let stats = logger.stats();
+/// assert_eq!((stats.enqueued, stats.written, stats.dropped), (2, 2, 0));
+/// assert!(stats.bytes > 0);
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 #[non_exhaustive]
 pub struct Stats {
@@ -183,6 +196,19 @@ impl Logger {
     }
 
     /// The current filter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .filter("info,my_app::db=debug")
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// let filter = logger.filter();
+    /// assert_eq!(filter.to_string(), "info,my_app::db=debug");
+    /// assert!(filter.enabled(velo::Level::Debug, "my_app::db"));
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn filter(&self) -> Filter {
         self.shared.filter.get()
@@ -250,12 +276,33 @@ impl Logger {
     }
 
     /// Whether [`close`](Logger::close) has been called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+    /// assert!(!logger.is_closed());
+    /// logger.clone().close(); // closes every clone
+    /// assert!(logger.is_closed());
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.core().is_stopped()
     }
 
     /// The pipeline's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+    /// velo::velo!(logger: &logger, info, "counted");
+    /// velo::velo!(logger: &logger, debug, "filtered out, not counted");
+    /// logger.sync()?;
+    /// assert_eq!(logger.stats().written, 1);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     #[must_use]
     pub fn stats(&self) -> Stats {
         let c = &self.core().stats;

@@ -5,6 +5,21 @@ use crate::level::Level;
 use crate::timestamp::Timestamp;
 
 /// Output format.
+///
+/// # Examples
+///
+/// ```
+/// use velo::Format;
+///
+/// assert_eq!(Format::default(), Format::Auto);
+/// let logger = velo::Builder::new()
+///     .format(Format::Text)
+///     .writer(std::io::sink())
+///     .build()?;
+/// velo::velo!(logger: &logger, info, "ready", port = 8080, name = "a b");
+/// // 2026-11-27T17:03:12.123456Z INFO  ready port=8080 name="a b" caller=src/main.rs:7
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Format {
     /// One JSON object per line.
@@ -74,6 +89,20 @@ pub enum Schema {
 /// logger's own output, directly or through the other logger's writer
 /// running on the same thread, is queued if its thread's queue has room,
 /// else dropped and counted, as for any writer logging to its own logger.
+///
+/// # Examples
+///
+/// ```
+/// use velo::Overflow;
+///
+/// assert_eq!(Overflow::default(), Overflow::Sync);
+/// let logger = velo::Builder::new()
+///     .overflow(Overflow::Block)
+///     .writer(std::io::sink())
+///     .build()?;
+/// velo::velo!(logger: &logger, info, "waits for room if the queue is full");
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
     /// Nothing is lost and each thread's order is kept (the default).
@@ -96,6 +125,17 @@ pub enum Overflow {
 }
 
 /// The default queue capacity, in entries per logging thread.
+///
+/// # Examples
+///
+/// ```
+/// assert!(velo::DEFAULT_BUFFER_SIZE.is_power_of_two());
+/// let logger = velo::Builder::new()
+///     .buffer_size(4 * velo::DEFAULT_BUFFER_SIZE)
+///     .writer(std::io::sink())
+///     .build()?;
+/// # Ok::<(), velo::Error>(())
+/// ```
 pub const DEFAULT_BUFFER_SIZE: usize = 8192;
 
 /// What a logger's callers need to know: how to fill in a record and what

@@ -41,6 +41,24 @@ use std::time::{Duration, SystemTime};
 )]
 pub trait Value {
     /// Writes this value through `e`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Value;
+    ///
+    /// struct Meters(f64);
+    ///
+    /// impl Value for Meters {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         self.0.encode(e); // written as the f64 is
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "moved", distance = Meters(12.5));
+    /// // "distance":12.5
+    /// ```
     fn encode(&self, e: &mut Encoder<'_>);
 
     /// Not part of the API: writes this value straight into its record's
@@ -67,6 +85,28 @@ pub trait Value {
 /// An `encode` that writes nothing writes `null`; one that calls the
 /// encoder more than once writes its first value (the others are ignored,
 /// so that they cannot take the place of the entry's other fields).
+///
+/// # Examples
+///
+/// ```
+/// enum Limit {
+///     Unlimited,
+///     Bytes(u64),
+/// }
+///
+/// impl velo::Value for Limit {
+///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+///         match self {
+///             Limit::Unlimited => e.str("unlimited"),
+///             Limit::Bytes(n) => e.u64(*n),
+///         }
+///     }
+/// }
+///
+/// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+/// velo::velo!(logger: &logger, info, "quota", limit = Limit::Bytes(1 << 20)); // "limit":1048576
+/// velo::velo!(logger: &logger, info, "quota", limit = Limit::Unlimited); // "limit":"unlimited"
+/// ```
 #[derive(Debug)]
 pub struct Encoder<'a> {
     buf: &'a mut Vec<u8>,
@@ -169,6 +209,22 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes an unsigned integer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Port(u16);
+    ///
+    /// impl velo::Value for Port {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.u64(u64::from(self.0));
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "listening", port = Port(8080));
+    /// // "port":8080
+    /// ```
     #[inline]
     pub fn u64(&mut self, v: u64) {
         if !self.begin() {
@@ -178,6 +234,22 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a signed integer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Celsius(i32);
+    ///
+    /// impl velo::Value for Celsius {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.i64(i64::from(self.0));
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, warn, "freezer too warm", temp = Celsius(-5));
+    /// // "temp":-5
+    /// ```
     #[inline]
     pub fn i64(&mut self, v: i64) {
         if !self.begin() {
@@ -188,6 +260,23 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a 128-bit unsigned integer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Nanos(std::time::Duration);
+    ///
+    /// impl velo::Value for Nanos {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.u128(self.0.as_nanos());
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// let uptime = Nanos(std::time::Duration::from_secs(90));
+    /// velo::velo!(logger: &logger, info, "healthy", uptime_ns = uptime);
+    /// // "uptime_ns":90000000000
+    /// ```
     #[inline]
     pub fn u128(&mut self, v: u128) {
         if !self.begin() {
@@ -198,6 +287,22 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a 128-bit signed integer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Drift(i128); // nanoseconds, either way
+    ///
+    /// impl velo::Value for Drift {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.i128(self.0);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, warn, "clock drift", drift_ns = Drift(-1_500));
+    /// // "drift_ns":-1500
+    /// ```
     #[inline]
     pub fn i128(&mut self, v: i128) {
         if !self.begin() {
@@ -209,6 +314,25 @@ impl<'a> Encoder<'a> {
 
     /// Writes a float; NaN and the infinities are written as `"NaN"`,
     /// `"inf"` and `"-inf"` (strings in JSON, bare in text).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Ratio {
+    ///     hits: u32,
+    ///     total: u32,
+    /// }
+    ///
+    /// impl velo::Value for Ratio {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.f64(f64::from(self.hits) / f64::from(self.total));
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "cache", hit_rate = Ratio { hits: 1, total: 4 });
+    /// // "hit_rate":0.25
+    /// ```
     #[inline]
     pub fn f64(&mut self, v: f64) {
         if !self.begin() {
@@ -219,6 +343,22 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes an `f32` in its own shortest form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Volume(f32);
+    ///
+    /// impl velo::Value for Volume {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.f32(self.0);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "volume set", volume = Volume(0.1));
+    /// // "volume":0.1 (not 0.10000000149011612)
+    /// ```
     #[inline]
     pub fn f32(&mut self, v: f32) {
         if !self.begin() {
@@ -229,6 +369,24 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes `true` or `false`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Health {
+    ///     failures: u32,
+    /// }
+    ///
+    /// impl velo::Value for Health {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.bool(self.failures == 0);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "probe", healthy = Health { failures: 0 });
+    /// // "healthy":true
+    /// ```
     #[inline]
     pub fn bool(&mut self, v: bool) {
         if !self.begin() {
@@ -238,6 +396,22 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a null: `null` in both formats.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Password(String);
+    ///
+    /// impl velo::Value for Password {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.null(); // never logged
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "login", password = Password("hunter2".into()));
+    /// // "password":null
+    /// ```
     #[inline]
     pub fn null(&mut self) {
         if !self.begin() {
@@ -248,6 +422,24 @@ impl<'a> Encoder<'a> {
 
     /// Writes a string. It is escaped when the line is formatted (and in
     /// the text format, quoted when needed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Email(String);
+    ///
+    /// impl velo::Value for Email {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         // Only the domain: the address is personal data.
+    ///         e.str(self.0.split_once('@').map_or("", |(_, domain)| domain));
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// let email = Email("ada@example.com".into());
+    /// velo::velo!(logger: &logger, info, "signup", email);
+    /// // "email":"example.com"
+    /// ```
     #[inline]
     pub fn str(&mut self, v: &str) {
         if self.begin() {
@@ -261,6 +453,22 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a character as a one-character string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Grade(u8);
+    ///
+    /// impl velo::Value for Grade {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.char(char::from(b'A' + self.0));
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "graded", grade = Grade(1));
+    /// // "grade":"B"
+    /// ```
     #[inline]
     pub fn char(&mut self, v: char) {
         if self.begin() {
@@ -270,18 +478,75 @@ impl<'a> Encoder<'a> {
 
     /// Writes a value's `Display` output as a string, without an
     /// intermediate `String`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Version(u32, u32);
+    ///
+    /// impl std::fmt::Display for Version {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         write!(f, "v{}.{}", self.0, self.1)
+    ///     }
+    /// }
+    ///
+    /// impl velo::Value for Version {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.display(self);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "deployed", version = Version(1, 4));
+    /// // "version":"v1.4"
+    /// ```
     #[inline]
     pub fn display<T: fmt::Display + ?Sized>(&mut self, v: &T) {
         self.fmt(format_args!("{v}"));
     }
 
     /// Writes a value's `Debug` output as a string, like [`Encoder::display`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(Debug)]
+    /// enum State {
+    ///     Running { pid: u32 },
+    /// }
+    ///
+    /// impl velo::Value for State {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.debug(self);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "worker", state = State::Running { pid: 7 });
+    /// // "state":"Running { pid: 7 }"
+    /// ```
     #[inline]
     pub fn debug<T: fmt::Debug + ?Sized>(&mut self, v: &T) {
         self.fmt(format_args!("{v:?}"));
     }
 
     /// Writes formatted text as a string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Mebibytes(u64);
+    ///
+    /// impl velo::Value for Mebibytes {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.fmt(format_args!("{} MiB", self.0));
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "cache sized", size = Mebibytes(512));
+    /// // "size":"512 MiB"
+    /// ```
     pub fn fmt(&mut self, args: fmt::Arguments<'_>) {
         if !self.begin() {
             return;
@@ -305,6 +570,22 @@ impl<'a> Encoder<'a> {
     /// is the string `"(nested too deep)"` instead, and its items are not
     /// visited: the worker formats nested values recursively, and the line
     /// stays within what JSON readers accept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Tags(Vec<&'static str>);
+    ///
+    /// impl velo::Value for Tags {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.seq(&self.0);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// velo::velo!(logger: &logger, info, "tagged", tags = Tags(vec!["blue", "large"]));
+    /// // "tags":["blue","large"]
+    /// ```
     pub fn seq<I>(&mut self, items: I)
     where
         I: IntoIterator,
@@ -453,6 +734,29 @@ impl<'a> Encoder<'a> {
     /// Writes an error with its whole source chain, as one string:
     /// `outer: middle: root`. A source whose message the error's own
     /// message already ends with is not repeated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// enum Outcome {
+    ///     Done,
+    ///     Failed(std::io::Error),
+    /// }
+    ///
+    /// impl velo::Value for Outcome {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         match self {
+    ///             Outcome::Done => e.str("done"),
+    ///             Outcome::Failed(err) => e.error(err),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// let outcome = Outcome::Failed(std::io::Error::other("disk full"));
+    /// velo::velo!(logger: &logger, error, "job finished", outcome);
+    /// // "outcome":"disk full"
+    /// ```
     pub fn error(&mut self, err: &(dyn std::error::Error + 'static)) {
         if !self.begin() {
             return;
@@ -478,6 +782,25 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a `SystemTime` as an RFC 3339 UTC string with nanoseconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// struct Expiry(SystemTime);
+    ///
+    /// impl velo::Value for Expiry {
+    ///     fn encode(&self, e: &mut velo::Encoder<'_>) {
+    ///         e.system_time(self.0);
+    ///     }
+    /// }
+    ///
+    /// # let logger = velo::Builder::new().writer(std::io::sink()).build().unwrap();
+    /// let at = Expiry(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    /// velo::velo!(logger: &logger, info, "token issued", expires = at);
+    /// // "expires":"2027-01-15T08:00:00.000000000Z"
+    /// ```
     pub fn system_time(&mut self, v: SystemTime) {
         if !self.begin() {
             return;

@@ -116,9 +116,29 @@ enum Transport {
 impl Syslog {
     /// The default for [`max_len`](Syslog::max_len): 65,507 bytes, the
     /// most one UDP datagram carries over IPv4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Syslog;
+    ///
+    /// assert_eq!(Syslog::DEFAULT_MAX_LEN, 65_507);
+    /// let syslog = Syslog::tcp("127.0.0.1:514").max_len(2 * Syslog::DEFAULT_MAX_LEN);
+    /// # drop(syslog);
+    /// ```
     pub const DEFAULT_MAX_LEN: usize = 65_507;
 
     /// The default for [`backlog`](Syslog::backlog): 8 MiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Syslog;
+    ///
+    /// assert_eq!(Syslog::DEFAULT_BACKLOG, 8 << 20);
+    /// let syslog = Syslog::tcp("127.0.0.1:514").backlog(Syslog::DEFAULT_BACKLOG / 8);
+    /// # drop(syslog);
+    /// ```
     pub const DEFAULT_BACKLOG: usize = 8 << 20;
 
     fn new(transport: Transport) -> Syslog {
