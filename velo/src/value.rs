@@ -16,7 +16,9 @@ use std::time::{Duration, SystemTime};
 
 /// A type that can be logged as a field value: `velo!(info, "m", key = value)`.
 ///
-/// Implement it for your own types by calling one method of the [`Encoder`]:
+/// Implement it for your own types by calling one method of the [`Encoder`].
+///
+/// # Examples
 ///
 /// ```
 /// struct UserId(u64);
