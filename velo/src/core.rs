@@ -15,6 +15,7 @@ use crate::line::LineFormat;
 use crate::local::{self, Reserved, Unpushed};
 use crate::options::{Config, Overflow, Style};
 use crate::output::Output;
+use crate::pause::pause;
 use crate::queue::Queue;
 use crate::sink::{OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
@@ -309,7 +310,7 @@ impl Core {
                 spins += 1;
                 std::thread::yield_now();
             } else {
-                std::thread::sleep(Duration::from_micros(50));
+                pause(Duration::from_micros(50));
             }
             match local::push(self.id, entry) {
                 Ok(()) => return self.after_enqueue(worker),

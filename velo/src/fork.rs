@@ -25,6 +25,7 @@
 //! Threads that fork without velo loaded never pay anything; a fork costs
 //! the wait for the locks, normally nothing.
 
+use crate::pause::pause;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -81,7 +82,7 @@ fn hold(lock: &'static RwLock<()>, held: &'static std::thread::LocalKey<Cell<u32
         && HELD_SHORT.try_with(Cell::get).unwrap_or(0) == 0
     {
         while FORKING.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_micros(50));
+            pause(Duration::from_micros(50));
         }
     }
     let lock = lock.read().unwrap_or_else(PoisonError::into_inner);
@@ -184,7 +185,7 @@ fn take(lock: &'static RwLock<()>, deadline: Option<Instant>) {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return;
                 }
-                std::thread::sleep(Duration::from_micros(100));
+                pause(Duration::from_micros(100));
                 continue;
             }
         };

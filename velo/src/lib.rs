@@ -94,7 +94,7 @@
 //! the API:
 //!
 //! ```text
-//! leaves      level error escape number clock timestamp options filter fork record stats value
+//! leaves      level error escape number clock timestamp options filter fork pause record stats value
 //!   |         (record: the byte layout of an entry between caller and worker)
 //! static      callsite (Site, CallSite, interest) catalog limit fields
 //!   |
@@ -119,6 +119,7 @@ mod fork;
 mod level;
 mod number;
 mod options;
+mod pause;
 mod record;
 mod stats;
 mod timestamp;

@@ -24,6 +24,7 @@ use crate::line::LineFormat;
 use crate::local;
 use crate::merge::Merge;
 use crate::output::{Output, Stdio};
+use crate::pause::pause;
 use crate::queue::{Drained, Queue, Seen};
 use crate::record;
 use crate::stats::{self, Counters};
@@ -636,7 +637,7 @@ impl OutputLock {
                 spins += 1;
                 std::thread::yield_now();
             } else {
-                std::thread::sleep(Duration::from_micros(50));
+                pause(Duration::from_micros(50));
             }
             let now = self.released.load(Ordering::Relaxed);
             if now != seen {
@@ -671,7 +672,7 @@ impl OutputLock {
                 Err(std::sync::TryLockError::WouldBlock)
                     if start.elapsed() < patience && !Waiting::is_cycle(self.core_id) =>
                 {
-                    std::thread::sleep(Duration::from_micros(50));
+                    pause(Duration::from_micros(50));
                 }
                 Err(std::sync::TryLockError::WouldBlock) => {
                     local::give_up_on(self.core_id);

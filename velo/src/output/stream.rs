@@ -5,6 +5,7 @@ use super::{Lost, Output};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
+use crate::pause::pause;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -39,7 +40,7 @@ pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> 
                 if since.elapsed() >= WOULD_BLOCK_PATIENCE {
                     return Err(e);
                 }
-                std::thread::sleep(Duration::from_millis(1));
+                pause(Duration::from_millis(1));
             }
             Err(e) => return Err(e),
         }

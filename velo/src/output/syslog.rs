@@ -59,6 +59,7 @@ use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
 use crate::number;
+use crate::pause;
 use crate::timestamp::{Clockface, Timestamp};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -984,7 +985,7 @@ impl Output for SyslogOutput {
             // The receiver may be back: no waiting out the backoff.
             self.retry_at = Instant::now();
         }
-        let mut pause = Duration::from_micros(50);
+        let mut wait = Duration::from_micros(50);
         loop {
             self.blocked = false;
             let result = self.pump();
@@ -1011,8 +1012,8 @@ impl Output for SyslogOutput {
                     ),
                 ));
             }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(10));
+            pause::pause(wait);
+            wait = (wait * 2).min(Duration::from_millis(10));
         }
     }
 

@@ -1,0 +1,160 @@
+//! A thread that a frequent signal keeps interrupting (a sampling
+//! profiler's timer, every 50 us here) still gets through every wait velo
+//! makes it do: for room in its queue under `Overflow::Block`, and for the
+//! output lock under `Overflow::Sync` when the queue is full and the
+//! writer slow. Each wait is a loop of short pauses that looks at the
+//! clock and at progress between them; a pause that resumed after each
+//! signal with the time left never ended at this rate, and the caller hung
+//! for good. The handler logs nothing: the signal alone did it.
+#![cfg(target_os = "linux")]
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+use velo::{velo, Builder, Format, Overflow};
+use velo_tests::{assert_child_passed, is_child, run_child_within, Capture, CHILD_TIMEOUT};
+
+extern "C" fn nothing(_: libc::c_int) {}
+
+/// Blocks or unblocks SIGALRM on this thread (threads started while it is
+/// blocked inherit that).
+fn mask_alarm(how: libc::c_int) {
+    // SAFETY: a signal set on the stack, initialised by sigemptyset before
+    // use; pthread_sigmask only reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGALRM);
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// SIGALRM every 50 us from now on, to this thread alone (a timer that
+/// signals the process could pick any thread that does not block it, such
+/// as the test harness's own).
+fn start_timer() {
+    // SAFETY: installs a handler that does nothing, then creates and arms
+    // a timer whose expiries signal this thread; the structs are zeroed,
+    // then given every field the calls read.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut()),
+            0
+        );
+        let mut event: libc::sigevent = std::mem::zeroed();
+        event.sigev_notify = libc::SIGEV_THREAD_ID;
+        event.sigev_signo = libc::SIGALRM;
+        event.sigev_notify_thread_id = libc::gettid();
+        let mut timer: libc::timer_t = std::mem::zeroed();
+        assert_eq!(
+            libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer),
+            0
+        );
+        let every = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 50_000,
+        };
+        let spec = libc::itimerspec {
+            it_interval: every,
+            it_value: every,
+        };
+        assert_eq!(
+            libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()),
+            0
+        );
+    }
+}
+
+/// A writer that takes 2 ms per write. It spins: a sleep of its own would
+/// never end on a caller thread under the timer, whatever velo does.
+struct Slow(Capture);
+
+impl Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(2) {
+            std::hint::spin_loop();
+        }
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+const ENTRIES: u64 = 3_000;
+
+/// Logs `ENTRIES` under the timer through a logger made by `build` (which
+/// starts the worker with SIGALRM blocked), then checks that every entry
+/// is written, in order, or counted as dropped.
+fn scenario(overflow: Overflow, buffer: usize, slow: bool) {
+    mask_alarm(libc::SIG_BLOCK);
+    let out = Capture::new();
+    let builder = Builder::new()
+        .format(Format::Json)
+        .overflow(overflow)
+        .buffer_size(buffer);
+    let builder = if slow {
+        builder.writer(Slow(out.clone()))
+    } else {
+        builder.writer(out.clone())
+    };
+    let logger = builder.build().unwrap();
+    velo!(logger: &logger, info, "worker started");
+    logger.sync().unwrap();
+    mask_alarm(libc::SIG_UNBLOCK);
+    start_timer();
+    for i in 0..ENTRIES {
+        velo!(logger: &logger, info, "tick", i);
+    }
+    mask_alarm(libc::SIG_BLOCK);
+    logger.sync().unwrap();
+    let ticks: Vec<u64> = out
+        .entries()
+        .iter()
+        .filter(|e| e["msg"] == "tick")
+        .map(|e| e["i"].as_u64().unwrap())
+        .collect();
+    assert!(ticks.windows(2).all(|w| w[0] < w[1]), "in order");
+    let stats = logger.stats();
+    assert_eq!(
+        ticks.len() as u64 + stats.dropped,
+        ENTRIES,
+        "every entry written or counted: {stats:?}"
+    );
+    if overflow == Overflow::Sync {
+        assert_eq!(stats.dropped, 0, "Sync drops nothing: {stats:?}");
+    }
+}
+
+fn run(name: &str, overflow: Overflow, buffer: usize, slow: bool) {
+    if is_child(name) {
+        return scenario(overflow, buffer, slow);
+    }
+    let out = run_child_within(name, &[], CHILD_TIMEOUT);
+    assert_child_passed(&out);
+}
+
+#[test]
+fn block_waits_for_room_under_a_frequent_signal() {
+    run(
+        "block_waits_for_room_under_a_frequent_signal",
+        Overflow::Block,
+        64,
+        false,
+    );
+}
+
+#[test]
+fn sync_waits_for_the_output_under_a_frequent_signal() {
+    run(
+        "sync_waits_for_the_output_under_a_frequent_signal",
+        Overflow::Sync,
+        2,
+        true,
+    );
+}
