@@ -499,8 +499,7 @@ impl Core {
 
     /// Entries accepted into the queue so far.
     pub(crate) fn enqueued(&self) -> u64 {
-        let waiting = self.pipe.as_ref().map_or(0, |(queue, _)| queue.queued());
-        stats::get(&self.stats.dequeued) + waiting
+        self.pipe.as_ref().map_or(0, |(queue, _)| queue.enqueued())
     }
 
     /// Whether `close` has been called.

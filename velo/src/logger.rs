@@ -62,7 +62,9 @@ impl Drop for Shared {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Entries accepted into the queues (the logging threads' rings).
+    /// Entries accepted into the queues (the logging threads' rings),
+    /// whether written since or not: it only ever grows. Entries a caller
+    /// wrote itself (`sync_fallbacks`) never went through a queue.
     pub enqueued: u64,
     /// Entries the output took (the drop warnings included): written, or
     /// held in its buffer while the writer fails, to be written when it

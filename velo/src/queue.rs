@@ -15,7 +15,7 @@
 use crate::fork;
 use crate::local;
 use crate::ring::{self, Cut, Ring};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,11 @@ pub(crate) struct Queue {
     ring_entries: usize,
     /// Bytes rings may still grow by, all together.
     budget: AtomicUsize,
+    /// Entries published into rings no longer in the list (replaced by
+    /// their successors, or freed after their thread exited). Changed only
+    /// with the list, under its lock, so that list and count are read
+    /// together ([`Queue::enqueued`]).
+    retired: AtomicU64,
 }
 
 impl Queue {
@@ -73,6 +78,7 @@ impl Queue {
             max_ring_bytes,
             ring_entries: entries,
             budget: AtomicUsize::new((max_ring_bytes - start).saturating_mul(GROWN_RINGS)),
+            retired: AtomicU64::new(0),
         }
     }
 
@@ -152,13 +158,19 @@ impl Queue {
             .any(|ring| ring.has_pending() || ring.successor().is_some())
     }
 
-    /// Entries accepted into the rings and not yet drained.
-    pub(crate) fn queued(&self) -> u64 {
-        self.snapshot()
+    /// Entries accepted into the rings so far, drained or not: every ring's
+    /// count of what it was given, those of the list and those it had
+    /// before, read under the list's lock so that no ring is counted twice
+    /// or missed as it leaves the list. It only ever grows.
+    pub(crate) fn enqueued(&self) -> u64 {
+        let rings = fork::lock(&self.rings);
+        let live: u64 = rings
             .iter()
             .flat_map(chain)
-            .map(|ring| ring.queued())
-            .sum()
+            .map(|ring| ring.produced())
+            .sum();
+        // Relaxed: written only under the lock held here.
+        live + self.retired.load(Ordering::Relaxed)
     }
 
     /// Passes the bytes published in every ring when the call began to
@@ -166,7 +178,7 @@ impl Queue {
     /// threads have entries among them, then for each ring at most two
     /// slices of bytes (a record may straddle them) and
     /// [`Drained::RingEnd`], and after a thread's last ring
-    /// [`Drained::ThreadEnd`]. Returns the entries drained. Follows sealed
+    /// [`Drained::ThreadEnd`]. Follows sealed
     /// rings to their successors (the same thread's later entries) and
     /// frees the rings of exited threads.
     ///
@@ -180,15 +192,10 @@ impl Queue {
     ///
     /// One consumer at a time: the caller holds the logger's output lock,
     /// which every drain of this queue runs under.
-    pub(crate) unsafe fn drain(
-        &self,
-        cuts: &mut Vec<Seen>,
-        mut write: impl FnMut(Drained<'_>),
-    ) -> u64 {
+    pub(crate) unsafe fn drain(&self, cuts: &mut Vec<Seen>, mut write: impl FnMut(Drained<'_>)) {
         let rings = self.snapshot();
         let busy = Self::cut(&rings, cuts);
         write(Drained::Start(busy));
-        let mut entries = 0;
         let mut changed = false;
         let mut seen = cuts.iter();
         for ring in rings.iter() {
@@ -198,7 +205,7 @@ impl Queue {
             for &Seen { cut, last, sealed } in seen.by_ref() {
                 // SAFETY: the caller holds the output lock, as it did when
                 // it took the cut (the contract).
-                entries += unsafe { ring.drain_to(cut, |bytes| write(Drained::Bytes(bytes))) };
+                unsafe { ring.drain_to(cut, |bytes| write(Drained::Bytes(bytes))) };
                 // The end of a ring's bytes ends any record split across
                 // its wrap.
                 write(Drained::RingEnd);
@@ -213,7 +220,6 @@ impl Queue {
         if changed {
             self.tidy();
         }
-        entries
     }
 
     /// Reads the extent of every ring into `cuts`; returns how many threads
@@ -263,21 +269,26 @@ impl Queue {
     fn tidy(&self) {
         let start = self.start_bytes();
         let mut freed = 0;
+        let mut retired = 0;
         self.edit(|list| {
             let mut out = Vec::with_capacity(list.len());
             for ring in list.drain(..) {
                 let mut ring = ring;
                 while let (Some(next), false) = (ring.successor(), ring.has_pending()) {
                     freed += ring.capacity().saturating_sub(start);
+                    retired += ring.produced();
                     ring = next;
                 }
                 if ring.is_orphaned() && !ring.has_pending() && ring.successor().is_none() {
                     freed += ring.capacity().saturating_sub(start);
+                    retired += ring.produced();
                     continue;
                 }
                 out.push(ring);
             }
             *list = out;
+            // Under the list's lock, with the list (see `retired`).
+            self.retired.fetch_add(retired, Ordering::Relaxed);
         });
         self.release(freed);
     }

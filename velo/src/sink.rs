@@ -195,7 +195,7 @@ impl Sink {
         let mut cuts = std::mem::take(&mut self.cuts);
         // SAFETY: the caller holds the output lock, under which every drain
         // of this queue runs.
-        let entries = unsafe {
+        unsafe {
             queue.drain(&mut cuts, |part| match part {
                 Drained::Start(threads) => merging = threads > 1,
                 Drained::Bytes(bytes) => {
@@ -222,7 +222,6 @@ impl Sink {
             self.merge = merge;
         }
         let _ = failed;
-        stats::add(&report.stats.dequeued, entries);
         stats::add(&report.stats.written, ok);
         // Counted once a pass, not with an atomic add per entry.
         stats::add(&report.stats.bytes, bytes_out);

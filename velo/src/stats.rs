@@ -10,9 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// read without synchronisation, and publish nothing.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    /// Entries taken off the queue; plus those still in it, the entries
-    /// accepted into it.
-    pub(crate) dequeued: AtomicU64,
     pub(crate) written: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) bytes: AtomicU64,
