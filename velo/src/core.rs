@@ -17,7 +17,7 @@ use crate::options::{Config, Overflow, Style};
 use crate::output::Output;
 use crate::pause::pause;
 use crate::queue::Queue;
-use crate::sink::{OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
+use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
 use crate::worker::{self, Job, Progress, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -352,6 +352,9 @@ impl Core {
             return stats::inc(&self.stats.dropped);
         }
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
+            if sink::exit_began_elsewhere() && !local::is_writing(self.id) {
+                return self.queue_at_exit(entry);
+            }
             // From inside this logger's output, or with the output stuck
             // (or held by a thread that waits for this one): queue it if
             // there is room, else it cannot be written without waiting for
@@ -364,6 +367,46 @@ impl Core {
         clock::stamp(entry);
         sink.write_own(entry, &report);
         sink.flush(&report);
+    }
+
+    /// Queues an entry that this thread may not write because another is
+    /// running the process's exit: waits for room in this thread's ring
+    /// while the worker drains (until it has made the last pass the exit's
+    /// `close` asks for), and drops the entry, counted, only once no one
+    /// will drain any more but that `close` (the worker gone or stuck). Dropping it while the worker still
+    /// drains would let this thread's later entries be written after a gap.
+    /// So what a thread logs as the process exits is written up to some
+    /// entry, in order, and not after it.
+    #[cold]
+    fn queue_at_exit(&self, entry: &mut [u8]) {
+        let Some((queue, worker)) = &self.pipe else {
+            return stats::inc(&self.stats.dropped);
+        };
+        if entry.len() > queue.max_ring_bytes {
+            return stats::inc(&self.stats.dropped);
+        }
+        let mut passes = worker.passes();
+        let mut stalled = std::time::Instant::now();
+        loop {
+            match local::push(self.id, entry) {
+                Ok(()) => return self.after_enqueue(worker),
+                Err(Unpushed::Full) => {}
+                Err(_) => return self.queue_reentrant(entry),
+            }
+            // A stopped worker still makes its last pass before it exits.
+            if !worker.is_running() || self.output.is_stuck() {
+                return stats::inc(&self.stats.dropped);
+            }
+            local::while_busy(|| worker.wake_if_parked());
+            let now = worker.passes();
+            if now != passes {
+                passes = now;
+                stalled = std::time::Instant::now();
+            } else if stalled.elapsed() >= worker::STALL {
+                return stats::inc(&self.stats.dropped);
+            }
+            pause(Duration::from_micros(50));
+        }
     }
 
     /// Queues an entry that cannot be written here (logged from inside this

@@ -477,6 +477,14 @@ pub(crate) fn exit_begins() {
     EXITING.store(local::this_thread(), Ordering::SeqCst);
 }
 
+/// Whether another thread has begun the process's exit (see
+/// [`exit_begins`]): this one may not start a write of its own.
+pub(crate) fn exit_began_elsewhere() -> bool {
+    // Relaxed: as in `OutputLock::lock`.
+    let exiting = EXITING.load(Ordering::Relaxed);
+    exiting != 0 && exiting != local::this_thread()
+}
+
 /// How long a holder of an output lock may keep it without letting go
 /// before the callers waiting for it give up (as `Overflow::Block` gives up
 /// on a worker that makes no progress).
