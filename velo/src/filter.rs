@@ -171,7 +171,7 @@ impl FromStr for Filter {
                 Some(path) => {
                     if !is_module_path(path) {
                         return Err(bad(
-                            "expected a level or a module path such as `my_app::db`",
+                            "expected a level, or a module path or target such as `my_app::db` or `audit.events`",
                         ));
                     }
                     modules.retain(|(p, _)| p != path);
@@ -207,13 +207,19 @@ impl fmt::Display for Filter {
 }
 
 fn is_module_path(path: &str) -> bool {
+    // A module path, or any target a `log` or `tracing` record may name
+    // (`my-dep::x`, `audit.events`), as the filters of those crates take
+    // them; not what their directives mean by other syntax (`name/regex`,
+    // `span[field]`), which velo does not filter on.
     !path.is_empty()
-        && path.split("::").all(|seg| {
-            let mut chars = seg.chars();
-            // `-` too: a `log` or `tracing` target may hold one.
-            chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-                && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        && !path.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '/' | '[' | ']' | '{' | '}' | '"' | '\'')
         })
+        && path
+            .split("::")
+            .all(|seg| !seg.is_empty() && !seg.contains(':'))
 }
 
 #[cfg(test)]
@@ -255,6 +261,9 @@ mod tests {
             ("span[req]=debug", "span[req]=debug"),
             ("a::=info", "a::=info"),
             ("x/foo", "x/foo"),
+            ("a:b=info", "a:b=info"),
+            ("a:::b", "a:::b"),
+            ("my app=info", "my app=info"),
         ] {
             let err = spec.parse::<Filter>().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Filter);
@@ -267,6 +276,9 @@ mod tests {
     fn targets_may_hold_hyphens_and_bad_directives_can_be_left_out() {
         let f: Filter = "warn,my-dep::x=trace".parse().unwrap();
         assert!(f.enabled(Level::Trace, "my-dep::x"));
+        let f: Filter = "warn,audit.events=info".parse().unwrap();
+        assert!(f.enabled(Level::Info, "audit.events"));
+        assert!(!f.enabled(Level::Info, "audit"));
         let (f, errors) = Filter::parse_lenient("info,a[b]=trace,c=debug,=x");
         assert_eq!(f.map(|f| f.to_string()).as_deref(), Some("info,c=debug"));
         assert_eq!(errors.len(), 2, "{errors:?}");
