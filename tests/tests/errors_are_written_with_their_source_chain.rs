@@ -65,6 +65,16 @@ fn every_form_of_error_carries_its_chain() {
     velo!(logger: &logger, error, "io", err = io);
     velo!(logger: &logger, error, "repeats", err = velo::Chain(&Repeats(std::io::Error::other("refused"))));
     velo!(logger: &logger, error, "display only", err = %err);
+    let layer = |what, source: Option<Layer>| Layer {
+        what,
+        source: source.map(|s| Box::new(s) as Box<dyn Error + Send + Sync>),
+    };
+    // Ends with the same word, but is another error's message.
+    let suffix = layer("connection timeout", Some(layer("timeout", None)));
+    velo!(logger: &logger, error, "suffix", err = velo::Chain(&suffix));
+    // A wrapper that shows its source's message as its own.
+    let transparent = layer("a", Some(layer("b", Some(layer("b", None)))));
+    velo!(logger: &logger, error, "transparent", err = velo::Chain(&transparent));
     logger.sync().unwrap();
     let entries = out.entries();
     let full = "request failed: config unreadable: disk on \"fire\"\n";
@@ -79,4 +89,6 @@ fn every_form_of_error_carries_its_chain() {
     );
     assert_eq!(entries[4]["err"], "cannot connect: refused", "not repeated");
     assert_eq!(entries[5]["err"], "request failed", "`%` is Display alone");
+    assert_eq!(entries[6]["err"], "connection timeout: timeout");
+    assert_eq!(entries[7]["err"], "a: b", "a wrapper's message once");
 }

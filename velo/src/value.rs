@@ -735,7 +735,11 @@ impl<'a> Encoder<'a> {
 
     /// Writes an error with its whole source chain, as one string:
     /// `outer: middle: root`. A source whose message the error's own
-    /// message already ends with is not repeated.
+    /// message already shows is not repeated: the same message (a wrapper
+    /// that shows its source's), or one the error's message ends with
+    /// after a separator (`read config: timeout`, then `timeout`). A
+    /// message that merely ends with the same words (`connection timeout`,
+    /// then `timeout`) is another error's, and is written.
     ///
     /// # Examples
     ///
@@ -769,14 +773,17 @@ impl<'a> Encoder<'a> {
             start,
         };
         let _ = write!(w, "{err}");
+        // Where the message of the error whose source comes next starts.
+        let mut outer = start;
         let mut source = err.source();
         while let Some(cause) = source {
             let before = w.buf.len();
             let _ = write!(w, ": {cause}");
             let written = &w.buf[before + 2..];
-            let earlier = &w.buf[start..before];
-            if !written.is_empty() && earlier.ends_with(written) {
+            if repeats(&w.buf[outer..before], written) {
                 w.buf.truncate(before);
+            } else {
+                outer = before + 2;
             }
             source = cause.source();
         }
@@ -1211,3 +1218,18 @@ impl_error!(
     std::array::TryFromSliceError,
     std::char::ParseCharError
 );
+
+/// Whether an error's message `outer` already shows its source's message
+/// `inner` (see [`Encoder::error`]).
+fn repeats(outer: &[u8], inner: &[u8]) -> bool {
+    if inner.is_empty() || outer == inner {
+        return true;
+    }
+    match outer.strip_suffix(inner) {
+        Some(rest) => rest
+            .trim_ascii_end()
+            .last()
+            .is_some_and(|b| matches!(b, b':' | b'-' | b';' | b',' | b'|' | b'>')),
+        None => false,
+    }
+}
