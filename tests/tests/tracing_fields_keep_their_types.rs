@@ -76,6 +76,8 @@ fn child_typed_fields() {
     tracing::error!("e");
     tracing::info!(message = "a message field", extra = 1);
     tracing::info!(no_message = 1);
+    tracing::info!(message = 5, extra = 2);
+    tracing::info!(message = true);
     velo::close();
 }
 
@@ -139,4 +141,9 @@ fn levels_map_one_to_one() {
     assert!(!entries[6].contains_key("message"));
     assert_eq!(entries[7]["msg"], "");
     assert_eq!(entries[7]["no_message"], 1);
+    // A message of another type is the message too, as its text.
+    assert_eq!(entries[8]["msg"], "5");
+    assert_eq!(entries[8]["extra"], 2);
+    assert!(!entries[8].contains_key("message"));
+    assert_eq!(entries[9]["msg"], "true");
 }

@@ -183,6 +183,16 @@ impl<'a> EventWriter<'a> {
         self.entry.is_none() && field.name() == "message"
     }
 
+    /// Starts the record with `value`'s text as its message if `field` is
+    /// the message; whether it was.
+    fn take_message(&mut self, field: &Field, value: &dyn fmt::Display) -> bool {
+        if !self.is_message(field) {
+            return false;
+        }
+        self.entry = Some(self.start(format_args!("{value}")));
+        true
+    }
+
     /// The encoder of `field`'s value.
     fn field(&mut self, field: &Field) -> Encoder<'_> {
         match &mut self.entry {
@@ -192,41 +202,55 @@ impl<'a> EventWriter<'a> {
     }
 }
 
+// A `message` of any type is the message (`info!(message = 5)`), written
+// as its text, as `tracing`'s own formatters write it.
 impl Visit for EventWriter<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.field(field).f64(value);
+        if !self.take_message(field, &value) {
+            self.field(field).f64(value);
+        }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field).i64(value);
+        if !self.take_message(field, &value) {
+            self.field(field).i64(value);
+        }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field).u64(value);
+        if !self.take_message(field, &value) {
+            self.field(field).u64(value);
+        }
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.field(field).i128(value);
+        if !self.take_message(field, &value) {
+            self.field(field).i128(value);
+        }
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.field(field).u128(value);
+        if !self.take_message(field, &value) {
+            self.field(field).u128(value);
+        }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field).bool(value);
+        if !self.take_message(field, &value) {
+            self.field(field).bool(value);
+        }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.is_message(field) {
-            self.entry = Some(self.start(format_args!("{value}")));
-        } else {
+        if !self.take_message(field, &value) {
             self.field(field).str(value);
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.field(field).error(value);
+        if !self.take_message(field, &value) {
+            self.field(field).error(value);
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
