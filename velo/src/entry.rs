@@ -340,10 +340,11 @@ pub(crate) struct Dynamic<'m> {
 /// `std` writes a frame as `N: symbol` (an inlined function as a further
 /// symbol line without its number), each symbol followed by an
 /// `at file:line:col` line when debug info has one. The leading frames are
-/// the capture's own and velo's entry code: they are dropped up to the
-/// first frame of anything else (the caller; found from the top, so that a
-/// caller that velo itself called, such as a `Display` impl that logs,
-/// keeps its own frame). The frames from `__rust_begin_short_backtrace` on
+/// the capture's own, velo's, and for a bridged record those of the `log`
+/// or `tracing` crates it came through ([`is_plumbing`]): they are dropped
+/// up to the first frame of anything else (the caller; found from the top,
+/// so that a caller that velo itself called, such as a `Display` impl that
+/// logs, keeps its own frame). The frames from `__rust_begin_short_backtrace` on
 /// are the runtime's start-up code, which `std` leaves out of short
 /// backtraces for the same reason.
 fn caller_frames(trace: &str) -> String {
@@ -358,17 +359,9 @@ fn caller_frames(trace: &str) -> String {
             frames.push((strip_frame_number(line), None));
         }
     }
-    let is_velo = |symbol: &str, location: Option<&str>| {
-        symbol.starts_with("std::backtrace")
-            || symbol.contains("backtrace_rs::")
-            || symbol.starts_with("velo::entry::")
-            || symbol.starts_with("<velo::entry::")
-            || symbol.starts_with("velo::__private::")
-            || location.is_some_and(is_in_this_file)
-    };
     let first = frames
         .iter()
-        .position(|&(symbol, location)| !is_velo(symbol, location))
+        .position(|&(symbol, location)| !is_plumbing(symbol, location))
         .unwrap_or(frames.len());
     let mut out = String::new();
     for (symbol, location) in &frames[first..] {
@@ -386,6 +379,28 @@ fn caller_frames(trace: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a frame is code between the caller and the capture: the
+/// standard library's (the capture, thread-locals, closures' calls), velo's,
+/// or that of the `log` and `tracing` crates a bridged record came through
+/// (their macros' expansions are the caller's own code, and named so).
+fn is_plumbing(symbol: &str, location: Option<&str>) -> bool {
+    const CRATES: [&str; 8] = [
+        "std::",
+        "core::",
+        "alloc::",
+        "velo::",
+        "log::",
+        "tracing::",
+        "tracing_core::",
+        "tracing_subscriber::",
+    ];
+    // `<velo::log_bridge::Bridge as log::Log>::log`: the type's crate.
+    let path = symbol.strip_prefix('<').unwrap_or(symbol);
+    CRATES.iter().any(|c| path.starts_with(c))
+        || symbol.contains("backtrace_rs::")
+        || location.is_some_and(is_in_this_file)
 }
 
 /// Whether a frame's `file:line:col` is in this file. With line tables only
@@ -447,6 +462,41 @@ my_app::inlined_helper (./src/main.rs:20:9)
 <my_app::Thing as core::fmt::Display>::fmt
 velo::entry::Entry::display_dyn (./velo/src/entry.rs:190:9)
 my_app::main (./src/main.rs:30:5)"
+        );
+    }
+
+    #[test]
+    fn a_bridged_records_frames_start_at_the_caller() {
+        let log = "   0: std::backtrace::Backtrace::force_capture
+   1: velo::entry::Entry::dynamic
+   2: <velo::log_bridge::Bridge as log::Log>::log
+             at ./velo/src/log_bridge.rs:57:9
+   3: log::__private_api::log_impl
+   4: log::__private_api::log
+   5: my_app::charge
+             at ./src/main.rs:10:5
+   6: my_app::main
+";
+        assert_eq!(
+            caller_frames(log),
+            "my_app::charge (./src/main.rs:10:5)\nmy_app::main"
+        );
+        let tracing = "   0: std::backtrace::Backtrace::force_capture
+   1: velo::tracing_bridge::EventWriter::start
+   2: <velo::tracing_bridge::EventWriter as tracing_core::field::Visit>::record_debug
+   3: tracing_core::field::ValueSet::record
+   4: velo::tracing_bridge::write_event
+   5: <velo::tracing_bridge::Bridge as tracing_core::subscriber::Subscriber>::event
+   6: tracing_core::dispatcher::Dispatch::event
+   7: std::thread::local::LocalKey<T>::try_with
+   8: tracing_core::dispatcher::get_default
+   9: tracing_core::event::Event::dispatch
+  10: my_app::charge
+             at ./src/main.rs:10:5
+";
+        assert_eq!(
+            caller_frames(tracing),
+            "my_app::charge (./src/main.rs:10:5)"
         );
     }
 
