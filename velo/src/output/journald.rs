@@ -8,7 +8,9 @@
 //! - Every field of the entry follows, its key upper-cased into a journal
 //!   field name (`http.status` -> `HTTP_STATUS`; see [`field_name`]; one
 //!   of the names above becomes `FIELDS_NAME`, so that no field can change
-//!   an entry's priority or identifier), its
+//!   an entry's priority or identifier; a key that maps to the name of an
+//!   earlier field of the entry, such as `a_b` after `a.b`, gets `_2`,
+//!   `_3`, ... so that each value keeps a name of its own), its
 //!   value as plain text (strings as they are, numbers as digits, nested
 //!   values as JSON).
 //! - A value holding a newline is written in the binary-safe form: the
@@ -36,6 +38,9 @@ pub(crate) struct Journald {
     /// The datagram being built; reused.
     buf: Vec<u8>,
     value: Vec<u8>,
+    /// Where the names of the entry's fields are in `buf` (start, length);
+    /// reused.
+    names: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for Journald {
@@ -54,6 +59,7 @@ impl Journald {
             identifier,
             buf: Vec::with_capacity(1024),
             value: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -125,6 +131,28 @@ pub(crate) fn field_name(key: &str, out: &mut Vec<u8>) {
     out.truncate(start + 64);
 }
 
+/// Makes `name` differ from the names `taken` says an earlier field of the
+/// entry has: two keys can map to one name (`a.b` and `a_b`, or two keys
+/// of letters outside ASCII), and each value keeps a name of its own, the
+/// later ones with `_2`, `_3`, ... at the end (within the 64 bytes).
+fn distinct_name(name: &mut Vec<u8>, taken: impl Fn(&[u8]) -> bool) {
+    if !taken(name) {
+        return;
+    }
+    let base = name.clone();
+    for n in 2u32.. {
+        let mut digits = itoa::Buffer::new();
+        let suffix = digits.format(n).as_bytes();
+        name.clear();
+        name.extend_from_slice(&base[..base.len().min(63 - suffix.len())]);
+        name.push(b'_');
+        name.extend_from_slice(suffix);
+        if !taken(name) {
+            return;
+        }
+    }
+}
+
 /// The journal fields velo writes itself; a user's key with one of these
 /// names is written as `FIELDS_NAME`.
 const OWN_FIELDS: [&[u8]; 9] = [
@@ -176,6 +204,7 @@ impl Output for Journald {
             field(&mut self.buf, b"TARGET", target.as_bytes());
         }
         let mut name = Vec::with_capacity(32);
+        self.names.clear();
         for (key, value) in ev.fields() {
             name.clear();
             field_name(key, &mut name);
@@ -186,8 +215,16 @@ impl Output for Journald {
                 name.splice(0..0, *b"FIELDS_");
                 name.truncate(64);
             }
+            let buf = &self.buf;
+            let taken = |name: &[u8]| {
+                self.names
+                    .iter()
+                    .any(|&(at, len)| &buf[at..at + len] == name)
+            };
+            distinct_name(&mut name, taken);
             self.value.clear();
             line::plain_value(&mut self.value, value);
+            self.names.push((self.buf.len(), name.len()));
             field(&mut self.buf, &name, &self.value);
         }
         if let Some(n) = ev.suppressed {
@@ -284,6 +321,30 @@ mod memfd {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_that_map_to_one_name_get_distinct_names() {
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for key in ["a.b", "a_b", "A.B", "f", "ключ", "ключ2"] {
+            let mut name = Vec::new();
+            field_name(key, &mut name);
+            distinct_name(&mut name, |n| names.iter().any(|m| m == n));
+            names.push(name);
+        }
+        let names: Vec<&str> = names
+            .iter()
+            .map(|n| std::str::from_utf8(n).unwrap())
+            .collect();
+        assert_eq!(names, ["A_B", "A_B_2", "A_B_3", "F", "F_2", "F2"]);
+        // Within 64 bytes.
+        let long = "k".repeat(80);
+        let mut first = Vec::new();
+        field_name(&long, &mut first);
+        let mut second = first.clone();
+        distinct_name(&mut second, |n| n == first.as_slice());
+        assert_eq!(second.len(), 64);
+        assert!(second.ends_with(b"_2"));
+    }
 
     #[test]
     fn field_names() {
