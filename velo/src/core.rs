@@ -352,7 +352,9 @@ impl Core {
             return stats::inc(&self.stats.dropped);
         }
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
-            if sink::exit_began_elsewhere() && !local::is_writing(self.id) {
+            // Not from inside an output, this one's or another's (whose
+            // holder may be what this logger's worker waits for).
+            if sink::exit_began_elsewhere() && local::with_held(<[u64]>::is_empty).unwrap_or(true) {
                 return self.queue_at_exit(entry);
             }
             // From inside this logger's output, or with the output stuck
@@ -376,7 +378,10 @@ impl Core {
     /// will drain any more but that `close` (the worker gone or stuck). Dropping it while the worker still
     /// drains would let this thread's later entries be written after a gap.
     /// So what a thread logs as the process exits is written up to some
-    /// entry, in order, and not after it.
+    /// entry, in order, and not after it (unless the output is stuck: the
+    /// exit then gives up on what is queued, as `close` does). A thread
+    /// inside an output does not come here: it may be what the worker
+    /// waits for.
     #[cold]
     fn queue_at_exit(&self, entry: &mut [u8]) {
         let Some((queue, worker)) = &self.pipe else {
@@ -395,6 +400,11 @@ impl Core {
             }
             // A stopped worker still makes its last pass before it exits.
             if !worker.is_running() || self.output.is_stuck() {
+                // Its last pass may have made room after the look above
+                // (it stops running after it lets go of the ring).
+                if local::push(self.id, entry).is_ok() {
+                    return self.after_enqueue(worker);
+                }
                 return stats::inc(&self.stats.dropped);
             }
             local::while_busy(|| worker.wake_if_parked());

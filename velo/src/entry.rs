@@ -396,27 +396,46 @@ fn is_plumbing(symbol: &str, location: Option<&str>) -> bool {
         "tracing_core::",
         "tracing_subscriber::",
     ];
-    // `<velo::log_bridge::Bridge as log::Log>::log`: the type's crate.
-    let path = symbol.strip_prefix('<').unwrap_or(symbol);
-    CRATES.iter().any(|c| path.starts_with(c))
-        || symbol.contains("backtrace_rs::")
-        || location.is_some_and(is_in_this_file)
+    let listed = |path: &str| CRATES.iter().any(|c| path.starts_with(c));
+    // `<velo::log_bridge::Bridge as log::Log>::log` is plumbing, but
+    // `<core::result::Result<T, E> as my_app::ResultExt>::log_err` and
+    // `<my_app::Thing as core::fmt::Display>::fmt` are the user's: a trait
+    // method's frame is plumbing when both the type and the trait are.
+    let named = match symbol.strip_prefix('<').map(|s| s.split_once(" as ")) {
+        Some(Some((ty, tr))) => listed(ty) && listed(tr),
+        Some(None) => listed(&symbol[1..]),
+        None => listed(symbol),
+    };
+    named || symbol.contains("backtrace_rs::") || location.is_some_and(is_plumbing_location)
 }
 
-/// Whether a frame's `file:line:col` is in this file. With line tables only
-/// (`debug = "line-tables-only"`, a common release setting) an inlined
-/// function is named without its path (`new`, not `velo::entry::Entry::new`),
-/// so its location is what says it is velo's. `file!()` is the path rustc
-/// was given: absolute for a dependency, relative to the workspace for
-/// velo's own builds, which the debug info's absolute path ends with.
-fn is_in_this_file(location: &str) -> bool {
-    const THIS: &str = file!();
+/// Whether a frame's `file:line:col` is in velo's sources or in those of
+/// the `log` and `tracing` crates (`.../tracing-core-0.1.36/src/...`).
+/// With line tables only (`debug = "line-tables-only"`, a common release
+/// setting) an inlined function is named without its path (`event`,
+/// `{closure#0}`), so its location is what says whose it is.
+fn is_plumbing_location(location: &str) -> bool {
+    const BRIDGED: [&str; 4] = ["log-", "tracing-", "tracing-core-", "tracing-subscriber-"];
     let path = location.rsplitn(3, ':').nth(2).unwrap_or(location);
     let path = path.strip_prefix("./").unwrap_or(path);
-    path == THIS
-        || path
-            .strip_suffix(THIS)
-            .is_some_and(|dir| dir.ends_with('/') || dir.ends_with('\\'))
+    is_in_velo(path)
+        || path.split(['/', '\\']).any(|dir| {
+            BRIDGED.iter().any(|name| {
+                dir.strip_prefix(name)
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            })
+        })
+}
+
+/// Whether `path` is in velo's `src` directory, this file's. `file!()` is
+/// the path rustc was given: absolute for a dependency, relative to the
+/// workspace for velo's own builds, which the debug info's absolute path
+/// holds after a separator.
+fn is_in_velo(path: &str) -> bool {
+    const THIS: &str = file!();
+    let dir = THIS.trim_end_matches(|c| c != '/' && c != '\\');
+    path.match_indices(dir)
+        .any(|(at, _)| at == 0 || path[..at].ends_with('/') || path[..at].ends_with('\\'))
 }
 
 /// `12: my_app::handler` -> `my_app::handler`.
@@ -466,6 +485,21 @@ my_app::main (./src/main.rs:30:5)"
     }
 
     #[test]
+    fn a_trait_method_is_plumbing_only_when_its_type_and_trait_are() {
+        let plumbing = |symbol| super::is_plumbing(symbol, None);
+        assert!(plumbing("<velo::log_bridge::Bridge as log::Log>::log"));
+        assert!(plumbing(
+            "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"
+        ));
+        assert!(!plumbing(
+            "<core::result::Result<T,E> as my_app::ResultExt>::log_err"
+        ));
+        assert!(!plumbing("<my_app::Thing as core::fmt::Display>::fmt"));
+        assert!(!plumbing("my_app::handler"));
+        assert!(plumbing("std::thread::local::LocalKey<T>::with"));
+    }
+
+    #[test]
     fn a_bridged_records_frames_start_at_the_caller() {
         let log = "   0: std::backtrace::Backtrace::force_capture
    1: velo::entry::Entry::dynamic
@@ -498,16 +532,49 @@ my_app::main (./src/main.rs:30:5)"
             caller_frames(tracing),
             "my_app::charge (./src/main.rs:10:5)"
         );
+        // With line tables only: inlined frames by bare name and location.
+        let registry = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        let inlined = format!(
+            "   0: std::backtrace::Backtrace::force_capture
+   1: event
+             at {registry}/tracing-core-0.1.36/src/dispatcher.rs:610:24
+   2: tracing_core::event::Event::dispatch
+             at {registry}/tracing-core-0.1.36/src/event.rs:34:9
+   3: {{closure#0}}
+             at {registry}/tracing-0.1.44/src/macros.rs:905:17
+   4: charge
+             at ./src/main.rs:10:5
+"
+        );
+        assert_eq!(caller_frames(&inlined), "charge (./src/main.rs:10:5)");
     }
 
     #[test]
     fn inlined_frames_named_without_a_path_are_trimmed_by_location() {
-        let this = super::is_in_this_file;
+        let this = super::is_plumbing_location;
         assert!(this(&format!("/build/ws/{}:32:9", file!())));
         assert!(this(&format!("./{}:32:9", file!())));
         assert!(this(&format!("{}:32:9", file!())));
+        assert!(this(&format!(
+            "/build/ws/{}:32:9",
+            file!().replace("entry.rs", "log_bridge.rs")
+        )));
         assert!(!this(&format!("/build/ws/my{}:32:9", file!())));
         assert!(!this("./src/main.rs:10:5"));
+        let registry = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        assert!(this(&format!(
+            "{registry}/tracing-core-0.1.36/src/dispatcher.rs:610:24"
+        )));
+        assert!(this(&format!(
+            "{registry}/tracing-0.1.44/src/macros.rs:905:17"
+        )));
+        assert!(this(&format!(
+            "{registry}/log-0.4.28/src/__private_api.rs:61:5"
+        )));
+        assert!(!this(&format!(
+            "{registry}/tracing-appender-0.2.3/src/lib.rs:1:1"
+        )));
+        assert!(!this(&format!("{registry}/logos-0.15.0/src/lib.rs:1:1")));
 
         // As `debug = "line-tables-only"` writes it: the inlined `new`
         // and the caller it was inlined into, each by its bare name.

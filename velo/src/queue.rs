@@ -66,6 +66,9 @@ pub(crate) struct Queue {
     /// with the list, under its lock, so that list and count are read
     /// together ([`Queue::enqueued`]).
     retired: AtomicU64,
+    /// Entries thrown away in a forked child ([`Queue::discard`]): the
+    /// parent's, which this process neither writes nor drops.
+    discarded: AtomicU64,
 }
 
 impl Queue {
@@ -79,6 +82,7 @@ impl Queue {
             ring_entries: entries,
             budget: AtomicUsize::new((max_ring_bytes - start).saturating_mul(GROWN_RINGS)),
             retired: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
         }
     }
 
@@ -169,8 +173,10 @@ impl Queue {
             .flat_map(chain)
             .map(|ring| ring.produced())
             .sum();
-        // Relaxed: written only under the lock held here.
-        live + self.retired.load(Ordering::Relaxed)
+        // Relaxed: written only under the lock held here (`retired`), or
+        // before any thread of this process logs (`discarded`).
+        (live + self.retired.load(Ordering::Relaxed))
+            .saturating_sub(self.discarded.load(Ordering::Relaxed))
     }
 
     /// Passes the bytes published in every ring when the call began to
@@ -299,10 +305,12 @@ impl Queue {
     ///
     /// As for [`Queue::drain`].
     pub(crate) unsafe fn discard(&self) {
+        let mut discarded = 0;
         for ring in self.snapshot().iter().flat_map(chain) {
             // SAFETY: forwarded.
-            unsafe { ring.discard() };
+            discarded += unsafe { ring.discard() };
         }
+        self.discarded.fetch_add(discarded, Ordering::Relaxed);
     }
 
     /// Frees the storage of every ring: the logger is gone.

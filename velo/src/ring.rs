@@ -214,14 +214,14 @@ impl Ring {
     }
 
     /// Throws away every published entry: in a child process after `fork`,
-    /// where they are the parent's to write.
+    /// where they are the parent's to write. Returns how many.
     ///
     /// # Safety
     ///
     /// As for [`Ring::drain`]: the caller is the one consumer.
-    pub(crate) unsafe fn discard(&self) {
+    pub(crate) unsafe fn discard(&self) -> u64 {
         // SAFETY: forwarded.
-        unsafe { self.drain(|_| {}) };
+        unsafe { self.drain(|_| {}) }
     }
 
     /// Appends `entry`, or returns `false` when the ring has no room for it.

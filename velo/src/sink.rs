@@ -323,12 +323,15 @@ impl Sink {
         }
     }
 
-    /// Writes one record of the caller's, counting it.
-    pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) {
-        if let Some(n) = self.write_record(bytes, &Converter::now(), report) {
-            stats::add(&report.stats.bytes, n as u64);
-            stats::inc(&report.stats.written);
-        }
+    /// Writes one record of the caller's, counting it; whether it was
+    /// written.
+    pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) -> bool {
+        let Some(n) = self.write_record(bytes, &Converter::now(), report) else {
+            return false;
+        };
+        stats::add(&report.stats.bytes, n as u64);
+        stats::inc(&report.stats.written);
+        true
     }
 
     pub(crate) fn flush(&mut self, report: &Report<'_>) {
@@ -363,8 +366,18 @@ impl Sink {
         self.count_lost(report);
         if recovered && !self.failing && self.report_drops(report) {
             // The warnings held back while the output failed: out now too,
-            // so that an idle logger holds nothing unwritten.
-            self.flush_with(report, deliver);
+            // so that an idle logger holds nothing unwritten. Once: if this
+            // fails, they wait for the next flush that works.
+            let output = &mut self.output;
+            let result = if deliver {
+                guarded(|| output.deliver())
+            } else {
+                guarded(|| output.flush())
+            };
+            if let Err(e) = result {
+                self.fail(e, report);
+            }
+            self.count_lost(report);
         }
     }
 
@@ -397,15 +410,16 @@ impl Sink {
 
     /// Writes one warning entry for entries dropped since the last one (two,
     /// when some were dropped by the queue and some by the output); whether
-    /// it wrote any.
+    /// it wrote any. A warning the output refuses is announced again later
+    /// (its count goes back to the unannounced ones).
     fn report_drops(&mut self, report: &Report<'_>) -> bool {
         let dropped = stats::get(&report.stats.dropped);
         if dropped <= self.reported_drops {
             return false;
         }
         let count = dropped - self.reported_drops;
-        self.reported_drops = dropped;
-        let lost = std::mem::take(&mut self.lost_unreported).min(count);
+        let lost = self.lost_unreported.min(count);
+        let mut wrote = false;
         for (site, n) in [(&DROPPED, count - lost), (&LOST, lost)] {
             if n == 0 {
                 continue;
@@ -415,9 +429,16 @@ impl Sink {
             crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
             record::finish(&mut buf);
             clock::stamp(&mut buf);
-            self.write_own(&buf, report);
+            if !self.write_own(&buf, report) {
+                break;
+            }
+            wrote = true;
+            self.reported_drops += n;
+            if std::ptr::eq(site, &LOST) {
+                self.lost_unreported -= n;
+            }
         }
-        true
+        wrote
     }
 }
 

@@ -41,6 +41,9 @@ pub(crate) struct Journald {
     /// Where the names of the entry's fields are in `buf` (start, length);
     /// reused.
     names: Vec<(usize, usize)>,
+    /// The last entry could not be sent: journald is away (see
+    /// `Output::healthy`).
+    down: bool,
 }
 
 impl std::fmt::Debug for Journald {
@@ -60,6 +63,7 @@ impl Journald {
             buf: Vec::with_capacity(1024),
             value: Vec::new(),
             names: Vec::new(),
+            down: false,
         }
     }
 
@@ -236,12 +240,20 @@ impl Output for Journald {
             field(&mut self.buf, b"BACKTRACE", bt.as_bytes());
         }
         let len = self.buf.len();
-        self.send()?;
+        let sent = self.send();
+        self.down = sent.is_err();
+        sent?;
         Ok(len)
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    fn healthy(&self) -> bool {
+        // Nothing is buffered, so a flush always works: whether the last
+        // send did says whether journald is back.
+        !self.down
     }
 }
 

@@ -1,0 +1,102 @@
+//! While journald is away, every send fails: those entries are write
+//! errors, and under `Overflow::Drop` the queue drops more. The warnings
+//! that count the drops wait until journald is back (a send works again),
+//! then arrive and add up to every entry dropped. The worker never loops on
+//! a warning it cannot send: two threads logging flat out at a socket that
+//! is not there, in a child with a small stack, end normally.
+#![cfg(target_os = "linux")]
+
+use std::os::unix::net::UnixDatagram;
+use std::time::{Duration, Instant};
+use velo::{velo, Builder, Overflow};
+use velo_tests::{assert_child_passed, is_child, run_child_within, TempDir, CHILD_TIMEOUT};
+
+const NAME: &str = "child_logs_while_journald_is_away";
+
+#[test]
+fn child_logs_while_journald_is_away() {
+    if !is_child(NAME) {
+        return;
+    }
+    let dir = std::env::var("VELO_TEST_DIR").unwrap();
+    let socket = std::path::Path::new(&dir).join("journal.sock");
+    let logger = Builder::new()
+        .journald_at(&socket)
+        .overflow(Overflow::Drop)
+        .buffer_size(16)
+        .build()
+        .unwrap();
+    let until = Instant::now() + Duration::from_millis(500);
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let logger = logger.clone();
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while Instant::now() < until {
+                    velo!(logger: &logger, info, "away", t, i);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert!(logger.sync().is_err(), "the failed sends are reported");
+    let away = logger.stats();
+    assert!(away.dropped > 0, "the queue dropped some: {away:?}");
+    assert!(away.write_errors > 0, "{away:?}");
+
+    // journald is back.
+    let journal = UnixDatagram::bind(&socket).unwrap();
+    journal
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    velo!(logger: &logger, info, "back");
+    logger.sync().unwrap();
+    velo!(logger: &logger, info, "still back");
+    logger.sync().unwrap();
+    let stats = logger.stats();
+    assert_eq!(
+        stats.dropped, away.dropped,
+        "nothing dropped since: {stats:?}"
+    );
+    journal.set_nonblocking(true).unwrap();
+    let mut announced = 0;
+    let mut messages = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n) = journal.recv(&mut buf) {
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_owned)
+        };
+        let message = field("MESSAGE").expect("a message");
+        if message.starts_with("velo dropped entries") {
+            announced += field("DROPPED").unwrap().parse::<u64>().unwrap();
+        }
+        messages.push(message);
+    }
+    assert!(messages.iter().any(|m| m == "back"), "{messages:?}");
+    assert_eq!(
+        announced, stats.dropped,
+        "the warnings count every drop: {messages:?}"
+    );
+}
+
+#[test]
+fn drops_while_journald_is_away_are_announced_once_it_is_back() {
+    let dir = TempDir::new("journald_away_then_back");
+    let out = run_child_within(
+        NAME,
+        &[
+            ("VELO_TEST_DIR", dir.path().to_str().unwrap()),
+            // A worker stack small enough that a loop of nested flushes
+            // would overflow it.
+            ("RUST_MIN_STACK", "262144"),
+        ],
+        CHILD_TIMEOUT,
+    );
+    assert_child_passed(&out);
+}
