@@ -286,10 +286,9 @@ impl Core {
         // waiting for this thread (see `sink::Waiting`).
         let _waiting = Waiting::start(self.id);
         let mut spins = 0u32;
-        let mut stalled = std::time::Instant::now();
-        let mut passes = worker.passes();
+        let mut progress = worker.progress();
         // Relaxed: a stale value costs one more wait or one drop more.
-        if self.stuck_at.load(Ordering::Relaxed) == passes {
+        if self.stuck_at.load(Ordering::Relaxed) == progress.passes() {
             // Given up on, and no pass since: the worker is still stuck.
             stats::inc(&self.stats.dropped);
             return;
@@ -318,14 +317,10 @@ impl Core {
                 Err(_) => return self.unqueueable(entry),
             }
             local::while_busy(|| worker.wake_if_parked());
-            let now = worker.passes();
-            if now != passes {
-                passes = now;
-                stalled = std::time::Instant::now();
-            } else if stalled.elapsed() >= worker::STALL {
+            if progress.stalled(worker) {
                 // The worker is stuck in the output: waiting longer could
                 // hang the program.
-                self.stuck_at.store(now, Ordering::Relaxed);
+                self.stuck_at.store(progress.passes(), Ordering::Relaxed);
                 stats::inc(&self.stats.dropped);
                 return;
             }
@@ -390,8 +385,7 @@ impl Core {
         if entry.len() > queue.max_ring_bytes {
             return stats::inc(&self.stats.dropped);
         }
-        let mut passes = worker.passes();
-        let mut stalled = std::time::Instant::now();
+        let mut progress = worker.progress();
         loop {
             match local::push(self.id, entry) {
                 Ok(()) => return self.after_enqueue(worker),
@@ -408,11 +402,7 @@ impl Core {
                 return stats::inc(&self.stats.dropped);
             }
             local::while_busy(|| worker.wake_if_parked());
-            let now = worker.passes();
-            if now != passes {
-                passes = now;
-                stalled = std::time::Instant::now();
-            } else if stalled.elapsed() >= worker::STALL {
+            if progress.stalled(worker) {
                 return stats::inc(&self.stats.dropped);
             }
             pause(Duration::from_micros(50));

@@ -111,6 +111,27 @@ pub(crate) struct Progress {
     since: Instant,
 }
 
+impl Progress {
+    /// The worker's passes when this wait began, or at its last pass.
+    pub(crate) fn passes(&self) -> u64 {
+        self.passes
+    }
+
+    /// Notes a pass of `worker` since the last look; whether it has made
+    /// none for [`STALL`]: a wait that should give up.
+    pub(crate) fn stalled(&mut self, worker: &Worker) -> bool {
+        let now = worker.passes();
+        if now != self.passes {
+            *self = Progress {
+                passes: now,
+                since: Instant::now(),
+            };
+            return false;
+        }
+        self.since.elapsed() >= STALL
+    }
+}
+
 /// A wait that gave up: the worker made no progress for [`STALL`] (or for
 /// [`STALL_AGAIN`] more, after an earlier wait gave up with no pass since).
 #[derive(Clone, Copy, Debug)]
@@ -197,7 +218,7 @@ impl Worker {
     }
 
     /// Where the worker is now: the start of a bounded wait.
-    fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         Progress {
             passes: self.passes.load(Ordering::SeqCst),
             since: Instant::now(),
