@@ -85,13 +85,22 @@ impl Core {
     ) -> std::io::Result<Arc<Core>> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        // The output's progress, which the worker's waits watch too.
+        let beat = Arc::new(AtomicU64::new(0));
         let core = Arc::new_cyclic(|this| Core {
             id,
             config,
             stats: Counters::default(),
             error: Mutex::new(None),
-            output: OutputLock::new(id, Sink::new(output, LineFormat::new(style))),
-            pipe: capacity.map(|entries| (Queue::new(id, entries), Arc::new(Worker::default()))),
+            output: OutputLock::new(
+                id,
+                Sink::new(output, LineFormat::new(style)),
+                Arc::clone(&beat),
+            ),
+            pipe: capacity.map(|entries| {
+                let worker = Arc::new(Worker::with_beat(Arc::clone(&beat)));
+                (Queue::new(id, entries), worker)
+            }),
             this: Weak::clone(this),
             deliveries: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -111,6 +120,7 @@ impl Core {
         Report {
             stats: &self.stats,
             error: &self.error,
+            beat: self.output.beat(),
         }
     }
 

@@ -31,7 +31,7 @@ use crate::stats::{self, Counters};
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The output and what writing to it needs.
@@ -136,7 +136,14 @@ impl Drop for Waiting {
 pub(crate) struct Report<'a> {
     pub(crate) stats: &'a Counters,
     pub(crate) error: &'a Mutex<Option<Error>>,
+    /// The output's progress counter (see [`OutputLock::beat`]).
+    pub(crate) beat: &'a AtomicU64,
 }
+
+/// How many entries written make a beat: often enough that a slow output
+/// shows progress many times within a stall, rarely enough that the
+/// atomic add costs nothing per entry.
+const BEAT_EVERY: u64 = 64;
 
 pub(crate) static DROPPED: CallSite = internal_site!(
     Warn,
@@ -185,6 +192,9 @@ impl Sink {
                 Some(n) => {
                     ok += 1;
                     bytes_out += n as u64;
+                    if ok % BEAT_EVERY == 0 {
+                        report.beat.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 None => failed += 1,
             };
@@ -331,6 +341,7 @@ impl Sink {
         };
         stats::add(&report.stats.bytes, n as u64);
         stats::inc(&report.stats.written);
+        report.beat.fetch_add(1, Ordering::Relaxed);
         true
     }
 
@@ -461,8 +472,13 @@ pub(crate) struct OutputLock {
     /// Set in a forked child when another thread held the lock at the
     /// fork: it stays locked for good, and no one may wait for it.
     lost: AtomicBool,
-    /// Times the lock was let go: its holder's progress.
+    /// Times the lock was let go: with `beat`, its holder's progress.
     released: AtomicU64,
+    /// Bumped every [`BEAT_EVERY`] entries written under the lock (and for
+    /// each a caller writes itself): a holder that keeps the lock for one
+    /// long pass to a slow output is making progress, not stuck. Shared
+    /// with the logger's worker, whose waits watch it too.
+    beat: Arc<AtomicU64>,
     /// `released` when a caller gave up waiting for a holder that kept the
     /// lock for [`STUCK`] (`u64::MAX`: none did): until the holder lets go,
     /// callers do not wait.
@@ -551,13 +567,14 @@ impl std::ops::DerefMut for SinkGuard<'_> {
 }
 
 impl OutputLock {
-    pub(crate) fn new(core_id: u64, sink: Sink) -> OutputLock {
+    pub(crate) fn new(core_id: u64, sink: Sink, beat: Arc<AtomicU64>) -> OutputLock {
         OutputLock {
             core_id,
             sink: Mutex::new(sink),
             owner: AtomicUsize::new(0),
             lost: AtomicBool::new(false),
             released: AtomicU64::new(0),
+            beat,
             stuck_at: AtomicU64::new(u64::MAX),
             waiting: AtomicUsize::new(0),
         }
@@ -631,14 +648,26 @@ impl OutputLock {
     /// until it lets go.
     pub(crate) fn mark_stuck(&self) {
         // Relaxed: see `lock_unless_stuck`.
-        self.stuck_at
-            .store(self.released.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.stuck_at.store(self.progress(), Ordering::Relaxed);
     }
 
-    /// Whether the holder of the lock was found stuck and has not let go
-    /// since.
+    /// Whether the holder of the lock was found stuck and has neither let
+    /// go nor written anything since.
     pub(crate) fn is_stuck(&self) -> bool {
-        self.stuck_at.load(Ordering::Relaxed) == self.released.load(Ordering::Relaxed)
+        self.stuck_at.load(Ordering::Relaxed) == self.progress()
+    }
+
+    /// The holder's progress: releases of the lock plus beats.
+    fn progress(&self) -> u64 {
+        // Relaxed: counters compared for change.
+        self.released
+            .load(Ordering::Relaxed)
+            .wrapping_add(self.beat.load(Ordering::Relaxed))
+    }
+
+    /// The counter the writers of this output bump (see `beat`).
+    pub(crate) fn beat(&self) -> &AtomicU64 {
+        &self.beat
     }
 
     /// Waits for the sink while its holder lets go of it now and then;
@@ -648,7 +677,7 @@ impl OutputLock {
     #[cold]
     fn lock_unless_stuck(&self) -> Option<MutexGuard<'_, Sink>> {
         // Relaxed: counters compared for change; the mutex orders the rest.
-        let mut seen = self.released.load(Ordering::Relaxed);
+        let mut seen = self.progress();
         if self.stuck_at.load(Ordering::Relaxed) == seen {
             return None;
         }
@@ -667,7 +696,7 @@ impl OutputLock {
             } else {
                 pause(Duration::from_micros(50));
             }
-            let now = self.released.load(Ordering::Relaxed);
+            let now = self.progress();
             if now != seen {
                 seen = now;
                 since = Instant::now();

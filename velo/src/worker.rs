@@ -25,8 +25,9 @@
 //! `tests/loom_close.rs` checks both handshakes with loom.
 //!
 //! No wait here is unbounded: `sync` and `stop` wait while the worker makes
-//! progress and give up after [`STALL`] without any (a writer blocked on a
-//! full pipe, a writer that deadlocks), reporting a timeout.
+//! progress (finishes passes, or keeps writing entries in a long one: the
+//! output's beat) and give up after [`STALL`] without any (a writer blocked
+//! on a full pipe, a writer that deadlocks), reporting a timeout.
 
 use crate::barrier;
 use crate::fork;
@@ -94,8 +95,12 @@ pub(crate) struct Worker {
     /// Syncs asked for, and the last one done (tickets).
     sync_asked: AtomicU64,
     sync_done: AtomicU64,
-    /// Passes finished: the progress bounded waits watch.
+    /// Passes finished: with `beat`, the progress bounded waits watch.
     passes: AtomicU64,
+    /// Bumped by whoever writes the logger's entries, every so many entries
+    /// (see `sink::OutputLock::beat`): a pass that writes for longer than
+    /// [`STALL`] to a slow output (a pipe read slowly) is making progress.
+    beat: Arc<AtomicU64>,
     /// One more than `passes` when a wait last gave up (0: none did): until
     /// the worker finishes another pass, later waits give up after
     /// [`STALL_AGAIN`] instead of each waiting [`STALL`] again.
@@ -120,7 +125,7 @@ impl Progress {
     /// Notes a pass of `worker` since the last look; whether it has made
     /// none for [`STALL`]: a wait that should give up.
     pub(crate) fn stalled(&mut self, worker: &Worker) -> bool {
-        let now = worker.passes();
+        let now = worker.progress_count();
         if now != self.passes {
             *self = Progress {
                 passes: now,
@@ -138,6 +143,23 @@ impl Progress {
 pub(crate) struct Stalled;
 
 impl Worker {
+    /// A worker whose progress includes `beat` (the output's).
+    pub(crate) fn with_beat(beat: Arc<AtomicU64>) -> Worker {
+        Worker {
+            beat,
+            ..Worker::default()
+        }
+    }
+
+    /// Passes finished plus the output's beats: changes while the worker
+    /// gets anywhere.
+    fn progress_count(&self) -> u64 {
+        // Relaxed (`beat`): compared for change only.
+        self.passes
+            .load(Ordering::SeqCst)
+            .wrapping_add(self.beat.load(Ordering::Relaxed))
+    }
+
     /// Starts the worker thread for `job`.
     pub(crate) fn spawn(self: &Arc<Worker>, job: Arc<dyn Job>) -> std::io::Result<()> {
         barrier::init();
@@ -182,11 +204,6 @@ impl Worker {
         self.state() & STOPPED != 0
     }
 
-    /// Passes finished so far.
-    pub(crate) fn passes(&self) -> u64 {
-        self.passes.load(Ordering::SeqCst)
-    }
-
     /// Whether a worker thread runs.
     #[inline]
     pub(crate) fn is_running(&self) -> bool {
@@ -220,7 +237,7 @@ impl Worker {
     /// Where the worker is now: the start of a bounded wait.
     pub(crate) fn progress(&self) -> Progress {
         Progress {
-            passes: self.passes.load(Ordering::SeqCst),
+            passes: self.progress_count(),
             since: Instant::now(),
         }
     }
@@ -251,7 +268,7 @@ impl Worker {
             if !self.is_running() {
                 return if done() { Ok(()) } else { Err(Stalled) };
             }
-            let now = self.passes.load(Ordering::SeqCst);
+            let now = self.progress_count();
             if now != passes {
                 passes = now;
                 since = Instant::now();
