@@ -17,6 +17,7 @@ use crate::options::{Config, Overflow, Style};
 use crate::output::Output;
 use crate::pause::pause;
 use crate::queue::Queue;
+use crate::record;
 use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
 use crate::worker::{self, Job, Progress, Stalled, Worker};
@@ -257,6 +258,8 @@ impl Core {
         }
         match self.config.overflow {
             Overflow::Sync => self.overflow_sync(worker, entry),
+            // A `fatal` entry or a panic's: the last words, never dropped.
+            Overflow::Drop if record::must_keep(entry) => self.overflow_sync(worker, entry),
             Overflow::Drop => stats::inc(&self.stats.dropped),
             Overflow::Block => self.push_blocking(worker, entry),
         }

@@ -232,6 +232,13 @@ impl<'a> Entry<'a> {
         entry
     }
 
+    /// Marks the record as one a full queue must not drop (see
+    /// `record::must_keep`): the panic hook's.
+    pub(crate) fn keep(&mut self) {
+        self.spill();
+        record::add_flag(&mut self.buf, record::KEEP);
+    }
+
     #[cold]
     fn backtrace(&mut self) {
         let trace = std::backtrace::Backtrace::force_capture().to_string();

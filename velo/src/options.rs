@@ -114,7 +114,10 @@ pub enum Overflow {
     #[default]
     Sync,
     /// The entry is discarded and counted; the worker later writes one
-    /// warning entry with the count. A caller never waits.
+    /// warning entry with the count. A caller never waits, except with a
+    /// program's last words: a `fatal` entry, or the panic the hook of
+    /// [`Builder::install`](crate::Builder::install) logs, is written as
+    /// under `Sync` rather than dropped.
     Drop,
     /// The caller waits for room in its queue, while the worker makes
     /// progress: after 5 s without any (a writer that never returns) the

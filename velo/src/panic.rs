@@ -19,6 +19,7 @@ pub(crate) fn install_hook(logger: &'static Logger) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let mut entry = Entry::start::<false>(logger.core(), logger.context(), PANIC.site(), None);
+        entry.keep();
         let payload = info.payload();
         let message = payload
             .downcast_ref::<&str>()

@@ -54,6 +54,9 @@ pub(crate) const BACKTRACE: u16 = 1 << 4;
 pub(crate) const WALL_TIME: u16 = 1 << 5;
 /// `flags`: the entry has no timestamp.
 pub(crate) const NO_TIME: u16 = 1 << 6;
+/// `flags`: the entry is never dropped for a full queue (the panic hook's);
+/// see [`must_keep`].
+pub(crate) const KEEP: u16 = 1 << 7;
 
 /// Value tags.
 pub(crate) mod tag {
@@ -111,6 +114,14 @@ pub(crate) fn begin_dynamic(buf: &mut Vec<u8>, flags: u16, level: Level) {
     header[4..6].copy_from_slice(&(flags | DYNAMIC).to_le_bytes());
     header[6] = level as u8;
     buf.extend_from_slice(&header);
+}
+
+/// Whether the record in `buf` must not be dropped for a full queue: a
+/// `fatal` entry (the last the process writes) or one marked [`KEEP`].
+/// Under `Overflow::Drop` such an entry is written as under `Sync`.
+pub(crate) fn must_keep(buf: &[u8]) -> bool {
+    buf.len() >= HEADER
+        && (buf[6] == Level::Fatal as u8 || u16::from_le_bytes([buf[4], buf[5]]) & KEEP != 0)
 }
 
 /// Adds `flag` to the header of the record in `buf`.
