@@ -104,3 +104,37 @@ fn entries_over_many_passes_come_out_in_the_order_logged() {
     let written = take_turns(&logger, &out, 300, Duration::from_micros(200));
     assert_in_turn(&written, 300);
 }
+
+/// With `Timestamp::Off` the lines show no time, but entries are dated all
+/// the same: a thread's entry logged (and joined) between two of another
+/// thread's comes out between them.
+#[test]
+fn entries_without_a_shown_time_keep_their_order_across_threads() {
+    let (logger, out) = velo_tests::json_logger(
+        velo::Builder::new()
+            .timestamp(velo::Timestamp::Off)
+            .caller(false),
+    );
+    let mut misordered = Vec::new();
+    for round in 0..100u64 {
+        velo::velo!(logger: &logger, info, "before", round);
+        let other = logger.clone();
+        std::thread::spawn(move || velo::velo!(logger: &other, info, "joined", round))
+            .join()
+            .unwrap();
+        velo::velo!(logger: &logger, info, "after", round);
+    }
+    logger.sync().unwrap();
+    let entries = out.entries();
+    assert!(
+        entries.iter().all(|e| !e.contains_key("time")),
+        "no time shown"
+    );
+    for (round, three) in entries.chunks(3).enumerate() {
+        let msgs: Vec<&str> = three.iter().map(|e| e["msg"].as_str().unwrap()).collect();
+        if msgs != ["before", "joined", "after"] {
+            misordered.push((round, msgs));
+        }
+    }
+    assert!(misordered.is_empty(), "{misordered:?}");
+}

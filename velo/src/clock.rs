@@ -67,8 +67,8 @@ pub(crate) fn read() -> (u16, u64) {
     read_uncalibrated()
 }
 
-/// Dates the record in `buf` now, unless it carries no time
-/// ([`record::NO_TIME`]).
+/// Dates the record in `buf` now (also one that shows no time:
+/// [`record::NO_TIME`]).
 ///
 /// A record is dated as it goes into its thread's ring (or is written by
 /// its caller), not when its call began: the clock and the publication are

@@ -140,9 +140,8 @@ impl Thread {
         if len > rest.len() {
             return false;
         }
-        if flags & record::NO_TIME == 0 {
-            self.time = clock.wall(flags, time);
-        }
+        // Dated with or without `NO_TIME` (which only says not to show it).
+        self.time = clock.wall(flags, time);
         self.len = len;
         true
     }

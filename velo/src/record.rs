@@ -52,7 +52,9 @@ pub(crate) const SCOPE: u16 = 1 << 3;
 pub(crate) const BACKTRACE: u16 = 1 << 4;
 /// `flags`: `time` is nanoseconds since the Unix epoch, not a TSC reading.
 pub(crate) const WALL_TIME: u16 = 1 << 5;
-/// `flags`: the entry has no timestamp.
+/// `flags`: the entry shows no timestamp (`Timestamp::Off`). It is dated
+/// all the same, so that the worker can still write different threads'
+/// entries in the order they were logged.
 pub(crate) const NO_TIME: u16 = 1 << 6;
 /// `flags`: the entry is never dropped for a full queue (the panic hook's);
 /// see [`must_keep`].
@@ -132,17 +134,13 @@ pub(crate) fn add_flag(buf: &mut [u8], flag: u16) {
 }
 
 /// Dates the record in `buf` with what `clock` returns (a time and its
-/// [`WALL_TIME`] bit, or none), unless it carries no time ([`NO_TIME`]):
-/// `clock` is then not called.
+/// [`WALL_TIME`] bit), [`NO_TIME`] or not (see there).
 #[inline]
 pub(crate) fn set_time(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
     let Some(head) = buf.first_chunk_mut::<16>() else {
         return;
     };
     let flags = u16::from_le_bytes([head[4], head[5]]);
-    if flags & NO_TIME != 0 {
-        return;
-    }
     let (bit, time) = clock();
     head[4..6].copy_from_slice(&((flags & !WALL_TIME) | bit).to_le_bytes());
     head[8..16].copy_from_slice(&time.to_le_bytes());
