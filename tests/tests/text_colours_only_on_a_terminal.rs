@@ -22,6 +22,11 @@ fn child_logs_to_a_terminal() {
 /// Runs the child scenario with stdin, stdout and stderr on a
 /// pseudo-terminal, returning everything it printed.
 fn run_on_terminal(no_color: Option<&str>) -> String {
+    run_on_terminal_as(no_color, "xterm-256color")
+}
+
+/// [`run_on_terminal`] with `TERM` set to `term`.
+fn run_on_terminal_as(no_color: Option<&str>, term: &str) -> String {
     let exe = std::env::current_exe().unwrap();
     let name = "child_logs_to_a_terminal";
     let command = format!(
@@ -31,6 +36,7 @@ fn run_on_terminal(no_color: Option<&str>) -> String {
     let mut cmd = Command::new("script");
     cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
         .env("VELO_TEST_CHILD", name)
+        .env("TERM", term)
         .env_remove("VELO_FORMAT")
         .env_remove("VELO_LOG")
         .env_remove("RUST_LOG");
@@ -93,4 +99,15 @@ fn no_color_turns_colours_off() {
             "{line:?}"
         );
     }
+}
+
+#[test]
+fn a_dumb_terminal_gets_no_colours() {
+    let out = run_on_terminal_as(None, "dumb");
+    let line = out
+        .lines()
+        .find(|l| l.contains("on a terminal"))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(!line.contains('\u{1b}'), "TERM=dumb: {line:?}");
+    assert!(line.contains(" INFO  on a terminal port=8080"), "{line:?}");
 }

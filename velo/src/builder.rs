@@ -824,8 +824,12 @@ impl Builder {
         };
         let style = Style {
             text,
-            // Set at all, even empty, `NO_COLOR` turns colours off.
-            color: text && terminal && std::env::var_os("NO_COLOR").is_none(),
+            // Set at all, even empty, `NO_COLOR` turns colours off; so does
+            // a terminal that says it has none.
+            color: text
+                && terminal
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb"),
             timestamp: self.timestamp,
             local_time: self.local_time,
             caller: self.caller,

@@ -18,6 +18,15 @@ pub(crate) static PANIC: CallSite = internal_site!(Error, "panic", ["panic", "lo
 pub(crate) fn install_hook(logger: &'static Logger) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // An error entry like any other: not written where the filter
+        // passes no error at all (`off`, or `fatal` only).
+        if !logger
+            .filter()
+            .max_level()
+            .allows(crate::level::Level::Error)
+        {
+            return previous(info);
+        }
         let mut entry = Entry::start::<false>(logger.core(), logger.context(), PANIC.site(), None);
         entry.keep();
         let payload = info.payload();
