@@ -130,3 +130,76 @@ fn no_allocation_per_entry() {
     steady_state(Overflow::Block, Format::Json);
     steady_state(Overflow::Sync, Format::Text);
 }
+
+/// A future under `velo::scoped` that logs on every poll: its polls after
+/// the first allocate nothing on the polling thread, with or without an
+/// outer scope (the merged scope is built in a buffer the future keeps).
+#[test]
+fn polling_a_scoped_future_does_not_allocate() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Logs once per poll, never finishes.
+    struct Ticks<'l>(&'l velo::Logger, u64);
+
+    impl Future for Ticks<'_> {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            self.1 += 1;
+            velo!(logger: self.0, info, "tick", n = self.1);
+            Poll::Pending
+        }
+    }
+
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(std::io::sink())
+        .build()
+        .unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    for outer in [false, true] {
+        let mut task = Box::pin(velo::scoped(
+            velo::fields!(job = "reindex"),
+            Ticks(&logger, 0),
+        ));
+        let mut poll = || {
+            let _ = task.as_mut().poll(&mut cx);
+        };
+        let run = |f: &mut dyn FnMut()| {
+            if outer {
+                velo::scope(velo::fields!(request_id = 7), f);
+            } else {
+                f();
+            }
+        };
+        // Warm-up: the thread's ring, the clock, the site, the buffer.
+        run(&mut || {
+            for _ in 0..20_000 {
+                poll();
+            }
+        });
+        logger.sync().unwrap();
+        // The outer scope's own set-up allocates (its fields, its merge),
+        // the same for any number of polls inside it: nothing per poll.
+        let mut polls = |n: u32| {
+            logger.sync().unwrap();
+            allocations_during(|| {
+                run(&mut || {
+                    for _ in 0..n {
+                        poll();
+                    }
+                })
+            })
+            .0
+        };
+        let (few, many) = (polls(1_000), polls(4_000));
+        assert_eq!(
+            few, many,
+            "outer scope {outer}: {few} allocations in 1,000 polls, {many} in 4,000"
+        );
+        if !outer {
+            assert_eq!(many, 0, "no allocation at all without an outer scope");
+        }
+    }
+}

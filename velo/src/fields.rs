@@ -109,11 +109,14 @@ impl Fields {
 /// `outer`'s fields whose keys `inner` does not set, then `inner`'s.
 pub(crate) fn merge(outer: &[u8], inner: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(outer.len() + inner.len());
-    record::copy_fields_except(&mut out, outer, |k| {
-        record::field_keys(inner).any(|i| i == k)
-    });
-    out.extend_from_slice(inner);
+    merge_into(&mut out, outer, inner);
     out
+}
+
+/// [`merge`], appended to `out`.
+fn merge_into(out: &mut Vec<u8>, outer: &[u8], inner: &[u8]) {
+    record::copy_fields_except(out, outer, |k| record::field_keys(inner).any(|i| i == k));
+    out.extend_from_slice(inner);
 }
 
 /// Builds [`Fields`]; used by the code `fields!` generates.
@@ -212,7 +215,11 @@ fn enter(fields: &Fields) -> Restore {
 /// # drop(task);
 /// ```
 pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
-    Scoped { fields, future }
+    Scoped {
+        fields,
+        future,
+        merged: Vec::new(),
+    }
 }
 
 /// The future returned by [`scoped`].
@@ -238,6 +245,10 @@ pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
 pub struct Scoped<F> {
     fields: Fields,
     future: F,
+    /// The polling thread's scope with `fields` merged in, built anew for
+    /// each poll (the thread's scope may differ) in the same buffer, so
+    /// that polls after the first allocate nothing.
+    merged: Vec<u8>,
 }
 
 impl<F: Future> Future for Scoped<F> {
@@ -245,10 +256,35 @@ impl<F: Future> Future for Scoped<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out of
-        // `self` or otherwise exposed unpinned; `fields` is not pinned.
+        // `self` or otherwise exposed unpinned; `fields` and `merged` are
+        // not pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        let _restore = enter(&this.fields);
+        let mut merged = std::mem::take(&mut this.merged);
+        merged.clear();
+        local::with_scope(|current| merge_into(&mut merged, current, this.fields.as_bytes()));
+        let restore = Restore(Some(local::swap_scope(merged)));
+        // Puts the merged buffer back for the next poll, even after a panic.
+        let restore = ReturnTo {
+            restore,
+            buf: &mut this.merged,
+        };
         // SAFETY: see above.
-        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+        let poll = unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx);
+        drop(restore);
+        poll
+    }
+}
+
+/// [`Restore`], keeping the scope it takes back in `buf`.
+struct ReturnTo<'b> {
+    restore: Restore,
+    buf: &'b mut Vec<u8>,
+}
+
+impl Drop for ReturnTo<'_> {
+    fn drop(&mut self) {
+        if let Some(previous) = self.restore.0.take() {
+            *self.buf = local::swap_scope(previous);
+        }
     }
 }

@@ -617,6 +617,22 @@ pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// Calls `f` with this thread's scope fields (none once the thread's
+/// state is gone).
+pub(crate) fn with_scope(f: impl FnOnce(&[u8])) {
+    let mut f = Some(f);
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(scope) = l.scope.try_borrow() {
+            if let Some(f) = f.take() {
+                f(&scope);
+            }
+        }
+    });
+    if let Some(f) = f {
+        f(&[]);
+    }
+}
+
 /// A copy of this thread's scope fields.
 pub(crate) fn scope() -> Vec<u8> {
     LOCAL
