@@ -742,7 +742,9 @@ impl Builder {
     }
 
     /// With `false`, entries are written on the caller's thread and there is
-    /// no worker.
+    /// no worker. The panic hook of [`install`](Builder::install) then runs
+    /// the writer too, inside the hook: a writer that panics there aborts
+    /// the process, as any panic inside a panic hook does.
     ///
     /// # Examples
     ///
