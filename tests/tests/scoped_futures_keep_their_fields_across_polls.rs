@@ -127,3 +127,38 @@ fn scoped_inside_a_scope_adds_to_it() {
         ]
     );
 }
+
+/// Logs when dropped: a cancelled task's clean-up.
+struct Guard<'l>(&'l velo::Logger);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        velo!(logger: self.0, warn, "cancelled");
+    }
+}
+
+#[test]
+fn a_scoped_future_is_dropped_inside_its_scope() {
+    let (l, out) = logger();
+    let task = {
+        let l = &l;
+        velo::scoped(velo::fields!(request_id = 7), async move {
+            let _guard = Guard(l);
+            std::future::pending::<()>().await;
+        })
+    };
+    let mut task = Box::pin(task);
+    assert!(task
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending());
+    velo!(logger: &l, info, "between");
+    drop(task);
+    velo!(logger: &l, info, "after");
+    l.sync().unwrap();
+    let entries = out.entries();
+    let by_msg = |m: &str| entries.iter().find(|e| e["msg"] == m).unwrap().clone();
+    assert_eq!(by_msg("cancelled")["request_id"], 7, "{entries:?}");
+    assert!(!by_msg("between").contains_key("request_id"));
+    assert!(!by_msg("after").contains_key("request_id"));
+}

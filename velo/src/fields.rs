@@ -13,6 +13,7 @@ use crate::record;
 use crate::value::{Encoder, Value};
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -201,7 +202,8 @@ fn enter(fields: &Fields) -> Restore {
 }
 
 /// Wraps `future` so that `fields` are in scope (see [`scope`]) while it
-/// runs: around each of its polls, on whatever thread polls it. Code that
+/// runs: around each of its polls, on whatever thread polls it, and while
+/// it is dropped (a cancelled task's guards log with its fields). Code that
 /// runs between polls does not see them.
 ///
 /// # Examples
@@ -217,7 +219,7 @@ fn enter(fields: &Fields) -> Restore {
 pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
     Scoped {
         fields,
-        future,
+        future: ManuallyDrop::new(future),
         merged: Vec::new(),
     }
 }
@@ -244,7 +246,8 @@ pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Scoped<F> {
     fields: Fields,
-    future: F,
+    /// Dropped by `Scoped`'s own `drop`, inside its scope.
+    future: ManuallyDrop<F>,
     /// The polling thread's scope with `fields` merged in, built anew for
     /// each poll (the thread's scope may differ) in the same buffer, so
     /// that polls after the first allocate nothing.
@@ -269,9 +272,19 @@ impl<F: Future> Future for Scoped<F> {
             buf: &mut this.merged,
         };
         // SAFETY: see above.
-        let poll = unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx);
+        let poll = unsafe { Pin::new_unchecked(&mut *this.future) }.poll(cx);
         drop(restore);
         poll
+    }
+}
+
+impl<F> Drop for Scoped<F> {
+    fn drop(&mut self) {
+        let _restore = enter(&self.fields);
+        // SAFETY: `future` is dropped once, here, and never used after;
+        // dropping it in place keeps the pinning guarantee (it is not moved
+        // first).
+        unsafe { ManuallyDrop::drop(&mut self.future) };
     }
 }
 
