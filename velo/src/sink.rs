@@ -140,10 +140,16 @@ pub(crate) struct Report<'a> {
     pub(crate) beat: &'a AtomicU64,
 }
 
-/// How many entries written make a beat: often enough that a slow output
-/// shows progress many times within a stall, rarely enough that the
-/// atomic add costs nothing per entry.
-const BEAT_EVERY: u64 = 64;
+/// Bumps `beat` for one more entry written. Only the holder of the output
+/// lock writes it, so a load and a store suffice (no locked add on every
+/// entry); readers only compare it for change.
+#[inline]
+fn beat(beat: &AtomicU64) {
+    beat.store(
+        beat.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+}
 
 pub(crate) static DROPPED: CallSite = internal_site!(
     Warn,
@@ -192,9 +198,7 @@ impl Sink {
                 Some(n) => {
                     ok += 1;
                     bytes_out += n as u64;
-                    if ok % BEAT_EVERY == 0 {
-                        report.beat.fetch_add(1, Ordering::Relaxed);
-                    }
+                    beat(report.beat);
                 }
                 None => failed += 1,
             };
@@ -341,7 +345,7 @@ impl Sink {
         };
         stats::add(&report.stats.bytes, n as u64);
         stats::inc(&report.stats.written);
-        report.beat.fetch_add(1, Ordering::Relaxed);
+        beat(report.beat);
         true
     }
 
@@ -474,10 +478,9 @@ pub(crate) struct OutputLock {
     lost: AtomicBool,
     /// Times the lock was let go: with `beat`, its holder's progress.
     released: AtomicU64,
-    /// Bumped every [`BEAT_EVERY`] entries written under the lock (and for
-    /// each a caller writes itself): a holder that keeps the lock for one
-    /// long pass to a slow output is making progress, not stuck. Shared
-    /// with the logger's worker, whose waits watch it too.
+    /// Bumped for every entry written under the lock: a holder that keeps
+    /// the lock for one long pass to a slow output is making progress, not
+    /// stuck. Shared with the logger's worker, whose waits watch it too.
     beat: Arc<AtomicU64>,
     /// `released` when a caller gave up waiting for a holder that kept the
     /// lock for [`STUCK`] (`u64::MAX`: none did): until the holder lets go,
