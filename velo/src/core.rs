@@ -360,9 +360,9 @@ impl Core {
             return stats::inc(&self.stats.dropped);
         }
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
-            // Not from inside an output, this one's or another's (whose
-            // holder may be what this logger's worker waits for).
-            if sink::exit_began_elsewhere() && local::with_held(<[u64]>::is_empty).unwrap_or(true) {
+            // Refused for the exit (not from inside an output, this one's
+            // or another's, whose holder this logger's worker may wait for).
+            if sink::exit_forbids_writing() {
                 return self.queue_at_exit(entry);
             }
             // From inside this logger's output, or with the output stuck

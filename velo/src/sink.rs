@@ -360,13 +360,7 @@ impl Sink {
     }
 
     fn flush_with(&mut self, report: &Report<'_>, deliver: bool) {
-        let output = &mut self.output;
-        let result = if deliver {
-            guarded(|| output.deliver())
-        } else {
-            guarded(|| output.flush())
-        };
-        let recovered = match result {
+        let recovered = match self.flush_output(deliver) {
             Ok(()) if self.output.healthy() => {
                 self.last_reported = None;
                 std::mem::take(&mut self.failing)
@@ -383,16 +377,20 @@ impl Sink {
             // The warnings held back while the output failed: out now too,
             // so that an idle logger holds nothing unwritten. Once: if this
             // fails, they wait for the next flush that works.
-            let output = &mut self.output;
-            let result = if deliver {
-                guarded(|| output.deliver())
-            } else {
-                guarded(|| output.flush())
-            };
-            if let Err(e) = result {
+            if let Err(e) = self.flush_output(deliver) {
                 self.fail(e, report);
             }
             self.count_lost(report);
+        }
+    }
+
+    /// The output's flush, or with `deliver` its bounded delivery, guarded.
+    fn flush_output(&mut self, deliver: bool) -> io::Result<()> {
+        let output = &mut self.output;
+        if deliver {
+            guarded(|| output.deliver())
+        } else {
+            guarded(|| output.flush())
         }
     }
 
@@ -517,12 +515,17 @@ pub(crate) fn exit_begins() {
     EXITING.store(local::this_thread(), Ordering::SeqCst);
 }
 
-/// Whether another thread has begun the process's exit (see
-/// [`exit_begins`]): this one may not start a write of its own.
-pub(crate) fn exit_began_elsewhere() -> bool {
-    // Relaxed: as in `OutputLock::lock`.
+/// Whether this thread may not start a write of its own because another
+/// has begun the process's exit (see [`exit_begins`]). A thread inside an
+/// output (a worker's last pass whose writer logs) still may: it is one
+/// the exit's close waits for.
+pub(crate) fn exit_forbids_writing() -> bool {
+    // Relaxed: stored before the exiting thread's close took the output
+    // lock, which a thread taking it later has seen let go.
     let exiting = EXITING.load(Ordering::Relaxed);
-    exiting != 0 && exiting != local::this_thread()
+    exiting != 0
+        && exiting != local::this_thread()
+        && local::with_held(<[u64]>::is_empty).unwrap_or(true)
 }
 
 /// How long a holder of an output lock may keep it without letting go
@@ -623,16 +626,7 @@ impl OutputLock {
                 }
             }
         };
-        // Relaxed: stored before the exiting thread's close took this lock,
-        // which a thread taking it later has seen let go. A thread inside
-        // another output (a worker's last pass whose writer logs here) is
-        // one the close waits for.
-        let exiting = EXITING.load(Ordering::Relaxed);
-        if wait == Wait::Caller
-            && exiting != 0
-            && exiting != local::this_thread()
-            && local::with_held(<[u64]>::is_empty).unwrap_or(true)
-        {
+        if wait == Wait::Caller && exit_forbids_writing() {
             return None;
         }
         self.owner.store(local::this_thread(), Ordering::Relaxed);
