@@ -186,9 +186,7 @@ impl<'a> Entry<'a> {
         if !context.is_empty() || !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
-        // Outside any scope, no visit to the thread's scope list.
-        let scope = if scoped { local::scope() } else { Vec::new() };
-        if !scope.is_empty() {
+        if scoped {
             flags |= record::SCOPE;
         }
         record::begin_dynamic(&mut buf, flags, head.level);
@@ -218,8 +216,9 @@ impl<'a> Entry<'a> {
             buf.extend_from_slice(extra_context);
             record::close(&mut buf, block);
         }
-        if !scope.is_empty() {
-            record::put_block(&mut buf, &scope);
+        if scoped {
+            // Copied straight from the thread's scope (no copy of it first).
+            local::append_scope(&mut buf);
         }
         let mut entry = Entry {
             core,

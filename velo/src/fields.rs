@@ -196,8 +196,8 @@ impl Drop for Restore {
 }
 
 fn enter(fields: &Fields) -> Restore {
-    let current = local::scope();
-    let merged = merge(&current, fields.as_bytes());
+    let mut merged = Vec::new();
+    local::with_scope(|current| merged = merge(current, fields.as_bytes()));
     Restore(Some(local::swap_scope(merged)))
 }
 

@@ -227,16 +227,7 @@ pub(crate) fn append_scope_in(slot: &mut Slot) -> bool {
 /// the thread is exiting).
 #[cold]
 pub(crate) fn append_scope(buf: &mut Vec<u8>) {
-    let written = LOCAL.try_with(|l| match l.scope.try_borrow() {
-        Ok(scope) => {
-            crate::record::put_block(buf, &scope);
-            true
-        }
-        Err(_) => false,
-    });
-    if written != Ok(true) {
-        crate::record::put_block(buf, &[]);
-    }
+    with_scope(|scope| crate::record::put_block(buf, scope));
 }
 
 #[cold]
@@ -631,11 +622,4 @@ pub(crate) fn with_scope(f: impl FnOnce(&[u8])) {
     if let Some(f) = f {
         f(&[]);
     }
-}
-
-/// A copy of this thread's scope fields.
-pub(crate) fn scope() -> Vec<u8> {
-    LOCAL
-        .try_with(|l| l.scope.borrow().clone())
-        .unwrap_or_default()
 }
