@@ -81,7 +81,10 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
         #(#writes)*
         #entry.finish();
     };
-    let body = if exprs.is_empty() {
+    let body = if exprs.is_empty() && call.every.is_none() {
+        // No fields: one call.
+        quote!(__velo::Entry::emit(#logger, #site);)
+    } else if exprs.is_empty() {
         body
     } else {
         quote! {

@@ -70,11 +70,31 @@ impl<'a> Entry<'a> {
         Entry::start::<true>(logger.core(), logger.context(), cs.site(), suppressed)
     }
 
+    /// Writes the entry of a call site without fields: [`Entry::new`] and
+    /// [`Entry::finish`] in one call, with the entry in registers.
+    #[inline(never)]
+    pub fn emit(logger: &'a Logger, cs: &'static CallSite) {
+        let mut entry =
+            Entry::start_inline::<true>(logger.core(), logger.context(), cs.site(), None);
+        entry.complete_inline();
+        std::mem::forget(entry);
+    }
+
     // Not `#[inline]`: this is the bulk of an entry's code, and keeping it
     // out of line keeps every call site small. `IN_PLACE` is a parameter of
     // the type, not an argument, for the same reason (one argument more
     // would be a store at every call site).
     pub(crate) fn start<const IN_PLACE: bool>(
+        core: &'a Core,
+        context: &[u8],
+        site: &'static Site,
+        suppressed: Option<u64>,
+    ) -> Entry<'a> {
+        Entry::start_inline::<IN_PLACE>(core, context, site, suppressed)
+    }
+
+    #[inline(always)]
+    fn start_inline<const IN_PLACE: bool>(
         core: &'a Core,
         context: &[u8],
         site: &'static Site,
@@ -110,15 +130,16 @@ impl<'a> Entry<'a> {
                     fits &= slot.put_block(context);
                 }
                 debug_assert!(fits, "the room reserved holds the record's start");
-                let mut entry = Entry {
+                if scoped && !local::append_scope_in(&mut reserved.slot) {
+                    return Entry::with_scope_spilled(core, reserved);
+                }
+                // Built in the return value: an entry built first and then
+                // returned is built on the stack and copied.
+                return Entry {
                     core,
                     buf: ManuallyDrop::new(Vec::new()),
                     in_ring: Some(reserved),
                 };
-                if scoped {
-                    entry.append_scope();
-                }
-                return entry;
             }
         }
         let (mut buf, scoped) = local::take();
@@ -146,16 +167,17 @@ impl<'a> Entry<'a> {
         entry
     }
 
-    /// Appends this thread's scope fields to a record in place.
+    /// Goes on with a record started in place in the thread's encoding
+    /// buffer, with the thread's scope fields, which did not fit in place.
     #[cold]
-    fn append_scope(&mut self) {
-        if let Some(reserved) = &mut self.in_ring {
-            if local::append_scope_in(&mut reserved.slot) {
-                return;
-            }
+    fn with_scope_spilled(core: &'a Core, reserved: Reserved) -> Entry<'a> {
+        let mut buf = local::spill(reserved);
+        local::append_scope(&mut buf);
+        Entry {
+            core,
+            buf: ManuallyDrop::new(buf),
+            in_ring: None,
         }
-        self.spill();
-        local::append_scope(&mut self.buf);
     }
 
     /// Moves a record written in place into the thread's encoding buffer.
@@ -303,9 +325,24 @@ impl<'a> Entry<'a> {
     /// the buffer with it), leaving neither in the entry, whose drop then
     /// has nothing to do.
     ///
-    /// By reference: an entry taken by value is copied at every call site.
+    /// The entry is then forgotten, not dropped: it holds nothing, and its
+    /// drop would be one more call at every call site.
+    #[inline(always)]
+    pub fn finish(mut self) {
+        self.complete();
+        std::mem::forget(self);
+    }
+
+    /// [`Entry::finish`]'s work, by reference: an entry taken by value is
+    /// copied at every call site. A panic in the user's writer (a
+    /// synchronous write) unwinds through an entry that holds nothing.
     #[inline(never)]
-    pub fn finish(&mut self) {
+    fn complete(&mut self) {
+        self.complete_inline();
+    }
+
+    #[inline(always)]
+    fn complete_inline(&mut self) {
         if let Some(reserved) = self.in_ring.take() {
             local::commit(reserved);
             return self.core.committed();

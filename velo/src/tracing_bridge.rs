@@ -137,7 +137,7 @@ pub(crate) fn write_event(logger: &Logger, event: &Event<'_>, spans: &[u8]) {
     };
     event.record(&mut writer);
     match writer.entry.take() {
-        Some(mut entry) => entry.finish(),
+        Some(entry) => entry.finish(),
         None => writer.start(format_args!("")).finish(),
     }
 }
