@@ -24,13 +24,44 @@ pub(crate) enum Head<'a> {
     Site(&'static Site),
     /// An entry whose level, message and caller were known only at run time
     /// (a bridged `log` record or `tracing` event).
-    Dynamic {
-        message: &'a str,
-        file: &'a str,
-        line: u32,
-        module: &'a str,
-        target: &'a str,
-    },
+    Dynamic(DynamicHead<'a>),
+}
+
+/// The message, caller, module and target of a bridged entry, as recorded:
+/// read when asked for. Bridged entries are the rare ones; kept raw, they
+/// keep every `Event` small, and an `Event` is built for every entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DynamicHead<'a>(&'a [u8]);
+
+impl<'a> DynamicHead<'a> {
+    /// Reads past a dynamic head, checking it; `None` if it is malformed.
+    fn read(r: &mut Reader<'a>) -> Option<DynamicHead<'a>> {
+        let start = r.rest();
+        r.str()?;
+        r.str()?;
+        r.u32()?;
+        r.str()?;
+        r.str()?;
+        Some(DynamicHead(&start[..start.len() - r.rest().len()]))
+    }
+
+    /// Message, file, line, module and target.
+    fn parts(self) -> (&'a str, &'a str, u32, &'a str, &'a str) {
+        // Checked by `read`: nothing here falls back.
+        let mut r = Reader::new(self.0);
+        (
+            r.str().unwrap_or_default(),
+            r.str().unwrap_or_default(),
+            r.u32().unwrap_or_default(),
+            r.str().unwrap_or_default(),
+            r.str().unwrap_or_default(),
+        )
+    }
+
+    /// The message.
+    pub(crate) fn message(self) -> &'a str {
+        self.parts().0
+    }
 }
 
 /// A decoded entry.
@@ -65,13 +96,7 @@ impl<'a> Event<'a> {
         };
         let head = match h.site() {
             Some(site) => Head::Site(site),
-            None => Head::Dynamic {
-                message: r.str()?,
-                file: r.str()?,
-                line: r.u32()?,
-                module: r.str()?,
-                target: r.str()?,
-            },
+            None => Head::Dynamic(DynamicHead::read(&mut r)?),
         };
         let context = if h.flags & record::CONTEXT != 0 {
             r.block()?.rest()
@@ -108,7 +133,7 @@ impl<'a> Event<'a> {
     pub(crate) fn site(&self) -> Option<&'static Site> {
         match self.head {
             Head::Site(site) => Some(site),
-            Head::Dynamic { .. } => None,
+            Head::Dynamic(_) => None,
         }
     }
 
@@ -117,8 +142,10 @@ impl<'a> Event<'a> {
     pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
         match self.head {
             Head::Site(site) => Some((site.file(), site.line)),
-            Head::Dynamic { file: "", .. } => None,
-            Head::Dynamic { file, line, .. } => Some((file, line)),
+            Head::Dynamic(d) => match d.parts() {
+                (_, "", ..) => None,
+                (_, file, line, ..) => Some((file, line)),
+            },
         }
     }
 
@@ -127,7 +154,7 @@ impl<'a> Event<'a> {
     pub(crate) fn module_path(&self) -> &'a str {
         match self.head {
             Head::Site(site) => site.module_path(),
-            Head::Dynamic { module, .. } => module,
+            Head::Dynamic(d) => d.parts().3,
         }
     }
 
@@ -136,7 +163,8 @@ impl<'a> Event<'a> {
     pub(crate) fn target(&self) -> Option<&'a str> {
         match self.head {
             Head::Site(site) => site.target(),
-            Head::Dynamic { target, module, .. } => {
+            Head::Dynamic(d) => {
+                let (.., module, target) = d.parts();
                 (!target.is_empty() && target != module).then_some(target)
             }
         }
@@ -156,7 +184,7 @@ impl<'a> Event<'a> {
     fn call_has(&self, key: &str) -> bool {
         match self.head {
             Head::Site(site) => site.names.contains(&key),
-            Head::Dynamic { .. } => record::has_key(self.values, key),
+            Head::Dynamic(_) => record::has_key(self.values, key),
         }
     }
 
@@ -262,7 +290,7 @@ impl<'a> Iterator for Fields<'_, 'a> {
                         }
                         // A bridged record may repeat a key (`log`'s
                         // key-values are a plain list): the last one wins.
-                        Head::Dynamic { .. } => loop {
+                        Head::Dynamic(_) => loop {
                             let (name, value) = self.reader.field()?;
                             if !record::field_keys(self.reader.rest()).any(|k| k == name) {
                                 return Some((name, value));

@@ -506,7 +506,7 @@ impl LineFormat {
                         self.tails.put(slot, site, &out[start..]);
                     }
                 }
-                Head::Dynamic { .. } => text_caller(ev, colored, out),
+                Head::Dynamic(_) => text_caller(ev, colored, out),
             }
         }
         out.push(b'\n');
@@ -581,7 +581,7 @@ impl LineFormat {
                     self.checked_field(ev, builtins, Some(&key), name, value, out);
                 }
             }
-            Head::Dynamic { .. } => {
+            Head::Dynamic(_) => {
                 while let Some((name, value)) = r.field() {
                     // A bridged record may repeat a key (`log`'s key-values
                     // are a plain list): the last one wins.
@@ -742,7 +742,8 @@ impl LineFormat {
                 Msg::Plain { json, text: t } => out.extend_from_slice(if text { t } else { json }),
                 Msg::Template(pieces) => self.template(ev, pieces, out, text),
             },
-            Head::Dynamic { message, .. } => {
+            Head::Dynamic(d) => {
+                let message = d.message();
                 if text {
                     escape::text_message(out, message);
                 } else {
@@ -852,7 +853,7 @@ impl LineFormat {
             // The literal pieces are stored escaped; render the template as
             // written instead.
             Head::Site(site) => render_template(site.message(), ev, out),
-            Head::Dynamic { message, .. } => out.extend_from_slice(message.as_bytes()),
+            Head::Dynamic(d) => out.extend_from_slice(d.message().as_bytes()),
         }
     }
 }
