@@ -80,6 +80,8 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
         let mut #entry = #start;
         #(#writes)*
         #entry.finish();
+        // Finished, it holds nothing: its drop would be one more call.
+        __velo::forget(#entry);
     };
     let body = if exprs.is_empty() && call.every.is_none() {
         // No fields: one call.

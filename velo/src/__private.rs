@@ -12,7 +12,7 @@ pub use crate::fields::{Fields, FieldsBuilder};
 pub use crate::level::Level;
 pub use crate::limit::{Every, Sample};
 pub use crate::logger::{logger, Logger};
-pub use core::{concat, file, line, module_path, option::Option};
+pub use core::{concat, file, line, mem::forget, module_path, option::Option};
 pub use linkme;
 pub use velo_macros::{fields_impl, velo_impl};
 

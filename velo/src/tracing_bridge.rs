@@ -137,7 +137,7 @@ pub(crate) fn write_event(logger: &Logger, event: &Event<'_>, spans: &[u8]) {
     };
     event.record(&mut writer);
     match writer.entry.take() {
-        Some(entry) => entry.finish(),
+        Some(mut entry) => entry.finish(),
         None => writer.start(format_args!("")).finish(),
     }
 }
