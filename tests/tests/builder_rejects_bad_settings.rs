@@ -55,13 +55,13 @@ fn a_bad_filter_directive_is_named() {
 
 #[test]
 fn an_unopenable_file_names_the_path() {
-    let path = std::env::temp_dir()
-        .join("velo-no-such-dir")
-        .join("deeper")
-        .join("app.log");
+    // A missing directory is created; a file where it should be is not.
+    let dir = velo_tests::TempDir::new("unopenable");
+    std::fs::write(dir.path().join("plain"), "").unwrap();
+    let path = dir.path().join("plain").join("deeper").join("app.log");
     let err = Builder::new().file(&path).build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::File);
-    assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
+    assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotADirectory));
     let msg = err.to_string();
     assert!(
         msg.contains(&format!("cannot open log file `{}`", path.display())),

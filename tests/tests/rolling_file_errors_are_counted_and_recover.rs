@@ -113,3 +113,40 @@ fn a_directory_that_cannot_be_made_is_counted_then_recovers() {
         );
     }
 }
+
+#[test]
+fn a_failed_rename_is_reported_and_entries_go_on_to_the_live_file() {
+    let dir = TempDir::new("rolling-rename-fails");
+    // A live name that fits, whose rotated names (23 bytes longer) do not:
+    // every rename fails, whoever runs the test.
+    let name = format!("{}.log", "a".repeat(240));
+    let live = dir.path().join(&name);
+    let logger = Builder::new()
+        .format(Format::Json)
+        .rolling(Rolling::new(&live).max_bytes(300))
+        .build()
+        .unwrap();
+    let mut errors = Vec::new();
+    for seq in 0..8u64 {
+        velo!(logger: &logger, info, "entry", seq);
+        if let Err(e) = logger.sync() {
+            errors.push(format!("{e}: {}", std::error::Error::source(&e).unwrap()));
+        }
+    }
+    logger.close();
+
+    // Reported, naming the rename, and counted...
+    assert!(!errors.is_empty());
+    assert!(errors[0].contains("cannot rename log file"), "{errors:?}");
+    assert!(logger.stats().write_errors >= 1);
+    // ...while every entry went to the live file at once, in order.
+    let text = fs::read_to_string(&live).unwrap();
+    let seqs: Vec<u64> = text
+        .lines()
+        .map(|l| parse_line(l)["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (0..8).collect::<Vec<_>>());
+    assert_eq!(logger.stats().written, 8);
+    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "only the live file");
+}

@@ -304,8 +304,11 @@ impl Builder {
         self
     }
 
-    /// Appends to the file at `path`, creating it if needed.
-    /// [`Logger::reopen`] opens it again (after logrotate moved it).
+    /// Appends to the file at `path`, creating it (and its directory) if
+    /// needed. [`Logger::reopen`] opens it again (after logrotate moved
+    /// it). A relative path is taken from the current directory when the
+    /// logger is built: a program that changes directory later goes on
+    /// writing to the same file.
     ///
     /// # Examples
     ///

@@ -91,13 +91,17 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// let missing = std::env::temp_dir().join("velo-no-such-dir").join("app.log");
-    /// let err = velo::Builder::new().file(missing).build().unwrap_err();
+    /// // A file where the log file's directory should be.
+    /// let plain = std::env::temp_dir().join(format!("velo-doc-io-kind-{}", std::process::id()));
+    /// std::fs::write(&plain, "")?;
+    /// let err = velo::Builder::new().file(plain.join("app.log")).build().unwrap_err();
     /// assert_eq!(err.kind(), velo::ErrorKind::File);
-    /// assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
+    /// assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotADirectory));
+    /// # std::fs::remove_file(&plain)?;
     ///
     /// let err = "my_app=loud".parse::<velo::Filter>().unwrap_err();
     /// assert_eq!(err.io_kind(), None); // not an I/O error
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     #[must_use]
     pub fn io_kind(&self) -> Option<io::ErrorKind> {

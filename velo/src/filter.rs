@@ -154,6 +154,18 @@ impl FromStr for Filter {
                     format!("invalid filter directive `{part}` in `{spec}`: {why}"),
                 )
             };
+            // Other loggers' syntax, named as such rather than misread
+            // (`span{x=1}` is not a path followed by a level).
+            if part.contains(['[', ']', '{', '}']) {
+                return Err(bad(
+                    "span and field directives (`target[span{field=value}]=level`) are not supported; velo filters by level, module path and target",
+                ));
+            }
+            if part.contains('/') {
+                return Err(bad(
+                    "regular expressions (`target/regex`) are not supported; velo filters by level, module path and target",
+                ));
+            }
             let (path, level) = match part.split_once('=') {
                 Some((path, level)) => {
                     let level = level.trim().parse::<LevelFilter>().map_err(|_| {
@@ -270,6 +282,27 @@ mod tests {
             assert!(err.to_string().contains(&format!("`{part}`")), "{err}");
         }
         assert!(",".parse::<Filter>().is_err());
+    }
+
+    #[test]
+    fn span_directives_and_regexes_are_named_as_unsupported() {
+        for spec in [
+            "info,foo[span{x=1}]=trace",
+            "[span]=debug",
+            "foo[span]",
+            "a{b}=info",
+        ] {
+            let err = spec.parse::<Filter>().unwrap_err().to_string();
+            assert!(
+                err.contains("span and field directives") && err.contains("not supported"),
+                "{spec}: {err}"
+            );
+        }
+        let err = "info,x/foo=debug"
+            .parse::<Filter>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("regular expressions"), "{err}");
     }
 
     #[test]

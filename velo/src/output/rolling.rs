@@ -56,7 +56,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Bytes buffered before they are written out (the same as a stream's).
 const BUFFER_SIZE: usize = super::STREAM_BUFFER;
 
-use super::stream::{keep_newest, write_from};
+use super::stream::{absolute, cannot_open, keep_newest, open_append, write_from};
 
 /// Length of a rotated name's suffix: `.YYYYMMDDTHHMMSS.NNNNNN`.
 const SUFFIX_LEN: usize = 23;
@@ -154,7 +154,10 @@ pub struct Rolling {
 impl Rolling {
     /// A rolling file whose live file is `path`, appended to if it exists,
     /// created (with its directory) if not. Without further settings it is
-    /// never rotated and nothing is deleted.
+    /// never rotated and nothing is deleted. A relative path is taken from
+    /// the current directory when the logger is built: rotations, deletions
+    /// and [`Logger::reopen`](crate::Logger::reopen) stay in that directory
+    /// if the program changes directory later.
     ///
     /// # Examples
     ///
@@ -335,17 +338,14 @@ impl RollingFile {
                 format!("rolling log file `{}` has no file name", path.display()),
             ));
         };
+        // Absolute: renames, deletions and the listing of rotated files
+        // must not follow the program into another current directory.
+        let path = absolute(&path)?;
         let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
+            Some(dir) => dir.to_owned(),
+            None => PathBuf::from("/"),
         };
-        let file = open_live(&path).map_err(|e| {
-            Error::io(
-                ErrorKind::File,
-                format!("cannot open log file `{}`", path.display()),
-                e,
-            )
-        })?;
+        let file = open_append(&path).map_err(|e| cannot_open(&path, e))?;
         let mut schedule = Schedule::new(max_bytes, period);
         if let Ok(meta) = file.metadata() {
             schedule.resume(meta.len(), meta.modified().ok().and_then(nanos_since_epoch));
@@ -391,22 +391,27 @@ impl RollingFile {
     /// Writes `buf[*written..]`, advancing `written`, and does each cut
     /// when the bytes before it are written.
     fn write_cuts(&mut self, written: &mut usize) -> io::Result<()> {
+        let mut failed_rotation = None;
         loop {
             let end = self.cuts.front().map_or(self.buf.len(), |c| c.at);
             if *written < end {
                 let file = match &mut self.file {
                     Some(file) => file,
-                    None => self.file.insert(open_live(&self.path)?),
+                    None => self.file.insert(open_append(&self.path)?),
                 };
                 write_from(file, &self.buf[..end], written)?;
             }
             let Some(cut) = self.cuts.pop_front() else {
-                return Ok(());
+                // A failed rotation is reported once the entries after it
+                // are written.
+                return failed_rotation.map_or(Ok(()), Err);
             };
             // The cut is done even if the rename fails: the entries after
-            // it then go to the live file, which passes `max_bytes`,
+            // it then go on to the live file, which passes `max_bytes`,
             // rather than wait.
-            self.rotate(cut.time)?;
+            if let Err(e) = self.rotate(cut.time) {
+                failed_rotation.get_or_insert(e);
+            }
         }
     }
 
@@ -439,13 +444,25 @@ impl RollingFile {
         // Closed first: some systems cannot rename an open file.
         self.file = None;
         let time = time.unwrap_or_else(wall_nanos);
+        let last_name = self.last_name;
         let target = self.next_name(time);
         match fs::rename(&self.path, &target) {
             Ok(()) => {}
             // Moved away by someone else (or never created, after an
             // error): the next write starts a new live file anyway.
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
+            Err(e) => {
+                // The name was not used: the next rotation takes it.
+                self.last_name = last_name;
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot rename log file `{}` to `{}` (entries go on to it): {e}",
+                        self.path.display(),
+                        target.display()
+                    ),
+                ));
+            }
         }
         // Without `keep` nothing is deleted, so nothing needs listing.
         if self.keep.is_some() {
@@ -538,7 +555,7 @@ impl Output for RollingFile {
         // written there, it goes to the new one.
         let flushed = self.write_out();
         self.file = None;
-        let file = open_live(&self.path)?;
+        let file = open_append(&self.path)?;
         let meta = file.metadata()?;
         self.file = Some(file);
         // With a cut pending, the schedule counts the file after it, not
@@ -566,23 +583,6 @@ impl Output for RollingFile {
             .and_then(|f| f.metadata().ok())
             .map_or(0, |m| m.len());
         self.schedule.size = size;
-    }
-}
-
-/// Opens the live file for appending, creating it, and its directory when
-/// that is missing (a fresh project's `logs/`, or one removed while the
-/// program runs).
-fn open_live(path: &Path) -> io::Result<fs::File> {
-    let open = || fs::OpenOptions::new().create(true).append(true).open(path);
-    match open() {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => fs::create_dir_all(dir)?,
-                _ => return Err(e),
-            }
-            open()
-        }
-        result => result,
     }
 }
 

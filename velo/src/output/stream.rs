@@ -193,9 +193,13 @@ pub(crate) struct File {
 }
 
 impl File {
-    /// Opens (creating) `path` for appending.
+    /// Opens (creating) `path` for appending, and its directory if missing.
+    /// A relative path is made absolute first, against the current
+    /// directory at build time: the program may change directory later,
+    /// and [`Output::reopen`] must open the file it was writing.
     pub(crate) fn open(path: PathBuf) -> Result<File, Error> {
-        let file = open_append(&path)?;
+        let path = absolute(&path)?;
+        let file = open_append(&path).map_err(|e| cannot_open(&path, e))?;
         Ok(File {
             stream: Stream::new(Box::new(file)),
             path,
@@ -203,19 +207,41 @@ impl File {
     }
 }
 
-/// Opens `path` for appending, creating it.
-pub(crate) fn open_append(path: &Path) -> Result<std::fs::File, Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| {
-            Error::io(
-                ErrorKind::File,
-                format!("cannot open log file `{}`", path.display()),
-                e,
-            )
-        })
+/// `path` made absolute against the current directory (without resolving
+/// symbolic links), for a log file's path kept for later opens.
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|e| cannot_open(path, e))
+}
+
+/// The build error for a log file that cannot be opened.
+pub(crate) fn cannot_open(path: &Path, e: io::Error) -> Error {
+    Error::io(
+        ErrorKind::File,
+        format!("cannot open log file `{}`", path.display()),
+        e,
+    )
+}
+
+/// Opens `path` for appending, creating it, and its directory when that
+/// is missing (a fresh project's `logs/`, or one removed while the program
+/// runs).
+pub(crate) fn open_append(path: &Path) -> io::Result<std::fs::File> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    };
+    match open() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)?,
+                _ => return Err(e),
+            }
+            open()
+        }
+        result => result,
+    }
 }
 
 impl Output for File {
@@ -230,7 +256,7 @@ impl Output for File {
 
     fn reopen(&mut self) -> io::Result<()> {
         self.stream.flush()?;
-        let file = open_append(&self.path).map_err(io::Error::other)?;
+        let file = open_append(&self.path)?;
         self.stream.inner = Box::new(file);
         Ok(())
     }
