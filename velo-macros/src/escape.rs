@@ -47,12 +47,24 @@ fn escaped(s: &str, quote: bool) -> String {
     out
 }
 
-/// Whether a text-format value must be quoted: empty, or containing a space,
-/// `=`, a quote, a backslash, a control character, or array punctuation.
+/// Whether a text-format value must be quoted: empty, or containing white
+/// space or a character that shows as nothing, `=`, a quote, a backslash, a
+/// control character, or array punctuation.
 pub fn text_needs_quotes(s: &str) -> bool {
     s.is_empty()
-        || s.chars()
-            .any(|c| matches!(c, ' ' | '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c))
+        || s.chars().any(|c| {
+            matches!(c, '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c) || is_blank(c)
+        })
+}
+
+/// White space, and the characters that show as nothing (soft hyphen,
+/// zero-width ones, the byte order mark).
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
+        )
 }
 
 /// Escapes `s` as a text-format value: bare when that is unambiguous, else
@@ -106,6 +118,11 @@ mod tests {
             ("esc\x1b[2J", "\"esc\\u001b[2J\""),
             ("src/main.rs:10", "src/main.rs:10"),
             ("a,b", "\"a,b\""),
+            ("a\u{a0}b", "\"a\u{a0}b\""),
+            ("ideo\u{3000}x", "\"ideo\u{3000}x\""),
+            ("zw\u{200b}x", "\"zw\u{200b}x\""),
+            ("bom\u{feff}x", "\"bom\u{feff}x\""),
+            ("日本", "日本"),
         ];
         for (input, expected) in cases {
             assert_eq!(text_value(input), expected, "input {input:?}");

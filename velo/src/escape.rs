@@ -8,9 +8,11 @@
 //! can carry a terminal escape sequence or a line break of any kind.
 //!
 //! The text format writes a value bare when that is unambiguous and quoted
-//! otherwise: an empty value, or one holding a space, `=`, a quote, a
-//! backslash, array punctuation (`[`, `]`, `,`) or any control character,
-//! is quoted with the same escapes as JSON. A text message is never quoted
+//! otherwise: an empty value, or one holding white space of any kind (or a
+//! character that shows as nothing: zero-width ones, the byte order mark,
+//! the soft hyphen), `=`, a quote, a backslash, array punctuation (`[`,
+//! `]`, `,`) or any control character, is quoted with the same escapes as
+//! JSON. A text message is never quoted
 //! but escaped the same way, its quotes included. So every entry is one line,
 //! no value can break out of its quotes, and nothing sends a terminal escape
 //! sequence. (The message itself is free text: a template's values are in it
@@ -168,8 +170,8 @@ fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize) {
 }
 
 /// Per byte: whether its presence forces quoting in the text format. Lead
-/// bytes of sequences that may encode a control character (`0xc2`, `0xe2`)
-/// force the exact check.
+/// bytes of sequences that may encode a control character or a blank
+/// (`0xc2`, `0xe1`, `0xe2`, `0xe3`, `0xef`) force the exact check.
 static QUOTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -184,8 +186,11 @@ static QUOTE: [bool; 256] = {
         i += 1;
     }
     table[0x7f] = true;
-    table[0xc2] = true;
-    table[0xe2] = true;
+    table[0xc2] = true; // U+0080..=U+00BF: C1 controls, no-break space, soft hyphen
+    table[0xe1] = true; // U+1000..=U+1FFF: Ogham space, Mongolian vowel separator
+    table[0xe2] = true; // U+2000..=U+2FFF: spaces, zero-width characters, separators
+    table[0xe3] = true; // U+3000..=U+3FFF: ideographic space
+    table[0xef] = true; // U+F000..=U+FFFF: byte order mark (zero-width no-break space)
     table
 };
 
@@ -198,7 +203,17 @@ pub(crate) fn text_needs_quotes(s: &str) -> bool {
 /// The exact check behind the table's conservative lead-byte entries.
 fn text_needs_quotes_exact(s: &str) -> bool {
     s.chars()
-        .any(|c| matches!(c, ' ' | '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c))
+        .any(|c| matches!(c, '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c) || is_blank(c))
+}
+
+/// Whether `c` is white space or shows as nothing: a bare value holding
+/// one would not show where it ends (`a\u{a0}b=1` reads as a word and `b=1`).
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
+        )
 }
 
 /// Whether `c` is escaped in every string: C0 and C1 controls, DEL, the
@@ -315,7 +330,20 @@ mod tests {
             ("\x1b[2J", "\"\\u001b[2J\""),
             ("c1\u{9b}", "\"c1\\u009b\""),
             ("é", "é"),
-            ("\u{a0}", "\u{a0}"),
+            // White space of any kind, and what shows as nothing, is quoted:
+            // a bare value would not show where it ends.
+            ("a\u{a0}b", "\"a\u{a0}b\""),
+            ("ideo\u{3000}x", "\"ideo\u{3000}x\""),
+            ("zw\u{200b}x", "\"zw\u{200b}x\""),
+            ("bom\u{feff}x", "\"bom\u{feff}x\""),
+            ("ogham\u{1680}x", "\"ogham\u{1680}x\""),
+            ("soft\u{ad}x", "\"soft\u{ad}x\""),
+            // Other characters behind the same lead bytes stay bare.
+            ("日本\u{3042}", "日本\u{3042}"),
+            (
+                "\u{2192}\u{20ac}\u{ff21}\u{1e9e}",
+                "\u{2192}\u{20ac}\u{ff21}\u{1e9e}",
+            ),
             ("a,b", "\"a,b\""),
             ("/path/to:1", "/path/to:1"),
         ];
