@@ -707,7 +707,10 @@ impl Builder {
     /// Entries at `level` and above carry `"backtrace"`: the caller's stack,
     /// one frame per line. It is captured on the calling thread (which costs
     /// microseconds to milliseconds), so keep it to rare levels; entries
-    /// below `level` capture nothing.
+    /// below `level` capture nothing. The first backtrace in a process
+    /// loads the program's debug information (tens of milliseconds); an
+    /// asynchronous logger does that on its worker when it starts, so
+    /// that it does not fall on the first caller.
     ///
     /// # Examples
     ///

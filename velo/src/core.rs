@@ -614,6 +614,17 @@ impl Core {
 }
 
 impl worker::Job for Core {
+    fn start(&self) {
+        if self.config.backtrace.is_some() {
+            // The first backtrace symbolised in a process loads the
+            // program's debug information, tens of milliseconds that would
+            // otherwise fall on the first caller to log at the backtrace's
+            // level (and date its entry that much late). Loaded here, it
+            // is kept for every later capture.
+            drop(std::backtrace::Backtrace::force_capture().to_string());
+        }
+    }
+
     fn pass(&self) -> usize {
         // Read before draining. SeqCst: a `sync` increments this before it
         // takes its ticket, and the worker reads the ticket (Acquire)
