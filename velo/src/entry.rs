@@ -71,20 +71,28 @@ impl<'a> Entry<'a> {
     }
 
     /// Writes the entry of a call site without fields: [`Entry::new`] and
-    /// [`Entry::finish`] in one call, with the entry in registers.
+    /// [`Entry::finish`] in one call, written in place and published with
+    /// no [`Entry`] built at all.
     #[inline(never)]
     pub fn emit(logger: &'a Logger, cs: &'static CallSite) {
-        let mut entry =
-            Entry::start_inline::<true>(logger.core(), logger.context(), cs.site(), None);
-        entry.complete_inline();
+        let (core, context, site) = (logger.core(), logger.context(), cs.site());
+        let mut entry = match Entry::begin_in_ring(core, context, site, None) {
+            InRing::Begun(reserved) => {
+                local::commit(reserved);
+                return core.committed();
+            }
+            InRing::ScopeDoesNotFit(reserved) => Entry::with_scope_spilled(core, reserved),
+            InRing::No => Entry::start::<false>(core, context, site, None),
+        };
+        entry.finish();
+        // It holds nothing now.
         std::mem::forget(entry);
     }
 
     // Not `#[inline]`: this is the bulk of an entry's code, and keeping it
     // out of line keeps every call site small. `IN_PLACE` is a parameter of
     // the type, not an argument, for the same reason (one argument more
-    // would be a store at every call site). Never inlined: its body is
-    // `start_inline`'s, which would otherwise come along into every site.
+    // would be a store at every call site).
     #[inline(never)]
     pub(crate) fn start<const IN_PLACE: bool>(
         core: &'a Core,
@@ -92,58 +100,25 @@ impl<'a> Entry<'a> {
         site: &'static Site,
         suppressed: Option<u64>,
     ) -> Entry<'a> {
-        Entry::start_inline::<IN_PLACE>(core, context, site, suppressed)
-    }
-
-    #[inline(always)]
-    fn start_inline<const IN_PLACE: bool>(
-        core: &'a Core,
-        context: &[u8],
-        site: &'static Site,
-        suppressed: Option<u64>,
-    ) -> Entry<'a> {
-        // Dated as it goes into the queue (see `clock::stamp`).
-        let mut flags = if core.config.timestamp {
-            0
-        } else {
-            record::NO_TIME
-        };
-        if suppressed.is_some() {
-            flags |= record::SUPPRESSED;
-        }
-        if !context.is_empty() {
-            flags |= record::CONTEXT;
-        }
-        let backtrace = core.config.backtrace.is_some_and(|l| site.level >= l);
-        if IN_PLACE && !backtrace {
-            let min = record::HEADER + 4 + context.len() + IN_PLACE_MIN;
-            if let Some((mut reserved, scoped)) = core.reserve(min) {
-                if scoped {
-                    flags |= record::SCOPE;
-                }
-                // All of this fits: `min` counts the header and the context
-                // block, and the suppressed count is within `IN_PLACE_MIN`.
-                let slot = &mut reserved.slot;
-                let mut fits = slot.put(&record::header(0, flags, site.level, 0, site));
-                if let Some(n) = suppressed {
-                    fits &= slot.put(&n.to_le_bytes());
-                }
-                if !context.is_empty() {
-                    fits &= slot.put_block(context);
-                }
-                debug_assert!(fits, "the room reserved holds the record's start");
-                if scoped && !local::append_scope_in(&mut reserved.slot) {
-                    return Entry::with_scope_spilled(core, reserved);
-                }
+        if IN_PLACE {
+            match Entry::begin_in_ring(core, context, site, suppressed) {
                 // Built in the return value: an entry built first and then
                 // returned is built on the stack and copied.
-                return Entry {
-                    core,
-                    buf: ManuallyDrop::new(Vec::new()),
-                    in_ring: Some(reserved),
-                };
+                InRing::Begun(reserved) => {
+                    return Entry {
+                        core,
+                        buf: ManuallyDrop::new(Vec::new()),
+                        in_ring: Some(reserved),
+                    }
+                }
+                InRing::ScopeDoesNotFit(reserved) => {
+                    return Entry::with_scope_spilled(core, reserved)
+                }
+                InRing::No => {}
             }
         }
+        let mut flags = Entry::flags(core, context, suppressed);
+        let backtrace = core.config.backtrace.is_some_and(|l| site.level >= l);
         let (mut buf, scoped) = local::take();
         if scoped {
             flags |= record::SCOPE;
@@ -167,6 +142,62 @@ impl<'a> Entry<'a> {
             entry.backtrace();
         }
         entry
+    }
+
+    /// The flags every record of this call starts with.
+    #[inline(always)]
+    fn flags(core: &Core, context: &[u8], suppressed: Option<u64>) -> u16 {
+        // Dated as it goes into the queue (see `clock::stamp`).
+        let mut flags = if core.config.timestamp {
+            0
+        } else {
+            record::NO_TIME
+        };
+        if suppressed.is_some() {
+            flags |= record::SUPPRESSED;
+        }
+        if !context.is_empty() {
+            flags |= record::CONTEXT;
+        }
+        flags
+    }
+
+    /// Starts a record in place in this thread's ring, when there is room
+    /// and the site wants no backtrace: its header, the suppressed count,
+    /// the logger's context and the thread's scope.
+    #[inline(always)]
+    fn begin_in_ring(
+        core: &'a Core,
+        context: &[u8],
+        site: &'static Site,
+        suppressed: Option<u64>,
+    ) -> InRing {
+        if core.config.backtrace.is_some_and(|l| site.level >= l) {
+            return InRing::No;
+        }
+        let mut flags = Entry::flags(core, context, suppressed);
+        let min = record::HEADER + 4 + context.len() + IN_PLACE_MIN;
+        let Some((mut reserved, scoped)) = core.reserve(min) else {
+            return InRing::No;
+        };
+        if scoped {
+            flags |= record::SCOPE;
+        }
+        // All of this fits: `min` counts the header and the context
+        // block, and the suppressed count is within `IN_PLACE_MIN`.
+        let slot = &mut reserved.slot;
+        let mut fits = slot.put(&record::header(0, flags, site.level, 0, site));
+        if let Some(n) = suppressed {
+            fits &= slot.put(&n.to_le_bytes());
+        }
+        if !context.is_empty() {
+            fits &= slot.put_block(context);
+        }
+        debug_assert!(fits, "the room reserved holds the record's start");
+        if scoped && !local::append_scope_in(&mut reserved.slot) {
+            return InRing::ScopeDoesNotFit(reserved);
+        }
+        InRing::Begun(reserved)
     }
 
     /// Goes on with a record started in place in the thread's encoding
@@ -332,11 +363,6 @@ impl<'a> Entry<'a> {
     /// By reference: an entry taken by value is copied at every call site.
     #[inline(never)]
     pub fn finish(&mut self) {
-        self.complete_inline();
-    }
-
-    #[inline(always)]
-    fn complete_inline(&mut self) {
         if let Some(reserved) = self.in_ring.take() {
             local::commit(reserved);
             return self.core.committed();
@@ -345,6 +371,17 @@ impl<'a> Entry<'a> {
         let buf = std::mem::take(&mut *self.buf);
         self.core.submit(buf);
     }
+}
+
+/// How a record's start in place went ([`Entry::begin_in_ring`]).
+enum InRing {
+    /// Started in the ring.
+    Begun(Reserved),
+    /// Started in the ring but for the thread's scope fields, which do not
+    /// fit: to go on in the thread's buffer.
+    ScopeDoesNotFit(Reserved),
+    /// Not started: the record goes to a buffer.
+    No,
 }
 
 impl Drop for Entry<'_> {

@@ -184,7 +184,7 @@ pub(crate) fn reserve(core_id: u64, min: usize) -> Option<(Reserved, bool)> {
 
 /// Publishes the entry written in place in `reserved`; it is dated now
 /// (see `clock::stamp`).
-#[inline]
+#[inline(always)]
 pub(crate) fn commit(mut reserved: Reserved) {
     let record = reserved.slot.written_mut();
     crate::record::finish(record);
