@@ -306,12 +306,23 @@ impl<'a> Entry<'a> {
     /// by all call sites, keeps each call site to one call per field.
     #[inline(never)]
     pub fn value<V: Value + ?Sized>(&mut self, value: &V) {
-        if let Some(reserved) = &mut self.in_ring {
-            if value.encode_in_place(&mut reserved.slot) {
-                return;
+        match &mut self.in_ring {
+            Some(reserved) => {
+                if !value.encode_in_place(&mut reserved.slot) {
+                    self.value_spilled(value);
+                }
             }
-            self.spill();
+            None => Encoder::new(&mut self.buf).one(value),
         }
+    }
+
+    /// [`Entry::value`] for a value that does not fit in place: moves the
+    /// record to the thread's buffer and goes on there. Apart, so that the
+    /// path in place needs no stack frame.
+    #[cold]
+    #[inline(never)]
+    fn value_spilled<V: Value + ?Sized>(&mut self, value: &V) {
+        self.spill();
         Encoder::new(&mut self.buf).one(value);
     }
 
