@@ -140,3 +140,69 @@ fn a_forked_child_logs_syncs_and_exits_and_nothing_is_written_twice() {
     assert_eq!(seqs["in child, written at exit"], upto(100));
     assert_eq!(seqs.len(), 5, "{:?}", seqs.keys());
 }
+
+#[test]
+fn child_forks_while_backtraces_are_captured() {
+    if !is_child("child_forks_while_backtraces_are_captured") {
+        return;
+    }
+    let dir = velo_tests::TempDir::new("fork-backtraces");
+    let logger = Builder::new()
+        .format(Format::Json)
+        .backtrace(velo::Level::Error)
+        .file(dir.path().join("app.log"))
+        .build()
+        .unwrap();
+    // Starts the worker, which loads the debug information (std's lock
+    // held for tens of milliseconds) while the forks below begin.
+    velo!(logger: &logger, info, "start");
+    let stop = Arc::new(AtomicBool::new(false));
+    let background = std::thread::spawn({
+        let (stop, logger) = (Arc::clone(&stop), logger.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                velo!(logger: &logger, error, "captured in the parent");
+            }
+        }
+    });
+    let mut outcomes = Vec::new();
+    for round in 0..30u64 {
+        std::thread::sleep(Duration::from_millis(round % 4));
+        // SAFETY: fork(2); the child runs only this thread's code below and
+        // ends with `_exit`.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            velo!(logger: &logger, error, "captured in the child", round);
+            let code = i32::from(logger.sync().is_err());
+            // SAFETY: ends the forked child without running the parent's
+            // destructors or exit handlers.
+            unsafe { libc::_exit(code) };
+        }
+        outcomes.push(wait_for(pid, Duration::from_secs(10)));
+        if outcomes.last().is_some_and(|o| o != "exited 0") {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    background.join().unwrap();
+    logger.close();
+    assert!(
+        outcomes.iter().all(|o| o == "exited 0"),
+        "children: {outcomes:?}"
+    );
+}
+
+/// std captures and symbolises a backtrace under a process-wide lock: a
+/// child forked while a thread of velo's held it (the worker loading the
+/// debug information at start, or a caller capturing one) could never
+/// capture one itself, and hung at its first entry with a backtrace.
+#[test]
+fn a_fork_while_backtraces_are_captured_leaves_the_child_working() {
+    let out = run_child_within(
+        "child_forks_while_backtraces_are_captured",
+        &[],
+        CHILD_TIMEOUT,
+    );
+    assert!(out.status.success(), "{out:?}");
+}

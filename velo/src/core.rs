@@ -620,8 +620,9 @@ impl worker::Job for Core {
             // program's debug information, tens of milliseconds that would
             // otherwise fall on the first caller to log at the backtrace's
             // level (and date its entry that much late). Loaded here, it
-            // is kept for every later capture.
-            drop(std::backtrace::Backtrace::force_capture().to_string());
+            // is kept for every later capture. Under the fork lock, as
+            // every capture of velo's (see `fork.rs`).
+            crate::fork::short(|| drop(std::backtrace::Backtrace::force_capture().to_string()));
         }
     }
 

@@ -295,7 +295,9 @@ impl<'a> Entry<'a> {
 
     #[cold]
     fn backtrace(&mut self) {
-        let trace = std::backtrace::Backtrace::force_capture().to_string();
+        // Under the fork lock: std holds a process-wide lock while it
+        // captures and symbolises (see `fork.rs`).
+        let trace = crate::fork::short(|| std::backtrace::Backtrace::force_capture().to_string());
         record::add_flag(&mut self.buf, record::BACKTRACE);
         Encoder::new(&mut self.buf).str(&caller_frames(&trace));
     }

@@ -16,7 +16,11 @@
 //!   the registries), each held for a few instructions with no user code
 //!   inside, and [`once`] around the one-time initialisations (the clock's,
 //!   the default logger). Prepare always waits for these, so the child
-//!   never finds one of them held, whatever the outputs do.
+//!   never finds one of them held, whatever the outputs do. Backtraces are
+//!   captured under it too: std holds a process-wide lock while it
+//!   captures and symbolises one (the first takes tens of milliseconds,
+//!   loading the program's debug information), and a child forked while
+//!   it was held could never capture one.
 //!
 //! The *child* handler resets every logger: discards what the parent
 //! queued and buffered (the parent writes it), forgets the worker, and
