@@ -150,3 +150,37 @@ fn a_failed_rename_is_reported_and_entries_go_on_to_the_live_file() {
     let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(names.len(), 1, "only the live file");
 }
+
+#[test]
+fn child_renames_fail_at_every_rotation() {
+    if !velo_tests::is_child("child_renames_fail_at_every_rotation") {
+        return;
+    }
+    let dir = TempDir::new("rolling-rename-fails-often");
+    let live = dir.path().join(format!("{}.log", "b".repeat(240)));
+    let logger = Builder::new()
+        .format(Format::Json)
+        .rolling(Rolling::new(&live).max_bytes(300))
+        .build()
+        .unwrap();
+    for seq in 0..20u64 {
+        velo!(logger: &logger, info, "entry", seq);
+        let _ = logger.sync();
+    }
+    logger.close();
+    assert!(logger.stats().write_errors >= 5);
+}
+
+/// A rename that fails at each rotation, with the live file written
+/// fine in between, is one line on stderr, not one per rotation.
+#[test]
+fn a_rename_that_keeps_failing_is_reported_once() {
+    let out = velo_tests::run_child("child_renames_fail_at_every_rotation", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reports = stderr
+        .lines()
+        .filter(|l| l.contains("velo: writing log output failed: cannot rename log file"))
+        .count();
+    assert_eq!(reports, 1, "{stderr}");
+}

@@ -34,13 +34,24 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+/// An error reported on stderr.
+struct Reported {
+    text: String,
+    at: Instant,
+    /// A flush has worked since.
+    recovered: bool,
+}
+
+/// How long after an error was reported the same error, met again after
+/// the output worked in between, is reported again.
+const REPORT_AGAIN_AFTER: Duration = Duration::from_secs(60);
+
 /// The output and what writing to it needs.
 pub(crate) struct Sink {
     output: Box<dyn Output>,
     format: LineFormat,
-    /// The text of the last error reported on stderr, so identical
-    /// consecutive errors are reported once.
-    last_reported: Option<String>,
+    /// The last error reported on stderr (see [`Sink::fail`]).
+    last_reported: Option<Reported>,
     /// `dropped` count already announced by a warning entry.
     reported_drops: u64,
     /// Of the drops not announced yet, those the output gave up on (a
@@ -362,7 +373,9 @@ impl Sink {
     fn flush_with(&mut self, report: &Report<'_>, deliver: bool) {
         let recovered = match self.flush_output(deliver) {
             Ok(()) if self.output.healthy() => {
-                self.last_reported = None;
+                if let Some(reported) = &mut self.last_reported {
+                    reported.recovered = true;
+                }
                 std::mem::take(&mut self.failing)
             }
             Ok(()) => false,
@@ -411,11 +424,22 @@ impl Sink {
         stats::inc(&report.stats.write_errors);
         self.failing = true;
         let text = e.to_string();
-        if self.last_reported.as_deref() != Some(text.as_str()) {
+        // Identical consecutive errors are reported once. After the output
+        // worked again, the same error is news only some time later: an
+        // output that fails now and then the same way (a rotation's rename,
+        // each time the file is full) is not reported each time.
+        let repeat = self.last_reported.as_ref().is_some_and(|r| {
+            r.text == text && (!r.recovered || r.at.elapsed() < REPORT_AGAIN_AFTER)
+        });
+        if !repeat {
             // Straight to the descriptor: never through `io::stderr()`'s
             // lock, and never panicking when stderr is gone.
             let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
-            self.last_reported = Some(text);
+            self.last_reported = Some(Reported {
+                text,
+                at: Instant::now(),
+                recovered: false,
+            });
         }
         *fork::lock(report.error) =
             Some(Error::io(ErrorKind::Write, "writing log output failed", e));

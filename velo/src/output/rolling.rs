@@ -454,12 +454,13 @@ impl RollingFile {
             Err(e) => {
                 // The name was not used: the next rotation takes it.
                 self.last_name = last_name;
+                // The same text each time (no rotated name in it), so that
+                // a rename that keeps failing is reported once.
                 return Err(io::Error::new(
                     e.kind(),
                     format!(
-                        "cannot rename log file `{}` to `{}` (entries go on to it): {e}",
-                        self.path.display(),
-                        target.display()
+                        "cannot rename log file `{}` aside to rotate it (entries go on to it): {e}",
+                        self.path.display()
                     ),
                 ));
             }
