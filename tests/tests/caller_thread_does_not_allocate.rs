@@ -39,6 +39,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Taken by each test for its whole run: the count over all threads would
+/// otherwise take in the other test's allocations, made on its own thread
+/// at the same time (which a loaded machine made happen).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Allocations on this thread and on all threads while `f` runs.
 fn allocations_during(f: impl FnOnce()) -> (u64, u64) {
     let before = (ALLOCS.with(Cell::get), ALL_ALLOCS.load(Ordering::SeqCst));
@@ -126,6 +137,7 @@ fn steady_state(overflow: Overflow, format: Format) {
 
 #[test]
 fn no_allocation_per_entry() {
+    let _alone = one_at_a_time();
     steady_state(Overflow::Sync, Format::Json);
     steady_state(Overflow::Block, Format::Json);
     steady_state(Overflow::Sync, Format::Text);
@@ -139,6 +151,7 @@ fn polling_a_scoped_future_does_not_allocate() {
     use std::future::Future;
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};
+    let _alone = one_at_a_time();
 
     /// Logs once per poll, never finishes.
     struct Ticks<'l>(&'l velo::Logger, u64);
