@@ -52,6 +52,7 @@ fn check(format: Format, value_sep: &str) {
         "bidi \u{202e}rtl\u{202c} \u{2066}iso\u{2069} \u{200e}\u{200f} kept \u{2027}\u{202f}\u{2065}\u{206a}",
         "unicode é 日本 🎉 \u{a0}",
         "blanks\u{a0}\u{3000}\u{200b}\u{feff}\u{1680}\u{ad}without_an_ascii_space",
+        "ignorables\u{34f}\u{61c}\u{3164}\u{2800}\u{fe0f}\u{e0001}\u{1d173}",
         "k=v, [a, b] spaces",
         "\\u0000 literal backslash-u",
     );

@@ -15,6 +15,7 @@ fn is_control(c: char) -> bool {
         c,
         '\0'..='\x1f'
             | '\x7f'..='\u{9f}'
+            | '\u{61c}'
             | '\u{200e}'
             | '\u{200f}'
             | '\u{2028}'..='\u{202e}'
@@ -63,7 +64,28 @@ fn is_blank(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
+            // Unicode's default-ignorable characters (but the bidirectional
+            // controls, escaped as controls), and the fillers and blanks
+            // that render as empty space.
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200d}'
+                | '\u{2060}'..='\u{2065}'
+                | '\u{206a}'..='\u{206f}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fff8}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e0fff}'
         )
 }
 
@@ -123,6 +145,8 @@ mod tests {
             ("zw\u{200b}x", "\"zw\u{200b}x\""),
             ("bom\u{feff}x", "\"bom\u{feff}x\""),
             ("日本", "日本"),
+            ("tag\u{e0001}x", "\"tag\u{e0001}x\""),
+            ("alm\u{61c}x", "\"alm\\u061cx\""),
         ];
         for (input, expected) in cases {
             assert_eq!(text_value(input), expected, "input {input:?}");

@@ -40,6 +40,7 @@ static ESCAPE: [u8; 256] = {
     table[b'\\' as usize] = b'\\';
     table[0x7f] = b'u';
     table[0xc2] = MULTI; // U+0080..=U+00BF, of which U+0080..=U+009F are C1 controls
+    table[0xd8] = MULTI; // U+0600..=U+063F: the Arabic letter mark U+061C, a bidirectional control
     table[0xe2] = MULTI; // U+2000..=U+2FFF: line breaks and bidirectional controls
     table
 };
@@ -135,6 +136,7 @@ fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize) {
             // `bytes` is valid UTF-8, so a lead byte has its continuation bytes.
             match (b, bytes[i + 1]) {
                 (0xc2, c) if c <= 0x9f => (u32::from(c), 2),
+                (0xd8, 0x9c) => (0x061c, 2),
                 // U+2028 and U+2029 (line breaks), and the bidirectional
                 // controls U+200E, U+200F, U+202A..=U+202E, which can make
                 // a value read as other text.
@@ -170,8 +172,8 @@ fn write_escaped(buf: &mut Vec<u8>, bytes: &[u8], first: usize) {
 }
 
 /// Per byte: whether its presence forces quoting in the text format. Lead
-/// bytes of sequences that may encode a control character or a blank
-/// (`0xc2`, `0xe1`, `0xe2`, `0xe3`, `0xef`) force the exact check.
+/// bytes of sequences that may encode a control character or a blank force
+/// the exact check.
 static QUOTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -187,10 +189,14 @@ static QUOTE: [bool; 256] = {
     }
     table[0x7f] = true;
     table[0xc2] = true; // U+0080..=U+00BF: C1 controls, no-break space, soft hyphen
-    table[0xe1] = true; // U+1000..=U+1FFF: Ogham space, Mongolian vowel separator
+    table[0xcd] = true; // U+0340..=U+037F: combining grapheme joiner
+    table[0xd8] = true; // U+0600..=U+063F: Arabic letter mark
+    table[0xe1] = true; // U+1000..=U+1FFF: Hangul and Khmer fillers, Ogham space, Mongolian
     table[0xe2] = true; // U+2000..=U+2FFF: spaces, zero-width characters, separators
-    table[0xe3] = true; // U+3000..=U+3FFF: ideographic space
-    table[0xef] = true; // U+F000..=U+FFFF: byte order mark (zero-width no-break space)
+    table[0xe3] = true; // U+3000..=U+3FFF: ideographic space, Hangul filler
+    table[0xef] = true; // U+F000..=U+FFFF: variation selectors, byte order mark, fillers
+    table[0xf0] = true; // U+10000..=U+3FFFF: shorthand format controls, musical formatting
+    table[0xf3] = true; // U+C0000..=U+FFFFF: tags, variation selectors supplement
     table
 };
 
@@ -212,7 +218,28 @@ fn is_blank(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
+            // Unicode's default-ignorable characters (but the bidirectional
+            // controls, escaped as controls), and the fillers and blanks
+            // that render as empty space.
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200d}'
+                | '\u{2060}'..='\u{2065}'
+                | '\u{206a}'..='\u{206f}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fff8}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e0fff}'
         )
 }
 
@@ -223,6 +250,7 @@ fn is_control(c: char) -> bool {
         c,
         '\0'..='\x1f'
             | '\x7f'..='\u{9f}'
+            | '\u{61c}'
             | '\u{200e}'
             | '\u{200f}'
             | '\u{2028}'..='\u{202e}'
@@ -318,6 +346,23 @@ mod tests {
         assert_eq!(buf, br#"say \"hi\"\n"#);
     }
 
+    /// The byte tables send every character the rules name to the exact
+    /// check, and only the rules decide: checked for every `char`, inside a
+    /// string, in both formats.
+    #[test]
+    fn the_tables_agree_with_the_rules_for_every_char() {
+        for c in (0..=0x10_ffffu32).filter_map(char::from_u32) {
+            let s = format!("ab{c}cd");
+            let quote =
+                matches!(c, '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c) || is_blank(c);
+            assert_eq!(text_needs_quotes(&s), quote, "text {c:?}");
+            let mut json = Vec::new();
+            json_body(&mut json, &s);
+            let escape = c == '"' || c == '\\' || is_control(c);
+            assert_eq!(json != s.as_bytes(), escape, "json {c:?}");
+        }
+    }
+
     #[test]
     fn text_quoting_table() {
         let cases = [
@@ -338,6 +383,12 @@ mod tests {
             ("bom\u{feff}x", "\"bom\u{feff}x\""),
             ("ogham\u{1680}x", "\"ogham\u{1680}x\""),
             ("soft\u{ad}x", "\"soft\u{ad}x\""),
+            ("cgj\u{34f}x", "\"cgj\u{34f}x\""),
+            ("hangul\u{3164}x", "\"hangul\u{3164}x\""),
+            ("braille\u{2800}x", "\"braille\u{2800}x\""),
+            ("vs\u{fe0f}x", "\"vs\u{fe0f}x\""),
+            ("tag\u{e0001}x", "\"tag\u{e0001}x\""),
+            ("alm\u{61c}x", "\"alm\\u061cx\""),
             // Other characters behind the same lead bytes stay bare.
             ("日本\u{3042}", "日本\u{3042}"),
             (
