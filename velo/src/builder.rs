@@ -710,7 +710,10 @@ impl Builder {
     /// below `level` capture nothing. The first backtrace in a process
     /// loads the program's debug information (tens of milliseconds); an
     /// asynchronous logger does that on its worker when it starts, so
-    /// that it does not fall on the first caller.
+    /// that it does not fall on the first caller. A signal handler that
+    /// interrupts velo on its thread never captures one (capturing
+    /// allocates and takes std's lock, which the interrupted code may
+    /// hold).
     ///
     /// # Examples
     ///

@@ -295,11 +295,22 @@ impl<'a> Entry<'a> {
 
     #[cold]
     fn backtrace(&mut self) {
-        // Under the fork lock: std holds a process-wide lock while it
-        // captures and symbolises (see `fork.rs`).
-        let trace = crate::fork::short(|| std::backtrace::Backtrace::force_capture().to_string());
-        record::add_flag(&mut self.buf, record::BACKTRACE);
-        Encoder::new(&mut self.buf).str(&caller_frames(&trace));
+        if local::is_busy() {
+            // A signal handler that interrupted this thread inside velo (a
+            // capture included): capturing would wait for the locks the
+            // interrupted code holds (std's, the allocator's). Without one.
+            return;
+        }
+        // Busy (it allocates, and takes std's lock), so that a signal
+        // handler logging meanwhile does not capture too; under the fork
+        // lock, as std holds a process-wide lock while it captures and
+        // symbolises (see `fork.rs`).
+        local::while_busy(|| {
+            let trace =
+                crate::fork::short(|| std::backtrace::Backtrace::force_capture().to_string());
+            record::add_flag(&mut self.buf, record::BACKTRACE);
+            Encoder::new(&mut self.buf).str(&caller_frames(&trace));
+        });
     }
 
     /// Writes a field through [`Value`].

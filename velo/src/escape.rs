@@ -3,9 +3,11 @@
 //! JSON strings take a fast path: eight bytes at a time, then a table
 //! lookup per byte where a word may hold one, find the first byte that
 //! needs attention, and clean runs are copied whole. Besides what
-//! JSON requires (quote, backslash, C0 controls), DEL, the C1 controls and
-//! the Unicode line and paragraph separators are escaped too, so no string
-//! can carry a terminal escape sequence or a line break of any kind.
+//! JSON requires (quote, backslash, C0 controls), DEL, the C1 controls,
+//! the Unicode line and paragraph separators and the bidirectional
+//! controls (U+061C, U+200E, U+200F, U+202A..=U+202E, U+2066..=U+2069) are
+//! escaped too, so no string can carry a terminal escape sequence or a line
+//! break of any kind, or make the text around it read in another order.
 //!
 //! The text format writes a value bare when that is unambiguous and quoted
 //! otherwise: an empty value, or one holding white space of any kind (or a

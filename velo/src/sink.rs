@@ -38,8 +38,34 @@ use std::time::{Duration, Instant};
 struct Reported {
     text: String,
     at: Instant,
-    /// A flush has worked since.
+    /// A flush has worked since the error last happened.
     recovered: bool,
+}
+
+impl Reported {
+    /// Whether the error `text`, happening at `now`, is to be reported,
+    /// given the last one reported; notes it in `last`. Identical
+    /// consecutive errors are reported once. After the output worked again,
+    /// the same error is news only some time later: an output that fails
+    /// now and then the same way (a rotation's rename, each time the file
+    /// is full) is not reported each time.
+    fn news(last: &mut Option<Reported>, text: String, now: Instant) -> bool {
+        if let Some(r) = last {
+            if r.text == text
+                && (!r.recovered || now.saturating_duration_since(r.at) < REPORT_AGAIN_AFTER)
+            {
+                // Failing again: consecutive from here until a flush works.
+                r.recovered = false;
+                return false;
+            }
+        }
+        *last = Some(Reported {
+            text,
+            at: now,
+            recovered: false,
+        });
+        true
+    }
 }
 
 /// How long after an error was reported the same error, met again after
@@ -424,22 +450,10 @@ impl Sink {
         stats::inc(&report.stats.write_errors);
         self.failing = true;
         let text = e.to_string();
-        // Identical consecutive errors are reported once. After the output
-        // worked again, the same error is news only some time later: an
-        // output that fails now and then the same way (a rotation's rename,
-        // each time the file is full) is not reported each time.
-        let repeat = self.last_reported.as_ref().is_some_and(|r| {
-            r.text == text && (!r.recovered || r.at.elapsed() < REPORT_AGAIN_AFTER)
-        });
-        if !repeat {
+        if Reported::news(&mut self.last_reported, text.clone(), Instant::now()) {
             // Straight to the descriptor: never through `io::stderr()`'s
             // lock, and never panicking when stderr is gone.
             let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
-            self.last_reported = Some(Reported {
-                text,
-                at: Instant::now(),
-                recovered: false,
-            });
         }
         *fork::lock(report.error) =
             Some(Error::io(ErrorKind::Write, "writing log output failed", e));
@@ -780,5 +794,40 @@ impl OutputLock {
     pub(crate) fn is_lost(&self) -> bool {
         // Relaxed: set before any thread of the child exists.
         self.lost.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_news_once_while_failing_and_again_a_while_after_recovering() {
+        let t0 = Instant::now();
+        let at = |secs: u64| t0 + Duration::from_secs(secs);
+        let mut last = None;
+        let news = |last: &mut Option<Reported>, text: &str, secs| {
+            Reported::news(last, text.to_owned(), at(secs))
+        };
+        let recover = |last: &mut Option<Reported>| {
+            if let Some(r) = last {
+                r.recovered = true;
+            }
+        };
+        assert!(news(&mut last, "disk on fire", 0));
+        // Failing on, for longer than the interval: never again.
+        assert!(!news(&mut last, "disk on fire", 1));
+        assert!(!news(&mut last, "disk on fire", 120));
+        // Another error is news at once, and so is the first one after it.
+        assert!(news(&mut last, "pipe broken", 121));
+        assert!(news(&mut last, "disk on fire", 122));
+        // Worked, then the same error within the interval: not news, and
+        // failing from then on is consecutive again, however long it lasts.
+        recover(&mut last);
+        assert!(!news(&mut last, "disk on fire", 150));
+        assert!(!news(&mut last, "disk on fire", 400));
+        // Worked, then the same error after the interval: news.
+        recover(&mut last);
+        assert!(news(&mut last, "disk on fire", 401));
     }
 }

@@ -1,0 +1,85 @@
+//! A logger with backtraces, and a signal handler that logs at their level
+//! while its thread is capturing one: std holds its backtrace lock (and the
+//! allocator's, at moments) while it captures, and the handler, on the same
+//! thread, could never get them. The handler's entry goes without a
+//! backtrace (or is dropped and counted, as any entry of a handler that
+//! interrupts velo), and nothing hangs.
+#![cfg(unix)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use velo::{velo, Builder, Format, Level, Logger};
+use velo_tests::{is_child, parse_line, run_child_within, Capture, CHILD_TIMEOUT};
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+
+extern "C" fn on_signal(_: libc::c_int) {
+    if let Some(logger) = LOGGER.get() {
+        velo!(logger: logger, error, "from the handler");
+    }
+}
+
+#[test]
+fn child_handler_logs_errors_during_captures() {
+    if !is_child("child_handler_logs_errors_during_captures") {
+        return;
+    }
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .backtrace(Level::Error)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    LOGGER.set(logger.clone()).unwrap();
+    // SAFETY: a zeroed sigaction with a handler, an empty mask and
+    // SA_RESTART, installed for SIGUSR1.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
+    }
+    // SAFETY: pthread_self has no preconditions.
+    let this = unsafe { libc::pthread_self() };
+    let stop = Arc::new(AtomicBool::new(false));
+    let signaller = std::thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: `this` is the main thread of this test, alive
+                // until `stop` is set and this thread joined.
+                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+    });
+    for seq in 0..300u64 {
+        velo!(logger: &logger, error, "main", seq);
+    }
+    stop.store(true, Ordering::Relaxed);
+    signaller.join().unwrap();
+    logger.sync().unwrap();
+    // The thread's own entries all arrive, in order, with their backtraces.
+    let mains: Vec<_> = out
+        .lines()
+        .iter()
+        .map(|l| parse_line(l))
+        .filter(|e| e["msg"] == "main")
+        .collect();
+    let seqs: Vec<u64> = mains.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (0..300).collect::<Vec<_>>());
+    assert!(mains.iter().all(|e| e["backtrace"].is_string()));
+}
+
+#[test]
+fn a_handler_logging_during_a_backtrace_capture_does_not_hang() {
+    let out = run_child_within(
+        "child_handler_logs_errors_during_captures",
+        &[],
+        CHILD_TIMEOUT,
+    );
+    assert!(out.status.success(), "{out:?}");
+}
