@@ -708,9 +708,9 @@ impl Builder {
     /// one frame per line. It is captured on the calling thread (which costs
     /// microseconds to milliseconds), so keep it to rare levels; entries
     /// below `level` capture nothing. The first backtrace in a process
-    /// loads the program's debug information (tens of milliseconds); an
-    /// asynchronous logger does that on its worker when it starts, so
-    /// that it does not fall on the first caller. A signal handler that
+    /// loads the program's debug information (tens of milliseconds); the
+    /// first logger built with backtraces does that on a short-lived thread
+    /// of its own, so that it does not fall on the first caller. A signal handler that
     /// interrupts velo on its thread never captures one (capturing
     /// allocates and takes std's lock, which the interrupted code may
     /// hold).

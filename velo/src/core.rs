@@ -62,6 +62,25 @@ impl std::fmt::Debug for Core {
     }
 }
 
+/// Symbolises one backtrace, once per process, on a thread of its own. The
+/// first backtrace symbolised in a process loads the program's debug
+/// information: tens of milliseconds that would otherwise fall on the first
+/// caller to log at a backtrace's level (and date its entry that much
+/// late). Loaded now, it is kept for every later capture. On a thread of
+/// its own, so that no logger's worker (nor its `sync` or `close`) waits
+/// for it; under the fork lock, as every capture of velo's (see `fork.rs`).
+fn warm_up_backtraces() {
+    static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    fork::once(&WARM, || {
+        // Best effort: without the thread, the first capture loads it.
+        let _ = std::thread::Builder::new()
+            .name("velo-backtraces".into())
+            .spawn(|| {
+                fork::short(|| drop(std::backtrace::Backtrace::force_capture().to_string()));
+            });
+    });
+}
+
 /// How long a caller whose queue is full under `Overflow::Sync` waits for
 /// the worker to make room before it writes the queue out itself.
 const SYNC_PATIENCE: Duration = Duration::from_millis(1);
@@ -109,6 +128,9 @@ impl Core {
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
+        }
+        if core.config.backtrace.is_some() {
+            warm_up_backtraces();
         }
         fork::install(fork::Hooks { child: after_fork });
         let mut cores = fork::lock(&CORES);
@@ -614,18 +636,6 @@ impl Core {
 }
 
 impl worker::Job for Core {
-    fn start(&self) {
-        if self.config.backtrace.is_some() {
-            // The first backtrace symbolised in a process loads the
-            // program's debug information, tens of milliseconds that would
-            // otherwise fall on the first caller to log at the backtrace's
-            // level (and date its entry that much late). Loaded here, it
-            // is kept for every later capture. Under the fork lock, as
-            // every capture of velo's (see `fork.rs`).
-            crate::fork::short(|| drop(std::backtrace::Backtrace::force_capture().to_string()));
-        }
-    }
-
     fn pass(&self) -> usize {
         // Read before draining. SeqCst: a `sync` increments this before it
         // takes its ticket, and the worker reads the ticket (Acquire)

@@ -72,8 +72,6 @@ pub(crate) const ORPHANED: u32 = 4;
 
 /// What the worker works on: its logger.
 pub(crate) trait Job: Send + Sync + 'static {
-    /// Runs once on the worker's thread before its first pass.
-    fn start(&self) {}
     /// Drains the queue and flushes; returns the bytes drained.
     fn pass(&self) -> usize;
     /// Whether the queue holds anything.
@@ -450,7 +448,6 @@ impl Worker {
         // the spawning thread after `spawn` returns: a caller that sees
         // `PARKED` (Acquire) finds the handle to wake.
         *fork::lock(&self.thread) = Some(std::thread::current());
-        job.start();
         let mut pause = false;
         loop {
             self.wait(job, pause);
