@@ -20,11 +20,29 @@ extern "C" fn on_signal(_: libc::c_int) {
     }
 }
 
+/// Blocks or unblocks SIGUSR1 on this thread.
+fn mask_signal(how: libc::c_int) {
+    // SAFETY: a signal set on the stack, initialised by sigemptyset before
+    // use; pthread_sigmask only reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGUSR1);
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
 #[test]
 fn child_handler_logs_errors_during_captures() {
     if !is_child("child_handler_logs_errors_during_captures") {
         return;
     }
+    // Blocked until both sites have run once and the thread has its
+    // buffers: a site's first call registers it under a lock, and a
+    // thread's first entry allocates, neither of which a handler may
+    // interrupt (see the README's "Signal handlers"). The worker inherits
+    // the blocked signal.
+    mask_signal(libc::SIG_BLOCK);
     let out = Capture::new();
     let logger = Builder::new()
         .format(Format::Json)
@@ -42,6 +60,9 @@ fn child_handler_logs_errors_during_captures() {
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
     }
+    velo!(logger: &logger, error, "main", seq = 0u64);
+    on_signal(libc::SIGUSR1);
+    mask_signal(libc::SIG_UNBLOCK);
     // SAFETY: pthread_self has no preconditions.
     let this = unsafe { libc::pthread_self() };
     let stop = Arc::new(AtomicBool::new(false));
@@ -56,11 +77,12 @@ fn child_handler_logs_errors_during_captures() {
             }
         }
     });
-    for seq in 0..300u64 {
+    for seq in 1..300u64 {
         velo!(logger: &logger, error, "main", seq);
     }
     stop.store(true, Ordering::Relaxed);
     signaller.join().unwrap();
+    mask_signal(libc::SIG_BLOCK);
     logger.sync().unwrap();
     // The thread's own entries all arrive, in order, with their backtraces.
     let mains: Vec<_> = out

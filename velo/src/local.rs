@@ -230,6 +230,41 @@ pub(crate) fn append_scope(buf: &mut Vec<u8>) {
     with_scope(|scope| crate::record::put_block(buf, scope));
 }
 
+/// Every signal blocked on this thread while it lives (on Unix; nothing
+/// elsewhere).
+struct SignalsBlocked {
+    #[cfg(unix)]
+    previous: libc::sigset_t,
+}
+
+impl SignalsBlocked {
+    fn new() -> SignalsBlocked {
+        #[cfg(unix)]
+        // SAFETY: both sets are initialised (sigfillset, and
+        // pthread_sigmask writes the previous mask) before they are read.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut previous);
+            SignalsBlocked { previous }
+        }
+        #[cfg(not(unix))]
+        SignalsBlocked {}
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: `previous` is the mask `new` read; restoring it is what
+        // pthread_sigmask(SIG_SETMASK) does.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
+        }
+    }
+}
+
 #[cold]
 fn fresh() -> Vec<u8> {
     Vec::with_capacity(INITIAL_CAPACITY)
@@ -262,6 +297,16 @@ impl Local {
         if buf.capacity() != 0 {
             return buf;
         }
+        self.first_buffers()
+    }
+
+    /// Makes the spare buffer (if it is missing) and a new encoding
+    /// buffer, with signals blocked: a signal handler's entry finds the
+    /// spare buffer out while it is being made, and would allocate while
+    /// this thread holds the allocator's lock, for good.
+    #[cold]
+    fn first_buffers(&self) -> Vec<u8> {
+        let _blocked = SignalsBlocked::new();
         self.make_spare();
         fresh()
     }
