@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 
 #[cfg(feature = "rsyslog")]
 pub mod rsyslog;
+#[cfg(unix)]
+pub mod signals;
 pub mod syslog;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -15,35 +15,14 @@ use velo_tests::{assert_child_passed, is_child, run_child_within, Capture, CHILD
 
 extern "C" fn nothing(_: libc::c_int) {}
 
-/// Blocks or unblocks SIGALRM on this thread (threads started while it is
-/// blocked inherit that).
-fn mask_alarm(how: libc::c_int) {
-    // SAFETY: a signal set on the stack, initialised by sigemptyset before
-    // use; pthread_sigmask only reads it.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGALRM);
-        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
-    }
-}
-
 /// SIGALRM every 50 us from now on, to this thread alone (a timer that
 /// signals the process could pick any thread that does not block it, such
 /// as the test harness's own).
 fn start_timer() {
-    // SAFETY: installs a handler that does nothing, then creates and arms
-    // a timer whose expiries signal this thread; the structs are zeroed,
-    // then given every field the calls read.
+    velo_tests::signals::install(libc::SIGALRM, nothing);
+    // SAFETY: creates and arms a timer whose expiries signal this thread;
+    // the structs are zeroed, then given every field the calls read.
     unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        assert_eq!(
-            libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut()),
-            0
-        );
         let mut event: libc::sigevent = std::mem::zeroed();
         event.sigev_notify = libc::SIGEV_THREAD_ID;
         event.sigev_signo = libc::SIGALRM;
@@ -92,7 +71,7 @@ const ENTRIES: u64 = 3_000;
 /// starts the worker with SIGALRM blocked), then checks that every entry
 /// is written, in order, or counted as dropped.
 fn scenario(overflow: Overflow, buffer: usize, slow: bool) {
-    mask_alarm(libc::SIG_BLOCK);
+    velo_tests::signals::mask(libc::SIGALRM, libc::SIG_BLOCK);
     let out = Capture::new();
     let builder = Builder::new()
         .format(Format::Json)
@@ -106,12 +85,12 @@ fn scenario(overflow: Overflow, buffer: usize, slow: bool) {
     let logger = builder.build().unwrap();
     velo!(logger: &logger, info, "worker started");
     logger.sync().unwrap();
-    mask_alarm(libc::SIG_UNBLOCK);
+    velo_tests::signals::mask(libc::SIGALRM, libc::SIG_UNBLOCK);
     start_timer();
     for i in 0..ENTRIES {
         velo!(logger: &logger, info, "tick", i);
     }
-    mask_alarm(libc::SIG_BLOCK);
+    velo_tests::signals::mask(libc::SIGALRM, libc::SIG_BLOCK);
     logger.sync().unwrap();
     let ticks: Vec<u64> = out
         .entries()

@@ -10,25 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use velo::{velo, Builder, Format, Level, Logger};
-use velo_tests::{is_child, parse_line, run_child_within, Capture, CHILD_TIMEOUT};
+use velo_tests::{is_child, parse_line, run_child_within, signals, Capture, CHILD_TIMEOUT};
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 extern "C" fn on_signal(_: libc::c_int) {
     if let Some(logger) = LOGGER.get() {
         velo!(logger: logger, error, "from the handler");
-    }
-}
-
-/// Blocks or unblocks SIGUSR1 on this thread.
-fn mask_signal(how: libc::c_int) {
-    // SAFETY: a signal set on the stack, initialised by sigemptyset before
-    // use; pthread_sigmask only reads it.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGUSR1);
-        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
     }
 }
 
@@ -42,7 +30,7 @@ fn child_handler_logs_errors_during_captures() {
     // thread's first entry allocates, neither of which a handler may
     // interrupt (see the README's "Signal handlers"). The worker inherits
     // the blocked signal.
-    mask_signal(libc::SIG_BLOCK);
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     let out = Capture::new();
     let logger = Builder::new()
         .format(Format::Json)
@@ -51,18 +39,10 @@ fn child_handler_logs_errors_during_captures() {
         .build()
         .unwrap();
     LOGGER.set(logger.clone()).unwrap();
-    // SAFETY: a zeroed sigaction with a handler, an empty mask and
-    // SA_RESTART, installed for SIGUSR1.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
-    }
+    signals::install(libc::SIGUSR1, on_signal);
     velo!(logger: &logger, error, "main", seq = 0u64);
     on_signal(libc::SIGUSR1);
-    mask_signal(libc::SIG_UNBLOCK);
+    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
     // SAFETY: pthread_self has no preconditions.
     let this = unsafe { libc::pthread_self() };
     let stop = Arc::new(AtomicBool::new(false));
@@ -82,7 +62,7 @@ fn child_handler_logs_errors_during_captures() {
     }
     stop.store(true, Ordering::Relaxed);
     signaller.join().unwrap();
-    mask_signal(libc::SIG_BLOCK);
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     logger.sync().unwrap();
     // The thread's own entries all arrive, in order, with their backtraces.
     let mains: Vec<_> = out

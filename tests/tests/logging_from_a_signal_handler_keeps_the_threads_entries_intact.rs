@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use velo::{velo, Builder, Format, Logger};
-use velo_tests::{is_child, run_child_within, Capture, CHILD_TIMEOUT};
+use velo_tests::{is_child, run_child_within, signals, Capture, CHILD_TIMEOUT};
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
 /// Entries the handler logged.
@@ -23,18 +23,6 @@ extern "C" fn on_signal(_: libc::c_int) {
     }
 }
 
-/// Blocks or unblocks SIGUSR1 on this thread.
-fn mask_signal(how: libc::c_int) {
-    // SAFETY: a signal set on the stack, initialised by sigemptyset before
-    // use; pthread_sigmask only reads it.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGUSR1);
-        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
-    }
-}
-
 const ENTRIES: u64 = 50_000;
 
 #[test]
@@ -44,7 +32,7 @@ fn child_logs_while_a_handler_logs() {
     }
     // The worker inherits the blocked signal: only this thread takes it
     // (it is sent to this thread alone anyway).
-    mask_signal(libc::SIG_BLOCK);
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     let out = Capture::new();
     let logger = Builder::new()
         .format(Format::Json)
@@ -52,20 +40,9 @@ fn child_logs_while_a_handler_logs() {
         .build()
         .unwrap();
     LOGGER.set(logger.clone()).unwrap();
-    // SAFETY: installs a handler for SIGUSR1; the sigaction struct is
-    // zeroed, then given the handler and an empty mask.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        assert_eq!(
-            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
-            0
-        );
-    }
+    signals::install(libc::SIGUSR1, on_signal);
     velo!(logger: &logger, info, "first");
-    mask_signal(libc::SIG_UNBLOCK);
+    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
     // SAFETY: pthread_self has no preconditions.
     let this = unsafe { libc::pthread_self() };
     let stop = Arc::new(AtomicBool::new(false));
@@ -85,7 +62,7 @@ fn child_logs_while_a_handler_logs() {
     }
     stop.store(true, Ordering::Relaxed);
     signaller.join().unwrap();
-    mask_signal(libc::SIG_BLOCK);
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     logger.sync().unwrap();
 
     let mut main = Vec::new();
