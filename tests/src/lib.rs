@@ -549,3 +549,34 @@ macro_rules! audit {
         velo::velo!(logger: $logger, target: "audit", info, $msg $(, $k = $v)*)
     };
 }
+
+/// Asserts that the entry with message `msg` in `out` carries a backtrace
+/// whose first frame is the caller's, named `qualified` (with its path) or,
+/// with line tables only, starting with `bare`; and that no frame names any
+/// of `plumbing`.
+///
+/// # Panics
+///
+/// When no such entry arrived, or its backtrace is not so.
+pub fn assert_backtrace_starts_at(
+    out: &Capture,
+    msg: &str,
+    qualified: &str,
+    bare: &str,
+    plumbing: &[&str],
+) {
+    let entries = out.entries();
+    let e = entries
+        .iter()
+        .find(|e| e["msg"] == msg)
+        .expect("the entry arrived");
+    let bt = e["backtrace"].as_str().expect("a backtrace");
+    let first = bt.lines().next().unwrap();
+    assert!(
+        first.starts_with(qualified) || first.starts_with(bare),
+        "the first frame is the caller's: {bt}"
+    );
+    for plumbing in plumbing {
+        assert!(!bt.contains(plumbing), "no {plumbing} frame: {bt}");
+    }
+}
