@@ -118,7 +118,6 @@ impl<'a> Entry<'a> {
             }
         }
         let mut flags = Entry::flags(core, context, suppressed);
-        let backtrace = core.config.backtrace.is_some_and(|l| site.level >= l);
         let (mut buf, scoped) = local::take();
         if scoped {
             flags |= record::SCOPE;
@@ -138,7 +137,7 @@ impl<'a> Entry<'a> {
             buf: ManuallyDrop::new(buf),
             in_ring: None,
         };
-        if backtrace {
+        if core.config.backtrace_at(site.level) {
             entry.backtrace();
         }
         entry
@@ -172,7 +171,7 @@ impl<'a> Entry<'a> {
         site: &'static Site,
         suppressed: Option<u64>,
     ) -> InRing {
-        if core.config.backtrace.is_some_and(|l| site.level >= l) {
+        if core.config.backtrace_at(site.level) {
             return InRing::No;
         }
         let mut flags = Entry::flags(core, context, suppressed);
@@ -231,14 +230,9 @@ impl<'a> Entry<'a> {
         head: &Dynamic<'_>,
         extra_context: &[u8],
     ) -> Entry<'a> {
-        // Dated as it goes into the queue (see `clock::stamp`).
-        let mut flags = if core.config.timestamp {
-            record::DYNAMIC
-        } else {
-            record::DYNAMIC | record::NO_TIME
-        };
+        let mut flags = Entry::flags(core, context, None) | record::DYNAMIC;
         let (mut buf, scoped) = local::take();
-        if !context.is_empty() || !extra_context.is_empty() {
+        if !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
         if scoped {
@@ -280,7 +274,7 @@ impl<'a> Entry<'a> {
             buf: ManuallyDrop::new(buf),
             in_ring: None,
         };
-        if core.config.backtrace.is_some_and(|l| head.level >= l) {
+        if core.config.backtrace_at(head.level) {
             entry.backtrace();
         }
         entry

@@ -152,6 +152,14 @@ pub(crate) struct Config {
     pub(crate) backtrace: Option<Level>,
 }
 
+impl Config {
+    /// Whether an entry at `level` carries a backtrace.
+    #[inline]
+    pub(crate) fn backtrace_at(&self, level: Level) -> bool {
+        self.backtrace.is_some_and(|l| level >= l)
+    }
+}
+
 /// How a logger's lines look; what its worker (and a caller writing
 /// synchronously) formats them with.
 #[derive(Clone, Copy, Debug)]
