@@ -49,7 +49,7 @@ impl Reported {
     /// the same error is news only some time later: an output that fails
     /// now and then the same way (a rotation's rename, each time the file
     /// is full) is not reported each time.
-    fn news(last: &mut Option<Reported>, text: String, now: Instant) -> bool {
+    fn news(last: &mut Option<Reported>, text: &str, now: Instant) -> bool {
         if let Some(r) = last {
             if r.text == text
                 && (!r.recovered || now.saturating_duration_since(r.at) < REPORT_AGAIN_AFTER)
@@ -60,11 +60,18 @@ impl Reported {
             }
         }
         *last = Some(Reported {
-            text,
+            text: text.to_owned(),
             at: now,
             recovered: false,
         });
         true
+    }
+
+    /// A flush worked since the error in `last`.
+    fn recovered(last: &mut Option<Reported>) {
+        if let Some(r) = last {
+            r.recovered = true;
+        }
     }
 }
 
@@ -399,9 +406,7 @@ impl Sink {
     fn flush_with(&mut self, report: &Report<'_>, deliver: bool) {
         let recovered = match self.flush_output(deliver) {
             Ok(()) if self.output.healthy() => {
-                if let Some(reported) = &mut self.last_reported {
-                    reported.recovered = true;
-                }
+                Reported::recovered(&mut self.last_reported);
                 std::mem::take(&mut self.failing)
             }
             Ok(()) => false,
@@ -450,7 +455,7 @@ impl Sink {
         stats::inc(&report.stats.write_errors);
         self.failing = true;
         let text = e.to_string();
-        if Reported::news(&mut self.last_reported, text.clone(), Instant::now()) {
+        if Reported::news(&mut self.last_reported, &text, Instant::now()) {
             // Straight to the descriptor: never through `io::stderr()`'s
             // lock, and never panicking when stderr is gone.
             let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
@@ -806,14 +811,9 @@ mod tests {
         let t0 = Instant::now();
         let at = |secs: u64| t0 + Duration::from_secs(secs);
         let mut last = None;
-        let news = |last: &mut Option<Reported>, text: &str, secs| {
-            Reported::news(last, text.to_owned(), at(secs))
-        };
-        let recover = |last: &mut Option<Reported>| {
-            if let Some(r) = last {
-                r.recovered = true;
-            }
-        };
+        let news =
+            |last: &mut Option<Reported>, text: &str, secs| Reported::news(last, text, at(secs));
+        let recover = Reported::recovered;
         assert!(news(&mut last, "disk on fire", 0));
         // Failing on, for longer than the interval: never again.
         assert!(!news(&mut last, "disk on fire", 1));
