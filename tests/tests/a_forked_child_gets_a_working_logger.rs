@@ -49,12 +49,14 @@ fn child_forks_while_logging() {
         .install()
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
     let background = std::thread::spawn({
-        let stop = Arc::clone(&stop);
+        let (stop, started) = (Arc::clone(&stop), Arc::clone(&started));
         move || {
             let mut seq = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 velo!(info, "background", seq);
+                started.store(true, Ordering::Relaxed);
                 seq += 1;
                 if seq.is_multiple_of(64) {
                     std::thread::sleep(Duration::from_micros(200));
@@ -63,6 +65,11 @@ fn child_forks_while_logging() {
             seq
         }
     });
+    // The other thread logs all along, the fork included (on a loaded
+    // machine it could otherwise start only once the child is gone).
+    while !started.load(Ordering::Relaxed) {
+        std::thread::yield_now();
+    }
     // Many entries just before the fork: some are still queued or buffered
     // when it happens, and are the parent's to write.
     for seq in 0..2000u64 {
