@@ -97,24 +97,34 @@ impl TracingLayer {
     }
 
     /// The scope of `span` as of `epoch`, recomputed (with its parents')
-    /// when a `record` made it stale.
+    /// when a `record` made it stale. A loop, not a recursion: spans may
+    /// nest tens of thousands deep.
     fn scope<S>(&self, span: &SpanRef<'_, S>, epoch: u64) -> Arc<[u8]>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if let Some(f) = span.extensions().get::<SpanFields>() {
-            if f.epoch == epoch {
-                return Arc::clone(&f.scope);
+        // From `span` up to the first one whose scope is current.
+        let mut stale = Vec::new();
+        let mut outer: Option<Arc<[u8]>> = None;
+        for s in span.scope() {
+            if let Some(f) = s.extensions().get::<SpanFields>() {
+                if f.epoch == epoch {
+                    outer = Some(Arc::clone(&f.scope));
+                    break;
+                }
+            }
+            stale.push(s);
+        }
+        // Then down again, outermost first.
+        for s in stale.iter().rev() {
+            let mut ext = s.extensions_mut();
+            if let Some(f) = ext.get_mut::<SpanFields>() {
+                f.scope = combine(outer.as_deref(), &f.own);
+                f.epoch = epoch;
+                outer = Some(Arc::clone(&f.scope));
             }
         }
-        let outer = span.parent().map(|p| self.scope(&p, epoch));
-        let mut ext = span.extensions_mut();
-        let Some(f) = ext.get_mut::<SpanFields>() else {
-            return outer.unwrap_or_else(|| Arc::from(&[][..]));
-        };
-        f.scope = combine(outer.as_deref(), &f.own);
-        f.epoch = epoch;
-        Arc::clone(&f.scope)
+        outer.unwrap_or_else(|| Arc::from(&[][..]))
     }
 }
 
@@ -251,6 +261,45 @@ mod tests {
                 r#"{"level":"info","msg":"after a record","a":1,"late":9,"b":2,"shared":"inner"}"#,
                 r#"{"level":"info","msg":"root"}"#,
             ]
+        );
+    }
+
+    #[test]
+    fn spans_nested_deep_do_not_overflow_the_stack_after_a_record() {
+        let lines = Lines::default();
+        let logger = Builder::new()
+            .format(crate::Format::Json)
+            .timestamp(crate::Timestamp::Off)
+            .caller(false)
+            .asynchronous(false)
+            .writer(lines.clone())
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(TracingLayer::new().logger(logger));
+        // On a thread with a small stack: after the `record`, every span's
+        // scope is stale, 20,000 of them from the event up to the root.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                tracing::subscriber::with_default(subscriber, || {
+                    let outer = tracing::info_span!("outer", late = tracing::field::Empty);
+                    let _o = outer.enter();
+                    let mut spans = Vec::new();
+                    for depth in 0..20_000u32 {
+                        spans.push(tracing::info_span!("level", depth).entered());
+                    }
+                    outer.record("late", 1);
+                    tracing::info!("deep inside");
+                    // Exited innermost first, as they were entered.
+                    while spans.pop().is_some() {}
+                });
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(
+            lines.lines(),
+            [r#"{"level":"info","msg":"deep inside","late":1,"depth":19999}"#]
         );
     }
 }
