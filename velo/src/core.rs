@@ -20,7 +20,7 @@ use crate::queue::Queue;
 use crate::record;
 use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
-use crate::worker::{self, Job, Progress, Stalled, Worker};
+use crate::worker::{self, Job, Pass, Progress, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -636,14 +636,14 @@ impl Core {
 }
 
 impl worker::Job for Core {
-    fn pass(&self) -> usize {
+    fn pass(&self) -> Pass {
         // Read before draining. SeqCst: a `sync` increments this before it
         // takes its ticket, and the worker reads the ticket (Acquire)
         // before this pass; so the pass that serves a ticket sees the
         // increment, and with it every entry the syncing thread queued.
         let asked = self.deliveries.load(Ordering::SeqCst);
         let Some(mut sink) = self.output.lock(Wait::Worker) else {
-            return 0;
+            return Pass::default();
         };
         let drained = self.drain_locked(&mut sink);
         // Only the worker runs passes.
@@ -653,7 +653,10 @@ impl worker::Job for Core {
         } else {
             sink.flush(&self.report());
         }
-        drained
+        Pass {
+            drained,
+            retry_in: sink.retry_in(),
+        }
     }
 
     fn has_work(&self) -> bool {

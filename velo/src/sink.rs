@@ -393,6 +393,11 @@ impl Sink {
         true
     }
 
+    /// How soon the output wants another flush (see `Output::retry_in`).
+    pub(crate) fn retry_in(&self) -> Option<Duration> {
+        self.output.retry_in()
+    }
+
     pub(crate) fn flush(&mut self, report: &Report<'_>) {
         self.flush_with(report, false);
     }

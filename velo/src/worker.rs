@@ -72,10 +72,21 @@ pub(crate) const ORPHANED: u32 = 4;
 
 /// What the worker works on: its logger.
 pub(crate) trait Job: Send + Sync + 'static {
-    /// Drains the queue and flushes; returns the bytes drained.
-    fn pass(&self) -> usize;
+    /// Drains the queue and flushes.
+    fn pass(&self) -> Pass;
     /// Whether the queue holds anything.
     fn has_work(&self) -> bool;
+}
+
+/// What a [`Job::pass`] did.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Pass {
+    /// The bytes of records drained.
+    pub(crate) drained: usize,
+    /// The output holds entries its receiver could not take yet and wants
+    /// another pass after this long, queued entries or not (see
+    /// `Output::retry_in`).
+    pub(crate) retry_in: Option<Duration>,
 }
 
 /// A logger's worker: the thread and the words shared with callers.
@@ -386,12 +397,17 @@ impl Worker {
     /// fast as a thread logs would pull every cache line of its ring across
     /// cores while it is being written, which costs the logging thread more
     /// than the copy it saves. A `sync` or `close` cuts the pause short.
-    fn wait(&self, job: &dyn Job, pause: bool) {
+    ///
+    /// With `retry_in`, the wait ends after that long at the latest: the
+    /// output has entries waiting on its receiver.
+    fn wait(&self, job: &dyn Job, pause: bool, retry_in: Option<Duration>) {
         let asked = || {
             self.sync_asked.load(Ordering::Relaxed) != self.sync_done.load(Ordering::Relaxed)
                 || self.is_stopped()
         };
-        let ready = || job.has_work() || asked();
+        let retry_at = retry_in.map(|d| Instant::now() + d);
+        let due = || retry_at.is_some_and(|t| Instant::now() >= t);
+        let ready = || job.has_work() || asked() || due();
         if pause && !asked() {
             std::thread::park_timeout(POLL_INTERVAL);
         }
@@ -416,11 +432,14 @@ impl Worker {
             if ready() {
                 break;
             }
-            std::thread::park_timeout(if reliable {
+            let timeout = if reliable {
                 PARK_TIMEOUT
             } else {
                 POLL_INTERVAL
-            });
+            };
+            let until_retry =
+                retry_at.map_or(timeout, |t| t.saturating_duration_since(Instant::now()));
+            std::thread::park_timeout(timeout.min(until_retry));
             if ready() {
                 break;
             }
@@ -448,9 +467,9 @@ impl Worker {
         // the spawning thread after `spawn` returns: a caller that sees
         // `PARKED` (Acquire) finds the handle to wake.
         *fork::lock(&self.thread) = Some(std::thread::current());
-        let mut pause = false;
+        let (mut pause, mut retry_in) = (false, None);
         loop {
-            self.wait(job, pause);
+            self.wait(job, pause, retry_in);
             // Acquire: pairs with the ticket's increment in `sync`, so this
             // pass sees what the asking thread enqueued.
             let asked = self.sync_asked.load(Ordering::Acquire);
@@ -462,8 +481,9 @@ impl Worker {
                 // failed, `close` drains once more after the worker exits.
                 barrier::heavy();
             }
-            let drained = job.pass();
-            pause = drained < crate::output::STREAM_BUFFER;
+            let pass = job.pass();
+            pause = pass.drained < crate::output::STREAM_BUFFER;
+            retry_in = pass.retry_in;
             self.sync_done.fetch_max(asked, Ordering::Release);
             self.passes.fetch_add(1, Ordering::SeqCst);
             self.wake_waiters();

@@ -67,6 +67,15 @@ pub(crate) trait Output: Send {
     /// after `fork`, where the parent writes it.
     fn forget_buffered(&mut self) {}
 
+    /// How soon the output wants to be flushed again though nothing new is
+    /// queued: it holds entries its receiver could not take yet (a syslog
+    /// daemon's full queue), and the worker comes back for them after this
+    /// long rather than at its next pass (twice a second while idle).
+    /// `None`: nothing waits on the receiver.
+    fn retry_in(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Entries this output accepted but then could not deliver, since the
     /// last call (lines its buffer gave up while the writer kept failing,
     /// a network output whose backlog overflowed while its peer was away);

@@ -286,6 +286,8 @@ impl Syslog {
             outage: false,
             stuck_at: None,
             blocked: false,
+            blocked_retry: BLOCKED_RETRY,
+            flushed_at: (0, 0),
             lost: 0,
         })
     }
@@ -334,6 +336,16 @@ const CONNECT_WAIT: Duration = Duration::from_millis(1);
 /// Over TCP, unsent bytes in the backlog past which `write` sends at once
 /// rather than at the end of the worker's pass.
 const SEND_AT: usize = 64 * 1024;
+
+/// How soon a receiver that took no more (a daemon's full queue) is tried
+/// again while messages wait, at first: the worker comes back for it (see
+/// `Output::retry_in`) rather than at its next pass, which an idle logger
+/// makes twice a second. Doubles while the receiver takes nothing, up to
+/// [`BLOCKED_RETRY_MAX`].
+const BLOCKED_RETRY: Duration = Duration::from_millis(1);
+
+/// The longest wait between tries of a receiver that takes nothing.
+const BLOCKED_RETRY_MAX: Duration = Duration::from_millis(100);
 
 /// Where messages go, resolved.
 #[derive(Debug)]
@@ -578,6 +590,11 @@ pub(crate) struct SyslogOutput {
     /// `write` stops trying until the next `flush`, so a slow receiver
     /// costs no failed system call per entry.
     blocked: bool,
+    /// How soon to try a blocked receiver again (see [`BLOCKED_RETRY`]).
+    blocked_retry: Duration,
+    /// Where sending stood at the last `flush`: whether the receiver took
+    /// anything since.
+    flushed_at: (u64, u64),
     /// Entries dropped since `take_lost`.
     lost: u64,
 }
@@ -624,6 +641,39 @@ impl SyslogOutput {
             Peer::Tcp(_) => self.sent >= self.backlog.end(),
             _ => self.backlog.is_empty(),
         }
+    }
+
+    /// Where sending stands: bytes written to the connection, and the
+    /// backlog's start (messages delivered).
+    fn progress(&self) -> (u64, u64) {
+        (self.sent, self.backlog.start())
+    }
+
+    /// Waits at most `wait` for the socket to take more. A unix datagram
+    /// socket is writable again when the receiver has read from its full
+    /// queue, a TCP one when the peer acknowledged; a UDP socket's buffer
+    /// says nothing of the receiver, so that wait is a plain pause. Whether
+    /// the socket said it was writable.
+    fn wait_writable(&self, wait: Duration) -> bool {
+        use std::os::fd::AsRawFd;
+        let fd = match &self.link {
+            Link::Tcp(s) => s.as_raw_fd(),
+            Link::Unix(s) => s.as_raw_fd(),
+            _ => {
+                pause::pause(wait);
+                return false;
+            }
+        };
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(wait.as_millis().max(1)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: poll(2) on one pollfd, which lives on this stack for the
+        // call; the socket is this output's and open.
+        let n = unsafe { libc::poll(&mut p, 1, ms) };
+        n > 0 && p.revents & libc::POLLOUT != 0
     }
 
     /// An error naming the receiver.
@@ -966,6 +1016,13 @@ impl Output for SyslogOutput {
     fn flush(&mut self) -> io::Result<()> {
         self.blocked = false;
         let result = self.pump();
+        let progress = self.progress();
+        self.blocked_retry = if progress != self.flushed_at {
+            BLOCKED_RETRY
+        } else {
+            (self.blocked_retry * 2).min(BLOCKED_RETRY_MAX)
+        };
+        self.flushed_at = progress;
         let result = self.once(result);
         match self.error.take() {
             Some(e) => Err(e),
@@ -986,8 +1043,11 @@ impl Output for SyslogOutput {
             self.retry_at = Instant::now();
         }
         let mut wait = Duration::from_micros(50);
+        // The socket said it was writable before this round.
+        let mut woken = false;
         loop {
             self.blocked = false;
+            let before = self.progress();
             let result = self.pump();
             if let Some(e) = self.error.take() {
                 return Err(e);
@@ -1012,9 +1072,20 @@ impl Output for SyslogOutput {
                     ),
                 ));
             }
-            pause::pause(wait);
+            if woken && self.progress() == before {
+                // Writable, and still nothing went: no spinning on it.
+                pause::pause(wait);
+                woken = false;
+            } else {
+                woken = self.wait_writable(wait);
+            }
             wait = (wait * 2).min(Duration::from_millis(10));
         }
+    }
+
+    fn retry_in(&self) -> Option<Duration> {
+        let waiting = self.blocked && !self.all_sent();
+        waiting.then_some(self.blocked_retry)
     }
 
     fn healthy(&self) -> bool {
