@@ -56,3 +56,42 @@ fn rejected_batch_is_dropped_and_reported() {
     );
     assert_child_passed(&out);
 }
+
+/// A collector that refuses everything: the refused entry is counted once,
+/// and its warning waits for a batch that gets through instead of being
+/// refused, counted and warned of in turn, pass after pass.
+fn refusing_scenario() {
+    let collector = Collector::scripted(vec![Reply::status(400); 50]);
+    let logger = Builder::new().otlp(collector.url()).build().unwrap();
+    velo!(logger: &logger, info, "refused");
+    logger.sync().expect_err("the batch was refused");
+    // The idle worker passes twice a second: four seconds of passes.
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = logger.sync();
+    let stats = logger.stats();
+    assert_eq!(
+        (stats.enqueued, stats.written, stats.dropped),
+        (1, 0, 1),
+        "{stats:?}"
+    );
+    let bodies: Vec<String> = collector
+        .requests()
+        .iter()
+        .flat_map(|r| r.records())
+        .map(|r| body(&r).to_owned())
+        .collect();
+    assert_eq!(bodies, ["refused"], "only the entry itself was sent");
+}
+
+#[test]
+fn a_refusing_collector_gets_no_endless_warnings() {
+    if is_child("a_refusing_collector_gets_no_endless_warnings") {
+        return refusing_scenario();
+    }
+    let out = run_child_within(
+        "a_refusing_collector_gets_no_endless_warnings",
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_child_passed(&out);
+}

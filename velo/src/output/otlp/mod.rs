@@ -417,6 +417,14 @@ impl Output for Otlp {
     fn take_lost(&mut self) -> Lost {
         Lost::entries(self.sender.shared.lost.swap(0, Ordering::Relaxed))
     }
+
+    /// Not while the collector refuses: the warning for the entries it
+    /// refused waits until a batch gets through, or it would be refused in
+    /// turn, counted, and warned of again, for as long as the process
+    /// lives.
+    fn healthy(&self) -> bool {
+        !self.sender.shared.refusing.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for Otlp {

@@ -65,6 +65,9 @@ pub(crate) struct Shared {
     pub(crate) lost: AtomicU64,
     /// `State::failure` is set: the output's fast check.
     failed: AtomicBool,
+    /// The last batch finished was not delivered whole: the collector
+    /// refuses or is away (see `Output::healthy`).
+    pub(crate) refusing: AtomicBool,
     /// Bytes of records handed to the sender and not finished yet.
     pub(crate) queued_bytes: AtomicUsize,
 }
@@ -201,6 +204,7 @@ pub(crate) fn run(
         // Counted before `finished` moves, so whoever waited for this batch
         // sees its losses.
         shared.lost.fetch_add(lost, Ordering::Relaxed);
+        shared.refusing.store(lost != 0, Ordering::Relaxed);
         state.finished += 1;
         state.trouble = None;
         drop(state);
