@@ -239,6 +239,7 @@ fn non_strings_are_bare() {
     velo!(logger: &l, info, "m",
         int = -3, big = u128::MAX, float = 2.5, nan = f64::NAN, inf = f64::NEG_INFINITY,
         yes = true, none = None::<u8>, list = [1, 2], words = ["a b", "c"], empty = [0u8; 0],
+        looks_typed = ["123", "true", "null"],
         dur = std::time::Duration::from_millis(1500), ip = std::net::Ipv4Addr::LOCALHOST,
         at = std::time::UNIX_EPOCH,
     );
@@ -246,7 +247,7 @@ fn non_strings_are_bare() {
         lines(&l, &out),
         [format!(
             "INFO  m int=-3 big={} float=2.5 nan=NaN inf=-inf yes=true none=null list=[1,2] \
-             words=[\"a b\",c] empty=[] dur=1.5s ip=127.0.0.1 at=1970-01-01T00:00:00.000000000Z",
+             words=[\"a b\",\"c\"] empty=[] looks_typed=[\"123\",\"true\",\"null\"] dur=1.5s ip=127.0.0.1 at=1970-01-01T00:00:00.000000000Z",
             u128::MAX
         )]
     );

@@ -1039,7 +1039,8 @@ fn bare_non_finite(out: &mut Vec<u8>, v: Val<'_>) -> bool {
 }
 
 /// Appends a value as the text format writes it: strings bare unless they
-/// must be quoted, maps as compact JSON.
+/// must be quoted, sequences and maps as compact JSON (strings in them
+/// quoted, so that `["123"]` does not read as `[123]`).
 pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
     if bare_non_finite(out, v) {
         return;
@@ -1047,7 +1048,6 @@ pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
     match v {
         Val::Str(s) => escape::text_value(out, s),
         Val::Time(secs, nanos) => timestamp::write_system_time(out, secs, nanos),
-        Val::Seq(items) => seq(out, items, text_value),
         other => json_value(out, other),
     }
 }
