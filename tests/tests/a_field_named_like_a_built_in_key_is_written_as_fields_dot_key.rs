@@ -100,6 +100,36 @@ fn an_explicit_fields_dot_key_wins_over_a_renamed_one() {
 }
 
 #[test]
+fn between_layers_the_innermost_wins_renamed_or_not() {
+    let (l, out) = logger(Schema::Ecs);
+    // The call's `message`, renamed, over an outer explicit `fields.message`.
+    velo::scope(velo::fields!("fields.message" = "scope"), || {
+        velo!(logger: &l, info, "call over scope", message = "call");
+    });
+    let child = l.with(velo::fields!("fields.message" = "context"));
+    velo!(logger: &child, info, "call over context", message = "call");
+    velo::scope(velo::fields!(message = "scope"), || {
+        velo!(logger: &child, info, "scope over context");
+    });
+    // An inner explicit `fields.message` over an outer renamed `message`.
+    let renamed = l.with(velo::fields!(message = "context"));
+    velo::scope(velo::fields!("fields.message" = "scope"), || {
+        velo!(logger: &renamed, info, "explicit scope over context");
+    });
+    velo!(logger: &renamed, info, "explicit call over context", "fields.message" = "call");
+    assert_eq!(
+        lines(&l, &out),
+        [
+            r#"{"log.level":"info","message":"call over scope","ecs.version":"8.11.0","fields.message":"call"}"#,
+            r#"{"log.level":"info","message":"call over context","ecs.version":"8.11.0","fields.message":"call"}"#,
+            r#"{"log.level":"info","message":"scope over context","ecs.version":"8.11.0","fields.message":"scope"}"#,
+            r#"{"log.level":"info","message":"explicit scope over context","ecs.version":"8.11.0","fields.message":"scope"}"#,
+            r#"{"log.level":"info","message":"explicit call over context","ecs.version":"8.11.0","fields.message":"call"}"#,
+        ]
+    );
+}
+
+#[test]
 fn text_format_too() {
     let (l, out) = velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
     let child = l.with(velo::fields!(target = "db"));

@@ -207,6 +207,17 @@ impl<'a> Event<'a> {
         self.call_has(key) || (in_context && record::has_key(self.scope, key))
     }
 
+    /// Whether a layer at `from` or inside it has a field whose key
+    /// satisfies `pred` (shadowed or not).
+    pub(crate) fn any_key_within(&self, from: Layer, pred: impl Fn(&str) -> bool) -> bool {
+        (from <= Layer::Context && record::field_keys(self.context).any(&pred))
+            || (from <= Layer::Scope && record::field_keys(self.scope).any(&pred))
+            || match self.head {
+                Head::Site(site) => site.names.iter().any(|k| pred(k)),
+                Head::Dynamic(_) => record::field_keys(self.values).any(&pred),
+            }
+    }
+
     /// Whether the call sets any field at all.
     #[inline]
     pub(crate) fn call_has_fields(&self) -> bool {
@@ -241,8 +252,10 @@ impl<'a> Event<'a> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Layer {
+/// A layer of an entry's fields, outermost first: the order is the
+/// nesting, so `Layer::Scope < Layer::Call`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(crate) enum Layer {
     Context,
     Scope,
     Call,

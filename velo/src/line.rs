@@ -23,7 +23,7 @@
 
 use crate::callsite::{Key, Msg, Piece, Pieces};
 use crate::escape;
-use crate::event::{Event, Head};
+use crate::event::{Event, Head, Layer};
 use crate::number;
 use crate::options::{Schema, Style};
 use crate::record::{self, Reader, Val};
@@ -136,32 +136,49 @@ enum Written {
     Plain,
     /// As `fields.KEY`: KEY is a built-in key of the line.
     Renamed,
-    /// Not at all: KEY is built in and the entry has a `fields.KEY` too,
-    /// which is written.
+    /// Not at all: the key it would be written under is taken by a field
+    /// of an inner layer (or of the same one, for an explicit
+    /// `fields.KEY`), which wins.
     Dropped,
 }
 
-/// How to write the key `name` of one of `ev`'s fields, given the line's
-/// built-in keys.
+/// How to write the key `name` of one of `ev`'s fields, of `layer`, given
+/// the line's built-in keys.
 #[inline]
-fn written(ev: &Event<'_>, builtins: Builtins, name: &str) -> Written {
-    if builtins.is_empty() || !builtins.contains(name) {
+fn written(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer) -> Written {
+    if builtins.is_empty() {
         Written::Plain
+    } else if builtins.contains(name) {
+        renamed(ev, name, layer)
+    } else if layer != Layer::Call && name.starts_with(RENAMED) {
+        explicit(ev, builtins, name, layer)
     } else {
-        renamed(ev, name)
+        Written::Plain
     }
 }
 
-/// How to write a field whose key `name` is built in.
+/// How to write a field whose key `name` is built in: as `fields.KEY`,
+/// unless a field named so sits in its layer or an inner one.
 #[cold]
-fn renamed(ev: &Event<'_>, name: &str) -> Written {
-    let taken = ev
-        .fields()
-        .any(|(k, _)| k.strip_prefix(RENAMED) == Some(name));
+fn renamed(ev: &Event<'_>, name: &str, layer: Layer) -> Written {
+    let taken = ev.any_key_within(layer, |k| k.strip_prefix(RENAMED) == Some(name));
     if taken {
         Written::Dropped
     } else {
         Written::Renamed
+    }
+}
+
+/// How to write a context's or scope's field named `fields.KEY`: not at
+/// all when KEY is built in and an inner layer has a field KEY, which is
+/// written under this name (the innermost wins).
+#[cold]
+fn explicit(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer) -> Written {
+    let inner = &name[RENAMED.len()..];
+    if builtins.contains(inner) && ev.shadowed(inner, layer == Layer::Context) {
+        Written::Dropped
+    } else {
+        Written::Plain
     }
 }
 
@@ -560,7 +577,7 @@ impl LineFormat {
                     } else {
                         Placed::No
                     };
-                    match (placed, written(ev, builtins, name)) {
+                    match (placed, written(ev, builtins, name, Layer::Call)) {
                         (Placed::Same(start, end), Written::Plain) => {
                             self.field_key(&key, out);
                             out.extend_from_within(start as usize..end as usize);
@@ -571,14 +588,21 @@ impl LineFormat {
                             out.extend_from_within(start as usize..end as usize);
                             out.push(b'"');
                         }
-                        _ => self.checked_field(ev, builtins, Some(&key), name, value, out),
+                        _ => self.checked_field(
+                            ev,
+                            builtins,
+                            (Some(&key), Layer::Call),
+                            name,
+                            value,
+                            out,
+                        ),
                     }
                 }
             }
             Head::Site(site) => {
                 for (key, name) in site.keys().zip(site.names) {
                     let Some(value) = r.value() else { break };
-                    self.checked_field(ev, builtins, Some(&key), name, value, out);
+                    self.checked_field(ev, builtins, (Some(&key), Layer::Call), name, value, out);
                 }
             }
             Head::Dynamic(_) => {
@@ -588,24 +612,25 @@ impl LineFormat {
                     if record::field_keys(r.rest()).any(|k| k == name) {
                         continue;
                     }
-                    self.checked_field(ev, builtins, None, name, value, out);
+                    self.checked_field(ev, builtins, (None, Layer::Call), name, value, out);
                 }
             }
         }
     }
 
-    /// Appends one field, under `fields.KEY` when its key is built in.
+    /// Appends one field of `layer`, under `fields.KEY` when its key is
+    /// built in.
     #[inline]
     fn checked_field(
         &self,
         ev: &Event<'_>,
         builtins: Builtins,
-        pre: Option<&Key>,
+        (pre, layer): (Option<&Key>, Layer),
         name: &str,
         value: Val<'_>,
         out: &mut Vec<u8>,
     ) {
-        match written(ev, builtins, name) {
+        match written(ev, builtins, name, layer) {
             Written::Plain => self.field(pre, name, value, out),
             Written::Renamed => self.renamed_field(name, value, out),
             Written::Dropped => {}
@@ -706,8 +731,13 @@ impl LineFormat {
                 .iter()
                 .any(|k| ev.shadowed(key(k), in_context));
         // The cached line has every key as written: one that is built in
-        // here must be renamed.
-        let clash = !builtins.is_empty() && rendered.keys.iter().any(|k| builtins.contains(key(k)));
+        // here must be renamed, and a `fields.KEY` may give way to an
+        // inner layer's KEY.
+        let clash = !builtins.is_empty()
+            && rendered.keys.iter().any(|k| {
+                let k = key(k);
+                builtins.contains(k) || k.starts_with(RENAMED)
+            });
         if shadowed || clash {
             self.block_slow(ev, bytes, in_context, may_shadow, builtins, out);
         } else {
@@ -726,10 +756,15 @@ impl LineFormat {
         builtins: Builtins,
         out: &mut Vec<u8>,
     ) {
+        let layer = if in_context {
+            Layer::Context
+        } else {
+            Layer::Scope
+        };
         let mut r = Reader::new(bytes);
         while let Some((name, value)) = r.field() {
             if !(may_shadow && ev.shadowed(name, in_context)) {
-                self.checked_field(ev, builtins, None, name, value, out);
+                self.checked_field(ev, builtins, (None, layer), name, value, out);
             }
         }
     }

@@ -49,8 +49,10 @@ pub enum Format {
 /// A key appears once per line: a field whose key is one velo writes
 /// itself in that line (`message` under `Ecs` or `Gcp`, or `target`,
 /// `suppressed` and `backtrace` when the entry has them) is written as
-/// `fields.KEY`, keeping its value; should the entry also have a field
-/// named `fields.KEY`, that one is kept and the renamed one is left out.
+/// `fields.KEY`, keeping its value. Should the entry also have a field
+/// named `fields.KEY`, the innermost of the two is written (the call's
+/// over a scope's over the context's, as for any key); of one layer, the
+/// field named `fields.KEY` itself.
 ///
 /// # Examples
 ///
