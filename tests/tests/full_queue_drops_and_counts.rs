@@ -71,3 +71,66 @@ fn drop_warning_uses_the_text_format_of_a_text_logger() {
         "{warning}"
     );
 }
+
+/// A writer that blocks while the test holds its gate, and says when it
+/// first did.
+struct Gate {
+    gate: std::sync::Arc<std::sync::Mutex<()>>,
+    entered: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::io::Write for Gate {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.entered
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _open = self.gate.lock().unwrap();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_thread_queues_buffer_size_entries_at_most() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    for size in [64usize, 1024, 8192] {
+        let gate = Arc::new(Mutex::new(()));
+        let entered = Arc::new(AtomicBool::new(false));
+        let held = gate.lock().unwrap();
+        let logger = Builder::new()
+            .format(Format::Json)
+            .writer(Gate {
+                gate: Arc::clone(&gate),
+                entered: Arc::clone(&entered),
+            })
+            .buffer_size(size)
+            .overflow(Overflow::Drop)
+            .build()
+            .unwrap();
+        // The worker takes this one and blocks in the writer.
+        velo!(logger: &logger, info, "first");
+        while !entered.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Entries large enough that the thread's ring fills in bytes
+        // before it does in entries, and grows (before, each larger ring
+        // took `size` more entries).
+        let pad = "x".repeat(200);
+        const LOGGED: u64 = 50_000;
+        for seq in 0..LOGGED {
+            velo!(logger: &logger, info, "burst", seq, pad = pad.as_str());
+        }
+        let stats = logger.stats();
+        let queued = stats.enqueued - 1;
+        assert!(
+            queued <= size as u64,
+            "buffer_size({size}): {queued} entries queued"
+        );
+        assert_eq!(queued + stats.dropped, LOGGED, "{stats:?}");
+        drop(held);
+        logger.sync().unwrap();
+    }
+}

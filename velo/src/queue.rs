@@ -121,7 +121,9 @@ impl Queue {
             return false;
         };
         let capacity = old.capacity();
-        if capacity >= self.max_ring_bytes {
+        if capacity >= self.max_ring_bytes || old.is_full_of_entries() {
+            // A larger ring would not hold more entries: the thread's
+            // queue is full.
             return false;
         }
         let size = (capacity * 2)
@@ -131,7 +133,7 @@ impl Queue {
         if !self.reserve(grown) {
             return false;
         }
-        let next = Arc::new(Ring::new(size, self.ring_entries));
+        let next = Arc::new(Ring::following(size, self.ring_entries, old.queued()));
         if !local::replace_ring(self.id, Arc::clone(&next)) {
             self.release(grown);
             return false;

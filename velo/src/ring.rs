@@ -28,8 +28,9 @@
 //! them. The consumer frees bytes by storing `head` with `Release` after
 //! reading them; the producer reads `head` with `Acquire` before writing
 //! over them. Entry counts follow the same pattern and only bound how many
-//! entries a ring holds (the logger's `buffer_size`) and feed the
-//! statistics. The successor is stored with `Release` after the last push
+//! entries a thread's rings hold together (the logger's `buffer_size`: a
+//! successor counts what its predecessors still hold, see
+//! [`Ring::following`]) and feed the statistics. The successor is stored with `Release` after the last push
 //! into the old ring and loaded with `Acquire` before the consumer's last
 //! drain of it, so that drain sees every entry. The `loom` tests at the end of this file check the
 //! protocol (loom finds a missing `Release` on the consumer's side; it does
@@ -101,7 +102,14 @@ struct Consumer {
     /// Bytes consumed.
     head: AtomicUsize,
     /// Entries consumed (never more than really were; see [`Ring::drain`]).
+    /// A successor starts [`Consumer::carry`] below zero (wrapping).
     consumed: AtomicU64,
+    /// A successor's: the entries its predecessors held when it was made,
+    /// which count against its `max_entries` until they are consumed.
+    /// They are when the consumer first drains this ring (it drains a
+    /// sealed ring to the end before it moves on), which then adds them
+    /// back to `consumed` and clears this.
+    carry: AtomicU64,
 }
 
 /// How far a ring's entries were published at one moment (see
@@ -139,17 +147,28 @@ impl Ring {
     /// A ring of `bytes` bytes (a power of two) holding at most
     /// `max_entries` entries.
     pub(crate) fn new(bytes: usize, max_entries: usize) -> Ring {
+        Ring::following(bytes, max_entries, 0)
+    }
+
+    /// A ring to follow one whose producer moves on (see [`Ring::seal`])
+    /// while `carry` entries wait in it and its predecessors: they count
+    /// against this ring's `max_entries` until the consumer has read them,
+    /// so that a thread's queue holds `max_entries` at most however often
+    /// it grows.
+    pub(crate) fn following(bytes: usize, max_entries: usize, carry: u64) -> Ring {
         assert!(bytes.is_power_of_two(), "ring size must be a power of two");
+        let consumed = 0u64.wrapping_sub(carry);
         Ring {
             producer: Padded(Producer {
                 tail: AtomicUsize::new(0),
                 produced: AtomicU64::new(0),
                 head_seen: AtomicUsize::new(0),
-                consumed_seen: AtomicU64::new(0),
+                consumed_seen: AtomicU64::new(consumed),
             }),
             consumer: Padded(Consumer {
                 head: AtomicUsize::new(0),
-                consumed: AtomicU64::new(0),
+                consumed: AtomicU64::new(consumed),
+                carry: AtomicU64::new(carry),
             }),
             orphaned: AtomicBool::new(false),
             retired: AtomicBool::new(false),
@@ -316,7 +335,8 @@ impl Ring {
     fn fits(&self, len: usize, tail: usize, produced: u64) -> bool {
         let p = &self.producer.0;
         let used = tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
-        let queued = produced - p.consumed_seen.load(Ordering::Relaxed);
+        // Wrapping: a successor's count starts below zero (its carry).
+        let queued = produced.wrapping_sub(p.consumed_seen.load(Ordering::Relaxed));
         len <= self.capacity() - used && queued < self.max_entries
     }
 
@@ -338,6 +358,23 @@ impl Ring {
     #[inline]
     pub(crate) fn has_pending(&self) -> bool {
         self.producer.0.tail.load(Ordering::Relaxed) != self.consumer.0.head.load(Ordering::Relaxed)
+    }
+
+    /// Entries waiting in this ring and its predecessors, as far as the
+    /// consumer has let the producer know; for the producer.
+    pub(crate) fn queued(&self) -> u64 {
+        let consumed = self.consumer.0.consumed.load(Ordering::Acquire);
+        self.producer
+            .0
+            .produced
+            .load(Ordering::Relaxed)
+            .wrapping_sub(consumed)
+    }
+
+    /// Whether the ring holds as many entries as it may (its predecessors'
+    /// included); for the producer.
+    pub(crate) fn is_full_of_entries(&self) -> bool {
+        self.queued() >= self.max_entries
     }
 
     /// Entries published into the ring since it was made (consumed or
@@ -393,7 +430,15 @@ impl Ring {
         let Cut { produced, tail } = cut;
         // Relaxed: only the consumer (under the sink lock) stores these.
         let head = c.head.load(Ordering::Relaxed);
-        let consumed = c.consumed.load(Ordering::Relaxed);
+        let mut consumed = c.consumed.load(Ordering::Relaxed);
+        let carry = c.carry.load(Ordering::Relaxed);
+        if carry != 0 {
+            // The predecessors are drained (the consumer drains a sealed
+            // ring to the end before it moves on): their entries no longer
+            // count against this ring.
+            consumed = consumed.wrapping_add(carry);
+            c.carry.store(0, Ordering::Relaxed);
+        }
         let len = tail.wrapping_sub(head);
         if len != 0 {
             // SAFETY: this is the one consumer (the contract of `drain`).
@@ -709,6 +754,35 @@ mod tests {
     }
 
     #[test]
+    fn a_successor_counts_what_its_predecessor_holds_until_it_is_drained() {
+        let old = Ring::new(8, 4);
+        assert!(push(&old, b"a"));
+        assert!(push(&old, b"b"));
+        assert!(push(&old, b"c"));
+        assert_eq!(old.queued(), 3);
+        let next = Arc::new(Ring::following(64, 4, old.queued()));
+        // SAFETY: this thread is the producer of both and pushes into
+        // `next` from now on.
+        unsafe { old.seal(Arc::clone(&next)) };
+        assert!(push(&next, b"d"), "three waiting, room for one more");
+        assert!(next.is_full_of_entries());
+        assert!(!push(&next, b"e"), "four entries queued in all");
+        assert_eq!(drain_all(&old), (b"abc".to_vec(), 3));
+        // Until the consumer reaches the successor, the carry stands.
+        assert!(!push(&next, b"e"));
+        assert_eq!(
+            drain_all(&next),
+            (b"d".to_vec(), 1),
+            "the carry is not counted"
+        );
+        for entry in [b"e", b"f", b"g", b"h"] {
+            assert!(push(&next, entry));
+        }
+        assert!(!push(&next, b"i"));
+        assert_eq!(drain_all(&next), (b"efgh".to_vec(), 4));
+    }
+
+    #[test]
     fn a_sealed_ring_hands_over_to_its_successor() {
         let ring = Arc::new(Ring::new(16, 100));
         assert!(push(&ring, &[1; 10]));
@@ -807,6 +881,42 @@ mod loom_tests {
             assert_eq!(out, b"abcdef");
             entries += drain(&ring, |_| {});
             assert_eq!(entries, 2);
+        });
+    }
+
+    /// A successor made while its predecessor held an entry takes one
+    /// more only once the consumer has drained the predecessor and reached
+    /// it, and counts its own entries only.
+    #[test]
+    fn a_successor_releases_its_carry_when_drained() {
+        loom::model(|| {
+            let old = Arc::new(Ring::new(4, 2));
+            // The successor is a std `Arc` (see the top of this file).
+            let next = std::sync::Arc::new(Ring::following(4, 2, 1));
+            assert!(push(&old, b"a"));
+            // SAFETY: this thread is the producer of both until it hands
+            // them over below.
+            unsafe { old.seal(std::sync::Arc::clone(&next)) };
+            let producer = {
+                let next = std::sync::Arc::clone(&next);
+                thread::spawn(move || {
+                    for entry in [b"b", b"c"] {
+                        while !push(&next, entry) {
+                            thread::yield_now();
+                        }
+                    }
+                })
+            };
+            let mut out = Vec::new();
+            let mut entries = drain(&old, |b| out.extend_from_slice(b));
+            while out.len() < 3 {
+                entries += drain(&next, |b| out.extend_from_slice(b));
+                thread::yield_now();
+            }
+            producer.join().unwrap();
+            entries += drain(&next, |_| {});
+            assert_eq!(out, b"abc");
+            assert_eq!(entries, 3);
         });
     }
 
