@@ -134,3 +134,33 @@ fn a_thread_queues_buffer_size_entries_at_most() {
         logger.sync().unwrap();
     }
 }
+
+#[test]
+fn the_drop_warning_carries_the_loggers_fields() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .fields(velo::fields!(service = "api", dropped = "shadowed"))
+        .writer(Slow::new(Duration::from_micros(200), out.clone()))
+        .buffer_size(2)
+        .overflow(Overflow::Drop)
+        .build()
+        .unwrap();
+    for seq in 0..500u32 {
+        velo!(logger: &logger, info, "burst", seq);
+    }
+    logger.sync().unwrap();
+    let entries = out.entries();
+    let warnings: Vec<_> = entries
+        .iter()
+        .filter(|e| e["msg"] == "velo dropped entries: the queue was full")
+        .collect();
+    assert!(
+        !warnings.is_empty(),
+        "a queue of 2 behind a slow writer drops"
+    );
+    for w in warnings {
+        assert_eq!(w["service"], "api", "{w:?}");
+        assert!(w["dropped"].is_u64(), "the warning's own count wins: {w:?}");
+    }
+}

@@ -852,7 +852,7 @@ impl Builder {
             backtrace: self.backtrace,
         };
         let capacity = asynchronous.then_some(self.buffer_size);
-        let core = Core::start(config, style, output, capacity)
+        let core = Core::start(config, style, output, self.fields.as_bytes(), capacity)
             .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
         // Every logger, synchronous ones too: the close at exit also keeps
         // other threads from starting a write the end of the process

@@ -101,6 +101,7 @@ impl Core {
         config: Config,
         style: Style,
         output: Box<dyn Output>,
+        context: &[u8],
         capacity: Option<usize>,
     ) -> std::io::Result<Arc<Core>> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -114,7 +115,7 @@ impl Core {
             error: Mutex::new(None),
             output: OutputLock::new(
                 id,
-                Sink::new(output, LineFormat::new(style)),
+                Sink::new(output, LineFormat::new(style), context),
                 Arc::clone(&beat),
             ),
             pipe: capacity.map(|entries| {
@@ -753,6 +754,7 @@ mod tests {
             config,
             style,
             Box::new(Stream::new(Box::new(writer))),
+            &[],
             Some(entries),
         )
         .unwrap()

@@ -83,6 +83,9 @@ const REPORT_AGAIN_AFTER: Duration = Duration::from_secs(60);
 pub(crate) struct Sink {
     output: Box<dyn Output>,
     format: LineFormat,
+    /// The logger's own fields (`Builder::fields`), encoded: velo's
+    /// warnings carry them as every entry of the logger does.
+    context: Box<[u8]>,
     /// The last error reported on stderr (see [`Sink::fail`]).
     last_reported: Option<Reported>,
     /// `dropped` count already announced by a warning entry.
@@ -209,10 +212,11 @@ pub(crate) static LOST: CallSite = internal_site!(
 );
 
 impl Sink {
-    pub(crate) fn new(output: Box<dyn Output>, format: LineFormat) -> Sink {
+    pub(crate) fn new(output: Box<dyn Output>, format: LineFormat, context: &[u8]) -> Sink {
         Sink {
             output,
             format,
+            context: context.into(),
             last_reported: None,
             reported_drops: 0,
             lost_unreported: 0,
@@ -485,8 +489,13 @@ impl Sink {
             if n == 0 {
                 continue;
             }
-            let mut buf = Vec::with_capacity(64);
-            record::begin(&mut buf, 0, site.level(), site.site());
+            let mut buf = Vec::with_capacity(64 + self.context.len());
+            if self.context.is_empty() {
+                record::begin(&mut buf, 0, site.level(), site.site());
+            } else {
+                record::begin(&mut buf, record::CONTEXT, site.level(), site.site());
+                record::put_block(&mut buf, &self.context);
+            }
             crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
             record::finish(&mut buf);
             clock::stamp(&mut buf);
