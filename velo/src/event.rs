@@ -137,11 +137,12 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// The source file and line, if known.
+    /// The source file and line, if known (velo's own entries have
+    /// none).
     #[inline]
     pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
         match self.head {
-            Head::Site(site) => Some((site.file(), site.line)),
+            Head::Site(site) => (!site.file().is_empty()).then(|| (site.file(), site.line)),
             Head::Dynamic(d) => match d.parts() {
                 (_, "", ..) => None,
                 (_, file, line, ..) => Some((file, line)),

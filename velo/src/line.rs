@@ -929,7 +929,7 @@ fn render_template(template: &str, ev: &Event<'_>, out: &mut Vec<u8>) {
 /// Appends the caller's keys, its file escaped (once per site: the head
 /// that holds it is cached).
 fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
-    let Some((file, line)) = ev.caller().filter(|(file, _)| !file.is_empty()) else {
+    let Some((file, line)) = ev.caller() else {
         return;
     };
     match schema {
@@ -959,7 +959,7 @@ fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
 /// Appends the text format's ` caller=file:line`, if the entry has a
 /// caller.
 fn text_caller(ev: &Event<'_>, colored: bool, out: &mut Vec<u8>) {
-    let Some((file, line)) = ev.caller().filter(|(file, _)| !file.is_empty()) else {
+    let Some((file, line)) = ev.caller() else {
         return;
     };
     text_key(out, b"caller", colored);
