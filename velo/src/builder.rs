@@ -145,7 +145,9 @@ impl Builder {
 
     /// A builder configured from the environment, as the default logger is:
     /// filter from `VELO_LOG`, else `RUST_LOG`, else `info` (a directive
-    /// velo cannot read is left out with a warning on stderr); format from
+    /// velo cannot read is left out with a warning on stderr, and a bare
+    /// word that looks like a misspelt level, such as `inf`, is kept as
+    /// the module it names, with a warning that says so); format from
     /// `VELO_FORMAT` (`json` or `text`; anything else is ignored with a
     /// warning on stderr), else [`Format::Auto`].
     ///

@@ -137,7 +137,52 @@ impl Filter {
                 )),
             }
         }
-        (kept.join(",").parse().ok(), errors)
+        let filter: Option<Filter> = kept.join(",").parse().ok();
+        // `VELO_LOG=inf` is a module named `inf`, and every other entry is
+        // off: a typo that silences the program, so say so.
+        for part in &kept {
+            if let Some(level) = meant_level(part) {
+                errors.push(Error::new(
+                    ErrorKind::Filter,
+                    format!(
+                        "filter directive `{part}` in `{spec}` names a module, not a level \
+                         (did you mean `{level}`?); kept as a module"
+                    ),
+                ));
+            }
+        }
+        (filter, errors)
+    }
+}
+
+/// The level a bare directive looks like a misspelling of (one letter
+/// added, left out, changed or swapped with the next, or cut short), if
+/// it is not a level itself.
+fn meant_level(part: &str) -> Option<&'static str> {
+    const LEVELS: [&str; 7] = ["trace", "debug", "info", "warn", "error", "fatal", "off"];
+    let word = part.to_ascii_lowercase();
+    if part.contains(['=', ':']) || word.parse::<LevelFilter>().is_ok() {
+        return None;
+    }
+    LEVELS
+        .into_iter()
+        .find(|level| (word.len() >= 2 && level.starts_with(word.as_str())) || near(&word, level))
+}
+
+/// Whether `a` and `b` are one edit apart (an insertion, a deletion, a
+/// substitution or a swap of neighbours).
+fn near(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[common..], &b[common..]);
+    match (a.len(), b.len()) {
+        (0, 0) => false,
+        (x, y) if x == y => {
+            a[1..] == b[1..] || (x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
+        }
+        (x, y) if x + 1 == y => a == &b[1..],
+        (x, y) if y + 1 == x => &a[1..] == b,
+        _ => false,
     }
 }
 
@@ -237,6 +282,45 @@ fn is_module_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_level_from_the_environment_is_named() {
+        for (spec, meant) in [
+            ("inf", "info"),
+            ("debg", "debug"),
+            ("eror", "error"),
+            ("warnn", "warn"),
+            ("tarce", "trace"),
+            ("Erorr,my_app=debug", "error"),
+            ("server,my_app=debug", ""),
+            ("my_app=debug,fatl", "fatal"),
+        ] {
+            let (filter, errors) = Filter::parse_lenient(spec);
+            assert!(filter.is_some(), "{spec}: kept as a module");
+            let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            if meant.is_empty() {
+                assert!(said.is_empty(), "{spec}: {said:?}");
+            } else {
+                assert_eq!(said.len(), 1, "{spec}: {said:?}");
+                assert!(
+                    said[0].contains(&format!("did you mean `{meant}`")),
+                    "{said:?}"
+                );
+            }
+        }
+        // Modules that look like no level, and levels, say nothing.
+        for spec in [
+            "my_app",
+            "info",
+            "warning,hyper=off",
+            "app::db",
+            "of=info",
+            "x",
+        ] {
+            let (_, errors) = Filter::parse_lenient(spec);
+            assert!(errors.is_empty(), "{spec}: {errors:?}");
+        }
+    }
 
     #[test]
     fn directive_table() {
