@@ -134,7 +134,11 @@ impl Clockface {
     #[cold]
     fn new_second(&mut self, secs: u64, digits: usize) {
         let secs_i = i64::try_from(secs).unwrap_or(MAX_SECS).min(MAX_SECS);
-        let offset = self.zone.as_ref().map_or(0, |zone| zone(secs_i));
+        // In whole minutes, as RFC 3339 writes it: a zone whose offset has
+        // seconds (a POSIX `TZ` string, a historical mean time) is shown
+        // at the minute, and the time with it, so that the two still name
+        // the entry's instant.
+        let offset = self.zone.as_ref().map_or(0, |zone| zone(secs_i)) / 60 * 60;
         self.second = secs;
         let prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
         self.stamp[..PREFIX_LEN].copy_from_slice(&prefix);
@@ -319,6 +323,17 @@ mod tests {
         buf.clear();
         face.write(&mut buf, 1_795_798_992_000_000_000);
         assert_eq!(buf, b"2026-11-27T16:03:12.000000-01:00");
+        // An offset with seconds: the time moves by the minutes written.
+        face.zone = Some(Box::new(|_| 3600 + 1800 + 15));
+        face.second = u64::MAX;
+        buf.clear();
+        face.write(&mut buf, 1_795_798_992_000_000_000);
+        assert_eq!(buf, b"2026-11-27T18:33:12.000000+01:30");
+        face.zone = Some(Box::new(|_| -(3600 + 1800 + 15)));
+        face.second = u64::MAX;
+        buf.clear();
+        face.write(&mut buf, 1_795_798_992_000_000_000);
+        assert_eq!(buf, b"2026-11-27T15:33:12.000000-01:30");
     }
 
     #[test]
