@@ -92,3 +92,49 @@ fn refused_is_returned_by_sync_and_reported_once() {
     assert_eq!(reports.len(), 1, "{stderr}");
     assert!(reports[0].contains("Connection refused"), "{stderr}");
 }
+
+/// Closed with nothing listening: what was never sent is counted as
+/// dropped, not written, and said once on stderr.
+fn closed_while_refused() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = velo_tests::TempDir::new("syslog-closed-while-away");
+    for syslog in [
+        Syslog::tcp(format!("127.0.0.1:{port}")),
+        Syslog::unix(dir.path().join("nobody.sock")),
+    ] {
+        let logger = Builder::new().syslog(syslog).build().unwrap();
+        for i in 0..20u32 {
+            velo!(logger: &logger, info, "never sent", i);
+        }
+        logger.close();
+        let stats = logger.stats();
+        assert_eq!(
+            (stats.enqueued, stats.written, stats.dropped),
+            (20, 0, 20),
+            "{stats:?}"
+        );
+    }
+}
+
+#[test]
+fn closed_while_refused_counts_what_was_never_sent() {
+    if is_child("closed_while_refused_counts_what_was_never_sent") {
+        return closed_while_refused();
+    }
+    let out = run_child_within(
+        "closed_while_refused_counts_what_was_never_sent",
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_child_passed(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = stderr
+        .lines()
+        .filter(|l| l.ends_with(": 20 entries were never sent"))
+        .count();
+    assert_eq!(said, 2, "once for each logger: {stderr}");
+}

@@ -555,8 +555,15 @@ impl Core {
         if local::is_writing(self.id) {
             return;
         }
-        // Entries that raced with the worker's last pass.
-        self.write_pending(true);
+        // Entries that raced with the worker's last pass; then what the
+        // output could not deliver is given up, and counted.
+        let Some(mut sink) = self.output.lock(Wait::Caller) else {
+            return;
+        };
+        self.drain_locked(&mut sink);
+        let report = self.report();
+        sink.deliver(&report);
+        sink.give_up(&report);
     }
 
     /// Reopens the output's file.

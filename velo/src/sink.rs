@@ -397,6 +397,20 @@ impl Sink {
         true
     }
 
+    /// At `close`, after the last delivery: counts what the output still
+    /// holds undelivered as dropped (see `Output::give_up`).
+    pub(crate) fn give_up(&mut self, report: &Report<'_>) {
+        let output = &mut self.output;
+        if guarded(|| {
+            output.give_up();
+            Ok(())
+        })
+        .is_ok()
+        {
+            self.count_lost(report);
+        }
+    }
+
     /// How soon the output wants another flush (see `Output::retry_in`).
     pub(crate) fn retry_in(&self) -> Option<Duration> {
         self.output.retry_in()

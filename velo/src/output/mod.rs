@@ -76,6 +76,13 @@ pub(crate) trait Output: Send {
         None
     }
 
+    /// At `close`, after the last delivery: gives up on the entries still
+    /// waiting for the receiver, and counts them for
+    /// [`Output::take_lost`], so that `stats()` after `close` tells them
+    /// dropped rather than written. Outputs with nothing waiting do
+    /// nothing.
+    fn give_up(&mut self) {}
+
     /// Entries this output accepted but then could not deliver, since the
     /// last call (lines its buffer gave up while the writer kept failing,
     /// a network output whose backlog overflowed while its peer was away);

@@ -548,6 +548,32 @@ impl Backlog {
         n
     }
 
+    /// Forgets the messages that start at `pos` or later (none of whose
+    /// bytes were sent); returns how many.
+    fn forget_from(&mut self, pos: u64) -> usize {
+        let mut n = 0;
+        while let Some(&last) = self.ends.back() {
+            let len = self.ends.len();
+            let start = if len >= 2 {
+                self.ends[len - 2]
+            } else {
+                self.start()
+            };
+            if start < pos {
+                break;
+            }
+            debug_assert!(last > start);
+            self.ends.pop_back();
+            n += 1;
+        }
+        let end = self.ends.back().copied().unwrap_or_else(|| self.start());
+        self.bytes.truncate((end - self.base) as usize);
+        if self.ends.is_empty() {
+            self.release_to(self.end());
+        }
+        n
+    }
+
     /// Forgets every message; returns how many there were.
     fn clear(&mut self) -> usize {
         let n = self.ends.len();
@@ -640,6 +666,16 @@ impl SyslogOutput {
         match self.peer {
             Peer::Tcp(_) => self.sent >= self.backlog.end(),
             _ => self.backlog.is_empty(),
+        }
+    }
+
+    /// The messages none of whose bytes were sent: all that wait on a
+    /// datagram link, those after the last byte written on TCP (a message
+    /// written in part stays, so the stream stays framed).
+    fn unsent_from(&self) -> u64 {
+        match self.peer {
+            Peer::Tcp(_) => self.sent.max(self.backlog.start()),
+            _ => self.backlog.start(),
         }
     }
 
@@ -1080,6 +1116,18 @@ impl Output for SyslogOutput {
                 woken = self.wait_writable(wait);
             }
             wait = (wait * 2).min(Duration::from_millis(10));
+        }
+    }
+
+    fn give_up(&mut self) {
+        let unsent = self.backlog.forget_from(self.unsent_from());
+        if unsent > 0 {
+            self.lost += unsent as u64;
+            let _ = writeln!(
+                Stdio::Stderr,
+                "velo: {}: {unsent} entries were never sent",
+                self.name
+            );
         }
     }
 
