@@ -164,3 +164,41 @@ fn the_drop_warning_carries_the_loggers_fields() {
         assert!(w["dropped"].is_u64(), "the warning's own count wins: {w:?}");
     }
 }
+
+#[test]
+fn an_entry_larger_than_a_full_ring_is_dropped_not_written_by_the_caller() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let gate = Arc::new(Mutex::new(()));
+    let entered = Arc::new(AtomicBool::new(false));
+    let held = gate.lock().unwrap();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Gate {
+            gate: Arc::clone(&gate),
+            entered: Arc::clone(&entered),
+        })
+        .buffer_size(256)
+        .overflow(Overflow::Drop)
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "first");
+    while !entered.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The thread's ring fills with entries, then one entry larger than
+    // the ring (not than the largest ring) comes: the thread moves to a
+    // larger ring, which is as full (its predecessor's entries count), so
+    // the entry is dropped like any other, not written by this thread
+    // into the blocked writer.
+    for i in 0..300u32 {
+        velo!(logger: &logger, info, "small", i);
+    }
+    let big = "y".repeat(20_000);
+    velo!(logger: &logger, info, "big", big = big.as_str());
+    let stats = logger.stats();
+    assert_eq!(stats.sync_fallbacks, 0, "{stats:?}");
+    assert_eq!(stats.enqueued - 1 + stats.dropped, 301, "{stats:?}");
+    drop(held);
+    logger.sync().unwrap();
+}

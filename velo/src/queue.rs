@@ -121,9 +121,12 @@ impl Queue {
             return false;
         };
         let capacity = old.capacity();
-        if capacity >= self.max_ring_bytes || old.is_full_of_entries() {
-            // A larger ring would not hold more entries: the thread's
-            // queue is full.
+        if capacity >= self.max_ring_bytes || (len <= capacity && old.is_full_of_entries()) {
+            // A larger ring would not hold more entries, and this one
+            // takes the entry once it has room: the thread's queue is
+            // full. (An entry too large for this ring still moves the
+            // thread to a larger one, which takes it once the entries
+            // before it are drained.)
             return false;
         }
         let size = (capacity * 2)
