@@ -155,34 +155,49 @@ impl Filter {
     }
 }
 
-/// The level a bare directive looks like a misspelling of (one letter
-/// added, left out, changed or swapped with the next, or cut short), if
-/// it is not a level itself.
+/// The level a bare directive of three letters or more looks like a
+/// misspelling of (a letter added, left out or swapped with the next, a
+/// letter changed in a word of five or more, or the level cut short), if
+/// it is not a level itself. A short word, or one changed letter in a
+/// short one, is as likely a crate's name (`de`, `warp`).
 fn meant_level(part: &str) -> Option<&'static str> {
     const LEVELS: [&str; 7] = ["trace", "debug", "info", "warn", "error", "fatal", "off"];
     let word = part.to_ascii_lowercase();
-    if part.contains(['=', ':']) || word.parse::<LevelFilter>().is_ok() {
+    if word.len() < 3 || part.contains(['=', ':']) || word.parse::<LevelFilter>().is_ok() {
         return None;
     }
-    LEVELS
-        .into_iter()
-        .find(|level| (word.len() >= 2 && level.starts_with(word.as_str())) || near(&word, level))
+    LEVELS.into_iter().find(|level| {
+        level.starts_with(word.as_str())
+            || match one_edit(&word, level) {
+                Some(Edit::Changed) => word.len() >= 5,
+                Some(Edit::Other) => true,
+                None => false,
+            }
+    })
 }
 
-/// Whether `a` and `b` are one edit apart (an insertion, a deletion, a
-/// substitution or a swap of neighbours).
-fn near(a: &str, b: &str) -> bool {
+/// How two words one edit apart differ.
+enum Edit {
+    /// One letter changed.
+    Changed,
+    /// One letter added or left out, or two neighbours swapped.
+    Other,
+}
+
+/// How `a` and `b` differ, if by one edit.
+fn one_edit(a: &str, b: &str) -> Option<Edit> {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[common..], &b[common..]);
     match (a.len(), b.len()) {
-        (0, 0) => false,
-        (x, y) if x == y => {
-            a[1..] == b[1..] || (x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
+        (0, 0) => None,
+        (x, y) if x == y && a[1..] == b[1..] => Some(Edit::Changed),
+        (x, y) if x == y && x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..] => {
+            Some(Edit::Other)
         }
-        (x, y) if x + 1 == y => a == &b[1..],
-        (x, y) if y + 1 == x => &a[1..] == b,
-        _ => false,
+        (x, y) if x + 1 == y && a == &b[1..] => Some(Edit::Other),
+        (x, y) if y + 1 == x && &a[1..] == b => Some(Edit::Other),
+        _ => None,
     }
 }
 
