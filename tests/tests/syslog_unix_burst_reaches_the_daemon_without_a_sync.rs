@@ -122,3 +122,85 @@ fn a_sync_after_a_burst_sees_it_all_out() {
     }
     assert_each_once(&daemon.received(), N);
 }
+
+#[test]
+fn a_daemon_that_reads_nothing_costs_close_one_wait_and_counts_each_loss_once() {
+    let dir = TempDir::new("syslog-unix-stuck");
+    let path = dir.path().join("log.sock");
+    // Bound, never read: its queue fills and stays full.
+    let _daemon = UnixDatagram::bind(&path).unwrap();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .syslog(Syslog::unix(&path))
+        .build()
+        .unwrap();
+    const N: u64 = 30;
+    for seq in 0..N {
+        velo!(logger: &logger, info, "stuck", seq);
+    }
+    logger.close();
+    let first = logger.stats();
+    assert!(first.dropped > 0, "the queue holds ten at most: {first:?}");
+    assert_eq!(first.written + first.dropped, N, "{first:?}");
+    // Nothing moved since: the second close (as the one at exit) does not
+    // wait again, and gives up no warning of its own.
+    let start = Instant::now();
+    logger.close();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    let second = logger.stats();
+    assert_eq!(
+        (second.written, second.dropped),
+        (first.written, first.dropped),
+        "{second:?}"
+    );
+}
+
+/// The context switches of this process's threads named `name`.
+#[cfg(target_os = "linux")]
+fn switches_of(name: &str) -> u64 {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let task = task.unwrap().path();
+        let comm = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        if comm.trim() != name {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches"))
+            .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    total
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_worker_waiting_on_a_stuck_daemon_sleeps_between_tries() {
+    let dir = TempDir::new("syslog-unix-stuck-idle");
+    let path = dir.path().join("log.sock");
+    let _daemon = UnixDatagram::bind(&path).unwrap();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .syslog(Syslog::unix(&path))
+        .build()
+        .unwrap();
+    for seq in 0..30u64 {
+        velo!(logger: &logger, info, "stuck", seq);
+    }
+    // The backlog waits on a daemon that reads nothing; the tries back off
+    // to one each 100 ms.
+    std::thread::sleep(Duration::from_secs(1));
+    let before = switches_of("velo-worker");
+    std::thread::sleep(Duration::from_secs(2));
+    let woken = switches_of("velo-worker") - before;
+    // About twenty tries in two seconds; polling between them (fifty
+    // microseconds at a time) would be thousands.
+    assert!(woken < 200, "{woken} context switches in 2 s");
+    drop(logger);
+}

@@ -399,7 +399,12 @@ impl Sink {
 
     /// At `close`, after the last delivery: counts what the output still
     /// holds undelivered as dropped (see `Output::give_up`).
+    ///
+    /// The output says so on stderr: no warning entry follows, which would
+    /// only wait in the same output to be given up at the next close.
     pub(crate) fn give_up(&mut self, report: &Report<'_>) {
+        // What was lost before is announced as usual.
+        self.count_lost(report);
         let output = &mut self.output;
         if guarded(|| {
             output.give_up();
@@ -407,7 +412,11 @@ impl Sink {
         })
         .is_ok()
         {
+            let before = self.lost_unreported;
             self.count_lost(report);
+            let given_up = self.lost_unreported - before;
+            self.lost_unreported = before;
+            self.reported_drops += given_up;
         }
     }
 

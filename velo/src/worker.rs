@@ -398,9 +398,16 @@ impl Worker {
     /// cores while it is being written, which costs the logging thread more
     /// than the copy it saves. A `sync` or `close` cuts the pause short.
     ///
-    /// With `retry_in`, the wait ends after that long at the latest: the
-    /// output has entries waiting on its receiver.
-    fn wait(&self, job: &dyn Job, pause: bool, retry_in: Option<Duration>) {
+    /// After a pass (`last`) whose output has entries waiting on its
+    /// receiver (see `Output::retry_in`), the wait ends after that long at
+    /// the latest; and if that pass found nothing queued, the worker parks
+    /// at once instead of polling, so a receiver stuck for good costs a
+    /// wake-up per retry, not two hundred.
+    fn wait(&self, job: &dyn Job, last: Option<Pass>) {
+        // No pause before the first pass.
+        let pause = last.is_some_and(|p| p.drained < crate::output::STREAM_BUFFER);
+        let retry_in = last.and_then(|p| p.retry_in);
+        let poll = !last.is_some_and(|p| p.retry_in.is_some() && p.drained == 0);
         let asked = || {
             self.sync_asked.load(Ordering::Relaxed) != self.sync_done.load(Ordering::Relaxed)
                 || self.is_stopped()
@@ -411,15 +418,17 @@ impl Worker {
         if pause && !asked() {
             std::thread::park_timeout(POLL_INTERVAL);
         }
-        let start = Instant::now();
-        loop {
-            if ready() {
-                return;
+        if poll {
+            let start = Instant::now();
+            loop {
+                if ready() {
+                    return;
+                }
+                if start.elapsed() >= POLL_FOR {
+                    break;
+                }
+                std::thread::park_timeout(POLL_INTERVAL);
             }
-            if start.elapsed() >= POLL_FOR {
-                break;
-            }
-            std::thread::park_timeout(POLL_INTERVAL);
         }
         loop {
             // Re-armed on every round: a caller may have cleared it.
@@ -467,9 +476,9 @@ impl Worker {
         // the spawning thread after `spawn` returns: a caller that sees
         // `PARKED` (Acquire) finds the handle to wake.
         *fork::lock(&self.thread) = Some(std::thread::current());
-        let (mut pause, mut retry_in) = (false, None);
+        let mut last = None;
         loop {
-            self.wait(job, pause, retry_in);
+            self.wait(job, last);
             // Acquire: pairs with the ticket's increment in `sync`, so this
             // pass sees what the asking thread enqueued.
             let asked = self.sync_asked.load(Ordering::Acquire);
@@ -481,9 +490,7 @@ impl Worker {
                 // failed, `close` drains once more after the worker exits.
                 barrier::heavy();
             }
-            let pass = job.pass();
-            pause = pass.drained < crate::output::STREAM_BUFFER;
-            retry_in = pass.retry_in;
+            last = Some(job.pass());
             self.sync_done.fetch_max(asked, Ordering::Release);
             self.passes.fetch_add(1, Ordering::SeqCst);
             self.wake_waiters();

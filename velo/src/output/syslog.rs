@@ -1121,6 +1121,12 @@ impl Output for SyslogOutput {
 
     fn give_up(&mut self) {
         let unsent = self.backlog.forget_from(self.unsent_from());
+        if self.stuck_at.is_some() {
+            // Still stuck where the last wait left it: the messages given
+            // up do not make a later `deliver` (a second close, the one at
+            // exit) wait again for a receiver that took nothing.
+            self.stuck_at = Some(self.progress());
+        }
         if unsent > 0 {
             self.lost += unsent as u64;
             let _ = writeln!(
