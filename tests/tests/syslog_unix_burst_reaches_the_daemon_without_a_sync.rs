@@ -182,6 +182,12 @@ fn switches_of(name: &str) -> u64 {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_worker_waiting_on_a_stuck_daemon_sleeps_between_tries() {
+    // In a process of its own: the only worker there is this logger's.
+    const NAME: &str = "a_worker_waiting_on_a_stuck_daemon_sleeps_between_tries";
+    if !velo_tests::is_child(NAME) {
+        let out = velo_tests::run_child_within(NAME, &[], Duration::from_secs(60));
+        return velo_tests::assert_child_passed(&out);
+    }
     let dir = TempDir::new("syslog-unix-stuck-idle");
     let path = dir.path().join("log.sock");
     let _daemon = UnixDatagram::bind(&path).unwrap();
@@ -198,7 +204,7 @@ fn a_worker_waiting_on_a_stuck_daemon_sleeps_between_tries() {
     std::thread::sleep(Duration::from_secs(1));
     let before = switches_of("velo-worker");
     std::thread::sleep(Duration::from_secs(2));
-    let woken = switches_of("velo-worker") - before;
+    let woken = switches_of("velo-worker").saturating_sub(before);
     // About twenty tries in two seconds; polling between them (fifty
     // microseconds at a time) would be thousands.
     assert!(woken < 200, "{woken} context switches in 2 s");
