@@ -78,8 +78,10 @@ pub struct Stats {
     /// left, given up on by the output's buffer while its writer kept
     /// failing (past 256 KiB, the oldest lines first), or given up on by
     /// a network output (a syslog backlog that
-    /// overflowed while the receiver was away, an OTLP batch the collector
-    /// refused or that found no room in the output's backlog).
+    /// overflowed while the receiver was away, what it still held at
+    /// `close`, an OTLP batch the collector refused or that found no room
+    /// in the output's backlog). A drop warning given up on counts here
+    /// too, as it counted in `written`.
     pub dropped: u64,
     /// Bytes of the lines counted in `written`. (A network output's
     /// batches given up on are taken back from `written` only.)
