@@ -208,3 +208,40 @@ fn stuck_loggers_cost_one_bounded_wait_in_all() {
     // minute).
     assert!(took < Duration::from_secs(20), "took {took:?}: {stderr}");
 }
+
+#[test]
+fn child_syncs_stuck_loggers() {
+    if !is_child("child_syncs_stuck_loggers") {
+        return;
+    }
+    let held = Held::default();
+    let loggers: Vec<_> = (0..6)
+        .map(|_| {
+            let l = Builder::new()
+                .format(Format::Json)
+                .writer(held.clone())
+                .build()
+                .unwrap();
+            velo!(logger: &l, info, "stuck");
+            l
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(velo::sync().is_err(), "the stuck outputs are reported");
+    // Free the writer: the exit is quick.
+    held.open();
+    drop(loggers);
+}
+
+#[test]
+fn a_global_sync_of_stuck_loggers_costs_one_bounded_wait_in_all() {
+    let start = Instant::now();
+    let out =
+        velo_tests::run_child_within("child_syncs_stuck_loggers", &[], velo_tests::CHILD_TIMEOUT);
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Six stuck loggers: one wait of 5 s in all (each one's own, in turn:
+    // 30 s).
+    assert!(took < Duration::from_secs(15), "took {took:?}: {stderr}");
+}

@@ -95,6 +95,9 @@ pub(crate) fn live_cores() -> Vec<Arc<Core>> {
     cores.iter().filter_map(Weak::upgrade).collect()
 }
 
+/// A [`Core::begin_sync`] under way: the worker's ticket, if it has one.
+pub(crate) struct SyncStarted(Option<(u64, Progress)>);
+
 impl Core {
     /// Builds a core; with `capacity`, spawns its worker.
     pub(crate) fn start(
@@ -491,19 +494,38 @@ impl Core {
     /// Waits until everything submitted before the call is written and
     /// flushed; returns the last write error since the previous sync.
     pub(crate) fn sync(&self) -> Result<(), Error> {
+        let started = self.begin_sync();
+        self.finish_sync(started)
+    }
+
+    /// The first half of [`Core::sync`]: asks the worker for a delivering
+    /// pass, without waiting (see `Worker::begin_sync`). `None` from
+    /// inside this logger's output, where waiting would be for itself.
+    pub(crate) fn begin_sync(&self) -> Option<SyncStarted> {
         if local::is_writing(self.id) {
-            // From inside this logger's output: the worker (or this very
-            // call's caller) is busy writing; waiting would be for itself.
-            return self.take_error();
+            return None;
         }
         // Before the worker's ticket: the pass that serves the ticket sees
         // it (see `Job::pass` below).
         self.deliveries.fetch_add(1, Ordering::SeqCst);
-        if let Some((_, worker)) = &self.pipe {
+        let ticket = self.pipe.as_ref().and_then(|(_, worker)| {
             if worker.state() & worker::ORPHANED != 0 {
                 self.restart_worker();
             }
-            match worker.sync() {
+            worker.begin_sync()
+        });
+        Some(SyncStarted(ticket))
+    }
+
+    /// The second half of [`Core::sync`].
+    pub(crate) fn finish_sync(&self, started: Option<SyncStarted>) -> Result<(), Error> {
+        let Some(SyncStarted(ticket)) = started else {
+            // From inside the output: the worker (or this very call's
+            // caller) is busy writing.
+            return self.take_error();
+        };
+        if let Some((_, worker)) = &self.pipe {
+            match worker.finish_sync(ticket) {
                 Ok(true) => return self.take_error(),
                 Ok(false) => {}
                 Err(Stalled) => {

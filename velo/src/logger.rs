@@ -395,9 +395,14 @@ pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
 /// # Ok::<(), velo::Error>(())
 /// ```
 pub fn sync() -> Result<(), Error> {
+    let cores = pipeline::live_cores();
+    // Every worker asked first, then each waited for: their passes run at
+    // once, and several stuck outputs cost one bounded wait in all (as in
+    // `close`).
+    let started: Vec<_> = cores.iter().map(|core| core.begin_sync()).collect();
     let mut result = Ok(());
-    for core in pipeline::live_cores() {
-        let r = core.sync();
+    for (core, started) in cores.iter().zip(started) {
+        let r = core.finish_sync(started);
         if result.is_ok() {
             result = r;
         }

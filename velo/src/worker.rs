@@ -256,11 +256,7 @@ impl Worker {
     /// Waits until `done` holds, while the worker makes progress; gives up
     /// after [`STALL`] without a pass ([`STALL_AGAIN`] when a wait already
     /// gave up and no pass came since), or at once when no worker runs.
-    fn wait_for(&self, done: impl Fn() -> bool) -> Result<(), Stalled> {
-        self.wait_from(self.progress(), done)
-    }
-
-    /// [`Worker::wait_for`], counting the time without a pass from `from`.
+    /// The time without a pass counts from `from`.
     fn wait_from(&self, from: Progress, done: impl Fn() -> bool) -> Result<(), Stalled> {
         let Progress {
             mut passes,
@@ -297,17 +293,30 @@ impl Worker {
         }
     }
 
-    /// Asks the worker for a pass that starts after this call, and waits
-    /// for it to finish. `Ok(false)` when there is no worker to ask.
-    pub(crate) fn sync(&self) -> Result<bool, Stalled> {
+    /// A sync, in two halves: asks the worker for a pass that starts after
+    /// this call, without waiting (`None` when there is no worker to ask);
+    /// [`Worker::finish_sync`] waits for it. Syncing several workers, each
+    /// is asked first and then each waited for, so that a stuck one costs
+    /// one wait, not one after the other (as [`Worker::begin_stop`]).
+    pub(crate) fn begin_sync(&self) -> Option<(u64, Progress)> {
         if !self.is_running() {
-            return Ok(false);
+            return None;
         }
+        let from = self.progress();
         // AcqRel: the entries this thread enqueued before are visible to
         // the worker once it reads the ticket (Acquire, in `run`).
         let ticket = self.sync_asked.fetch_add(1, Ordering::AcqRel) + 1;
         self.unpark();
-        match self.wait_for(|| self.sync_done.load(Ordering::Acquire) >= ticket) {
+        Some((ticket, from))
+    }
+
+    /// The second half of a sync (see [`Worker::begin_sync`]): waits, from
+    /// the progress the first half saw, for the pass it asked for.
+    pub(crate) fn finish_sync(&self, started: Option<(u64, Progress)>) -> Result<bool, Stalled> {
+        let Some((ticket, from)) = started else {
+            return Ok(false);
+        };
+        match self.wait_from(from, || self.sync_done.load(Ordering::Acquire) >= ticket) {
             Ok(()) => Ok(true),
             // The worker exited meanwhile (a `close` on another thread):
             // not stuck; the caller writes what is left itself.
