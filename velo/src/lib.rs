@@ -111,6 +111,7 @@
 #![warn(missing_docs)]
 
 // Leaves: no imports from the rest of the crate but each other.
+mod buffer;
 mod clock;
 mod error;
 mod escape;

@@ -857,6 +857,7 @@ impl LineFormat {
                 // Arrays and maps hold quotes: escape them.
                 Some(v) => {
                     self.scratch.clear();
+                    crate::buffer::shrink(&mut self.scratch, 64 << 10);
                     plain_value(&mut self.scratch, v);
                     let s = std::str::from_utf8(&self.scratch).unwrap_or_default();
                     if text {

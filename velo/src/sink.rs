@@ -338,6 +338,7 @@ impl Sink {
             each(self, &whole);
             self.partial = whole;
             self.partial.clear();
+            crate::buffer::shrink(&mut self.partial, 64 << 10);
         }
         while !bytes.is_empty() {
             match record::record_len(bytes) {

@@ -385,6 +385,7 @@ impl RollingFile {
             cut.at -= written;
         }
         self.drop_oldest();
+        crate::buffer::shrink(&mut self.buf, BUFFER_SIZE);
         result
     }
 

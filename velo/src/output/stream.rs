@@ -108,6 +108,7 @@ impl Stream {
         let (bytes, lines) = keep_newest(&mut self.buf);
         self.lost.entries += lines;
         self.lost.bytes += bytes as u64;
+        crate::buffer::shrink(&mut self.buf, BUFFER_SIZE);
         result
     }
 }

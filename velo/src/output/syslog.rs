@@ -1004,6 +1004,7 @@ fn unacked(_: &TcpStream) -> Option<u64> {
 impl Output for SyslogOutput {
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         self.msg.clear();
+        crate::buffer::shrink(&mut self.msg, 64 << 10);
         self.header
             .write(&mut self.msg, severity(ev.level), ev.time, &mut self.clock);
         let header = self.msg.len();

@@ -1,0 +1,84 @@
+//! One large entry makes the buffers it passes through grow; once it is
+//! written, they give the memory back: a logger holds about its usual
+//! buffers for as long as it lives, not the size of the largest line it
+//! ever wrote. Measured by an allocator that counts the live bytes of the
+//! whole process.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use velo::{velo, Builder, Format};
+
+struct Live;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged and only
+// counts the sizes.
+unsafe impl GlobalAlloc for Live {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded; `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: forwarded with the caller's arguments.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Live = Live;
+
+fn live_mib() -> f64 {
+    LIVE.load(Ordering::Relaxed) as f64 / (1 << 20) as f64
+}
+
+#[test]
+fn buffers_shrink_back_after_a_large_entry() {
+    for asynchronous in [true, false] {
+        let dir = velo_tests::TempDir::new("large-entry");
+        let logger = Builder::new()
+            .format(Format::Json)
+            .file(dir.path().join("app.log"))
+            .asynchronous(asynchronous)
+            .build()
+            .unwrap();
+        // The usual entries first: the buffers at their working size.
+        for i in 0..1_000u32 {
+            velo!(logger: &logger, info, "small", i);
+        }
+        logger.sync().unwrap();
+        let usual = live_mib();
+        {
+            let big = "z".repeat(12 << 20);
+            velo!(logger: &logger, info, "big", big = big.as_str());
+            logger.sync().unwrap();
+        }
+        // The usual entries again, a few passes of them.
+        for _ in 0..5 {
+            for i in 0..1_000u32 {
+                velo!(logger: &logger, info, "small", i);
+            }
+            logger.sync().unwrap();
+        }
+        let after = live_mib();
+        assert!(
+            after - usual < 4.0,
+            "asynchronous({asynchronous}): {usual:.1} MiB live before the 12 MiB entry, \
+             {after:.1} MiB after it was written"
+        );
+        let text = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
+        assert_eq!(text.lines().count(), 6_001);
+    }
+}
