@@ -50,3 +50,44 @@ fn fatal_writes_flushes_and_exits() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A `fatal` logged by an exit handler, while the process exits already.
+#[cfg(unix)]
+extern "C" fn fatal_at_exit() {
+    velo!(fatal, "fatal at exit");
+}
+
+#[cfg(unix)]
+fn register_fatal_at_exit() {
+    // SAFETY: atexit(3) with an `extern "C" fn()` that takes nothing; it
+    // does not unwind (`fatal` ends the process).
+    assert_eq!(unsafe { libc::atexit(fatal_at_exit) }, 0);
+}
+
+#[test]
+#[cfg(unix)]
+fn child_logs_fatal_in_an_exit_handler_after_velos() {
+    if !is_child("child_logs_fatal_in_an_exit_handler_after_velos") {
+        return;
+    }
+    // Registered before velo's: it runs after velo's close at exit.
+    register_fatal_at_exit();
+    velo!(info, "started");
+}
+
+#[test]
+#[cfg(unix)]
+fn fatal_in_an_exit_handler_exits_with_1_and_does_not_abort() {
+    // (One registered after velo's runs before it, where velo cannot tell
+    // the process is exiting: see `fatal_exit`.)
+    for name in ["child_logs_fatal_in_an_exit_handler_after_velos"] {
+        let out = run_child(name, &[("VELO_FORMAT", "json")]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {out:?}");
+        let entries = json_lines(&out.stderr);
+        let fatal = entries
+            .iter()
+            .find(|e| e["msg"] == "fatal at exit")
+            .unwrap_or_else(|| panic!("{name}: the entry is written: {out:?}"));
+        assert_eq!(fatal["level"], "fatal");
+    }
+}

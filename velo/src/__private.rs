@@ -74,8 +74,22 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
 /// Each logger's flush is bounded (see [`Logger::sync`]); a logger whose
 /// output this thread is inside of (a `fatal` logged from a writer) cannot
 /// be flushed from here, and is not waited for.
+///
+/// From an exit handler that runs after velo's own (one registered before
+/// the first logger was built), the process is exiting already and `exit`
+/// may not be called again (std aborts: "called re-entrantly"): there it
+/// ends with `_exit(1)`, the loggers flushed. Code that runs at exit
+/// before velo's handler (a main thread-local's destructor, an exit
+/// handler registered later) is past what velo can tell; `exit` aborts
+/// there, after the entry is written.
 #[cold]
 pub fn fatal_exit() -> ! {
     crate::close();
+    #[cfg(unix)]
+    if crate::sink::exit_has_begun() {
+        // SAFETY: `_exit` ends the process at once, which is what this
+        // function promises; every logger was flushed above.
+        unsafe { libc::_exit(1) }
+    }
     std::process::exit(1)
 }

@@ -596,6 +596,11 @@ pub(crate) fn exit_begins() {
     EXITING.store(local::this_thread(), Ordering::SeqCst);
 }
 
+/// Whether the process's exit has begun (velo's exit handler ran).
+pub(crate) fn exit_has_begun() -> bool {
+    EXITING.load(Ordering::SeqCst) != 0
+}
+
 /// Whether this thread may not start a write of its own because another
 /// has begun the process's exit (see [`exit_begins`]). A thread inside an
 /// output (a worker's last pass whose writer logs) still may: it is one
