@@ -80,14 +80,15 @@ fn child_logs_fatal_in_an_exit_handler_after_velos() {
 fn fatal_in_an_exit_handler_exits_with_1_and_does_not_abort() {
     // (One registered after velo's runs before it, where velo cannot tell
     // the process is exiting: see `fatal_exit`.)
-    for name in ["child_logs_fatal_in_an_exit_handler_after_velos"] {
-        let out = run_child(name, &[("VELO_FORMAT", "json")]);
-        assert_eq!(out.status.code(), Some(1), "{name}: {out:?}");
-        let entries = json_lines(&out.stderr);
-        let fatal = entries
-            .iter()
-            .find(|e| e["msg"] == "fatal at exit")
-            .unwrap_or_else(|| panic!("{name}: the entry is written: {out:?}"));
-        assert_eq!(fatal["level"], "fatal");
-    }
+    let out = run_child(
+        "child_logs_fatal_in_an_exit_handler_after_velos",
+        &[("VELO_FORMAT", "json")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    let fatal = entries
+        .iter()
+        .find(|e| e["msg"] == "fatal at exit")
+        .unwrap_or_else(|| panic!("the entry is written: {out:?}"));
+    assert_eq!(fatal["level"], "fatal");
 }
