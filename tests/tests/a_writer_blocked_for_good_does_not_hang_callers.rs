@@ -39,6 +39,9 @@ fn child_logs_into_a_stuck_writer() {
     // One wait of the bound (5 s) at most, not one per entry.
     assert!(took < Duration::from_secs(20), "took {took:?}");
     assert!(stats.dropped > 0, "{stats:?}");
+    // Each entry counts once: none was written by a caller, so none is a
+    // fallback (a dropped entry is not one too).
+    assert_eq!(stats.sync_fallbacks, 0, "{stats:?}");
     assert!(logger.sync().is_err(), "the stuck output is reported");
     held.open();
     // The worker finishes its pass now: a sync right after waits for it,

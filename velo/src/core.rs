@@ -261,8 +261,7 @@ impl Core {
     /// An entry that cannot go into this thread's ring at all: written by
     /// the caller, unless that would deadlock.
     fn unqueueable(&self, entry: &mut [u8]) {
-        stats::inc(&self.stats.sync_fallbacks);
-        self.write_now(entry);
+        self.write_now(entry, true);
     }
 
     /// The ring has no room for `entry`: move to a larger ring if it may
@@ -315,8 +314,7 @@ impl Core {
                 Err(_) => return self.unqueueable(entry),
             }
         }
-        stats::inc(&self.stats.sync_fallbacks);
-        self.write_now(entry);
+        self.write_now(entry, true);
     }
 
     /// Waits for room in this thread's ring, then pushes `entry`.
@@ -341,8 +339,7 @@ impl Core {
                 || worker.is_stopped()
                 || !worker.is_running()
             {
-                stats::inc(&self.stats.sync_fallbacks);
-                return self.write_now(entry);
+                return self.write_now(entry, true);
             }
             if spins < 16 {
                 spins += 1;
@@ -374,14 +371,18 @@ impl Core {
             // velo, which may hold the allocator's lock or this output's.
             stats::inc(&self.stats.dropped);
         } else {
-            self.write_now(&mut buf);
+            self.write_now(&mut buf, false);
         }
         local::give(buf);
     }
 
     /// Writes a record on this thread, after everything queued before it.
     #[cold]
-    fn write_now(&self, entry: &mut [u8]) {
+    ///
+    /// With `fallback` (its queue could not take it), an entry this thread
+    /// writes counts in `sync_fallbacks`; one it queues or drops instead
+    /// counts where it goes.
+    fn write_now(&self, entry: &mut [u8], fallback: bool) {
         if self.output.is_lost() {
             return stats::inc(&self.stats.dropped);
         }
@@ -397,6 +398,9 @@ impl Core {
             // good.
             return self.queue_reentrant(entry);
         };
+        if fallback {
+            stats::inc(&self.stats.sync_fallbacks);
+        }
         let report = self.report();
         self.drain_locked(&mut sink);
         // Written after everything drained: dated after it too.
