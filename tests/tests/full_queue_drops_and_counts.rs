@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 use velo::{velo, Builder, Format, Overflow};
-use velo_tests::{Capture, Slow};
+use velo_tests::{Capture, Held, Slow};
 
 #[test]
 fn written_plus_dropped_equals_logged() {
@@ -72,49 +72,27 @@ fn drop_warning_uses_the_text_format_of_a_text_logger() {
     );
 }
 
-/// A writer that blocks while the test holds its gate, and says when it
-/// first did.
-struct Gate {
-    gate: std::sync::Arc<std::sync::Mutex<()>>,
-    entered: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl std::io::Write for Gate {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.entered
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let _open = self.gate.lock().unwrap();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// A logger of `buffer_size(size)` under `Overflow::Drop` whose worker is
+/// inside its writer, held there until the returned [`Held`] opens.
+fn logger_blocked_in_its_writer(size: usize) -> (velo::Logger, Held) {
+    let held = Held::default();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(held.clone())
+        .buffer_size(size)
+        .overflow(Overflow::Drop)
+        .build()
+        .unwrap();
+    // The worker takes this one and blocks in the writer.
+    velo!(logger: &logger, info, "first");
+    held.wait_entered();
+    (logger, held)
 }
 
 #[test]
 fn a_thread_queues_buffer_size_entries_at_most() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
     for size in [64usize, 1024, 8192] {
-        let gate = Arc::new(Mutex::new(()));
-        let entered = Arc::new(AtomicBool::new(false));
-        let held = gate.lock().unwrap();
-        let logger = Builder::new()
-            .format(Format::Json)
-            .writer(Gate {
-                gate: Arc::clone(&gate),
-                entered: Arc::clone(&entered),
-            })
-            .buffer_size(size)
-            .overflow(Overflow::Drop)
-            .build()
-            .unwrap();
-        // The worker takes this one and blocks in the writer.
-        velo!(logger: &logger, info, "first");
-        while !entered.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let (logger, held) = logger_blocked_in_its_writer(size);
         // Entries large enough that the thread's ring fills in bytes
         // before it does in entries, and grows (before, each larger ring
         // took `size` more entries).
@@ -130,7 +108,7 @@ fn a_thread_queues_buffer_size_entries_at_most() {
             "buffer_size({size}): {queued} entries queued"
         );
         assert_eq!(queued + stats.dropped, LOGGED, "{stats:?}");
-        drop(held);
+        held.open();
         logger.sync().unwrap();
     }
 }
@@ -167,25 +145,7 @@ fn the_drop_warning_carries_the_loggers_fields() {
 
 #[test]
 fn an_entry_larger_than_a_full_ring_is_dropped_not_written_by_the_caller() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
-    let gate = Arc::new(Mutex::new(()));
-    let entered = Arc::new(AtomicBool::new(false));
-    let held = gate.lock().unwrap();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(Gate {
-            gate: Arc::clone(&gate),
-            entered: Arc::clone(&entered),
-        })
-        .buffer_size(256)
-        .overflow(Overflow::Drop)
-        .build()
-        .unwrap();
-    velo!(logger: &logger, info, "first");
-    while !entered.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let (logger, held) = logger_blocked_in_its_writer(256);
     // The thread's ring fills with entries, then one entry larger than
     // the ring (not than the largest ring) comes: the thread moves to a
     // larger ring, which is as full (its predecessor's entries count), so
@@ -199,6 +159,6 @@ fn an_entry_larger_than_a_full_ring_is_dropped_not_written_by_the_caller() {
     let stats = logger.stats();
     assert_eq!(stats.sync_fallbacks, 0, "{stats:?}");
     assert_eq!(stats.enqueued - 1 + stats.dropped, 301, "{stats:?}");
-    drop(held);
+    held.open();
     logger.sync().unwrap();
 }

@@ -64,6 +64,15 @@ impl Drop for Daemon {
     }
 }
 
+/// A JSON logger to the unix socket at `path`.
+fn logger_to(path: &std::path::Path) -> velo::Logger {
+    Builder::new()
+        .format(Format::Json)
+        .syslog(Syslog::unix(path))
+        .build()
+        .unwrap()
+}
+
 /// Every `seq` below `n` exactly once.
 fn assert_each_once(seqs: &[u64], n: u64) {
     let distinct: BTreeSet<u64> = seqs.iter().copied().collect();
@@ -78,11 +87,7 @@ fn a_burst_follows_the_daemon_without_a_sync() {
     let dir = TempDir::new("syslog-unix-burst");
     let path = dir.path().join("log.sock");
     let daemon = Daemon::start(&path);
-    let logger = Builder::new()
-        .format(Format::Json)
-        .syslog(Syslog::unix(&path))
-        .build()
-        .unwrap();
+    let logger = logger_to(&path);
     const N: u64 = 3_000;
     for seq in 0..N {
         velo!(logger: &logger, info, "burst", seq);
@@ -104,11 +109,7 @@ fn a_sync_after_a_burst_sees_it_all_out() {
     let dir = TempDir::new("syslog-unix-burst-sync");
     let path = dir.path().join("log.sock");
     let daemon = Daemon::start(&path);
-    let logger = Builder::new()
-        .format(Format::Json)
-        .syslog(Syslog::unix(&path))
-        .build()
-        .unwrap();
+    let logger = logger_to(&path);
     const N: u64 = 20_000;
     for seq in 0..N {
         velo!(logger: &logger, info, "burst", seq);
@@ -129,11 +130,7 @@ fn a_daemon_that_reads_nothing_costs_close_one_wait_and_counts_each_loss_once() 
     let path = dir.path().join("log.sock");
     // Bound, never read: its queue fills and stays full.
     let _daemon = UnixDatagram::bind(&path).unwrap();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .syslog(Syslog::unix(&path))
-        .build()
-        .unwrap();
+    let logger = logger_to(&path);
     const N: u64 = 30;
     for seq in 0..N {
         velo!(logger: &logger, info, "stuck", seq);
@@ -191,11 +188,7 @@ fn a_worker_waiting_on_a_stuck_daemon_sleeps_between_tries() {
     let dir = TempDir::new("syslog-unix-stuck-idle");
     let path = dir.path().join("log.sock");
     let _daemon = UnixDatagram::bind(&path).unwrap();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .syslog(Syslog::unix(&path))
-        .build()
-        .unwrap();
+    let logger = logger_to(&path);
     for seq in 0..30u64 {
         velo!(logger: &logger, info, "stuck", seq);
     }
