@@ -88,3 +88,44 @@ fn with_merges_so_the_child_context_holds_each_key_once() {
         [r#"{"level":"info","msg":"merged","c":"builder","d":"builder","keep":0,"b":4,"a":5}"#]
     );
 }
+
+/// `n` fields named `{prefix}{i}` for `i` in `from..from + n`, valued
+/// `value`.
+fn many_fields(prefix: &str, from: usize, n: usize, value: &str) -> velo::Fields {
+    let names: Vec<&'static str> = (from..from + n)
+        .map(|i| &*Box::leak(format!("{prefix}{i}").into_boxed_str()))
+        .collect();
+    let mut b = velo::__private::FieldsBuilder::new(Box::leak(names.into_boxed_slice()));
+    for _ in 0..n {
+        b.value(value);
+    }
+    b.build()
+}
+
+#[test]
+fn a_large_context_and_a_large_scope_keep_each_key_once() {
+    // Scopes past the size from which the worker indexes their keys, in
+    // both formats: keys `k300..k599` are in both layers, the scope's win.
+    for format in [Format::Json, Format::Text] {
+        let (l, out) = logger(format);
+        let child = l.with(many_fields("k", 0, 600, "context"));
+        velo::scope(many_fields("k", 300, 600, "scope"), || {
+            velo!(logger: &child, info, "big", k5 = "call");
+        });
+        l.sync().unwrap();
+        let lines = out.lines();
+        assert_eq!(lines.len(), 1);
+        let keys = match format {
+            Format::Json => raw_keys(&lines[0]),
+            _ => text_keys(&lines[0]),
+        };
+        let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "a key twice");
+        let count = |prefix: &str| lines[0].matches(prefix).count();
+        // 0..300 from the context (one of them, k5, the call's), 300..900
+        // from the scope.
+        assert_eq!(count("context"), 299, "{format:?}");
+        assert_eq!(count("scope"), 600, "{format:?}");
+        assert_eq!(count("call"), 1, "{format:?}");
+    }
+}

@@ -182,7 +182,7 @@ impl<'a> Event<'a> {
 
     /// Whether the call itself sets `key`.
     #[inline]
-    fn call_has(&self, key: &str) -> bool {
+    pub(crate) fn call_has(&self, key: &str) -> bool {
         match self.head {
             Head::Site(site) => site.names.contains(&key),
             Head::Dynamic(_) => record::has_key(self.values, key),

@@ -197,6 +197,13 @@ pub(crate) struct LineFormat {
     placed_set: u16,
     /// Context and scope blocks formatted before (see [`Rendered`]).
     rendered: Vec<Option<Rendered>>,
+    /// The current entry's scope keys, hashed and sorted, when its scope is
+    /// large and it has a context too: checking each context key against
+    /// the scope would otherwise cost the product of their sizes (see
+    /// [`SCOPE_INDEX_MIN`]). Offsets into the scope's bytes.
+    scope_keys: Vec<(u64, u32, u32)>,
+    /// `scope_keys` is the current entry's.
+    scope_indexed: bool,
     /// What opens a JSON line with a time: `{`, the time's key and, for
     /// a string, its quote (`{"time":"`), padded to a constant size.
     time_open: ([u8; TIME_OPEN_MAX], usize),
@@ -330,6 +337,8 @@ impl LineFormat {
             placed: [Placed::No; REUSE_MAX],
             placed_set: 0,
             rendered: (0..RENDERED_SLOTS).map(|_| None).collect(),
+            scope_keys: Vec::new(),
+            scope_indexed: false,
             heads: Heads::new(),
             tails: Heads::new(),
         }
@@ -561,7 +570,12 @@ impl LineFormat {
                 return;
             }
         }
+        self.scope_indexed = false;
         if !ev.context().is_empty() {
+            if ev.scope().len() >= SCOPE_INDEX_MIN {
+                index_keys(&mut self.scope_keys, ev.scope());
+                self.scope_indexed = true;
+            }
             self.block(ev, ev.context(), true, builtins, out);
         }
         if !ev.scope().is_empty() {
@@ -729,7 +743,7 @@ impl LineFormat {
             && rendered
                 .keys
                 .iter()
-                .any(|k| ev.shadowed(key(k), in_context));
+                .any(|k| self.shadowed(ev, key(k), in_context));
         // The cached line has every key as written: one that is built in
         // here must be renamed, and a `fields.KEY` may give way to an
         // inner layer's KEY.
@@ -742,6 +756,16 @@ impl LineFormat {
             self.block_slow(ev, bytes, in_context, may_shadow, builtins, out);
         } else {
             out.extend_from_slice(&rendered.line);
+        }
+    }
+
+    /// [`Event::shadowed`], through the scope's index when there is one.
+    #[inline]
+    fn shadowed(&self, ev: &Event<'_>, key: &str, in_context: bool) -> bool {
+        if in_context && self.scope_indexed {
+            ev.call_has(key) || indexed(&self.scope_keys, ev.scope(), key)
+        } else {
+            ev.shadowed(key, in_context)
         }
     }
 
@@ -763,7 +787,7 @@ impl LineFormat {
         };
         let mut r = Reader::new(bytes);
         while let Some((name, value)) = r.field() {
-            if !(may_shadow && ev.shadowed(name, in_context)) {
+            if !(may_shadow && self.shadowed(ev, name, in_context)) {
                 self.checked_field(ev, builtins, (None, layer), name, value, out);
             }
         }
@@ -1009,6 +1033,44 @@ fn json_scalar(out: &mut Vec<u8>, v: Val<'_>) {
         Val::Str(s) => escape::json_str(out, s),
         other => json_value(out, other),
     }
+}
+
+/// The scope size, in bytes, from which a context's keys are checked
+/// against an index of the scope's keys rather than by a scan of the
+/// scope: about thirty fields.
+const SCOPE_INDEX_MIN: usize = 512;
+
+/// A key's hash for [`index_keys`] (FNV-1a).
+fn key_hash(key: &[u8]) -> u64 {
+    key.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Fills `index` with the keys of the encoded fields `block`: their hash
+/// and offsets, sorted by hash. Reuses `index`'s memory.
+fn index_keys(index: &mut Vec<(u64, u32, u32)>, block: &[u8]) {
+    index.clear();
+    let mut r = Reader::new(block);
+    while let Some((name, _)) = r.field() {
+        let start = name.as_ptr() as usize - block.as_ptr() as usize;
+        index.push((
+            key_hash(name.as_bytes()),
+            start as u32,
+            (start + name.len()) as u32,
+        ));
+    }
+    index.sort_unstable_by_key(|&(hash, ..)| hash);
+}
+
+/// Whether the fields `block`, indexed by [`index_keys`], have `key`.
+fn indexed(index: &[(u64, u32, u32)], block: &[u8], key: &str) -> bool {
+    let hash = key_hash(key.as_bytes());
+    let from = index.partition_point(|&(h, ..)| h < hash);
+    index[from..]
+        .iter()
+        .take_while(|&&(h, ..)| h == hash)
+        .any(|&(_, s, e)| &block[s as usize..e as usize] == key.as_bytes())
 }
 
 /// Appends a value as JSON.
