@@ -21,6 +21,7 @@
 //! `caller`) in calls and in `fields!`, so under the default schema only
 //! the optional keys and the fields of bridged records need the check.
 
+use crate::buffer::Shrink;
 use crate::callsite::{Key, Msg, Piece, Pieces};
 use crate::escape;
 use crate::event::{Event, Head, Layer};
@@ -189,6 +190,8 @@ pub(crate) struct LineFormat {
     face: Clockface,
     /// Reused for the values of a message template.
     scratch: Vec<u8>,
+    /// When `scratch` gives back what large values made it grow.
+    scratch_shrink: Shrink,
     /// Where the current entry's message template wrote each of the
     /// call's first [`REUSE_MAX`] values, for its field to copy (see
     /// [`Placed`]); entry `i` is meaningful when bit `i` of `placed_set`
@@ -334,6 +337,7 @@ impl LineFormat {
             face: Clockface::new(style.timestamp, style.local_time),
             style,
             scratch: Vec::new(),
+            scratch_shrink: Shrink::default(),
             placed: [Placed::No; REUSE_MAX],
             placed_set: 0,
             rendered: (0..RENDERED_SLOTS).map(|_| None).collect(),
@@ -880,8 +884,11 @@ impl LineFormat {
                 }
                 // Arrays and maps hold quotes: escape them.
                 Some(v) => {
+                    // Its last value was this buffer's last use.
+                    let used = self.scratch.len();
                     self.scratch.clear();
-                    crate::buffer::shrink(&mut self.scratch, 64 << 10);
+                    self.scratch_shrink
+                        .after_use(&mut self.scratch, used, 64 << 10);
                     plain_value(&mut self.scratch, v);
                     let s = std::str::from_utf8(&self.scratch).unwrap_or_default();
                     if text {

@@ -15,21 +15,18 @@
 //! clock and publishing is the caller's encoding (tens of nanoseconds),
 //! unless the thread is preempted in between.
 
+use crate::buffer::Shrink;
 use crate::clock::Converter;
 use crate::record;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// The buffer keeps up to this much between passes. Past it, it shrinks
-/// back only after [`SHRINK_AFTER`] passes in a row used at most a quarter
-/// of it: a logger whose passes keep needing more (threads logging flat
-/// out, each ring up to 1 MiB) keeps its buffer instead of reallocating
-/// it every few passes, and one that had a burst gives the memory back.
+/// back as [`Shrink`] says: a logger whose passes keep needing more
+/// (threads logging flat out, each ring up to 1 MiB) keeps its buffer
+/// instead of reallocating it every few passes, and one that had a burst
+/// gives the memory back.
 const KEEP_BYTES: usize = 1 << 20;
-
-/// Passes that used at most a quarter of a buffer larger than
-/// [`KEEP_BYTES`] before it shrinks back to that.
-const SHRINK_AFTER: u32 = 256;
 
 /// Records of several threads, copied out of their rings.
 #[derive(Debug, Default)]
@@ -42,9 +39,8 @@ pub(crate) struct Merge {
     /// being written, earliest on top (a tie goes to the thread drained
     /// first).
     heap: BinaryHeap<Reverse<(u64, usize)>>,
-    /// Passes in a row that used at most a quarter of a buffer larger
-    /// than [`KEEP_BYTES`].
-    small_passes: u32,
+    /// When `bytes` shrinks back to [`KEEP_BYTES`].
+    shrink: Shrink,
 }
 
 /// One thread's records, and where the merge is in them.
@@ -86,7 +82,7 @@ impl Merge {
             bytes,
             threads,
             heap,
-            small_passes,
+            shrink,
         } = self;
         heap.clear();
         for (i, thread) in threads.iter_mut().enumerate() {
@@ -114,15 +110,7 @@ impl Merge {
         let used = bytes.len();
         bytes.clear();
         threads.clear();
-        if bytes.capacity() <= KEEP_BYTES || used > bytes.capacity() / 4 {
-            *small_passes = 0;
-        } else {
-            *small_passes += 1;
-            if *small_passes >= SHRINK_AFTER {
-                bytes.shrink_to(KEEP_BYTES);
-                *small_passes = 0;
-            }
-        }
+        shrink.after_use(bytes, used, KEEP_BYTES);
     }
 }
 
@@ -229,7 +217,8 @@ mod tests {
 
     #[test]
     fn a_large_buffer_is_kept_while_passes_need_it_and_shrinks_after() {
-        use super::{KEEP_BYTES, SHRINK_AFTER};
+        use super::KEEP_BYTES;
+        use crate::buffer::SHRINK_AFTER;
         let mut merge = Merge::default();
         let big = vec![0u8; 2 * KEEP_BYTES];
         // A pass of 2 MiB (the bytes need not be records for this).

@@ -15,6 +15,7 @@
 //! ring for the worker. Logging to *another* logger from inside a writer is
 //! not re-entrant at all and works as from anywhere else.
 
+use crate::buffer::Shrink;
 use crate::callsite::{internal_site, CallSite};
 use crate::clock::{self, Converter};
 use crate::error::{Error, ErrorKind};
@@ -100,6 +101,8 @@ pub(crate) struct Sink {
     failing: bool,
     /// A record split across the wrap of a ring, being put together.
     partial: Vec<u8>,
+    /// When `partial` gives back what large records made it grow.
+    partial_shrink: Shrink,
     /// Several threads' records of a pass, being put in time order.
     merge: Merge,
     /// The rings' extents as a pass began.
@@ -222,6 +225,7 @@ impl Sink {
             lost_unreported: 0,
             failing: false,
             partial: Vec::new(),
+            partial_shrink: Shrink::default(),
             merge: Merge::default(),
             cuts: Vec::new(),
             refined: Instant::now(),
@@ -337,8 +341,10 @@ impl Sink {
             let whole = std::mem::take(&mut self.partial);
             each(self, &whole);
             self.partial = whole;
+            let used = self.partial.len();
             self.partial.clear();
-            crate::buffer::shrink(&mut self.partial, 64 << 10);
+            self.partial_shrink
+                .after_use(&mut self.partial, used, 64 << 10);
         }
         while !bytes.is_empty() {
             match record::record_len(bytes) {

@@ -42,6 +42,7 @@
 //! bytes that are still buffered.
 
 use super::{Lost, Output};
+use crate::buffer::Shrink;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -297,6 +298,8 @@ pub(crate) struct RollingFile {
     /// there is something to write.
     file: Option<fs::File>,
     buf: Vec<u8>,
+    /// When `buf` gives back what large entries made it grow.
+    shrink: Shrink,
     /// Rotations decided and not yet done, in buffer order.
     cuts: VecDeque<Cut>,
     schedule: Schedule,
@@ -362,6 +365,7 @@ impl RollingFile {
             keep,
             file: Some(file),
             buf: Vec::with_capacity(BUFFER_SIZE),
+            shrink: Shrink::default(),
             cuts: VecDeque::new(),
             schedule,
             rotated,
@@ -379,13 +383,14 @@ impl RollingFile {
     /// with its cuts.
     fn write_out(&mut self) -> io::Result<()> {
         let mut written = 0;
+        let used = self.buf.len();
         let result = self.write_cuts(&mut written);
         self.buf.drain(..written);
         for cut in &mut self.cuts {
             cut.at -= written;
         }
         self.drop_oldest();
-        crate::buffer::shrink(&mut self.buf, BUFFER_SIZE);
+        self.shrink.after_use(&mut self.buf, used, BUFFER_SIZE);
         result
     }
 

@@ -2,6 +2,7 @@
 //! 64 KiB buffer the worker formats lines straight into.
 
 use super::{Lost, Output};
+use crate::buffer::Shrink;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -73,6 +74,8 @@ pub(crate) fn keep_newest(buf: &mut Vec<u8>) -> (usize, u64) {
 /// buffer cannot keep any more ([`MAX_KEPT`]) are counted as lost.
 pub(crate) struct Stream {
     buf: Vec<u8>,
+    /// When `buf` gives back what large entries made it grow.
+    shrink: Shrink,
     inner: Box<dyn Write + Send>,
     /// Lines dropped from the buffer since the last `take_lost`.
     lost: Lost,
@@ -93,6 +96,7 @@ impl Stream {
     pub(crate) fn new(inner: Box<dyn Write + Send>) -> Stream {
         Stream {
             buf: Vec::with_capacity(BUFFER_SIZE),
+            shrink: Shrink::default(),
             inner,
             lost: Lost::default(),
             failed: None,
@@ -103,12 +107,13 @@ impl Stream {
     /// the next attempt, up to [`MAX_KEPT`] bytes.
     fn write_buffer(&mut self) -> io::Result<()> {
         let mut written = 0;
+        let used = self.buf.len();
         let result = write_from(&mut *self.inner, &self.buf, &mut written);
         self.buf.drain(..written);
         let (bytes, lines) = keep_newest(&mut self.buf);
         self.lost.entries += lines;
         self.lost.bytes += bytes as u64;
-        crate::buffer::shrink(&mut self.buf, BUFFER_SIZE);
+        self.shrink.after_use(&mut self.buf, used, BUFFER_SIZE);
         result
     }
 }

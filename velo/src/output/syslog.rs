@@ -55,6 +55,7 @@
 
 use super::journald::priority as severity;
 use super::{Lost, Output, Stdio};
+use crate::buffer::Shrink;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
@@ -273,6 +274,7 @@ impl Syslog {
             header: Header::new(&hostname(), app_name, std::process::id()),
             clock: Clockface::new(Timestamp::Micros, None),
             msg: Vec::with_capacity(1024),
+            msg_shrink: Shrink::default(),
             max_len: self.max_len,
             backlog: Backlog::new(self.backlog),
             peer,
@@ -588,6 +590,8 @@ pub(crate) struct SyslogOutput {
     clock: Clockface,
     /// The message being built; reused.
     msg: Vec<u8>,
+    /// When `msg` gives back what large entries made it grow.
+    msg_shrink: Shrink,
     max_len: usize,
     backlog: Backlog,
     peer: Peer,
@@ -1003,8 +1007,10 @@ fn unacked(_: &TcpStream) -> Option<u64> {
 
 impl Output for SyslogOutput {
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
+        // The last message was this buffer's last use.
+        let used = self.msg.len();
         self.msg.clear();
-        crate::buffer::shrink(&mut self.msg, 64 << 10);
+        self.msg_shrink.after_use(&mut self.msg, used, 64 << 10);
         self.header
             .write(&mut self.msg, severity(ev.level), ev.time, &mut self.clock);
         let header = self.msg.len();
