@@ -76,9 +76,11 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
 /// be flushed from here, and is not waited for.
 ///
 /// From an exit handler that runs after velo's own (one registered before
-/// the first logger was built), the process is exiting already and `exit`
-/// may not be called again (std aborts: "called re-entrantly"): there it
-/// ends with `_exit(1)`, the loggers flushed. Code that runs at exit
+/// the first logger was built), this thread is exiting the process already
+/// and may not call `exit` again (std aborts: "called re-entrantly"): there
+/// it ends with `_exit(1)`, the loggers flushed. Another thread's `fatal`
+/// during the exit calls `exit`, which std makes wait for the exit under
+/// way rather than cut it. Code that runs at exit
 /// before velo's handler (a main thread-local's destructor, an exit
 /// handler registered later) is past what velo can tell; `exit` aborts
 /// there, after the entry is written.
@@ -86,7 +88,7 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
 pub fn fatal_exit() -> ! {
     crate::close();
     #[cfg(unix)]
-    if crate::sink::exit_has_begun() {
+    if crate::sink::this_thread_exits() {
         // SAFETY: `_exit` ends the process at once, which is what this
         // function promises; every logger was flushed above.
         unsafe { libc::_exit(1) }

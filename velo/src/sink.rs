@@ -602,9 +602,10 @@ pub(crate) fn exit_begins() {
     EXITING.store(local::this_thread(), Ordering::SeqCst);
 }
 
-/// Whether the process's exit has begun (velo's exit handler ran).
-pub(crate) fn exit_has_begun() -> bool {
-    EXITING.load(Ordering::SeqCst) != 0
+/// Whether this thread is the one running the process's exit (velo's exit
+/// handler ran on it).
+pub(crate) fn this_thread_exits() -> bool {
+    EXITING.load(Ordering::SeqCst) == local::this_thread()
 }
 
 /// Whether this thread may not start a write of its own because another
