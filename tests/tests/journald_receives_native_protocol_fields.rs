@@ -190,3 +190,38 @@ fn a_missing_journal_is_counted_not_fatal() {
     let _ = logger.sync();
     assert_eq!(logger.stats().write_errors, 2);
 }
+
+/// `n` fields named `{prefix}{i}` for `i` in `from..from + n`, valued
+/// `value`.
+fn many_fields(prefix: &str, from: usize, n: usize, value: &str) -> velo::Fields {
+    let names: Vec<&'static str> = (from..from + n)
+        .map(|i| &*Box::leak(format!("{prefix}{i}").into_boxed_str()))
+        .collect();
+    let mut b = velo::__private::FieldsBuilder::new(Box::leak(names.into_boxed_slice()));
+    for _ in 0..n {
+        b.value(value);
+    }
+    b.build()
+}
+
+#[test]
+fn a_large_context_and_a_large_scope_keep_each_field_once() {
+    let dir = velo_tests::TempDir::new("journald-large-layers");
+    let path = dir.path().join("socket");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    let logger = Builder::new().journald_at(&path).build().unwrap();
+    // Past the scope size from which the context's keys are checked
+    // through an index: `K300..K599` are in both layers, the scope's win.
+    let child = logger.with(many_fields("k", 0, 600, "context"));
+    velo::scope(many_fields("k", 300, 600, "scope"), || {
+        velo!(logger: &child, info, "big");
+    });
+    logger.sync().unwrap();
+    let fields = receive(&socket);
+    for i in 0..900 {
+        let values = &fields[&format!("K{i}")];
+        assert_eq!(values.len(), 1, "K{i} once");
+        let expected: &[u8] = if i < 300 { b"context" } else { b"scope" };
+        assert_eq!(values[0], expected, "K{i}");
+    }
+}

@@ -182,7 +182,7 @@ impl<'a> Event<'a> {
 
     /// Whether the call itself sets `key`.
     #[inline]
-    pub(crate) fn call_has(&self, key: &str) -> bool {
+    fn call_has(&self, key: &str) -> bool {
         match self.head {
             Head::Site(site) => site.names.contains(&key),
             Head::Dynamic(_) => record::has_key(self.values, key),
@@ -233,9 +233,10 @@ impl<'a> Event<'a> {
     }
 
     /// Every field of the entry, context first, each key once (the
-    /// innermost wins).
+    /// innermost wins); the context's keys are checked against the scope
+    /// through `index`, prepared for this entry (see [`ScopeIndex`]).
     #[inline]
-    pub(crate) fn fields(&self) -> Fields<'_, 'a> {
+    pub(crate) fn fields<'e>(&'e self, index: &'e ScopeIndex) -> Fields<'e, 'a> {
         // Most entries have neither context nor scope: start at the call.
         let (layer, bytes) = if !self.context.is_empty() {
             (Layer::Context, self.context)
@@ -246,6 +247,7 @@ impl<'a> Event<'a> {
         };
         Fields {
             event: self,
+            scope_index: index,
             layer,
             reader: Reader::new(bytes),
             index: 0,
@@ -266,6 +268,8 @@ pub(crate) enum Layer {
 #[derive(Debug)]
 pub(crate) struct Fields<'e, 'a> {
     event: &'e Event<'a>,
+    /// The scope's keys, indexed when large.
+    scope_index: &'e ScopeIndex,
     layer: Layer,
     reader: Reader<'a>,
     /// Index of the next call value among the site's keys.
@@ -290,7 +294,8 @@ impl<'a> Iterator for Fields<'_, 'a> {
                         }
                         continue;
                     };
-                    if !self.event.shadowed(name, self.layer == Layer::Context) {
+                    let in_context = self.layer == Layer::Context;
+                    if !self.scope_index.shadowed(self.event, name, in_context) {
                         return Some((name, value));
                     }
                 }
@@ -315,4 +320,67 @@ impl<'a> Iterator for Fields<'_, 'a> {
             }
         }
     }
+}
+
+/// The scope size, in bytes, from which a context's keys are checked
+/// against an index of the scope's keys rather than by a scan of the
+/// scope: about thirty fields.
+const SCOPE_INDEX_MIN: usize = 512;
+
+/// An entry's scope keys, hashed and sorted, when its scope is large and
+/// it has a context too: checking each context key against the scope by a
+/// scan would cost the product of their sizes on every entry. Kept by a
+/// line format or an output and reused from entry to entry; offsets into
+/// the scope's bytes.
+#[derive(Debug, Default)]
+pub(crate) struct ScopeIndex {
+    keys: Vec<(u64, u32, u32)>,
+    /// `keys` is the current entry's.
+    built: bool,
+}
+
+impl ScopeIndex {
+    /// Indexes `ev`'s scope if it is large and `ev` has a context.
+    pub(crate) fn prepare(&mut self, ev: &Event<'_>) {
+        self.built = !ev.context.is_empty() && ev.scope.len() >= SCOPE_INDEX_MIN;
+        if !self.built {
+            return;
+        }
+        self.keys.clear();
+        let mut r = Reader::new(ev.scope);
+        while let Some((name, _)) = r.field() {
+            let start = name.as_ptr() as usize - ev.scope.as_ptr() as usize;
+            self.keys.push((
+                key_hash(name.as_bytes()),
+                start as u32,
+                (start + name.len()) as u32,
+            ));
+        }
+        self.keys.sort_unstable_by_key(|&(hash, ..)| hash);
+    }
+
+    /// [`Event::shadowed`], through the index when [`ScopeIndex::prepare`]
+    /// built one for `ev`.
+    #[inline]
+    pub(crate) fn shadowed(&self, ev: &Event<'_>, key: &str, in_context: bool) -> bool {
+        if !(in_context && self.built) {
+            return ev.shadowed(key, in_context);
+        }
+        if ev.call_has(key) {
+            return true;
+        }
+        let hash = key_hash(key.as_bytes());
+        let from = self.keys.partition_point(|&(h, ..)| h < hash);
+        self.keys[from..]
+            .iter()
+            .take_while(|&&(h, ..)| h == hash)
+            .any(|&(_, s, e)| &ev.scope[s as usize..e as usize] == key.as_bytes())
+    }
+}
+
+/// A key's hash for [`ScopeIndex`] (FNV-1a).
+fn key_hash(key: &[u8]) -> u64 {
+    key.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

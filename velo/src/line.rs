@@ -24,7 +24,7 @@
 use crate::buffer::Shrink;
 use crate::callsite::{Key, Msg, Piece, Pieces};
 use crate::escape;
-use crate::event::{Event, Head, Layer};
+use crate::event::{Event, Head, Layer, ScopeIndex};
 use crate::number;
 use crate::options::{Schema, Style};
 use crate::record::{self, Reader, Val};
@@ -200,13 +200,9 @@ pub(crate) struct LineFormat {
     placed_set: u16,
     /// Context and scope blocks formatted before (see [`Rendered`]).
     rendered: Vec<Option<Rendered>>,
-    /// The current entry's scope keys, hashed and sorted, when its scope is
-    /// large and it has a context too: checking each context key against
-    /// the scope would otherwise cost the product of their sizes (see
-    /// [`SCOPE_INDEX_MIN`]). Offsets into the scope's bytes.
-    scope_keys: Vec<(u64, u32, u32)>,
-    /// `scope_keys` is the current entry's.
-    scope_indexed: bool,
+    /// The current entry's scope keys, for checking its context's against
+    /// them (see [`ScopeIndex`]).
+    scope_index: ScopeIndex,
     /// What opens a JSON line with a time: `{`, the time's key and, for
     /// a string, its quote (`{"time":"`), padded to a constant size.
     time_open: ([u8; TIME_OPEN_MAX], usize),
@@ -341,8 +337,7 @@ impl LineFormat {
             placed: [Placed::No; REUSE_MAX],
             placed_set: 0,
             rendered: (0..RENDERED_SLOTS).map(|_| None).collect(),
-            scope_keys: Vec::new(),
-            scope_indexed: false,
+            scope_index: ScopeIndex::default(),
             heads: Heads::new(),
             tails: Heads::new(),
         }
@@ -574,12 +569,8 @@ impl LineFormat {
                 return;
             }
         }
-        self.scope_indexed = false;
+        self.scope_index.prepare(ev);
         if !ev.context().is_empty() {
-            if ev.scope().len() >= SCOPE_INDEX_MIN {
-                index_keys(&mut self.scope_keys, ev.scope());
-                self.scope_indexed = true;
-            }
             self.block(ev, ev.context(), true, builtins, out);
         }
         if !ev.scope().is_empty() {
@@ -747,7 +738,7 @@ impl LineFormat {
             && rendered
                 .keys
                 .iter()
-                .any(|k| self.shadowed(ev, key(k), in_context));
+                .any(|k| self.scope_index.shadowed(ev, key(k), in_context));
         // The cached line has every key as written: one that is built in
         // here must be renamed, and a `fields.KEY` may give way to an
         // inner layer's KEY.
@@ -760,16 +751,6 @@ impl LineFormat {
             self.block_slow(ev, bytes, in_context, may_shadow, builtins, out);
         } else {
             out.extend_from_slice(&rendered.line);
-        }
-    }
-
-    /// [`Event::shadowed`], through the scope's index when there is one.
-    #[inline]
-    fn shadowed(&self, ev: &Event<'_>, key: &str, in_context: bool) -> bool {
-        if in_context && self.scope_indexed {
-            ev.call_has(key) || indexed(&self.scope_keys, ev.scope(), key)
-        } else {
-            ev.shadowed(key, in_context)
         }
     }
 
@@ -791,7 +772,7 @@ impl LineFormat {
         };
         let mut r = Reader::new(bytes);
         while let Some((name, value)) = r.field() {
-            if !(may_shadow && self.shadowed(ev, name, in_context)) {
+            if !(may_shadow && self.scope_index.shadowed(ev, name, in_context)) {
                 self.checked_field(ev, builtins, (None, layer), name, value, out);
             }
         }
@@ -1040,44 +1021,6 @@ fn json_scalar(out: &mut Vec<u8>, v: Val<'_>) {
         Val::Str(s) => escape::json_str(out, s),
         other => json_value(out, other),
     }
-}
-
-/// The scope size, in bytes, from which a context's keys are checked
-/// against an index of the scope's keys rather than by a scan of the
-/// scope: about thirty fields.
-const SCOPE_INDEX_MIN: usize = 512;
-
-/// A key's hash for [`index_keys`] (FNV-1a).
-fn key_hash(key: &[u8]) -> u64 {
-    key.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// Fills `index` with the keys of the encoded fields `block`: their hash
-/// and offsets, sorted by hash. Reuses `index`'s memory.
-fn index_keys(index: &mut Vec<(u64, u32, u32)>, block: &[u8]) {
-    index.clear();
-    let mut r = Reader::new(block);
-    while let Some((name, _)) = r.field() {
-        let start = name.as_ptr() as usize - block.as_ptr() as usize;
-        index.push((
-            key_hash(name.as_bytes()),
-            start as u32,
-            (start + name.len()) as u32,
-        ));
-    }
-    index.sort_unstable_by_key(|&(hash, ..)| hash);
-}
-
-/// Whether the fields `block`, indexed by [`index_keys`], have `key`.
-fn indexed(index: &[(u64, u32, u32)], block: &[u8], key: &str) -> bool {
-    let hash = key_hash(key.as_bytes());
-    let from = index.partition_point(|&(h, ..)| h < hash);
-    index[from..]
-        .iter()
-        .take_while(|&&(h, ..)| h == hash)
-        .any(|&(_, s, e)| &block[s as usize..e as usize] == key.as_bytes())
 }
 
 /// Appends a value as JSON.

@@ -20,7 +20,7 @@
 //!   whose descriptor is sent instead, as journald expects.
 
 use super::Output;
-use crate::event::Event;
+use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
 use crate::line::{self, LineFormat};
 use std::io;
@@ -41,6 +41,8 @@ pub(crate) struct Journald {
     /// Where the names of the entry's fields are in `buf` (start, length);
     /// reused.
     names: Vec<(usize, usize)>,
+    /// The entry's scope keys, for checking its context's (reused).
+    scope_index: ScopeIndex,
     /// The last entry could not be sent: journald is away (see
     /// `Output::healthy`).
     down: bool,
@@ -63,6 +65,7 @@ impl Journald {
             buf: Vec::with_capacity(1024),
             value: Vec::new(),
             names: Vec::new(),
+            scope_index: ScopeIndex::default(),
             down: false,
         }
     }
@@ -209,7 +212,8 @@ impl Output for Journald {
         }
         let mut name = Vec::with_capacity(32);
         self.names.clear();
-        for (key, value) in ev.fields() {
+        self.scope_index.prepare(ev);
+        for (key, value) in ev.fields(&self.scope_index) {
             name.clear();
             field_name(key, &mut name);
             if OWN_FIELDS.contains(&&name[..]) {

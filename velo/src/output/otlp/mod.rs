@@ -44,7 +44,7 @@ mod sender;
 
 use super::{Lost, Output};
 use crate::error::{Error, ErrorKind};
-use crate::event::Event;
+use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
 use crate::line::LineFormat;
 use crate::record::Val;
@@ -99,6 +99,8 @@ pub(crate) struct Otlp {
     sender: Sender,
     /// The sender was lost in a fork: start one before the next hand-over.
     orphaned: bool,
+    /// The entry's scope keys, for checking its context's (reused).
+    scope_index: ScopeIndex,
 }
 
 /// The sender thread, as the output sees it.
@@ -145,6 +147,7 @@ impl Otlp {
             spare: None,
             sender,
             orphaned: false,
+            scope_index: ScopeIndex::default(),
         })
     }
 
@@ -314,7 +317,8 @@ impl Output for Otlp {
             ev.suppressed.is_some(),
             ev.backtrace.is_some(),
         ];
-        for (key, value) in ev.fields() {
+        self.scope_index.prepare(ev);
+        for (key, value) in ev.fields(&self.scope_index) {
             let taken = OWN_KEYS.iter().zip(own).any(|(k, on)| on && *k == key);
             if taken {
                 // Beside velo's own, as `fields.KEY` (as in the JSON line):
