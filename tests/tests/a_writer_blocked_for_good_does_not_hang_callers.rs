@@ -164,13 +164,9 @@ fn a_full_pipe_on_stdout_does_not_hang_the_program() {
     assert!(stderr.contains("logged everything"), "{stderr}");
 }
 
-#[test]
-fn child_closes_stuck_loggers() {
-    if !is_child("child_closes_stuck_loggers") {
-        return;
-    }
-    let held = Held::default();
-    let loggers: Vec<_> = (0..4)
+/// `n` loggers writing to `held`, each with its worker inside the writer.
+fn stuck_loggers(n: usize, held: &Held) -> Vec<velo::Logger> {
+    let loggers: Vec<_> = (0..n)
         .map(|_| {
             let l = Builder::new()
                 .format(Format::Json)
@@ -182,6 +178,16 @@ fn child_closes_stuck_loggers() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(100));
+    loggers
+}
+
+#[test]
+fn child_closes_stuck_loggers() {
+    if !is_child("child_closes_stuck_loggers") {
+        return;
+    }
+    let held = Held::default();
+    let loggers = stuck_loggers(4, &held);
     let start = Instant::now();
     velo::close();
     let first = start.elapsed();
@@ -218,18 +224,7 @@ fn child_syncs_stuck_loggers() {
         return;
     }
     let held = Held::default();
-    let loggers: Vec<_> = (0..6)
-        .map(|_| {
-            let l = Builder::new()
-                .format(Format::Json)
-                .writer(held.clone())
-                .build()
-                .unwrap();
-            velo!(logger: &l, info, "stuck");
-            l
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(100));
+    let loggers = stuck_loggers(6, &held);
     assert!(velo::sync().is_err(), "the stuck outputs are reported");
     // Free the writer: the exit is quick.
     held.open();
