@@ -95,6 +95,18 @@ pub(crate) fn live_cores() -> Vec<Arc<Core>> {
     cores.iter().filter_map(Weak::upgrade).collect()
 }
 
+/// How [`Core::write_pending`] ends, after draining.
+#[derive(Clone, Copy)]
+enum Then {
+    /// A flush.
+    Flush,
+    /// The output's bounded delivery (`sync`; see `Output::deliver`).
+    Deliver,
+    /// Delivery, then giving up what the output could not deliver
+    /// (`close`; see `Output::give_up`).
+    GiveUp,
+}
+
 /// A [`Core::begin_sync`] under way: the worker's ticket, if it has one.
 pub(crate) struct SyncStarted(Option<(u64, Progress)>);
 
@@ -204,7 +216,7 @@ impl Core {
             // Not busy: it writes, which may run the user's writer.
             // Closed while this entry was enqueued: the worker may have
             // made its last pass already.
-            self.write_pending(false);
+            self.write_pending(Then::Flush);
         } else if state & worker::ORPHANED != 0 {
             local::while_busy(|| self.restart_worker());
         } else if state & worker::PARKED != 0 && local::while_busy(|| worker.wake_if_parked()) {
@@ -471,18 +483,22 @@ impl Core {
         }
     }
 
-    /// Drains and flushes on this thread; with `deliver`, waits for the
-    /// output to deliver (see `Output::deliver`). `false` when the output
-    /// could not be taken (see [`OutputLock::lock`]): nothing was written.
-    fn write_pending(&self, deliver: bool) -> bool {
+    /// Drains on this thread, then ends as `then` says. `false` when the
+    /// output could not be taken (see [`OutputLock::lock`]): nothing was
+    /// written.
+    fn write_pending(&self, then: Then) -> bool {
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
             return false;
         };
         self.drain_locked(&mut sink);
-        if deliver {
-            sink.deliver(&self.report());
-        } else {
-            sink.flush(&self.report());
+        let report = self.report();
+        match then {
+            Then::Flush => sink.flush(&report),
+            Then::Deliver => sink.deliver(&report),
+            Then::GiveUp => {
+                sink.deliver(&report);
+                sink.give_up(&report);
+            }
         }
         true
     }
@@ -538,7 +554,7 @@ impl Core {
                 }
             }
         }
-        if !self.write_pending(true) && !self.output.is_lost() {
+        if !self.write_pending(Then::Deliver) && !self.output.is_lost() {
             // Held by a writer found stuck, or the process is exiting:
             // what is queued is not written, and `sync` must not say it
             // is. (A lost output says why through `take_error`.)
@@ -583,13 +599,7 @@ impl Core {
         }
         // Entries that raced with the worker's last pass; then what the
         // output could not deliver is given up, and counted.
-        let Some(mut sink) = self.output.lock(Wait::Caller) else {
-            return;
-        };
-        self.drain_locked(&mut sink);
-        let report = self.report();
-        sink.deliver(&report);
-        sink.give_up(&report);
+        self.write_pending(Then::GiveUp);
     }
 
     /// Reopens the output's file.
