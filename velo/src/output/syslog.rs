@@ -716,6 +716,17 @@ impl SyslogOutput {
         n > 0 && p.revents & libc::POLLOUT != 0
     }
 
+    /// Says on stderr that `unsent` entries were never sent, if any.
+    fn say_never_sent(&self, unsent: usize) {
+        if unsent > 0 {
+            let _ = writeln!(
+                Stdio::Stderr,
+                "velo: {}: {unsent} entries were never sent",
+                self.name
+            );
+        }
+    }
+
     /// An error naming the receiver.
     fn named(&self, e: &io::Error) -> io::Error {
         io::Error::new(e.kind(), format!("{}: {e}", self.name))
@@ -1077,7 +1088,7 @@ impl Output for SyslogOutput {
     /// waits for it, at most [`DELIVER_WAIT`]: a `sync` returns once every
     /// entry is on its way, or with the reason it is not.
     fn deliver(&mut self) -> io::Result<()> {
-        let progress = (self.sent, self.backlog.start());
+        let progress = self.progress();
         let stuck = self.stuck_at == Some(progress);
         // Stuck, one look: no waiting.
         let deadline = Instant::now() + if stuck { Duration::ZERO } else { DELIVER_WAIT };
@@ -1105,7 +1116,7 @@ impl Output for SyslogOutput {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                self.stuck_at = Some((self.sent, self.backlog.start()));
+                self.stuck_at = Some(self.progress());
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!(
@@ -1134,14 +1145,8 @@ impl Output for SyslogOutput {
             // exit) wait again for a receiver that took nothing.
             self.stuck_at = Some(self.progress());
         }
-        if unsent > 0 {
-            self.lost += unsent as u64;
-            let _ = writeln!(
-                Stdio::Stderr,
-                "velo: {}: {unsent} entries were never sent",
-                self.name
-            );
-        }
+        self.lost += unsent as u64;
+        self.say_never_sent(unsent);
     }
 
     fn retry_in(&self) -> Option<Duration> {
@@ -1196,13 +1201,7 @@ impl Drop for SyslogOutput {
                 .count(),
             _ => self.backlog.ends.len(),
         };
-        if unsent > 0 {
-            let _ = writeln!(
-                Stdio::Stderr,
-                "velo: {}: {unsent} entries were never sent",
-                self.name
-            );
-        }
+        self.say_never_sent(unsent);
     }
 }
 
