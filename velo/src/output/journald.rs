@@ -23,6 +23,7 @@ use super::Output;
 use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
 use crate::line::{self, LineFormat};
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
@@ -38,9 +39,8 @@ pub(crate) struct Journald {
     /// The datagram being built; reused.
     buf: Vec<u8>,
     value: Vec<u8>,
-    /// Where the names of the entry's fields are in `buf` (start, length);
-    /// reused.
-    names: Vec<(usize, usize)>,
+    /// The names of the entry's fields so far; reused.
+    names: Names,
     /// The entry's scope keys, for checking its context's (reused).
     scope_index: ScopeIndex,
     /// The last entry could not be sent: journald is away (see
@@ -64,7 +64,7 @@ impl Journald {
             identifier,
             buf: Vec::with_capacity(1024),
             value: Vec::new(),
-            names: Vec::new(),
+            names: Names::default(),
             scope_index: ScopeIndex::default(),
             down: false,
         }
@@ -138,26 +138,66 @@ pub(crate) fn field_name(key: &str, out: &mut Vec<u8>) {
     out.truncate(start + 64);
 }
 
-/// Makes `name` differ from the names `taken` says an earlier field of the
-/// entry has: two keys can map to one name (`a.b` and `a_b`, or two keys
-/// of letters outside ASCII), and each value keeps a name of its own, the
-/// later ones with `_2`, `_3`, ... at the end (within the 64 bytes).
-fn distinct_name(name: &mut Vec<u8>, taken: impl Fn(&[u8]) -> bool) {
-    if !taken(name) {
-        return;
-    }
-    let base = name.clone();
-    for n in 2u32.. {
-        let mut digits = itoa::Buffer::new();
-        let suffix = digits.format(n).as_bytes();
-        name.clear();
-        name.extend_from_slice(&base[..base.len().min(63 - suffix.len())]);
-        name.push(b'_');
-        name.extend_from_slice(suffix);
-        if !taken(name) {
-            return;
+/// The names the fields of one entry took so far, so that each value keeps
+/// a name of its own: two keys can map to one name (`a.b` and `a_b`, or two
+/// keys of letters outside ASCII), and the later ones get `_2`, `_3`, ...
+/// at the end (within the 64 bytes).
+///
+/// Hashed, so that an entry of a thousand fields costs no more per field
+/// than one of three, even when they all map to one name. Two names of one
+/// 64-bit hash count as one: at worst a field gets a suffix it did not
+/// need.
+#[derive(Debug, Default)]
+struct Names {
+    taken: HashSet<u64>,
+    /// For a name given more than once: the suffix its next copy tries
+    /// first.
+    next: HashMap<u64, u32>,
+}
+
+/// Entries with more fields than this give back their tables' memory.
+const NAMES_KEPT: usize = 1024;
+
+impl Names {
+    /// Forgets the names of the last entry.
+    fn clear(&mut self) {
+        if self.taken.len() > NAMES_KEPT {
+            *self = Names::default();
+        } else {
+            self.taken.clear();
+            self.next.clear();
         }
     }
+
+    /// Makes `name` differ from every name given before, and takes it.
+    fn give(&mut self, name: &mut Vec<u8>) {
+        let hash = name_hash(name);
+        if self.taken.insert(hash) {
+            return;
+        }
+        let base = name.clone();
+        let first = self.next.get(&hash).copied().unwrap_or(2);
+        for n in first.. {
+            let mut digits = itoa::Buffer::new();
+            let suffix = digits.format(n).as_bytes();
+            name.clear();
+            name.extend_from_slice(&base[..base.len().min(63 - suffix.len())]);
+            name.push(b'_');
+            name.extend_from_slice(suffix);
+            if self.taken.insert(name_hash(name)) {
+                self.next.insert(hash, n + 1);
+                return;
+            }
+        }
+    }
+}
+
+/// A name's hash for [`Names`]: FNV-1a, fixed, so that two runs name the
+/// same fields the same way.
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The journal fields velo writes itself; a user's key with one of these
@@ -223,16 +263,9 @@ impl Output for Journald {
                 name.splice(0..0, *b"FIELDS_");
                 name.truncate(64);
             }
-            let buf = &self.buf;
-            let taken = |name: &[u8]| {
-                self.names
-                    .iter()
-                    .any(|&(at, len)| &buf[at..at + len] == name)
-            };
-            distinct_name(&mut name, taken);
+            self.names.give(&mut name);
             self.value.clear();
             line::plain_value(&mut self.value, value);
-            self.names.push((self.buf.len(), name.len()));
             field(&mut self.buf, &name, &self.value);
         }
         if let Some(n) = ev.suppressed {
@@ -340,11 +373,12 @@ mod tests {
 
     #[test]
     fn keys_that_map_to_one_name_get_distinct_names() {
+        let mut given = Names::default();
         let mut names: Vec<Vec<u8>> = Vec::new();
         for key in ["a.b", "a_b", "A.B", "f", "ключ", "ключ2"] {
             let mut name = Vec::new();
             field_name(key, &mut name);
-            distinct_name(&mut name, |n| names.iter().any(|m| m == n));
+            given.give(&mut name);
             names.push(name);
         }
         let names: Vec<&str> = names
@@ -356,10 +390,34 @@ mod tests {
         let long = "k".repeat(80);
         let mut first = Vec::new();
         field_name(&long, &mut first);
+        let mut given = Names::default();
+        let mut copy = first.clone();
+        given.give(&mut copy);
         let mut second = first.clone();
-        distinct_name(&mut second, |n| n == first.as_slice());
+        given.give(&mut second);
         assert_eq!(second.len(), 64);
         assert!(second.ends_with(b"_2"));
+    }
+
+    #[test]
+    fn many_keys_of_one_name_each_get_their_own() {
+        // An earlier key already has the name a suffix would give.
+        let mut given = Names::default();
+        let mut taken = b"A_3".to_vec();
+        given.give(&mut taken);
+        let mut names = std::collections::HashSet::new();
+        for _ in 0..3000 {
+            let mut name = Vec::new();
+            field_name("a", &mut name);
+            given.give(&mut name);
+            assert!(names.insert(name.clone()), "{name:?} given twice");
+            assert_ne!(name, b"A_3");
+        }
+        assert!(names.contains(b"A_3001".as_slice()));
+        given.clear();
+        let mut name = b"A".to_vec();
+        given.give(&mut name);
+        assert_eq!(name, b"A", "a new entry starts afresh");
     }
 
     #[test]
