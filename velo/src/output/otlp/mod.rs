@@ -42,7 +42,7 @@ mod http;
 mod pb;
 mod sender;
 
-use super::{Lost, Output};
+use super::{Lost, Output, Stdio};
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
@@ -51,7 +51,7 @@ use crate::record::Val;
 use http::Endpoint;
 use pb::{Batch, RecordHead};
 use sender::{Policy, Shared};
-use std::io;
+use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -180,6 +180,8 @@ impl Otlp {
             let queued = &self.sender.shared.queued_bytes;
             // Counted before the send, which the sender may finish at once.
             let waiting = queued.fetch_add(bytes, Ordering::Relaxed);
+            let count = batch.count;
+            self.sender.shared.lock().unfinished += count;
             let sent = if waiting == 0 || waiting + bytes <= MAX_QUEUED_BYTES {
                 self.sender.queue.try_send(batch)
             } else {
@@ -187,6 +189,7 @@ impl Otlp {
             };
             if sent.is_err() {
                 queued.fetch_sub(bytes, Ordering::Relaxed);
+                self.sender.shared.lock().unfinished -= count;
             }
             match sent {
                 Ok(()) => {
@@ -410,6 +413,37 @@ impl Output for Otlp {
         }
         drop(state);
         self.failure()
+    }
+
+    /// Gives up on the records the sender has not finished (the batch it
+    /// is sending included, whatever becomes of it) and on the batch being
+    /// filled: counted as lost, and said once on stderr.
+    fn give_up(&mut self) {
+        if self.orphaned {
+            return;
+        }
+        let mut unsent = self.batch.count;
+        self.batch.clear();
+        self.since = None;
+        let shared = &self.sender.shared;
+        let mut state = shared.lock();
+        unsent += std::mem::take(&mut state.unfinished);
+        if unsent == 0 {
+            return;
+        }
+        state.given_up_through = self.sender.handed;
+        // What was given up does not make a later `deliver` (a second
+        // close, the one at exit) wait again.
+        self.sender.stuck_at = Some(state.finished);
+        shared.lost.fetch_add(unsent, Ordering::Relaxed);
+        drop(state);
+        // The sender stops retrying the batch in hand.
+        shared.close();
+        let _ = writeln!(
+            Stdio::Stderr,
+            "velo: OTLP to {}: {unsent} entries were never delivered",
+            self.endpoint
+        );
     }
 
     fn forget_buffered(&mut self) {

@@ -93,6 +93,13 @@ pub(crate) struct State {
     failure: Option<String>,
     /// The last failed attempt's error, while its batch is retried.
     pub(crate) trouble: Option<String>,
+    /// Records handed over and not finished. Under the lock, so that
+    /// `give_up` counts each record once: there, or at its batch's end.
+    pub(crate) unfinished: u64,
+    /// Batches up to this one (counting from 1, as `finished` does) were
+    /// given up at `close` and counted as lost then: the sender does not
+    /// send those it has not started, nor count any of them again.
+    pub(crate) given_up_through: u64,
 }
 
 impl Shared {
@@ -175,27 +182,37 @@ pub(crate) fn run(
     let url = endpoint.to_string();
     let mut client = Client::new(endpoint);
     while let Ok(mut batch) = queue.recv() {
-        let outcome = export(&mut client, &mut batch, &policy, &shared);
+        let given_up = |state: &State| state.finished < state.given_up_through;
+        let outcome = if given_up(&shared.lock()) {
+            None
+        } else {
+            Some(export(&mut client, &mut batch, &policy, &shared))
+        };
         let count = batch.count;
         shared
             .queued_bytes
             .fetch_sub(batch.records_len(), Ordering::Relaxed);
         let mut state = shared.lock();
+        state.unfinished = state.unfinished.saturating_sub(count);
+        // A batch given up while it was being sent was counted then,
+        // whatever became of it.
+        let outcome = outcome.filter(|_| !given_up(&state));
         let lost = match outcome {
-            Outcome::Sent { rejected: 0, .. } => 0,
-            Outcome::Sent { rejected, message } => {
+            None => 0,
+            Some(Outcome::Sent { rejected: 0, .. }) => 0,
+            Some(Outcome::Sent { rejected, message }) => {
                 let why =
                     format!("the OTLP collector at {url} rejected entries of a batch: {message}");
                 shared.fail(&mut state, why);
                 rejected.min(count)
             }
-            Outcome::Refused { status } => {
+            Some(Outcome::Refused { status }) => {
                 let why =
                     format!("the OTLP collector at {url} answered {status}; the batch was dropped");
                 shared.fail(&mut state, why);
                 count
             }
-            Outcome::GaveUp { error } => {
+            Some(Outcome::GaveUp { error }) => {
                 let why = format!("OTLP export to {url} failed, batch given up: {error}");
                 shared.fail(&mut state, why);
                 count
