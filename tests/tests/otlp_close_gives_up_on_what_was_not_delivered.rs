@@ -29,7 +29,11 @@ fn scenario(url: String) {
     assert!(first < Duration::from_secs(6), "{first:?}");
     let start = Instant::now();
     logger.close();
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(logger.stats().dropped, N, "{:?}", logger.stats());
 }
 

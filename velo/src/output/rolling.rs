@@ -580,6 +580,11 @@ impl Output for RollingFile {
         flushed
     }
 
+    fn give_up(&mut self) {
+        super::stream::give_up_lines(&self.buf, &mut self.lost);
+        self.forget_buffered();
+    }
+
     fn forget_buffered(&mut self) {
         self.buf.clear();
         self.cuts.clear();

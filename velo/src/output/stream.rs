@@ -65,6 +65,23 @@ pub(crate) fn keep_newest(buf: &mut Vec<u8>) -> (usize, u64) {
     (cut, lines)
 }
 
+/// At `close`, after the last attempt to write `buf` out failed: counts its
+/// lines in `lost` and names them once on stderr. The caller then forgets
+/// them.
+pub(crate) fn give_up_lines(buf: &[u8], lost: &mut Lost) {
+    if buf.is_empty() {
+        return;
+    }
+    // Whole lines but for the first, which a short write may have begun.
+    let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+    lost.entries += lines;
+    lost.bytes += buf.len() as u64;
+    let _ = writeln!(
+        Stdio::Stderr,
+        "velo: {lines} entries were never written: the writer kept failing"
+    );
+}
+
 /// Lines formatted into a buffer, written out whenever it fills and on
 /// every flush.
 ///
@@ -143,6 +160,11 @@ impl Output for Stream {
     fn forget_buffered(&mut self) {
         self.buf.clear();
         self.failed = None;
+    }
+
+    fn give_up(&mut self) {
+        give_up_lines(&self.buf, &mut self.lost);
+        self.forget_buffered();
     }
 
     fn take_lost(&mut self) -> Lost {
@@ -269,6 +291,10 @@ impl Output for File {
 
     fn forget_buffered(&mut self) {
         self.stream.forget_buffered();
+    }
+
+    fn give_up(&mut self) {
+        self.stream.give_up();
     }
 
     fn take_lost(&mut self) -> Lost {
