@@ -116,12 +116,16 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         return;
     }
     // `logger:`, `every:`, `sample:`, `target:`, in any order.
-    while let Some(kw) = peek_option(input) {
+    while let Some((kw, known)) = peek_any_option(input) {
         let span = kw.span();
         let _: Ident = input.call(Ident::parse_any).expect("peeked");
         let _: Token![:] = input.parse().expect("peeked");
+        if !known {
+            inv.errors.push(unknown_option(&kw));
+        }
         match input.parse::<Expr>() {
-            Ok(expr) => inv.set_option(&kw, expr),
+            Ok(expr) if known => inv.set_option(&kw, expr),
+            Ok(_) => {}
             Err(_) => {
                 inv.errors.push(syn::Error::new(
                     span,
@@ -136,7 +140,19 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
     }
 
     // The level.
-    if input.peek(LitStr) {
+    if let Some(level) = peek_quoted_level(input) {
+        // `velo!("info", "message")`: one error, and the call read on.
+        let lit: LitStr = input.parse().expect("peeked");
+        inv.errors.push(syn::Error::new(
+            lit.span(),
+            format!(
+                "the level is a word, not a string: write `{}`, e.g. `velo!({}, \"message\")`",
+                level.name(),
+                level.name()
+            ),
+        ));
+        inv.level = Some(Ident::new(level.name(), lit.span()));
+    } else if input.peek(LitStr) {
         let lit: LitStr = input.parse().expect("peeked");
         // `velo!("message", info)`: take a level written second, so that it
         // is not read as a shorthand field and reported a second time.
@@ -168,15 +184,37 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         parse_field_list(input, &mut inv.fields, &mut inv.errors, false);
         return;
     }
-    match input.call(Ident::parse_any) {
-        Ok(level) => inv.level = Some(level),
-        Err(_) => {
-            let span = input.span();
-            inv.errors.push(syn::Error::new(
-                span,
-                "expected a level: `trace`, `debug`, `info`, `warn`, `error` or `fatal`",
-            ));
-            skip_to_comma(input);
+    if inv.level.is_some() {
+        // Read from a string above.
+    } else if let Some(kw) = peek_option_with_eq(input) {
+        // `velo!(logger = &log, info, ...)`: one error, and read on.
+        let _: Ident = input.call(Ident::parse_any).expect("peeked");
+        let _: Token![=] = input.parse().expect("peeked");
+        inv.errors.push(syn::Error::new(
+            kw.span(),
+            format!("write `{kw}:`, not `{kw} =`: options take a colon"),
+        ));
+        if let Ok(expr) = input.parse::<Expr>() {
+            inv.set_option(&kw, expr);
+        }
+        if expect_comma(input, &mut inv.errors, &format!("after `{kw}:`")) {
+            parse_invocation(input, inv);
+        }
+        return;
+    } else if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
+        // `velo!(Level::INFO, ...)`, as `tracing::event!` takes it.
+        inv.level = level_path(input, &mut inv.errors);
+    } else {
+        match input.call(Ident::parse_any) {
+            Ok(level) => inv.level = Some(level),
+            Err(_) => {
+                let span = input.span();
+                inv.errors.push(syn::Error::new(
+                    span,
+                    "expected a level: `trace`, `debug`, `info`, `warn`, `error` or `fatal`",
+                ));
+                skip_to_comma(input);
+            }
         }
     }
     if input.peek(LitStr) {
@@ -206,14 +244,7 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         // expression (so it is still type-checked) and go on.
         let _: Ident = input.call(Ident::parse_any).expect("peeked");
         let _: Token![:] = input.parse().expect("peeked");
-        inv.errors.push(syn::Error::new(
-            kw.span(),
-            if kw == "logger" {
-                "`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`".to_owned()
-            } else {
-                format!("`{kw}:` must come before the level, e.g. `velo!({kw}: ..., info, \"message\")`")
-            },
-        ));
+        inv.errors.push(misplaced_option(&kw));
         match input.parse::<Expr>() {
             Ok(expr) if kw == "logger" && inv.logger.is_none() => inv.logger = Some(expr),
             Ok(_) => {}
@@ -236,6 +267,7 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
             &mut inv.errors,
             true,
             Some(&mut message),
+            true,
         );
         let error = match &message {
             Some(lit) => syn::Error::new(
@@ -266,7 +298,7 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
     if input.is_empty() || !expect_comma(input, &mut inv.errors, "after the message") {
         return;
     }
-    parse_field_list(input, &mut inv.fields, &mut inv.errors, true);
+    parse_field_list_with(input, &mut inv.fields, &mut inv.errors, true, None, true);
 }
 
 /// Whether the input, at the message's place, holds fields instead: it
@@ -301,14 +333,118 @@ fn peek_fields_first(input: ParseStream<'_>) -> bool {
     false
 }
 
+/// The options a call takes before its level.
+const OPTIONS: [&str; 4] = ["logger", "every", "sample", "target"];
+
 /// `logger :`, `every :`, `sample :` or `target :` (but not `logger ::`).
 fn peek_option(input: ParseStream<'_>) -> Option<Ident> {
+    peek_any_option(input).and_then(|(id, known)| known.then_some(id))
+}
+
+/// `ident :` (but not `ident ::`), and whether `ident` is an option.
+fn peek_any_option(input: ParseStream<'_>) -> Option<(Ident, bool)> {
     let fork = input.fork();
     let id = fork.call(Ident::parse_any).ok()?;
-    let known = ["logger", "every", "sample", "target"]
+    if !fork.peek(Token![:]) || fork.peek(Token![::]) {
+        return None;
+    }
+    let known = OPTIONS.iter().any(|k| id == k);
+    Some((id, known))
+}
+
+/// An option written as a field (`logger = ...`) where the level goes.
+fn peek_option_with_eq(input: ParseStream<'_>) -> Option<Ident> {
+    let fork = input.fork();
+    let id = fork.call(Ident::parse_any).ok()?;
+    let eq = fork.peek(Token![=]) && !fork.peek(Token![==]) && !fork.peek(Token![=>]);
+    (eq && OPTIONS.iter().any(|k| id == k)).then_some(id)
+}
+
+/// The error for `kw:` before the level, where `kw` is no option.
+fn unknown_option(kw: &Ident) -> syn::Error {
+    let name = kw.to_string();
+    let near = OPTIONS
         .iter()
-        .any(|k| id == k);
-    (known && fork.peek(Token![:]) && !fork.peek(Token![::])).then_some(id)
+        .find(|k| edit_distance(&name.to_ascii_lowercase(), k) <= 2);
+    let message = match near {
+        Some(k) => format!("unknown option `{name}:`; did you mean `{k}:`?"),
+        None => format!(
+            "unknown option `{name}:`; before the level, `velo!` takes `logger:`, `every:`, `sample:` and `target:`"
+        ),
+    };
+    syn::Error::new(kw.span(), message)
+}
+
+/// The error for option `kw:` after the level.
+fn misplaced_option(kw: &Ident) -> syn::Error {
+    syn::Error::new(
+        kw.span(),
+        if kw == "logger" {
+            "`logger:` must come first, e.g. `velo!(logger: &log, info, \"message\")`".to_owned()
+        } else {
+            format!(
+                "`{kw}:` must come before the level, e.g. `velo!({kw}: ..., info, \"message\")`"
+            )
+        },
+    )
+}
+
+/// The number of one-letter edits between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
+/// A level written as a string (`"info"`) where the level goes, with the
+/// message after it: the level it names.
+fn peek_quoted_level(input: ParseStream<'_>) -> Option<Level> {
+    let fork = input.fork();
+    let lit: LitStr = fork.parse().ok()?;
+    let value = lit.value();
+    let level = Level::ALL
+        .into_iter()
+        .find(|l| l.name().eq_ignore_ascii_case(&value))?;
+    (fork.parse::<Token![,]>().is_ok() && fork.peek(LitStr)).then_some(level)
+}
+
+/// Reads a level written as a path (`Level::INFO`, `velo::Level::Info`):
+/// one error saying how to write it, and the level it names, if any.
+fn level_path(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<Ident> {
+    let path = match input.call(syn::Path::parse_mod_style) {
+        Ok(path) => path,
+        Err(e) => {
+            errors.push(e);
+            skip_to_comma(input);
+            return None;
+        }
+    };
+    let written = quote::quote!(#path).to_string().replace(' ', "");
+    let last = &path.segments.last().expect("a path has a segment").ident;
+    let level = Level::ALL
+        .into_iter()
+        .find(|l| l.name().eq_ignore_ascii_case(&last.to_string()));
+    let message = match level {
+        Some(level) => format!(
+            "write the level as `{}`, not `{written}`, e.g. `velo!({}, \"message\")`",
+            level.name(),
+            level.name()
+        ),
+        None => format!(
+            "expected a level: `trace`, `debug`, `info`, `warn`, `error` or `fatal`; found `{written}`"
+        ),
+    };
+    errors.push(syn::Error::new_spanned(&path, message));
+    level.map(|l| Ident::new(l.name(), last.span()))
 }
 
 impl Invocation {
@@ -369,17 +505,20 @@ fn parse_field_list(
     errors: &mut Vec<syn::Error>,
     first: bool,
 ) {
-    parse_field_list_with(input, fields, errors, first, None);
+    parse_field_list_with(input, fields, errors, first, None, false);
 }
 
 /// [`parse_field_list`]; with `message`, the first bare string literal in
-/// the list is taken as a misplaced message instead of a field.
+/// the list is taken as a misplaced message instead of a field; with
+/// `options` (a `velo!` call's fields), `logger:` and the other options
+/// are reported as misplaced rather than as fields missing their `=`.
 fn parse_field_list_with(
     input: ParseStream<'_>,
     fields: &mut Vec<Field>,
     errors: &mut Vec<syn::Error>,
     mut first: bool,
     mut message: Option<&mut Option<LitStr>>,
+    options: bool,
 ) {
     loop {
         if input.is_empty() {
@@ -403,6 +542,11 @@ fn parse_field_list_with(
                     continue;
                 }
             }
+        }
+        if let Some(kw) = peek_option(input).filter(|_| options) {
+            errors.push(misplaced_option(&kw));
+            skip_to_comma(input);
+            continue;
         }
         if let Some(field) = parse_field(input, errors) {
             fields.push(field);
@@ -478,7 +622,11 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
     if !(input.is_empty() || input.peek(Token![,])) {
         errors.push(syn::Error::new(
             input.span(),
-            "expected `=`, `,` or the end of the call after a key",
+            format!(
+                "expected `=`, `,` or the end of the call after key `{}`; an expression needs a key, e.g. `{} = ...`",
+                key.text,
+                key.text.rsplit('.').next().unwrap_or(&key.text)
+            ),
         ));
         return None;
     }

@@ -198,9 +198,7 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
     else {
         return Err(syn::Error::new_spanned(expr, hint));
     };
-    if !int.suffix().is_empty() {
-        return Err(syn::Error::new(int.span(), hint));
-    }
+    // Any integer suffix (`100u32`): the value is what counts.
     match int.base10_parse::<u64>() {
         Ok(0) => Err(syn::Error::new(
             int.span(),
@@ -211,22 +209,23 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
     }
 }
 
-/// `target:`'s name: a string literal holding a path of identifiers joined
-/// by `::`, as filter directives name module paths (so a directive can
-/// name the target).
+/// `target:`'s name: a string literal a filter directive can name: a module
+/// path, or a target as `log` and `tracing` name them (`my-dep::x`,
+/// `audit.events`). The rule is the runtime filter's (`filter.rs`,
+/// `is_module_path`), plus no `,` or `=`, which end a directive's target.
 pub fn target(expr: &Expr) -> Result<String, syn::Error> {
     match ungroup(expr) {
         Expr::Lit(syn::ExprLit {
             lit: Lit::Str(s), ..
         }) if !s.value().is_empty() => {
             let name = s.value();
-            if name.split("::").all(is_identifier) {
+            if is_target(&name) {
                 Ok(name)
             } else {
                 Err(syn::Error::new(
                     s.span(),
                     format!(
-                        "`target: {:?}` is not a path that filter directives can name; use identifiers joined by `::`, e.g. `target: \"audit\"` or `target: \"my_app::audit\"`",
+                        "`target: {:?}` is not a target that filter directives can name; use a path such as `\"audit\"`, `\"my_app::audit\"` or `\"audit.events\"`, without spaces, quotes, brackets, braces, `/`, `,` or `=`",
                         name
                     ),
                 ))
@@ -237,6 +236,17 @@ pub fn target(expr: &Expr) -> Result<String, syn::Error> {
             "`target:` takes a non-empty string literal, e.g. `target: \"audit\"`",
         )),
     }
+}
+
+/// Whether a filter directive can name `target` (see [`target`]).
+fn is_target(target: &str) -> bool {
+    !target.chars().any(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '/' | '[' | ']' | '{' | '}' | '"' | '\'' | ',' | '=')
+    }) && target
+        .split("::")
+        .all(|seg| !seg.is_empty() && !seg.contains(':'))
 }
 
 /// A Rust-like identifier: a letter or `_`, then letters, digits or `_`.
@@ -383,6 +393,10 @@ impl NewIdent for Ident {
     /// An identifier for a captured variable; `None` for a keyword.
     fn new_raw_or_plain(name: &str, span: Span) -> Option<Ident> {
         let ident = Ident::new(name, span);
+        if name == "self" {
+            // `format!("{self}")` captures it: so does a template.
+            return Some(ident);
+        }
         syn::parse2::<Ident>(quote::quote!(#ident)).ok()
     }
 }

@@ -1216,7 +1216,20 @@ impl_error!(
     std::time::SystemTimeError,
     std::env::VarError,
     std::array::TryFromSliceError,
-    std::char::ParseCharError
+    std::char::ParseCharError,
+    std::char::CharTryFromError,
+    std::ffi::NulError,
+    std::ffi::FromBytesWithNulError,
+    std::ffi::IntoStringError,
+    std::path::StripPrefixError,
+    std::sync::mpsc::RecvError,
+    std::sync::mpsc::TryRecvError,
+    std::sync::mpsc::RecvTimeoutError,
+    std::cell::BorrowError,
+    std::cell::BorrowMutError,
+    std::collections::TryReserveError,
+    std::alloc::LayoutError,
+    std::thread::AccessError
 );
 
 /// Whether an error's message `outer` already shows its source's message

@@ -16,7 +16,11 @@ fn main() {
         velo::velo!(target: "audit", info, "user {user_id} logged in from {peer}", peer = %peer);
         velo::velo!(logger: &logger, every: 500ms, sample: 2, target: "my_app::audit", info, "{{braces}} {user_id}");
         velo::velo!(target: "audit", sample: 1, every: 1h, logger: &logger, error, "escaped {{}}");
+        // Targets as `log` and `tracing` name them; a suffixed count.
+        velo::velo!(target: "audit.events", sample: 10u32, info, "login");
+        velo::velo!(target: "my-dep::x", info, "login");
     }
+    UserId(7).show();
     if attempt == 0 {
         give_up(&logger, attempt);
     }
@@ -25,4 +29,19 @@ fn main() {
 
 fn give_up(logger: &velo::Logger, attempt: i32) {
     velo::velo!(every: 1m, logger: logger, fatal, "gave up after {attempt}");
+}
+
+struct UserId(u64);
+
+impl velo::Value for UserId {
+    fn encode(&self, e: &mut velo::Encoder<'_>) {
+        e.u64(self.0);
+    }
+}
+
+impl UserId {
+    // A template captures `self`, as `format!("{self}")` does.
+    fn show(&self) {
+        velo::velo!(info, "user {self} seen");
+    }
 }
