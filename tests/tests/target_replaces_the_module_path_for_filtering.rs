@@ -84,3 +84,24 @@ fn the_target_is_written_after_caller() {
     t.sync().unwrap();
     assert_eq!(text.lines(), ["INFO  login target=audit user=7"]);
 }
+
+#[test]
+fn targets_named_as_log_and_tracing_name_them_are_filtered_too() {
+    let logged = |filter: &str| {
+        let (l, out) = json_logger(Builder::new().filter(filter).timestamp(Timestamp::Off));
+        velo!(logger: &l, target: "audit.events", info, "dotted");
+        velo!(logger: &l, target: "my-dep::x", debug, "hyphenated");
+        velo!(logger: &l, info, "module");
+        l.sync().unwrap();
+        out.msgs()
+    };
+    assert_eq!(
+        logged("warn,audit.events=info,my-dep=debug"),
+        ["dotted", "hyphenated"]
+    );
+    assert_eq!(logged("info,audit.events=off"), ["module"]);
+    let (l, out) = json_logger(Builder::new().timestamp(Timestamp::Off));
+    velo!(logger: &l, target: "audit.events", info, "dotted");
+    l.sync().unwrap();
+    assert_eq!(out.entries()[0]["target"], "audit.events");
+}
