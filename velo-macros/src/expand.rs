@@ -136,8 +136,10 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
             if #logger.accepts(#site, #interest) { #body }
         },
     };
+    // Without a semicolon: a `fatal` call is an expression of type `!`, so
+    // it can end a match arm or a function that returns a value.
     let exit = if level == Level::Fatal {
-        quote!(__velo::fatal_exit();)
+        quote!(__velo::fatal_exit())
     } else {
         TokenStream::new()
     };

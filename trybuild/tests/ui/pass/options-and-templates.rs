@@ -24,7 +24,17 @@ fn main() {
     if attempt == 0 {
         give_up(&logger, attempt);
     }
+    assert_eq!(port("8080"), 8080);
     velo::close();
+}
+
+/// `fatal` is an expression of type `!`: it ends a match arm that needs a
+/// value.
+fn port(text: &str) -> u16 {
+    match text.parse() {
+        Ok(port) => port,
+        Err(e) => velo::velo!(fatal, "bad port", text, err = e),
+    }
 }
 
 fn give_up(logger: &velo::Logger, attempt: i32) {
