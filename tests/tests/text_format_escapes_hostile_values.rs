@@ -218,7 +218,14 @@ fn values_are_quoted_only_when_needed() {
         ("ls\u{2028}", r#""ls\u2028""#),
         ("é日本🎉", "é日本🎉"),
         ("/path/to/file.rs:10", "/path/to/file.rs:10"),
-        ("-1.5e3", "-1.5e3"),
+        // A string that would read as a number, a bool or null, bare.
+        ("-1.5e3", r#""-1.5e3""#),
+        ("42", r#""42""#),
+        ("true", r#""true""#),
+        ("null", r#""null""#),
+        ("NaN", r#""NaN""#),
+        ("1.2.3", "1.2.3"),
+        ("nullable", "nullable"),
         ("a:b;c{d}", "a:b;c{d}"),
         ("it's", "it's"),
     ];

@@ -858,7 +858,7 @@ mod tests {
         // 4 MiB logged at once: far more than a 16 KiB ring holds while
         // the worker looks away.
         for i in 0..40_000u32 {
-            let text = format!("{i:0>98}");
+            let text = format!("v{i:0>97}");
             core.submit(record(&text));
             expected.push_str(&format!("INFO  m v={text}\n"));
         }

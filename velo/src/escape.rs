@@ -205,7 +205,22 @@ static QUOTE: [bool; 256] = {
 /// Whether `s` must be quoted as a text-format value.
 #[inline]
 pub(crate) fn text_needs_quotes(s: &str) -> bool {
-    s.is_empty() || (s.bytes().any(|b| QUOTE[b as usize]) && text_needs_quotes_exact(s))
+    s.is_empty()
+        || (s.bytes().any(|b| QUOTE[b as usize]) && text_needs_quotes_exact(s))
+        || reads_as_other_type(s)
+}
+
+/// Whether a string would read, bare, as a value of another type: `null`,
+/// `true`, `false` or a number (`"42"` must not look like `42`).
+#[inline]
+fn reads_as_other_type(s: &str) -> bool {
+    match s.as_bytes()[0] {
+        b'0'..=b'9' | b'-' | b'+' | b'.' => s.parse::<f64>().is_ok(),
+        b'n' | b't' | b'f' | b'N' | b'i' | b'I' => {
+            matches!(s, "null" | "true" | "false") || s.parse::<f64>().is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// The exact check behind the table's conservative lead-byte entries.
@@ -399,6 +414,20 @@ mod tests {
             ),
             ("a,b", "\"a,b\""),
             ("/path/to:1", "/path/to:1"),
+            // Strings that would read as another type, bare.
+            ("42", "\"42\""),
+            ("-1.5e3", "\"-1.5e3\""),
+            ("null", "\"null\""),
+            ("true", "\"true\""),
+            ("false", "\"false\""),
+            ("NaN", "\"NaN\""),
+            ("inf", "\"inf\""),
+            // Words and versions that start the same way stay bare.
+            ("nullable", "nullable"),
+            ("truth", "truth"),
+            ("1.2.3", "1.2.3"),
+            ("2026-12-01", "2026-12-01"),
+            ("info", "info"),
         ];
         for (input, expected) in cases {
             assert_eq!(text(input), expected, "input {input:?}");
