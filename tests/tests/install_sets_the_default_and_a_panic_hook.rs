@@ -81,6 +81,12 @@ fn child_installs_twice() {
     let err = Builder::new().install().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
     eprintln!("install error: {err}");
+    // A refused install opens nothing.
+    let dir = std::env::temp_dir().join(format!("velo-refused-install-{}", std::process::id()));
+    let path = dir.join("x.log");
+    let err = Builder::new().file(&path).install().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
+    assert!(!path.exists() && !dir.exists(), "{path:?} was created");
     velo::close();
 }
 

@@ -884,6 +884,7 @@ impl Builder {
     /// # Ok::<(), velo::Error>(())
     /// ```
     pub fn install(self) -> Result<&'static Logger, Error> {
+        crate::logger::check_installable()?;
         let installed = crate::logger::install(self.build()?)?;
         crate::panic::install_hook(installed);
         Ok(installed)

@@ -369,15 +369,29 @@ pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
     let mut slot = Some(logger);
     let installed = crate::fork::once(&DEFAULT, || slot.take().expect("taken once"));
     if slot.is_some() {
-        let message = if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
-            "a default logger is already installed; install() sets it once per process"
-        } else {
-            "a default logger is already in use; install() must run before the first velo! call"
-        };
-        return Err(Error::new(ErrorKind::AlreadyInstalled, message));
+        return Err(already_installed());
     }
     INSTALLED.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(installed)
+}
+
+/// The error of an `install()` after the default logger is set: checked
+/// before the logger is built too, so that a refused install opens no
+/// file and starts no thread.
+pub(crate) fn check_installable() -> Result<(), Error> {
+    match DEFAULT.get() {
+        Some(_) => Err(already_installed()),
+        None => Ok(()),
+    }
+}
+
+fn already_installed() -> Error {
+    let message = if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
+        "a default logger is already installed; install() sets it once per process"
+    } else {
+        "a default logger is already in use; install() must run before the first velo! call"
+    };
+    Error::new(ErrorKind::AlreadyInstalled, message)
 }
 
 /// Blocks until everything logged so far, by every logger, is written and
