@@ -33,6 +33,14 @@ impl Level {
         }
     }
 
+    /// The level named `name` in any case (`INFO`, `Info`), as other
+    /// crates spell levels.
+    pub fn named(name: &str) -> Option<Level> {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(name))
+    }
+
     /// The `velo::Level` variant.
     pub fn variant(self) -> &'static str {
         match self {
@@ -69,7 +77,7 @@ pub fn suggest_level(name: &str) -> Option<Level> {
 }
 
 /// Levenshtein distance between two short ASCII-ish strings.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -5,7 +5,7 @@
 //! a call with several mistakes reports all of them at once. Semantic checks
 //! (level names, reserved and duplicate keys) belong to `validate`.
 
-use crate::level::{suggest_level, Level};
+use crate::level::{edit_distance, suggest_level, Level};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::ext::IdentExt as _;
 use syn::parse::{discouraged::Speculative as _, ParseStream, Parser as _};
@@ -389,31 +389,13 @@ fn misplaced_option(kw: &Ident) -> syn::Error {
     )
 }
 
-/// The number of one-letter edits between `a` and `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let here = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(here + 1);
-            prev = here;
-        }
-    }
-    row[b.len()]
-}
-
 /// A level written as a string (`"info"`) where the level goes, with the
 /// message after it: the level it names.
 fn peek_quoted_level(input: ParseStream<'_>) -> Option<Level> {
     let fork = input.fork();
     let lit: LitStr = fork.parse().ok()?;
     let value = lit.value();
-    let level = Level::ALL
-        .into_iter()
-        .find(|l| l.name().eq_ignore_ascii_case(&value))?;
+    let level = Level::named(&value)?;
     (fork.parse::<Token![,]>().is_ok() && fork.peek(LitStr)).then_some(level)
 }
 
@@ -430,9 +412,7 @@ fn level_path(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<Id
     };
     let written = quote::quote!(#path).to_string().replace(' ', "");
     let last = &path.segments.last().expect("a path has a segment").ident;
-    let level = Level::ALL
-        .into_iter()
-        .find(|l| l.name().eq_ignore_ascii_case(&last.to_string()));
+    let level = Level::named(&last.to_string());
     let message = match level {
         Some(level) => format!(
             "write the level as `{}`, not `{written}`, e.g. `velo!({}, \"message\")`",
