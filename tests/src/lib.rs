@@ -16,6 +16,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+/// A writer into a [`Capture`] that fails ("disk on fire") while `broken`
+/// is set.
+#[derive(Debug)]
+pub struct Switch {
+    pub broken: Arc<std::sync::atomic::AtomicBool>,
+    pub out: Capture,
+}
+
+impl Write for Switch {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(io::Error::other("disk on fire"));
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A writer whose output the test can read; clones share the buffer.
 #[derive(Clone, Default, Debug)]
 pub struct Capture {

@@ -239,6 +239,20 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>
     Some((path, content_type, body))
 }
 
+/// The URL of a collector that accepts connections and never answers:
+/// reads nothing, answers nothing, holds every connection.
+pub fn silent_collector() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
 /// A loopback port nothing listens on (free a moment ago).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -2,31 +2,11 @@
 //! buffer are given up, counted as dropped rather than written, and named
 //! once on stderr; what was already written stays counted as written.
 
-use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use velo::{velo, Builder, Format};
-use velo_tests::{assert_child_passed, is_child, run_child_within, Capture};
-
-/// A writer that fails while `broken` is set.
-struct Switch {
-    broken: Arc<AtomicBool>,
-    out: Capture,
-}
-
-impl Write for Switch {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(io::Error::other("disk on fire"));
-        }
-        self.out.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use velo_tests::{assert_child_passed, is_child, run_child_within, Capture, Switch};
 
 fn scenario(asynchronous: bool) {
     let out = Capture::new();

@@ -2,10 +2,9 @@
 //! the sender has not delivered: counted as dropped, not as written, and
 //! said once on stderr. A second `close` does not wait again.
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use velo::{velo, Builder};
-use velo_tests::otlp::free_port;
+use velo_tests::otlp::{free_port, silent_collector};
 use velo_tests::{assert_child_passed, is_child, run_child_within};
 
 const N: u64 = 2000;
@@ -38,16 +37,7 @@ fn scenario(url: String) {
 }
 
 fn silent() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    // Accepts, reads nothing, answers nothing.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
-    scenario(url);
+    scenario(silent_collector());
 }
 
 fn away() {

@@ -2,21 +2,13 @@
 //! the callers nor the worker (the sender thread waits for it, alone), and
 //! `sync` gives up on it within its bound.
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use velo::{velo, Builder, ErrorKind};
+use velo_tests::otlp::silent_collector;
 use velo_tests::{assert_child_passed, is_child, run_child_within};
 
 fn scenario() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    // Accepts, reads nothing, answers nothing.
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
+    let url = silent_collector();
     let logger = Builder::new().otlp(url).build().unwrap();
     for i in 0..2000u32 {
         velo!(logger: &logger, info, "into the void", i);

@@ -5,30 +5,10 @@
 //! the warnings in the output count every entry dropped; and the failure is
 //! counted and returned by `sync`.
 
-use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use velo::{velo, Builder, Format, Overflow};
-use velo_tests::Capture;
-
-/// A writer that fails while `broken` is set.
-struct Switch {
-    broken: Arc<AtomicBool>,
-    out: Capture,
-}
-
-impl Write for Switch {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(io::Error::other("disk on fire"));
-        }
-        self.out.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use velo_tests::{Capture, Switch};
 
 /// Logs `n` entries through a writer that fails until they are all
 /// logged and a first `sync` returned; returns (user lines in the output,
