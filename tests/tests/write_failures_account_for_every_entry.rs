@@ -88,3 +88,73 @@ fn a_long_failure_drops_the_oldest_and_counts_them() {
     assert_eq!(users + dropped, 20_000, "{users} + {dropped}");
     assert!(errors > 0 && failed);
 }
+
+/// A disk of `room` bytes in front of a [`Capture`]: a write takes what
+/// still fits (so the last one ends inside a line), the next fails.
+struct Full {
+    room: Arc<std::sync::atomic::AtomicUsize>,
+    out: Capture,
+}
+
+impl std::io::Write for Full {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.room.load(Ordering::SeqCst);
+        if room == 0 {
+            return Err(std::io::Error::other("no space left on device"));
+        }
+        let n = buf.len().min(room);
+        self.room.store(room - n, Ordering::SeqCst);
+        self.out.write(&buf[..n])
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_line_cut_by_a_full_disk_is_never_glued_to_a_later_one() {
+    let out = Capture::new();
+    // Room for about 40 lines, the last of them cut.
+    let room = Arc::new(std::sync::atomic::AtomicUsize::new(4_321));
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Full {
+            room: Arc::clone(&room),
+            out: out.clone(),
+        })
+        .overflow(Overflow::Block)
+        .build()
+        .unwrap();
+    // Far more than the output keeps while the disk is full: the rest of
+    // the cut line goes with the oldest lines dropped.
+    const N: u64 = 20_000;
+    for i in 0..N {
+        velo!(logger: &logger, info, "entry", i, pad = "padding to make each line a hundred bytes or so");
+    }
+    assert!(logger.sync().is_err(), "the disk was full");
+    room.store(usize::MAX, Ordering::SeqCst);
+    logger.sync().expect("the disk has room again");
+    let stats = logger.stats();
+    let text = out.text();
+    assert!(text.ends_with('\n'), "the output ends with a whole line");
+    let mut users = 0;
+    let mut torn = 0;
+    for line in text.lines() {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(e) if e["msg"] == "entry" => users += 1,
+            Ok(e) => assert_eq!(e["level"], "warn", "{e:?}"),
+            Err(_) => {
+                // The line the disk cut: its start alone on its line,
+                // nothing after it.
+                torn += 1;
+                assert_eq!(line.matches("{\"").count(), 1, "glued: {line:?}");
+            }
+        }
+    }
+    assert_eq!(torn, 1, "the cut line, once");
+    assert!(stats.dropped > 0, "{stats:?}");
+    // The cut entry is counted dropped, not written.
+    assert_eq!(users + stats.dropped, N, "{users} + {stats:?}");
+    assert_eq!(stats.bytes, text.len() as u64, "{stats:?}");
+}

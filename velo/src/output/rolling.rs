@@ -57,7 +57,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Bytes buffered before they are written out (the same as a stream's).
 const BUFFER_SIZE: usize = super::STREAM_BUFFER;
 
-use super::stream::{absolute, cannot_open, keep_newest, open_append, write_from};
+use super::stream::{absolute, cannot_open, open_append, LineEnd};
 
 /// Length of a rotated name's suffix: `.YYYYMMDDTHHMMSS.NNNNNN`.
 const SUFFIX_LEN: usize = 23;
@@ -312,6 +312,8 @@ pub(crate) struct RollingFile {
     /// A failure to write the buffer out when it filled, for the next
     /// flush to report (see `Stream`).
     failed: Option<io::Error>,
+    /// Whether the live file ends inside a line.
+    end: LineEnd,
 }
 
 impl std::fmt::Debug for RollingFile {
@@ -372,6 +374,7 @@ impl RollingFile {
             last_name,
             lost: Lost::default(),
             failed: None,
+            end: LineEnd::default(),
         };
         // A failure to delete is reported when a rotation deletes again.
         let _ = out.prune();
@@ -405,7 +408,9 @@ impl RollingFile {
                     Some(file) => file,
                     None => self.file.insert(open_append(&self.path)?),
                 };
-                write_from(file, &self.buf[..end], written)?;
+                let file: &fs::File = file;
+                self.end
+                    .write(&mut { file }, Some(file), &self.buf[..end], written)?;
             }
             let Some(cut) = self.cuts.pop_front() else {
                 // A failed rotation is reported once the entries after it
@@ -426,12 +431,12 @@ impl RollingFile {
     /// among them (a cut in what is dropped moves to the start, so the next
     /// file still starts where decided).
     fn drop_oldest(&mut self) {
-        let (cut, lines) = keep_newest(&mut self.buf);
+        let cut = self
+            .end
+            .keep_newest(self.file.as_ref(), &mut self.buf, &mut self.lost);
         if cut == 0 {
             return;
         }
-        self.lost.entries += lines;
-        self.lost.bytes += cut as u64;
         let mut at_start = false;
         self.cuts.retain_mut(|c| {
             if c.at <= cut {
@@ -447,7 +452,11 @@ impl RollingFile {
     /// Closes the live file and renames it aside, then deletes the oldest
     /// rotated files beyond `keep`.
     fn rotate(&mut self, time: Option<u64>) -> io::Result<()> {
-        // Closed first: some systems cannot rename an open file.
+        // Closed first: some systems cannot rename an open file. A line
+        // torn in it is ended there, never continued in the next file.
+        if let Some(file) = &mut self.file {
+            self.end.end_torn(file, &mut self.lost);
+        }
         self.file = None;
         let time = time.unwrap_or_else(wall_nanos);
         let last_name = self.last_name;
@@ -561,6 +570,16 @@ impl Output for RollingFile {
         // What is buffered belongs to the old file; if it cannot be
         // written there, it goes to the new one.
         let flushed = self.write_out();
+        // A line begun in the old file is not finished in the new one.
+        let cut = self
+            .end
+            .drop_rest(self.file.as_ref(), &mut self.buf, &mut self.lost);
+        for c in &mut self.cuts {
+            c.at -= cut;
+        }
+        if let Some(file) = &mut self.file {
+            self.end.end_torn(file, &mut self.lost);
+        }
         self.file = None;
         let file = open_append(&self.path)?;
         let meta = file.metadata()?;
@@ -582,6 +601,7 @@ impl Output for RollingFile {
 
     fn give_up(&mut self) {
         super::stream::give_up_lines(&self.buf, &mut self.lost);
+        self.end.give_up(&mut self.lost);
         self.forget_buffered();
     }
 
@@ -589,6 +609,7 @@ impl Output for RollingFile {
         self.buf.clear();
         self.cuts.clear();
         self.failed = None;
+        self.end = LineEnd::default();
         let size = self
             .file
             .as_ref()

@@ -51,7 +51,7 @@ pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> 
 
 /// Drops the oldest whole lines of `buf` past [`MAX_KEPT`] bytes, when the
 /// writer keeps failing; returns the bytes and the lines dropped.
-pub(crate) fn keep_newest(buf: &mut Vec<u8>) -> (usize, u64) {
+fn keep_newest(buf: &mut Vec<u8>) -> (usize, u64) {
     if buf.len() <= MAX_KEPT {
         return (0, 0);
     }
@@ -63,6 +63,156 @@ pub(crate) fn keep_newest(buf: &mut Vec<u8>) -> (usize, u64) {
     let lines = buf[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
     buf.drain(..cut);
     (cut, lines)
+}
+
+/// Where the bytes a buffer gave its writer end: between lines, or inside
+/// one.
+///
+/// A write that fails after a short one (a full disk) leaves a line begun
+/// in the output, its rest at the front of the buffer. When the writer
+/// works again the rest follows and the line is whole. When the rest is
+/// dropped instead (the writer failed for long; the output is replaced),
+/// the line is torn: a file velo writes alone is cut back to its last
+/// whole line; any other output gets a newline ending the torn line before
+/// anything else, so no later entry is ever glued to it.
+#[derive(Debug, Default)]
+pub(crate) struct LineEnd {
+    /// The line begun in the output, whose rest starts the buffer.
+    open: Option<Open>,
+    /// The output ends inside a line whose rest was dropped.
+    torn: bool,
+}
+
+/// A line written in part.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// Its bytes in the output.
+    head: usize,
+    /// The length of the file written, after them; none for an output
+    /// that is not a file, or a file that could not say.
+    file_len: Option<u64>,
+}
+
+impl LineEnd {
+    /// Writes `buf[*written..]` to `w` as [`write_from`] does, after the
+    /// newline a torn line is owed. `file` is `w`'s file, if it is one.
+    pub(crate) fn write(
+        &mut self,
+        w: &mut dyn Write,
+        file: Option<&std::fs::File>,
+        buf: &[u8],
+        written: &mut usize,
+    ) -> io::Result<()> {
+        if self.torn && *written < buf.len() {
+            write_from(w, b"\n", &mut 0)?;
+            self.torn = false;
+        }
+        let start = *written;
+        let result = write_from(w, buf, written);
+        if *written > start {
+            let took = &buf[start..*written];
+            self.open = match took.iter().rposition(|&b| b == b'\n') {
+                Some(i) if i + 1 == took.len() => None,
+                Some(i) => Some(took.len() - i - 1),
+                None => Some(self.open.map_or(0, |o| o.head) + took.len()),
+            }
+            .map(|head| Open {
+                head,
+                file_len: None,
+            });
+        }
+        if let (Some(open), Some(file), Err(_)) = (&mut self.open, file, &result) {
+            open.file_len = file.metadata().ok().map(|m| m.len());
+        }
+        result
+    }
+
+    /// When the writer keeps failing: drops the oldest whole lines of
+    /// `buf` past [`MAX_KEPT`] bytes, counting them in `lost`; returns the
+    /// bytes dropped.
+    pub(crate) fn keep_newest(
+        &mut self,
+        file: Option<&std::fs::File>,
+        buf: &mut Vec<u8>,
+        lost: &mut Lost,
+    ) -> usize {
+        let (cut, lines) = keep_newest(buf);
+        if cut > 0 {
+            self.count_dropped(file, cut, lines, lost);
+        }
+        cut
+    }
+
+    /// When the output is about to be replaced (reopened after logrotate
+    /// moved it) while a line begun in it waits for its rest: drops that
+    /// rest, which must not start the next output, counting the entry in
+    /// `lost`. Returns the bytes dropped from the front of `buf`.
+    pub(crate) fn drop_rest(
+        &mut self,
+        file: Option<&std::fs::File>,
+        buf: &mut Vec<u8>,
+        lost: &mut Lost,
+    ) -> usize {
+        if self.open.is_none() {
+            return 0;
+        }
+        let cut = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1);
+        buf.drain(..cut);
+        self.count_dropped(file, cut, 1, lost);
+        cut
+    }
+
+    /// Before the output `w` is closed or replaced: ends a torn line in
+    /// it, if it can.
+    pub(crate) fn end_torn(&mut self, w: &mut dyn Write, lost: &mut Lost) {
+        if self.torn && write_from(w, b"\n", &mut 0).is_err() {
+            // The newline owed was counted as written: it never was.
+            lost.bytes += 1;
+        }
+        self.torn = false;
+    }
+
+    /// At `close`, once the rest of the buffer is given up: counts the
+    /// newline a torn line is owed as never written.
+    pub(crate) fn give_up(&mut self, lost: &mut Lost) {
+        if self.torn {
+            lost.bytes += 1;
+        }
+        *self = LineEnd::default();
+    }
+
+    /// Counts `lines` entries of `cut` bytes dropped from the front of the
+    /// buffer, and tears the line begun in the output, if any: its rest was
+    /// among them.
+    fn count_dropped(
+        &mut self,
+        file: Option<&std::fs::File>,
+        cut: usize,
+        lines: u64,
+        lost: &mut Lost,
+    ) {
+        lost.entries += lines;
+        lost.bytes += cut as u64;
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        // A file that nobody wrote to since is cut back to its last whole
+        // line (which a full disk always allows).
+        let head = open.head as u64;
+        if let (Some(file), Some(len)) = (file, open.file_len) {
+            let now = file.metadata().map(|m| m.len());
+            if now.is_ok_and(|now| now == len && len >= head) && file.set_len(len - head).is_ok() {
+                lost.bytes += head;
+                return;
+            }
+        }
+        // Otherwise the newline that will end it stays counted as written.
+        self.torn = true;
+        lost.bytes -= 1;
+    }
 }
 
 /// At `close`, after the last attempt to write `buf` out failed: counts its
@@ -99,6 +249,10 @@ pub(crate) struct Stream {
     /// A failure to write the buffer out when it filled, for the next
     /// flush to report.
     failed: Option<io::Error>,
+    /// Whether the output ends inside a line.
+    end: LineEnd,
+    /// The file `inner` writes, when it is one: a torn line is cut off it.
+    file: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Stream {
@@ -117,7 +271,18 @@ impl Stream {
             inner,
             lost: Lost::default(),
             failed: None,
+            end: LineEnd::default(),
+            file: None,
         }
+    }
+
+    /// A stream into `file`, which it may cut back to its last whole line
+    /// (through a second handle: `inner` is any writer).
+    fn into_file(file: std::fs::File) -> Stream {
+        let handle = file.try_clone().ok();
+        let mut stream = Stream::new(Box::new(file));
+        stream.file = handle;
+        stream
     }
 
     /// Writes the buffer out. On an error, what was not written stays for
@@ -125,11 +290,12 @@ impl Stream {
     fn write_buffer(&mut self) -> io::Result<()> {
         let mut written = 0;
         let used = self.buf.len();
-        let result = write_from(&mut *self.inner, &self.buf, &mut written);
+        let file = self.file.as_ref();
+        let result = self
+            .end
+            .write(&mut *self.inner, file, &self.buf, &mut written);
         self.buf.drain(..written);
-        let (bytes, lines) = keep_newest(&mut self.buf);
-        self.lost.entries += lines;
-        self.lost.bytes += bytes as u64;
+        self.end.keep_newest(file, &mut self.buf, &mut self.lost);
         self.shrink.after_use(&mut self.buf, used, BUFFER_SIZE);
         result
     }
@@ -160,10 +326,12 @@ impl Output for Stream {
     fn forget_buffered(&mut self) {
         self.buf.clear();
         self.failed = None;
+        self.end = LineEnd::default();
     }
 
     fn give_up(&mut self) {
         give_up_lines(&self.buf, &mut self.lost);
+        self.end.give_up(&mut self.lost);
         self.forget_buffered();
     }
 
@@ -272,7 +440,7 @@ impl File {
         let path = absolute(&path)?;
         let file = open_append(&path).map_err(|e| cannot_open(&path, e))?;
         Ok(File {
-            stream: Stream::new(Box::new(file)),
+            stream: Stream::into_file(file),
             path,
         })
     }
@@ -328,7 +496,11 @@ impl Output for File {
     fn reopen(&mut self) -> io::Result<()> {
         self.stream.flush()?;
         let file = open_append(&self.path)?;
-        self.stream.inner = Box::new(file);
+        self.stream = Stream {
+            buf: std::mem::take(&mut self.stream.buf),
+            lost: std::mem::take(&mut self.stream.lost),
+            ..Stream::into_file(file)
+        };
         Ok(())
     }
 
