@@ -243,3 +243,41 @@ fn a_global_sync_of_stuck_loggers_costs_one_bounded_wait_in_all() {
     // 30 s).
     assert!(took < Duration::from_secs(15), "took {took:?}: {stderr}");
 }
+
+#[test]
+fn child_drops_stuck_loggers() {
+    if !is_child("child_drops_stuck_loggers") {
+        return;
+    }
+    let held = Held::default();
+    // Each logger's last handle, dropped in turn (as a program's locals at
+    // the end of `main`), closing its logger each: the first waits for its
+    // stuck worker, the others find theirs stuck as long already.
+    let loggers = stuck_loggers(4, &held);
+    let start = Instant::now();
+    for l in loggers {
+        drop(l);
+        eprintln!("dropped one after {} ms", start.elapsed().as_millis());
+    }
+    // Then, one by one: `close` and `sync` of each in turn.
+    let loggers = stuck_loggers(4, &held);
+    let start = Instant::now();
+    for l in &loggers {
+        l.close();
+        assert!(l.sync().is_err(), "the stuck output is reported");
+        eprintln!("closed one after {} ms", start.elapsed().as_millis());
+    }
+}
+
+#[test]
+fn stuck_loggers_closed_in_turn_cost_one_bounded_wait_each_round() {
+    let start = Instant::now();
+    let out =
+        velo_tests::run_child_within("child_drops_stuck_loggers", &[], velo_tests::CHILD_TIMEOUT);
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Two rounds of four stuck loggers: one wait of 5 s a round, and a
+    // short look at each of the others (each one's own, in turn: 40 s).
+    assert!(took < Duration::from_secs(30), "took {took:?}: {stderr}");
+}

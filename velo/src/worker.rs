@@ -118,6 +118,11 @@ pub(crate) struct Worker {
     stalled_at: AtomicU64,
     /// Threads waiting in `sync` or `stop`, to wake after a pass.
     waiters: Mutex<Vec<Thread>>,
+    /// Set while the worker runs a pass: only then can it be stuck.
+    in_pass: AtomicBool,
+    /// The progress count seen inside one pass, and when it was first seen
+    /// (see [`Worker::observe`]).
+    seen: Mutex<Option<(u64, Instant)>>,
 }
 
 /// The worker's passes at an instant: where a bounded wait starts.
@@ -245,6 +250,35 @@ impl Worker {
         }
     }
 
+    /// Notes where the worker is, if inside a pass: a wait that begins
+    /// later, with no progress since, counts the time without any from
+    /// this look. A logger that waits for its worker looks at every
+    /// logger's first, so that several stuck loggers closed (or dropped)
+    /// one after the other cost one [`STALL`] in all, not one each.
+    pub(crate) fn observe(&self) {
+        let mut seen = fork::lock(&self.seen);
+        if !self.in_pass.load(Ordering::SeqCst) {
+            *seen = None;
+            return;
+        }
+        let now = self.progress_count();
+        if !seen.is_some_and(|(count, _)| count == now) {
+            *seen = Some((now, Instant::now()));
+        }
+    }
+
+    /// Since when the worker has been seen at progress `count` in one
+    /// pass, if it still is in it.
+    fn seen_at(&self, count: u64) -> Option<Instant> {
+        let seen = *fork::lock(&self.seen);
+        match seen {
+            Some((at_count, since)) if at_count == count && self.in_pass.load(Ordering::SeqCst) => {
+                Some(since)
+            }
+            _ => None,
+        }
+    }
+
     /// Where the worker is now: the start of a bounded wait.
     pub(crate) fn progress(&self) -> Progress {
         Progress {
@@ -256,12 +290,18 @@ impl Worker {
     /// Waits until `done` holds, while the worker makes progress; gives up
     /// after [`STALL`] without a pass ([`STALL_AGAIN`] when a wait already
     /// gave up and no pass came since), or at once when no worker runs.
-    /// The time without a pass counts from `from`.
+    /// The time without a pass counts from `from`, or from an earlier look
+    /// that saw the worker where it still is (see [`Worker::observe`]);
+    /// either way the wait gives it [`STALL_AGAIN`] at least.
     fn wait_from(&self, from: Progress, done: impl Fn() -> bool) -> Result<(), Stalled> {
         let Progress {
             mut passes,
             mut since,
         } = from;
+        let began = Instant::now();
+        if let Some(seen) = self.seen_at(passes) {
+            since = since.min(seen);
+        }
         // Relaxed: a stale value costs one long wait more or one less.
         let patience = if self.stalled_at.load(Ordering::Relaxed) == passes + 1 {
             STALL_AGAIN
@@ -279,7 +319,7 @@ impl Worker {
             if now != passes {
                 passes = now;
                 since = Instant::now();
-            } else if since.elapsed() >= patience {
+            } else if since.elapsed() >= patience && began.elapsed() >= STALL_AGAIN {
                 self.stalled_at.store(passes + 1, Ordering::Relaxed);
                 return Err(Stalled);
             }
@@ -373,6 +413,8 @@ impl Worker {
         std::mem::forget(fork::lock(&self.handle).take());
         *fork::lock(&self.thread) = None;
         fork::lock(&self.waiters).clear();
+        *fork::lock(&self.seen) = None;
+        self.in_pass.store(false, Ordering::SeqCst);
         self.running.store(false, Ordering::SeqCst);
         self.tid.store(0, Ordering::SeqCst);
         let done = self.sync_asked.load(Ordering::SeqCst);
@@ -499,7 +541,9 @@ impl Worker {
                 // failed, `close` drains once more after the worker exits.
                 barrier::heavy();
             }
+            self.in_pass.store(true, Ordering::SeqCst);
             last = Some(job.pass());
+            self.in_pass.store(false, Ordering::SeqCst);
             self.sync_done.fetch_max(asked, Ordering::Release);
             self.passes.fetch_add(1, Ordering::SeqCst);
             self.wake_waiters();
