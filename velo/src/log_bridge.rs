@@ -27,6 +27,52 @@ fn level(level: log::Level) -> Level {
     }
 }
 
+/// `log`'s levels convert to velo's, so a program moving from `log` keeps
+/// its level settings as they are.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .level(log::Level::Warn)
+///     .writer(std::io::sink())
+///     .build()?;
+/// assert_eq!(velo::Level::from(log::Level::Trace), velo::Level::Trace);
+/// # Ok::<(), velo::Error>(())
+/// ```
+impl From<log::Level> for Level {
+    fn from(l: log::Level) -> Level {
+        level(l)
+    }
+}
+
+/// As [`Level`]'s conversion; see there.
+impl From<log::Level> for LevelFilter {
+    fn from(l: log::Level) -> LevelFilter {
+        level(l).into()
+    }
+}
+
+/// `log`'s level filter, `Off` included, as velo's.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .level(log::LevelFilter::Off)
+///     .writer(std::io::sink())
+///     .build()?;
+/// assert_eq!(velo::LevelFilter::from(log::LevelFilter::Off), velo::LevelFilter::Off);
+/// # Ok::<(), velo::Error>(())
+/// ```
+impl From<log::LevelFilter> for LevelFilter {
+    fn from(filter: log::LevelFilter) -> LevelFilter {
+        filter
+            .to_level()
+            .map_or(LevelFilter::Off, LevelFilter::from)
+    }
+}
+
 impl log::Log for Bridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         crate::logger()
@@ -203,5 +249,27 @@ fn set_max_level(cell: &FilterCell) {
 fn filter_changed(cell: &FilterCell) {
     if crate::logger::default_if_made().is_some_and(|l| std::ptr::eq(cell, l.filter_cell())) {
         set_max_level(cell);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_levels_and_filters_convert_to_the_same_names() {
+        for l in [
+            log::Level::Error,
+            log::Level::Warn,
+            log::Level::Info,
+            log::Level::Debug,
+            log::Level::Trace,
+        ] {
+            let name = l.as_str().to_ascii_lowercase();
+            assert_eq!(Level::from(l).as_str(), name);
+            assert_eq!(LevelFilter::from(l).as_str(), name);
+            assert_eq!(LevelFilter::from(l.to_level_filter()).as_str(), name);
+        }
+        assert_eq!(LevelFilter::from(log::LevelFilter::Off), LevelFilter::Off);
     }
 }

@@ -46,6 +46,54 @@ pub(crate) fn level(level: &tracing_core::Level) -> Level {
     }
 }
 
+/// `tracing`'s levels convert to velo's, so a program moving from
+/// `tracing` keeps its level settings as they are.
+///
+/// # Examples
+///
+/// ```
+/// let logger = velo::Builder::new()
+///     .level(tracing::Level::WARN)
+///     .writer(std::io::sink())
+///     .build()?;
+/// assert_eq!(velo::Level::from(tracing::Level::DEBUG), velo::Level::Debug);
+/// # Ok::<(), velo::Error>(())
+/// ```
+impl From<tracing_core::Level> for Level {
+    fn from(l: tracing_core::Level) -> Level {
+        level(&l)
+    }
+}
+
+/// As [`Level`]'s conversion; see there.
+impl From<tracing_core::Level> for LevelFilter {
+    fn from(l: tracing_core::Level) -> LevelFilter {
+        level(&l).into()
+    }
+}
+
+/// `tracing`'s level filter, `OFF` included, as velo's.
+///
+/// # Examples
+///
+/// ```
+/// use tracing::level_filters::LevelFilter;
+///
+/// let logger = velo::Builder::new()
+///     .level(LevelFilter::INFO)
+///     .writer(std::io::sink())
+///     .build()?;
+/// assert_eq!(velo::LevelFilter::from(LevelFilter::OFF), velo::LevelFilter::Off);
+/// # Ok::<(), velo::Error>(())
+/// ```
+impl From<tracing_core::LevelFilter> for LevelFilter {
+    fn from(filter: tracing_core::LevelFilter) -> LevelFilter {
+        filter
+            .into_level()
+            .map_or(LevelFilter::Off, |l| level(&l).into())
+    }
+}
+
 /// The `tracing` level filter passing what `filter` passes of `tracing`'s
 /// levels.
 pub(crate) fn level_filter(filter: LevelFilter) -> tracing_core::LevelFilter {
@@ -446,6 +494,27 @@ mod tests {
     //! test sees its own entries and its own span store.
 
     use super::*;
+
+    #[test]
+    fn tracing_levels_and_filters_convert_to_the_same_names() {
+        for l in [
+            tracing_core::Level::ERROR,
+            tracing_core::Level::WARN,
+            tracing_core::Level::INFO,
+            tracing_core::Level::DEBUG,
+            tracing_core::Level::TRACE,
+        ] {
+            let name = l.as_str().to_ascii_lowercase();
+            assert_eq!(Level::from(l).as_str(), name);
+            assert_eq!(LevelFilter::from(l).as_str(), name);
+            let filter = tracing_core::LevelFilter::from_level(l);
+            assert_eq!(LevelFilter::from(filter).as_str(), name);
+        }
+        assert_eq!(
+            LevelFilter::from(tracing_core::LevelFilter::OFF),
+            LevelFilter::Off
+        );
+    }
     use crate::Builder;
     use serde_json::{Map, Value};
     use std::io::{self, Write};
