@@ -22,6 +22,7 @@ fn child_spans() {
         .install()
         .unwrap();
     velo::bridge_tracing().unwrap();
+    velo::bridge_log().unwrap();
     let again = velo::bridge_tracing().unwrap_err();
     assert_eq!(again.kind(), ErrorKind::AlreadyInstalled);
 
@@ -36,16 +37,20 @@ fn child_spans() {
         );
         let _o = outer.enter();
         tracing::info!("in outer");
+        velo::velo!(info, "velo in outer", x = 1);
+        log::info!("log in outer");
         {
             let inner = tracing::debug_span!("inner", c = 3, shared = "inner");
             let _i = inner.enter();
             tracing::info!(b = "event", d = true, "in both");
             outer.record("late", 9);
             tracing::info!("after a record");
+            velo::velo!(info, "velo in both");
         }
         tracing::info!("back in outer");
     }
     tracing::info!("after both");
+    velo::velo!(info, "velo after both");
 
     // A span created here and entered on another thread brings its parent.
     let task = {
@@ -102,6 +107,27 @@ fn an_event_in_two_spans_carries_both_outermost_first() {
         ["time", "level", "msg", "caller", "app", "a", "shared", "b"]
     );
     assert_eq!(outer["shared"], "outer");
+}
+
+#[test]
+fn velo_and_log_entries_carry_the_fields_of_the_spans_they_are_in() {
+    let entries = entries();
+    for msg in ["velo in outer", "log in outer"] {
+        let e = by_msg(&entries, msg);
+        assert_eq!((&e["a"], &e["b"]), (&1.into(), &"outer".into()), "{e:?}");
+        assert_eq!(e["shared"], "outer", "the span wins over the context");
+        assert!(!e.contains_key("c"), "{e:?}");
+    }
+    assert_eq!(by_msg(&entries, "velo in outer")["x"], 1);
+    let both = by_msg(&entries, "velo in both");
+    assert_eq!((&both["a"], &both["c"]), (&1.into(), &3.into()), "{both:?}");
+    assert_eq!(both["shared"], "inner");
+    assert_eq!(both["late"], 9, "recorded after the span was entered");
+    let after = by_msg(&entries, "velo after both");
+    assert_eq!(
+        keys(after),
+        ["time", "level", "msg", "caller", "app", "shared"]
+    );
 }
 
 #[test]

@@ -223,15 +223,26 @@ impl<'a> Entry<'a> {
     /// Starts a record whose level, message and caller are known only at
     /// run time (a bridged `log` record or `tracing` event); its fields
     /// carry their keys ([`Entry::field`]).
+    ///
+    /// `spans` is `Some` for a `tracing` event: the fields of the span it
+    /// is in, after the logger's context; the thread's scope then gives
+    /// velo's scopes' fields alone (see `local::set_span_scope`). A `log`
+    /// record (`None`) takes the thread's whole scope, spans' fields
+    /// included, as `velo!` does.
     #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn dynamic(
         core: &'a Core,
         context: &[u8],
         head: &Dynamic<'_>,
-        extra_context: &[u8],
+        spans: Option<&[u8]>,
     ) -> Entry<'a> {
         let mut flags = Entry::flags(core, context, None) | record::DYNAMIC;
-        let (mut buf, scoped) = local::take();
+        let (mut buf, mut scoped) = local::take();
+        let extra_context = spans.unwrap_or_default();
+        let own_scope = spans.is_some();
+        if own_scope {
+            scoped = local::has_own_scope();
+        }
         if !extra_context.is_empty() {
             flags |= record::CONTEXT;
         }
@@ -267,7 +278,11 @@ impl<'a> Entry<'a> {
         }
         if scoped {
             // Copied straight from the thread's scope (no copy of it first).
-            local::append_scope(&mut buf);
+            if own_scope {
+                local::append_own_scope(&mut buf);
+            } else {
+                local::append_scope(&mut buf);
+            }
         }
         let mut entry = Entry {
             core,

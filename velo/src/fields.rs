@@ -116,8 +116,7 @@ pub(crate) fn merge(outer: &[u8], inner: &[u8]) -> Vec<u8> {
 
 /// [`merge`], appended to `out`.
 fn merge_into(out: &mut Vec<u8>, outer: &[u8], inner: &[u8]) {
-    record::copy_fields_except(out, outer, |k| record::field_keys(inner).any(|i| i == k));
-    out.extend_from_slice(inner);
+    record::merge_fields(out, outer, inner);
 }
 
 /// Builds [`Fields`]; used by the code `fields!` generates.
@@ -197,7 +196,7 @@ impl Drop for Restore {
 
 fn enter(fields: &Fields) -> Restore {
     let mut merged = Vec::new();
-    local::with_scope(|current| merged = merge(current, fields.as_bytes()));
+    local::with_own_scope(|current| merged = merge(current, fields.as_bytes()));
     Restore(Some(local::swap_scope(merged)))
 }
 
@@ -264,7 +263,7 @@ impl<F: Future> Future for Scoped<F> {
         let this = unsafe { self.get_unchecked_mut() };
         let mut merged = std::mem::take(&mut this.merged);
         merged.clear();
-        local::with_scope(|current| merge_into(&mut merged, current, this.fields.as_bytes()));
+        local::with_own_scope(|current| merge_into(&mut merged, current, this.fields.as_bytes()));
         let restore = Restore(Some(local::swap_scope(merged)));
         // Puts the merged buffer back for the next poll, even after a panic.
         let restore = ReturnTo {

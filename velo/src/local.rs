@@ -62,9 +62,16 @@ struct Local {
     /// allocates or locks; see the module docs.
     busy: Cell<bool>,
     /// The fields of the scopes this thread is in, merged, encoded as a
-    /// field list; its length, to test without borrowing.
+    /// field list: the `tracing` spans' (`spans`), then velo's scopes'; its
+    /// length, to test without borrowing.
     scope: RefCell<Vec<u8>>,
     scope_len: Cell<usize>,
+    /// The fields of the `tracing` span this thread is in (with its
+    /// parents'), when it has any (see [`set_span_scope`]).
+    spans: RefCell<Option<Arc<[u8]>>>,
+    /// While `spans` is set: velo's scopes' fields alone, which `scope`
+    /// merges after the spans'. (Without spans, `scope` holds them.)
+    own: RefCell<Vec<u8>>,
     /// The cores whose output lock this thread holds, innermost last.
     writing: RefCell<Vec<u64>>,
     /// An earlier logger's core whose output lock this thread gave up
@@ -94,6 +101,8 @@ thread_local! {
             busy: Cell::new(false),
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
+            spans: RefCell::new(None),
+            own: RefCell::new(Vec::new()),
             writing: RefCell::new(Vec::new()),
             gave_up: Cell::new(None),
         }
@@ -642,15 +651,103 @@ pub(crate) fn done_writing(core_id: u64) {
     });
 }
 
-/// Replaces this thread's scope fields, returning the previous ones.
+/// Replaces the fields of velo's scopes this thread is in, returning the
+/// previous ones.
 pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
     LOCAL
-        .try_with(|l| {
-            let mut scope = l.scope.borrow_mut();
-            l.scope_len.set(fields.len());
-            std::mem::replace(&mut *scope, fields)
+        .try_with(|l| match &*l.spans.borrow() {
+            None => {
+                let mut scope = l.scope.borrow_mut();
+                l.scope_len.set(fields.len());
+                std::mem::replace(&mut *scope, fields)
+            }
+            Some(spans) => {
+                let previous = std::mem::replace(&mut *l.own.borrow_mut(), fields);
+                l.merge_scope(spans);
+                previous
+            }
         })
         .unwrap_or_default()
+}
+
+/// Sets the fields of the `tracing` span this thread is in (`None`, or
+/// none at all, when it is in none): entries logged by `velo!` or through
+/// `log` carry them before velo's scopes' fields, as `tracing` events do.
+/// The bridge and the layer call it whenever this thread's current span
+/// changes (entered, exited, recorded into).
+#[cfg(feature = "tracing")]
+pub(crate) fn set_span_scope(spans: Option<Arc<[u8]>>) {
+    let spans = spans.filter(|s| !s.is_empty());
+    let _ = LOCAL.try_with(|l| {
+        let Ok(mut current) = l.spans.try_borrow_mut() else {
+            return;
+        };
+        match (current.take(), spans) {
+            (None, None) => {}
+            (Some(_), None) => {
+                // velo's scopes' fields alone again.
+                let own = std::mem::take(&mut *l.own.borrow_mut());
+                l.scope_len.set(own.len());
+                *l.scope.borrow_mut() = own;
+            }
+            (before, Some(spans)) => {
+                if before.is_none() {
+                    let own = std::mem::take(&mut *l.scope.borrow_mut());
+                    *l.own.borrow_mut() = own;
+                }
+                l.merge_scope(&spans);
+                *current = Some(spans);
+            }
+        }
+    });
+}
+
+impl Local {
+    /// Rebuilds `scope` from `spans` and `own`, in its own buffer.
+    fn merge_scope(&self, spans: &[u8]) {
+        let own = self.own.borrow();
+        let mut scope = self.scope.borrow_mut();
+        scope.clear();
+        crate::record::merge_fields(&mut scope, spans, &own);
+        self.scope_len.set(scope.len());
+    }
+}
+
+/// Whether this thread is in a velo scope (spans aside).
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn has_own_scope() -> bool {
+    let mut scoped = false;
+    with_own_scope(|own| scoped = !own.is_empty());
+    scoped
+}
+
+/// Appends the fields of velo's scopes this thread is in, without those
+/// of `tracing` spans, as a record block (see [`append_scope`]).
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn append_own_scope(buf: &mut Vec<u8>) {
+    with_own_scope(|scope| crate::record::put_block(buf, scope));
+}
+
+/// Calls `f` with the fields of velo's scopes this thread is in, without
+/// those of `tracing` spans (what a new scope merges its fields into).
+pub(crate) fn with_own_scope(f: impl FnOnce(&[u8])) {
+    let mut f = Some(f);
+    let _ = LOCAL.try_with(|l| {
+        let Ok(spans) = l.spans.try_borrow() else {
+            return;
+        };
+        let own = if spans.is_some() {
+            l.own.try_borrow()
+        } else {
+            l.scope.try_borrow()
+        };
+        if let (Ok(own), Some(f)) = (own, f.take()) {
+            f(&own);
+        }
+    });
+    if let Some(f) = f {
+        f(&[]);
+    }
 }
 
 /// Calls `f` with this thread's scope fields (none once the thread's

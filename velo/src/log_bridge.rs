@@ -100,7 +100,7 @@ impl log::Log for Bridge {
             module: record.module_path().unwrap_or_default(),
             target: record.target(),
         };
-        let mut entry = Entry::dynamic(logger.core(), logger.context(), &head, &[]);
+        let mut entry = Entry::dynamic(logger.core(), logger.context(), &head, None);
         let _ = record.key_values().visit(&mut Fields(&mut entry));
         entry.finish();
     }

@@ -576,6 +576,13 @@ pub(crate) fn field_keys(fields: &[u8]) -> impl Iterator<Item = &str> {
     std::iter::from_fn(move || reader.field().map(|(k, _)| k))
 }
 
+/// Appends the field list `outer` then `inner` to `out`, each key once:
+/// an outer field whose key `inner` sets is left out.
+pub(crate) fn merge_fields(out: &mut Vec<u8>, outer: &[u8], inner: &[u8]) {
+    copy_fields_except(out, outer, |k| field_keys(inner).any(|i| i == k));
+    out.extend_from_slice(inner);
+}
+
 /// Appends the encoded fields of `from` whose key `skip` does not select.
 pub(crate) fn copy_fields_except(out: &mut Vec<u8>, from: &[u8], skip: impl Fn(&str) -> bool) {
     let mut reader = Reader::new(from);

@@ -21,6 +21,7 @@ use crate::callsite::{self, FilterCell};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
 use crate::level::{Level, LevelFilter};
+use crate::local;
 use crate::logger::Logger;
 use crate::record;
 use crate::tracing_spans::Spans;
@@ -220,7 +221,7 @@ impl<'a> EventWriter<'a> {
                 module: self.module,
                 target: self.target,
             },
-            self.spans,
+            Some(self.spans),
         );
         entry.encoded_fields(&self.early);
         entry
@@ -397,6 +398,9 @@ impl Subscriber for Bridge {
 
     fn record(&self, id: &Id, values: &span::Record<'_>) {
         self.spans.record(id, &encode_fields(values));
+        // The span this thread is in may be the one recorded into, or
+        // inside it.
+        local::set_span_scope(self.spans.current_scope());
     }
 
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
@@ -413,10 +417,12 @@ impl Subscriber for Bridge {
 
     fn enter(&self, id: &Id) {
         self.spans.enter(id);
+        local::set_span_scope(self.spans.current_scope());
     }
 
     fn exit(&self, id: &Id) {
         self.spans.exit(id);
+        local::set_span_scope(self.spans.current_scope());
     }
 
     fn clone_span(&self, id: &Id) -> Id {
@@ -495,26 +501,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn tracing_levels_and_filters_convert_to_the_same_names() {
-        for l in [
-            tracing_core::Level::ERROR,
-            tracing_core::Level::WARN,
-            tracing_core::Level::INFO,
-            tracing_core::Level::DEBUG,
-            tracing_core::Level::TRACE,
-        ] {
-            let name = l.as_str().to_ascii_lowercase();
-            assert_eq!(Level::from(l).as_str(), name);
-            assert_eq!(LevelFilter::from(l).as_str(), name);
-            let filter = tracing_core::LevelFilter::from_level(l);
-            assert_eq!(LevelFilter::from(filter).as_str(), name);
-        }
-        assert_eq!(
-            LevelFilter::from(tracing_core::LevelFilter::OFF),
-            LevelFilter::Off
-        );
-    }
     use crate::Builder;
     use serde_json::{Map, Value};
     use std::io::{self, Write};
@@ -831,5 +817,91 @@ mod tests {
         assert!(!e.contains_key("target"));
         assert_eq!(entries[3]["target"], "noisy::sub");
         assert_eq!(entries[3]["level"], "error");
+    }
+
+    /// The bridge's own logger, for `velo!` calls beside its events.
+    fn logger_of(dispatch: &Dispatch) -> Logger {
+        dispatch.downcast_ref::<Bridge>().unwrap().logger().clone()
+    }
+
+    #[test]
+    fn velo_entries_carry_the_fields_of_the_span_they_are_in() {
+        let (dispatch, lines) = bridge("trace");
+        let logger = logger_of(&dispatch);
+        tracing::dispatcher::with_default(&dispatch, || {
+            crate::velo!(logger: &logger, info, "before");
+            let outer = tracing::info_span!("outer", a = 1, trace_id = "span");
+            let o = outer.enter();
+            crate::velo!(logger: &logger, info, "in outer", x = 1);
+            let inner = tracing::info_span!("inner", b = 2, late = tracing::field::Empty);
+            let i = inner.enter();
+            inner.record("late", 5);
+            crate::velo!(logger: &logger, info, "in inner");
+            crate::scope(crate::fields!(trace_id = "scope"), || {
+                crate::velo!(logger: &logger, info, "in a scope");
+                tracing::info!("event in a scope");
+            });
+            // Out of order: the outer guard first; the inner span (with its
+            // parent's fields) is still entered.
+            drop(o);
+            crate::velo!(logger: &logger, info, "outer exited");
+            drop(i);
+            crate::velo!(logger: &logger, info, "after");
+        });
+        let entries = lines.entries();
+        let by_msg = |msg: &str| {
+            entries
+                .iter()
+                .find(|e| e["msg"] == msg)
+                .unwrap_or_else(|| panic!("{msg} in {entries:?}"))
+        };
+        assert_eq!(
+            keys(by_msg("before")),
+            ["level", "msg", "service", "shared"]
+        );
+        let e = by_msg("in outer");
+        assert_eq!(
+            keys(e),
+            ["level", "msg", "service", "shared", "a", "trace_id", "x"]
+        );
+        assert_eq!(e["trace_id"], "span");
+        let e = by_msg("in inner");
+        assert_eq!(
+            keys(e),
+            ["level", "msg", "service", "shared", "a", "trace_id", "b", "late"]
+        );
+        assert_eq!(e["late"], 5, "recorded after the span was entered");
+        for msg in ["in a scope", "event in a scope"] {
+            let e = by_msg(msg);
+            assert_eq!(
+                e["trace_id"], "scope",
+                "the scope is inside the span: {e:?}"
+            );
+            assert_eq!((&e["a"], &e["b"]), (&1.into(), &2.into()), "{e:?}");
+        }
+        let e = by_msg("outer exited");
+        assert_eq!((&e["a"], &e["b"]), (&1.into(), &2.into()), "{e:?}");
+        assert_eq!(keys(by_msg("after")), ["level", "msg", "service", "shared"]);
+    }
+
+    #[test]
+    fn tracing_levels_and_filters_convert_to_the_same_names() {
+        for l in [
+            tracing_core::Level::ERROR,
+            tracing_core::Level::WARN,
+            tracing_core::Level::INFO,
+            tracing_core::Level::DEBUG,
+            tracing_core::Level::TRACE,
+        ] {
+            let name = l.as_str().to_ascii_lowercase();
+            assert_eq!(Level::from(l).as_str(), name);
+            assert_eq!(LevelFilter::from(l).as_str(), name);
+            let filter = tracing_core::LevelFilter::from_level(l);
+            assert_eq!(LevelFilter::from(filter).as_str(), name);
+        }
+        assert_eq!(
+            LevelFilter::from(tracing_core::LevelFilter::OFF),
+            LevelFilter::Off
+        );
     }
 }

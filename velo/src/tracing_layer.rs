@@ -15,6 +15,7 @@
 //! their own filters let through.
 
 use crate::fields;
+use crate::local;
 use crate::logger::Logger;
 use crate::tracing_bridge::{accepts, encode_fields, write_event};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -128,6 +129,20 @@ impl TracingLayer {
     }
 }
 
+impl TracingLayer {
+    /// Gives `velo!` and `log` entries of this thread the fields of the
+    /// span it is in now (see `local::set_span_scope`). The registry has
+    /// entered or exited the span before the layer hears of it.
+    fn follow_current<S>(&self, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let epoch = self.epoch.load(Relaxed);
+        let scope = ctx.lookup_current().map(|span| self.scope(&span, epoch));
+        local::set_span_scope(scope);
+    }
+}
+
 fn combine(outer: Option<&[u8]>, own: &[u8]) -> Arc<[u8]> {
     match outer {
         Some(outer) if !outer.is_empty() => fields::merge(outer, own).into(),
@@ -174,6 +189,17 @@ where
         // Relaxed: the epoch only says "look again"; the data is read
         // under the span's extensions lock.
         self.epoch.fetch_add(1, Relaxed);
+        // The span this thread is in may be the one recorded into, or
+        // inside it.
+        self.follow_current(&ctx);
+    }
+
+    fn on_enter(&self, _id: &Id, ctx: Context<'_, S>) {
+        self.follow_current(&ctx);
+    }
+
+    fn on_exit(&self, _id: &Id, ctx: Context<'_, S>) {
+        self.follow_current(&ctx);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -260,6 +286,45 @@ mod tests {
                 r#"{"level":"info","msg":"in spans","a":1,"b":2,"shared":"inner","c":true}"#,
                 r#"{"level":"info","msg":"after a record","a":1,"late":9,"b":2,"shared":"inner"}"#,
                 r#"{"level":"info","msg":"root"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn velo_entries_carry_the_fields_of_the_span_they_are_in() {
+        let lines = Lines::default();
+        let logger = Builder::new()
+            .format(crate::Format::Json)
+            .timestamp(crate::Timestamp::Off)
+            .caller(false)
+            .asynchronous(false)
+            .writer(lines.clone())
+            .build()
+            .unwrap();
+        let layer = TracingLayer::new().logger(logger.clone());
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            let outer = tracing::info_span!("outer", a = 1, late = tracing::field::Empty);
+            let o = outer.enter();
+            crate::velo!(logger: &logger, info, "in outer");
+            let inner = tracing::info_span!("inner", b = 2);
+            let i = inner.enter();
+            outer.record("late", 9);
+            crate::scope(crate::fields!(b = "scope"), || {
+                crate::velo!(logger: &logger, info, "in inner", c = 3);
+            });
+            drop(i);
+            crate::velo!(logger: &logger, info, "inner exited");
+            drop(o);
+            crate::velo!(logger: &logger, info, "after");
+        });
+        assert_eq!(
+            lines.lines(),
+            [
+                r#"{"level":"info","msg":"in outer","a":1}"#,
+                r#"{"level":"info","msg":"in inner","a":1,"late":9,"b":"scope","c":3}"#,
+                r#"{"level":"info","msg":"inner exited","a":1,"late":9}"#,
+                r#"{"level":"info","msg":"after"}"#,
             ]
         );
     }
