@@ -55,6 +55,12 @@ fn check(format: Format, value_sep: &str) {
         "ignorables\u{34f}\u{61c}\u{3164}\u{2800}\u{fe0f}\u{e0001}\u{1d173}",
         "k=v, [a, b] spaces",
         "\\u0000 literal backslash-u",
+        // Keys that would read as other types as values: a key stays bare.
+        "null",
+        "42",
+        "nan",
+        "-1.5e3",
+        "true",
     );
     assert_eq!(lines.len(), cases.len() * 3);
     for (i, lit) in cases.iter().enumerate() {

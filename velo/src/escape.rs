@@ -275,6 +275,19 @@ fn is_control(c: char) -> bool {
     )
 }
 
+/// Appends `s` as a text-format key: quoted only when it is empty or holds
+/// what would end it or hide where it ends. Unlike a value, a key that
+/// reads as a number or `null` stays bare (`null=1`): what comes before
+/// `=` is always a key. The same rule as the keys `velo!` pre-escapes.
+#[inline]
+pub(crate) fn text_key(buf: &mut Vec<u8>, s: &str) {
+    if s.is_empty() || (s.bytes().any(|b| QUOTE[b as usize]) && text_needs_quotes_exact(s)) {
+        json_str(buf, s);
+    } else {
+        buf.extend_from_slice(s.as_bytes());
+    }
+}
+
 /// Appends `s` as a text-format value.
 #[inline]
 pub(crate) fn text_value(buf: &mut Vec<u8>, s: &str) {

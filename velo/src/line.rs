@@ -681,7 +681,7 @@ impl LineFormat {
         if self.style.text {
             match pre {
                 Some(pre) => text_key(out, pre.text(), self.style.color),
-                None => text_key_with(out, self.style.color, |out| escape::text_value(out, name)),
+                None => text_key_with(out, self.style.color, |out| escape::text_key(out, name)),
             }
             text_value(out, value);
         } else {
