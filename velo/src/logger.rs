@@ -83,8 +83,8 @@ pub struct Stats {
     /// in the output's backlog). A drop warning given up on counts here
     /// too, as it counted in `written`.
     pub dropped: u64,
-    /// Bytes of the lines counted in `written`. (A network output's
-    /// batches given up on are taken back from `written` only.)
+    /// Bytes of the lines counted in `written`. (An OTLP batch given up
+    /// on is taken back from `written` only.)
     pub bytes: u64,
     /// Failed writes and flushes.
     pub write_errors: u64,

@@ -99,12 +99,13 @@ pub(crate) struct Lost {
     /// Entries.
     pub(crate) entries: u64,
     /// The bytes of them that [`Output::write`] had returned, as far as
-    /// the output knows them (a network output's batches count none).
+    /// the output knows them (OTLP's batches count none).
     pub(crate) bytes: u64,
 }
 
 impl Lost {
     /// `entries` entries of unknown size.
+    #[cfg(feature = "otlp")]
     pub(crate) fn entries(entries: u64) -> Lost {
         Lost { entries, bytes: 0 }
     }

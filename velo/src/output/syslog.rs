@@ -291,6 +291,7 @@ impl Syslog {
             blocked_retry: BLOCKED_RETRY,
             flushed_at: (0, 0),
             lost: 0,
+            lost_bytes: 0,
         })
     }
 }
@@ -627,6 +628,9 @@ pub(crate) struct SyslogOutput {
     flushed_at: (u64, u64),
     /// Entries dropped since `take_lost`.
     lost: u64,
+    /// The bytes of those that `write` had returned (a message `write`
+    /// could not keep returned none).
+    lost_bytes: u64,
 }
 
 impl std::fmt::Debug for SyslogOutput {
@@ -916,6 +920,7 @@ impl SyslogOutput {
                     // It can never be sent.
                     self.backlog.release_to(self.backlog.start() + len);
                     self.lost += 1;
+                    self.lost_bytes += len;
                     return Err(self.named(&e));
                 }
                 Err(e) => return Err(self.datagram_failed(&e)),
@@ -1138,7 +1143,10 @@ impl Output for SyslogOutput {
     }
 
     fn give_up(&mut self) {
+        let end = self.backlog.end();
         let unsent = self.backlog.forget_from(self.unsent_from());
+        // The bytes forgotten were counted as written.
+        self.lost_bytes += end - self.backlog.end();
         if self.stuck_at.is_some() {
             // Still stuck where the last wait left it: the messages given
             // up do not make a later `deliver` (a second close, the one at
@@ -1172,6 +1180,7 @@ impl Output for SyslogOutput {
         self.stuck_at = None;
         self.blocked = false;
         self.lost = 0;
+        self.lost_bytes = 0;
         self.header = Header::new(
             &self.header.hostname,
             &self.header.app_name,
@@ -1180,7 +1189,10 @@ impl Output for SyslogOutput {
     }
 
     fn take_lost(&mut self) -> Lost {
-        Lost::entries(std::mem::take(&mut self.lost))
+        Lost {
+            entries: std::mem::take(&mut self.lost),
+            bytes: std::mem::take(&mut self.lost_bytes),
+        }
     }
 }
 
