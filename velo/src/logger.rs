@@ -92,6 +92,12 @@ pub struct Stats {
     /// [`Overflow::Sync`](crate::Overflow::Sync), because the entry was
     /// larger than its queue can hold (under any strategy), or because its
     /// thread was exiting.
+    ///
+    /// Entries logged after [`close`](Logger::close), and every entry of
+    /// a logger built with
+    /// [`asynchronous(false)`](crate::Builder::asynchronous), are written
+    /// by their caller by design: they count in `written` (or `dropped`)
+    /// only, neither here nor in `enqueued`.
     pub sync_fallbacks: u64,
 }
 

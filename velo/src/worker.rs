@@ -149,7 +149,11 @@ impl Progress {
             };
             return false;
         }
-        self.since.elapsed() >= STALL
+        let stalled = self.since.elapsed() >= STALL;
+        if stalled {
+            worker.gave_up(self.passes, self.since);
+        }
+        stalled
     }
 }
 
@@ -267,6 +271,23 @@ impl Worker {
         }
     }
 
+    /// A wait gave up on the worker, seen at progress `count` without any
+    /// since `since`: later waits give it [`STALL_AGAIN`] at most until it
+    /// makes progress, and none at all while it is still in the same pass
+    /// (it has made none for [`STALL`] then).
+    pub(crate) fn gave_up(&self, count: u64, since: Instant) {
+        // Relaxed: a stale value costs one long wait more or one less.
+        self.stalled_at.store(count + 1, Ordering::Relaxed);
+        let mut seen = fork::lock(&self.seen);
+        if self.in_pass.load(Ordering::SeqCst) && self.progress_count() == count {
+            let since = match *seen {
+                Some((at_count, at)) if at_count == count => at.min(since),
+                _ => since,
+            };
+            *seen = Some((count, since));
+        }
+    }
+
     /// Since when the worker has been seen at progress `count` in one
     /// pass, if it still is in it.
     fn seen_at(&self, count: u64) -> Option<Instant> {
@@ -291,14 +312,12 @@ impl Worker {
     /// after [`STALL`] without a pass ([`STALL_AGAIN`] when a wait already
     /// gave up and no pass came since), or at once when no worker runs.
     /// The time without a pass counts from `from`, or from an earlier look
-    /// that saw the worker where it still is (see [`Worker::observe`]);
-    /// either way the wait gives it [`STALL_AGAIN`] at least.
+    /// that saw the worker where it still is (see [`Worker::observe`]).
     fn wait_from(&self, from: Progress, done: impl Fn() -> bool) -> Result<(), Stalled> {
         let Progress {
             mut passes,
             mut since,
         } = from;
-        let began = Instant::now();
         if let Some(seen) = self.seen_at(passes) {
             since = since.min(seen);
         }
@@ -319,8 +338,8 @@ impl Worker {
             if now != passes {
                 passes = now;
                 since = Instant::now();
-            } else if since.elapsed() >= patience && began.elapsed() >= STALL_AGAIN {
-                self.stalled_at.store(passes + 1, Ordering::Relaxed);
+            } else if since.elapsed() >= patience {
+                self.gave_up(passes, since);
                 return Err(Stalled);
             }
             fork::lock(&self.waiters).push(std::thread::current());
@@ -528,6 +547,7 @@ impl Worker {
         // `PARKED` (Acquire) finds the handle to wake.
         *fork::lock(&self.thread) = Some(std::thread::current());
         let mut last = None;
+        let mut extra_pass = false;
         loop {
             self.wait(job, last);
             // Acquire: pairs with the ticket's increment in `sync`, so this
@@ -548,6 +568,14 @@ impl Worker {
             self.passes.fetch_add(1, Ordering::SeqCst);
             self.wake_waiters();
             if stopped {
+                // Entries queued while the last pass was under way (logged
+                // after `close` while the output was held or stuck, which
+                // queues rather than waits) get one more pass: nobody else
+                // would write them before the logger is used again.
+                if !extra_pass && job.has_work() {
+                    extra_pass = true;
+                    continue;
+                }
                 return;
             }
         }
