@@ -285,6 +285,14 @@ impl Stream {
         stream
     }
 
+    /// Writes into `file` from now on (reopened after logrotate moved the
+    /// old one), once a line torn in the old one is ended there.
+    fn replace_file(&mut self, file: std::fs::File) {
+        self.end.end_torn(&mut *self.inner, &mut self.lost);
+        self.file = file.try_clone().ok();
+        self.inner = Box::new(file);
+    }
+
     /// Writes the buffer out. On an error, what was not written stays for
     /// the next attempt, up to [`MAX_KEPT`] bytes.
     fn write_buffer(&mut self) -> io::Result<()> {
@@ -496,11 +504,7 @@ impl Output for File {
     fn reopen(&mut self) -> io::Result<()> {
         self.stream.flush()?;
         let file = open_append(&self.path)?;
-        self.stream = Stream {
-            buf: std::mem::take(&mut self.stream.buf),
-            lost: std::mem::take(&mut self.stream.lost),
-            ..Stream::into_file(file)
-        };
+        self.stream.replace_file(file);
         Ok(())
     }
 
