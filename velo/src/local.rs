@@ -662,8 +662,11 @@ pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
                 std::mem::replace(&mut *scope, fields)
             }
             Some(spans) => {
-                let previous = std::mem::replace(&mut *l.own.borrow_mut(), fields);
-                l.merge_scope(spans);
+                let mut own = l.own.borrow_mut();
+                let previous = std::mem::replace(&mut *own, fields);
+                let mut scope = l.scope.borrow_mut();
+                merge_scope(&mut scope, spans, &own);
+                l.scope_len.set(scope.len());
                 previous
             }
         })
@@ -679,38 +682,39 @@ pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
 pub(crate) fn set_span_scope(spans: Option<Arc<[u8]>>) {
     let spans = spans.filter(|s| !s.is_empty());
     let _ = LOCAL.try_with(|l| {
-        let Ok(mut current) = l.spans.try_borrow_mut() else {
+        // Borrowed elsewhere only by velo's own code on this thread, which
+        // a signal handler may have interrupted: then nothing changes.
+        let (Ok(mut current), Ok(mut scope), Ok(mut own)) = (
+            l.spans.try_borrow_mut(),
+            l.scope.try_borrow_mut(),
+            l.own.try_borrow_mut(),
+        ) else {
             return;
         };
         match (current.take(), spans) {
             (None, None) => {}
             (Some(_), None) => {
                 // velo's scopes' fields alone again.
-                let own = std::mem::take(&mut *l.own.borrow_mut());
-                l.scope_len.set(own.len());
-                *l.scope.borrow_mut() = own;
+                *scope = std::mem::take(&mut *own);
+                l.scope_len.set(scope.len());
             }
             (before, Some(spans)) => {
                 if before.is_none() {
-                    let own = std::mem::take(&mut *l.scope.borrow_mut());
-                    *l.own.borrow_mut() = own;
+                    *own = std::mem::take(&mut *scope);
                 }
-                l.merge_scope(&spans);
+                merge_scope(&mut scope, &spans, &own);
+                l.scope_len.set(scope.len());
                 *current = Some(spans);
             }
         }
     });
 }
 
-impl Local {
-    /// Rebuilds `scope` from `spans` and `own`, in its own buffer.
-    fn merge_scope(&self, spans: &[u8]) {
-        let own = self.own.borrow();
-        let mut scope = self.scope.borrow_mut();
-        scope.clear();
-        crate::record::merge_fields(&mut scope, spans, &own);
-        self.scope_len.set(scope.len());
-    }
+/// Rebuilds a thread's merged scope in its own buffer: the spans' fields,
+/// then velo's scopes', each key once.
+fn merge_scope(scope: &mut Vec<u8>, spans: &[u8], own: &[u8]) {
+    scope.clear();
+    crate::record::merge_fields(scope, spans, own);
 }
 
 /// Whether this thread is in a velo scope (spans aside).
