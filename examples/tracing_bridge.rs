@@ -3,7 +3,8 @@
 //! Run with `cargo run -p velo --example tracing_bridge --features tracing`.
 //! It writes JSON lines to stdout: each `tracing` event with its level,
 //! message, caller and typed fields, after the fields of the spans it is
-//! inside, outermost first.
+//! inside, outermost first; `velo!` entries inside a span carry its fields
+//! as well.
 
 use std::fmt;
 use velo::{velo, Builder, Format};
@@ -30,6 +31,9 @@ fn handle(request_id: u64, path: &str) {
     let span = tracing::info_span!("request", request_id, path);
     let _inside = span.enter();
     tracing::info!(cache_hit = false, latency_ms = 12.5, "request handled");
+    // `velo!` inside the span carries its fields too: a program can move
+    // its calls to `velo!` and keep its spans.
+    velo!(info, "response sent", bytes = 2_048u32);
 
     // A debug span of target `db`, which the filter lets through.
     let attempt = tracing::debug_span!(target: "db", "query", attempt = 2u8);
