@@ -396,3 +396,48 @@ fn entries_logged_after_a_close_that_gave_up_are_written_when_the_writer_returns
     );
     velo_tests::assert_child_passed(&out);
 }
+
+#[test]
+fn child_closes_loggers_stuck_in_their_last_pass() {
+    if !is_child("child_closes_loggers_stuck_in_their_last_pass") {
+        return;
+    }
+    let held = Held::default();
+    // Logged right before the close: each worker gets stuck in the close's
+    // last pass, after the close began waiting.
+    let loggers: Vec<_> = (0..3)
+        .map(|_| {
+            let l = Builder::new()
+                .format(Format::Json)
+                .writer(held.clone())
+                .build()
+                .unwrap();
+            velo!(logger: &l, info, "stuck in the last pass");
+            l
+        })
+        .collect();
+    let start = Instant::now();
+    velo::close();
+    let global = start.elapsed();
+    // Then each dropped in turn, as at the end of `main`.
+    let start = Instant::now();
+    drop(loggers);
+    eprintln!("close {global:?}, drops {:?}", start.elapsed());
+    // One wait of 5 s for the three (each one's own, in turn: 15 s).
+    assert!(global < Duration::from_secs(8), "{global:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn loggers_stuck_in_their_last_pass_cost_one_bounded_wait_in_all() {
+    let out = velo_tests::run_child_within(
+        "child_closes_loggers_stuck_in_their_last_pass",
+        &[],
+        velo_tests::CHILD_TIMEOUT,
+    );
+    velo_tests::assert_child_passed(&out);
+}

@@ -95,9 +95,9 @@ pub(crate) fn live_cores() -> Vec<Arc<Core>> {
     cores.iter().filter_map(Weak::upgrade).collect()
 }
 
-/// Before one logger waits for its worker: notes where every worker is
-/// (see `Worker::observe`), so that loggers stuck alike and waited for one
-/// after the other cost one bounded wait in all.
+/// Before and while one logger waits for its worker: notes where every
+/// worker is (see `Worker::observe`), so that loggers stuck alike and
+/// waited for one after the other cost one bounded wait in all.
 fn observe_workers() {
     for core in live_cores() {
         if let Some((_, worker)) = &core.pipe {
@@ -557,7 +557,7 @@ impl Core {
             return self.take_error();
         };
         if let Some((_, worker)) = &self.pipe {
-            match worker.finish_sync(ticket) {
+            match worker.finish_sync(ticket, &observe_workers) {
                 Ok(true) => return self.take_error(),
                 Ok(false) => {}
                 Err(Stalled) => {
@@ -599,7 +599,7 @@ impl Core {
     /// The second half of [`Core::close`].
     pub(crate) fn finish_close(&self, started: Option<Progress>) {
         if let (Some((_, worker)), Some(from)) = (&self.pipe, started) {
-            if worker.finish_stop(from).is_err() {
+            if worker.finish_stop(from, &observe_workers).is_err() {
                 // The worker is stuck in the output; it finishes (or not)
                 // on its own. Writing here would wait for the same lock,
                 // and so would later callers.

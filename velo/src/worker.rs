@@ -59,7 +59,7 @@ pub(crate) const STALL: Duration = Duration::from_secs(5);
 /// since: long enough for one that was about to finish its pass, short
 /// enough that closing a stuck logger twice, or at exit after `close`,
 /// does not cost another [`STALL`].
-const STALL_AGAIN: Duration = Duration::from_millis(250);
+const STALL_AGAIN: Duration = Duration::from_millis(100);
 
 /// `state` bit: `close` was called; entries are written synchronously.
 pub(crate) const STOPPED: u32 = 1;
@@ -312,12 +312,23 @@ impl Worker {
     /// after [`STALL`] without a pass ([`STALL_AGAIN`] when a wait already
     /// gave up and no pass came since), or at once when no worker runs.
     /// The time without a pass counts from `from`, or from an earlier look
-    /// that saw the worker where it still is (see [`Worker::observe`]).
-    fn wait_from(&self, from: Progress, done: impl Fn() -> bool) -> Result<(), Stalled> {
+    /// that saw the worker where it still is (see [`Worker::observe`]);
+    /// the wait lasts [`STALL_AGAIN`] from `from` at least, so that a worker
+    /// about to move is never given up on at once. `watch` runs at each
+    /// look: it notes where the other workers are, so that the waits that
+    /// follow this one know how long theirs have been stuck.
+    fn wait_from(
+        &self,
+        from: Progress,
+        watch: &dyn Fn(),
+        done: impl Fn() -> bool,
+    ) -> Result<(), Stalled> {
         let Progress {
             mut passes,
             mut since,
         } = from;
+        // Waits that began together (a global `close`) share this bound.
+        let began = from.since;
         if let Some(seen) = self.seen_at(passes) {
             since = since.min(seen);
         }
@@ -336,12 +347,15 @@ impl Worker {
             }
             let now = self.progress_count();
             if now != passes {
+                // Progress, unless a look made while this wait waited on
+                // others saw the worker get there long ago.
                 passes = now;
-                since = Instant::now();
-            } else if since.elapsed() >= patience {
+                since = self.seen_at(now).unwrap_or_else(Instant::now);
+            } else if since.elapsed() >= patience && began.elapsed() >= STALL_AGAIN {
                 self.gave_up(passes, since);
                 return Err(Stalled);
             }
+            watch();
             fork::lock(&self.waiters).push(std::thread::current());
             if done() {
                 return Ok(());
@@ -371,11 +385,17 @@ impl Worker {
 
     /// The second half of a sync (see [`Worker::begin_sync`]): waits, from
     /// the progress the first half saw, for the pass it asked for.
-    pub(crate) fn finish_sync(&self, started: Option<(u64, Progress)>) -> Result<bool, Stalled> {
+    pub(crate) fn finish_sync(
+        &self,
+        started: Option<(u64, Progress)>,
+        watch: &dyn Fn(),
+    ) -> Result<bool, Stalled> {
         let Some((ticket, from)) = started else {
             return Ok(false);
         };
-        match self.wait_from(from, || self.sync_done.load(Ordering::Acquire) >= ticket) {
+        match self.wait_from(from, watch, || {
+            self.sync_done.load(Ordering::Acquire) >= ticket
+        }) {
             Ok(()) => Ok(true),
             // The worker exited meanwhile (a `close` on another thread):
             // not stuck; the caller writes what is left itself.
@@ -388,7 +408,7 @@ impl Worker {
     /// last pass and exit; the thread is joined if it did.
     pub(crate) fn stop(&self) -> Result<(), Stalled> {
         let from = self.begin_stop();
-        self.finish_stop(from)
+        self.finish_stop(from, &|| {})
     }
 
     /// The first half of [`Worker::stop`]: sets `STOPPED` and wakes the
@@ -404,14 +424,14 @@ impl Worker {
 
     /// The second half of [`Worker::stop`]: waits, from `from`, for the
     /// worker to exit, and joins it.
-    pub(crate) fn finish_stop(&self, from: Progress) -> Result<(), Stalled> {
+    pub(crate) fn finish_stop(&self, from: Progress, watch: &dyn Fn()) -> Result<(), Stalled> {
         let this = local::this_thread();
         if this != 0 && self.tid.load(Ordering::SeqCst) == this {
             // The worker's own thread (from inside the output): it exits
             // once it returns to its loop.
             return Ok(());
         }
-        let result = self.wait_from(from, || !self.is_running());
+        let result = self.wait_from(from, watch, || !self.is_running());
         if result.is_ok() {
             let handle = fork::lock(&self.handle).take();
             if let Some(handle) = handle {
