@@ -73,3 +73,52 @@ fn a_slow_output_loses_nothing_under_sync() {
     let out = run_child_within("child_logs_to_a_slow_output", &[], CHILD_TIMEOUT);
     assert_child_passed(&out);
 }
+
+/// Takes at most 16 bytes per write, 60 ms per write: an entry takes
+/// several writes, half a second.
+struct Trickle(velo_tests::Capture);
+
+impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(60));
+        self.0.write(&buf[..buf.len().min(16)])
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn child_syncs_a_trickling_writer() {
+    if !is_child("child_syncs_a_trickling_writer") {
+        return;
+    }
+    let out = velo_tests::Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Trickle(out.clone()))
+        .build()
+        .unwrap();
+    // About 1,800 bytes written out at once by the worker's flush: some
+    // 115 writes, 7 s, no write ever blocked long.
+    for seq in 0..14u32 {
+        velo!(logger: &logger, info, "trickled", seq, pad = "some padding to make the line longer");
+    }
+    logger
+        .sync()
+        .expect("sync waits for a writer that keeps taking bytes");
+    let seqs: Vec<u64> = out
+        .entries()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (0..14).collect::<Vec<_>>());
+    assert_eq!(logger.stats().written, 14);
+}
+
+#[test]
+fn a_writer_that_takes_a_little_at_a_time_is_not_stuck() {
+    let out = run_child_within("child_syncs_a_trickling_writer", &[], CHILD_TIMEOUT);
+    assert_child_passed(&out);
+}

@@ -32,6 +32,7 @@ use crate::clock;
 use crate::record::Slot;
 use crate::ring::Ring;
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Capacity of a fresh buffer: room for a typical record.
@@ -74,6 +75,9 @@ struct Local {
     own: RefCell<Vec<u8>>,
     /// The cores whose output lock this thread holds, innermost last.
     writing: RefCell<Vec<u64>>,
+    /// The progress counter of the innermost output this thread holds
+    /// (see [`wrote_some`]).
+    beat: RefCell<Option<Arc<AtomicU64>>>,
     /// An earlier logger's core whose output lock this thread gave up
     /// waiting for while it holds the ones in `writing` (see
     /// [`holds_output_after`]).
@@ -104,6 +108,7 @@ thread_local! {
             spans: RefCell::new(None),
             own: RefCell::new(Vec::new()),
             writing: RefCell::new(Vec::new()),
+            beat: RefCell::new(None),
             gave_up: Cell::new(None),
         }
     };
@@ -646,6 +651,37 @@ pub(crate) fn done_writing(core_id: u64) {
             }
             if w.is_empty() {
                 l.gave_up.set(None);
+            }
+        }
+    });
+}
+
+/// Makes `beat` the progress counter of the output this thread writes to
+/// from now on, returning the one before (the holder of one output lock
+/// may take another: a writer that logs to a second logger).
+pub(crate) fn swap_beat(beat: Option<Arc<AtomicU64>>) -> Option<Arc<AtomicU64>> {
+    LOCAL
+        .try_with(|l| match l.beat.try_borrow_mut() {
+            Ok(mut current) => std::mem::replace(&mut *current, beat),
+            Err(_) => None,
+        })
+        .unwrap_or(None)
+}
+
+/// Notes that the output this thread writes to is moving: its writer took
+/// some bytes. A wait for a writer that takes a little at a time (a slow
+/// pipe, a device) then sees progress even while one entry takes several
+/// writes, and does not take the writer for stuck.
+pub(crate) fn wrote_some() {
+    let _ = LOCAL.try_with(|l| {
+        if let Ok(beat) = l.beat.try_borrow() {
+            if let Some(beat) = &*beat {
+                // Only the holder of the output lock writes it (see
+                // `sink::beat`): a load and a store suffice.
+                beat.store(
+                    beat.load(Ordering::Relaxed).wrapping_add(1),
+                    Ordering::Relaxed,
+                );
             }
         }
     });

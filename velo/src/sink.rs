@@ -639,6 +639,9 @@ pub(crate) struct SinkGuard<'a> {
     owner: &'a AtomicUsize,
     released: &'a AtomicU64,
     core_id: u64,
+    /// This thread's output progress counter before this lock (see
+    /// `local::swap_beat`), restored when it is let go.
+    beat_before: Option<Arc<AtomicU64>>,
     _fork: fork::Guard,
 }
 
@@ -648,6 +651,7 @@ impl Drop for SinkGuard<'_> {
         // other thread stores; cleared before the lock is let go.
         self.owner.store(0, Ordering::Relaxed);
         self.released.fetch_add(1, Ordering::Relaxed);
+        local::swap_beat(self.beat_before.take());
         local::done_writing(self.core_id);
     }
 }
@@ -729,6 +733,7 @@ impl OutputLock {
             owner: &self.owner,
             released: &self.released,
             core_id: self.core_id,
+            beat_before: local::swap_beat(Some(Arc::clone(&self.beat))),
             _fork: fork,
         })
     }

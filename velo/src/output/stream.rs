@@ -23,9 +23,10 @@ pub(crate) const MAX_KEPT: usize = 4 * BUFFER_SIZE;
 const WOULD_BLOCK_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Writes `buf[*written..]` to `w`, advancing `written` past what it
-/// took. Retries a write that was interrupted, and waits (polling each
-/// millisecond) on a writer that would block, while it takes something at
-/// least every [`WOULD_BLOCK_PATIENCE`].
+/// took, each piece taken counting as the output's progress. Retries a
+/// write that was interrupted, and waits (polling each millisecond) on a
+/// writer that would block, while it takes something at least every
+/// [`WOULD_BLOCK_PATIENCE`].
 pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::Result<()> {
     let mut blocked_since: Option<Instant> = None;
     while *written < buf.len() {
@@ -34,6 +35,7 @@ pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> 
             Ok(n) => {
                 *written += n;
                 blocked_since = None;
+                crate::local::wrote_some();
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
