@@ -226,7 +226,10 @@ fn values_are_quoted_only_when_needed() {
         ("NaN", r#""NaN""#),
         ("1.2.3", "1.2.3"),
         ("nullable", "nullable"),
-        ("a:b;c{d}", "a:b;c{d}"),
+        // Braces are a map's punctuation: `{}` alone is an empty map.
+        ("{}", r#""{}""#),
+        ("a:b;c{d}", r#""a:b;c{d}""#),
+        ("a:b;c", "a:b;c"),
         ("it's", "it's"),
     ];
     for (value, _) in cases {

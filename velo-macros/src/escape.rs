@@ -50,11 +50,13 @@ fn escaped(s: &str, quote: bool) -> String {
 
 /// Whether a text-format value must be quoted: empty, or containing white
 /// space or a character that shows as nothing, `=`, a quote, a backslash, a
-/// control character, or array punctuation.
+/// control character, or array or map punctuation.
 pub fn text_needs_quotes(s: &str) -> bool {
     s.is_empty()
         || s.chars().any(|c| {
-            matches!(c, '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c) || is_blank(c)
+            matches!(c, '=' | '"' | '\\' | '[' | ']' | ',' | '{' | '}')
+                || is_control(c)
+                || is_blank(c)
         })
 }
 

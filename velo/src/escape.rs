@@ -12,9 +12,9 @@
 //! The text format writes a value bare when that is unambiguous and quoted
 //! otherwise: an empty value, or one holding white space of any kind (or a
 //! character that shows as nothing: zero-width ones, the byte order mark,
-//! the soft hyphen), `=`, a quote, a backslash, array punctuation (`[`,
-//! `]`, `,`) or any control character, is quoted with the same escapes as
-//! JSON. A text message is never quoted
+//! the soft hyphen), `=`, a quote, a backslash, array or map punctuation
+//! (`[`, `]`, `{`, `}`, `,`) or any control character, is quoted with the
+//! same escapes as JSON (so the string `"{}"` never reads as an empty map). A text message is never quoted
 //! but escaped the same way, its quotes included. So every entry is one line,
 //! no value can break out of its quotes, and nothing sends a terminal escape
 //! sequence. (The message itself is free text: a template's values are in it
@@ -183,7 +183,7 @@ static QUOTE: [bool; 256] = {
         table[b] = true;
         b += 1;
     }
-    let specials = b" =\"\\[],";
+    let specials = b" =\"\\[],{}";
     let mut i = 0;
     while i < specials.len() {
         table[specials[i] as usize] = true;
@@ -225,8 +225,9 @@ fn reads_as_other_type(s: &str) -> bool {
 
 /// The exact check behind the table's conservative lead-byte entries.
 fn text_needs_quotes_exact(s: &str) -> bool {
-    s.chars()
-        .any(|c| matches!(c, '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c) || is_blank(c))
+    s.chars().any(|c| {
+        matches!(c, '=' | '"' | '\\' | '[' | ']' | ',' | '{' | '}') || is_control(c) || is_blank(c)
+    })
 }
 
 /// Whether `c` is white space or shows as nothing: a bare value holding
@@ -383,8 +384,9 @@ mod tests {
     fn the_tables_agree_with_the_rules_for_every_char() {
         for c in (0..=0x10_ffffu32).filter_map(char::from_u32) {
             let s = format!("ab{c}cd");
-            let quote =
-                matches!(c, '=' | '"' | '\\' | '[' | ']' | ',') || is_control(c) || is_blank(c);
+            let quote = matches!(c, '=' | '"' | '\\' | '[' | ']' | ',' | '{' | '}')
+                || is_control(c)
+                || is_blank(c);
             assert_eq!(text_needs_quotes(&s), quote, "text {c:?}");
             let mut json = Vec::new();
             json_body(&mut json, &s);
