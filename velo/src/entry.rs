@@ -453,7 +453,8 @@ pub(crate) struct Dynamic<'m> {
 /// so that a caller that velo itself called, such as a `Display` impl that
 /// logs, keeps its own frame). The frames from `__rust_begin_short_backtrace` on
 /// are the runtime's start-up code, which `std` leaves out of short
-/// backtraces for the same reason.
+/// backtraces for the same reason; so are the standard library's frames
+/// just before it, which call `main` or a thread's closure.
 fn caller_frames(trace: &str) -> String {
     // (symbol, location)
     let mut frames: Vec<(&str, Option<&str>)> = Vec::new();
@@ -470,11 +471,20 @@ fn caller_frames(trace: &str) -> String {
         .iter()
         .position(|&(symbol, location)| !is_plumbing(symbol, location))
         .unwrap_or(frames.len());
-    let mut out = String::new();
-    for (symbol, location) in &frames[first..] {
-        if symbol.contains("__rust_begin_short_backtrace") {
-            break;
+    // The runtime's start-up code, and the standard library's frames that
+    // call into the program from there (`FnOnce::call_once` calling `main`).
+    let mut end = frames.len();
+    if let Some(start) = frames[first..]
+        .iter()
+        .position(|(symbol, _)| symbol.contains("__rust_begin_short_backtrace"))
+    {
+        end = first + start;
+        while end > first && is_plumbing(frames[end - 1].0, frames[end - 1].1) {
+            end -= 1;
         }
+    }
+    let mut out = String::new();
+    for (symbol, location) in &frames[first..end] {
         if !out.is_empty() {
             out.push('\n');
         }
@@ -576,10 +586,12 @@ mod tests {
              at ./velo/src/entry.rs:190:9
    7: my_app::main
              at ./src/main.rs:30:5
-   8: std::sys::backtrace::__rust_begin_short_backtrace
+   8: core::ops::function::FnOnce::call_once
+             at /rustc/library/core/src/ops/function.rs:250:5
+   9: std::sys::backtrace::__rust_begin_short_backtrace
              at /rustc/library/std/src/sys/backtrace.rs:152:18
-   9: std::rt::lang_start_internal
-  10: main
+  10: std::rt::lang_start_internal
+  11: main
 ";
         assert_eq!(
             caller_frames(trace),
