@@ -100,10 +100,13 @@ impl Builtins {
     /// The built-in keys of `ev`'s line in `schema` (JSON) or text.
     fn of(ev: &Event<'_>, schema: Schema, text: bool) -> Builtins {
         let fixed = match (text, schema) {
-            // A call site's keys, a context's and a scope's are checked by
-            // the macro against velo's own names; only a bridged record's
-            // fields can hold them.
-            (true, _) | (false, Schema::Velo) if ev.site().is_some() => &[],
+            // A call site's keys and a context's are checked by the macro
+            // against velo's own names; a bridged record's fields, and a
+            // scope (which holds the fields of the `tracing` spans the
+            // thread is in), can hold them.
+            (true, _) | (false, Schema::Velo) if ev.site().is_some() && ev.scope().is_empty() => {
+                &[]
+            }
             (true, _) => TEXT_KEYS,
             (false, Schema::Velo) => VELO_KEYS,
             (false, Schema::Ecs) => ECS_KEYS,

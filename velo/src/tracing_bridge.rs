@@ -819,6 +819,39 @@ mod tests {
         assert_eq!(entries[3]["level"], "error");
     }
 
+    #[test]
+    fn span_fields_named_as_built_in_keys_are_renamed_in_velo_entries() {
+        let (dispatch, lines) = bridge("trace");
+        let logger = logger_of(&dispatch);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = tracing::info_span!("send", msg = "hello", level = 3, caller = "c", x = 1);
+            let _s = span.enter();
+            crate::velo!(logger: &logger, info, "sending");
+            tracing::info!("sending (tracing)");
+        });
+        let entries = lines.entries();
+        assert_eq!(entries.len(), 2);
+        for e in &entries {
+            // `keys` checks that each appears once.
+            assert_eq!(
+                keys(e),
+                [
+                    "level",
+                    "msg",
+                    "service",
+                    "shared",
+                    "fields.msg",
+                    "fields.level",
+                    "fields.caller",
+                    "x"
+                ],
+                "{e:?}"
+            );
+            assert_eq!(e["level"], "info");
+            assert_eq!(e["fields.msg"], "hello");
+        }
+    }
+
     /// The bridge's own logger, for `velo!` calls beside its events.
     fn logger_of(dispatch: &Dispatch) -> Logger {
         dispatch.downcast_ref::<Bridge>().unwrap().logger().clone()
