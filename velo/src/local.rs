@@ -69,7 +69,7 @@ struct Local {
     scope_len: Cell<usize>,
     /// The fields of the `tracing` span this thread is in (with its
     /// parents'), when it has any (see [`set_span_scope`]).
-    spans: RefCell<Option<Arc<[u8]>>>,
+    spans: RefCell<Vec<(u64, Arc<[u8]>)>>,
     /// While `spans` is set: velo's scopes' fields alone, which `scope`
     /// merges after the spans'. (Without spans, `scope` holds them.)
     own: RefCell<Vec<u8>>,
@@ -105,7 +105,7 @@ thread_local! {
             busy: Cell::new(false),
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
-            spans: RefCell::new(None),
+            spans: RefCell::new(Vec::new()),
             own: RefCell::new(Vec::new()),
             writing: RefCell::new(Vec::new()),
             beat: RefCell::new(None),
@@ -691,13 +691,13 @@ pub(crate) fn wrote_some() {
 /// previous ones.
 pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
     LOCAL
-        .try_with(|l| match &*l.spans.borrow() {
+        .try_with(|l| match l.spans.borrow().last() {
             None => {
                 let mut scope = l.scope.borrow_mut();
                 l.scope_len.set(fields.len());
                 std::mem::replace(&mut *scope, fields)
             }
-            Some(spans) => {
+            Some((_, spans)) => {
                 let mut own = l.own.borrow_mut();
                 let previous = std::mem::replace(&mut *own, fields);
                 let mut scope = l.scope.borrow_mut();
@@ -709,38 +709,54 @@ pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Sets the fields of the `tracing` span this thread is in (`None`, or
-/// none at all, when it is in none): entries logged by `velo!` or through
-/// `log` carry them before velo's scopes' fields, as `tracing` events do.
-/// The bridge and the layer call it whenever this thread's current span
-/// changes (entered, exited, recorded into).
+/// Sets the fields of the `tracing` span this thread is in, as `owner`
+/// (a bridge's span store, or a layer) sees it (`None`, or none at all,
+/// when it is in none): entries logged by `velo!` or through `log` carry
+/// them before velo's scopes' fields, as `tracing` events do. The bridge
+/// and the layer call it whenever this thread's current span changes
+/// (entered, exited, recorded into).
+///
+/// Several subscribers may see spans on one thread (a scoped one inside a
+/// global one): each keeps its own fields here, and entries carry those
+/// of the one that changed them last, so a scoped subscriber's spans,
+/// once exited, leave the global one's in place.
 #[cfg(feature = "tracing")]
-pub(crate) fn set_span_scope(spans: Option<Arc<[u8]>>) {
+pub(crate) fn set_span_scope(owner: u64, spans: Option<Arc<[u8]>>) {
     let spans = spans.filter(|s| !s.is_empty());
     let _ = LOCAL.try_with(|l| {
         // Borrowed elsewhere only by velo's own code on this thread, which
         // a signal handler may have interrupted: then nothing changes.
-        let (Ok(mut current), Ok(mut scope), Ok(mut own)) = (
+        let (Ok(mut owners), Ok(mut scope), Ok(mut own)) = (
             l.spans.try_borrow_mut(),
             l.scope.try_borrow_mut(),
             l.own.try_borrow_mut(),
         ) else {
             return;
         };
-        match (current.take(), spans) {
+        let before = owners.last().map(|(_, s)| Arc::clone(s));
+        if owners.last().is_some_and(|(o, s)| {
+            *o == owner && spans.as_ref().is_some_and(|new| Arc::ptr_eq(s, new))
+        }) {
+            // The same fields as now: nothing to merge again.
+            return;
+        }
+        owners.retain(|(o, _)| *o != owner);
+        if let Some(spans) = spans {
+            owners.push((owner, spans));
+        }
+        match (before, owners.last()) {
             (None, None) => {}
             (Some(_), None) => {
                 // velo's scopes' fields alone again.
                 *scope = std::mem::take(&mut *own);
                 l.scope_len.set(scope.len());
             }
-            (before, Some(spans)) => {
+            (before, Some((_, spans))) => {
                 if before.is_none() {
                     *own = std::mem::take(&mut *scope);
                 }
-                merge_scope(&mut scope, &spans, &own);
+                merge_scope(&mut scope, spans, &own);
                 l.scope_len.set(scope.len());
-                *current = Some(spans);
             }
         }
     });
@@ -776,7 +792,7 @@ pub(crate) fn with_own_scope(f: impl FnOnce(&[u8])) {
         let Ok(spans) = l.spans.try_borrow() else {
             return;
         };
-        let own = if spans.is_some() {
+        let own = if !spans.is_empty() {
             l.own.try_borrow()
         } else {
             l.scope.try_borrow()

@@ -400,7 +400,7 @@ impl Subscriber for Bridge {
         self.spans.record(id, &encode_fields(values));
         // The span this thread is in may be the one recorded into, or
         // inside it.
-        local::set_span_scope(self.spans.current_scope());
+        local::set_span_scope(self.spans.id(), self.spans.current_scope());
     }
 
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
@@ -417,12 +417,12 @@ impl Subscriber for Bridge {
 
     fn enter(&self, id: &Id) {
         self.spans.enter(id);
-        local::set_span_scope(self.spans.current_scope());
+        local::set_span_scope(self.spans.id(), self.spans.current_scope());
     }
 
     fn exit(&self, id: &Id) {
         self.spans.exit(id);
-        local::set_span_scope(self.spans.current_scope());
+        local::set_span_scope(self.spans.id(), self.spans.current_scope());
     }
 
     fn clone_span(&self, id: &Id) -> Id {

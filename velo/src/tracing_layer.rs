@@ -18,6 +18,7 @@ use crate::fields;
 use crate::local;
 use crate::logger::Logger;
 use crate::tracing_bridge::{accepts, encode_fields, write_event};
+use crate::tracing_spans::next_owner_id;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tracing_core::span::{Attributes, Id, Record};
@@ -43,15 +44,45 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 /// });
 /// # Ok::<(), velo::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TracingLayer {
     /// `None`: the default logger.
     logger: Option<Logger>,
     /// Bumped by every `record` that changes a span's fields.
     epoch: AtomicU64,
+    /// Tells this layer's fields apart from another velo layer's, in a
+    /// span's extensions and in a thread's span fields.
+    id: u64,
 }
 
-/// What the layer keeps in a span's extensions.
+impl Default for TracingLayer {
+    fn default() -> TracingLayer {
+        TracingLayer {
+            logger: None,
+            epoch: AtomicU64::new(0),
+            id: next_owner_id(),
+        }
+    }
+}
+
+/// What the velo layers of a registry keep in a span's extensions: one
+/// entry per layer (extensions hold one value per type), by layer id.
+struct LayersFields(Vec<(u64, SpanFields)>);
+
+impl LayersFields {
+    fn get(&self, layer: u64) -> Option<&SpanFields> {
+        self.0.iter().find(|(id, _)| *id == layer).map(|(_, f)| f)
+    }
+
+    fn get_mut(&mut self, layer: u64) -> Option<&mut SpanFields> {
+        self.0
+            .iter_mut()
+            .find(|(id, _)| *id == layer)
+            .map(|(_, f)| f)
+    }
+}
+
+/// What one layer keeps of a span.
 struct SpanFields {
     own: Vec<u8>,
     /// The parent's scope, then `own`, each key once.
@@ -108,7 +139,11 @@ impl TracingLayer {
         let mut stale = Vec::new();
         let mut outer: Option<Arc<[u8]>> = None;
         for s in span.scope() {
-            if let Some(f) = s.extensions().get::<SpanFields>() {
+            if let Some(f) = s
+                .extensions()
+                .get::<LayersFields>()
+                .and_then(|l| l.get(self.id))
+            {
                 if f.epoch == epoch {
                     outer = Some(Arc::clone(&f.scope));
                     break;
@@ -119,7 +154,10 @@ impl TracingLayer {
         // Then down again, outermost first.
         for s in stale.iter().rev() {
             let mut ext = s.extensions_mut();
-            if let Some(f) = ext.get_mut::<SpanFields>() {
+            if let Some(f) = ext
+                .get_mut::<LayersFields>()
+                .and_then(|l| l.get_mut(self.id))
+            {
                 f.scope = combine(outer.as_deref(), &f.own);
                 f.epoch = epoch;
                 outer = Some(Arc::clone(&f.scope));
@@ -139,7 +177,7 @@ impl TracingLayer {
     {
         let epoch = self.epoch.load(Relaxed);
         let scope = ctx.lookup_current().map(|span| self.scope(&span, epoch));
-        local::set_span_scope(scope);
+        local::set_span_scope(self.id, scope);
     }
 }
 
@@ -167,8 +205,13 @@ where
         let epoch = self.epoch.load(Relaxed);
         let outer = span.parent().map(|p| self.scope(&p, epoch));
         let scope = combine(outer.as_deref(), &own);
-        span.extensions_mut()
-            .insert(SpanFields { own, scope, epoch });
+        let fields = SpanFields { own, scope, epoch };
+        let mut ext = span.extensions_mut();
+        match ext.get_mut::<LayersFields>() {
+            // Another velo layer of this registry saw the span first.
+            Some(layers) => layers.0.push((self.id, fields)),
+            None => ext.insert(LayersFields(vec![(self.id, fields)])),
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -182,7 +225,11 @@ where
         if values.is_empty() {
             return;
         }
-        if let Some(f) = span.extensions_mut().get_mut::<SpanFields>() {
+        if let Some(f) = span
+            .extensions_mut()
+            .get_mut::<LayersFields>()
+            .and_then(|l| l.get_mut(self.id))
+        {
             f.own = fields::merge(&f.own, &values);
             f.epoch = u64::MAX;
         }
@@ -325,6 +372,70 @@ mod tests {
                 r#"{"level":"info","msg":"in inner","a":1,"late":9,"b":"scope","c":3}"#,
                 r#"{"level":"info","msg":"inner exited","a":1,"late":9}"#,
                 r#"{"level":"info","msg":"after"}"#,
+            ]
+        );
+    }
+
+    fn json_logger(lines: &Lines) -> Logger {
+        Builder::new()
+            .format(crate::Format::Json)
+            .timestamp(crate::Timestamp::Off)
+            .caller(false)
+            .asynchronous(false)
+            .writer(lines.clone())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn two_velo_layers_in_one_registry_each_keep_their_spans() {
+        let (first, second) = (Lines::default(), Lines::default());
+        let (a, b) = (json_logger(&first), json_logger(&second));
+        let subscriber = tracing_subscriber::registry()
+            .with(TracingLayer::new().logger(a.clone()))
+            .with(TracingLayer::new().logger(b));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("req", request_id = 7);
+            span.in_scope(|| {
+                tracing::info!("event");
+                crate::velo!(logger: &a, info, "velo");
+            });
+        });
+        assert_eq!(
+            first.lines(),
+            [
+                r#"{"level":"info","msg":"event","request_id":7}"#,
+                r#"{"level":"info","msg":"velo","request_id":7}"#,
+            ]
+        );
+        assert_eq!(
+            second.lines(),
+            [r#"{"level":"info","msg":"event","request_id":7}"#]
+        );
+    }
+
+    #[test]
+    fn a_scoped_subscriber_leaves_the_outer_spans_fields_in_place() {
+        let lines = Lines::default();
+        let logger = json_logger(&lines);
+        let outer = tracing_subscriber::registry().with(TracingLayer::new().logger(logger.clone()));
+        tracing::subscriber::with_default(outer, || {
+            let global = tracing::info_span!("global", request_id = 7);
+            let _g = global.enter();
+            let inner =
+                tracing_subscriber::registry().with(TracingLayer::new().logger(logger.clone()));
+            tracing::subscriber::with_default(inner, || {
+                tracing::info_span!("scoped", x = 1).in_scope(|| {
+                    crate::velo!(logger: &logger, info, "in the scoped span");
+                });
+            });
+            crate::velo!(logger: &logger, info, "back in the global span");
+        });
+        assert_eq!(
+            lines.lines(),
+            [
+                r#"{"level":"info","msg":"in the scoped span","x":1}"#,
+                r#"{"level":"info","msg":"back in the global span","request_id":7}"#,
             ]
         );
     }

@@ -149,11 +149,17 @@ fn join(index: u32, generation: u32) -> u64 {
 /// An id that names no span: given when the store is full.
 const NO_SPAN: u64 = u64::MAX;
 
+/// A number unique among span stores and layers: tells whose spans a
+/// thread's entries (and a span's extensions) hold.
+pub(crate) fn next_owner_id() -> u64 {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    NEXT_ID.fetch_add(1, Relaxed)
+}
+
 impl Spans {
     pub(crate) fn new() -> Spans {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Spans {
-            id: NEXT_ID.fetch_add(1, Relaxed),
+            id: next_owner_id(),
             pages: [const { OnceLock::new() }; PAGES],
             next: AtomicU32::new(0),
             free: [const { Mutex::new(Vec::new()) }; SHARDS],
@@ -397,6 +403,11 @@ impl Spans {
                 });
             }
         });
+    }
+
+    /// The store's id (see [`next_owner_id`]).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// This thread exits span `id`: its innermost entry goes.
