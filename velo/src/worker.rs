@@ -257,8 +257,9 @@ impl Worker {
     /// Notes where the worker is, if inside a pass: a wait that begins
     /// later, with no progress since, counts the time without any from
     /// this look. A logger that waits for its worker looks at every
-    /// logger's first, so that several stuck loggers closed (or dropped)
-    /// one after the other cost one [`STALL`] in all, not one each.
+    /// logger's, before and while it waits, so that several stuck loggers
+    /// closed (or dropped) one after the other cost one [`STALL`] in all,
+    /// not one each.
     pub(crate) fn observe(&self) {
         let mut seen = fork::lock(&self.seen);
         if !self.in_pass.load(Ordering::SeqCst) {
@@ -272,9 +273,9 @@ impl Worker {
     }
 
     /// A wait gave up on the worker, seen at progress `count` without any
-    /// since `since`: later waits give it [`STALL_AGAIN`] at most until it
-    /// makes progress, and none at all while it is still in the same pass
-    /// (it has made none for [`STALL`] then).
+    /// since `since`: until it makes progress, later waits give it
+    /// [`STALL_AGAIN`] at most, and while it is still in the same pass no
+    /// more than their own minimum (it has made none for [`STALL`] then).
     pub(crate) fn gave_up(&self, count: u64, since: Instant) {
         // Relaxed: a stale value costs one long wait more or one less.
         self.stalled_at.store(count + 1, Ordering::Relaxed);
