@@ -95,9 +95,9 @@ pub(crate) fn live_cores() -> Vec<Arc<Core>> {
     cores.iter().filter_map(Weak::upgrade).collect()
 }
 
-/// Before and while one logger waits for its worker: notes where every
-/// worker is (see `Worker::observe`), so that loggers stuck alike and
-/// waited for one after the other cost one bounded wait in all.
+/// While one logger waits for its worker: notes where every worker is
+/// (see `Worker::observe`), so that loggers stuck alike and waited for one
+/// after the other cost one bounded wait in all.
 fn observe_workers() {
     for core in live_cores() {
         if let Some((_, worker)) = &core.pipe {
@@ -525,7 +525,6 @@ impl Core {
     /// Waits until everything submitted before the call is written and
     /// flushed; returns the last write error since the previous sync.
     pub(crate) fn sync(&self) -> Result<(), Error> {
-        observe_workers();
         let started = self.begin_sync();
         self.finish_sync(started)
     }
@@ -583,7 +582,6 @@ impl Core {
     /// synchronously. Idempotent and safe from any thread; waits for the
     /// worker at most while it makes progress (see `worker::STALL`).
     pub(crate) fn close(&self) {
-        observe_workers();
         let started = self.begin_close();
         self.finish_close(started);
     }

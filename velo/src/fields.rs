@@ -110,13 +110,8 @@ impl Fields {
 /// `outer`'s fields whose keys `inner` does not set, then `inner`'s.
 pub(crate) fn merge(outer: &[u8], inner: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(outer.len() + inner.len());
-    merge_into(&mut out, outer, inner);
+    record::merge_fields(&mut out, outer, inner);
     out
-}
-
-/// [`merge`], appended to `out`.
-fn merge_into(out: &mut Vec<u8>, outer: &[u8], inner: &[u8]) {
-    record::merge_fields(out, outer, inner);
 }
 
 /// Builds [`Fields`]; used by the code `fields!` generates.
@@ -263,7 +258,9 @@ impl<F: Future> Future for Scoped<F> {
         let this = unsafe { self.get_unchecked_mut() };
         let mut merged = std::mem::take(&mut this.merged);
         merged.clear();
-        local::with_own_scope(|current| merge_into(&mut merged, current, this.fields.as_bytes()));
+        local::with_own_scope(|current| {
+            record::merge_fields(&mut merged, current, this.fields.as_bytes())
+        });
         let restore = Restore(Some(local::swap_scope(merged)));
         // Puts the merged buffer back for the next poll, even after a panic.
         let restore = ReturnTo {

@@ -32,7 +32,7 @@ use crate::clock;
 use crate::record::Slot;
 use crate::ring::Ring;
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// Capacity of a fresh buffer: room for a typical record.
@@ -676,12 +676,8 @@ pub(crate) fn wrote_some() {
     let _ = LOCAL.try_with(|l| {
         if let Ok(beat) = l.beat.try_borrow() {
             if let Some(beat) = &*beat {
-                // Only the holder of the output lock writes it (see
-                // `sink::beat`): a load and a store suffice.
-                beat.store(
-                    beat.load(Ordering::Relaxed).wrapping_add(1),
-                    Ordering::Relaxed,
-                );
+                // Only the holder of the output lock writes it.
+                crate::stats::bump_owned(beat);
             }
         }
     });
@@ -733,7 +729,7 @@ pub(crate) fn set_span_scope(owner: u64, spans: Option<Arc<[u8]>>) {
         ) else {
             return;
         };
-        let before = owners.last().map(|(_, s)| Arc::clone(s));
+        let had_spans = !owners.is_empty();
         if owners.last().is_some_and(|(o, s)| {
             *o == owner && spans.as_ref().is_some_and(|new| Arc::ptr_eq(s, new))
         }) {
@@ -744,15 +740,15 @@ pub(crate) fn set_span_scope(owner: u64, spans: Option<Arc<[u8]>>) {
         if let Some(spans) = spans {
             owners.push((owner, spans));
         }
-        match (before, owners.last()) {
-            (None, None) => {}
-            (Some(_), None) => {
+        match (had_spans, owners.last()) {
+            (false, None) => {}
+            (true, None) => {
                 // velo's scopes' fields alone again.
                 *scope = std::mem::take(&mut *own);
                 l.scope_len.set(scope.len());
             }
-            (before, Some((_, spans))) => {
-                if before.is_none() {
+            (had_spans, Some((_, spans))) => {
+                if !had_spans {
                     *own = std::mem::take(&mut *scope);
                 }
                 merge_scope(&mut scope, spans, &own);

@@ -190,17 +190,6 @@ pub(crate) struct Report<'a> {
     pub(crate) beat: &'a AtomicU64,
 }
 
-/// Bumps `beat` for one more entry written. Only the holder of the output
-/// lock writes it, so a load and a store suffice (no locked add on every
-/// entry); readers only compare it for change.
-#[inline]
-fn beat(beat: &AtomicU64) {
-    beat.store(
-        beat.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
-}
-
 pub(crate) static DROPPED: CallSite = internal_site!(
     Warn,
     "velo dropped entries: the queue was full",
@@ -250,7 +239,7 @@ impl Sink {
                 Some(n) => {
                     ok += 1;
                     bytes_out += n as u64;
-                    beat(report.beat);
+                    stats::bump_owned(report.beat);
                 }
                 None => failed += 1,
             };
@@ -400,7 +389,7 @@ impl Sink {
         };
         stats::add(&report.stats.bytes, n as u64);
         stats::inc(&report.stats.written);
-        beat(report.beat);
+        stats::bump_owned(report.beat);
         true
     }
 
@@ -760,7 +749,8 @@ impl OutputLock {
             .wrapping_add(self.beat.load(Ordering::Relaxed))
     }
 
-    /// The counter the writers of this output bump (see `beat`).
+    /// The counter the writers of this output bump (see
+    /// `stats::bump_owned`).
     pub(crate) fn beat(&self) -> &AtomicU64 {
         &self.beat
     }

@@ -23,6 +23,17 @@ pub(crate) fn inc(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Adds one to a counter that only one thread at a time writes (the
+/// holder of an output lock bumping its progress counter): a load and a
+/// store, no locked add; readers only compare it for change.
+#[inline]
+pub(crate) fn bump_owned(counter: &AtomicU64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
+}
+
 /// Adds `n` to `counter`.
 #[inline]
 pub(crate) fn add(counter: &AtomicU64, n: u64) {

@@ -165,9 +165,7 @@ impl TracingLayer {
         }
         outer.unwrap_or_else(|| Arc::from(&[][..]))
     }
-}
 
-impl TracingLayer {
     /// Gives `velo!` and `log` entries of this thread the fields of the
     /// span it is in now (see `local::set_span_scope`). The registry has
     /// entered or exited the span before the layer hears of it.
@@ -296,16 +294,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_layer_writes_events_with_their_spans() {
-        let lines = Lines::default();
-        let logger = Builder::new()
+    /// A synchronous JSON logger into `lines`, without time or caller.
+    fn json_builder(lines: &Lines) -> Builder {
+        Builder::new()
             .format(crate::Format::Json)
             .timestamp(crate::Timestamp::Off)
             .caller(false)
-            .filter("info,noisy=off")
             .asynchronous(false)
             .writer(lines.clone())
+    }
+
+    #[test]
+    fn a_layer_writes_events_with_their_spans() {
+        let lines = Lines::default();
+        let logger = json_builder(&lines)
+            .filter("info,noisy=off")
             .build()
             .unwrap();
         let subscriber = tracing_subscriber::registry().with(TracingLayer::new().logger(logger));
@@ -340,14 +343,7 @@ mod tests {
     #[test]
     fn velo_entries_carry_the_fields_of_the_span_they_are_in() {
         let lines = Lines::default();
-        let logger = Builder::new()
-            .format(crate::Format::Json)
-            .timestamp(crate::Timestamp::Off)
-            .caller(false)
-            .asynchronous(false)
-            .writer(lines.clone())
-            .build()
-            .unwrap();
+        let logger = json_builder(&lines).build().unwrap();
         let layer = TracingLayer::new().logger(logger.clone());
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, || {
@@ -376,21 +372,13 @@ mod tests {
         );
     }
 
-    fn json_logger(lines: &Lines) -> Logger {
-        Builder::new()
-            .format(crate::Format::Json)
-            .timestamp(crate::Timestamp::Off)
-            .caller(false)
-            .asynchronous(false)
-            .writer(lines.clone())
-            .build()
-            .unwrap()
-    }
-
     #[test]
     fn two_velo_layers_in_one_registry_each_keep_their_spans() {
         let (first, second) = (Lines::default(), Lines::default());
-        let (a, b) = (json_logger(&first), json_logger(&second));
+        let (a, b) = (
+            json_builder(&first).build().unwrap(),
+            json_builder(&second).build().unwrap(),
+        );
         let subscriber = tracing_subscriber::registry()
             .with(TracingLayer::new().logger(a.clone()))
             .with(TracingLayer::new().logger(b));
@@ -417,7 +405,7 @@ mod tests {
     #[test]
     fn a_scoped_subscriber_leaves_the_outer_spans_fields_in_place() {
         let lines = Lines::default();
-        let logger = json_logger(&lines);
+        let logger = json_builder(&lines).build().unwrap();
         let outer = tracing_subscriber::registry().with(TracingLayer::new().logger(logger.clone()));
         tracing::subscriber::with_default(outer, || {
             let global = tracing::info_span!("global", request_id = 7);
@@ -443,14 +431,7 @@ mod tests {
     #[test]
     fn spans_nested_deep_do_not_overflow_the_stack_after_a_record() {
         let lines = Lines::default();
-        let logger = Builder::new()
-            .format(crate::Format::Json)
-            .timestamp(crate::Timestamp::Off)
-            .caller(false)
-            .asynchronous(false)
-            .writer(lines.clone())
-            .build()
-            .unwrap();
+        let logger = json_builder(&lines).build().unwrap();
         let subscriber = tracing_subscriber::registry().with(TracingLayer::new().logger(logger));
         // On a thread with a small stack: after the `record`, every span's
         // scope is stale, 20,000 of them from the event up to the root.

@@ -408,9 +408,10 @@ impl RollingFile {
                     Some(file) => file,
                     None => self.file.insert(open_append(&self.path)?),
                 };
-                let file: &fs::File = file;
+                // `&File` writes too: the same file as writer and as file.
+                let mut writer: &fs::File = file;
                 self.end
-                    .write(&mut { file }, Some(file), &self.buf[..end], written)?;
+                    .write(&mut writer, Some(file), &self.buf[..end], written)?;
             }
             let Some(cut) = self.cuts.pop_front() else {
                 // A failed rotation is reported once the entries after it

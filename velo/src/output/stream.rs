@@ -278,17 +278,16 @@ impl Stream {
         }
     }
 
-    /// A stream into `file`, which it may cut back to its last whole line
-    /// (through a second handle: `inner` is any writer).
+    /// A stream into `file`.
     fn into_file(file: std::fs::File) -> Stream {
-        let handle = file.try_clone().ok();
-        let mut stream = Stream::new(Box::new(file));
-        stream.file = handle;
+        let mut stream = Stream::new(Box::new(io::sink()));
+        stream.replace_file(file);
         stream
     }
 
     /// Writes into `file` from now on (reopened after logrotate moved the
-    /// old one), once a line torn in the old one is ended there.
+    /// old one), once a line torn in the old one is ended there. A second
+    /// handle to it (`inner` is any writer) lets a torn line be cut off.
     fn replace_file(&mut self, file: std::fs::File) {
         self.end.end_torn(&mut *self.inner, &mut self.lost);
         self.file = file.try_clone().ok();

@@ -290,8 +290,7 @@ impl Syslog {
             blocked: false,
             blocked_retry: BLOCKED_RETRY,
             flushed_at: (0, 0),
-            lost: 0,
-            lost_bytes: 0,
+            lost: Lost::default(),
         })
     }
 }
@@ -626,11 +625,10 @@ pub(crate) struct SyslogOutput {
     /// Where sending stood at the last `flush`: whether the receiver took
     /// anything since.
     flushed_at: (u64, u64),
-    /// Entries dropped since `take_lost`.
-    lost: u64,
-    /// The bytes of those that `write` had returned (a message `write`
-    /// could not keep returned none).
-    lost_bytes: u64,
+    /// Entries dropped since `take_lost`, with the bytes of them that
+    /// `write` had returned (a message `write` could not keep returned
+    /// none).
+    lost: Lost,
 }
 
 impl std::fmt::Debug for SyslogOutput {
@@ -919,8 +917,8 @@ impl SyslogOutput {
                 Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
                     // It can never be sent.
                     self.backlog.release_to(self.backlog.start() + len);
-                    self.lost += 1;
-                    self.lost_bytes += len;
+                    self.lost.entries += 1;
+                    self.lost.bytes += len;
                     return Err(self.named(&e));
                 }
                 Err(e) => return Err(self.datagram_failed(&e)),
@@ -1062,7 +1060,7 @@ impl Output for SyslogOutput {
         }
         self.msg = msg;
         if !pushed {
-            self.lost += 1;
+            self.lost.entries += 1;
             return Ok(0);
         }
         if !self.blocked && (!tcp || self.backlog.end() - self.sent >= SEND_AT as u64) {
@@ -1146,14 +1144,14 @@ impl Output for SyslogOutput {
         let end = self.backlog.end();
         let unsent = self.backlog.forget_from(self.unsent_from());
         // The bytes forgotten were counted as written.
-        self.lost_bytes += end - self.backlog.end();
+        self.lost.bytes += end - self.backlog.end();
         if self.stuck_at.is_some() {
             // Still stuck where the last wait left it: the messages given
             // up do not make a later `deliver` (a second close, the one at
             // exit) wait again for a receiver that took nothing.
             self.stuck_at = Some(self.progress());
         }
-        self.lost += unsent as u64;
+        self.lost.entries += unsent as u64;
         self.say_never_sent(unsent);
     }
 
@@ -1179,8 +1177,7 @@ impl Output for SyslogOutput {
         self.outage = false;
         self.stuck_at = None;
         self.blocked = false;
-        self.lost = 0;
-        self.lost_bytes = 0;
+        self.lost = Lost::default();
         self.header = Header::new(
             &self.header.hostname,
             &self.header.app_name,
@@ -1189,10 +1186,7 @@ impl Output for SyslogOutput {
     }
 
     fn take_lost(&mut self) -> Lost {
-        Lost {
-            entries: std::mem::take(&mut self.lost),
-            bytes: std::mem::take(&mut self.lost_bytes),
-        }
+        std::mem::take(&mut self.lost)
     }
 }
 
