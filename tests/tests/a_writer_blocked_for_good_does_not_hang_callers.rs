@@ -164,9 +164,10 @@ fn a_full_pipe_on_stdout_does_not_hang_the_program() {
     assert!(stderr.contains("logged everything"), "{stderr}");
 }
 
-/// `n` loggers writing to `held`, each with its worker inside the writer.
-fn stuck_loggers(n: usize, held: &Held) -> Vec<velo::Logger> {
-    let loggers: Vec<_> = (0..n)
+/// `n` loggers writing to `held`, each with one entry logged: their
+/// workers are about to get stuck in the writer.
+fn loggers_into(n: usize, held: &Held) -> Vec<velo::Logger> {
+    (0..n)
         .map(|_| {
             let l = Builder::new()
                 .format(Format::Json)
@@ -176,9 +177,25 @@ fn stuck_loggers(n: usize, held: &Held) -> Vec<velo::Logger> {
             velo!(logger: &l, info, "stuck");
             l
         })
-        .collect();
+        .collect()
+}
+
+/// `n` loggers writing to `held`, each with its worker inside the writer.
+fn stuck_loggers(n: usize, held: &Held) -> Vec<velo::Logger> {
+    let loggers = loggers_into(n, held);
     std::thread::sleep(Duration::from_millis(100));
     loggers
+}
+
+/// Runs the child scenario `name`, which must pass; returns how long it
+/// took and what it wrote on stderr.
+fn timed_child(name: &str) -> (Duration, String) {
+    let start = Instant::now();
+    let out = velo_tests::run_child_within(name, &[], velo_tests::CHILD_TIMEOUT);
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (took, stderr)
 }
 
 #[test]
@@ -211,12 +228,7 @@ fn child_closes_stuck_loggers() {
 
 #[test]
 fn stuck_loggers_cost_one_bounded_wait_in_all() {
-    let start = Instant::now();
-    let out =
-        velo_tests::run_child_within("child_closes_stuck_loggers", &[], velo_tests::CHILD_TIMEOUT);
-    let took = start.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (took, stderr) = timed_child("child_closes_stuck_loggers");
     // Four stuck loggers, closed twice, synced and closed again, then at
     // exit: one wait of 5 s in all (each one's own, in turn: over a
     // minute).
@@ -238,12 +250,7 @@ fn child_syncs_stuck_loggers() {
 
 #[test]
 fn a_global_sync_of_stuck_loggers_costs_one_bounded_wait_in_all() {
-    let start = Instant::now();
-    let out =
-        velo_tests::run_child_within("child_syncs_stuck_loggers", &[], velo_tests::CHILD_TIMEOUT);
-    let took = start.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (took, stderr) = timed_child("child_syncs_stuck_loggers");
     // Six stuck loggers: one wait of 5 s in all (each one's own, in turn:
     // 30 s).
     assert!(took < Duration::from_secs(15), "took {took:?}: {stderr}");
@@ -276,12 +283,7 @@ fn child_drops_stuck_loggers() {
 
 #[test]
 fn stuck_loggers_closed_in_turn_cost_one_bounded_wait_each_round() {
-    let start = Instant::now();
-    let out =
-        velo_tests::run_child_within("child_drops_stuck_loggers", &[], velo_tests::CHILD_TIMEOUT);
-    let took = start.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (took, stderr) = timed_child("child_drops_stuck_loggers");
     // Two rounds of four stuck loggers: one wait of 5 s a round, and a
     // short look at each of the others (each one's own, in turn: 40 s).
     assert!(took < Duration::from_secs(30), "took {took:?}: {stderr}");
@@ -311,15 +313,7 @@ fn child_blocks_on_a_stuck_writer_then_exits() {
 
 #[test]
 fn exit_after_block_gave_up_on_a_stuck_writer_does_not_wait_again() {
-    let start = Instant::now();
-    let out = velo_tests::run_child_within(
-        "child_blocks_on_a_stuck_writer_then_exits",
-        &[],
-        velo_tests::CHILD_TIMEOUT,
-    );
-    let took = start.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (took, stderr) = timed_child("child_blocks_on_a_stuck_writer_then_exits");
     // One wait of 5 s, by the caller that found the queue full; the exit
     // does not wait 5 s more for the same stuck worker.
     assert!(
@@ -389,12 +383,7 @@ fn child_logs_after_a_close_that_gave_up() {
 
 #[test]
 fn entries_logged_after_a_close_that_gave_up_are_written_when_the_writer_returns() {
-    let out = velo_tests::run_child_within(
-        "child_logs_after_a_close_that_gave_up",
-        &[],
-        velo_tests::CHILD_TIMEOUT,
-    );
-    velo_tests::assert_child_passed(&out);
+    timed_child("child_logs_after_a_close_that_gave_up");
 }
 
 #[test]
@@ -405,17 +394,7 @@ fn child_closes_loggers_stuck_in_their_last_pass() {
     let held = Held::default();
     // Logged right before the close: each worker gets stuck in the close's
     // last pass, after the close began waiting.
-    let loggers: Vec<_> = (0..3)
-        .map(|_| {
-            let l = Builder::new()
-                .format(Format::Json)
-                .writer(held.clone())
-                .build()
-                .unwrap();
-            velo!(logger: &l, info, "stuck in the last pass");
-            l
-        })
-        .collect();
+    let loggers = loggers_into(3, &held);
     let start = Instant::now();
     velo::close();
     let global = start.elapsed();
@@ -434,10 +413,5 @@ fn child_closes_loggers_stuck_in_their_last_pass() {
 
 #[test]
 fn loggers_stuck_in_their_last_pass_cost_one_bounded_wait_in_all() {
-    let out = velo_tests::run_child_within(
-        "child_closes_loggers_stuck_in_their_last_pass",
-        &[],
-        velo_tests::CHILD_TIMEOUT,
-    );
-    velo_tests::assert_child_passed(&out);
+    timed_child("child_closes_loggers_stuck_in_their_last_pass");
 }
