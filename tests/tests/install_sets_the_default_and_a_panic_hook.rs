@@ -57,6 +57,9 @@ fn child_installs_after_first_use() {
     velo!(info, "default logger in use");
     let err = Builder::new().install().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
+    // The entry above reaches stderr first: `eprintln!` writes its pieces
+    // one by one, and the worker's line could land between them.
+    velo::sync().unwrap();
     eprintln!("install error: {err}");
     velo::close();
 }
