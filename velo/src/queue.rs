@@ -30,7 +30,9 @@ pub(crate) const GROWN_RINGS: usize = 8;
 pub(crate) enum Drained<'a> {
     /// A pass starts; this many threads had entries queued as it started.
     Start(usize),
-    /// Published bytes of the current ring.
+    /// Published bytes of the current ring. The callback returns how many
+    /// entries they completed (`0` if it does not count: see
+    /// `Ring::drain_to`), and must be done with them when it returns.
     Bytes(&'a [u8]),
     /// The current ring's bytes are all passed on.
     RingEnd,
@@ -203,7 +205,11 @@ impl Queue {
     ///
     /// One consumer at a time: the caller holds the logger's output lock,
     /// which every drain of this queue runs under.
-    pub(crate) unsafe fn drain(&self, cuts: &mut Vec<Seen>, mut write: impl FnMut(Drained<'_>)) {
+    pub(crate) unsafe fn drain(
+        &self,
+        cuts: &mut Vec<Seen>,
+        mut write: impl FnMut(Drained<'_>) -> u64,
+    ) {
         let rings = self.snapshot();
         let busy = Self::cut(&rings, cuts);
         write(Drained::Start(busy));

@@ -53,6 +53,13 @@ use std::sync::Arc;
 
 /// The smallest ring, in bytes.
 const MIN_BYTES: usize = 4 * 1024;
+/// The most bytes a drain reads before it frees them (see
+/// [`Ring::drain_to`]); a few under loom, so that its models free a drain
+/// in parts too.
+#[cfg(not(loom))]
+const CHUNK: usize = 16 * 1024;
+#[cfg(loom)]
+const CHUNK: usize = 2;
 /// The size a ring starts at, at most.
 const START_BYTES: usize = 16 * 1024;
 /// The largest ring, in bytes: the bound on a logging thread's memory per
@@ -400,36 +407,48 @@ impl Ring {
         cut.tail != self.consumer.0.head.load(Ordering::Relaxed)
     }
 
-    /// Passes every published byte to `write`, in order and in at most two
-    /// slices, frees them, and returns how many entries they completed.
+    /// Passes every published byte to `write`, in order, frees them, and
+    /// returns how many entries they completed.
     ///
     /// # Safety
     ///
     /// As for [`Ring::drain_to`].
-    pub(crate) unsafe fn drain(&self, write: impl FnMut(&[u8])) -> u64 {
+    pub(crate) unsafe fn drain(&self, mut write: impl FnMut(&[u8])) -> u64 {
         // SAFETY: forwarded.
-        unsafe { self.drain_to(self.cut(), write) }
+        unsafe {
+            self.drain_to(self.cut(), |bytes| {
+                write(bytes);
+                0
+            })
+        }
     }
 
     /// Passes the bytes published up to `cut` (taken by [`Ring::cut`]
-    /// since the last drain) to `write`, in order and in at most two
-    /// slices, frees them, and returns how many entries they completed.
+    /// since the last drain) to `write`, in order, in slices of at most
+    /// [`CHUNK`] bytes (a record may straddle two), frees them, and returns
+    /// how many entries they completed.
+    ///
+    /// Each slice is freed as soon as `write` returns, with the entries
+    /// `write` says it completed (`0` when it does not count them: they are
+    /// freed with the last slice): a thread logging flat out then goes on
+    /// while a long drain formats, instead of waiting for all of it.
+    /// `write` must be done with a slice when it returns.
     ///
     /// `write` may push into this same ring (logging from inside the
     /// writer, on the ring's producing thread): the producer only writes
-    /// bytes outside the ones being read, since it cannot see them freed
-    /// before this returns.
+    /// bytes outside the ones not read yet, since it cannot see them freed
+    /// before `write` has returned.
     ///
     /// # Safety
     ///
     /// One consumer at a time: the caller holds the lock that every
     /// consumer of this ring drains under (the logger's sink lock), and
     /// held it when it took `cut`.
-    pub(crate) unsafe fn drain_to(&self, cut: Cut, mut write: impl FnMut(&[u8])) -> u64 {
+    pub(crate) unsafe fn drain_to(&self, cut: Cut, mut write: impl FnMut(&[u8]) -> u64) -> u64 {
         let c = &self.consumer.0;
         let Cut { produced, tail } = cut;
         // Relaxed: only the consumer (under the sink lock) stores these.
-        let head = c.head.load(Ordering::Relaxed);
+        let mut head = c.head.load(Ordering::Relaxed);
         let mut consumed = c.consumed.load(Ordering::Relaxed);
         let carry = c.carry.load(Ordering::Relaxed);
         if carry != 0 {
@@ -439,21 +458,34 @@ impl Ring {
             consumed = consumed.wrapping_add(carry);
             c.carry.store(0, Ordering::Relaxed);
         }
-        let len = tail.wrapping_sub(head);
-        if len != 0 {
+        let before = consumed;
+        if head != tail {
             // SAFETY: this is the one consumer (the contract of `drain`).
             let bytes = unsafe { self.bytes() };
-            let start = head & self.mask.load(Ordering::Relaxed);
-            let first = len.min(self.capacity() - start);
-            bytes.read(start, first, &mut write);
-            if first < len {
-                bytes.read(0, len - first, &mut write);
+            let mask = self.mask.load(Ordering::Relaxed);
+            loop {
+                let start = head & mask;
+                let len = tail
+                    .wrapping_sub(head)
+                    .min(self.capacity() - start)
+                    .min(CHUNK);
+                // Never past the cut's count: a wrong count cannot free
+                // entries not published.
+                let done = bytes.read(start, len, &mut write);
+                consumed = consumed.wrapping_add(done.min(produced.wrapping_sub(consumed)));
+                head = head.wrapping_add(len);
+                if head == tail {
+                    break;
+                }
+                // Release: the bytes were read before the producer can
+                // reuse them.
+                c.head.store(head, Ordering::Release);
+                c.consumed.store(consumed, Ordering::Release);
             }
-            // Release: the bytes were read before the producer can reuse them.
             c.head.store(tail, Ordering::Release);
         }
         c.consumed.store(produced, Ordering::Release);
-        produced - consumed
+        produced.wrapping_sub(before)
     }
 
     /// Marks the ring as belonging to no thread any more.
@@ -565,7 +597,7 @@ impl Bytes {
 
     /// Lends `write` the `len` bytes at `at`, which do not wrap.
     #[inline]
-    fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8])) {
+    fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8]) -> u64) -> u64 {
         assert!(at + len <= self.0.len());
         let base = std::cell::UnsafeCell::raw_get(self.0.as_ptr());
         // SAFETY: in bounds (checked above). The bytes were published by the
@@ -573,7 +605,7 @@ impl Bytes {
         // them after this returns; so no one writes them while the slice
         // lives.
         let bytes = unsafe { std::slice::from_raw_parts(base.add(at), len) };
-        write(bytes);
+        write(bytes)
     }
 }
 
@@ -596,12 +628,12 @@ impl Bytes {
         }
     }
 
-    fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8])) {
+    fn read(&self, at: usize, len: usize, write: &mut impl FnMut(&[u8]) -> u64) -> u64 {
         // SAFETY: loom checks that no other thread writes the cell.
         let copy: Vec<u8> = (at..at + len)
             .map(|i| self.0[i].with(|p| unsafe { *p }))
             .collect();
-        write(&copy);
+        write(&copy)
     }
 }
 
@@ -715,11 +747,66 @@ mod tests {
         assert!(push(&ring, b"two"));
         let mut out = Vec::new();
         // SAFETY: see above; the cut was taken by this, the one consumer.
-        let n = unsafe { ring.drain_to(cut, |b| out.extend_from_slice(b)) };
+        let n = unsafe {
+            ring.drain_to(cut, |b| {
+                out.extend_from_slice(b);
+                0
+            })
+        };
         assert_eq!((out.as_slice(), n), (&b"one"[..], 1));
         assert!(!ring.has_pending_in(cut));
         assert_eq!(drain_all(&ring), (b"two".to_vec(), 1));
         assert!(!ring.has_pending());
+    }
+
+    /// A long drain frees each part as soon as it is written, with the
+    /// entries the writer says it completed: the producer goes on into
+    /// the room while the rest is still being written, and what it pushes
+    /// then waits for the next drain.
+    #[test]
+    fn a_long_drain_frees_its_parts_as_it_goes() {
+        const ENTRY: usize = 1024;
+        let per_chunk = (CHUNK / ENTRY) as u64;
+        let ring = Ring::new(4 * CHUNK, 4 * per_chunk as usize);
+        let mut pushed = 0u8;
+        while push(&ring, &[pushed; ENTRY]) {
+            pushed += 1;
+        }
+        assert_eq!(
+            u64::from(pushed),
+            4 * per_chunk,
+            "full of bytes and of entries"
+        );
+        let cut = ring.cut();
+        let (mut parts, mut out, mut pushed_inside) = (0, Vec::new(), Vec::new());
+        // SAFETY: see above; the cut was taken by this, the one consumer,
+        // and the pushes come from the producing thread (this one).
+        let n = unsafe {
+            ring.drain_to(cut, |b| {
+                parts += 1;
+                // Before the first part is freed there is no room at all;
+                // after, room for the entries it completed.
+                let room = push(&ring, b"late");
+                assert_eq!(room, parts > 1, "part {parts}");
+                if room {
+                    pushed_inside.push(parts);
+                }
+                out.extend_from_slice(b);
+                (b.len() / ENTRY) as u64
+            })
+        };
+        assert_eq!((n, parts), (4 * per_chunk, 4));
+        assert_eq!(
+            out.len(),
+            4 * CHUNK,
+            "the cut's bytes, none of the late ones"
+        );
+        assert!(out
+            .chunks(ENTRY)
+            .enumerate()
+            .all(|(i, e)| e == [i as u8; ENTRY]));
+        assert_eq!(pushed_inside, [2, 3, 4]);
+        assert_eq!(drain_all(&ring), (b"latelatelate".to_vec(), 3));
     }
 
     #[test]

@@ -99,8 +99,12 @@ pub(crate) struct Sink {
     /// flush succeeds: the drop warnings wait meanwhile, since the output
     /// would only hold them in the buffer it is giving up lines of.
     failing: bool,
-    /// A record split across the wrap of a ring, being put together.
+    /// A record split across two slices of a ring's bytes (its wrap, or
+    /// where a drain frees a part), being put together.
     partial: Vec<u8>,
+    /// The current ring's bytes stopped reading as records: the rest of
+    /// them, up to the ring's end, is skipped.
+    unreadable: bool,
     /// When `partial` gives back what large records made it grow.
     partial_shrink: Shrink,
     /// Several threads' records of a pass, being put in time order.
@@ -214,6 +218,7 @@ impl Sink {
             lost_unreported: 0,
             failing: false,
             partial: Vec::new(),
+            unreadable: false,
             partial_shrink: Shrink::default(),
             merge: Merge::default(),
             cuts: Vec::new(),
@@ -252,21 +257,31 @@ impl Sink {
         // of this queue runs.
         unsafe {
             queue.drain(&mut cuts, |part| match part {
-                Drained::Start(threads) => merging = threads > 1,
+                Drained::Start(threads) => {
+                    merging = threads > 1;
+                    0
+                }
                 Drained::Bytes(bytes) => {
                     drained += bytes.len();
                     if merging {
+                        // Copied out: freed with the ring's last bytes.
                         self.merge.push(bytes);
+                        0
                     } else {
-                        self.split(bytes, &mut tally);
+                        self.split(bytes, &mut tally)
                     }
                 }
                 // The end of a ring ends any record split across its wrap.
-                Drained::RingEnd => self.partial.clear(),
+                Drained::RingEnd => {
+                    self.partial.clear();
+                    self.unreadable = false;
+                    0
+                }
                 Drained::ThreadEnd => {
                     if merging {
                         self.merge.end_thread();
                     }
+                    0
                 }
             })
         };
@@ -302,8 +317,13 @@ impl Sink {
     }
 
     /// Calls `each` with every whole record in `bytes`, joining a record
-    /// split across two slices in `partial`.
-    fn split(&mut self, mut bytes: &[u8], each: &mut impl FnMut(&mut Sink, &[u8])) {
+    /// split across two slices in `partial`; returns how many records it
+    /// passed on (for `Ring::drain_to` to free).
+    fn split(&mut self, mut bytes: &[u8], each: &mut impl FnMut(&mut Sink, &[u8])) -> u64 {
+        let mut records = 0;
+        if self.unreadable {
+            return 0;
+        }
         if !self.partial.is_empty() {
             let need = if self.partial.len() >= 4 {
                 record::record_len(&self.partial).unwrap_or(0)
@@ -312,23 +332,25 @@ impl Sink {
                 self.partial.extend_from_slice(&bytes[..take]);
                 bytes = &bytes[take..];
                 if self.partial.len() < 4 {
-                    return;
+                    return 0;
                 }
                 record::record_len(&self.partial).unwrap_or(0)
             };
             if need == 0 {
                 // Not a record: give up on this ring's bytes.
                 self.partial.clear();
-                return;
+                self.unreadable = true;
+                return 0;
             }
             let take = (need - self.partial.len()).min(bytes.len());
             self.partial.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
             if self.partial.len() < need {
-                return;
+                return 0;
             }
             let whole = std::mem::take(&mut self.partial);
             each(self, &whole);
+            records += 1;
             self.partial = whole;
             let used = self.partial.len();
             self.partial.clear();
@@ -339,21 +361,26 @@ impl Sink {
             match record::record_len(bytes) {
                 Some(len) if len <= bytes.len() => {
                     each(self, &bytes[..len]);
+                    records += 1;
                     bytes = &bytes[len..];
                 }
                 Some(_) => {
                     self.partial.extend_from_slice(bytes);
-                    return;
+                    return records;
                 }
                 None if bytes.len() < 4 => {
                     self.partial.extend_from_slice(bytes);
-                    return;
+                    return records;
                 }
                 // Not a record: the rest of this ring's bytes cannot be
                 // read.
-                None => return,
+                None => {
+                    self.unreadable = true;
+                    return records;
+                }
             }
         }
+        records
     }
 
     /// Decodes one record and writes it; the bytes written, or `None` if it
@@ -477,6 +504,7 @@ impl Sink {
     pub(crate) fn after_fork(&mut self) {
         self.output.forget_buffered();
         self.partial.clear();
+        self.unreadable = false;
     }
 
     fn fail(&mut self, e: io::Error, report: &Report<'_>) {

@@ -118,7 +118,13 @@ impl Clockface {
             self.new_second(secs, digits);
         }
         let frac = (nanos % 1_000_000_000) as u32;
-        let fraction: &mut [u8; 9] = (&mut self.stamp[PREFIX_LEN + 1..PREFIX_LEN + 10])
+        // The cached stamp is copied whole (a copy of constant size), then
+        // the fraction written over its place in the output. Writing the
+        // digits into the cache and copying it after would load bytes just
+        // stored in pieces: a stalled store forward on every entry.
+        let at = buf.len();
+        buf.extend_from_slice(&self.stamp);
+        let fraction: &mut [u8; 9] = (&mut buf[at + PREFIX_LEN + 1..at + PREFIX_LEN + 10])
             .try_into()
             .expect("nine bytes");
         // Straight-line code per precision: the digit count is the
@@ -128,7 +134,7 @@ impl Clockface {
             6 => put_digits::<6>(fraction, frac / 1_000),
             _ => put_digits::<9>(fraction, frac),
         }
-        put_padded(buf, &self.stamp, self.len);
+        buf.truncate(at + self.len);
     }
 
     #[cold]
