@@ -62,9 +62,12 @@ pub(crate) struct Clockface {
     zone: Option<Zone>,
     /// The second last formatted.
     second: u64,
-    /// That second's timestamp: `YYYY-MM-DDTHH:MM:SS.`, room for the
-    /// fraction's digits, and the offset (`Z` or `+hh:mm`); each entry
-    /// fills in its digits and copies `stamp[..len]` in one piece.
+    /// The tick of the precision (millisecond or microsecond since the
+    /// epoch) whose digits `stamp` holds; `u64::MAX` for none.
+    tick: u64,
+    /// That second's timestamp: `YYYY-MM-DDTHH:MM:SS.`, the fraction's
+    /// digits (those of `tick`; room for them with nanoseconds, which each
+    /// entry writes in its output), and the offset (`Z` or `+hh:mm`).
     stamp: [u8; STAMP_MAX],
     len: usize,
 }
@@ -89,6 +92,7 @@ impl Clockface {
             mode,
             zone: zone.map(|make| make()),
             second: u64::MAX,
+            tick: u64::MAX,
             stamp: [0; STAMP_MAX],
             len: 0,
         }
@@ -113,27 +117,60 @@ impl Clockface {
             Timestamp::Micros => 6,
             Timestamp::Nanos => 9,
         };
+        if digits == 9 {
+            return self.write_nanos(buf, nanos);
+        }
+        // Entries logged within one tick of the precision (a millisecond, a
+        // microsecond: dozens of entries when a thread logs flat out) have
+        // the same timestamp: the cached one, copied whole.
+        let tick = if digits == 3 {
+            nanos / 1_000_000
+        } else {
+            nanos / 1_000
+        };
+        if tick != self.tick {
+            self.new_tick(nanos, tick, digits);
+        }
+        put_padded(buf, &self.stamp, self.len);
+    }
+
+    /// Fills in the cached stamp for a new tick of the precision.
+    #[inline]
+    fn new_tick(&mut self, nanos: u64, tick: u64, digits: usize) {
         let secs = nanos / 1_000_000_000;
         if secs != self.second {
             self.new_second(secs, digits);
         }
         let frac = (nanos % 1_000_000_000) as u32;
-        // The cached stamp is copied whole (a copy of constant size), then
-        // the fraction written over its place in the output. Writing the
-        // digits into the cache and copying it after would load bytes just
-        // stored in pieces: a stalled store forward on every entry.
+        let fraction: &mut [u8; 9] = (&mut self.stamp[PREFIX_LEN + 1..PREFIX_LEN + 10])
+            .try_into()
+            .expect("nine bytes");
+        if digits == 3 {
+            put_digits::<3>(fraction, frac / 1_000_000);
+        } else {
+            put_digits::<6>(fraction, frac / 1_000);
+        }
+        self.tick = tick;
+    }
+
+    /// [`Clockface::write`] with nanoseconds, which change with every
+    /// entry: the cached stamp is copied whole (a copy of constant size),
+    /// then the fraction written over its place in the output. Writing the
+    /// digits into the cache and copying it after would load bytes just
+    /// stored in pieces: a stalled store forward on every entry.
+    #[inline(always)]
+    fn write_nanos(&mut self, buf: &mut Vec<u8>, nanos: u64) {
+        let secs = nanos / 1_000_000_000;
+        if secs != self.second {
+            self.new_second(secs, 9);
+        }
+        let frac = (nanos % 1_000_000_000) as u32;
         let at = buf.len();
         buf.extend_from_slice(&self.stamp);
         let fraction: &mut [u8; 9] = (&mut buf[at + PREFIX_LEN + 1..at + PREFIX_LEN + 10])
             .try_into()
             .expect("nine bytes");
-        // Straight-line code per precision: the digit count is the
-        // logger's, the same for every entry.
-        match digits {
-            3 => put_digits::<3>(fraction, frac / 1_000_000),
-            6 => put_digits::<6>(fraction, frac / 1_000),
-            _ => put_digits::<9>(fraction, frac),
-        }
+        put_digits::<9>(fraction, frac);
         buf.truncate(at + self.len);
     }
 
@@ -317,6 +354,50 @@ mod tests {
         assert_eq!(fmt(Timestamp::Off, 2, 5), "");
     }
 
+    /// The cached stamp follows the clock: within a tick, to the next
+    /// tick, to the next second, and back (a record older than the last).
+    #[test]
+    fn consecutive_entries_within_and_across_ticks() {
+        let base = 1_795_798_992_000_000_000u64;
+        let cases: [(Timestamp, &[(u64, &str)]); 3] = [
+            (
+                Timestamp::Micros,
+                &[
+                    (123_456_789, "2026-11-27T17:03:12.123456Z"),
+                    (123_456_999, "2026-11-27T17:03:12.123456Z"),
+                    (123_457_000, "2026-11-27T17:03:12.123457Z"),
+                    (1_000_000_001, "2026-11-27T17:03:13.000000Z"),
+                    (999_999_999, "2026-11-27T17:03:12.999999Z"),
+                ],
+            ),
+            (
+                Timestamp::Millis,
+                &[
+                    (5_000_000, "2026-11-27T17:03:12.005Z"),
+                    (5_999_999, "2026-11-27T17:03:12.005Z"),
+                    (6_000_000, "2026-11-27T17:03:12.006Z"),
+                    (1_006_000_000, "2026-11-27T17:03:13.006Z"),
+                ],
+            ),
+            (
+                Timestamp::Nanos,
+                &[
+                    (1, "2026-11-27T17:03:12.000000001Z"),
+                    (2, "2026-11-27T17:03:12.000000002Z"),
+                    (1_000_000_002, "2026-11-27T17:03:13.000000002Z"),
+                ],
+            ),
+        ];
+        for (mode, steps) in cases {
+            let mut face = Clockface::new(mode, None);
+            for &(nanos, expected) in steps {
+                let mut buf = b"{".to_vec();
+                face.write(&mut buf, base + nanos);
+                assert_eq!(std::str::from_utf8(&buf[1..]), Ok(expected), "{mode:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_fixed_offset_is_written_and_applied() {
         let mut face = Clockface::new(Timestamp::Micros, None);
@@ -325,18 +406,18 @@ mod tests {
         face.write(&mut buf, 1_795_798_992_123_456_789);
         assert_eq!(buf, b"2026-11-27T22:33:12.123456+05:30");
         face.zone = Some(Box::new(|_| -3600));
-        face.second = u64::MAX;
+        (face.second, face.tick) = (u64::MAX, u64::MAX);
         buf.clear();
         face.write(&mut buf, 1_795_798_992_000_000_000);
         assert_eq!(buf, b"2026-11-27T16:03:12.000000-01:00");
         // An offset with seconds: the time moves by the minutes written.
         face.zone = Some(Box::new(|_| 3600 + 1800 + 15));
-        face.second = u64::MAX;
+        (face.second, face.tick) = (u64::MAX, u64::MAX);
         buf.clear();
         face.write(&mut buf, 1_795_798_992_000_000_000);
         assert_eq!(buf, b"2026-11-27T18:33:12.000000+01:30");
         face.zone = Some(Box::new(|_| -(3600 + 1800 + 15)));
-        face.second = u64::MAX;
+        (face.second, face.tick) = (u64::MAX, u64::MAX);
         buf.clear();
         face.write(&mut buf, 1_795_798_992_000_000_000);
         assert_eq!(buf, b"2026-11-27T15:33:12.000000-01:30");
