@@ -126,6 +126,13 @@ fn scenarios(w: u8) -> &'static [&'static str] {
 }
 
 const WARMUP: u64 = 10_000;
+
+/// Idle time after the warm-up, for every logger alike: the ring baselines
+/// calibrate their TSC conversion for 20 ms when they are built, velo in
+/// its first 10 ms of logging (its callers read the system clock until
+/// then). Without it, velo's runs of a few tens of milliseconds would
+/// mostly time that start-up, and the baselines' would not.
+const SETTLE: Duration = Duration::from_millis(25);
 const BURST: usize = 256;
 const LATENCY_SAMPLES: usize = 100_000;
 
@@ -152,6 +159,7 @@ fn warm_up(subject: &dyn Subject, sink: &CountingSink, n: u64) -> u64 {
     }
     subject.drain();
     wait_lines(sink, warm, Duration::from_secs(10));
+    std::thread::sleep(SETTLE);
     warm
 }
 
@@ -895,13 +903,17 @@ fn parent(args: &[String]) {
     );
     let _ = writeln!(
         out,
-        "- end-to-end: from the first call until the logger is flushed and every line counted, / N (2 threads: N/2 each); \
+        "- every run starts after {} warm-up events and {} ms idle (the baselines calibrate their TSC conversion for 20 ms when \
+         built, velo in its first 10 ms of logging); end-to-end: from the first call until the logger is flushed and every line \
+         counted, / N (2 threads: N/2 each); \
          caller loop: the 1-thread run's time until its last call returned, / N (no timer; it includes waits for a full \
          queue); caller latency: each call timed with the TSC (lfence; rdtsc; lfence / rdtscp; lfence; the timer's own median, \
          given under each table, is included in every sample) over bursts of {BURST}, the logger drained and 1 ms of sleep \
          between bursts, {} samples (the TSC advances in steps of {:.1} ns here, so per-call figures are multiples of it); \"without bursts' first calls\": the same samples less the call after each sleep \
          ({:.2}% of them); allocations: all threads, during the end-to-end runs, / N; queue full: entries whose caller \
          found its queue full (velo: `sync_fallbacks`; ring baselines: waits for room)\n",
+        thousands(WARMUP as f64),
+        SETTLE.as_millis(),
         thousands((LATENCY_SAMPLES.div_ceil(BURST) * BURST) as f64),
         tsc_step(),
         100.0 / BURST as f64,
