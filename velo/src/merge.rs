@@ -41,6 +41,9 @@ pub(crate) struct Merge {
     heap: BinaryHeap<Reverse<(u64, usize)>>,
     /// When `bytes` shrinks back to [`KEEP_BYTES`].
     shrink: Shrink,
+    /// Where the next record of the current thread starts in `bytes`, as
+    /// far as [`Merge::push`] has counted them.
+    scan: usize,
 }
 
 /// One thread's records, and where the merge is in them.
@@ -56,13 +59,26 @@ struct Thread {
 }
 
 impl Merge {
-    /// Appends bytes of the current thread's records.
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
+    /// Appends bytes of the current thread's records; returns how many
+    /// records they completed (for `Ring::drain_to` to free them at once).
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> u64 {
         self.bytes.extend_from_slice(bytes);
+        let mut records = 0;
+        // Bytes that do not read as a record stop the count (their ring's
+        // entries are then freed with its last bytes).
+        while let Some(len) = record::record_len(&self.bytes[self.scan..]) {
+            if len > self.bytes.len() - self.scan {
+                break;
+            }
+            self.scan += len;
+            records += 1;
+        }
+        records
     }
 
     /// Ends the current thread's records.
     pub(crate) fn end_thread(&mut self) {
+        self.scan = self.bytes.len();
         let start = self.threads.last().map_or(0, |t| t.end);
         if self.bytes.len() > start {
             self.threads.push(Thread {
@@ -83,7 +99,9 @@ impl Merge {
             threads,
             heap,
             shrink,
+            scan,
         } = self;
+        *scan = 0;
         heap.clear();
         for (i, thread) in threads.iter_mut().enumerate() {
             if thread.next(bytes, clock) {
@@ -171,6 +189,34 @@ mod tests {
             ));
         });
         out
+    }
+
+    /// `push` counts the records each slice completes, whatever the
+    /// slices' cuts, and each thread's count starts afresh.
+    #[test]
+    fn push_counts_the_records_it_completes() {
+        let bytes: Vec<u8> = (0..5).flat_map(|n| rec(n, Some(n))).collect();
+        let len = bytes.len() / 5;
+        for cut in [1, 3, len - 1, len, len + 1, 2 * len + 5] {
+            let mut merge = Merge::default();
+            let mut counts = Vec::new();
+            for slice in bytes.chunks(cut) {
+                counts.push(merge.push(slice));
+            }
+            let ends: Vec<u64> = (1..=bytes.len())
+                .step_by(cut)
+                .map(|start| ((start - 1 + cut).min(bytes.len()) / len) as u64)
+                .collect();
+            let mut expected = Vec::new();
+            let mut before = 0;
+            for end in ends {
+                expected.push(end - before);
+                before = end;
+            }
+            assert_eq!(counts, expected, "slices of {cut}");
+            merge.end_thread();
+            assert_eq!(merge.push(&bytes[..len + 2]), 1, "a second thread");
+        }
     }
 
     #[test]

@@ -264,9 +264,7 @@ impl Sink {
                 Drained::Bytes(bytes) => {
                     drained += bytes.len();
                     if merging {
-                        // Copied out: freed with the ring's last bytes.
-                        self.merge.push(bytes);
-                        0
+                        self.merge.push(bytes)
                     } else {
                         self.split(bytes, &mut tally)
                     }
