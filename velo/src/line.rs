@@ -22,7 +22,7 @@
 //! the optional keys and the fields of bridged records need the check.
 
 use crate::buffer::Shrink;
-use crate::callsite::{Key, Msg, Piece, Pieces};
+use crate::callsite::{Key, Msg, Piece, Pieces, Site};
 use crate::escape;
 use crate::event::{Event, Head, Layer, ScopeIndex};
 use crate::number;
@@ -356,7 +356,25 @@ impl LineFormat {
     }
 
     fn json(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
-        match (ev.time, self.face.mode()) {
+        self.json_time(ev.time, out);
+        self.json_head(ev, out);
+        self.fields(ev, out);
+        if let Some(n) = ev.suppressed {
+            out.extend_from_slice(b",\"suppressed\":");
+            number::int(out, n);
+        }
+        if let Some(bt) = ev.backtrace {
+            out.extend_from_slice(b",\"backtrace\":");
+            escape::json_str(out, bt);
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// Appends a JSON line's start: `{`, and its time with the `,` after
+    /// it unless it has none.
+    #[inline(always)]
+    fn json_time(&mut self, time: Option<u64>, out: &mut Vec<u8>) {
+        match (time, self.face.mode()) {
             (Some(nanos), mode) if mode != Timestamp::Off => {
                 let (open, len) = &self.time_open;
                 timestamp::put_padded(out, open, *len);
@@ -369,17 +387,41 @@ impl LineFormat {
             }
             _ => out.push(b'{'),
         }
-        self.json_head(ev, out);
-        self.fields(ev, out);
-        if let Some(n) = ev.suppressed {
-            out.extend_from_slice(b",\"suppressed\":");
-            number::int(out, n);
+    }
+
+    /// Appends the JSON line of a record of `site` that holds the call's
+    /// values and nothing else (a `record::Plain`), from its time and
+    /// values, without an `Event`: byte for byte what [`LineFormat::write`]
+    /// writes for it, with less to decode and check on the way. `false`,
+    /// with nothing written, when the line is not that simple (the text
+    /// format, a schema, a message template, a target) or the site's head
+    /// is not cached yet (its first entry): `write` then writes it.
+    #[inline]
+    pub(crate) fn plain_json(
+        &mut self,
+        site: &'static Site,
+        time: Option<u64>,
+        values: &[u8],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if self.style.text
+            || self.style.schema != Schema::Velo
+            || site.is_template()
+            || site.target().is_some()
+        {
+            return false;
         }
-        if let Some(bt) = ev.backtrace {
-            out.extend_from_slice(b",\"backtrace\":");
-            escape::json_str(out, bt);
+        let slot = self.heads.slot(site);
+        if self.heads.get(slot, site).is_none() {
+            return false;
         }
+        self.json_time(time, out);
+        if let Some(head) = self.heads.get(slot, site) {
+            out.extend_from_slice(head);
+        }
+        plain_fields(site, values, out);
         out.extend_from_slice(b"}\n");
+        true
     }
 
     /// Appends what comes between a JSON line's time and its fields: the
@@ -563,12 +605,7 @@ impl LineFormat {
                 && ev.context().is_empty()
                 && ev.scope().is_empty();
             if plain {
-                let mut r = Reader::new(ev.values());
-                for key in site.keys() {
-                    let Some(value) = r.value() else { break };
-                    out.extend_from_slice(key.json());
-                    json_scalar(out, value);
-                }
+                plain_fields(site, ev.values(), out);
                 return;
             }
         }
@@ -1009,6 +1046,19 @@ fn text_key_with(out: &mut Vec<u8>, colored: bool, key: impl FnOnce(&mut Vec<u8>
         key(out);
     }
     out.push(b'=');
+}
+
+/// Appends a call's values as JSON fields, each after its site's key,
+/// with nothing to check: the fields of a JSON line in velo's own schema
+/// that has no other fields and no built-in key a field could take.
+#[inline(always)]
+fn plain_fields(site: &'static Site, values: &[u8], out: &mut Vec<u8>) {
+    let mut r = Reader::new(values);
+    for key in site.keys() {
+        let Some(value) = r.value() else { break };
+        out.extend_from_slice(key.json());
+        json_scalar(out, value);
+    }
 }
 
 /// [`json_value`], with the values a call site's field usually has written

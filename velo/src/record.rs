@@ -407,6 +407,34 @@ impl Header {
     }
 }
 
+/// A record of a call site with nothing in its body but the call's
+/// values: no context, scope, `every:` count or backtrace (see
+/// [`Plain::read`]).
+pub(crate) struct Plain<'a> {
+    pub(crate) site: &'static Site,
+    pub(crate) flags: u16,
+    pub(crate) time: u64,
+    pub(crate) values: &'a [u8],
+}
+
+impl<'a> Plain<'a> {
+    /// `bytes` (one whole record) as a [`Plain`] record, if it is one.
+    #[inline]
+    pub(crate) fn read(bytes: &'a [u8]) -> Option<Plain<'a>> {
+        let mut r = Reader::new(bytes);
+        let h = r.header()?;
+        if h.flags & (SUPPRESSED | CONTEXT | SCOPE | BACKTRACE) != 0 {
+            return None;
+        }
+        Some(Plain {
+            site: h.site()?,
+            flags: h.flags,
+            time: h.time,
+            values: r.rest(),
+        })
+    }
+}
+
 /// Length of the record starting at `bytes` (at least its four length
 /// bytes), read from its header.
 #[inline]

@@ -389,6 +389,9 @@ impl Sink {
         clock: &Converter,
         report: &Report<'_>,
     ) -> Option<usize> {
+        if let Some(n) = self.write_plain(bytes, clock) {
+            return Some(n);
+        }
         let Some(event) = Event::decode(bytes, clock) else {
             self.fail(
                 io::Error::new(io::ErrorKind::InvalidData, "an entry could not be decoded"),
@@ -404,6 +407,25 @@ impl Sink {
                 None
             }
         }
+    }
+
+    /// Writes a plain record (see `record::Plain`) of the JSON format
+    /// straight into the output's line buffer (see `Output::line_buffer`
+    /// and `LineFormat::plain_json`); the bytes written, or `None` if this
+    /// record, format or output is not one for that.
+    ///
+    /// Not guarded: it runs velo's formatting alone, and the output's
+    /// buffer has room, so the user's writer is not called.
+    #[inline]
+    fn write_plain(&mut self, bytes: &[u8], clock: &Converter) -> Option<usize> {
+        let plain = record::Plain::read(bytes)?;
+        let out = self.output.line_buffer()?;
+        let time =
+            (plain.flags & record::NO_TIME == 0).then(|| clock.wall(plain.flags, plain.time));
+        let start = out.len();
+        self.format
+            .plain_json(plain.site, time, plain.values, out)
+            .then(|| out.len() - start)
     }
 
     /// Writes one record of the caller's, counting it; whether it was

@@ -36,6 +36,16 @@ pub(crate) trait Output: Send {
     /// Writes one entry; returns the bytes it took (for the statistics).
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize>;
 
+    /// The buffer a whole line in the logger's format may be appended to
+    /// directly, as [`Output::write`] would append it: `Some` only from an
+    /// output that buffers lines as they are (a stream, a file) and while
+    /// its buffer has room, so that appending to it is all a write would
+    /// do. The worker's path for a plain JSON line, which it formats
+    /// without decoding an `Event` (see `LineFormat::plain_json`).
+    fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        None
+    }
+
     /// Writes out anything buffered.
     fn flush(&mut self) -> io::Result<()>;
 

@@ -324,6 +324,12 @@ impl Output for Stream {
         Ok(len)
     }
 
+    #[inline]
+    fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        // Full: the next line goes through `write`, which writes it out.
+        (self.buf.len() < BUFFER_SIZE).then_some(&mut self.buf)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         let result = self.write_buffer();
         let earlier = self.failed.take();
@@ -496,6 +502,11 @@ impl Output for File {
     #[inline]
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         self.stream.write(ev, format)
+    }
+
+    #[inline]
+    fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        self.stream.line_buffer()
     }
 
     fn flush(&mut self) -> io::Result<()> {
