@@ -188,8 +188,9 @@ impl Queue {
 
     /// Passes the bytes published in every ring when the call began to
     /// `write`, thread by thread: first [`Drained::Start`] with how many
-    /// threads have entries among them, then for each ring at most two
-    /// slices of bytes (a record may straddle them) and
+    /// threads have entries among them, then for each ring its bytes in
+    /// slices (a record may straddle two; each slice is freed once `write`
+    /// returns, see `Ring::drain_to`) and
     /// [`Drained::RingEnd`], and after a thread's last ring
     /// [`Drained::ThreadEnd`]. Follows sealed
     /// rings to their successors (the same thread's later entries) and

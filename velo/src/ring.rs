@@ -11,7 +11,9 @@
 //! The ring is a byte stream: entries sit back to back, and whoever holds
 //! the logger's sink lock (the worker, or a caller writing synchronously)
 //! is the one consumer and writes everything between the two positions in
-//! at most two slices. Positions count bytes since the ring was made and
+//! slices of at most 16 KiB, freeing each as soon as it is written (a long
+//! drain does not hold its thread back until the end). Positions count
+//! bytes since the ring was made and
 //! wrap around `usize`; the capacity is a power of two, so a position's
 //! offset in the buffer is `position & mask`.
 //!
@@ -26,8 +28,8 @@
 //! The producer publishes bytes by storing `tail` with `Release` after
 //! copying them; the consumer reads `tail` with `Acquire` before reading
 //! them. The consumer frees bytes by storing `head` with `Release` after
-//! reading them; the producer reads `head` with `Acquire` before writing
-//! over them. Entry counts follow the same pattern and only bound how many
+//! reading them (after each slice); the producer reads `head` with
+//! `Acquire` before writing over them. Entry counts follow the same pattern and only bound how many
 //! entries a thread's rings hold together (the logger's `buffer_size`: a
 //! successor counts what its predecessors still hold, see
 //! [`Ring::following`]) and feed the statistics. The successor is stored with `Release` after the last push
