@@ -301,7 +301,22 @@ impl Key {
     pub(crate) fn text(&self) -> &'static [u8] {
         self.site.bytes(self.at + 1)
     }
+
+    /// [`Key::json`] as the first bytes of the [`PADDED`] bytes of the
+    /// site's strings that start with it, and its length: for a copy of
+    /// constant size (see `timestamp::put_padded`). `None` for a key
+    /// longer than that or too near the strings' end.
+    #[inline(always)]
+    pub(crate) fn json_padded(&self) -> Option<(&'static [u8; PADDED], usize)> {
+        let [start, end] = self.site.bounds(self.at);
+        let (start, len) = (usize::from(start), usize::from(end - start));
+        let padded = self.site.strs.as_bytes().get(start..)?.first_chunk()?;
+        (len <= PADDED).then_some((padded, len))
+    }
 }
+
+/// The bytes [`Key::json_padded`] copies.
+pub(crate) const PADDED: usize = 16;
 
 /// A call site's message, pre-escaped for each format.
 #[derive(Clone, Copy, Debug)]

@@ -1056,7 +1056,10 @@ fn plain_fields(site: &'static Site, values: &[u8], out: &mut Vec<u8>) {
     let mut r = Reader::new(values);
     for key in site.keys() {
         let Some(value) = r.value() else { break };
-        out.extend_from_slice(key.json());
+        match key.json_padded() {
+            Some((padded, len)) => timestamp::put_padded(out, padded, len),
+            None => out.extend_from_slice(key.json()),
+        }
         json_scalar(out, value);
     }
 }
