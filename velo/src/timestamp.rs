@@ -4,8 +4,9 @@
 //! Formatting a calendar date costs more than everything else in a short
 //! entry, and it changes once per second. The worker's [`Clockface`] keeps
 //! the prefix `YYYY-MM-DDTHH:MM:SS` of the last second it formatted (and,
-//! for local time, that second's offset from UTC), so most entries only
-//! write the fraction digits.
+//! for local time, that second's offset from UTC) with the fraction of the
+//! last millisecond or microsecond, so an entry copies the whole stamp, or
+//! writes the fraction digits when its tick is a new one.
 
 /// How entries are timestamped.
 ///
