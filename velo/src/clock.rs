@@ -182,6 +182,13 @@ impl Converter {
         Converter { tsc, wall, period }
     }
 
+    /// The time a record's line shows: [`Converter::wall`], or `None` for
+    /// a record marked `NO_TIME`.
+    #[inline]
+    pub(crate) fn shown(&self, flags: u16, time: u64) -> Option<u64> {
+        (flags & record::NO_TIME == 0).then(|| self.wall(flags, time))
+    }
+
     /// Nanoseconds since the Unix epoch of a record's `time` with `flags`.
     #[inline]
     pub(crate) fn wall(&self, flags: u16, time: u64) -> u64 {

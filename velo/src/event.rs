@@ -88,7 +88,7 @@ impl<'a> Event<'a> {
     pub(crate) fn decode(bytes: &'a [u8], clock: &Converter) -> Option<Event<'a>> {
         let mut r = Reader::new(bytes);
         let h: Header = r.header()?;
-        let time = (h.flags & record::NO_TIME == 0).then(|| clock.wall(h.flags, h.time));
+        let time = clock.shown(h.flags, h.time);
         let suppressed = if h.flags & record::SUPPRESSED != 0 {
             Some(r.u64()?)
         } else {

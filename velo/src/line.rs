@@ -356,7 +356,7 @@ impl LineFormat {
     }
 
     fn json(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
-        self.json_time(ev.time, out);
+        json_time(&mut self.face, &self.time_open, ev.time, out);
         self.json_head(ev, out);
         self.fields(ev, out);
         if let Some(n) = ev.suppressed {
@@ -368,25 +368,6 @@ impl LineFormat {
             escape::json_str(out, bt);
         }
         out.extend_from_slice(b"}\n");
-    }
-
-    /// Appends a JSON line's start: `{`, and its time with the `,` after
-    /// it unless it has none.
-    #[inline(always)]
-    fn json_time(&mut self, time: Option<u64>, out: &mut Vec<u8>) {
-        match (time, self.face.mode()) {
-            (Some(nanos), mode) if mode != Timestamp::Off => {
-                let (open, len) = &self.time_open;
-                timestamp::put_padded(out, open, *len);
-                self.face.write(out, nanos);
-                if mode == Timestamp::UnixNanos {
-                    out.push(b',');
-                } else {
-                    out.extend_from_slice(b"\",");
-                }
-            }
-            _ => out.push(b'{'),
-        }
     }
 
     /// Appends the JSON line of a record of `site` that holds the call's
@@ -411,14 +392,11 @@ impl LineFormat {
         {
             return false;
         }
-        let slot = self.heads.slot(site);
-        if self.heads.get(slot, site).is_none() {
+        let Some(head) = self.heads.get(self.heads.slot(site), site) else {
             return false;
-        }
-        self.json_time(time, out);
-        if let Some(head) = self.heads.get(slot, site) {
-            out.extend_from_slice(head);
-        }
+        };
+        json_time(&mut self.face, &self.time_open, time, out);
+        out.extend_from_slice(head);
         plain_fields(site, values, out);
         out.extend_from_slice(b"}\n");
         true
@@ -1046,6 +1024,29 @@ fn text_key_with(out: &mut Vec<u8>, colored: bool, key: impl FnOnce(&mut Vec<u8>
         key(out);
     }
     out.push(b'=');
+}
+
+/// Appends a JSON line's start: `{`, and its time (`face` writing it after
+/// `time_open`) with the `,` after it unless it has none.
+#[inline(always)]
+fn json_time(
+    face: &mut Clockface,
+    (open, len): &([u8; TIME_OPEN_MAX], usize),
+    time: Option<u64>,
+    out: &mut Vec<u8>,
+) {
+    match (time, face.mode()) {
+        (Some(nanos), mode) if mode != Timestamp::Off => {
+            timestamp::put_padded(out, open, *len);
+            face.write(out, nanos);
+            if mode == Timestamp::UnixNanos {
+                out.push(b',');
+            } else {
+                out.extend_from_slice(b"\",");
+            }
+        }
+        _ => out.push(b'{'),
+    }
 }
 
 /// Appends a call's values as JSON fields, each after its site's key,

@@ -57,8 +57,8 @@ struct Thread {
     end: usize,
     /// The length of the record at `at`.
     len: usize,
-    /// The time of the record at `at`: its wall-clock nanoseconds, or for a
-    /// record without a time, that of the record before it.
+    /// The time of the record at `at`, in wall-clock nanoseconds (a record
+    /// of a logger that shows no time is dated all the same).
     time: u64,
 }
 
@@ -327,10 +327,9 @@ mod tests {
                     .collect();
                 times.push(records);
             }
-            // The plain merge, on (time, value) with a record without a
-            // time taking its thread's last.
+            // The plain merge, on (time, thread); a record made without a
+            // time (`rec`'s `None`) is dated 0, as its header says.
             let mut cursors = vec![0; threads as usize];
-            let mut last = vec![0u64; threads as usize];
             let mut expected = Vec::new();
             let mut values = Vec::new();
             let mut input = Vec::new();
@@ -345,13 +344,12 @@ mod tests {
                 input.push(thread);
                 values.push(ids);
             }
-            let effective = |t: usize, i: usize, last: &[u64]| times[t][i].unwrap_or(last[t]);
+            let effective = |t: usize, i: usize| times[t][i].unwrap_or(0);
             loop {
                 let next = (0..threads as usize)
                     .filter(|&t| cursors[t] < times[t].len())
-                    .min_by_key(|&t| (effective(t, cursors[t], &last), t));
+                    .min_by_key(|&t| (effective(t, cursors[t]), t));
                 let Some(t) = next else { break };
-                last[t] = effective(t, cursors[t], &last);
                 expected.push(values[t][cursors[t]]);
                 cursors[t] += 1;
             }

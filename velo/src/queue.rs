@@ -189,7 +189,7 @@ impl Queue {
     /// Passes the bytes published in every ring when the call began to
     /// `write`, thread by thread: first [`Drained::Start`] with how many
     /// threads have entries among them, then for each ring its bytes in
-    /// slices (a record may straddle two; each slice is freed once `write`
+    /// slices (a record may run across several; each slice is freed once `write`
     /// returns, see `Ring::drain_to`) and
     /// [`Drained::RingEnd`], and after a thread's last ring
     /// [`Drained::ThreadEnd`]. Follows sealed

@@ -29,8 +29,8 @@
 //! copying them; the consumer reads `tail` with `Acquire` before reading
 //! them. The consumer frees bytes by storing `head` with `Release` after
 //! reading them (after each slice); the producer reads `head` with
-//! `Acquire` before writing over them. Entry counts follow the same pattern and only bound how many
-//! entries a thread's rings hold together (the logger's `buffer_size`: a
+//! `Acquire` before writing over them. Entry counts follow the same
+//! pattern and only bound how many entries a thread's rings hold together (the logger's `buffer_size`: a
 //! successor counts what its predecessors still hold, see
 //! [`Ring::following`]) and feed the statistics. The successor is stored with `Release` after the last push
 //! into the old ring and loaded with `Acquire` before the consumer's last
@@ -427,7 +427,7 @@ impl Ring {
 
     /// Passes the bytes published up to `cut` (taken by [`Ring::cut`]
     /// since the last drain) to `write`, in order, in slices of at most
-    /// [`CHUNK`] bytes (a record may straddle two), frees them, and returns
+    /// [`CHUNK`] bytes (a record may run across several), frees them, and returns
     /// how many entries they completed.
     ///
     /// Each slice is freed as soon as `write` returns, with the entries

@@ -99,7 +99,7 @@ pub(crate) struct Sink {
     /// flush succeeds: the drop warnings wait meanwhile, since the output
     /// would only hold them in the buffer it is giving up lines of.
     failing: bool,
-    /// A record split across two slices of a ring's bytes (its wrap, or
+    /// A record split across slices of a ring's bytes (its wrap, or
     /// where a drain frees a part), being put together.
     partial: Vec<u8>,
     /// The current ring's bytes stopped reading as records: the rest of
@@ -315,7 +315,7 @@ impl Sink {
     }
 
     /// Calls `each` with every whole record in `bytes`, joining a record
-    /// split across two slices in `partial`; returns how many records it
+    /// split across slices in `partial`; returns how many records it
     /// passed on (for `Ring::drain_to` to free).
     fn split(&mut self, mut bytes: &[u8], each: &mut impl FnMut(&mut Sink, &[u8])) -> u64 {
         let mut records = 0;
@@ -420,8 +420,7 @@ impl Sink {
     fn write_plain(&mut self, bytes: &[u8], clock: &Converter) -> Option<usize> {
         let plain = record::Plain::read(bytes)?;
         let out = self.output.line_buffer()?;
-        let time =
-            (plain.flags & record::NO_TIME == 0).then(|| clock.wall(plain.flags, plain.time));
+        let time = clock.shown(plain.flags, plain.time);
         let start = out.len();
         self.format
             .plain_json(plain.site, time, plain.values, out)
