@@ -48,6 +48,10 @@ pub(crate) struct Core {
     /// stuck in the output, and a full queue drops at once instead of
     /// making every caller wait out the stall on its own.
     stuck_at: AtomicU64,
+    /// While a write on a caller's thread ends (see [`Core::end_writing`]):
+    /// the entries the output's writer logs to this logger meanwhile, to be
+    /// written next by that thread. `None` otherwise.
+    late: Mutex<Option<Vec<Vec<u8>>>>,
     /// This core, for starting a worker again after a fork.
     this: Weak<Core>,
 }
@@ -84,6 +88,11 @@ fn warm_up_backtraces() {
 /// How long a caller whose queue is full under `Overflow::Sync` waits for
 /// the worker to make room before it writes the queue out itself.
 const SYNC_PATIENCE: Duration = Duration::from_millis(1);
+
+/// How many times a write on a caller's thread (a `sync`, a `close`, an
+/// entry written after `close`) writes what the output's writer logged to
+/// its own logger while the write ended (see [`Core::end_writing`]).
+const REENTRANT_ROUNDS: usize = 8;
 
 /// Live cores, for `velo::sync()`, `velo::close()` and fork.
 static CORES: Mutex<Vec<Weak<Core>>> = Mutex::new(Vec::new());
@@ -152,6 +161,7 @@ impl Core {
             deliveries: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             stuck_at: AtomicU64::new(u64::MAX),
+            late: Mutex::new(None),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -429,7 +439,7 @@ impl Core {
         // Written after everything drained: dated after it too.
         clock::stamp(entry);
         sink.write_own(entry, &report);
-        sink.flush(&report);
+        self.end_writing(&mut sink, Then::Flush);
     }
 
     /// Queues an entry that this thread may not write because another is
@@ -479,6 +489,22 @@ impl Core {
     /// logger's output, or with the output stuck), or drops it, counted:
     /// nothing here may wait.
     fn queue_reentrant(&self, entry: &mut [u8]) {
+        // Only the output's holder is writing: while it ends a write of
+        // its own, it takes what its writer logs (see `end_writing`). Not
+        // from a signal handler that interrupted velo, which may hold the
+        // lock or the allocator's.
+        if local::is_writing(self.id) && !local::is_busy() {
+            let taken = local::while_busy(|| {
+                let mut late = fork::lock(&self.late);
+                let late = late.as_mut()?;
+                clock::stamp(entry);
+                late.push(entry.to_vec());
+                Some(())
+            });
+            if taken.is_some() {
+                return;
+            }
+        }
         let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
             entry.len() <= queue.max_ring_bytes
                 && match local::push(self.id, entry) {
@@ -502,16 +528,57 @@ impl Core {
             return false;
         };
         self.drain_locked(&mut sink);
+        self.end_writing(&mut sink, then);
+        true
+    }
+
+    /// Ends a write on this thread as `then` says.
+    ///
+    /// A writer that logs to its own logger queues what it logs in its
+    /// thread's ring (see [`Core::queue_reentrant`]), for the worker to
+    /// write. Here no worker may follow (after a `close`, at the exit), and
+    /// draining every ring again would write what other threads queued
+    /// after entries the exit dropped (see `queue_at_exit`). So what the
+    /// writer logs while the write ends is written here, in order, and the
+    /// write ended again, up to [`REENTRANT_ROUNDS`] times. A writer that
+    /// logs whenever it writes never runs out of entries: what it logs in
+    /// the last round is dropped, counted.
+    fn end_writing(&self, sink: &mut SinkGuard<'_>, then: Then) {
         let report = self.report();
-        match then {
-            Then::Flush => sink.flush(&report),
-            Then::Deliver => sink.deliver(&report),
-            Then::GiveUp => {
-                sink.deliver(&report);
-                sink.give_up(&report);
+        // Busy while the lock is held: see `queue_reentrant`.
+        let late = |next: Option<Vec<Vec<u8>>>| {
+            local::while_busy(|| std::mem::replace(&mut *fork::lock(&self.late), next))
+                .unwrap_or_default()
+        };
+        late(Some(Vec::new()));
+        for round in 1..=REENTRANT_ROUNDS {
+            match then {
+                Then::Flush => sink.flush(&report),
+                Then::Deliver | Then::GiveUp => sink.deliver(&report),
+            }
+            let late = late(Some(Vec::new()));
+            if late.is_empty() {
+                break;
+            }
+            let last = round == REENTRANT_ROUNDS;
+            if last {
+                stats::add(&self.stats.dropped, late.len() as u64);
+            } else {
+                for entry in &late {
+                    sink.write_own(entry, &report);
+                }
+            }
+            local::while_busy(|| drop(late));
+            if last {
+                break;
             }
         }
-        true
+        if let Then::GiveUp = then {
+            sink.give_up(&report);
+        }
+        let left = late(None);
+        stats::add(&self.stats.dropped, left.len() as u64);
+        local::while_busy(|| drop(left));
     }
 
     /// Writes every queued entry; the caller holds the output lock.
