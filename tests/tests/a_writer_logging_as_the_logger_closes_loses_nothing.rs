@@ -150,36 +150,107 @@ fn close_ends_with_a_writer_that_logs_on_every_write() {
     assert_eq!(reports[1][..3], reports[0][..3], "{stderr}");
 }
 
+/// The child's logger and its writer's count, for its exit handler.
+static AT_EXIT: OnceLock<(Logger, Arc<AtomicUsize>)> = OnceLock::new();
+
+extern "C" fn report_at_exit() {
+    if let Some((logger, logged)) = AT_EXIT.get() {
+        let stats = logger.stats();
+        eprintln!(
+            "at exit: logged {} written {} dropped {}",
+            logged.load(Ordering::Relaxed),
+            stats.written,
+            stats.dropped
+        );
+    }
+}
+
 #[test]
 fn child_exits_with_a_writer_that_logs() {
     if !is_child("child_exits_with_a_writer_that_logs") {
         return;
     }
-    let (logger, _, _) = logger(io::stderr(), 3);
+    extern "C" {
+        fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+    }
+    // Registered before velo's exit handler (the logger's first entry
+    // registers it), so it runs after it, on the closed logger.
+    // SAFETY: `atexit` is the C library's, with its C signature; the
+    // handler takes no arguments and does not unwind.
+    assert_eq!(unsafe { atexit(report_at_exit) }, 0);
+    let (logger, _, logged) = logger(io::stderr(), 3);
+    AT_EXIT.set((logger.clone(), logged)).ok().unwrap();
     velo!(logger: &logger, info, "outer");
     // Returns from the test: the exit closes the logger.
-    std::mem::forget(logger);
 }
 
+/// At the exit, what the writer logs is written, or, while the exit's
+/// close ends its last write (when no drain may follow: see
+/// `Core::end_writing`), dropped and counted.
 #[test]
-fn what_the_writer_logs_at_exit_is_written() {
+fn what_the_writer_logs_at_exit_is_written_or_counted() {
     for _ in 0..5 {
         let output = run_child_within("child_exits_with_a_writer_that_logs", &[], CHILD_TIMEOUT);
-        assert!(output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
         let msgs: Vec<String> = json_lines(&output.stderr)
             .iter()
             .map(|e| e["msg"].as_str().unwrap().to_owned())
             .collect();
+        assert_eq!(msgs[0], "outer", "{stderr}");
+        let writer = msgs.iter().filter(|m| *m == "from the writer").count();
+        assert_eq!(writer + 1, msgs.len(), "{stderr}");
+        let report: Vec<usize> = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("at exit: "))
+            .unwrap_or_else(|| panic!("no report: {stderr}"))
+            .split(' ')
+            .skip(1)
+            .step_by(2)
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let [logged, written, dropped] = report[..] else {
+            panic!("{stderr}")
+        };
+        assert_eq!(logged, 3, "{stderr}");
+        assert_eq!(written, msgs.len(), "{stderr}");
+        assert_eq!(writer + dropped, logged, "{stderr}");
+    }
+}
+
+/// After `close`, each entry's caller writes it, and a writer that logs on
+/// every write has its last round's entry dropped each time: the warnings
+/// that count them say why, and add up to `stats().dropped`.
+#[test]
+fn the_warning_for_what_the_writer_logged_says_so() {
+    let out = Capture::new();
+    let (logger, budget, logged) = logger(out.clone(), usize::MAX);
+    logger.close();
+    velo!(logger: &logger, info, "after close", n = 1);
+    velo!(logger: &logger, info, "after close", n = 2);
+    budget.store(0, Ordering::Relaxed);
+    // Writes the warnings for what was dropped so far.
+    velo!(logger: &logger, info, "after close", n = 3);
+    let entries = out.entries();
+    let warnings: Vec<_> = entries.iter().filter(|e| e["level"] == "warn").collect();
+    assert!(!warnings.is_empty(), "{:?}", out.lines());
+    for w in &warnings {
         assert_eq!(
-            msgs,
-            [
-                "outer",
-                "from the writer",
-                "from the writer",
-                "from the writer"
-            ],
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+            w["msg"],
+            "velo dropped entries: the log writer logged them as the logger wrote its last entries"
         );
     }
+    let warned: u64 = warnings
+        .iter()
+        .map(|w| w["dropped"].as_u64().unwrap())
+        .sum();
+    let stats = logger.stats();
+    assert_eq!(warned, stats.dropped, "{:?}", out.lines());
+    assert_eq!(count(&out, "after close"), 3);
+    assert_eq!(
+        logged.load(Ordering::Relaxed),
+        count(&out, "from the writer") + stats.dropped as usize,
+        "{:?}",
+        out.lines()
+    );
 }

@@ -849,6 +849,7 @@ mod tests {
             &crate::panic::PANIC,
             &crate::sink::DROPPED,
             &crate::sink::LOST,
+            &crate::sink::INSIDE,
             &SITE,
         ] {
             let site = cs.site();

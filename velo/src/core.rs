@@ -48,10 +48,6 @@ pub(crate) struct Core {
     /// stuck in the output, and a full queue drops at once instead of
     /// making every caller wait out the stall on its own.
     stuck_at: AtomicU64,
-    /// While a write on a caller's thread ends (see [`Core::end_writing`]):
-    /// the entries the output's writer logs to this logger meanwhile, to be
-    /// written next by that thread. `None` otherwise.
-    late: Mutex<Option<Vec<Vec<u8>>>>,
     /// This core, for starting a worker again after a fork.
     this: Weak<Core>,
 }
@@ -161,7 +157,6 @@ impl Core {
             deliveries: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             stuck_at: AtomicU64::new(u64::MAX),
-            late: Mutex::new(None),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -489,21 +484,11 @@ impl Core {
     /// logger's output, or with the output stuck), or drops it, counted:
     /// nothing here may wait.
     fn queue_reentrant(&self, entry: &mut [u8]) {
-        // Only the output's holder is writing: while it ends a write of
-        // its own, it takes what its writer logs (see `end_writing`). Not
-        // from a signal handler that interrupted velo, which may hold the
-        // lock or the allocator's.
-        if local::is_writing(self.id) && !local::is_busy() {
-            let taken = local::while_busy(|| {
-                let mut late = fork::lock(&self.late);
-                let late = late.as_mut()?;
-                clock::stamp(entry);
-                late.push(entry.to_vec());
-                Some(())
-            });
-            if taken.is_some() {
-                return;
-            }
+        let inside = local::is_writing(self.id);
+        if inside && local::drops_reentrant(self.id) {
+            // The last round of a write that ends (see `end_writing`).
+            stats::inc(&self.stats.dropped_inside);
+            return stats::inc(&self.stats.dropped);
         }
         let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
             entry.len() <= queue.max_ring_bytes
@@ -517,6 +502,8 @@ impl Core {
         });
         if !queued {
             stats::inc(&self.stats.dropped);
+        } else if inside {
+            local::note_reentrant(self.id);
         }
     }
 
@@ -534,51 +521,48 @@ impl Core {
 
     /// Ends a write on this thread as `then` says.
     ///
-    /// A writer that logs to its own logger queues what it logs in its
-    /// thread's ring (see [`Core::queue_reentrant`]), for the worker to
-    /// write. Here no worker may follow (after a `close`, at the exit), and
-    /// draining every ring again would write what other threads queued
-    /// after entries the exit dropped (see `queue_at_exit`). So what the
-    /// writer logs while the write ends is written here, in order, and the
-    /// write ended again, up to [`REENTRANT_ROUNDS`] times. A writer that
-    /// logs whenever it writes never runs out of entries: what it logs in
-    /// the last round is dropped, counted.
+    /// A writer that logs to its own logger queues what it logs in this
+    /// thread's ring (see [`Core::queue_reentrant`]) for the worker, which
+    /// may not follow (after `close`, at the exit). So while the writer
+    /// logs, what is queued is drained and the write ended again, up to
+    /// [`REENTRANT_ROUNDS`] times. A writer that logs whenever it writes
+    /// never runs out of entries: unless the worker still runs, what it
+    /// logs in the last round is dropped, counted. At the exit there is
+    /// one round only (draining again would write other threads' entries
+    /// queued after ones the exit dropped: see `queue_at_exit`), and none
+    /// follows an output found stuck.
     fn end_writing(&self, sink: &mut SinkGuard<'_>, then: Then) {
         let report = self.report();
-        // Busy while the lock is held: see `queue_reentrant`.
-        let late = |next: Option<Vec<Vec<u8>>>| {
-            local::while_busy(|| std::mem::replace(&mut *fork::lock(&self.late), next))
-                .unwrap_or_default()
-        };
-        late(Some(Vec::new()));
+        let closing = matches!(then, Then::GiveUp);
+        let exiting = sink::this_thread_exits();
+        // Another logger's write this one's writer began ends as it was.
+        let outer = local::drop_reentrant(None);
+        let no_drain_follows = closing
+            || exiting
+            || self
+                .pipe
+                .as_ref()
+                .is_none_or(|(_, worker)| !worker.is_running());
+        // What this thread queued earlier in this write counts too.
         for round in 1..=REENTRANT_ROUNDS {
+            let last = round == REENTRANT_ROUNDS || exiting;
+            if last && no_drain_follows {
+                local::drop_reentrant(Some(self.id));
+            }
             match then {
                 Then::Flush => sink.flush(&report),
                 Then::Deliver | Then::GiveUp => sink.deliver(&report),
             }
-            let late = late(Some(Vec::new()));
-            if late.is_empty() {
+            if last || !local::take_reentrant(self.id) || self.output.is_stuck() {
                 break;
             }
-            let last = round == REENTRANT_ROUNDS;
-            if last {
-                stats::add(&self.stats.dropped, late.len() as u64);
-            } else {
-                for entry in &late {
-                    sink.write_own(entry, &report);
-                }
-            }
-            local::while_busy(|| drop(late));
-            if last {
-                break;
-            }
+            self.drain_locked(sink);
         }
-        if let Then::GiveUp = then {
+        if closing {
+            local::drop_reentrant(Some(self.id));
             sink.give_up(&report);
         }
-        let left = late(None);
-        stats::add(&self.stats.dropped, left.len() as u64);
-        local::while_busy(|| drop(left));
+        local::drop_reentrant(outer);
     }
 
     /// Writes every queued entry; the caller holds the output lock.

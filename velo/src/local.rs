@@ -82,6 +82,14 @@ struct Local {
     /// waiting for while it holds the ones in `writing` (see
     /// [`holds_output_after`]).
     gave_up: Cell<Option<u64>>,
+    /// The logger's core whose output this thread holds and whose writer
+    /// queued an entry for it since the thread last looked (see
+    /// [`take_reentrant`]).
+    reentrant: Cell<Option<u64>>,
+    /// The logger's core whose writer's entries are dropped rather than
+    /// queued while this thread ends a write (see
+    /// [`drop_reentrant`]).
+    dropping: Cell<Option<u64>>,
 }
 
 impl Drop for Local {
@@ -110,6 +118,8 @@ thread_local! {
             writing: RefCell::new(Vec::new()),
             beat: RefCell::new(None),
             gave_up: Cell::new(None),
+            reentrant: Cell::new(None),
+            dropping: Cell::new(None),
         }
     };
 }
@@ -615,6 +625,44 @@ pub(crate) fn with_held<R>(f: impl FnOnce(&[u64]) -> R) -> Option<R> {
         .try_with(|l| l.writing.try_borrow().ok().map(|w| f(&w)))
         .ok()
         .flatten()
+}
+
+/// Notes that this thread, inside the output of `core_id`, queued an entry
+/// for that logger (its writer logged to it). No lock, no allocation: a
+/// signal handler may be the one logging.
+pub(crate) fn note_reentrant(core_id: u64) {
+    let _ = LOCAL.try_with(|l| l.reentrant.set(Some(core_id)));
+}
+
+/// Whether this thread queued an entry from inside the output of
+/// `core_id` since it last asked (see [`note_reentrant`]).
+pub(crate) fn take_reentrant(core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| {
+            let queued = l.reentrant.get() == Some(core_id);
+            if queued {
+                l.reentrant.set(None);
+            }
+            queued
+        })
+        .unwrap_or(false)
+}
+
+/// From `Some(core_id)` until `None`: what this thread's writer of that
+/// logger logs to it is dropped (counted by the caller), not queued.
+/// Returns the setting before.
+pub(crate) fn drop_reentrant(core_id: Option<u64>) -> Option<u64> {
+    LOCAL
+        .try_with(|l| l.dropping.replace(core_id))
+        .unwrap_or(None)
+}
+
+/// Whether entries for `core_id` logged from inside its output on this
+/// thread are dropped now (see [`drop_reentrant`]).
+pub(crate) fn drops_reentrant(core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| l.dropping.get() == Some(core_id))
+        .unwrap_or(false)
 }
 
 /// Whether this thread gave up waiting for the output lock of `core_id`

@@ -75,8 +75,10 @@ pub struct Stats {
     /// logged from a signal handler that interrupted its thread inside
     /// velo (queueing another entry, or in a path that allocates or
     /// locks), logged from inside the logger's own output with no room
-    /// left (or, by a writer that logs whenever it writes, in the last of
-    /// the rounds a `close` writes such entries in), given up on by the output's buffer while its writer kept
+    /// left or while no worker would write it any more (by a writer that
+    /// logs to its own logger as `close`, the exit or a write after
+    /// `close` ends: such entries are written for a few rounds, then
+    /// dropped), given up on by the output's buffer while its writer kept
     /// failing (past 256 KiB, the oldest lines first), or given up on by
     /// a network output (a syslog backlog that
     /// overflowed while the receiver was away, what it still held at

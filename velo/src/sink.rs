@@ -95,6 +95,8 @@ pub(crate) struct Sink {
     /// network backlog that overflowed, a batch given up), which are
     /// announced by a warning of their own.
     lost_unreported: u64,
+    /// How many of `Counters::dropped_inside` a warning announced.
+    inside_reported: u64,
     /// Set by a failure to write, or lines the output gave up, until a
     /// flush succeeds: the drop warnings wait meanwhile, since the output
     /// would only hold them in the buffer it is giving up lines of.
@@ -200,6 +202,14 @@ pub(crate) static DROPPED: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// The warning for entries an output's own writer logged while its logger
+/// ended a last write (see `Core::end_writing`).
+pub(crate) static INSIDE: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: the log writer logged them as the logger wrote its last entries",
+    ["dropped"]
+);
+
 /// The warning for entries the output accepted and then gave up on.
 pub(crate) static LOST: CallSite = internal_site!(
     Warn,
@@ -216,6 +226,7 @@ impl Sink {
             last_reported: None,
             reported_drops: 0,
             lost_unreported: 0,
+            inside_reported: 0,
             failing: false,
             partial: Vec::new(),
             unreadable: false,
@@ -550,8 +561,14 @@ impl Sink {
         }
         let count = dropped - self.reported_drops;
         let lost = self.lost_unreported.min(count);
+        let inside =
+            (stats::get(&report.stats.dropped_inside) - self.inside_reported).min(count - lost);
         let mut wrote = false;
-        for (site, n) in [(&DROPPED, count - lost), (&LOST, lost)] {
+        for (site, n) in [
+            (&DROPPED, count - lost - inside),
+            (&INSIDE, inside),
+            (&LOST, lost),
+        ] {
             if n == 0 {
                 continue;
             }
@@ -572,6 +589,8 @@ impl Sink {
             self.reported_drops += n;
             if std::ptr::eq(site, &LOST) {
                 self.lost_unreported -= n;
+            } else if std::ptr::eq(site, &INSIDE) {
+                self.inside_reported += n;
             }
         }
         wrote

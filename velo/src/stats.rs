@@ -12,6 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) struct Counters {
     pub(crate) written: AtomicU64,
     pub(crate) dropped: AtomicU64,
+    /// Of `dropped`: entries an output's own writer logged while its
+    /// logger ended a last write (see `Core::end_writing`), for the
+    /// warning's wording.
+    pub(crate) dropped_inside: AtomicU64,
     pub(crate) bytes: AtomicU64,
     pub(crate) write_errors: AtomicU64,
     pub(crate) sync_fallbacks: AtomicU64,

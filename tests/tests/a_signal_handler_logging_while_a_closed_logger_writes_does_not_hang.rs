@@ -1,0 +1,115 @@
+//! After `close()` every entry is written by its caller, and what the
+//! logger's own writer logs meanwhile is drained and written in rounds
+//! (`Core::end_writing`), which can grow and shrink the output's buffer.
+//! A signal handler that logs may interrupt any of it, the allocator's
+//! calls included: its entry must take no lock and allocate nothing there
+//! (it is queued, or dropped and counted), or the thread hangs for good
+//! with every signal blocked.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use velo::{velo, Builder, Format, Logger};
+use velo_tests::{is_child, run_child_within, CHILD_TIMEOUT};
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+/// Set for one write: the writer then logs a burst of entries, which the
+/// rounds write (over 64 KiB: the output's buffer grows).
+static BURST: AtomicBool = AtomicBool::new(false);
+
+struct LogsBursts;
+
+impl Write for LogsBursts {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if BURST.swap(false, Ordering::SeqCst) {
+            let logger = LOGGER.get().unwrap();
+            for i in 0..600u32 {
+                velo!(logger: logger, info, "from the writer", i,
+                    pad = "0123456789012345678901234567890123456789012345678901234567890123456789");
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+extern "C" fn on_alarm(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::SeqCst);
+    velo!(logger: LOGGER.get().unwrap(), info, "from a signal handler");
+}
+
+#[test]
+fn child_logs_from_a_frequent_signal() {
+    if !is_child("child_logs_from_a_frequent_signal") {
+        return;
+    }
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(LogsBursts)
+        .build()
+        .unwrap();
+    LOGGER.set(logger).ok().unwrap();
+    let logger = LOGGER.get().unwrap();
+    velo!(logger: logger, info, "first");
+    logger.close();
+    // SAFETY: a zeroed `sigaction` with a handler of the C signature, an
+    // empty mask and no flags but `SA_RESTART`; a 50 us interval timer.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_alarm as *const () as usize;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut()),
+            0
+        );
+        let every = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 50,
+        };
+        let timer = libc::itimerval {
+            it_interval: every,
+            it_value: every,
+        };
+        assert_eq!(
+            libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()),
+            0
+        );
+    }
+    let start = Instant::now();
+    let mut cycles = 0u32;
+    while start.elapsed() < Duration::from_secs(3) {
+        // Small writes (the buffer shrinks back), then one whose writer
+        // logs a burst.
+        for n in 0..300u32 {
+            velo!(logger: logger, info, "small", n);
+        }
+        BURST.store(true, Ordering::SeqCst);
+        velo!(logger: logger, info, "burst");
+        cycles += 1;
+    }
+    // SAFETY: a zeroed `itimerval` stops the timer.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &std::mem::zeroed(), std::ptr::null_mut()) };
+    eprintln!(
+        "finished {cycles} cycles, {} signals",
+        SIGNALS.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn a_handler_logging_during_the_writers_rounds_does_not_hang() {
+    let output = run_child_within("child_logs_from_a_frequent_signal", &[], CHILD_TIMEOUT);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let finished = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("finished "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let numbers: Vec<u64> = finished.split(' ').filter_map(|w| w.parse().ok()).collect();
+    assert!(numbers[0] > 0 && numbers[1] > 0, "{stderr}");
+}
