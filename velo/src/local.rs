@@ -90,6 +90,9 @@ struct Local {
     /// queued while this thread ends a write (see
     /// [`drop_reentrant`]).
     dropping: Cell<Option<u64>>,
+    /// The logger's core whose output lock this thread is taking or
+    /// letting go of (see [`acquiring`]).
+    acquiring: Cell<Option<u64>>,
 }
 
 impl Drop for Local {
@@ -120,6 +123,7 @@ thread_local! {
             gave_up: Cell::new(None),
             reentrant: Cell::new(None),
             dropping: Cell::new(None),
+            acquiring: Cell::new(None),
         }
     };
 }
@@ -625,6 +629,25 @@ pub(crate) fn with_held<R>(f: impl FnOnce(&[u64]) -> R) -> Option<R> {
         .try_with(|l| l.writing.try_borrow().ok().map(|w| f(&w)))
         .ok()
         .flatten()
+}
+
+/// From `Some(core_id)` until `None`: this thread is taking the output
+/// lock of `core_id` (waiting for it, or holding it before it records
+/// itself as the holder) or letting go of it. A signal handler that logs
+/// to that logger meanwhile must not wait for the lock, which this thread
+/// may hold. Returns the setting before.
+pub(crate) fn acquiring(core_id: Option<u64>) -> Option<u64> {
+    LOCAL
+        .try_with(|l| l.acquiring.replace(core_id))
+        .unwrap_or(None)
+}
+
+/// Whether this thread is taking or letting go of the output lock of
+/// `core_id` (see [`acquiring`]).
+pub(crate) fn is_acquiring(core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| l.acquiring.get() == Some(core_id))
+        .unwrap_or(false)
 }
 
 /// Notes that this thread, inside the output of `core_id`, queued an entry

@@ -690,7 +690,8 @@ impl std::fmt::Debug for OutputLock {
 /// The held output lock; while it lives, this thread is "writing" for the
 /// logger (see [`local::is_writing`]).
 pub(crate) struct SinkGuard<'a> {
-    sink: MutexGuard<'a, Sink>,
+    /// Let go in `drop`, while this thread is marked as letting go.
+    sink: std::mem::ManuallyDrop<MutexGuard<'a, Sink>>,
     owner: &'a AtomicUsize,
     released: &'a AtomicU64,
     core_id: u64,
@@ -702,12 +703,18 @@ pub(crate) struct SinkGuard<'a> {
 
 impl Drop for SinkGuard<'_> {
     fn drop(&mut self) {
+        // From here until the lock is let go this thread holds it but is
+        // no longer recorded as its holder (see `OutputLock::lock`).
+        let before = local::acquiring(Some(self.core_id));
         // Relaxed: read only to compare with the reader's own id, which no
         // other thread stores; cleared before the lock is let go.
         self.owner.store(0, Ordering::Relaxed);
         self.released.fetch_add(1, Ordering::Relaxed);
         local::swap_beat(self.beat_before.take());
         local::done_writing(self.core_id);
+        // SAFETY: dropped once, here, and not used after.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.sink) };
+        local::acquiring(before);
     }
 }
 
@@ -747,10 +754,22 @@ impl OutputLock {
             || self.is_lost()
             // Relaxed: see `SinkGuard::drop`.
             || self.owner.load(Ordering::Relaxed) == local::this_thread()
+            // A signal handler that interrupted this thread as it took or
+            // let go of the lock, which it may hold.
+            || local::is_acquiring(self.core_id)
         {
             return None;
         }
         let fork = fork::guard();
+        let before = local::acquiring(Some(self.core_id));
+        let taken = self.take(wait);
+        let guard = taken.map(|sink| self.hold(sink, fork));
+        local::acquiring(before);
+        guard
+    }
+
+    /// The lock, as [`OutputLock::lock`] takes it; `None` when it may not.
+    fn take(&self, wait: Wait) -> Option<MutexGuard<'_, Sink>> {
         let sink = if local::holds_output_after(self.core_id) {
             // Inside a later logger's output (its writer logs here): the
             // thread holding this lock may be waiting for that one.
@@ -781,16 +800,21 @@ impl OutputLock {
         if wait == Wait::Caller && exit_forbids_writing() {
             return None;
         }
+        Some(sink)
+    }
+
+    /// Records this thread as the holder of the lock it took.
+    fn hold<'a>(&'a self, sink: MutexGuard<'a, Sink>, fork: fork::Guard) -> SinkGuard<'a> {
         self.owner.store(local::this_thread(), Ordering::Relaxed);
         local::start_writing(self.core_id);
-        Some(SinkGuard {
-            sink,
+        SinkGuard {
+            sink: std::mem::ManuallyDrop::new(sink),
             owner: &self.owner,
             released: &self.released,
             core_id: self.core_id,
             beat_before: local::swap_beat(Some(Arc::clone(&self.beat))),
             _fork: fork,
-        })
+        }
     }
 
     /// Notes that the holder of the lock is stuck (a wait for the worker,
