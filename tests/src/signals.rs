@@ -30,3 +30,39 @@ pub fn mask(signal: libc::c_int, how: libc::c_int) {
         libc::pthread_sigmask(how, &set, std::ptr::null_mut());
     }
 }
+
+/// Sends `signal` to this thread alone every `every` from now on (a timer
+/// that signals the process could pick any thread that does not block it,
+/// such as the test harness's own). Linux only.
+///
+/// # Panics
+///
+/// When the timer cannot be made or armed.
+#[cfg(target_os = "linux")]
+pub fn every_on_this_thread(signal: libc::c_int, every: std::time::Duration) {
+    // SAFETY: creates and arms a timer whose expiries signal this thread;
+    // the structs are zeroed, then given every field the calls read.
+    unsafe {
+        let mut event: libc::sigevent = std::mem::zeroed();
+        event.sigev_notify = libc::SIGEV_THREAD_ID;
+        event.sigev_signo = signal;
+        event.sigev_notify_thread_id = libc::gettid();
+        let mut timer: libc::timer_t = std::mem::zeroed();
+        assert_eq!(
+            libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer),
+            0
+        );
+        let every = libc::timespec {
+            tv_sec: every.as_secs() as libc::time_t,
+            tv_nsec: libc::c_long::from(every.subsec_nanos() as i32),
+        };
+        let spec = libc::itimerspec {
+            it_interval: every,
+            it_value: every,
+        };
+        assert_eq!(
+            libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()),
+            0
+        );
+    }
+}

@@ -15,36 +15,10 @@ use velo_tests::{assert_child_passed, is_child, run_child_within, Capture, CHILD
 
 extern "C" fn nothing(_: libc::c_int) {}
 
-/// SIGALRM every 50 us from now on, to this thread alone (a timer that
-/// signals the process could pick any thread that does not block it, such
-/// as the test harness's own).
+/// SIGALRM every 50 us from now on, to this thread alone.
 fn start_timer() {
     velo_tests::signals::install(libc::SIGALRM, nothing);
-    // SAFETY: creates and arms a timer whose expiries signal this thread;
-    // the structs are zeroed, then given every field the calls read.
-    unsafe {
-        let mut event: libc::sigevent = std::mem::zeroed();
-        event.sigev_notify = libc::SIGEV_THREAD_ID;
-        event.sigev_signo = libc::SIGALRM;
-        event.sigev_notify_thread_id = libc::gettid();
-        let mut timer: libc::timer_t = std::mem::zeroed();
-        assert_eq!(
-            libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer),
-            0
-        );
-        let every = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 50_000,
-        };
-        let spec = libc::itimerspec {
-            it_interval: every,
-            it_value: every,
-        };
-        assert_eq!(
-            libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()),
-            0
-        );
-    }
+    velo_tests::signals::every_on_this_thread(libc::SIGALRM, Duration::from_micros(50));
 }
 
 /// A writer that takes 2 ms per write. It spins: a sleep of its own would

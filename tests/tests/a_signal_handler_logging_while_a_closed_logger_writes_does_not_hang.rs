@@ -7,6 +7,7 @@
 //! with every signal blocked. Nor may it wait for the lock its own thread
 //! is taking or letting go of: no call may wait out the 5 s after which a
 //! holder counts as stuck.
+#![cfg(target_os = "linux")]
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -59,30 +60,8 @@ fn child_logs_from_a_frequent_signal() {
     let logger = LOGGER.get().unwrap();
     velo!(logger: logger, info, "first");
     logger.close();
-    // SAFETY: a zeroed `sigaction` with a handler of the C signature, an
-    // empty mask and no flags but `SA_RESTART`; a 50 us interval timer.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_alarm as *const () as usize;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        assert_eq!(
-            libc::sigaction(libc::SIGALRM, &action, std::ptr::null_mut()),
-            0
-        );
-        let every = libc::timeval {
-            tv_sec: 0,
-            tv_usec: 50,
-        };
-        let timer = libc::itimerval {
-            it_interval: every,
-            it_value: every,
-        };
-        assert_eq!(
-            libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()),
-            0
-        );
-    }
+    velo_tests::signals::install(libc::SIGALRM, on_alarm);
+    velo_tests::signals::every_on_this_thread(libc::SIGALRM, Duration::from_micros(50));
     let start = Instant::now();
     let mut cycles = 0u32;
     let mut longest = Duration::ZERO;
@@ -98,8 +77,7 @@ fn child_logs_from_a_frequent_signal() {
         velo!(logger: logger, info, "burst");
         cycles += 1;
     }
-    // SAFETY: a zeroed `itimerval` stops the timer.
-    unsafe { libc::setitimer(libc::ITIMER_REAL, &std::mem::zeroed(), std::ptr::null_mut()) };
+    velo_tests::signals::mask(libc::SIGALRM, libc::SIG_BLOCK);
     eprintln!(
         "finished {cycles} cycles, {} signals, longest call {} ms",
         SIGNALS.load(Ordering::SeqCst),

@@ -6,6 +6,7 @@ use crate::error::{Error, ErrorKind};
 use crate::fields::{self, Fields};
 use crate::filter::Filter;
 use crate::level::LevelFilter;
+use crate::local;
 use crate::stats;
 use std::sync::{Arc, OnceLock};
 
@@ -135,10 +136,26 @@ impl Logger {
         let interest = if interest & STALE == 0 {
             interest
         } else {
-            callsite::recompute(cs)
+            self.recompute(cs)
         };
         let mask = self.shared.filter.mask;
         interest & mask != 0 && (mask != OVERFLOW || self.shared.filter.enabled(cs.site()))
+    }
+
+    /// [`callsite::recompute`], which locks the registry and may allocate,
+    /// with this thread marked busy. From a signal handler that interrupted
+    /// this thread inside velo (there, say), which may hold that lock or
+    /// the allocator's, the site is not looked up: its entry is dropped and
+    /// counted, and nothing is cached, so its next call outside one
+    /// decides.
+    #[cold]
+    #[inline(never)]
+    fn recompute(&self, cs: &'static CallSite) -> u64 {
+        if local::is_busy() {
+            stats::inc(&self.core().stats.dropped);
+            return 0;
+        }
+        local::while_busy(|| callsite::recompute(cs))
     }
 
     /// A child logger that adds `fields` to every entry, after this logger's
