@@ -54,7 +54,7 @@ pub fn every_on_this_thread(signal: libc::c_int, every: std::time::Duration) {
         );
         let every = libc::timespec {
             tv_sec: every.as_secs() as libc::time_t,
-            tv_nsec: libc::c_long::from(every.subsec_nanos() as i32),
+            tv_nsec: every.subsec_nanos() as libc::c_long,
         };
         let spec = libc::itimerspec {
             it_interval: every,

@@ -6,7 +6,10 @@
 //! (it is queued, or dropped and counted), or the thread hangs for good
 //! with every signal blocked. Nor may it wait for the lock its own thread
 //! is taking or letting go of: no call may wait out the 5 s after which a
-//! holder counts as stuck.
+//! holder counts as stuck. The signal comes to the logging thread alone,
+//! so the handler also lands in a site's first lookup in the call-site
+//! registry (the writer's, the handler's own), whose lock it must not
+//! take.
 #![cfg(target_os = "linux")]
 
 use std::io::{self, Write};

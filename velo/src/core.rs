@@ -559,7 +559,7 @@ impl Core {
             self.drain_locked(sink);
         }
         if closing {
-            local::drop_reentrant(Some(self.id));
+            // No output's `give_up` runs the user's writer.
             sink.give_up(&report);
         }
         local::drop_reentrant(outer);

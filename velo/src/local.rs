@@ -631,76 +631,79 @@ pub(crate) fn with_held<R>(f: impl FnOnce(&[u64]) -> R) -> Option<R> {
         .flatten()
 }
 
+/// One of this thread's marks that name a logger's core (or none).
+type Mark = fn(&Local) -> &Cell<Option<u64>>;
+
+/// Sets `mark` to `to`; returns what it was.
+#[inline]
+fn set_mark(mark: Mark, to: Option<u64>) -> Option<u64> {
+    LOCAL.try_with(|l| mark(l).replace(to)).unwrap_or(None)
+}
+
+/// Whether `mark` names `core_id`.
+#[inline]
+fn has_mark(mark: Mark, core_id: u64) -> bool {
+    LOCAL
+        .try_with(|l| mark(l).get() == Some(core_id))
+        .unwrap_or(false)
+}
+
 /// From `Some(core_id)` until `None`: this thread is taking the output
 /// lock of `core_id` (waiting for it, or holding it before it records
 /// itself as the holder) or letting go of it. A signal handler that logs
 /// to that logger meanwhile must not wait for the lock, which this thread
 /// may hold. Returns the setting before.
 pub(crate) fn acquiring(core_id: Option<u64>) -> Option<u64> {
-    LOCAL
-        .try_with(|l| l.acquiring.replace(core_id))
-        .unwrap_or(None)
+    set_mark(|l| &l.acquiring, core_id)
 }
 
 /// Whether this thread is taking or letting go of the output lock of
 /// `core_id` (see [`acquiring`]).
 pub(crate) fn is_acquiring(core_id: u64) -> bool {
-    LOCAL
-        .try_with(|l| l.acquiring.get() == Some(core_id))
-        .unwrap_or(false)
+    has_mark(|l| &l.acquiring, core_id)
 }
 
 /// Notes that this thread, inside the output of `core_id`, queued an entry
 /// for that logger (its writer logged to it). No lock, no allocation: a
 /// signal handler may be the one logging.
 pub(crate) fn note_reentrant(core_id: u64) {
-    let _ = LOCAL.try_with(|l| l.reentrant.set(Some(core_id)));
+    set_mark(|l| &l.reentrant, Some(core_id));
 }
 
 /// Whether this thread queued an entry from inside the output of
 /// `core_id` since it last asked (see [`note_reentrant`]).
 pub(crate) fn take_reentrant(core_id: u64) -> bool {
-    LOCAL
-        .try_with(|l| {
-            let queued = l.reentrant.get() == Some(core_id);
-            if queued {
-                l.reentrant.set(None);
-            }
-            queued
-        })
-        .unwrap_or(false)
+    let queued = has_mark(|l| &l.reentrant, core_id);
+    if queued {
+        set_mark(|l| &l.reentrant, None);
+    }
+    queued
 }
 
 /// From `Some(core_id)` until `None`: what this thread's writer of that
 /// logger logs to it is dropped (counted by the caller), not queued.
 /// Returns the setting before.
 pub(crate) fn drop_reentrant(core_id: Option<u64>) -> Option<u64> {
-    LOCAL
-        .try_with(|l| l.dropping.replace(core_id))
-        .unwrap_or(None)
+    set_mark(|l| &l.dropping, core_id)
 }
 
 /// Whether entries for `core_id` logged from inside its output on this
 /// thread are dropped now (see [`drop_reentrant`]).
 pub(crate) fn drops_reentrant(core_id: u64) -> bool {
-    LOCAL
-        .try_with(|l| l.dropping.get() == Some(core_id))
-        .unwrap_or(false)
+    has_mark(|l| &l.dropping, core_id)
 }
 
 /// Whether this thread gave up waiting for the output lock of `core_id`
 /// since it took the output locks it holds.
 pub(crate) fn gave_up_on(core_id: u64) -> bool {
-    LOCAL
-        .try_with(|l| l.gave_up.get() == Some(core_id))
-        .unwrap_or(false)
+    has_mark(|l| &l.gave_up, core_id)
 }
 
 /// Notes that this thread gave up waiting for the output lock of
 /// `core_id`: until it releases the output locks it holds, it does not
 /// wait for it again.
 pub(crate) fn give_up_on(core_id: u64) {
-    let _ = LOCAL.try_with(|l| l.gave_up.set(Some(core_id)));
+    set_mark(|l| &l.gave_up, Some(core_id));
 }
 
 /// Notes that this thread holds the output lock of `core_id` (until

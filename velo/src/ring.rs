@@ -941,25 +941,31 @@ mod loom_tests {
         unsafe { ring.drain(write) }
     }
 
+    /// The producer thread: pushes `entries` in order, each once there is
+    /// room; returns how many it pushed.
+    fn produce<R>(ring: R, entries: [&'static [u8]; 2]) -> thread::JoinHandle<usize>
+    where
+        R: std::ops::Deref<Target = Ring> + Send + 'static,
+    {
+        thread::spawn(move || {
+            let mut pushed = 0;
+            for entry in entries {
+                while !push(&ring, entry) {
+                    thread::yield_now();
+                }
+                pushed += 1;
+            }
+            pushed
+        })
+    }
+
     /// Entries pushed while the consumer drains arrive whole, in order,
     /// counted once, with the ring wrapping (capacity 4, entries of 3).
     #[test]
     fn push_and_drain_race() {
         loom::model(|| {
             let ring = Arc::new(Ring::new(4, 2));
-            let producer = {
-                let ring = ring.clone();
-                thread::spawn(move || {
-                    let mut pushed = 0;
-                    for entry in [b"abc", b"def"] {
-                        while !push(&ring, entry) {
-                            thread::yield_now();
-                        }
-                        pushed += 1;
-                    }
-                    pushed
-                })
-            };
+            let producer = produce(ring.clone(), [b"abc", b"def"]);
             let mut out = Vec::new();
             let mut entries = 0;
             while out.len() < 6 {
@@ -986,16 +992,7 @@ mod loom_tests {
             // SAFETY: this thread is the producer of both until it hands
             // them over below.
             unsafe { old.seal(std::sync::Arc::clone(&next)) };
-            let producer = {
-                let next = std::sync::Arc::clone(&next);
-                thread::spawn(move || {
-                    for entry in [b"b", b"c"] {
-                        while !push(&next, entry) {
-                            thread::yield_now();
-                        }
-                    }
-                })
-            };
+            let producer = produce(std::sync::Arc::clone(&next), [b"b", b"c"]);
             let mut out = Vec::new();
             let mut entries = drain(&old, |b| out.extend_from_slice(b));
             while out.len() < 3 {
@@ -1018,16 +1015,7 @@ mod loom_tests {
     fn a_counting_drain_frees_entries_as_it_goes() {
         loom::model(|| {
             let ring = Arc::new(Ring::new(8, 1));
-            let producer = {
-                let ring = ring.clone();
-                thread::spawn(move || {
-                    for entry in [b"abc", b"def"] {
-                        while !push(&ring, entry) {
-                            thread::yield_now();
-                        }
-                    }
-                })
-            };
+            let producer = produce(ring.clone(), [b"abc", b"def"]);
             let mut out = Vec::new();
             let mut entries = 0;
             while out.len() < 6 {
