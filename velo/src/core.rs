@@ -20,6 +20,7 @@ use crate::queue::Queue;
 use crate::record;
 use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
+use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -73,11 +74,9 @@ fn warm_up_backtraces() {
     static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     fork::once(&WARM, || {
         // Best effort: without the thread, the first capture loads it.
-        let _ = std::thread::Builder::new()
-            .name("velo-backtraces".into())
-            .spawn(|| {
-                fork::short(|| drop(std::backtrace::Backtrace::force_capture().to_string()));
-            });
+        let _ = thread::spawn("velo-backtraces", || {
+            fork::short(|| drop(std::backtrace::Backtrace::force_capture().to_string()));
+        });
     });
 }
 

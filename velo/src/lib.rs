@@ -95,6 +95,7 @@
 //!
 //! ```text
 //! leaves      level error escape number clock timestamp options filter fork pause record stats value
+//!   |         thread (velo's threads: named, asynchronous signals blocked)
 //!   |         (record: the byte layout of an entry between caller and worker)
 //! static      callsite (Site, CallSite, interest) catalog limit fields
 //!   |
@@ -123,6 +124,7 @@ mod options;
 mod pause;
 mod record;
 mod stats;
+mod thread;
 mod timestamp;
 mod value;
 // The static description of entries and fields.

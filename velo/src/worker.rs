@@ -32,6 +32,7 @@
 use crate::barrier;
 use crate::fork;
 use crate::local;
+use crate::thread;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
@@ -185,9 +186,7 @@ impl Worker {
         barrier::init();
         let worker = Arc::clone(self);
         self.running.store(true, Ordering::SeqCst);
-        let spawned = std::thread::Builder::new()
-            .name("velo-worker".into())
-            .spawn(move || worker.run(&*job));
+        let spawned = thread::spawn("velo-worker", move || worker.run(&*job));
         match spawned {
             Ok(handle) => {
                 *fork::lock(&self.handle) = Some(handle);

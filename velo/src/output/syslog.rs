@@ -61,6 +61,7 @@ use crate::event::Event;
 use crate::line::LineFormat;
 use crate::number;
 use crate::pause;
+use crate::thread;
 use crate::timestamp::{Clockface, Timestamp};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -965,18 +966,16 @@ fn is_full(e: &io::Error) -> bool {
 /// thread whose result arrives on the returned channel.
 fn connect(addrs: Arc<[SocketAddr]>) -> io::Result<mpsc::Receiver<io::Result<TcpStream>>> {
     let (tx, rx) = mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("velo-syslog-connect".into())
-        .spawn(move || {
-            let mut result = Err(io::Error::other("no address"));
-            for addr in addrs.iter() {
-                result = TcpStream::connect_timeout(addr, CONNECT_TIMEOUT);
-                if result.is_ok() {
-                    break;
-                }
+    thread::spawn("velo-syslog-connect", move || {
+        let mut result = Err(io::Error::other("no address"));
+        for addr in addrs.iter() {
+            result = TcpStream::connect_timeout(addr, CONNECT_TIMEOUT);
+            if result.is_ok() {
+                break;
             }
-            let _ = tx.send(result);
-        })?;
+        }
+        let _ = tx.send(result);
+    })?;
     Ok(rx)
 }
 

@@ -48,6 +48,7 @@ use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
 use crate::line::LineFormat;
 use crate::record::Val;
+use crate::thread;
 use http::Endpoint;
 use pb::{Batch, RecordHead};
 use sender::{Policy, Shared};
@@ -255,9 +256,9 @@ impl Sender {
         let shared = Arc::new(Shared::default());
         let theirs = Arc::clone(&shared);
         let endpoint = endpoint.clone();
-        std::thread::Builder::new()
-            .name("velo-otlp".into())
-            .spawn(move || sender::run(endpoint, batches, spares_tx, theirs, Policy::default()))?;
+        thread::spawn("velo-otlp", move || {
+            sender::run(endpoint, batches, spares_tx, theirs, Policy::default())
+        })?;
         Ok(Sender {
             queue,
             spares,
