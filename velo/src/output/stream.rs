@@ -257,6 +257,34 @@ pub(crate) struct Stream {
     file: Option<std::fs::File>,
 }
 
+/// The user's writer, each call of which turns a panic into an error.
+///
+/// Caught here, call by call, a panic is a failed `write` like any other:
+/// the stream knows how many bytes the calls before it took, keeps the
+/// rest for the next attempt, and counts the line that filled its buffer
+/// as the written line it will be. Caught further out, it would unwind
+/// through that bookkeeping, and bytes already taken would be written
+/// again.
+struct Unwinding(Box<dyn Write + Send>);
+
+impl Unwinding {
+    fn call<T>(&mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
+        let inner = &mut *self.0;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inner)))
+            .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
+    }
+}
+
+impl Write for Unwinding {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.call(|w| w.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.call(|w| w.flush())
+    }
+}
+
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
@@ -270,7 +298,7 @@ impl Stream {
         Stream {
             buf: Vec::with_capacity(BUFFER_SIZE),
             shrink: Shrink::default(),
-            inner,
+            inner: Box::new(Unwinding(inner)),
             lost: Lost::default(),
             failed: None,
             end: LineEnd::default(),
