@@ -19,12 +19,12 @@ struct Panicky {
 impl Write for Panicky {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.calls += 1;
-        if self.calls % 3 == 0 {
+        if self.calls.is_multiple_of(3) {
             panic!("the disk caught fire");
         }
         // Part of the buffer only: the next call gets the rest, and may
         // panic.
-        let n = if self.calls % 2 == 0 {
+        let n = if self.calls.is_multiple_of(2) {
             buf.len().div_ceil(2)
         } else {
             buf.len()

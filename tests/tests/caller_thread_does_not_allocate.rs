@@ -143,6 +143,72 @@ fn no_allocation_per_entry() {
     steady_state(Overflow::Sync, Format::Text);
 }
 
+/// A discarding writer that spins 100 us per write: the worker stays
+/// behind a thread logging flat out, so the thread formats its own lines
+/// much of the time (`caller_format`).
+struct Slow;
+
+impl std::io::Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_micros(100) {
+            std::hint::spin_loop();
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// While the worker is behind, a caller formats lines itself: with its own
+/// formatter, made on its first such line, and nothing allocated after.
+#[test]
+fn a_caller_formatting_its_own_lines_does_not_allocate() {
+    let _alone = one_at_a_time();
+    for format in [Format::Json, Format::Text] {
+        let logger = Builder::new()
+            .format(format)
+            .writer(Slow)
+            .overflow(Overflow::Block)
+            .buffer_size(CAPACITY)
+            .build()
+            .unwrap();
+        let child = logger.with(velo::fields!(request_id = 7));
+        let log = |i: u64| {
+            let ratio = i as f64 / 3.0;
+            velo!(logger: &child, info, "request handled", user_id = i, path = "/api/orders", ratio);
+            velo!(logger: &logger, warn, "slow", i, ok = i % 2 == 0);
+        };
+        for i in 0..20_000 {
+            log(i);
+        }
+        logger.sync().unwrap();
+        let mut rounds = Vec::new();
+        for _ in 0..3 {
+            let n = allocations_during(|| {
+                for i in 0..20_000 {
+                    log(i);
+                }
+            });
+            rounds.push(n);
+            if n == (0, 0) {
+                break;
+            }
+        }
+        assert_eq!(
+            rounds.last(),
+            Some(&(0, 0)),
+            "{format:?}: allocations (this thread, all threads) per round of 40,000: {rounds:?}"
+        );
+        logger.sync().unwrap();
+        let stats = logger.stats();
+        assert_eq!(stats.dropped, 0, "{stats:?}");
+        assert_eq!(stats.written, 40_000 * (1 + rounds.len() as u64));
+    }
+}
+
 /// A future under `velo::scoped` that logs on every poll: its polls after
 /// the first allocate nothing on the polling thread, with or without an
 /// outer scope (the merged scope is built in a buffer the future keeps).

@@ -167,6 +167,11 @@ pub(crate) struct Converter {
 /// counter that jumped: an hour.
 const MAX_AGE_NANOS: u64 = 3_600_000_000_000;
 
+/// How long a converter made by a caller serves its records: the drift
+/// of the counter against the system clock over it is well under a
+/// microsecond.
+const FRESH_NANOS: u128 = 1_000_000;
+
 impl Converter {
     /// A converter for records written before now.
     pub(crate) fn now() -> Converter {
@@ -180,6 +185,18 @@ impl Converter {
         }
         let (tsc, wall) = paired(system_nanos);
         Converter { tsc, wall, period }
+    }
+
+    /// Whether this converter was made at most [`FRESH_NANOS`] before the
+    /// TSC reading `time`, with the counter's period as it is now: a
+    /// caller that converts its own records keeps one that long (see
+    /// `caller_format`).
+    #[inline]
+    pub(crate) fn is_fresh_for(&self, time: u64) -> bool {
+        self.period != 0
+            && self.period == PERIOD.load(Ordering::Relaxed)
+            && time >= self.tsc
+            && ((u128::from(time - self.tsc) * u128::from(self.period)) >> 32) < FRESH_NANOS
     }
 
     /// The time a record's line shows: [`Converter::wall`], or `None` for

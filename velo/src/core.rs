@@ -8,6 +8,7 @@
 //! the entry is larger than the largest queue, or the thread is exiting and
 //! can no longer have a queue.
 
+use crate::caller_format;
 use crate::clock;
 use crate::error::{Error, ErrorKind};
 use crate::fork;
@@ -51,6 +52,11 @@ pub(crate) struct Core {
     stuck_at: AtomicU64,
     /// This core, for starting a worker again after a fork.
     this: Weak<Core>,
+    /// The style of the lines callers format themselves while the worker
+    /// is behind (see `caller_format`); `None` when they never do: the
+    /// logger has no worker, or its output takes entries rather than
+    /// lines (`Output::takes_lines`).
+    caller_style: Option<Style>,
 }
 
 impl std::fmt::Debug for Core {
@@ -138,6 +144,7 @@ impl Core {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // The output's progress, which the worker's waits watch too.
         let beat = Arc::new(AtomicU64::new(0));
+        let caller_style = (capacity.is_some() && output.takes_lines()).then_some(style);
         let core = Arc::new_cyclic(|this| Core {
             id,
             config,
@@ -156,6 +163,7 @@ impl Core {
             deliveries: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             stuck_at: AtomicU64::new(u64::MAX),
+            caller_style,
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -205,6 +213,30 @@ impl Core {
     pub(crate) fn reserve(&self, min: usize) -> Option<(Reserved, bool)> {
         self.open_pipe()?;
         local::reserve(self.id, min)
+    }
+
+    /// Publishes the entry written in place in `reserved`: as its record,
+    /// or, while the worker is behind, as its line (see `caller_format`).
+    #[inline(always)]
+    pub(crate) fn commit(&self, reserved: Reserved) {
+        if reserved.worker_behind() {
+            return self.commit_line(reserved);
+        }
+        local::commit(reserved);
+        self.committed();
+    }
+
+    /// [`Core::commit`] while the worker is behind.
+    #[cold]
+    #[inline(never)]
+    fn commit_line(&self, reserved: Reserved) {
+        match self.caller_style {
+            Some(style) => local::commit_with(reserved, |slot| {
+                caller_format::rewrite(self.id, style, slot);
+            }),
+            None => local::commit(reserved),
+        }
+        self.committed();
     }
 
     /// An entry written in place was published ([`local::commit`]).

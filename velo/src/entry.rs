@@ -77,10 +77,7 @@ impl<'a> Entry<'a> {
     pub fn emit(logger: &'a Logger, cs: &'static CallSite) {
         let (core, context, site) = (logger.core(), logger.context(), cs.site());
         let mut entry = match Entry::begin_in_ring(core, context, site, None) {
-            InRing::Begun(reserved) => {
-                local::commit(reserved);
-                return core.committed();
-            }
+            InRing::Begun(reserved) => return core.commit(reserved),
             InRing::ScopeDoesNotFit(reserved) => Entry::with_scope_spilled(core, reserved),
             InRing::No => Entry::start::<false>(core, context, site, None),
         };
@@ -397,8 +394,7 @@ impl<'a> Entry<'a> {
     #[inline(never)]
     pub fn finish(&mut self) {
         if let Some(reserved) = self.in_ring.take() {
-            local::commit(reserved);
-            return self.core.committed();
+            return self.core.commit(reserved);
         }
         record::finish(&mut self.buf);
         let buf = std::mem::take(&mut *self.buf);

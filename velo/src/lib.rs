@@ -102,6 +102,7 @@
 //! worker side event (decode a record) -> line (JSON/text) -> output/ (Output trait:
 //!   |         stream, journald, ...)
 //! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
+//!   |         caller_format (lines a caller formats while the worker is behind)
 //!   |         merge (threads' records in time order) -> sink (output lock,
 //!   |         drain) worker (thread loop, park, sync) -> core
 //! API         entry (what velo! calls) logger builder panic log_bridge __private
@@ -138,6 +139,7 @@ mod line;
 mod output;
 // The queue and the pipeline.
 mod barrier;
+mod caller_format;
 mod core;
 mod local;
 mod merge;

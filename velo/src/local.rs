@@ -172,6 +172,14 @@ pub(crate) struct Reserved {
 }
 
 impl Reserved {
+    /// Whether the worker was behind this ring at its last drain (see
+    /// `Ring::worker_behind`).
+    #[inline(always)]
+    pub(crate) fn worker_behind(&self) -> bool {
+        // SAFETY: the ring is alive (see `ring`).
+        unsafe { (*self.ring).worker_behind() }
+    }
+
     /// Ends the busy section [`reserve`] began.
     #[inline]
     fn done(self) {
@@ -213,10 +221,20 @@ pub(crate) fn reserve(core_id: u64, min: usize) -> Option<(Reserved, bool)> {
 /// Publishes the entry written in place in `reserved`; it is dated now
 /// (see `clock::stamp`).
 #[inline(always)]
-pub(crate) fn commit(mut reserved: Reserved) {
+pub(crate) fn commit(reserved: Reserved) {
+    commit_with(reserved, |_| ());
+}
+
+/// [`commit`], with the record, complete and dated, handed to `rewrite`
+/// first, which may write the slot again (a record for the same entry:
+/// see `caller_format`). Still inside the busy section: `rewrite` must
+/// not run the user's code.
+#[inline(always)]
+pub(crate) fn commit_with(mut reserved: Reserved, rewrite: impl FnOnce(&mut Slot)) {
     let record = reserved.slot.written_mut();
     crate::record::finish(record);
     clock::stamp(record);
+    rewrite(&mut reserved.slot);
     // SAFETY: the ring is alive (see `Reserved::ring`), and this thread,
     // its producer, wrote the slot's bytes at its tail, reserved since its
     // last push (no code but this entry's ran since).

@@ -60,6 +60,11 @@ pub(crate) const NO_TIME: u16 = 1 << 6;
 /// see [`must_keep`].
 pub(crate) const KEEP: u16 = 1 << 7;
 
+/// `flags`: the body is the entry's whole line in the logger's format,
+/// formatted by the caller while the worker was behind (see
+/// `caller_format`); the worker copies it out as it is.
+pub(crate) const LINE: u16 = 1 << 8;
+
 /// Value tags.
 pub(crate) mod tag {
     pub(crate) const U64: u8 = 1;
@@ -259,6 +264,18 @@ impl Slot {
         self.len
     }
 
+    /// Bytes the slot holds, written or not.
+    #[inline]
+    pub(crate) fn room(&self) -> usize {
+        self.room
+    }
+
+    /// Forgets what was written, to write the slot again from its start.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// Appends `bytes`, or writes nothing and returns `false` if they do
     /// not fit.
     #[inline(always)]
@@ -433,6 +450,28 @@ impl<'a> Plain<'a> {
             values: r.rest(),
         })
     }
+}
+
+/// The header of a [`LINE`] record with a line of `line_len` bytes,
+/// formatted from the record whose header is `record`: the same flags,
+/// level, time and site, so that it is written in its place, merged with
+/// other threads' entries by the same time and counted alike.
+#[inline]
+pub(crate) fn line_header(record: &[u8; HEADER], line_len: usize) -> [u8; HEADER] {
+    let mut header = *record;
+    let len = u32::try_from(HEADER + line_len).unwrap_or(u32::MAX);
+    header[..4].copy_from_slice(&len.to_le_bytes());
+    let flags = u16::from_le_bytes([header[4], header[5]]) | LINE;
+    header[4..6].copy_from_slice(&flags.to_le_bytes());
+    header
+}
+
+/// The line of a [`LINE`] record (one whole record), if it is one.
+#[inline]
+pub(crate) fn line(bytes: &[u8]) -> Option<&[u8]> {
+    let head = bytes.first_chunk::<HEADER>()?;
+    let flags = u16::from_le_bytes([head[4], head[5]]);
+    (flags & LINE != 0).then(|| &bytes[HEADER..])
 }
 
 /// Length of the record starting at `bytes` (at least its four length

@@ -150,6 +150,12 @@ pub(crate) struct Ring {
     mask: AtomicUsize,
     /// The most entries the ring holds.
     max_entries: u64,
+    /// Set by the consumer when a drain started with the ring three
+    /// quarters full (in bytes or entries), cleared when one started with
+    /// it under half full; stored only
+    /// when it changes, so the producer reads it from its own cache. See
+    /// [`Ring::worker_behind`].
+    behind: AtomicBool,
 }
 
 impl Ring {
@@ -185,6 +191,38 @@ impl Ring {
             bytes: UnsafeCell::new(Bytes::new(bytes)),
             mask: AtomicUsize::new(bytes - 1),
             max_entries: max_entries.max(1) as u64,
+            behind: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the consumer was behind this ring at its last drain: it
+    /// found more entries waiting than it writes in a moment. A producer
+    /// that sees it may format its entries itself (see `caller_format`),
+    /// so that both sides of the ring share the work.
+    #[inline]
+    pub(crate) fn worker_behind(&self) -> bool {
+        // Relaxed: a hint; nothing is read on the strength of it.
+        self.behind.load(Ordering::Relaxed)
+    }
+
+    /// Notes the backlog a drain starts with, in bytes and entries (see
+    /// [`Ring::worker_behind`]).
+    #[cfg(not(loom))]
+    #[inline]
+    fn note_backlog(&self, bytes: usize, entries: u64) {
+        let behind = self.behind.load(Ordering::Relaxed);
+        // The fraction of the ring the backlog fills, by whichever bound
+        // it is nearer.
+        let (capacity, max) = (self.capacity(), self.max_entries);
+        let past = |parts: u64, of: u64| {
+            bytes as u64 * parts >= capacity as u64 * of || entries * parts >= max * of
+        };
+        // Set at three quarters, when a caller is about to wait for room:
+        // earlier, the callers' formatting costs more than it saves, as
+        // handing a line over costs more than handing a record.
+        let now = if behind { past(2, 1) } else { past(4, 3) };
+        if now != behind {
+            self.behind.store(now, Ordering::Relaxed);
         }
     }
 
@@ -461,6 +499,10 @@ impl Ring {
             c.carry.store(0, Ordering::Relaxed);
         }
         let before = consumed;
+        // Not under loom: a hint that orders nothing, and states more for
+        // the models to explore.
+        #[cfg(not(loom))]
+        self.note_backlog(tail.wrapping_sub(head), produced.wrapping_sub(consumed));
         if head != tail {
             // SAFETY: this is the one consumer (the contract of `drain`).
             let bytes = unsafe { self.bytes() };

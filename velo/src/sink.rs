@@ -400,6 +400,9 @@ impl Sink {
         clock: &Converter,
         report: &Report<'_>,
     ) -> Option<usize> {
+        if let Some(line) = record::line(bytes) {
+            return self.write_line(line, report);
+        }
         if let Some(n) = self.write_plain(bytes, clock) {
             return Some(n);
         }
@@ -412,6 +415,24 @@ impl Sink {
         };
         let (output, format) = (&mut self.output, &mut self.format);
         match guarded(|| output.write(&event, format)) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.fail(e, report);
+                None
+            }
+        }
+    }
+
+    /// Writes a line a caller formatted (see `caller_format`); the bytes
+    /// written, or `None` if it was not written (an error, already
+    /// counted).
+    fn write_line(&mut self, line: &[u8], report: &Report<'_>) -> Option<usize> {
+        if let Some(out) = self.output.line_buffer() {
+            out.extend_from_slice(line);
+            return Some(line.len());
+        }
+        let output = &mut self.output;
+        match guarded(|| output.write_line(line)) {
             Ok(n) => Some(n),
             Err(e) => {
                 self.fail(e, report);

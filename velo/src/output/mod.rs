@@ -46,6 +46,26 @@ pub(crate) trait Output: Send {
         None
     }
 
+    /// Whether the output writes lines as they are, so that a caller may
+    /// format an entry's line itself while the worker is behind (see
+    /// `caller_format`) and the worker hand it over with
+    /// [`Output::write_line`].
+    fn takes_lines(&self) -> bool {
+        false
+    }
+
+    /// Writes one line formatted before in the logger's format (ending in
+    /// `\n`), as [`Output::write`] would have written its entry; returns
+    /// the bytes it took. Called only on an output that
+    /// [`takes_lines`](Output::takes_lines).
+    fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
+        let _ = line;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this output takes entries, not lines",
+        ))
+    }
+
     /// Writes out anything buffered.
     fn flush(&mut self) -> io::Result<()>;
 

@@ -322,6 +322,17 @@ impl Stream {
         self.inner = Box::new(file);
     }
 
+    /// After a line was appended: writes the buffer out once it is full,
+    /// keeping a failure for the next flush to report.
+    #[inline]
+    fn after_append(&mut self) {
+        if self.buf.len() >= BUFFER_SIZE {
+            if let Err(e) = self.write_buffer() {
+                self.failed = Some(e);
+            }
+        }
+    }
+
     /// Writes the buffer out. On an error, what was not written stays for
     /// the next attempt, up to [`MAX_KEPT`] bytes.
     fn write_buffer(&mut self) -> io::Result<()> {
@@ -344,12 +355,18 @@ impl Output for Stream {
         let start = self.buf.len();
         format.write(ev, &mut self.buf);
         let len = self.buf.len() - start;
-        if self.buf.len() >= BUFFER_SIZE {
-            if let Err(e) = self.write_buffer() {
-                self.failed = Some(e);
-            }
-        }
+        self.after_append();
         Ok(len)
+    }
+
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(line);
+        self.after_append();
+        Ok(line.len())
     }
 
     #[inline]
@@ -535,6 +552,14 @@ impl Output for File {
     #[inline]
     fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
         self.stream.line_buffer()
+    }
+
+    fn takes_lines(&self) -> bool {
+        true
+    }
+
+    fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
+        self.stream.write_line(line)
     }
 
     fn flush(&mut self) -> io::Result<()> {
