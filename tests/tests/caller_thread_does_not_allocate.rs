@@ -162,8 +162,10 @@ impl std::io::Write for Slow {
     }
 }
 
-/// While the worker is behind, a caller formats lines itself: with its own
-/// formatter, made on its first such line, and nothing allocated after.
+/// While the worker is behind, a caller formats lines itself, for entries
+/// written in place and for those encoded in its buffer (a `%` field):
+/// with its own formatter, made on its first such line, and nothing
+/// allocated after.
 #[test]
 fn a_caller_formatting_its_own_lines_does_not_allocate() {
     let _alone = one_at_a_time();
@@ -179,7 +181,7 @@ fn a_caller_formatting_its_own_lines_does_not_allocate() {
         let log = |i: u64| {
             let ratio = i as f64 / 3.0;
             velo!(logger: &child, info, "request handled", user_id = i, path = "/api/orders", ratio);
-            velo!(logger: &logger, warn, "slow", i, ok = i % 2 == 0);
+            velo!(logger: &logger, warn, "slow", i, ok = i.is_multiple_of(2), shown = %ratio);
         };
         for i in 0..20_000 {
             log(i);

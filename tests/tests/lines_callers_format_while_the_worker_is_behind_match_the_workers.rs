@@ -39,7 +39,7 @@ fn log_all(logger: &Logger) {
         let negative = -(i as i64) * 1_000_003;
         match i % 5 {
             0 => velo!(logger: logger, info, "plain", i, name = name.as_str(), ratio),
-            1 => velo!(logger: &child, warn, "with context", i, negative, ok = i % 2 == 0),
+            1 => velo!(logger: &child, warn, "with context", i, negative, ok = i.is_multiple_of(2)),
             2 => velo::scope(
                 velo::fields!(step = i),
                 || velo!(logger: logger, debug, "in a scope", i, small = ratio as f32),

@@ -18,9 +18,12 @@
 //! merge of threads, the counts and every overflow strategy are unchanged.
 //!
 //! Only for loggers whose output writes lines as they are
-//! (`Output::takes_lines`: a stream, a file) and records written in place
-//! in the ring; the line is made by the same code in the same style as the
-//! worker's. Formatting runs velo's code alone (the user's `Display` and
+//! (`Output::takes_lines`: a stream, a file), and records with values (a
+//! line of static parts costs the worker a copy either way), written in
+//! place in the ring ([`rewrite`]) or encoded in the thread's buffer and
+//! copied in ([`push_line`]; a line the ring has no room for goes in as
+//! its record). The line is made by the same code in the same style as
+//! the worker's. Formatting runs velo's code alone (the user's `Display` and
 //! `Value` impls ran when the record was encoded), inside the thread's
 //! busy section, and allocates only when a thread first formats for a
 //! logger or a call site (the formatter's caches), not in steady state.
@@ -57,28 +60,65 @@ struct Formatter {
 
 /// Rewrites the record in `slot` (complete and dated) as a [`record::LINE`]
 /// record with its line in `style`, by this thread's formatter for the
-/// logger `core_id`. Leaves the record as it is when the line would not fit
-/// the slot, the record is long, or this thread's formatters are in use (a
-/// signal handler's entry) or gone (the thread is exiting).
+/// logger `core_id`; leaves it as it is when the line would not fit the
+/// slot, or there is none (see [`with_formatter`]).
 pub(crate) fn rewrite(core_id: u64, style: Style, slot: &mut Slot) {
-    if slot.len() <= HEADER || slot.len() > MAX_RECORD {
+    with_formatter(core_id, style, slot.len(), |f| {
+        let line = f.line_record(slot.written())?;
+        if line.len() <= slot.room() {
+            slot.clear();
+            let fits = slot.put(line);
+            debug_assert!(fits, "the line was checked against the slot's room");
+        }
+        Some(())
+    });
+}
+
+/// Pushes, with `push`, the [`record::LINE`] record made from `record`
+/// (one whole record, complete and dated) in `style` by this thread's
+/// formatter for the logger `core_id`; what `push` returned, or `None`,
+/// without calling it, when there is no line (see [`with_formatter`]).
+pub(crate) fn push_line(
+    core_id: u64,
+    style: Style,
+    record: &[u8],
+    push: impl FnOnce(&[u8]) -> bool,
+) -> Option<bool> {
+    with_formatter(core_id, style, record.len(), |f| {
+        f.line_record(record).map(push)
+    })
+}
+
+/// Runs `f` with this thread's formatter for the logger `core_id` (made
+/// now, in `style`, if it has none), for a record of `len` bytes; `None`
+/// when there is nothing to format: the record has no values or is long (see
+/// [`MAX_RECORD`]), or this thread's formatters are in use (a signal
+/// handler's entry) or gone (the thread is exiting).
+fn with_formatter<R>(
+    core_id: u64,
+    style: Style,
+    len: usize,
+    f: impl FnOnce(&mut Formatter) -> Option<R>,
+) -> Option<R> {
+    if len <= HEADER || len > MAX_RECORD {
         // A record without values makes a line of static parts, which
         // the worker copies as cheaply as it would copy the line.
-        return;
+        return None;
     }
-    let _ = FORMATTERS.try_with(|formatters| {
-        let Ok(mut formatters) = formatters.try_borrow_mut() else {
-            return;
-        };
-        match formatters.iter().position(|f| f.core_id == core_id) {
-            Some(i) => formatters[..=i].rotate_right(1),
-            None => {
-                formatters.truncate(KEPT - 1);
-                formatters.insert(0, Formatter::new(core_id, style));
+    FORMATTERS
+        .try_with(|formatters| {
+            let mut formatters = formatters.try_borrow_mut().ok()?;
+            match formatters.iter().position(|f| f.core_id == core_id) {
+                Some(i) => formatters[..=i].rotate_right(1),
+                None => {
+                    formatters.truncate(KEPT - 1);
+                    formatters.insert(0, Formatter::new(core_id, style));
+                }
             }
-        }
-        formatters[0].rewrite(slot);
-    });
+            f(&mut formatters[0])
+        })
+        .ok()
+        .flatten()
 }
 
 impl Formatter {
@@ -92,23 +132,23 @@ impl Formatter {
         }
     }
 
-    fn rewrite(&mut self, slot: &mut Slot) {
-        let record = slot.written();
-        let Some(&header) = record.first_chunk::<HEADER>() else {
-            return;
-        };
+    /// The [`record::LINE`] record of `record`: its header, marked, and
+    /// its line.
+    fn line_record(&mut self, record: &[u8]) -> Option<&[u8]> {
+        let &header = record.first_chunk::<HEADER>()?;
         let flags = u16::from_le_bytes([header[4], header[5]]);
         let time = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
         if flags & record::WALL_TIME == 0 && !self.clock.is_fresh_for(time) {
             self.clock = Converter::now();
         }
         self.line.clear();
-        if !self.format_record(record) || HEADER + self.line.len() > slot.room() {
-            return;
+        self.line.extend_from_slice(&header);
+        if !self.format_record(record) {
+            return None;
         }
-        slot.clear();
-        let fits = slot.put(&record::line_header(&header, self.line.len())) && slot.put(&self.line);
-        debug_assert!(fits, "the line was checked against the slot's room");
+        let line_header = record::line_header(&header, self.line.len() - HEADER);
+        self.line[..HEADER].copy_from_slice(&line_header);
+        Some(&self.line)
     }
 
     /// Appends the line of `record` to `self.line` as the worker would

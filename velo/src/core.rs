@@ -201,7 +201,7 @@ impl Core {
         let Some((queue, worker)) = self.open_pipe() else {
             return self.write_owned(buf);
         };
-        match local::push_and_keep(self.id, buf) {
+        match local::push_and_keep(self.id, buf, self.caller_style) {
             Ok(()) => self.after_enqueue(worker),
             Err((buf, unpushed)) => self.unpushed(queue, worker, buf, unpushed),
         }

@@ -28,7 +28,9 @@
 //! that state, allocates nothing (it is encoded into a spare buffer kept
 //! for it) and is dropped and counted.
 
+use crate::caller_format;
 use crate::clock;
+use crate::options::Style;
 use crate::record::Slot;
 use crate::ring::Ring;
 use std::cell::{Cell, RefCell};
@@ -458,28 +460,42 @@ impl Local {
         if self.busy.replace(true) {
             return Err(Unpushed::Busy);
         }
-        let result = self.push_unguarded(core_id, entry);
+        let result = self.push_unguarded(core_id, entry, None);
         self.busy.set(false);
         result
     }
 
-    /// [`Local::push`] inside a busy section the caller holds.
+    /// [`Local::push`] inside a busy section the caller holds; with
+    /// `lines`, as its line while the worker is behind (see
+    /// `caller_format`).
     #[inline]
-    fn push_unguarded(&self, core_id: u64, entry: &mut [u8]) -> Result<(), Unpushed> {
+    fn push_unguarded(
+        &self,
+        core_id: u64,
+        entry: &mut [u8],
+        lines: Option<Style>,
+    ) -> Result<(), Unpushed> {
         let rings = self.rings.try_borrow().map_err(|_| Unpushed::Busy)?;
         let ring = rings
             .iter()
             .find(|(id, _)| *id == core_id)
             .map(|(_, ring)| &**ring)
             .ok_or(Unpushed::NoRing)?;
-        // SAFETY: a ring in this thread's list is pushed to only by this
-        // thread (each thread registers its own), and `busy`, which the
-        // caller set, keeps a signal handler on this thread from pushing
-        // while it does.
         // Dated as it goes in, so the time and the publication are a copy
         // apart (see `clock::stamp`).
         clock::stamp(entry);
-        if unsafe { ring.push(entry) } {
+        // SAFETY (both pushes): a ring in this thread's list is pushed to
+        // only by this thread (each thread registers its own), and `busy`,
+        // which the caller set, keeps a signal handler on this thread from
+        // pushing while it does.
+        let as_line = match lines {
+            Some(style) if ring.worker_behind() => {
+                caller_format::push_line(core_id, style, entry, |line| unsafe { ring.push(line) })
+            }
+            _ => None,
+        };
+        // A line longer than the room left goes in as its record.
+        if as_line == Some(true) || unsafe { ring.push(entry) } {
             Ok(())
         } else {
             Err(Unpushed::Full)
@@ -518,9 +534,15 @@ pub(crate) fn push(core_id: u64, entry: &mut [u8]) -> Result<(), Unpushed> {
 /// Pushes the entry in `buf` into this thread's ring for the logger core
 /// `core_id` and keeps `buf` as this thread's encoding buffer, in one visit
 /// to the thread-local state (and one busy section); hands `buf` back when
-/// the entry could not be pushed.
+/// the entry could not be pushed. With `lines`, the style of the logger's
+/// lines, the entry goes in as its line while the worker is behind (see
+/// `caller_format`).
 #[inline]
-pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, Unpushed)> {
+pub(crate) fn push_and_keep(
+    core_id: u64,
+    buf: Vec<u8>,
+    lines: Option<Style>,
+) -> Result<(), (Vec<u8>, Unpushed)> {
     let mut slot = Some(buf);
     let pushed = LOCAL
         .try_with(|l| {
@@ -529,7 +551,7 @@ pub(crate) fn push_and_keep(core_id: u64, buf: Vec<u8>) -> Result<(), (Vec<u8>, 
                 return Err(Unpushed::Busy);
             }
             let entry = slot.as_deref_mut().unwrap_or_default();
-            let pushed = l.push_unguarded(core_id, entry);
+            let pushed = l.push_unguarded(core_id, entry, lines);
             if let Some(buf) = slot.take_if(|_| pushed.is_ok()) {
                 l.keep_unguarded(buf);
             }
