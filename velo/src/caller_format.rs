@@ -18,30 +18,47 @@
 //! merge of threads, the counts and every overflow strategy are unchanged.
 //!
 //! Only for loggers whose output writes lines as they are
-//! (`Output::takes_lines`: a stream, a file), and records with values (a
-//! line of static parts costs the worker a copy either way), written in
-//! place in the ring ([`rewrite`]) or encoded in the thread's buffer and
-//! copied in ([`push_line`]; a line the ring has no room for goes in as
-//! its record). The line is made by the same code in the same style as
-//! the worker's. Formatting runs velo's code alone (the user's `Display` and
-//! `Value` impls ran when the record was encoded), inside the thread's
-//! busy section, and allocates only when a thread first formats for a
-//! logger or a call site (the formatter's caches), not in steady state.
+//! (`Output::takes_lines`: a stream, a file) in velo's JSON schema
+//! ([`formats`]), and for plain records: a call site's values alone, with
+//! no context, scope, template, target, `every:` count or backtrace (what
+//! the worker formats without decoding an `Event`, `LineFormat::plain_json`).
+//! Those are the records whose formatting allocates nothing once the
+//! thread's formatter has the site's head: the caches of context and scope
+//! blocks would allocate for every new block, and a request's context is
+//! new at every request. Records with no values are left too (a line of
+//! static parts costs the worker a copy either way). A record written in
+//! place in the ring is rewritten there ([`rewrite`]); one encoded in the
+//! thread's buffer (a `%` or `?` field) is pushed as its line
+//! ([`push_line`]; a line the ring has no room for goes in as its record).
+//! The line is made by the same code in the same style as the worker's.
+//!
+//! Formatting runs velo's code alone (the user's `Display` and `Value`
+//! impls ran when the record was encoded), inside the thread's busy
+//! section. It allocates when a thread first formats for a logger (its
+//! formatter) and for a call site (the site's head), and when a line is
+//! longer than any before; never in steady state, as long as a thread
+//! formats for at most [`KEPT`] loggers.
 
-use crate::clock::Converter;
+use crate::clock::{self, Converter};
 use crate::event::Event;
 use crate::line::LineFormat;
-use crate::options::Style;
+use crate::options::{Schema, Style};
 use crate::record::{self, Slot, HEADER};
 use std::cell::RefCell;
 
 /// The loggers a thread keeps a formatter for, at most; beyond them the
-/// one used least recently is dropped.
-const KEPT: usize = 4;
+/// one used least recently is dropped (and made again when needed).
+const KEPT: usize = 16;
+
+/// Whether callers format lines in `style` (see the module docs): velo's
+/// JSON schema.
+pub(crate) fn formats(style: &Style) -> bool {
+    !style.text && style.schema == Schema::Velo
+}
 
 /// The longest record a caller formats: a longer one is left to the
 /// worker, so that a thread's line buffer stays small.
-const MAX_RECORD: usize = 4 * 1024;
+const MAX_RECORD: usize = 1024;
 
 thread_local! {
     /// This thread's formatters, the one used last first.
@@ -56,7 +73,13 @@ struct Formatter {
     /// Converts this thread's TSC readings; made again once stale.
     clock: Converter,
     line: Vec<u8>,
+    /// A line's opening, written last (see [`Formatter::line_record`]).
+    open: Vec<u8>,
 }
+
+/// Room for the longest opening of a line: `{`, the time's key and the
+/// time with nanoseconds and a zone's offset.
+const OPEN_MAX: usize = 64;
 
 /// Rewrites the record in `slot` (complete and dated) as a [`record::LINE`]
 /// record with its line in `style`, by this thread's formatter for the
@@ -128,46 +151,75 @@ impl Formatter {
             core_id,
             format: LineFormat::new(style),
             clock: Converter::now(),
-            line: Vec::with_capacity(512),
+            // Room for the line of almost any record up to `MAX_RECORD`.
+            line: Vec::with_capacity(4 * MAX_RECORD),
+            open: Vec::with_capacity(2 * OPEN_MAX),
         }
     }
 
-    /// The [`record::LINE`] record of `record`: its header, marked, and
-    /// its line.
+    /// The [`record::LINE`] record of `record`, a plain record: its header,
+    /// marked, and its line; `None` for any other record.
+    ///
+    /// The line is formatted before it is dated: its head and values go in
+    /// first, after room for the header and the line's opening, and the
+    /// record is dated once they are (as `clock::stamp` dates a record as
+    /// it goes into the ring), its opening with the time written last, in
+    /// front of them. So the time is read a copy before the line is
+    /// published, as for a record, and the worker, which writes the
+    /// threads' entries in the order of their times, still writes them in
+    /// the order they were published.
     fn line_record(&mut self, record: &[u8]) -> Option<&[u8]> {
         let &header = record.first_chunk::<HEADER>()?;
-        let flags = u16::from_le_bytes([header[4], header[5]]);
-        let time = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
-        if flags & record::WALL_TIME == 0 && !self.clock.is_fresh_for(time) {
-            self.clock = Converter::now();
-        }
-        self.line.clear();
-        self.line.extend_from_slice(&header);
-        if !self.format_record(record) {
+        let plain = record::Plain::read(record)?;
+        if plain.site.is_template() || plain.site.target().is_some() {
             return None;
         }
+        self.line.clear();
+        self.line.resize(HEADER + OPEN_MAX, 0);
+        let rest = self.line.len();
+        if !self
+            .format
+            .plain_json_rest(plain.site, plain.values, &mut self.line)
+        {
+            return self.first_line(record, header);
+        }
+        let mut header = header;
+        record::set_time(&mut header, clock::read);
+        let flags = u16::from_le_bytes([header[4], header[5]]);
+        let time = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
+        self.refresh_clock(flags, time);
+        self.open.clear();
+        self.format
+            .json_open(self.clock.shown(flags, time), &mut self.open);
+        let start = (HEADER + OPEN_MAX).checked_sub(HEADER + self.open.len())?;
+        self.line[start + HEADER..rest].copy_from_slice(&self.open);
+        let line_len = self.line.len() - start - HEADER;
+        self.line[start..start + HEADER].copy_from_slice(&record::line_header(&header, line_len));
+        Some(&self.line[start..])
+    }
+
+    /// The [`record::LINE`] record of a plain record whose site's head this
+    /// formatter has not made yet: formatted in full, with the time it was
+    /// dated with, which keeps the head for the site's next lines.
+    #[cold]
+    fn first_line(&mut self, record: &[u8], header: [u8; HEADER]) -> Option<&[u8]> {
+        let flags = u16::from_le_bytes([header[4], header[5]]);
+        let time = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
+        self.refresh_clock(flags, time);
+        self.line.clear();
+        self.line.extend_from_slice(&header);
+        let event = Event::decode(record, &self.clock)?;
+        self.format.write(&event, &mut self.line);
         let line_header = record::line_header(&header, self.line.len() - HEADER);
         self.line[..HEADER].copy_from_slice(&line_header);
         Some(&self.line)
     }
 
-    /// Appends the line of `record` to `self.line` as the worker would
-    /// write it (see `Sink::write_record`); `false` if it cannot be
-    /// decoded (the worker will say so).
-    fn format_record(&mut self, record: &[u8]) -> bool {
-        if let Some(plain) = record::Plain::read(record) {
-            let time = self.clock.shown(plain.flags, plain.time);
-            if self
-                .format
-                .plain_json(plain.site, time, plain.values, &mut self.line)
-            {
-                return true;
-            }
+    /// Makes the converter again if it is stale for a record dated `time`.
+    #[inline]
+    fn refresh_clock(&mut self, flags: u16, time: u64) {
+        if flags & record::WALL_TIME == 0 && !self.clock.is_fresh_for(time) {
+            self.clock = Converter::now();
         }
-        let Some(event) = Event::decode(record, &self.clock) else {
-            return false;
-        };
-        self.format.write(&event, &mut self.line);
-        true
     }
 }

@@ -54,8 +54,9 @@ pub(crate) struct Core {
     this: Weak<Core>,
     /// The style of the lines callers format themselves while the worker
     /// is behind (see `caller_format`); `None` when they never do: the
-    /// logger has no worker, or its output takes entries rather than
-    /// lines (`Output::takes_lines`).
+    /// logger has no worker, its output takes entries rather than lines
+    /// (`Output::takes_lines`), or its lines are not the plain JSON ones
+    /// callers format (`caller_format::formats`).
     caller_style: Option<Style>,
 }
 
@@ -144,7 +145,9 @@ impl Core {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         // The output's progress, which the worker's waits watch too.
         let beat = Arc::new(AtomicU64::new(0));
-        let caller_style = (capacity.is_some() && output.takes_lines()).then_some(style);
+        let caller_style = (capacity.is_some() && output.takes_lines())
+            .then_some(style)
+            .filter(caller_format::formats);
         let core = Arc::new_cyclic(|this| Core {
             id,
             config,

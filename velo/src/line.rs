@@ -402,6 +402,40 @@ impl LineFormat {
         true
     }
 
+    /// [`LineFormat::plain_json`] without the line's opening and time:
+    /// appends the site's head, its values and the line's end. `false`,
+    /// with nothing written, for the same lines as `plain_json`. With
+    /// [`LineFormat::json_open`] written before it, the same line.
+    #[inline]
+    pub(crate) fn plain_json_rest(
+        &mut self,
+        site: &'static Site,
+        values: &[u8],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if self.style.text
+            || self.style.schema != Schema::Velo
+            || site.is_template()
+            || site.target().is_some()
+        {
+            return false;
+        }
+        let Some(head) = self.heads.get(self.heads.slot(site), site) else {
+            return false;
+        };
+        out.extend_from_slice(head);
+        plain_fields(site, values, out);
+        out.extend_from_slice(b"}\n");
+        true
+    }
+
+    /// Appends a JSON line's opening: `{` and, unless `time` is `None`, its
+    /// time (see [`LineFormat::plain_json_rest`]).
+    #[inline]
+    pub(crate) fn json_open(&mut self, time: Option<u64>, out: &mut Vec<u8>) {
+        json_time(&mut self.face, &self.time_open, time, out);
+    }
+
     /// Appends what comes between a JSON line's time and its fields: the
     /// level, the message, the caller, the target. For a call site with a
     /// plain message it depends on the site alone, so it is formatted once
