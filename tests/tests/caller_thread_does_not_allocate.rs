@@ -60,6 +60,20 @@ fn allocations_during(f: impl FnOnce()) -> (u64, u64) {
     )
 }
 
+/// Runs `round` up to three times, until one allocates nothing on this
+/// thread or any other; the allocations of each round run.
+fn rounds_until_none(mut round: impl FnMut()) -> Vec<(u64, u64)> {
+    let mut rounds = Vec::new();
+    for _ in 0..3 {
+        let n = allocations_during(&mut round);
+        rounds.push(n);
+        if n == (0, 0) {
+            break;
+        }
+    }
+    rounds
+}
+
 /// A discarding writer whose first writes are slow, so that warm-up fills
 /// the queue to capacity: the thread's ring grows to its largest size
 /// before counting starts.
@@ -107,18 +121,11 @@ fn steady_state(overflow: Overflow, format: Format) {
     // thread fills it, which warm-up normally did; a second round is
     // allowed for a machine so loaded that it did not, but an allocation
     // per entry (or any growth past the ring's bound) fails.
-    let mut rounds = Vec::new();
-    for _ in 0..3 {
-        let n = allocations_during(|| {
-            for i in 0..100_000 {
-                log(i);
-            }
-        });
-        rounds.push(n);
-        if n == (0, 0) {
-            break;
+    let rounds = rounds_until_none(|| {
+        for i in 0..100_000 {
+            log(i);
         }
-    }
+    });
     assert_eq!(
         rounds.last(),
         Some(&(0, 0)),
@@ -188,18 +195,11 @@ fn a_caller_formatting_its_own_lines_does_not_allocate() {
             log(i);
         }
         logger.sync().unwrap();
-        let mut rounds = Vec::new();
-        for _ in 0..3 {
-            let n = allocations_during(|| {
-                for i in 0..20_000 {
-                    log(i);
-                }
-            });
-            rounds.push(n);
-            if n == (0, 0) {
-                break;
+        let rounds = rounds_until_none(|| {
+            for i in 0..20_000 {
+                log(i);
             }
-        }
+        });
         assert_eq!(
             rounds.last(),
             Some(&(0, 0)),

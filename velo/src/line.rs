@@ -385,20 +385,11 @@ impl LineFormat {
         values: &[u8],
         out: &mut Vec<u8>,
     ) -> bool {
-        if self.style.text
-            || self.style.schema != Schema::Velo
-            || site.is_template()
-            || site.target().is_some()
-        {
-            return false;
-        }
-        let Some(head) = self.heads.get(self.heads.slot(site), site) else {
+        let Some(head) = plain_head(&self.style, &self.heads, site) else {
             return false;
         };
         json_time(&mut self.face, &self.time_open, time, out);
-        out.extend_from_slice(head);
-        plain_fields(site, values, out);
-        out.extend_from_slice(b"}\n");
+        plain_rest(head, site, values, out);
         true
     }
 
@@ -413,19 +404,10 @@ impl LineFormat {
         values: &[u8],
         out: &mut Vec<u8>,
     ) -> bool {
-        if self.style.text
-            || self.style.schema != Schema::Velo
-            || site.is_template()
-            || site.target().is_some()
-        {
-            return false;
-        }
-        let Some(head) = self.heads.get(self.heads.slot(site), site) else {
+        let Some(head) = plain_head(&self.style, &self.heads, site) else {
             return false;
         };
-        out.extend_from_slice(head);
-        plain_fields(site, values, out);
-        out.extend_from_slice(b"}\n");
+        plain_rest(head, site, values, out);
         true
     }
 
@@ -1081,6 +1063,25 @@ fn json_time(
         }
         _ => out.push(b'{'),
     }
+}
+
+/// The cached head of `site`'s line when it is a plain JSON line (see
+/// [`LineFormat::plain_json`]): velo's schema, no template, no target.
+#[inline(always)]
+fn plain_head<'h>(style: &Style, heads: &'h Heads, site: &'static Site) -> Option<&'h [u8]> {
+    if style.text || style.schema != Schema::Velo || site.is_template() || site.target().is_some() {
+        return None;
+    }
+    heads.get(heads.slot(site), site)
+}
+
+/// Appends what follows a plain JSON line's time: `head`, the values as
+/// fields, the line's end.
+#[inline(always)]
+fn plain_rest(head: &[u8], site: &'static Site, values: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(head);
+    plain_fields(site, values, out);
+    out.extend_from_slice(b"}\n");
 }
 
 /// Appends a call's values as JSON fields, each after its site's key,
