@@ -1,7 +1,10 @@
 //! While the worker is behind (its ring three quarters full when a drain
 //! starts), a caller formats its entries' lines itself and the worker
 //! copies them out (`caller_format`). Those lines must be the ones the
-//! worker would have written: same bytes, same order, same counts. A slow
+//! worker would have written: same bytes, same order, same counts. Text
+//! lines, and entries with context or scope fields, are left to the
+//! worker; the text test checks that they come out the same under the
+//! same load. A slow
 //! writer keeps this logger's worker behind for most of the run; a logger
 //! writing synchronously on the calling thread, which never hands anything
 //! over, formats the reference lines.

@@ -6,8 +6,8 @@
 //! on the faulting thread (std's stack-overflow report needs `SIGSEGV`).
 #![cfg(target_os = "linux")]
 
-use velo::{velo, Builder, Format, Level};
-use velo_tests::Capture;
+use velo::{velo, Builder, Level};
+use velo_tests::json_logger;
 
 /// The blocked-signal mask of every thread of this process whose name
 /// starts with `velo-`, read from `/proc`.
@@ -40,13 +40,7 @@ fn bit(signal: libc::c_int) -> u64 {
 
 #[test]
 fn the_worker_and_the_backtrace_thread_block_asynchronous_signals_only() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .backtrace(Level::Error)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = json_logger(Builder::new().backtrace(Level::Error));
     velo!(logger: &logger, info, "worker started", n = 1u8);
     assert!(logger.sync().is_ok());
     let masks = velo_threads_masks();

@@ -14,8 +14,10 @@
 //! cores then format, and the split settles by itself: the more lines the
 //! callers format, the sooner the worker catches up and tells them to
 //! stop. An entry goes into the same place in its ring as its record
-//! would have, with the same header (time, level, site), so order, the
-//! merge of threads, the counts and every overflow strategy are unchanged.
+//! would have, with the same header (level, site, flags), dated a copy
+//! before it is published as a record is (see [`Formatter::line_record`]),
+//! so order, the merge of threads, the counts and every overflow strategy
+//! are unchanged.
 //!
 //! Only for loggers whose output writes lines as they are
 //! (`Output::takes_lines`: a stream, a file) in velo's JSON schema

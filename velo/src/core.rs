@@ -160,7 +160,7 @@ impl Core {
             ),
             pipe: capacity.map(|entries| {
                 let worker = Arc::new(Worker::with_beat(Arc::clone(&beat)));
-                (Queue::new(id, entries), worker)
+                (Queue::new(id, entries, caller_style.is_some()), worker)
             }),
             this: Weak::clone(this),
             deliveries: AtomicU64::new(0),
@@ -229,16 +229,16 @@ impl Core {
         self.committed();
     }
 
-    /// [`Core::commit`] while the worker is behind.
+    /// [`Core::commit`] while the worker is behind, which only a logger
+    /// whose callers format notes (see `Queue::new`).
     #[cold]
     #[inline(never)]
     fn commit_line(&self, reserved: Reserved) {
-        match self.caller_style {
-            Some(style) => local::commit_with(reserved, |slot| {
+        local::commit_with(reserved, |slot| {
+            if let Some(style) = self.caller_style {
                 caller_format::rewrite(self.id, style, slot);
-            }),
-            None => local::commit(reserved),
-        }
+            }
+        });
         self.committed();
     }
 

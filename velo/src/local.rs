@@ -33,6 +33,7 @@ use crate::clock;
 use crate::options::Style;
 use crate::record::Slot;
 use crate::ring::Ring;
+use crate::thread::SignalsBlocked;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -276,41 +277,6 @@ pub(crate) fn append_scope_in(slot: &mut Slot) -> bool {
 #[cold]
 pub(crate) fn append_scope(buf: &mut Vec<u8>) {
     with_scope(|scope| crate::record::put_block(buf, scope));
-}
-
-/// Every signal blocked on this thread while it lives (on Unix; nothing
-/// elsewhere).
-struct SignalsBlocked {
-    #[cfg(unix)]
-    previous: libc::sigset_t,
-}
-
-impl SignalsBlocked {
-    fn new() -> SignalsBlocked {
-        #[cfg(unix)]
-        // SAFETY: both sets are initialised (sigfillset, and
-        // pthread_sigmask writes the previous mask) before they are read.
-        unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut previous: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut previous);
-            SignalsBlocked { previous }
-        }
-        #[cfg(not(unix))]
-        SignalsBlocked {}
-    }
-}
-
-impl Drop for SignalsBlocked {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        // SAFETY: `previous` is the mask `new` read; restoring it is what
-        // pthread_sigmask(SIG_SETMASK) does.
-        unsafe {
-            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
-        }
-    }
 }
 
 #[cold]

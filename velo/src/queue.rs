@@ -71,10 +71,18 @@ pub(crate) struct Queue {
     /// Entries thrown away in a forked child ([`Queue::discard`]): the
     /// parent's, which this process neither writes nor drops.
     discarded: AtomicU64,
+    /// Whether the logger's callers format their own lines while the
+    /// worker is behind (see `caller_format`): only then do drains note
+    /// their rings' backlog.
+    #[cfg_attr(loom, allow(dead_code))]
+    callers_format: bool,
 }
 
 impl Queue {
-    pub(crate) fn new(id: u64, entries: usize) -> Queue {
+    /// The queue of the logger core `id`, whose threads' rings hold
+    /// `entries` each; with `callers_format`, its drains mark rings the
+    /// worker is behind on (see `Ring::worker_behind`).
+    pub(crate) fn new(id: u64, entries: usize, callers_format: bool) -> Queue {
         let max_ring_bytes = ring::max_bytes_for(entries);
         let start = ring::start_bytes_for(max_ring_bytes);
         Queue {
@@ -85,6 +93,7 @@ impl Queue {
             budget: AtomicUsize::new((max_ring_bytes - start).saturating_mul(GROWN_RINGS)),
             retired: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
+            callers_format,
         }
     }
 
@@ -221,6 +230,13 @@ impl Queue {
             // The same rings as above, in the same order: a successor
             // once set stays.
             for &Seen { cut, last, sealed } in seen.by_ref() {
+                // Not under loom: a hint that orders nothing, and states
+                // more for the models to explore.
+                #[cfg(not(loom))]
+                if self.callers_format {
+                    // SAFETY: as below.
+                    unsafe { ring.note_backlog(cut) };
+                }
                 // SAFETY: the caller holds the output lock, as it did when
                 // it took the cut (the contract).
                 unsafe { ring.drain_to(cut, |bytes| write(Drained::Bytes(bytes))) };

@@ -152,9 +152,9 @@ pub(crate) struct Ring {
     max_entries: u64,
     /// Set by the consumer when a drain started with the ring three
     /// quarters full (in bytes or entries), cleared when one started with
-    /// it under half full; stored only
-    /// when it changes, so the producer reads it from its own cache. See
-    /// [`Ring::worker_behind`].
+    /// it under half full, and only for a queue whose callers format (see
+    /// [`Ring::note_backlog`]); stored only when it changes, so the
+    /// producer reads it from its own cache. See [`Ring::worker_behind`].
     behind: AtomicBool,
 }
 
@@ -205,11 +205,24 @@ impl Ring {
         self.behind.load(Ordering::Relaxed)
     }
 
-    /// Notes the backlog a drain starts with, in bytes and entries (see
-    /// [`Ring::worker_behind`]).
+    /// Notes the backlog a drain up to `cut` starts with, in bytes and
+    /// entries (see [`Ring::worker_behind`]); for a queue whose callers
+    /// format lines while the worker is behind (see `Queue::drain`).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ring::drain_to`]: the caller is the one consumer.
     #[cfg(not(loom))]
     #[inline]
-    fn note_backlog(&self, bytes: usize, entries: u64) {
+    pub(crate) unsafe fn note_backlog(&self, cut: Cut) {
+        let c = &self.consumer.0;
+        // Relaxed: only the consumer (the caller) stores these. A
+        // successor's `consumed` starts below zero by its carry, so the
+        // entries count what counts against the ring.
+        let bytes = cut.tail.wrapping_sub(c.head.load(Ordering::Relaxed));
+        let entries = cut
+            .produced
+            .wrapping_sub(c.consumed.load(Ordering::Relaxed));
         let behind = self.behind.load(Ordering::Relaxed);
         // The fraction of the ring the backlog fills, by whichever bound
         // it is nearer.
@@ -499,10 +512,6 @@ impl Ring {
             c.carry.store(0, Ordering::Relaxed);
         }
         let before = consumed;
-        // Not under loom: a hint that orders nothing, and states more for
-        // the models to explore.
-        #[cfg(not(loom))]
-        self.note_backlog(tail.wrapping_sub(head), produced.wrapping_sub(consumed));
         if head != tail {
             // SAFETY: this is the one consumer (the contract of `drain`).
             let bytes = unsafe { self.bytes() };

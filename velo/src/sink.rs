@@ -24,13 +24,12 @@ use crate::fork;
 use crate::line::LineFormat;
 use crate::local;
 use crate::merge::Merge;
-use crate::output::{Output, Stdio};
+use crate::output::{guarded, Output, Stdio};
 use crate::pause::pause;
 use crate::queue::{Drained, Queue, Seen};
 use crate::record;
 use crate::stats::{self, Counters};
 use std::io::{self, Write};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -413,8 +412,18 @@ impl Sink {
             );
             return None;
         };
-        let (output, format) = (&mut self.output, &mut self.format);
-        match guarded(|| output.write(&event, format)) {
+        self.write_guarded(report, |output, format| output.write(&event, format))
+    }
+
+    /// Runs `write` on the output and the line format, guarded; the bytes
+    /// it wrote, or `None` on an error (counted and reported).
+    fn write_guarded(
+        &mut self,
+        report: &Report<'_>,
+        write: impl FnOnce(&mut dyn Output, &mut LineFormat) -> io::Result<usize>,
+    ) -> Option<usize> {
+        let (output, format) = (&mut *self.output, &mut self.format);
+        match guarded(|| write(output, format)) {
             Ok(n) => Some(n),
             Err(e) => {
                 self.fail(e, report);
@@ -431,14 +440,7 @@ impl Sink {
             out.extend_from_slice(line);
             return Some(line.len());
         }
-        let output = &mut self.output;
-        match guarded(|| output.write_line(line)) {
-            Ok(n) => Some(n),
-            Err(e) => {
-                self.fail(e, report);
-                None
-            }
-        }
+        self.write_guarded(report, |output, _| output.write_line(line))
     }
 
     /// Writes a plain record (see `record::Plain`) of the JSON format
@@ -616,13 +618,6 @@ impl Sink {
         }
         wrote
     }
-}
-
-/// Runs a call into the user's output, turning a panic into an error so the
-/// worker survives a writer that panics.
-fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
 }
 
 /// A logger's sink behind its lock.

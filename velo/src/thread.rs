@@ -1,5 +1,6 @@
 //! The threads velo starts: its workers and helpers, named, with the
-//! process's asynchronous signals blocked.
+//! process's asynchronous signals blocked; and [`SignalsBlocked`], which
+//! blocks them on the calling thread for a while.
 //!
 //! A signal sent to the process is handled on any thread that does not
 //! block it. Left to chance, the kernel may pick a worker of velo's while
@@ -27,12 +28,15 @@ where
     T: Send + 'static,
 {
     let builder = Builder::new().name(name.into());
-    let _mask = Blocked::now();
+    let _mask = SignalsBlocked::new();
     builder.spawn(f)
 }
 
-/// The calling thread's signal mask while it spawns; restored on drop.
-struct Blocked {
+/// Every asynchronous signal blocked on the calling thread while it lives
+/// (on Unix; nothing elsewhere): around a spawn (see the module docs), or
+/// while a thread makes something a signal handler on it must not find
+/// half made. The thread's mask before is restored on drop.
+pub(crate) struct SignalsBlocked {
     #[cfg(unix)]
     old: Option<libc::sigset_t>,
 }
@@ -50,10 +54,10 @@ const SYNCHRONOUS: [libc::c_int; 7] = [
     libc::SIGABRT,
 ];
 
-impl Blocked {
+impl SignalsBlocked {
     /// Blocks every asynchronous signal on the calling thread.
     #[cfg(unix)]
-    fn now() -> Blocked {
+    pub(crate) fn new() -> SignalsBlocked {
         // SAFETY: `sigset_t` is plain data that `sigfillset` initialises
         // whole; `sigdelset` and `pthread_sigmask` take pointers to sets
         // that live on this stack for the length of each call.
@@ -68,16 +72,16 @@ impl Blocked {
             // with the caller's, as any thread would.
             (libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) == 0).then_some(old)
         };
-        Blocked { old }
+        SignalsBlocked { old }
     }
 
     #[cfg(not(unix))]
-    fn now() -> Blocked {
-        Blocked {}
+    pub(crate) fn new() -> SignalsBlocked {
+        SignalsBlocked {}
     }
 }
 
-impl Drop for Blocked {
+impl Drop for SignalsBlocked {
     fn drop(&mut self) {
         #[cfg(unix)]
         if let Some(old) = &self.old {
@@ -93,7 +97,7 @@ mod tests {
 
     /// Whether `signal` is blocked on the calling thread.
     fn blocked(signal: libc::c_int) -> bool {
-        // SAFETY: as in `Blocked::now`; a null new set only reads the mask.
+        // SAFETY: as in `SignalsBlocked::new`; a null new set only reads the mask.
         unsafe {
             let mut mask = std::mem::zeroed::<libc::sigset_t>();
             libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask);

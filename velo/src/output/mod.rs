@@ -31,6 +31,13 @@ pub(crate) use rolling::RollingFile;
 pub use rolling::{Period, Rolling};
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 
+/// Runs a call into the user's output, turning a panic into an error so the
+/// worker survives a writer that panics.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
+}
+
 /// The interface the worker drains into.
 pub(crate) trait Output: Send {
     /// Writes one entry; returns the bytes it took (for the statistics).

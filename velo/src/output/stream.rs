@@ -267,21 +267,13 @@ pub(crate) struct Stream {
 /// again.
 struct Unwinding(Box<dyn Write + Send>);
 
-impl Unwinding {
-    fn call<T>(&mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
-        let inner = &mut *self.0;
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(inner)))
-            .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
-    }
-}
-
 impl Write for Unwinding {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.call(|w| w.write(buf))
+        super::guarded(|| self.0.write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.call(|w| w.flush())
+        super::guarded(|| self.0.flush())
     }
 }
 
