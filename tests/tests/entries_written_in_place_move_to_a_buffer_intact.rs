@@ -164,3 +164,67 @@ fn display_fields_after_values_in_place_are_written() {
         assert_eq!(pair[1]["dbg"], "\"q\"");
     }
 }
+
+/// A user's value that does not log.
+struct Tenfold(u64);
+
+impl Value for Tenfold {
+    fn encode(&self, e: &mut Encoder<'_>) {
+        e.u64(self.0 * 10);
+    }
+}
+
+/// A site of up to twelve fields, all through `Value`, is written by one
+/// call; a user's value among them moves the record, from that value on,
+/// wherever it stands; a thirteenth field takes the general path. Every
+/// value comes out, in order, under every overflow strategy.
+#[test]
+fn sites_of_one_to_thirteen_values_write_every_one() {
+    for overflow in [Overflow::Sync, Overflow::Block, Overflow::Drop] {
+        let (logger, out) = logger(overflow);
+        for n in 0..300u64 {
+            let s = ["", "x", "a string of some length"][n as usize % 3];
+            let (f, c, t) = (n as f32 / 4.0, 'λ', Tenfold(n));
+            velo!(logger: &logger, info, "one", n);
+            velo!(logger: &logger, info, "first", t, n, s);
+            velo!(logger: &logger, info, "twelve", a = n, b = s, c, d = f, e = true, f = n as i8, g = Some(n), h = None::<u8>, i = -(n as i64), j = s.to_owned(), k = &t, l = n + 1);
+            velo!(logger: &logger, info, "thirteen", a = n, b = s, c, d = f, e = true, f = n as i8, g = Some(n), h = None::<u8>, i = -(n as i64), j = s.to_owned(), k = &t, l = n + 1, m = 'm');
+        }
+        logger.sync().unwrap();
+        assert_eq!(logger.stats().dropped, 0, "{overflow:?}");
+        let entries = out.entries();
+        assert_eq!(entries.len(), 1_200, "{overflow:?}");
+        for (n, group) in entries.chunks(4).enumerate() {
+            let n = n as u64;
+            let s = ["", "x", "a string of some length"][n as usize % 3];
+            let msgs: Vec<_> = group.iter().map(|e| e["msg"].as_str().unwrap()).collect();
+            assert_eq!(msgs, ["one", "first", "twelve", "thirteen"], "{overflow:?}");
+            assert_eq!(group[0]["n"], n);
+            assert_eq!(
+                (&group[1]["t"], &group[1]["n"], &group[1]["s"]),
+                (&(n * 10).into(), &n.into(), &s.into())
+            );
+            for e in &group[2..] {
+                let keys: Vec<_> = e.keys().skip(4).cloned().collect();
+                let expected = &[
+                    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m",
+                ];
+                assert_eq!(keys, expected[..keys.len()], "{overflow:?}");
+                assert_eq!(e["a"], n);
+                assert_eq!(e["b"], s);
+                assert_eq!(e["c"], "λ");
+                assert_eq!(e["d"], f64::from(n as f32 / 4.0));
+                assert_eq!(e["e"], true);
+                assert_eq!(e["f"], n as i8);
+                assert_eq!(e["g"], n);
+                assert!(e["h"].is_null());
+                assert_eq!(e["i"], -(n as i64));
+                assert_eq!(e["j"], s);
+                assert_eq!(e["k"], n * 10);
+                assert_eq!(e["l"], n + 1);
+            }
+            assert_eq!(group[2].len(), 4 + 12);
+            assert_eq!(group[3]["m"], "m");
+        }
+    }
+}

@@ -58,6 +58,7 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
 
     let entry = Ident::new("__velo_entry", Span::mixed_site());
     let (bindings, exprs, writes) = fields(&call.fields, &entry, "Entry");
+    let args = value_args(&call.fields);
     let logger = Ident::new("__velo_logger", Span::mixed_site());
     let interest = Ident::new("__velo_interest", Span::mixed_site());
     let suppressed = Ident::new("__velo_suppressed", Span::mixed_site());
@@ -86,6 +87,14 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
     let body = if exprs.is_empty() && call.every.is_none() {
         // No fields: one call.
         quote!(__velo::Entry::emit(#logger, #site);)
+    } else if let Some(args) = args.filter(|_| call.every.is_none() && !formats) {
+        // Every field through `Value`: one call too.
+        let log = Ident::new(&format!("log{}", args.len()), Span::call_site());
+        quote! {
+            match (#(&(#exprs),)*) {
+                (#(#bindings,)*) => { __velo::Entry::#log(#logger, #site, #(#args),*); }
+            }
+        }
     } else if exprs.is_empty() {
         body
     } else {
@@ -222,6 +231,31 @@ fn fields(
         exprs.push(quote!(#value));
     }
     (bindings, exprs, writes)
+}
+
+/// The most values `Entry::logN` takes (`Entry::log12`).
+const LOG_N_MAX: usize = 12;
+
+/// The arguments of `Entry::logN`, one per field: `loggable(&*value)`,
+/// spanned from the value's first token to its last, as the calls of
+/// [`fields`] are, so that a value that is not a `Value` is reported on
+/// its expression, once; `None` when there are more than [`LOG_N_MAX`].
+fn value_args(list: &[Field]) -> Option<Vec<TokenStream>> {
+    let args: Vec<_> = list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, field)| {
+            let value = field.value.as_ref()?;
+            let (span, last) = first_last_spans(value);
+            let arg = Ident::new(&format!("__velo_v{i}"), last);
+            let mut call = Group::new(Delimiter::Parenthesis, quote_spanned!(span=> &*#arg));
+            call.set_span(last);
+            let callee_root = Ident::new("__velo", span);
+            let loggable = Ident::new("loggable", last);
+            Some(quote_spanned!(span=> #callee_root::#loggable #call))
+        })
+        .collect();
+    (args.len() <= LOG_N_MAX).then_some(args)
 }
 
 /// `__velo::as_logger(&(expr))`, spanned so that rustc underlines `expr`,

@@ -16,6 +16,17 @@ pub use core::{concat, file, line, mem::forget, module_path, option::Option};
 pub use linkme;
 pub use velo_macros::{fields_impl, velo_impl};
 
+use crate::value::Value;
+
+/// A field's value, given to `Entry::logN`: it must be a [`Value`]. Its
+/// own call, spanned as the value's expression, so that a value that is
+/// not one is reported there, once (the same bound of `Entry::logN`, at
+/// the same span, is not reported again).
+#[inline(always)]
+pub fn loggable<V: Value + ?Sized>(value: &V) -> &V {
+    value
+}
+
 /// What `logger: EXPR` accepts: a `Logger`, or a reference, `Arc`, `Box`
 /// or `Rc` of something that is one.
 #[diagnostic::on_unimplemented(

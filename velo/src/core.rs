@@ -212,7 +212,7 @@ impl Core {
 
     /// Room in this thread's ring to write an entry in place (see
     /// `local::reserve`), while the logger is open.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn reserve(&self, min: usize) -> Option<(Reserved, bool)> {
         self.open_pipe()?;
         local::reserve(self.id, min)

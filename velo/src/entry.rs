@@ -6,6 +6,13 @@
 //! the thread's scope fields, copied), calls one method per field to record
 //! its value, and finishes it, which hands the record to the logger. No
 //! text is formatted here: the worker does that (see `record.rs`).
+//!
+//! A site whose fields all go through [`Value`] (no `%`, `?` or `every:`,
+//! at most twelve fields) makes one call instead, `Entry::logN` with its
+//! N values, which does all of that in one function: one copy per list of
+//! value types, shared by the sites with that list, with the record in
+//! place held in registers rather than in an `Entry` in memory. A site
+//! without fields calls [`Entry::emit`].
 
 use crate::callsite::{CallSite, Site};
 use crate::core::Core;
@@ -84,6 +91,20 @@ impl<'a> Entry<'a> {
         entry.finish();
         // It holds nothing now.
         std::mem::forget(entry);
+    }
+
+    /// The entry of a call site whose fields all go through [`Value`],
+    /// begun in place by `Entry::logN`, whose values from the `done`th on
+    /// did not fit (or that could not begin in place): `Entry::restN`
+    /// goes on with it in the thread's buffer.
+    #[cold]
+    #[inline(never)]
+    fn spilled(core: &'a Core, reserved: Reserved) -> Entry<'a> {
+        Entry {
+            core,
+            buf: ManuallyDrop::new(local::spill(reserved)),
+            in_ring: None,
+        }
     }
 
     // Not `#[inline]`: this is the bulk of an entry's code, and keeping it
@@ -423,6 +444,88 @@ impl Drop for Entry<'_> {
             local::give(std::mem::take(&mut *self.buf));
         }
     }
+}
+
+/// `Entry::log1` to `Entry::log12`: the whole entry of a call site whose
+/// fields all go through [`Value`] (no `%`, `?` or `every:`), in one call,
+/// and `Entry::rest1` to `Entry::rest12`, its path out of line.
+macro_rules! log_n {
+    ($($name:ident $rest:ident($($v:ident: $V:ident),+);)*) => {
+        impl<'a> Entry<'a> {$(
+            /// Writes the entry of call site `cs` for `logger`, with these
+            /// values, in one call: one copy for each list of value types,
+            /// shared by every call site with that list.
+            ///
+            /// The record is begun in place, its values encoded there and
+            /// the record published within this function, the entry held
+            /// in registers. When it cannot begin in place, or a value does
+            /// not fit or would run the user's code, it goes on out of line
+            /// in the thread's buffer (`restN`) from that value on.
+            #[inline(never)]
+            #[allow(clippy::too_many_arguments)]
+            pub fn $name<$($V: Value + ?Sized),+>(
+                logger: &'a Logger,
+                cs: &'static CallSite,
+                $($v: &$V),+
+            ) {
+                let (core, context, site) = (logger.core(), logger.context(), cs.site());
+                let (entry, done) = match Entry::begin_in_ring(core, context, site, None) {
+                    InRing::Begun(mut reserved) => {
+                        let done = 'fast: {
+                            let slot = &mut reserved.slot;
+                            let mut done = 0;
+                            $(
+                                if !$v.encode_in_place(slot) {
+                                    break 'fast done;
+                                }
+                                done += 1;
+                            )+
+                            let _ = done;
+                            return core.commit(reserved);
+                        };
+                        (Entry::spilled(core, reserved), done)
+                    }
+                    InRing::ScopeDoesNotFit(reserved) => (Entry::with_scope_spilled(core, reserved), 0),
+                    InRing::No => (Entry::start::<false>(core, context, site, None), 0),
+                };
+                Entry::$rest(entry, done, $($v),+);
+            }
+
+            /// Goes on with `entry`, in the thread's buffer, from its
+            /// `done`th value on, and finishes it.
+            #[cold]
+            #[inline(never)]
+            #[allow(clippy::too_many_arguments)]
+            fn $rest<$($V: Value + ?Sized),+>(mut entry: Entry<'a>, done: usize, $($v: &$V),+) {
+                let mut at = 0;
+                $(
+                    if at >= done {
+                        entry.value($v);
+                    }
+                    at += 1;
+                )+
+                let _ = at;
+                entry.finish();
+                // It holds nothing now.
+                std::mem::forget(entry);
+            }
+        )*}
+    };
+}
+
+log_n! {
+    log1 rest1(a: A);
+    log2 rest2(a: A, b: B);
+    log3 rest3(a: A, b: B, c: C);
+    log4 rest4(a: A, b: B, c: C, d: D);
+    log5 rest5(a: A, b: B, c: C, d: D, e: E);
+    log6 rest6(a: A, b: B, c: C, d: D, e: E, f: F);
+    log7 rest7(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
+    log8 rest8(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
+    log9 rest9(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I);
+    log10 rest10(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J);
+    log11 rest11(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J, k: K);
+    log12 rest12(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J, k: K, l: L);
 }
 
 /// What a dynamic record says about itself.
