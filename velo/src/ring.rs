@@ -352,15 +352,22 @@ impl Ring {
     #[inline]
     pub(crate) unsafe fn reserve(&self, min: usize) -> Option<crate::record::Slot> {
         let p = &self.producer.0;
-        // Relaxed: only this thread stores the producer's words.
+        // Relaxed: only this thread stores the producer's words. Each word
+        // is loaded once: loads of atomics, even relaxed ones, are not
+        // merged by the compiler.
         let tail = p.tail.load(Ordering::Relaxed);
         let produced = p.produced.load(Ordering::Relaxed);
-        if !self.fits(min, tail, produced) && !self.refresh_and_fit(min, tail, produced) {
-            return None;
-        }
         let capacity = self.capacity();
+        let mut free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
+        // Wrapping: a successor's count starts below zero (its carry).
+        let queued = produced.wrapping_sub(p.consumed_seen.load(Ordering::Relaxed));
+        if min > free || queued >= self.max_entries {
+            if !self.refresh_and_fit(min, tail, produced) {
+                return None;
+            }
+            free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
+        }
         let at = tail & (capacity - 1);
-        let free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
         let room = free.min(capacity - at);
         if room < min {
             return None;
