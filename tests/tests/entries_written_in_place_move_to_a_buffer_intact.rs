@@ -228,3 +228,42 @@ fn sites_of_one_to_thirteen_values_write_every_one() {
         }
     }
 }
+
+/// A site whose first field is written through `Display` starts in the
+/// thread's buffer; one whose `Display` or `Debug` field comes later starts
+/// in place and moves there at that field. Either way every value comes
+/// out as written, in order.
+#[test]
+fn display_and_debug_fields_first_or_later_write_every_value() {
+    for overflow in [Overflow::Sync, Overflow::Block, Overflow::Drop] {
+        let (logger, out) = logger(overflow);
+        for n in 0..300u64 {
+            let s = ["", "x\"y", "a string of some length"][n as usize % 3];
+            velo!(logger: &logger, info, "first", shown = %n, n, dbg = ?s);
+            velo!(logger: &logger, info, "later", n, s, shown = %s, t = Tenfold(n), last = n + 1);
+        }
+        logger.sync().unwrap();
+        assert_eq!(logger.stats().dropped, 0, "{overflow:?}");
+        let entries = out.entries();
+        assert_eq!(entries.len(), 600, "{overflow:?}");
+        for (n, pair) in entries.chunks(2).enumerate() {
+            let n = n as u64;
+            let s = ["", "x\"y", "a string of some length"][n as usize % 3];
+            let (first, later) = (&pair[0], &pair[1]);
+            assert_eq!(first["msg"], "first", "{overflow:?}");
+            let keys: Vec<_> = first.keys().skip(4).map(String::as_str).collect();
+            assert_eq!(keys, ["shown", "n", "dbg"]);
+            assert_eq!(first["shown"], n.to_string());
+            assert_eq!(first["n"], n);
+            assert_eq!(first["dbg"], format!("{s:?}"));
+            assert_eq!(later["msg"], "later", "{overflow:?}");
+            let keys: Vec<_> = later.keys().skip(4).map(String::as_str).collect();
+            assert_eq!(keys, ["n", "s", "shown", "t", "last"]);
+            assert_eq!(later["n"], n);
+            assert_eq!(later["s"], s);
+            assert_eq!(later["shown"], s);
+            assert_eq!(later["t"], n * 10);
+            assert_eq!(later["last"], n + 1);
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub use linkme;
 pub use velo_macros::{fields_impl, velo_impl};
 
 use crate::value::Value;
+use std::fmt;
 
 /// A field's value, given to `Entry::logN`: it must be a [`Value`]. Its
 /// own call, spanned as the value's expression, so that a value that is
@@ -25,6 +26,44 @@ use crate::value::Value;
 #[inline(always)]
 pub fn loggable<V: Value + ?Sized>(value: &V) -> &V {
     value
+}
+
+/// A `%` field's value, given to `Entry::logN` (by reference): written
+/// through `Display`, as [`Entry::display`] writes it. Spanned as
+/// [`loggable`].
+#[inline(always)]
+pub fn shown<V: fmt::Display + ?Sized>(value: &V) -> Shown<'_, V> {
+    Shown(value)
+}
+
+/// A `?` field's value, given to `Entry::logN` (by reference): written
+/// through `Debug`, as [`Entry::debug`] writes it. Spanned as
+/// [`loggable`].
+#[inline(always)]
+pub fn debugged<V: fmt::Debug + ?Sized>(value: &V) -> Debugged<'_, V> {
+    Debugged(value)
+}
+
+/// A value written through its `Display` (see [`shown`]).
+#[derive(Debug)]
+pub struct Shown<'a, V: ?Sized>(&'a V);
+
+impl<V: fmt::Display + ?Sized> Value for Shown<'_, V> {
+    #[inline]
+    fn encode(&self, e: &mut crate::Encoder<'_>) {
+        e.display(self.0);
+    }
+}
+
+/// A value written through its `Debug` (see [`debugged`]).
+#[derive(Debug)]
+pub struct Debugged<'a, V: ?Sized>(&'a V);
+
+impl<V: fmt::Debug + ?Sized> Value for Debugged<'_, V> {
+    #[inline]
+    fn encode(&self, e: &mut crate::Encoder<'_>) {
+        e.debug(self.0);
+    }
 }
 
 /// What `logger: EXPR` accepts: a `Logger`, or a reference, `Arc`, `Box`

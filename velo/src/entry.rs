@@ -7,12 +7,14 @@
 //! its value, and finishes it, which hands the record to the logger. No
 //! text is formatted here: the worker does that (see `record.rs`).
 //!
-//! A site whose fields all go through [`Value`] (no `%`, `?` or `every:`,
-//! at most twelve fields) makes one call instead, `Entry::logN` with its
-//! N values, which does all of that in one function: one copy per list of
-//! value types, shared by the sites with that list, with the record in
-//! place held in registers rather than in an `Entry` in memory. A site
-//! without fields calls [`Entry::emit`].
+//! A site of at most twelve fields and no `every:` makes one call instead,
+//! which does all of that in one function: one copy per list of value
+//! types, shared by the sites with that list. `Entry::logN`, for a site
+//! whose fields all go through [`Value`], writes the record in place with
+//! it held in registers rather than in an `Entry` in memory;
+//! `Entry::bufferedN`, for a site with a `%` or `?` field (given as
+//! `__private::Shown` and `Debugged` values), in the thread's buffer. A
+//! site without fields calls [`Entry::emit`].
 
 use crate::callsite::{CallSite, Site};
 use crate::core::Core;
@@ -447,10 +449,12 @@ impl Drop for Entry<'_> {
 }
 
 /// `Entry::log1` to `Entry::log12`: the whole entry of a call site whose
-/// fields all go through [`Value`] (no `%`, `?` or `every:`), in one call,
-/// and `Entry::rest1` to `Entry::rest12`, its path out of line.
+/// fields all go through [`Value`] (no `every:`), in one call;
+/// `Entry::buffered1` to `Entry::buffered12`, the same for a site with a
+/// field written through `Display` or `Debug`; and `Entry::rest1` to
+/// `Entry::rest12`, their path out of line.
 macro_rules! log_n {
-    ($($name:ident $rest:ident($($v:ident: $V:ident),+);)*) => {
+    ($($name:ident $buffered:ident $rest:ident($($v:ident: $V:ident),+);)*) => {
         impl<'a> Entry<'a> {$(
             /// Writes the entry of call site `cs` for `logger`, with these
             /// values, in one call: one copy for each list of value types,
@@ -459,8 +463,9 @@ macro_rules! log_n {
             /// The record is begun in place, its values encoded there and
             /// the record published within this function, the entry held
             /// in registers. When it cannot begin in place, or a value does
-            /// not fit or would run the user's code, it goes on out of line
-            /// in the thread's buffer (`restN`) from that value on.
+            /// not fit or would run the user's code (`Display`, `Debug`, a
+            /// user's `Value`), it goes on out of line in the thread's
+            /// buffer (`restN`) from that value on.
             #[inline(never)]
             #[allow(clippy::too_many_arguments)]
             pub fn $name<$($V: Value + ?Sized),+>(
@@ -491,41 +496,69 @@ macro_rules! log_n {
                 Entry::$rest(entry, done, $($v),+);
             }
 
+            /// [`Entry::buffered`], then these values, and the entry
+            /// finished, in one call: for a site with a value that runs the
+            /// user's code (`Display`, `Debug`), which cannot be written in
+            /// place (and moving the values before it out of the ring costs
+            /// more than writing them in the buffer).
+            #[inline(never)]
+            #[allow(clippy::too_many_arguments)]
+            pub fn $buffered<$($V: Value + ?Sized),+>(
+                logger: &'a Logger,
+                cs: &'static CallSite,
+                $($v: &$V),+
+            ) {
+                let entry = Entry::start::<false>(logger.core(), logger.context(), cs.site(), None);
+                Entry::go_on(entry, |entry| {
+                    $(entry.value($v);)+
+                });
+            }
+
             /// Goes on with `entry`, in the thread's buffer, from its
             /// `done`th value on, and finishes it.
             #[cold]
             #[inline(never)]
             #[allow(clippy::too_many_arguments)]
-            fn $rest<$($V: Value + ?Sized),+>(mut entry: Entry<'a>, done: usize, $($v: &$V),+) {
+            fn $rest<$($V: Value + ?Sized),+>(entry: Entry<'a>, done: usize, $($v: &$V),+) {
                 let mut at = 0;
-                $(
-                    if at >= done {
-                        entry.value($v);
-                    }
-                    at += 1;
-                )+
+                Entry::go_on(entry, |entry| {
+                    $(
+                        if at >= done {
+                            entry.value($v);
+                        }
+                        at += 1;
+                    )+
+                });
                 let _ = at;
-                entry.finish();
-                // It holds nothing now.
-                std::mem::forget(entry);
             }
         )*}
     };
 }
 
+impl<'a> Entry<'a> {
+    /// Runs `values` on `entry` (in the thread's buffer), then finishes it.
+    #[inline(always)]
+    fn go_on(mut entry: Entry<'a>, values: impl FnOnce(&mut Entry<'a>)) {
+        values(&mut entry);
+        entry.finish();
+        // It holds nothing now.
+        std::mem::forget(entry);
+    }
+}
+
 log_n! {
-    log1 rest1(a: A);
-    log2 rest2(a: A, b: B);
-    log3 rest3(a: A, b: B, c: C);
-    log4 rest4(a: A, b: B, c: C, d: D);
-    log5 rest5(a: A, b: B, c: C, d: D, e: E);
-    log6 rest6(a: A, b: B, c: C, d: D, e: E, f: F);
-    log7 rest7(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
-    log8 rest8(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
-    log9 rest9(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I);
-    log10 rest10(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J);
-    log11 rest11(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J, k: K);
-    log12 rest12(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J, k: K, l: L);
+    log1 buffered1 rest1(a: A);
+    log2 buffered2 rest2(a: A, b: B);
+    log3 buffered3 rest3(a: A, b: B, c: C);
+    log4 buffered4 rest4(a: A, b: B, c: C, d: D);
+    log5 buffered5 rest5(a: A, b: B, c: C, d: D, e: E);
+    log6 buffered6 rest6(a: A, b: B, c: C, d: D, e: E, f: F);
+    log7 buffered7 rest7(a: A, b: B, c: C, d: D, e: E, f: F, g: G);
+    log8 buffered8 rest8(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H);
+    log9 buffered9 rest9(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I);
+    log10 buffered10 rest10(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J);
+    log11 buffered11 rest11(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J, k: K);
+    log12 buffered12 rest12(a: A, b: B, c: C, d: D, e: E, f: F, g: G, h: H, i: I, j: J, k: K, l: L);
 }
 
 /// What a dynamic record says about itself.
