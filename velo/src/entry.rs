@@ -510,7 +510,9 @@ macro_rules! log_n {
             ) {
                 let entry = Entry::start::<false>(logger.core(), logger.context(), cs.site(), None);
                 Entry::go_on(entry, |entry| {
-                    $(entry.value($v);)+
+                    // Encoded here rather than through `Entry::value`: the
+                    // entry is in the buffer from the start.
+                    $(Encoder::new(&mut entry.buf).one($v);)+
                 });
             }
 
