@@ -242,6 +242,15 @@ impl Core {
         self.committed();
     }
 
+    /// Publishes the entry written in place in `reserved` as its record,
+    /// for an entry a caller never formats (one without values: see
+    /// `caller_format`), with no look at whether the worker is behind.
+    #[inline(always)]
+    pub(crate) fn commit_record(&self, reserved: Reserved) {
+        local::commit(reserved);
+        self.committed();
+    }
+
     /// An entry written in place was published ([`local::commit`]).
     #[inline]
     pub(crate) fn committed(&self) {

@@ -86,7 +86,8 @@ impl<'a> Entry<'a> {
     pub fn emit(logger: &'a Logger, cs: &'static CallSite) {
         let (core, context, site) = (logger.core(), logger.context(), cs.site());
         let mut entry = match Entry::begin_in_ring(core, context, site, None) {
-            InRing::Begun(reserved) => return core.commit(reserved),
+            // Without values: never a line its caller formats.
+            InRing::Begun(reserved) => return core.commit_record(reserved),
             InRing::ScopeDoesNotFit(reserved) => Entry::with_scope_spilled(core, reserved),
             InRing::No => Entry::start::<false>(core, context, site, None),
         };
