@@ -453,40 +453,17 @@ mod tests {
         let out = expand(quote!(info, "m", a = ?x, b = 1));
         assert!(out.contains("Entry :: buffered2 ("), "{out}");
         assert!(out.contains(":: debugged (") && out.contains(":: loggable ("));
-        let out = expand(quote!(
-            info,
-            "m",
-            a = 1,
-            b = 2,
-            c = 3,
-            d = 4,
-            e = 5,
-            f = 6,
-            g = 7,
-            h = 8,
-            i = 9,
-            j = 10,
-            k = 11,
-            l = 12
-        ));
+        // `info, "m", f0 = 0, f1 = 1, ...`: `n` fields.
+        let with_fields = |n: usize| {
+            let fields = (0..n).map(|i| {
+                let key = Ident::new(&format!("f{i}"), Span::call_site());
+                quote!(, #key = #i)
+            });
+            expand(quote!(info, "m" #(#fields)*))
+        };
+        let out = with_fields(12);
         assert!(out.contains("Entry :: log12 ("), "{out}");
-        let out = expand(quote!(
-            info,
-            "m",
-            a = 1,
-            b = 2,
-            c = 3,
-            d = 4,
-            e = 5,
-            f = 6,
-            g = 7,
-            h = 8,
-            i = 9,
-            j = 10,
-            k = 11,
-            l = 12,
-            m = 13
-        ));
+        let out = with_fields(13);
         assert!(
             !out.contains("Entry :: log") && out.contains("Entry :: value ("),
             "{out}"
