@@ -51,6 +51,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 use velo_benches::peers::{self, workload, Peer, Subject};
 use velo_benches::sink::{CountingSink, Target};
@@ -167,13 +168,30 @@ fn end_to_end(peer: &Peer, w: u8, threads: u64, n: u64) {
     let sink = CountingSink::new();
     let subject = (peer.build)(Target::Count(sink.clone()), w);
     let warm = warm_up(&*subject, &sink, n);
-    let full_before = subject.queue_full();
     let per_thread = n / threads;
     let n = per_thread * threads;
 
-    let allocations_before = allocations();
-    let start = Instant::now();
+    // With several threads, each is started and logs its own warm-up (a
+    // fresh thread's first entries set up its ring and buffers, as the
+    // main thread's did in `warm_up`) before the run begins, once all of
+    // that is written: a run times and counts the steady state, for every
+    // peer alike, not the threads' start.
+    let thread_warm = if threads == 1 {
+        0
+    } else {
+        WARMUP.min(per_thread)
+    };
+    let warmed = warm + threads * thread_warm;
+    let ready = Barrier::new(threads as usize + 1);
+    let go = Barrier::new(threads as usize + 1);
+    let mut counted = None;
+    let mut full_before = None;
+    let mut start_run = || {
+        full_before = subject.queue_full();
+        counted = Some((allocations(), Instant::now()));
+    };
     if threads == 1 {
+        start_run();
         for i in warm..warm + n {
             subject.log(i);
         }
@@ -181,19 +199,31 @@ fn end_to_end(peer: &Peer, w: u8, threads: u64, n: u64) {
         let shared: &dyn Subject = &*subject;
         std::thread::scope(|scope| {
             for t in 0..threads {
+                let (ready, go) = (&ready, &go);
                 scope.spawn(move || {
-                    let first = warm + t * per_thread;
-                    for i in first..first + per_thread {
+                    let first = warm + t * (thread_warm + per_thread);
+                    for i in first..first + thread_warm {
+                        shared.log(i);
+                    }
+                    ready.wait();
+                    go.wait();
+                    for i in first + thread_warm..first + thread_warm + per_thread {
                         shared.log(i);
                     }
                 });
             }
+            ready.wait();
+            shared.drain();
+            wait_lines(&sink, warmed, Duration::from_secs(10));
+            start_run();
+            go.wait();
         });
     }
+    let (allocations_before, start) = counted.expect("the run started");
     let calls_done = start.elapsed();
     let full = subject.queue_full().zip(full_before).map(|(a, b)| a - b);
     subject.finish();
-    wait_lines(&sink, warm + n, Duration::from_secs(30));
+    wait_lines(&sink, warmed + n, Duration::from_secs(30));
     let elapsed = start.elapsed();
     let allocated = allocations() - allocations_before;
 
@@ -205,7 +235,7 @@ fn end_to_end(peer: &Peer, w: u8, threads: u64, n: u64) {
         allocated as f64 / n as f64,
         allocated,
         sink.lines(),
-        warm + n,
+        warmed + n,
         full.map_or_else(String::new, |f| format!(" full={f}")),
     );
 }
