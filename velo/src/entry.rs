@@ -96,10 +96,9 @@ impl<'a> Entry<'a> {
         std::mem::forget(entry);
     }
 
-    /// The entry of a call site whose fields all go through [`Value`],
-    /// begun in place by `Entry::logN`, whose values from the `done`th on
-    /// did not fit (or that could not begin in place): `Entry::restN`
-    /// goes on with it in the thread's buffer.
+    /// The entry begun in place by `Entry::logN` whose next value does not
+    /// fit or would run the user's code, moved to the thread's buffer,
+    /// where `Entry::restN` goes on with it.
     #[cold]
     #[inline(never)]
     fn spilled(core: &'a Core, reserved: Reserved) -> Entry<'a> {
