@@ -234,7 +234,9 @@ pub(crate) fn commit(reserved: Reserved) {
 /// not run the user's code.
 #[inline(always)]
 pub(crate) fn commit_with(mut reserved: Reserved, rewrite: impl FnOnce(&mut Slot)) {
-    crate::record::seal(reserved.slot.written_mut(), clock::read);
+    let record = reserved.slot.written_mut();
+    crate::record::finish(record);
+    clock::stamp(record);
     rewrite(&mut reserved.slot);
     // SAFETY: the ring is alive (see `Reserved::ring`), and this thread,
     // its producer, wrote the slot's bytes at its tail, reserved since its

@@ -140,7 +140,7 @@ pub(crate) fn add_flag(buf: &mut [u8], flag: u16) {
 
 /// Dates the record in `buf` with what `clock` returns (a time and its
 /// [`WALL_TIME`] bit), [`NO_TIME`] or not (see there).
-#[inline]
+#[inline(always)]
 pub(crate) fn set_time(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
     let Some(head) = buf.first_chunk_mut::<16>() else {
         return;
@@ -151,32 +151,15 @@ pub(crate) fn set_time(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
     head[8..16].copy_from_slice(&time.to_le_bytes());
 }
 
-/// [`finish`], then [`set_time`], in one pass over the header: the record
-/// is complete, and dated with what `clock` returns.
-#[inline(always)]
-pub(crate) fn seal(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
-    let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-    let Some(head) = buf.first_chunk_mut::<16>() else {
-        return finish(buf);
-    };
-    // The length (bytes 0-3), the flags (4-5) and the level (6) as one
-    // word: one load and one store for the three.
-    let word = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
-    let flags = (word >> 32) as u16;
-    let (bit, time) = clock();
-    let flags = (flags & !WALL_TIME) | bit;
-    let word = (word & !0xFFFF_FFFF_FFFF) | u64::from(len) | u64::from(flags) << 32;
-    head[..8].copy_from_slice(&word.to_le_bytes());
-    head[8..].copy_from_slice(&time.to_le_bytes());
-}
-
 /// Writes the record's length into its header; the record is complete.
 /// Records longer than `u32::MAX` cannot be made: values are truncated
 /// long before (see [`put_str`]).
-#[inline]
+#[inline(always)]
 pub(crate) fn finish(buf: &mut [u8]) {
     let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-    buf[..4].copy_from_slice(&len.to_le_bytes());
+    if let Some(head) = buf.first_chunk_mut::<4>() {
+        *head = len.to_le_bytes();
+    }
 }
 
 /// Appends a length-prefixed block of encoded fields (context or scope).

@@ -39,7 +39,7 @@
 //! not see races behind a `Relaxed` store, tokio-rs/loom#107, so the
 //! producer's side rests on the argument above). An entry written in place
 //! is published by the same stores as a pushed one (`publish`), over bytes
-//! `fits` found free as for a push; loom's storage has no addresses to
+//! `free_for` found free as for a push; loom's storage has no addresses to
 //! write at, so it checks the push and not the writes in place, which
 //! valgrind's runs of the stress tests watch instead.
 
@@ -315,15 +315,20 @@ impl Ring {
         // Relaxed: only this thread stores the producer's words.
         let tail = p.tail.load(Ordering::Relaxed);
         let produced = p.produced.load(Ordering::Relaxed);
-        if !self.fits(entry.len(), tail, produced)
-            && !self.refresh_and_fit(entry.len(), tail, produced)
+        let capacity = self.capacity();
+        if self
+            .free_for(entry.len(), tail, produced, capacity)
+            .is_none()
+            && self
+                .refresh_and_free(entry.len(), tail, produced, capacity)
+                .is_none()
         {
             return false;
         }
         // SAFETY: this thread is the producer (the contract of `push`), and
-        // `fits` checked that the bytes written are free.
+        // `free_for` checked that the bytes written are free.
         let bytes = unsafe { self.bytes() };
-        bytes.write(tail & self.mask.load(Ordering::Relaxed), entry);
+        bytes.write(tail & (capacity - 1), entry);
         self.publish(tail, produced, entry.len());
         true
     }
@@ -353,20 +358,15 @@ impl Ring {
     pub(crate) unsafe fn reserve(&self, min: usize) -> Option<crate::record::Slot> {
         let p = &self.producer.0;
         // Relaxed: only this thread stores the producer's words. Each word
-        // is loaded once: loads of atomics, even relaxed ones, are not
-        // merged by the compiler.
+        // is loaded once (loads of atomics, even relaxed ones, are not
+        // merged by the compiler): the capacity is passed down.
         let tail = p.tail.load(Ordering::Relaxed);
         let produced = p.produced.load(Ordering::Relaxed);
         let capacity = self.capacity();
-        let mut free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
-        // Wrapping: a successor's count starts below zero (its carry).
-        let queued = produced.wrapping_sub(p.consumed_seen.load(Ordering::Relaxed));
-        if min > free || queued >= self.max_entries {
-            if !self.refresh_and_fit(min, tail, produced) {
-                return None;
-            }
-            free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
-        }
+        let free = match self.free_for(min, tail, produced, capacity) {
+            Some(free) => free,
+            None => self.refresh_and_free(min, tail, produced, capacity)?,
+        };
         let at = tail & (capacity - 1);
         let room = free.min(capacity - at);
         if room < min {
@@ -375,7 +375,7 @@ impl Ring {
         // SAFETY: this thread is the producer (the contract), so the
         // storage stays in place while it holds the slot (only `retire`
         // replaces it, once nothing pushes); the `room` bytes from `at` are
-        // inside the storage and free (`fits` saw the consumer past them),
+        // inside the storage and free (`free_for` saw the consumer past them),
         // and no consumer reads them before `commit` publishes them.
         unsafe { Some(crate::record::Slot::new(self.bytes().at(at), room)) }
     }
@@ -396,20 +396,28 @@ impl Ring {
         self.publish(tail, produced, len);
     }
 
-    /// Whether `len` more bytes and one more entry fit, by what the producer
-    /// last saw of the consumer.
-    #[inline]
-    fn fits(&self, len: usize, tail: usize, produced: u64) -> bool {
+    /// The free bytes of a ring of `capacity` bytes, if `len` more bytes
+    /// and one more entry fit, by what the producer last saw of the
+    /// consumer.
+    #[inline(always)]
+    fn free_for(&self, len: usize, tail: usize, produced: u64, capacity: usize) -> Option<usize> {
         let p = &self.producer.0;
-        let used = tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
+        let free = capacity - tail.wrapping_sub(p.head_seen.load(Ordering::Relaxed));
         // Wrapping: a successor's count starts below zero (its carry).
         let queued = produced.wrapping_sub(p.consumed_seen.load(Ordering::Relaxed));
-        len <= self.capacity() - used && queued < self.max_entries
+        (len <= free && queued < self.max_entries).then_some(free)
     }
 
-    /// Reads the consumer's progress, then checks for room again.
+    /// Reads the consumer's progress, then looks for room again
+    /// ([`Ring::free_for`]).
     #[cold]
-    fn refresh_and_fit(&self, len: usize, tail: usize, produced: u64) -> bool {
+    fn refresh_and_free(
+        &self,
+        len: usize,
+        tail: usize,
+        produced: u64,
+        capacity: usize,
+    ) -> Option<usize> {
         let p = &self.producer.0;
         let c = &self.consumer.0;
         // Acquire: the consumer has finished reading the bytes it freed.
@@ -417,7 +425,7 @@ impl Ring {
             .store(c.head.load(Ordering::Acquire), Ordering::Relaxed);
         p.consumed_seen
             .store(c.consumed.load(Ordering::Acquire), Ordering::Relaxed);
-        self.fits(len, tail, produced)
+        self.free_for(len, tail, produced, capacity)
     }
 
     /// Whether the ring holds unread bytes; for the worker deciding whether
