@@ -225,8 +225,7 @@ impl Core {
         if reserved.worker_behind() {
             return self.commit_line(reserved);
         }
-        local::commit(reserved);
-        self.committed();
+        self.commit_record(reserved);
     }
 
     /// [`Core::commit`] while the worker is behind, which only a logger
@@ -243,8 +242,9 @@ impl Core {
     }
 
     /// Publishes the entry written in place in `reserved` as its record,
-    /// for an entry a caller never formats (one without values: see
-    /// `caller_format`), with no look at whether the worker is behind.
+    /// with no look at whether the worker is behind: for an entry a caller
+    /// never formats (one without values: see `caller_format`), or one
+    /// [`Core::commit`] found it is not behind on.
     #[inline(always)]
     pub(crate) fn commit_record(&self, reserved: Reserved) {
         local::commit(reserved);

@@ -85,11 +85,10 @@ impl<'a> Entry<'a> {
     #[inline(never)]
     pub fn emit(logger: &'a Logger, cs: &'static CallSite) {
         let (core, context, site) = (logger.core(), logger.context(), cs.site());
-        let mut entry = match Entry::begin_in_ring(core, context, site, None) {
+        let mut entry = match Entry::begin(core, context, site, None) {
             // Without values: never a line its caller formats.
-            InRing::Begun(reserved) => return core.commit_record(reserved),
-            InRing::ScopeDoesNotFit(reserved) => Entry::with_scope_spilled(core, reserved),
-            InRing::No => Entry::start::<false>(core, context, site, None),
+            Ok(reserved) => return core.commit_record(reserved),
+            Err(entry) => entry,
         };
         entry.finish();
         // It holds nothing now.
@@ -121,21 +120,16 @@ impl<'a> Entry<'a> {
         suppressed: Option<u64>,
     ) -> Entry<'a> {
         if IN_PLACE {
-            match Entry::begin_in_ring(core, context, site, suppressed) {
+            return match Entry::begin(core, context, site, suppressed) {
                 // Built in the return value: an entry built first and then
                 // returned is built on the stack and copied.
-                InRing::Begun(reserved) => {
-                    return Entry {
-                        core,
-                        buf: ManuallyDrop::new(Vec::new()),
-                        in_ring: Some(reserved),
-                    }
-                }
-                InRing::ScopeDoesNotFit(reserved) => {
-                    return Entry::with_scope_spilled(core, reserved)
-                }
-                InRing::No => {}
-            }
+                Ok(reserved) => Entry {
+                    core,
+                    buf: ManuallyDrop::new(Vec::new()),
+                    in_ring: Some(reserved),
+                },
+                Err(entry) => entry,
+            };
         }
         let mut flags = Entry::flags(core, context, suppressed);
         let (mut buf, scoped) = local::take();
@@ -183,21 +177,23 @@ impl<'a> Entry<'a> {
 
     /// Starts a record in place in this thread's ring, when there is room
     /// and the site wants no backtrace: its header, the suppressed count,
-    /// the logger's context and the thread's scope.
+    /// the logger's context and the thread's scope. Otherwise starts it as
+    /// an [`Entry`] in the thread's buffer: from the start, or with what
+    /// was written in place when the thread's scope does not fit there.
     #[inline(always)]
-    fn begin_in_ring(
+    fn begin(
         core: &'a Core,
         context: &[u8],
         site: &'static Site,
         suppressed: Option<u64>,
-    ) -> InRing {
+    ) -> Result<Reserved, Entry<'a>> {
         if core.config.backtrace_at(site.level) {
-            return InRing::No;
+            return Err(Entry::buffered_start(core, context, site, suppressed));
         }
         let mut flags = Entry::flags(core, context, suppressed);
         let min = record::HEADER + 4 + context.len() + IN_PLACE_MIN;
         let Some((mut reserved, scoped)) = core.reserve(min) else {
-            return InRing::No;
+            return Err(Entry::buffered_start(core, context, site, suppressed));
         };
         if scoped {
             flags |= record::SCOPE;
@@ -214,9 +210,22 @@ impl<'a> Entry<'a> {
         }
         debug_assert!(fits, "the room reserved holds the record's start");
         if scoped && !local::append_scope_in(&mut reserved.slot) {
-            return InRing::ScopeDoesNotFit(reserved);
+            return Err(Entry::with_scope_spilled(core, reserved));
         }
-        InRing::Begun(reserved)
+        Ok(reserved)
+    }
+
+    /// [`Entry::start`] in the thread's buffer, for a record that could not
+    /// begin in place: cold, out of the way of the path in place.
+    #[cold]
+    #[inline(never)]
+    fn buffered_start(
+        core: &'a Core,
+        context: &[u8],
+        site: &'static Site,
+        suppressed: Option<u64>,
+    ) -> Entry<'a> {
+        Entry::start::<false>(core, context, site, suppressed)
     }
 
     /// Goes on with a record started in place in the thread's encoding
@@ -425,17 +434,6 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// How a record's start in place went ([`Entry::begin_in_ring`]).
-enum InRing {
-    /// Started in the ring.
-    Begun(Reserved),
-    /// Started in the ring but for the thread's scope fields, which do not
-    /// fit: to go on in the thread's buffer.
-    ScopeDoesNotFit(Reserved),
-    /// Not started: the record goes to a buffer.
-    No,
-}
-
 impl Drop for Entry<'_> {
     #[inline(never)]
     fn drop(&mut self) {
@@ -474,8 +472,8 @@ macro_rules! log_n {
                 $($v: &$V),+
             ) {
                 let (core, context, site) = (logger.core(), logger.context(), cs.site());
-                let (entry, done) = match Entry::begin_in_ring(core, context, site, None) {
-                    InRing::Begun(mut reserved) => {
+                let (entry, done) = match Entry::begin(core, context, site, None) {
+                    Ok(mut reserved) => {
                         let done = 'fast: {
                             let slot = &mut reserved.slot;
                             let mut done = 0;
@@ -490,8 +488,7 @@ macro_rules! log_n {
                         };
                         (Entry::spilled(core, reserved), done)
                     }
-                    InRing::ScopeDoesNotFit(reserved) => (Entry::with_scope_spilled(core, reserved), 0),
-                    InRing::No => (Entry::start::<false>(core, context, site, None), 0),
+                    Err(entry) => (entry, 0),
                 };
                 Entry::$rest(entry, done, $($v),+);
             }
