@@ -57,8 +57,12 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
     };
 
     let entry = Ident::new("__velo_entry", Span::mixed_site());
-    let (bindings, exprs, writes) = fields(&call.fields, &entry, "Entry");
-    let args = value_args(&call.fields);
+    let FieldCode {
+        bindings,
+        exprs,
+        writes,
+        args,
+    } = fields(&call.fields, &entry, "Entry");
     let logger = Ident::new("__velo_logger", Span::mixed_site());
     let interest = Ident::new("__velo_interest", Span::mixed_site());
     let suppressed = Ident::new("__velo_suppressed", Span::mixed_site());
@@ -70,36 +74,35 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
         .fields
         .iter()
         .any(|f| f.value.is_some() && f.sigil != Sigil::Value);
-    let start = if call.every.is_some() {
-        quote!(__velo::Entry::with_suppressed(#logger, #site, #suppressed))
-    } else if formats {
-        quote!(__velo::Entry::buffered(#logger, #site))
-    } else {
-        quote!(__velo::Entry::new(#logger, #site))
-    };
-    let body = quote! {
-        let mut #entry = #start;
-        #(#writes)*
-        #entry.finish();
-        // Finished, it holds nothing: its drop would be one more call.
-        __velo::forget(#entry);
-    };
-    let body = if exprs.is_empty() && call.every.is_none() {
+    let body = if call.every.is_none() && exprs.is_empty() {
         // No fields: one call.
         quote!(__velo::Entry::emit(#logger, #site);)
-    } else if let Some(args) = args.filter(|_| call.every.is_none()) {
+    } else if call.every.is_none() && args.len() <= LOG_N_MAX {
         // Up to twelve fields: one call too. A site with a `%` or `?` field
         // starts in the thread's buffer, as `Entry::buffered` does: moving
         // the values written in place before it there costs more than
         // writing them there (callgrind, W10: 938 -> 1,013 instructions).
         let log = if formats { "buffered" } else { "log" };
         let log = Ident::new(&format!("{log}{}", args.len()), Span::call_site());
+        quote!(__velo::Entry::#log(#logger, #site, #(#args),*);)
+    } else {
+        let start = if call.every.is_some() {
+            quote!(__velo::Entry::with_suppressed(#logger, #site, #suppressed))
+        } else if formats {
+            quote!(__velo::Entry::buffered(#logger, #site))
+        } else {
+            quote!(__velo::Entry::new(#logger, #site))
+        };
         quote! {
-            match (#(&(#exprs),)*) {
-                (#(#bindings,)*) => { __velo::Entry::#log(#logger, #site, #(#args),*); }
-            }
+            let mut #entry = #start;
+            #(#writes)*
+            #entry.finish();
+            // Finished, it holds nothing: its drop would be one more call.
+            __velo::forget(#entry);
         }
-    } else if exprs.is_empty() {
+    };
+    // The values, evaluated once and borrowed.
+    let body = if exprs.is_empty() {
         body
     } else {
         quote! {
@@ -173,7 +176,12 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
 /// Expands a checked `fields!` call into a `velo::Fields` value.
 pub fn fields_value(list: &[Field]) -> TokenStream {
     let builder = Ident::new("__velo_fields", Span::mixed_site());
-    let (bindings, exprs, writes) = fields(list, &builder, "FieldsBuilder");
+    let FieldCode {
+        bindings,
+        exprs,
+        writes,
+        ..
+    } = fields(list, &builder, "FieldsBuilder");
     let names = list.iter().map(|f| Literal::string(&f.key.text));
     let writes = if exprs.is_empty() {
         TokenStream::new()
@@ -193,16 +201,33 @@ pub fn fields_value(list: &[Field]) -> TokenStream {
     }
 }
 
-/// Per field: the binding of the borrowed value, the value expression, and
-/// the call that writes it through `target`, of type `__velo::{ty}`.
-fn fields(
-    list: &[Field],
-    target: &Ident,
-    ty: &str,
-) -> (Vec<Ident>, Vec<TokenStream>, Vec<TokenStream>) {
-    let mut bindings = Vec::new();
-    let mut exprs = Vec::new();
-    let mut writes = Vec::new();
+/// What a call's fields generate, per field with a value.
+struct FieldCode {
+    /// The binding of the borrowed value.
+    bindings: Vec<Ident>,
+    /// The value expression.
+    exprs: Vec<TokenStream>,
+    /// The call that writes the value through the builder, one method per
+    /// sigil (`value`, `display`, `debug`).
+    writes: Vec<TokenStream>,
+    /// The value as an argument of `Entry::logN`: `loggable(&*binding)`,
+    /// or `&shown(&*binding)` for a `%` field and `&debugged(&*binding)`
+    /// for a `?` one.
+    args: Vec<TokenStream>,
+}
+
+/// The most values `Entry::logN` takes (`Entry::log12`).
+const LOG_N_MAX: usize = 12;
+
+/// The code of `list`'s fields, written through `target`, of type
+/// `__velo::{ty}` (see [`FieldCode`]).
+fn fields(list: &[Field], target: &Ident, ty: &str) -> FieldCode {
+    let mut code = FieldCode {
+        bindings: Vec::new(),
+        exprs: Vec::new(),
+        writes: Vec::new(),
+        args: Vec::new(),
+    };
     for (i, field) in list.iter().enumerate() {
         let Some(value) = &field.value else { continue };
         let (span, last) = first_last_spans(value);
@@ -217,59 +242,34 @@ fn fields(
         // the binding that of its last, so all of the expression is
         // underlined (`Span::join` is unstable; see `as_logger`). The
         // callee path spans the same range, which keeps rustc from adding
-        // a second label on part of it. The use of the binding resolves as
-        // the binding does (`resolved_at`): when the first and the last
+        // a second label on part of it; so does the call of `logN`'s
+        // argument, whose bound (the same as the call's own, at the same
+        // span) rustc then reports once. The use of the binding resolves
+        // as the binding does (`resolved_at`): when the first and the last
         // token come from different macros (a `macro_rules!` of the user's
         // that writes `v = $x + 1`), hygiene would keep them apart.
         let binding = Ident::new(&format!("__velo_v{i}"), span);
-        let method = match field.sigil {
-            Sigil::Value => "value",
-            Sigil::Display => "display",
-            Sigil::Debug => "debug",
+        let (method, wrap, by_ref) = match field.sigil {
+            Sigil::Value => ("value", "loggable", TokenStream::new()),
+            Sigil::Display => ("display", "shown", quote_spanned!(span=> &)),
+            Sigil::Debug => ("debug", "debugged", quote_spanned!(span=> &)),
         };
         let callee_root = Ident::new("__velo", span);
         let ty = Ident::new(ty, span);
         let method = Ident::new(method, last);
         let arg = Ident::new(&format!("__velo_v{i}"), last.resolved_at(span));
-        writes.push(quote_spanned! {span=>
+        code.writes.push(quote_spanned! {span=>
             #callee_root::#ty::#method(&mut #target, &*#arg);
         });
-        bindings.push(binding);
-        exprs.push(quote!(#value));
+        let wrap = Ident::new(wrap, last);
+        let mut wrapped = Group::new(Delimiter::Parenthesis, quote_spanned!(span=> &*#arg));
+        wrapped.set_span(last);
+        code.args
+            .push(quote_spanned!(span=> #by_ref #callee_root::#wrap #wrapped));
+        code.bindings.push(binding);
+        code.exprs.push(quote!(#value));
     }
-    (bindings, exprs, writes)
-}
-
-/// The most values `Entry::logN` takes (`Entry::log12`).
-const LOG_N_MAX: usize = 12;
-
-/// The arguments of `Entry::logN`, one per field: `loggable(&*value)`,
-/// or `&shown(&*value)` for a `%` field and `&debugged(&*value)` for a `?`
-/// one, spanned from the value's first token to its last, as the calls
-/// of [`fields`] are, so that a value that cannot be written so is
-/// reported on its expression, once; `None` when there are more than
-/// [`LOG_N_MAX`].
-fn value_args(list: &[Field]) -> Option<Vec<TokenStream>> {
-    let args: Vec<_> = list
-        .iter()
-        .enumerate()
-        .filter_map(|(i, field)| {
-            let value = field.value.as_ref()?;
-            let (span, last) = first_last_spans(value);
-            let arg = Ident::new(&format!("__velo_v{i}"), last.resolved_at(span));
-            let mut call = Group::new(Delimiter::Parenthesis, quote_spanned!(span=> &*#arg));
-            call.set_span(last);
-            let callee_root = Ident::new("__velo", span);
-            let (wrap, by_ref) = match field.sigil {
-                Sigil::Value => ("loggable", TokenStream::new()),
-                Sigil::Display => ("shown", quote_spanned!(span=> &)),
-                Sigil::Debug => ("debugged", quote_spanned!(span=> &)),
-            };
-            let wrap = Ident::new(wrap, last);
-            Some(quote_spanned!(span=> #by_ref #callee_root::#wrap #call))
-        })
-        .collect();
-    (args.len() <= LOG_N_MAX).then_some(args)
+    code
 }
 
 /// `__velo::as_logger(&(expr))`, spanned so that rustc underlines `expr`,
