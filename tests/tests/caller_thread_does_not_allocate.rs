@@ -74,9 +74,9 @@ fn rounds_until_none(mut round: impl FnMut()) -> Vec<(u64, u64)> {
     rounds
 }
 
-/// A discarding writer whose first writes are slow, so that warm-up fills
-/// the queue to capacity: the thread's ring grows to its largest size
-/// before counting starts.
+/// A discarding writer whose first `slow_writes` writes sleep 2 ms each:
+/// with a few, warm-up fills the queue to capacity, so the thread's ring
+/// grows to its largest size before counting starts.
 struct SlowStart {
     slow_writes: u32,
 }
@@ -212,21 +212,6 @@ fn a_caller_formatting_its_own_lines_does_not_allocate() {
     }
 }
 
-/// A discarding writer that sleeps 2 ms per write: with eight loggers,
-/// each worker stays behind a thread that logs to all of them in turn.
-struct Sleepy;
-
-impl std::io::Write for Sleepy {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Allocations on this thread inside `f` alone, summed over calls.
 fn inside(total: &mut u64, f: impl FnOnce()) {
     let before = ALLOCS.with(Cell::get);
@@ -247,7 +232,11 @@ fn new_contexts_and_scopes_while_behind_do_not_allocate_in_velo() {
         .map(|_| {
             Builder::new()
                 .format(Format::Json)
-                .writer(Sleepy)
+                .writer(SlowStart {
+                    // Every write: each worker stays behind a thread that
+                    // logs to eight loggers in turn.
+                    slow_writes: u32::MAX,
+                })
                 .overflow(Overflow::Block)
                 .buffer_size(CAPACITY)
                 .build()
