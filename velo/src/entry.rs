@@ -353,8 +353,9 @@ impl<'a> Entry<'a> {
 
     /// Writes a field through [`Value`].
     ///
-    /// Out of line, like every field writer: one copy per value type, shared
-    /// by all call sites, keeps each call site to one call per field.
+    /// Out of line, like every field writer: one copy per value type,
+    /// shared by the call sites that write a field at a time (more than
+    /// twelve fields, or `every:`) and by `Entry::restN`.
     #[inline(never)]
     pub fn value<V: Value + ?Sized>(&mut self, value: &V) {
         match &mut self.in_ring {
