@@ -182,21 +182,19 @@ fn end_to_end(peer: &Peer, w: u8, threads: u64, n: u64) {
         WARMUP.min(per_thread)
     };
     let warmed = warm + threads * thread_warm;
-    let ready = Barrier::new(threads as usize + 1);
-    let go = Barrier::new(threads as usize + 1);
-    let mut counted = None;
-    let mut full_before = None;
-    let mut start_run = || {
-        full_before = subject.queue_full();
-        counted = Some((allocations(), Instant::now()));
-    };
-    if threads == 1 {
-        start_run();
+    // What the run starts from: the queue's full count, the allocations so
+    // far, the time.
+    let begin = || (subject.queue_full(), allocations(), Instant::now());
+    let (full_before, allocations_before, start) = if threads == 1 {
+        let begun = begin();
         for i in warm..warm + n {
             subject.log(i);
         }
+        begun
     } else {
         let shared: &dyn Subject = &*subject;
+        let ready = Barrier::new(threads as usize + 1);
+        let go = Barrier::new(threads as usize + 1);
         std::thread::scope(|scope| {
             for t in 0..threads {
                 let (ready, go) = (&ready, &go);
@@ -215,11 +213,11 @@ fn end_to_end(peer: &Peer, w: u8, threads: u64, n: u64) {
             ready.wait();
             shared.drain();
             wait_lines(&sink, warmed, Duration::from_secs(10));
-            start_run();
+            let begun = begin();
             go.wait();
-        });
-    }
-    let (allocations_before, start) = counted.expect("the run started");
+            begun
+        })
+    };
     let calls_done = start.elapsed();
     let full = subject.queue_full().zip(full_before).map(|(a, b)| a - b);
     subject.finish();
