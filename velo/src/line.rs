@@ -377,7 +377,7 @@ impl LineFormat {
     /// with nothing written, when the line is not that simple (the text
     /// format, a schema, a message template, a target) or the site's head
     /// is not cached yet (its first entry): `write` then writes it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn plain_json(
         &mut self,
         site: &'static Site,
@@ -391,6 +391,13 @@ impl LineFormat {
         json_time(&mut self.face, &self.time_open, time, out);
         plain_rest(head, site, values, out);
         true
+    }
+
+    /// Whether this format writes any line by [`LineFormat::plain_json`]:
+    /// JSON in velo's own schema.
+    #[inline]
+    pub(crate) fn has_plain_lines(&self) -> bool {
+        !self.style.text && self.style.schema == Schema::Velo
     }
 
     /// [`LineFormat::plain_json`] without the line's opening and time:

@@ -15,18 +15,23 @@ pub(crate) fn int<I: itoa::Integer>(buf: &mut Vec<u8>, v: I) {
 /// Appends a float in its shortest round-trip form; NaN and the
 /// infinities become the strings `"NaN"`, `"inf"` and `"-inf"` so the line
 /// stays valid JSON.
-#[inline]
+#[inline(always)]
 pub(crate) fn write_f64(buf: &mut Vec<u8>, v: f64) {
+    // zmij writes an exponent past 10^15 only (and a negative one below
+    // 10^-5): below 10^15 there is no `+` to take out. False for NaN and
+    // the infinities.
+    if v.abs() < 1e15 {
+        buf.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+    } else {
+        write_f64_large(buf, v);
+    }
+}
+
+/// [`write_f64`] of a float that is not below 10^15, or not finite.
+#[cold]
+fn write_f64_large(buf: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
-        let mut digits = zmij::Buffer::new();
-        let digits = digits.format_finite(v);
-        // zmij writes an exponent past 10^15 only (and a negative one below
-        // 10^-5): below 10^15 there is no `+` to take out.
-        if v.abs() < 1e15 {
-            buf.extend_from_slice(digits.as_bytes());
-        } else {
-            shortest(buf, digits);
-        }
+        shortest(buf, zmij::Buffer::new().format_finite(v));
     } else {
         buf.extend_from_slice(non_finite(v.is_nan(), v > 0.0, true));
     }

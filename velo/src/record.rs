@@ -65,6 +65,9 @@ pub(crate) const KEEP: u16 = 1 << 7;
 /// `caller_format`); the worker copies it out as it is.
 pub(crate) const LINE: u16 = 1 << 8;
 
+/// `flags` of which any makes a record other than [`Plain`].
+const NOT_PLAIN: u16 = SUPPRESSED | DYNAMIC | CONTEXT | SCOPE | BACKTRACE | LINE;
+
 /// Value tags.
 pub(crate) mod tag {
     pub(crate) const U64: u8 = 1;
@@ -442,7 +445,7 @@ impl<'a> Plain<'a> {
     pub(crate) fn read(bytes: &'a [u8]) -> Option<Plain<'a>> {
         let mut r = Reader::new(bytes);
         let h = r.header()?;
-        if h.flags & (SUPPRESSED | CONTEXT | SCOPE | BACKTRACE) != 0 {
+        if h.flags & NOT_PLAIN != 0 {
             return None;
         }
         Some(Plain {
@@ -452,6 +455,17 @@ impl<'a> Plain<'a> {
             values: r.rest(),
         })
     }
+}
+
+/// Whether the record starting at `bytes` is a [`LINE`] record (`Some(true)`)
+/// or may be a [`Plain`] one (`Some(false)`), by a look at its flags alone.
+#[inline]
+pub(crate) fn line_or_plain(bytes: &[u8]) -> Option<bool> {
+    let flags = u16::from_le_bytes(bytes.get(4..6)?.try_into().ok()?);
+    if flags & LINE != 0 {
+        return Some(true);
+    }
+    (flags & NOT_PLAIN == 0).then_some(false)
 }
 
 /// The header of a [`LINE`] record with a line of `line_len` bytes,

@@ -216,6 +216,49 @@ pub(crate) static LOST: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// What a pass wrote, counted as it goes and added to the statistics once
+/// at its end.
+#[derive(Default)]
+struct Tally {
+    /// Entries written.
+    ok: u64,
+    /// Bytes they took.
+    bytes: u64,
+}
+
+impl Tally {
+    /// Counts one record [`Sink::write_record`] wrote (`Some`) or failed to
+    /// write (`None`: counted where it failed).
+    #[inline]
+    fn count(&mut self, written: Option<usize>, beat: &AtomicU64) {
+        if let Some(n) = written {
+            self.ok += 1;
+            self.bytes += n as u64;
+            stats::bump_owned(beat);
+        }
+    }
+
+    /// Counts a run of records [`Sink::write_run`] wrote.
+    #[inline]
+    fn add_run(&mut self, run: &Run, beat: &AtomicU64) {
+        self.ok += run.records;
+        self.bytes += run.written as u64;
+        // One beat for the run: it only says the output makes progress.
+        stats::bump_owned(beat);
+    }
+}
+
+/// Records [`Sink::write_run`] wrote.
+#[derive(Default)]
+struct Run {
+    /// How many.
+    records: u64,
+    /// The bytes of records they were.
+    used: usize,
+    /// The bytes of lines they made.
+    written: usize,
+}
+
 impl Sink {
     pub(crate) fn new(output: Box<dyn Output>, format: LineFormat, context: &[u8]) -> Sink {
         Sink {
@@ -248,16 +291,7 @@ impl Sink {
         // at the same rate either way.
         let clock = Converter::now();
         let mut drained = 0;
-        let (mut ok, mut failed, mut bytes_out) = (0u64, 0u64, 0u64);
-        let mut tally =
-            |sink: &mut Sink, record: &[u8]| match sink.write_record(record, &clock, report) {
-                Some(n) => {
-                    ok += 1;
-                    bytes_out += n as u64;
-                    stats::bump_owned(report.beat);
-                }
-                None => failed += 1,
-            };
+        let mut tally = Tally::default();
         // Several threads' records are copied out and written in time
         // order (see `merge`); one thread's are written straight from its
         // ring.
@@ -276,7 +310,7 @@ impl Sink {
                     if merging {
                         self.merge.push(bytes)
                     } else {
-                        self.split(bytes, &mut tally)
+                        self.write_records(bytes, &clock, report, &mut tally)
                     }
                 }
                 // The end of a ring ends any record split across its wrap.
@@ -296,13 +330,15 @@ impl Sink {
         self.cuts = cuts;
         if merging {
             let mut merge = std::mem::take(&mut self.merge);
-            merge.write(&clock, |record| tally(self, record));
+            merge.write(&clock, |record| {
+                let written = self.write_record(record, &clock, report);
+                tally.count(written, report.beat);
+            });
             self.merge = merge;
         }
-        let _ = failed;
-        stats::add(&report.stats.written, ok);
+        stats::add(&report.stats.written, tally.ok);
         // Counted once a pass, not with an atomic add per entry.
-        stats::add(&report.stats.bytes, bytes_out);
+        stats::add(&report.stats.bytes, tally.bytes);
         self.count_lost(report);
         if !self.failing {
             self.report_drops(report);
@@ -324,10 +360,16 @@ impl Sink {
         }
     }
 
-    /// Calls `each` with every whole record in `bytes`, joining a record
-    /// split across slices in `partial`; returns how many records it
-    /// passed on (for `Ring::drain_to` to free).
-    fn split(&mut self, mut bytes: &[u8], each: &mut impl FnMut(&mut Sink, &[u8])) -> u64 {
+    /// Writes every whole record in `bytes`, joining a record split across
+    /// slices in `partial`; returns how many records it passed on (for
+    /// `Ring::drain_to` to free).
+    fn write_records(
+        &mut self,
+        mut bytes: &[u8],
+        clock: &Converter,
+        report: &Report<'_>,
+        tally: &mut Tally,
+    ) -> u64 {
         let mut records = 0;
         if self.unreadable {
             return 0;
@@ -357,7 +399,8 @@ impl Sink {
                 return 0;
             }
             let whole = std::mem::take(&mut self.partial);
-            each(self, &whole);
+            let written = self.write_record(&whole, clock, report);
+            tally.count(written, report.beat);
             records += 1;
             self.partial = whole;
             let used = self.partial.len();
@@ -366,9 +409,17 @@ impl Sink {
                 .after_use(&mut self.partial, used, 64 << 10);
         }
         while !bytes.is_empty() {
+            let run = self.write_run(bytes, clock);
+            if run.records != 0 {
+                tally.add_run(&run, report.beat);
+                records += run.records;
+                bytes = &bytes[run.used..];
+                continue;
+            }
             match record::record_len(bytes) {
                 Some(len) if len <= bytes.len() => {
-                    each(self, &bytes[..len]);
+                    let written = self.write_one(&bytes[..len], clock, report, false);
+                    tally.count(written, report.beat);
                     records += 1;
                     bytes = &bytes[len..];
                 }
@@ -391,6 +442,56 @@ impl Sink {
         records
     }
 
+    /// Writes the whole records at the start of `bytes` that go straight
+    /// into the output's line buffer (see `Output::line_buffer`), for as
+    /// long as they follow each other and the buffer has room: plain JSON
+    /// records, as [`Sink::write_plain`] writes one, and lines its callers
+    /// formatted. Stops, with nothing written for it, at the first record
+    /// that takes the general path ([`Sink::write_record`]).
+    ///
+    /// Not guarded, as `write_plain` is not: it runs velo's formatting
+    /// alone, and the buffer has room, so the user's writer is not called.
+    #[inline]
+    fn write_run(&mut self, bytes: &[u8], clock: &Converter) -> Run {
+        let mut run = Run::default();
+        // A look at the first record's flags first: a run of records that
+        // take the general path is not worth asking the output about.
+        match record::line_or_plain(bytes) {
+            Some(true) => {}
+            Some(false) if self.format.has_plain_lines() => {}
+            _ => return run,
+        }
+        let Some(lines) = self.output.line_buffer() else {
+            return run;
+        };
+        let start = lines.buf.len();
+        while lines.has_room() {
+            let rest = &bytes[run.used..];
+            let Some(len) = record::record_len(rest).filter(|&len| len <= rest.len()) else {
+                break;
+            };
+            let record = &rest[..len];
+            if let Some(line) = record::line(record) {
+                lines.buf.extend_from_slice(line);
+            } else {
+                let Some(plain) = record::Plain::read(record) else {
+                    break;
+                };
+                let time = clock.shown(plain.flags, plain.time);
+                if !self
+                    .format
+                    .plain_json(plain.site, time, plain.values, lines.buf)
+                {
+                    break;
+                }
+            }
+            run.used += len;
+            run.records += 1;
+        }
+        run.written = lines.buf.len() - start;
+        run
+    }
+
     /// Decodes one record and writes it; the bytes written, or `None` if it
     /// was not written (an error, already counted).
     pub(crate) fn write_record(
@@ -399,11 +500,27 @@ impl Sink {
         clock: &Converter,
         report: &Report<'_>,
     ) -> Option<usize> {
+        self.write_one(bytes, clock, report, true)
+    }
+
+    /// [`Sink::write_record`], trying [`Sink::write_plain`] first only
+    /// with `plain` (`false` for the record [`Sink::write_run`] stopped
+    /// at, which has tried it).
+    #[inline]
+    fn write_one(
+        &mut self,
+        bytes: &[u8],
+        clock: &Converter,
+        report: &Report<'_>,
+        plain: bool,
+    ) -> Option<usize> {
         if let Some(line) = record::line(bytes) {
             return self.write_line(line, report);
         }
-        if let Some(n) = self.write_plain(bytes, clock) {
-            return Some(n);
+        if plain {
+            if let Some(n) = self.write_plain(bytes, clock) {
+                return Some(n);
+            }
         }
         let Some(event) = Event::decode(bytes, clock) else {
             self.fail(
@@ -436,8 +553,8 @@ impl Sink {
     /// written, or `None` if it was not written (an error, already
     /// counted).
     fn write_line(&mut self, line: &[u8], report: &Report<'_>) -> Option<usize> {
-        if let Some(out) = self.output.line_buffer() {
-            out.extend_from_slice(line);
+        if let Some(lines) = self.output.line_buffer() {
+            lines.buf.extend_from_slice(line);
             return Some(line.len());
         }
         self.write_guarded(report, |output, _| output.write_line(line))
@@ -453,7 +570,7 @@ impl Sink {
     #[inline]
     fn write_plain(&mut self, bytes: &[u8], clock: &Converter) -> Option<usize> {
         let plain = record::Plain::read(bytes)?;
-        let out = self.output.line_buffer()?;
+        let out = self.output.line_buffer()?.buf;
         let time = clock.shown(plain.flags, plain.time);
         let start = out.len();
         self.format

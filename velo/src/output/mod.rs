@@ -38,18 +38,35 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
 }
 
+/// An output's buffer of lines, from [`Output::line_buffer`].
+pub(crate) struct Lines<'a> {
+    /// The buffer: lines are appended to it as they are.
+    pub(crate) buf: &'a mut Vec<u8>,
+    /// Lines may be appended while `buf` is shorter than this; the next
+    /// line goes through [`Output::write`], which writes the buffer out.
+    pub(crate) below: usize,
+}
+
+impl Lines<'_> {
+    /// Whether another line may be appended.
+    #[inline]
+    pub(crate) fn has_room(&self) -> bool {
+        self.buf.len() < self.below
+    }
+}
+
 /// The interface the worker drains into.
 pub(crate) trait Output: Send {
     /// Writes one entry; returns the bytes it took (for the statistics).
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize>;
 
-    /// The buffer a whole line in the logger's format may be appended to
-    /// directly, as [`Output::write`] would append it: `Some` only from an
-    /// output that buffers lines as they are (a stream, a file) and while
-    /// its buffer has room, so that appending to it is all a write would
-    /// do. The worker's path for a plain JSON line, which it formats
-    /// without decoding an `Event` (see `LineFormat::plain_json`).
-    fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
+    /// The buffer whole lines in the logger's format may be appended to
+    /// directly, as [`Output::write`] would append them: `Some` only from
+    /// an output that buffers lines as they are (a stream, a file) and
+    /// while its buffer has room (see [`Lines`]). The worker's path for
+    /// plain JSON lines, which it formats without decoding an `Event` (see
+    /// `LineFormat::plain_json`), and for lines its callers formatted.
+    fn line_buffer(&mut self) -> Option<Lines<'_>> {
         None
     }
 

@@ -1,7 +1,7 @@
 //! A stream of lines: any `io::Write`, a file, stdout or stderr, behind a
 //! 64 KiB buffer the worker formats lines straight into.
 
-use super::{Lost, Output};
+use super::{Lines, Lost, Output};
 use crate::buffer::Shrink;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
@@ -362,9 +362,13 @@ impl Output for Stream {
     }
 
     #[inline]
-    fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
+    fn line_buffer(&mut self) -> Option<Lines<'_>> {
+        let lines = Lines {
+            buf: &mut self.buf,
+            below: BUFFER_SIZE,
+        };
         // Full: the next line goes through `write`, which writes it out.
-        (self.buf.len() < BUFFER_SIZE).then_some(&mut self.buf)
+        lines.has_room().then_some(lines)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -542,7 +546,7 @@ impl Output for File {
     }
 
     #[inline]
-    fn line_buffer(&mut self) -> Option<&mut Vec<u8>> {
+    fn line_buffer(&mut self) -> Option<Lines<'_>> {
         self.stream.line_buffer()
     }
 
