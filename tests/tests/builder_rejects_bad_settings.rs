@@ -32,6 +32,21 @@ fn buffer_size_must_be_a_power_of_two() {
 }
 
 #[test]
+fn the_largest_buffer_size_logs_like_any_other() {
+    // Every power of two is a valid size, the largest included: a queue
+    // that size holds what its thread's largest ring holds.
+    let (logger, out) = velo_tests::json_logger(Builder::new().buffer_size(1 << (usize::BITS - 1)));
+    for n in 0..5_000u64 {
+        velo::velo!(logger: &logger, info, "big queue", n);
+    }
+    logger.sync().unwrap();
+    let entries = out.entries();
+    assert_eq!(entries.len(), 5_000);
+    assert!(entries.iter().enumerate().all(|(n, e)| e["n"] == n as u64));
+    assert_eq!(logger.stats().dropped, 0);
+}
+
+#[test]
 fn a_bad_filter_directive_is_named() {
     let cases = [
         ("info,my_app=loud", "my_app=loud"),

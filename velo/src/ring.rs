@@ -227,8 +227,10 @@ impl Ring {
         // The fraction of the ring the backlog fills, by whichever bound
         // it is nearer.
         let (capacity, max) = (self.capacity(), self.max_entries);
-        let past = |parts: u64, of: u64| {
-            bytes as u64 * parts >= capacity as u64 * of || entries * parts >= max * of
+        // In u128: `max` is the logger's `buffer_size`, any power of two.
+        let past = |parts: u128, of: u128| {
+            bytes as u128 * parts >= capacity as u128 * of
+                || u128::from(entries) * parts >= u128::from(max) * of
         };
         // Set at three quarters, when a caller is about to wait for room:
         // earlier, the callers' formatting costs more than it saves, as
