@@ -113,10 +113,17 @@ pub enum Overflow {
     /// pace); after that, or when the worker is idle, the caller does the
     /// worker's job: under the output's lock it drains what is queued, then
     /// writes its own entry.
+    ///
+    /// So a thread that logs may run the writer: the time of a writer
+    /// that never returns is not bounded there, and a thread that holds a
+    /// lock the writer takes must not log while it holds it, unless its
+    /// queue cannot fill meanwhile. `Block` and `Drop` never run the
+    /// writer on a full queue.
     #[default]
     Sync,
-    /// The entry is discarded and counted; the worker later writes one
-    /// warning entry with the count. A caller never waits, except with a
+    /// The entry is discarded and counted; the worker later writes a
+    /// warning entry with the count of entries dropped since its last
+    /// such warning. A caller never waits, except with a
     /// program's last words: a `fatal` entry, or the panic the hook of
     /// [`Builder::install`](crate::Builder::install) logs, is written as
     /// under `Sync` rather than dropped.
