@@ -33,6 +33,17 @@ fn child_bridges_log() {
         err:err = err, debug:? = vec![1, 2];
         "with key-values"
     );
+    // A record from a file whose path rustc was given with `dir/..` in it
+    // (an example a crate's manifest lists as `../examples/x.rs`).
+    log::logger().log(
+        &log::Record::builder()
+            .level(log::Level::Info)
+            .target("x")
+            .file(Some("velo/../examples/x.rs"))
+            .line(Some(7))
+            .args(format_args!("from a path with dots"))
+            .build(),
+    );
     velo::close();
 }
 
@@ -50,8 +61,11 @@ fn records_arrive_as_json_entries() {
             "with a target",
             "hostile \"quote\"\nnew line \u{1b}[31m",
             "with key-values",
+            "from a path with dots",
         ]
     );
+    // Tidied as a `velo!` site's `file!()` is.
+    assert_eq!(entries[5]["caller"], "examples/x.rs:7");
     let from_log = &entries[1];
     assert_eq!(
         velo_tests::keys(from_log),

@@ -241,9 +241,10 @@ impl Site {
 }
 
 /// `path` without its leading `dir/..` pairs (and `./`s): a suffix of it,
-/// so that it stays `'static`. A `const fn`: [`Site::new`] runs it at
-/// compile time.
-const fn tidy(path: &'static str) -> &'static str {
+/// so that a `'static` path stays `'static`. A `const fn`: [`Site::new`]
+/// runs it at compile time; the bridges, on the paths of the records they
+/// take, so that a caller reads the same as a `velo!` site's.
+pub(crate) const fn tidy(path: &str) -> &str {
     let bytes = path.as_bytes();
     let mut at = 0;
     loop {
