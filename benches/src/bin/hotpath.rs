@@ -10,7 +10,8 @@
 //! under valgrind (which runs one thread at a time) the queue never fills
 //! and the calling thread's count is the caller's cost alone; the
 //! worker's thread has the formatting. With a third argument `stream`,
-//! the caller logs flat out and the program prints the time per entry.
+//! the caller logs flat out and the program prints the time per entry;
+//! with `two`, two threads run the loop, and the worker merges them.
 
 use std::hint::black_box;
 use velo::{velo, Builder, Format};
@@ -57,7 +58,11 @@ fn main() {
     let paths = ["/api/orders", "/api/users", "/health", "/api/orders/items"];
     // `hotpath W3 N stream`: no waiting for the worker; prints the time
     // and the logger's statistics.
-    let stream = args.next().as_deref() == Some("stream");
+    let mode = args.next();
+    let stream = mode.as_deref() == Some("stream");
+    // `hotpath W3 N two`: two threads log N entries each, so that the
+    // worker's passes merge them (see `merge.rs`).
+    let two = mode.as_deref() == Some("two");
     let start = std::time::Instant::now();
     let run = || {
         for i in 0..n {
@@ -99,6 +104,11 @@ fn main() {
     };
     if workload == "W0scope" {
         velo::scope(scope, run);
+    } else if two {
+        std::thread::scope(|s| {
+            s.spawn(run);
+            s.spawn(run);
+        });
     } else {
         run();
     }
