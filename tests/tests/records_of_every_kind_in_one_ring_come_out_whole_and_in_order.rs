@@ -11,25 +11,26 @@ use velo_tests::{json_logger, parse_line, text_logger, Capture, Slow};
 const N: u64 = 30_000;
 const PATHS: [&str; 3] = ["/a", "/bb\"q", "/ccc\n"];
 
-/// Logs `N` entries cycling through six kinds of record.
-fn log_every_kind(logger: &Logger) {
+/// Logs `N` entries cycling through six kinds of record, each with field
+/// `t` set to `t`.
+fn log_every_kind(logger: &Logger, t: u64) {
     let child = logger.with(velo::fields!(req = "r-1"));
     for n in 0..N {
         let path = PATHS[n as usize % 3];
         let f = n as f64 / 4.0;
         match n % 6 {
             // Plain: values only.
-            0 => velo!(logger: logger, info, "plain", n, path, f),
+            0 => velo!(logger: logger, info, "plain", t, n, path, f),
             // A child logger's: its context fields.
-            1 => velo!(logger: &child, info, "child", n),
+            1 => velo!(logger: &child, info, "child", t, n),
             // Display and Debug values, encoded by the caller.
-            2 => velo!(logger: logger, info, "shown", n, s = %path, d = ?n),
+            2 => velo!(logger: logger, info, "shown", t, n, s = %path, d = ?n),
             // A message template.
-            3 => velo!(logger: logger, info, "templ {n} at {path}", n, path),
+            3 => velo!(logger: logger, info, "templ {n} at {path}", t, n, path),
             // A target.
-            4 => velo!(logger: logger, target: "audit", info, "targeted", n),
+            4 => velo!(logger: logger, target: "audit", info, "targeted", t, n),
             // Plain, with a large float.
-            _ => velo!(logger: logger, warn, "big", n, big = 1e300 * f),
+            _ => velo!(logger: logger, warn, "big", t, n, big = 1e300 * f),
         }
     }
 }
@@ -87,7 +88,7 @@ fn check(lines: &[String], text: bool) {
 #[test]
 fn json_records_of_every_kind_come_out_in_order() {
     let (logger, out) = json_logger(Builder::new());
-    log_every_kind(&logger);
+    log_every_kind(&logger, 0);
     logger.sync().unwrap();
     check(&out.lines(), false);
 }
@@ -102,7 +103,7 @@ fn json_records_and_lines_callers_formatted_come_out_in_order() {
         .writer(Slow::new(Duration::from_micros(300), out.clone()))
         .build()
         .unwrap();
-    log_every_kind(&logger);
+    log_every_kind(&logger, 0);
     logger.sync().unwrap();
     assert_eq!(logger.stats().dropped, 0);
     check(&out.lines(), false);
@@ -111,7 +112,31 @@ fn json_records_and_lines_callers_formatted_come_out_in_order() {
 #[test]
 fn text_records_of_every_kind_come_out_in_order() {
     let (logger, out) = text_logger(Builder::new());
-    log_every_kind(&logger);
+    log_every_kind(&logger, 0);
     logger.sync().unwrap();
     check(&out.lines(), true);
+}
+
+#[test]
+fn json_records_of_every_kind_from_three_threads_keep_each_threads_order() {
+    // Several threads' records of one pass are merged by time and written
+    // in runs of one thread's records.
+    let (logger, out) = json_logger(Builder::new());
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let logger = &logger;
+            s.spawn(move || log_every_kind(logger, t));
+        }
+    });
+    logger.sync().unwrap();
+    let lines = out.lines();
+    assert_eq!(lines.len() as u64, 3 * N);
+    let mut threads = vec![Vec::new(); 3];
+    for line in lines {
+        let t = parse_line(&line)["t"].as_u64().unwrap();
+        threads[t as usize].push(line);
+    }
+    for own in &threads {
+        check(own, false);
+    }
 }

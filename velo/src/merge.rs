@@ -95,8 +95,10 @@ impl Merge {
     }
 
     /// Calls `write` with every record, earliest first, and empties the
-    /// merge. A thread's bytes that do not read as records end that
-    /// thread's records there.
+    /// merge: with runs of records, each the records of one thread that
+    /// come before every other thread's next one (whole records, one after
+    /// the other as that thread queued them). A thread's bytes that do not
+    /// read as records end that thread's records there.
     pub(crate) fn write(&mut self, clock: &Converter, mut write: impl FnMut(&[u8])) {
         let Merge {
             bytes,
@@ -142,12 +144,27 @@ impl Thread {
                 let earlier = live >> i & 1 != 0 && thread.time < threads[best].time;
                 best = if earlier { i } else { best };
             }
-            let thread = &mut threads[best];
-            write(&bytes[thread.at..thread.at + thread.len]);
-            thread.at += thread.len;
-            if !thread.next(bytes, clock) {
-                live &= !(1 << best);
+            // The other threads' earliest next record, as `(time, thread)`:
+            // `best`'s records before it make one run.
+            let mut bound = (u64::MAX, usize::MAX);
+            for (i, thread) in threads.iter().enumerate() {
+                if i != best && live >> i & 1 != 0 && (thread.time, i) < bound {
+                    bound = (thread.time, i);
+                }
             }
+            let thread = &mut threads[best];
+            let start = thread.at;
+            loop {
+                thread.at += thread.len;
+                if !thread.next(bytes, clock) {
+                    live &= !(1 << best);
+                    break;
+                }
+                if (thread.time, best) > bound {
+                    break;
+                }
+            }
+            write(&bytes[start..thread.at]);
         }
     }
 
@@ -168,10 +185,11 @@ impl Thread {
         }
         while let Some(Reverse((_, i))) = heap.pop() {
             let thread = &mut threads[i];
-            // Write this thread's records while they come before every
-            // other thread's next one, without a round through the heap.
+            // This thread's records while they come before every other
+            // thread's next one, as one run, without a round through the
+            // heap.
+            let start = thread.at;
             loop {
-                write(&bytes[thread.at..thread.at + thread.len]);
                 thread.at += thread.len;
                 if !thread.next(bytes, clock) {
                     break;
@@ -182,6 +200,7 @@ impl Thread {
                     break;
                 }
             }
+            write(&bytes[start..thread.at]);
         }
     }
 
@@ -235,10 +254,16 @@ mod tests {
             merge.end_thread();
         }
         let mut out = Vec::new();
-        merge.write(&Converter::now(), |r| {
-            out.push(u64::from_le_bytes(
-                r[record::HEADER..][..8].try_into().unwrap(),
-            ));
+        merge.write(&Converter::now(), |mut run| {
+            assert!(!run.is_empty(), "a run has records");
+            while let Some(len) = record::record_len(run) {
+                let (r, rest) = run.split_at(len);
+                out.push(u64::from_le_bytes(
+                    r[record::HEADER..][..8].try_into().unwrap(),
+                ));
+                run = rest;
+            }
+            assert!(run.is_empty(), "a run is whole records");
         });
         out
     }

@@ -330,9 +330,9 @@ impl Sink {
         self.cuts = cuts;
         if merging {
             let mut merge = std::mem::take(&mut self.merge);
-            merge.write(&clock, |record| {
-                let written = self.write_record(record, &clock, report);
-                tally.count(written, report.beat);
+            // Runs of whole records: nothing is left in `partial`.
+            merge.write(&clock, |run| {
+                self.write_whole(run, &clock, report, &mut tally);
             });
             self.merge = merge;
         }
@@ -408,6 +408,20 @@ impl Sink {
             self.partial_shrink
                 .after_use(&mut self.partial, used, 64 << 10);
         }
+        records + self.write_whole(bytes, clock, report, tally)
+    }
+
+    /// [`Sink::write_records`] after the record it put together: writes
+    /// the whole records `bytes` starts with, and keeps a record cut at
+    /// its end in `partial`.
+    fn write_whole(
+        &mut self,
+        mut bytes: &[u8],
+        clock: &Converter,
+        report: &Report<'_>,
+        tally: &mut Tally,
+    ) -> u64 {
+        let mut records = 0;
         while !bytes.is_empty() {
             let run = self.write_run(bytes, clock);
             if run.records != 0 {
