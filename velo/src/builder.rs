@@ -848,11 +848,11 @@ impl Builder {
             caller: self.caller,
             schema: self.schema,
         };
-        let config = Config {
-            overflow: self.overflow,
-            timestamp: self.timestamp != Timestamp::Off,
-            backtrace: self.backtrace,
-        };
+        let config = Config::new(
+            self.overflow,
+            self.timestamp != Timestamp::Off,
+            self.backtrace,
+        );
         let capacity = asynchronous.then_some(self.buffer_size);
         let core = Core::start(config, style, output, self.fields.as_bytes(), capacity)
             .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;

@@ -885,11 +885,7 @@ mod tests {
     }
 
     fn core_with(entries: usize, writer: impl Write + Send + 'static) -> Arc<Core> {
-        let config = Config {
-            overflow: Overflow::Sync,
-            timestamp: false,
-            backtrace: None,
-        };
+        let config = Config::new(Overflow::Sync, false, None);
         let style = Style {
             text: true,
             color: false,

@@ -159,13 +159,25 @@ pub(crate) struct Config {
     pub(crate) timestamp: bool,
     /// Entries at or above this level carry a backtrace.
     pub(crate) backtrace: Option<Level>,
+    /// `backtrace` as the lowest level number that carries one (past
+    /// `Fatal` for none): one comparison on every call.
+    backtrace_from: u8,
 }
 
 impl Config {
+    pub(crate) fn new(overflow: Overflow, timestamp: bool, backtrace: Option<Level>) -> Config {
+        Config {
+            overflow,
+            timestamp,
+            backtrace,
+            backtrace_from: backtrace.map_or(u8::MAX, |l| l as u8),
+        }
+    }
+
     /// Whether an entry at `level` carries a backtrace.
     #[inline]
     pub(crate) fn backtrace_at(&self, level: Level) -> bool {
-        self.backtrace.is_some_and(|l| level >= l)
+        level as u8 >= self.backtrace_from
     }
 }
 
