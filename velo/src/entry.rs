@@ -16,7 +16,7 @@
 //! `__private::Shown` and `Debugged` values), in the thread's buffer. A
 //! site without fields calls [`Entry::emit`].
 
-use crate::callsite::{tidy, CallSite, Site};
+use crate::callsite::{CallSite, Site};
 use crate::core::Core;
 use crate::local::{self, Reserved};
 use crate::logger::Logger;
@@ -289,7 +289,7 @@ impl<'a> Entry<'a> {
             head.message,
         );
         record::close(&mut buf, msg);
-        record::put_str(&mut buf, tidy(head.file));
+        record::put_str(&mut buf, crate::callsite::tidy(head.file));
         record::put_u32(&mut buf, head.line);
         record::put_str(&mut buf, head.module);
         record::put_str(&mut buf, head.target);
