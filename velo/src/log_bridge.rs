@@ -9,9 +9,11 @@
 use crate::callsite::{self, FilterCell};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
+use crate::fork;
 use crate::level::{Level, LevelFilter};
 use crate::value::Encoder;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 struct Bridge;
 
@@ -230,11 +232,19 @@ pub fn bridge_log() -> Result<(), Error> {
 /// Whether `log::max_level()` follows the default logger's filter yet.
 static MAX_LEVEL_SET: AtomicBool = AtomicBool::new(false);
 
+/// Held while a filter is read and its maximum stored as the facade's.
+/// Each filter change stores after its own write, under this lock, so two
+/// changes racing cannot leave the older filter's maximum in place (the
+/// facade would then drop records the filter passes, until the next
+/// change).
+static SETTING: Mutex<()> = Mutex::new(());
+
 /// Sets the `log` facade's maximum level to the most verbose level the
 /// filter passes anywhere, so that a disabled `log::debug!` costs the
 /// facade's own check, not a record and a filter lookup.
 fn set_max_level(cell: &FilterCell) {
-    log::set_max_level(match cell.get().max_level() {
+    let _setting = fork::lock(&SETTING);
+    let max = match cell.get().max_level() {
         LevelFilter::Trace => log::LevelFilter::Trace,
         LevelFilter::Debug => log::LevelFilter::Debug,
         LevelFilter::Info => log::LevelFilter::Info,
@@ -242,7 +252,10 @@ fn set_max_level(cell: &FilterCell) {
         LevelFilter::Error => log::LevelFilter::Error,
         // `log` has no level above error.
         LevelFilter::Fatal | LevelFilter::Off => log::LevelFilter::Off,
-    });
+    };
+    #[cfg(test)]
+    tests::between_read_and_store();
+    log::set_max_level(max);
 }
 
 /// After a filter change: the default logger's moves the facade's maximum.
@@ -255,6 +268,55 @@ fn filter_changed(cell: &FilterCell) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filter::Filter;
+    use std::cell::Cell;
+    use std::sync::{Arc, OnceLock};
+    use std::thread::JoinHandle;
+    use std::time::Duration;
+
+    thread_local! {
+        /// Run once by this thread's next `set_max_level`, between its
+        /// read of the filter and its store.
+        static BETWEEN: Cell<Option<fn()>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn between_read_and_store() {
+        if let Some(f) = BETWEEN.with(Cell::take) {
+            f();
+        }
+    }
+
+    static CELL: OnceLock<Arc<FilterCell>> = OnceLock::new();
+    static OTHER: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+
+    /// A change to `debug` made and stored while a change to `warn` is
+    /// between its read and its store: the facade ends at `debug`.
+    #[test]
+    fn the_later_of_two_racing_filter_changes_sets_the_facades_maximum() {
+        let cell = CELL.get_or_init(|| callsite::register_filter(Filter::level(LevelFilter::Warn)));
+        BETWEEN.with(|b| {
+            b.set(Some(|| {
+                let other = std::thread::spawn(|| {
+                    let cell = CELL.get().expect("set");
+                    callsite::set_filter(cell, Filter::level(LevelFilter::Debug));
+                    set_max_level(cell);
+                });
+                // Time for the other change to store its maximum, were it
+                // not made to wait for this one's.
+                std::thread::sleep(Duration::from_millis(100));
+                *OTHER.lock().unwrap() = Some(other);
+            }));
+        });
+        set_max_level(cell);
+        OTHER
+            .lock()
+            .unwrap()
+            .take()
+            .expect("spawned")
+            .join()
+            .unwrap();
+        assert_eq!(log::max_level(), log::LevelFilter::Debug);
+    }
 
     #[test]
     fn log_levels_and_filters_convert_to_the_same_names() {
