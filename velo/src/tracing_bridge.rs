@@ -20,6 +20,7 @@
 use crate::callsite::{self, FilterCell};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
+use crate::fork;
 use crate::level::{Level, LevelFilter};
 use crate::local;
 use crate::logger::Logger;
@@ -27,6 +28,7 @@ use crate::record;
 use crate::tracing_spans::Spans;
 use crate::value::Encoder;
 use std::fmt;
+use std::sync::Mutex;
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{self, Attributes, Current, Id};
 use tracing_core::subscriber::{Interest, Subscriber};
@@ -132,8 +134,17 @@ pub(crate) fn max_level(logger: &Logger) -> tracing_core::LevelFilter {
 
 /// Has `tracing` recompute its cached decisions when the default logger's
 /// filter is the one that changed.
+///
+/// One recomputation at a time: `tracing` reads the level hint when it
+/// starts one and stores it when it ends, so of two changes racing, the
+/// earlier one's could end last and leave a hint below the filter (and
+/// `tracing` dropping events it passes) until the next change. Each
+/// change recomputes after its own write, so the last one reads the
+/// filter as it stays.
 fn filter_changed(cell: &FilterCell) {
+    static REBUILDING: Mutex<()> = Mutex::new(());
     if std::ptr::eq(cell, crate::logger().filter_cell()) {
+        let _one = fork::lock(&REBUILDING);
         tracing_core::callsite::rebuild_interest_cache();
     }
 }
