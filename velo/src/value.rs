@@ -134,6 +134,10 @@ pub struct Encoder<'a> {
 /// object included).
 pub(crate) const MAX_NESTING: u32 = 64;
 
+/// The most sources of an error [`Encoder::error`] follows: a chain longer
+/// than any real one, the bound of one that loops.
+const MAX_SOURCES: usize = 65_536;
+
 /// What is written in place of a container nested deeper than
 /// [`MAX_NESTING`].
 pub(crate) const TOO_DEEP: &str = "(nested too deep)";
@@ -776,10 +780,22 @@ impl<'a> Encoder<'a> {
         // Where the message of the error whose source comes next starts.
         let mut outer = start;
         let mut source = err.source();
+        // A bound for a chain that never ends: an error that is its own
+        // source, or two that are each other's.
+        let mut links = 0;
         while let Some(cause) = source {
+            links += 1;
+            if links > MAX_SOURCES {
+                break;
+            }
             let before = w.buf.len();
             let _ = write!(w, ": {cause}");
-            let written = &w.buf[before + 2..];
+            let Some(written) = w.buf.get(before + 2..) else {
+                // The string is full (see `record::put_str`): the chain is
+                // cut here.
+                w.buf.truncate(before);
+                break;
+            };
             if repeats(&w.buf[outer..before], written) {
                 w.buf.truncate(before);
             } else {
