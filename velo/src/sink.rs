@@ -432,7 +432,7 @@ impl Sink {
             }
             match record::record_len(bytes) {
                 Some(len) if len <= bytes.len() => {
-                    let written = self.write_one(&bytes[..len], clock, report, false);
+                    let written = self.write_general(&bytes[..len], clock, report);
                     tally.count(written, report.beat);
                     records += 1;
                     bytes = &bytes[len..];
@@ -459,13 +459,14 @@ impl Sink {
     /// Writes the whole records at the start of `bytes` that go straight
     /// into the output's line buffer (see `Output::line_buffer`), for as
     /// long as they follow each other and the buffer has room: plain JSON
-    /// records, as [`Sink::write_plain`] writes one, and lines its callers
-    /// formatted. Stops, with nothing written for it, at the first record
-    /// that takes the general path ([`Sink::write_record`]).
+    /// records (see `record::Plain` and `LineFormat::plain_json`), and
+    /// lines its callers formatted. Stops, with nothing written for it, at
+    /// the first record that takes the general path
+    /// ([`Sink::write_general`]).
     ///
-    /// Not guarded, as `write_plain` is not: it runs velo's formatting
-    /// alone, and the buffer has room, so the user's writer is not called.
-    #[inline]
+    /// Not guarded: it runs velo's formatting alone, and the buffer has
+    /// room, so the user's writer is not called.
+    #[inline(always)]
     fn write_run(&mut self, bytes: &[u8], clock: &Converter) -> Run {
         let mut run = Run::default();
         // A look at the first record's flags first: a run of records that
@@ -506,35 +507,33 @@ impl Sink {
         run
     }
 
-    /// Decodes one record and writes it; the bytes written, or `None` if it
-    /// was not written (an error, already counted).
+    /// Writes one whole record; the bytes written, or `None` if it was not
+    /// written (an error, already counted).
     pub(crate) fn write_record(
         &mut self,
         bytes: &[u8],
         clock: &Converter,
         report: &Report<'_>,
     ) -> Option<usize> {
-        self.write_one(bytes, clock, report, true)
+        let run = self.write_run(bytes, clock);
+        if run.records != 0 {
+            return Some(run.written);
+        }
+        self.write_general(bytes, clock, report)
     }
 
-    /// [`Sink::write_record`], trying [`Sink::write_plain`] first only
-    /// with `plain` (`false` for the record [`Sink::write_run`] stopped
-    /// at, which has tried it).
+    /// Writes one whole record the way every output takes it, for a record
+    /// [`Sink::write_run`] stopped at: a line its caller formatted through
+    /// `Output::write_line`, any other record decoded as an `Event`.
     #[inline]
-    fn write_one(
+    fn write_general(
         &mut self,
         bytes: &[u8],
         clock: &Converter,
         report: &Report<'_>,
-        plain: bool,
     ) -> Option<usize> {
         if let Some(line) = record::line(bytes) {
-            return self.write_line(line, report);
-        }
-        if plain {
-            if let Some(n) = self.write_plain(bytes, clock) {
-                return Some(n);
-            }
+            return self.write_guarded(report, |output, _| output.write_line(line));
         }
         let Some(event) = Event::decode(bytes, clock) else {
             self.fail(
@@ -561,35 +560,6 @@ impl Sink {
                 None
             }
         }
-    }
-
-    /// Writes a line a caller formatted (see `caller_format`); the bytes
-    /// written, or `None` if it was not written (an error, already
-    /// counted).
-    fn write_line(&mut self, line: &[u8], report: &Report<'_>) -> Option<usize> {
-        if let Some(lines) = self.output.line_buffer() {
-            lines.buf.extend_from_slice(line);
-            return Some(line.len());
-        }
-        self.write_guarded(report, |output, _| output.write_line(line))
-    }
-
-    /// Writes a plain record (see `record::Plain`) of the JSON format
-    /// straight into the output's line buffer (see `Output::line_buffer`
-    /// and `LineFormat::plain_json`); the bytes written, or `None` if this
-    /// record, format or output is not one for that.
-    ///
-    /// Not guarded: it runs velo's formatting alone, and the output's
-    /// buffer has room, so the user's writer is not called.
-    #[inline]
-    fn write_plain(&mut self, bytes: &[u8], clock: &Converter) -> Option<usize> {
-        let plain = record::Plain::read(bytes)?;
-        let out = self.output.line_buffer()?.buf;
-        let time = clock.shown(plain.flags, plain.time);
-        let start = out.len();
-        self.format
-            .plain_json(plain.site, time, plain.values, out)
-            .then(|| out.len() - start)
     }
 
     /// Writes one record of the caller's, counting it; whether it was
