@@ -166,8 +166,9 @@ impl<'a> Encoder<'a> {
     }
 
     /// Encodes `value` as this encoder's one value: `null` when it writes
-    /// nothing.
-    #[inline]
+    /// nothing. Inlined: `Entry::bufferedN` encodes each value through it,
+    /// and a call per value costs as much as a number's encoding.
+    #[inline(always)]
     pub(crate) fn one<V: Value + ?Sized>(&mut self, value: &V) {
         value.encode(self);
         self.fill();
