@@ -171,7 +171,7 @@ impl Core {
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
         }
-        if core.config.backtrace.is_some() {
+        if core.config.has_backtraces() {
             warm_up_backtraces();
         }
         fork::install(fork::Hooks { child: after_fork });

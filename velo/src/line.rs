@@ -393,11 +393,10 @@ impl LineFormat {
         true
     }
 
-    /// Whether this format writes any line by [`LineFormat::plain_json`]:
-    /// JSON in velo's own schema.
+    /// Whether this format writes any line by [`LineFormat::plain_json`].
     #[inline]
     pub(crate) fn has_plain_lines(&self) -> bool {
-        !self.style.text && self.style.schema == Schema::Velo
+        plain_style(&self.style)
     }
 
     /// [`LineFormat::plain_json`] without the line's opening and time:
@@ -1072,11 +1071,18 @@ fn json_time(
     }
 }
 
+/// Whether lines of `style` may be plain JSON lines (see
+/// [`LineFormat::plain_json`]): JSON in velo's own schema.
+#[inline(always)]
+fn plain_style(style: &Style) -> bool {
+    !style.text && style.schema == Schema::Velo
+}
+
 /// The cached head of `site`'s line when it is a plain JSON line (see
 /// [`LineFormat::plain_json`]): velo's schema, no template, no target.
 #[inline(always)]
 fn plain_head<'h>(style: &Style, heads: &'h Heads, site: &'static Site) -> Option<&'h [u8]> {
-    if style.text || style.schema != Schema::Velo || site.is_template() || site.target().is_some() {
+    if !plain_style(style) || site.is_template() || site.target().is_some() {
         return None;
     }
     heads.get(heads.slot(site), site)

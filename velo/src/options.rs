@@ -157,21 +157,24 @@ pub(crate) struct Config {
     pub(crate) overflow: Overflow,
     /// Whether entries carry a time at all.
     pub(crate) timestamp: bool,
-    /// Entries at or above this level carry a backtrace.
-    pub(crate) backtrace: Option<Level>,
-    /// `backtrace` as the lowest level number that carries one (past
+    /// The lowest level number whose entries carry a backtrace (past
     /// `Fatal` for none): one comparison on every call.
     backtrace_from: u8,
 }
 
 impl Config {
+    /// With entries at or above `backtrace` carrying a backtrace.
     pub(crate) fn new(overflow: Overflow, timestamp: bool, backtrace: Option<Level>) -> Config {
         Config {
             overflow,
             timestamp,
-            backtrace,
             backtrace_from: backtrace.map_or(u8::MAX, |l| l as u8),
         }
+    }
+
+    /// Whether entries of any level carry a backtrace.
+    pub(crate) fn has_backtraces(&self) -> bool {
+        self.backtrace_from != u8::MAX
     }
 
     /// Whether an entry at `level` carries a backtrace.

@@ -318,12 +318,10 @@ impl Ring {
         let tail = p.tail.load(Ordering::Relaxed);
         let produced = p.produced.load(Ordering::Relaxed);
         let capacity = self.capacity();
-        if self
-            .free_for(entry.len(), tail, produced, capacity)
+        let free = self.free_for(entry.len(), tail, produced, capacity);
+        if free
+            .or_else(|| self.refresh_and_free(entry.len(), tail, produced, capacity))
             .is_none()
-            && self
-                .refresh_and_free(entry.len(), tail, produced, capacity)
-                .is_none()
         {
             return false;
         }
