@@ -655,11 +655,26 @@ pub(crate) fn unregister_filter(cell: &Arc<FilterCell>) {
 pub(crate) fn set_filter(cell: &FilterCell, filter: Filter) {
     fork::short(|| *cell.filter.write().unwrap_or_else(PoisonError::into_inner) = filter);
     registry().invalidate();
-    // After every lock is released: the hook recomputes decisions that
-    // read this filter.
-    for hook in FILTER_HOOKS.iter().filter_map(OnceLock::get) {
-        hook(cell);
-    }
+    // After every other lock is released: the hooks recompute decisions
+    // that read this filter.
+    refreshing(|| {
+        for hook in FILTER_HOOKS.iter().filter_map(OnceLock::get) {
+            hook(cell);
+        }
+    });
+}
+
+/// Runs `f`, which reads a filter and stores what a facade caches from it
+/// (the bridges' hooks, the `log` facade's first record), one at a time.
+/// A facade's cache is filled after the filter is read, so of two changes
+/// racing, the earlier one's could otherwise store last and leave the
+/// older filter's decisions in place (the facade dropping what the filter
+/// passes) until the next change. Each change refreshes after its own
+/// write, so the last refresh reads the filter as it stays.
+pub(crate) fn refreshing<R>(f: impl FnOnce() -> R) -> R {
+    static REFRESHING: Mutex<()> = Mutex::new(());
+    let _one = fork::lock(&REFRESHING);
+    f()
 }
 
 /// Run after a filter changes, with its cell: the bridges whose facades

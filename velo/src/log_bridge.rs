@@ -9,11 +9,9 @@
 use crate::callsite::{self, FilterCell};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
-use crate::fork;
 use crate::level::{Level, LevelFilter};
 use crate::value::Encoder;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 struct Bridge;
 
@@ -88,7 +86,7 @@ impl log::Log for Bridge {
             // The default logger is made now: the facade's maximum follows
             // its filter from here on.
             MAX_LEVEL_SET.store(true, Ordering::Relaxed);
-            set_max_level(logger.filter_cell());
+            callsite::refreshing(|| set_max_level(logger.filter_cell()));
         }
         let level = level(record.level());
         if !logger.filter_cell().enabled_for(level, record.target()) {
@@ -220,7 +218,7 @@ pub fn bridge_log() -> Result<(), Error> {
     match crate::logger::default_if_made() {
         Some(logger) => {
             MAX_LEVEL_SET.store(true, Ordering::Relaxed);
-            set_max_level(logger.filter_cell());
+            callsite::refreshing(|| set_max_level(logger.filter_cell()));
         }
         // Not made yet (an `install()` may come): everything reaches the
         // bridge until the first record makes it.
@@ -232,18 +230,11 @@ pub fn bridge_log() -> Result<(), Error> {
 /// Whether `log::max_level()` follows the default logger's filter yet.
 static MAX_LEVEL_SET: AtomicBool = AtomicBool::new(false);
 
-/// Held while a filter is read and its maximum stored as the facade's.
-/// Each filter change stores after its own write, under this lock, so two
-/// changes racing cannot leave the older filter's maximum in place (the
-/// facade would then drop records the filter passes, until the next
-/// change).
-static SETTING: Mutex<()> = Mutex::new(());
-
 /// Sets the `log` facade's maximum level to the most verbose level the
 /// filter passes anywhere, so that a disabled `log::debug!` costs the
-/// facade's own check, not a record and a filter lookup.
+/// facade's own check, not a record and a filter lookup. Runs inside
+/// `callsite::refreshing`, as a filter change's hook or the first record.
 fn set_max_level(cell: &FilterCell) {
-    let _setting = fork::lock(&SETTING);
     let max = match cell.get().max_level() {
         LevelFilter::Trace => log::LevelFilter::Trace,
         LevelFilter::Debug => log::LevelFilter::Debug,
@@ -270,7 +261,7 @@ mod tests {
     use super::*;
     use crate::filter::Filter;
     use std::cell::Cell;
-    use std::sync::{Arc, OnceLock};
+    use std::sync::{Arc, Mutex, OnceLock};
     use std::thread::JoinHandle;
     use std::time::Duration;
 
@@ -298,8 +289,10 @@ mod tests {
             b.set(Some(|| {
                 let other = std::thread::spawn(|| {
                     let cell = CELL.get().expect("set");
+                    // As a change of the default logger's filter does,
+                    // through its hook.
                     callsite::set_filter(cell, Filter::level(LevelFilter::Debug));
-                    set_max_level(cell);
+                    callsite::refreshing(|| set_max_level(cell));
                 });
                 // Time for the other change to store its maximum, were it
                 // not made to wait for this one's.
@@ -307,7 +300,7 @@ mod tests {
                 *OTHER.lock().unwrap() = Some(other);
             }));
         });
-        set_max_level(cell);
+        callsite::refreshing(|| set_max_level(cell));
         OTHER
             .lock()
             .unwrap()

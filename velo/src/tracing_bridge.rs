@@ -20,7 +20,6 @@
 use crate::callsite::{self, FilterCell};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
-use crate::fork;
 use crate::level::{Level, LevelFilter};
 use crate::local;
 use crate::logger::Logger;
@@ -28,7 +27,6 @@ use crate::record;
 use crate::tracing_spans::Spans;
 use crate::value::Encoder;
 use std::fmt;
-use std::sync::Mutex;
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{self, Attributes, Current, Id};
 use tracing_core::subscriber::{Interest, Subscriber};
@@ -134,17 +132,10 @@ pub(crate) fn max_level(logger: &Logger) -> tracing_core::LevelFilter {
 
 /// Has `tracing` recompute its cached decisions when the default logger's
 /// filter is the one that changed.
-///
-/// One recomputation at a time: `tracing` reads the level hint when it
-/// starts one and stores it when it ends, so of two changes racing, the
-/// earlier one's could end last and leave a hint below the filter (and
-/// `tracing` dropping events it passes) until the next change. Each
-/// change recomputes after its own write, so the last one reads the
-/// filter as it stays.
+/// `tracing` reads the level hint as a recomputation starts and stores it
+/// as it ends: run one at a time (`callsite::refreshing`).
 fn filter_changed(cell: &FilterCell) {
-    static REBUILDING: Mutex<()> = Mutex::new(());
     if std::ptr::eq(cell, crate::logger().filter_cell()) {
-        let _one = fork::lock(&REBUILDING);
         tracing_core::callsite::rebuild_interest_cache();
     }
 }
