@@ -83,6 +83,9 @@ fn typed_scenario() {
     // the field goes beside it as `fields.target`.
     let audit = logger.with(velo::fields!(target = "a field"));
     velo!(logger: &audit, target: "audit", warn, "login", user = "ada");
+    // The call's own `fields.target` is the innermost: the context's
+    // `target`, which would go there, gives way to it.
+    velo!(logger: &audit, target: "audit", info, "both", "fields.target" = "call");
     logger.sync().unwrap();
     let after = now_nanos();
 
@@ -106,7 +109,14 @@ fn typed_scenario() {
         assert_eq!(scope.version, env!("CARGO_PKG_VERSION"));
     }
     let records = collector.accepted();
-    assert_eq!(records.len(), 7, "{records:#?}");
+    assert_eq!(records.len(), 8, "{records:#?}");
+    for r in &records {
+        let mut keys: Vec<&str> = r.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        keys.sort_unstable();
+        let all = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), all, "each key once: {:?}", r.attributes);
+    }
 
     let r = &records[0];
     assert_eq!(body(r), "order 42 placed");
@@ -182,6 +192,13 @@ fn typed_scenario() {
     );
     assert_eq!(attr(login, "fields.target"), string("a field").as_ref());
     assert_eq!(attr(login, "user"), string("ada").as_ref());
+
+    let both = &records[7];
+    assert_eq!(body(both), "both");
+    assert_eq!(attr(both, "target"), string("audit").as_ref());
+    assert_eq!(attr(both, "fields.target"), string("call").as_ref());
+    assert_eq!(attr(both, "region"), string("eu-west-1").as_ref());
+    assert_eq!(both.attributes.len(), 5, "{:?}", both.attributes);
 }
 
 fn defaults_scenario() {

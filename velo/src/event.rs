@@ -276,6 +276,13 @@ pub(crate) struct Fields<'e, 'a> {
     index: usize,
 }
 
+impl Fields<'_, '_> {
+    /// The layer of the field `next` returned last.
+    pub(crate) fn layer(&self) -> Layer {
+        self.layer
+    }
+}
+
 impl<'a> Iterator for Fields<'_, 'a> {
     type Item = (&'a str, Val<'a>);
 

@@ -85,11 +85,12 @@ const GCP_KEYS: &[&str] = &[
 const TEXT_KEYS: &[&str] = &["caller"];
 
 /// The prefix of a field whose key velo writes itself in the same line.
-const RENAMED: &str = "fields.";
+pub(crate) const RENAMED: &str = "fields.";
 
-/// The keys velo writes itself in one line, which fields must not repeat.
+/// The keys velo writes itself in one line (or one record of another
+/// output), which fields must not repeat.
 #[derive(Clone, Copy)]
-struct Builtins {
+pub(crate) struct Builtins {
     fixed: &'static [&'static str],
     target: bool,
     suppressed: bool,
@@ -112,6 +113,13 @@ impl Builtins {
             (false, Schema::Ecs) => ECS_KEYS,
             (false, Schema::Gcp) => GCP_KEYS,
         };
+        Builtins::new(fixed, ev)
+    }
+
+    /// The keys `fixed`, and `target`, `suppressed` and `backtrace` when
+    /// `ev` has them: the built-in keys of an output that writes those
+    /// three under their own names.
+    pub(crate) fn new(fixed: &'static [&'static str], ev: &Event<'_>) -> Builtins {
         Builtins {
             fixed,
             target: ev.target().is_some(),
@@ -135,7 +143,7 @@ impl Builtins {
 }
 
 /// How a field's key is written.
-enum Written {
+pub(crate) enum Written {
     /// As it is.
     Plain,
     /// As `fields.KEY`: KEY is a built-in key of the line.
@@ -149,7 +157,7 @@ enum Written {
 /// How to write the key `name` of one of `ev`'s fields, of `layer`, given
 /// the line's built-in keys.
 #[inline]
-fn written(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer) -> Written {
+pub(crate) fn written(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer) -> Written {
     if builtins.is_empty() {
         Written::Plain
     } else if builtins.contains(name) {

@@ -33,7 +33,8 @@
 //!   `caller(false)`), `target` when it is not the module path, then every
 //!   field with its type (see [`pb::put_any`]), then `suppressed` and
 //!   `backtrace` when present. A field whose key is one of those velo
-//!   writes itself is left out, as OTLP wants each key once.
+//!   writes itself goes beside it as `fields.KEY`, by the JSON line's rule
+//!   (`line::written`), so each key comes once, as OTLP wants.
 //!
 //! The resource has `service.name`; the instrumentation scope is `velo`
 //! with the crate's version.
@@ -46,7 +47,7 @@ use super::{Lost, Output, Stdio};
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
-use crate::line::LineFormat;
+use crate::line::{self, Builtins, LineFormat, Written};
 use crate::record::Val;
 use crate::thread;
 use http::Endpoint;
@@ -314,22 +315,26 @@ impl Output for Otlp {
         if let Some(target) = target {
             pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[2], Val::Str(target));
         }
-        let own = [
-            caller.is_some(),
-            caller.is_some(),
-            target.is_some(),
-            ev.suppressed.is_some(),
-            ev.backtrace.is_some(),
-        ];
+        // The caller's keys, when written; `target`, `suppressed` and
+        // `backtrace` as the line has them.
+        let fixed = if caller.is_some() {
+            &OWN_KEYS[..2]
+        } else {
+            &[]
+        };
+        let builtins = Builtins::new(fixed, ev);
         self.scope_index.prepare(ev);
-        for (key, value) in ev.fields(&self.scope_index) {
-            let taken = OWN_KEYS.iter().zip(own).any(|(k, on)| on && *k == key);
-            if taken {
+        let mut fields = ev.fields(&self.scope_index);
+        while let Some((key, value)) = fields.next() {
+            match line::written(ev, builtins, key, fields.layer()) {
+                Written::Plain => pb::put_key_value(buf, pb::ATTRIBUTE, key, value),
                 // Beside velo's own, as `fields.KEY` (as in the JSON line):
                 // rare, so the name may cost an allocation.
-                pb::put_key_value(buf, pb::ATTRIBUTE, &format!("fields.{key}"), value);
-            } else {
-                pb::put_key_value(buf, pb::ATTRIBUTE, key, value);
+                Written::Renamed => {
+                    let renamed = format!("{}{key}", line::RENAMED);
+                    pb::put_key_value(buf, pb::ATTRIBUTE, &renamed, value);
+                }
+                Written::Dropped => {}
             }
         }
         if let Some(n) = ev.suppressed {
