@@ -276,6 +276,7 @@ pub(crate) struct Fields<'e, 'a> {
     index: usize,
 }
 
+#[cfg(feature = "otlp")]
 impl Fields<'_, '_> {
     /// The layer of the field `next` returned last.
     pub(crate) fn layer(&self) -> Layer {
