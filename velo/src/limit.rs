@@ -67,22 +67,32 @@ impl Every {
         let now = coarse_nanos();
         // Relaxed throughout: the words publish nothing but themselves.
         let next = self.next.load(Relaxed);
-        if now < next
-            || self
-                .next
-                .compare_exchange(next, now.saturating_add(self.period), Relaxed, Relaxed)
-                .is_err()
-        {
+        if now < next || !self.claim(next, now) {
             self.skipped.fetch_add(1, Relaxed);
             return None;
         }
         Some(self.skipped.swap(0, Relaxed))
     }
+
+    /// Moves the deadline from `next` to a period after `now`, unless
+    /// another call did first. `now` is up to one tick of the coarse
+    /// clock behind the real time, so the deadline is one tick later
+    /// still: the next call written comes a whole period after this one,
+    /// never less.
+    #[cold]
+    fn claim(&self, next: u64, now: u64) -> bool {
+        let deadline = now
+            .saturating_add(self.period)
+            .saturating_add(coarse_resolution());
+        self.next
+            .compare_exchange(next, deadline, Relaxed, Relaxed)
+            .is_ok()
+    }
 }
 
 /// Monotonic nanoseconds, from the kernel's coarse clock where there is
-/// one (its resolution is a few milliseconds, which rounds a period at most
-/// that much longer: never more than one entry per period).
+/// one (its resolution is a few milliseconds, so a reading lags the real
+/// time by up to that much; see [`coarse_resolution`]).
 #[inline]
 fn coarse_nanos() -> u64 {
     #[cfg(target_os = "linux")]
@@ -102,6 +112,36 @@ fn coarse_nanos() -> u64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let start = *crate::fork::once(&START, std::time::Instant::now);
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX) + 1_000_000_000
+}
+
+/// How far a [`coarse_nanos`] reading may lag the real time: the coarse
+/// clock's resolution (one tick of the kernel's timer), asked once.
+fn coarse_resolution() -> u64 {
+    // 0 until asked; a clock that cannot say is taken as 10 ms (the
+    // coarsest tick Linux has, at 100 Hz).
+    static RESOLUTION: AtomicU64 = AtomicU64::new(0);
+    let known = RESOLUTION.load(Relaxed);
+    if known != 0 {
+        return known;
+    }
+    #[cfg(target_os = "linux")]
+    let resolution = {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec.
+        if unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) } == 0 {
+            (ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64).max(1)
+        } else {
+            10_000_000
+        }
+    };
+    // The fallback clock is `Instant`'s, which does not lag.
+    #[cfg(not(target_os = "linux"))]
+    let resolution = 1;
+    RESOLUTION.store(resolution, Relaxed);
+    resolution
 }
 
 #[cfg(test)]
@@ -124,5 +164,35 @@ mod tests {
         }
         std::thread::sleep(std::time::Duration::from_millis(70));
         assert_eq!(e.take(), Some(5));
+    }
+
+    /// Two calls written are a whole period apart, though the coarse
+    /// clock lags the real time by up to a tick (4 ms at 250 Hz).
+    #[test]
+    fn every_writes_a_whole_period_apart() {
+        use std::time::{Duration, Instant};
+        let period = Duration::from_millis(10);
+        let e = Every::new(period.as_nanos() as u64);
+        // For each call written, when the call began and ended: the check
+        // happened between the two.
+        let mut written: Vec<(Instant, Instant)> = Vec::new();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(400) {
+            let before = Instant::now();
+            if e.take().is_some() {
+                written.push((before, Instant::now()));
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        assert!(written.len() >= 10, "{} written", written.len());
+        for pair in written.windows(2) {
+            let (began, _) = pair[0];
+            let (_, ended) = pair[1];
+            assert!(
+                ended - began >= period,
+                "two entries {:?} apart",
+                ended - began
+            );
+        }
     }
 }
