@@ -124,3 +124,139 @@ fn rolling_child() {
 fn rolling_files_hold_only_whole_entries() {
     assert_child_passed(&run_child_within("rolling_child", &[], CHILD_TIMEOUT));
 }
+
+/// Logs `n` entries of about 3 KB while files are limited to 8 KiB, then
+/// closes the logger with the disk still full: the line the last write
+/// began is cut off the file, and `stats()` counts only the lines in it.
+fn close_on_a_full_disk(builder: Builder, n: u64, read: impl Fn() -> String) {
+    let logger = builder.format(Format::Json).build().unwrap();
+    limit_file_size(Some(8 << 10));
+    let pad = "x".repeat(3_000);
+    for i in 0..n {
+        velo!(logger: &logger, info, "entry", i, pad = pad.as_str());
+    }
+    logger.close();
+    limit_file_size(None);
+    let text = read();
+    let ids = entries("app.log", &text);
+    let stats = logger.stats();
+    assert!(stats.dropped > 0, "the disk was full: {stats:?}");
+    assert_eq!(ids.len() as u64 + stats.dropped, n, "{stats:?}");
+    assert_eq!(stats.bytes, text.len() as u64, "bytes of whole lines only");
+}
+
+/// The next run appends to what the full disk left, whole lines apart.
+fn restart(builder: Builder, read: impl Fn() -> String) {
+    let before = entries("app.log", &read()).len();
+    let logger = builder.format(Format::Json).build().unwrap();
+    velo!(logger: &logger, info, "entry", i = 1_000_000u64, pad = "after");
+    logger.close();
+    let ids = entries("app.log", &read());
+    assert_eq!(ids.len(), before + 1);
+    assert_eq!(ids.last(), Some(&1_000_000));
+}
+
+#[test]
+fn closed_full_child() {
+    if !is_child("closed_full_child") {
+        return;
+    }
+    for n in [3, 200] {
+        let dir = TempDir::new("full-disk-close");
+        let path = dir.path().join("app.log");
+        let read = || std::fs::read_to_string(&path).unwrap();
+        close_on_a_full_disk(Builder::new().file(&path), n, read);
+        restart(Builder::new().file(&path), read);
+
+        let dir = TempDir::new("full-disk-close-rolling");
+        let path = dir.path().join("app.log");
+        let read = || std::fs::read_to_string(&path).unwrap();
+        let rolling = || Builder::new().rolling(Rolling::new(&path).max_bytes(1 << 20));
+        close_on_a_full_disk(rolling(), n, read);
+        restart(rolling(), read);
+    }
+}
+
+#[test]
+fn closing_on_a_full_disk_leaves_whole_lines_for_the_next_run() {
+    assert_child_passed(&run_child_within("closed_full_child", &[], CHILD_TIMEOUT));
+}
+
+/// A log file that ends inside a line (a crash of the program before, or
+/// another program's write cut short) is appended to on a line of its own.
+#[test]
+fn a_torn_file_from_before_is_not_glued_to() {
+    let dir = TempDir::new("torn-before");
+    let torn = "{\"msg\":\"whole\"}\n{\"msg\":\"tor";
+    for rolling in [false, true] {
+        let path = dir.path().join(format!("app-{rolling}.log"));
+        std::fs::write(&path, torn).unwrap();
+        let builder = Builder::new().format(Format::Json);
+        let builder = if rolling {
+            builder.rolling(Rolling::new(&path))
+        } else {
+            builder.file(&path)
+        };
+        let logger = builder.build().unwrap();
+        velo!(logger: &logger, info, "after");
+        logger.close();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[1], "{\"msg\":\"tor", "the torn line alone");
+        assert_eq!(parse_line(lines[2])["msg"], "after");
+        assert!(text.ends_with('\n'));
+    }
+}
+
+/// With no room at all, the entries of a rotation period are all dropped:
+/// the empty live file is not rotated, so no empty file takes the place of
+/// a real one among the `keep` newest.
+#[test]
+fn no_room_child() {
+    if !is_child("no_room_child") {
+        return;
+    }
+    let dir = TempDir::new("full-disk-keep");
+    let old: Vec<String> = (1..=3)
+        .map(|i| format!("app.log.20200101T000000.00000{i}"))
+        .collect();
+    for name in &old {
+        std::fs::write(dir.path().join(name), "{\"msg\":\"precious\"}\n").unwrap();
+    }
+    let logger = Builder::new()
+        .format(Format::Json)
+        .rolling(
+            Rolling::new(dir.path().join("app.log"))
+                .max_bytes(2_000)
+                .keep(3),
+        )
+        .build()
+        .unwrap();
+    limit_file_size(Some(0));
+    // Every tenth entry larger than `max_bytes`, in a file of its own.
+    let (pad, large) = ("y".repeat(300), "z".repeat(5_000));
+    for i in 0..400u64 {
+        let pad = if i % 10 == 0 { &large } else { &pad };
+        velo!(logger: &logger, info, "entry", i, pad = pad.as_str());
+        if i % 20 == 0 {
+            let _ = logger.sync();
+        }
+    }
+    logger.close();
+    limit_file_size(None);
+    let stats = logger.stats();
+    assert_eq!(stats.dropped, 400, "{stats:?}");
+    let files = rolling_files(dir.path(), "app.log");
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names[..3],
+        old.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
+    assert!(files[3..].iter().all(|(n, _)| n == "app.log"), "{names:?}");
+}
+
+#[test]
+fn a_full_disk_rotates_no_empty_files_away_real_ones() {
+    assert_child_passed(&run_child_within("no_room_child", &[], CHILD_TIMEOUT));
+}

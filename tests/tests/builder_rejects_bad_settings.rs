@@ -85,6 +85,20 @@ fn an_unopenable_file_names_the_path() {
     assert!(std::error::Error::source(&err).is_some());
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_directory_that_cannot_be_created_is_named() {
+    // Nobody, root included, creates a directory in /proc.
+    let path = std::path::Path::new("/proc/velo-no-such-dir/app.log");
+    let err = Builder::new().file(path).build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::File);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("cannot create its directory `/proc/velo-no-such-dir`"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn set_filter_rejects_and_keeps_the_old_filter() {
     let logger = Builder::new()

@@ -453,6 +453,16 @@ impl RollingFile {
     /// Closes the live file and renames it aside, then deletes the oldest
     /// rotated files beyond `keep`.
     fn rotate(&mut self, time: Option<u64>) -> io::Result<()> {
+        // Nothing written since the last rotation (a full disk dropped the
+        // period's entries): an empty file renamed aside would take the
+        // place of a real one among the `keep` newest.
+        let len = match &self.file {
+            Some(file) => file.metadata(),
+            None => fs::metadata(&self.path),
+        };
+        if len.is_ok_and(|m| m.len() == 0) {
+            return Ok(());
+        }
         // Closed first: some systems cannot rename an open file. A line
         // torn in it is ended there, never continued in the next file.
         if let Some(file) = &mut self.file {
@@ -602,7 +612,7 @@ impl Output for RollingFile {
 
     fn give_up(&mut self) {
         super::stream::give_up_lines(&self.buf, &mut self.lost);
-        self.end.give_up(&mut self.lost);
+        self.end.give_up(self.file.as_ref(), &mut self.lost);
         self.forget_buffered();
     }
 

@@ -177,9 +177,15 @@ impl LineEnd {
         self.torn = false;
     }
 
-    /// At `close`, once the rest of the buffer is given up: counts the
-    /// newline a torn line is owed as never written.
-    pub(crate) fn give_up(&mut self, lost: &mut Lost) {
+    /// At `close`, once the rest of the buffer is given up (counted by
+    /// [`give_up_lines`]): cuts a line begun in `file` back off it, and
+    /// counts the newline a torn line is owed as never written.
+    pub(crate) fn give_up(&mut self, file: Option<&std::fs::File>, lost: &mut Lost) {
+        if let Some(open) = self.open.take() {
+            if cut_back(file, open) {
+                lost.bytes += open.head as u64;
+            }
+        }
         if self.torn {
             lost.bytes += 1;
         }
@@ -201,20 +207,25 @@ impl LineEnd {
         let Some(open) = self.open.take() else {
             return;
         };
-        // A file that nobody wrote to since is cut back to its last whole
-        // line (which a full disk always allows).
-        let head = open.head as u64;
-        if let (Some(file), Some(len)) = (file, open.file_len) {
-            let now = file.metadata().map(|m| m.len());
-            if now.is_ok_and(|now| now == len && len >= head) && file.set_len(len - head).is_ok() {
-                lost.bytes += head;
-                return;
-            }
+        if cut_back(file, open) {
+            lost.bytes += open.head as u64;
+            return;
         }
         // Otherwise the newline that will end it stays counted as written.
         self.torn = true;
         lost.bytes -= 1;
     }
+}
+
+/// Cuts the line `open` begun in `file` back off it, if nobody wrote to
+/// the file since (a full disk always allows this); whether it did.
+fn cut_back(file: Option<&std::fs::File>, open: Open) -> bool {
+    let head = open.head as u64;
+    let (Some(file), Some(len)) = (file, open.file_len) else {
+        return false;
+    };
+    let now = file.metadata().map(|m| m.len());
+    now.is_ok_and(|now| now == len && len >= head) && file.set_len(len - head).is_ok()
 }
 
 /// At `close`, after the last attempt to write `buf` out failed: counts its
@@ -387,7 +398,7 @@ impl Output for Stream {
 
     fn give_up(&mut self) {
         give_up_lines(&self.buf, &mut self.lost);
-        self.end.give_up(&mut self.lost);
+        self.end.give_up(self.file.as_ref(), &mut self.lost);
         self.forget_buffered();
     }
 
@@ -530,13 +541,54 @@ pub(crate) fn open_append(path: &Path) -> io::Result<std::fs::File> {
     match open() {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)?,
+                Some(dir) if !dir.as_os_str().is_empty() => {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        let dir = dir.display();
+                        io::Error::new(
+                            e.kind(),
+                            format!("cannot create its directory `{dir}`: {e}"),
+                        )
+                    })?;
+                }
                 _ => return Err(e),
             }
             open()
         }
         result => result,
     }
+    .inspect(|file| end_last_line(file, path))
+}
+
+/// Ends the last line of a file opened for appending, `file` at `path`,
+/// when it stops inside one (a crash, or a full disk at another program's
+/// close): what is appended then starts a line of its own, never glued to
+/// the torn one.
+fn end_last_line(mut file: &std::fs::File, path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        // Only a regular file has a last byte to read back (a FIFO's read
+        // would take another reader's data); it is read through a handle of
+        // its own, as `file` may only write.
+        let Some(len) = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .filter(|&n| n > 0)
+        else {
+            return;
+        };
+        let mut last = [0];
+        let read = std::fs::File::open(path).and_then(|f| f.read_exact_at(&mut last, len - 1));
+        if read.is_ok() && last[0] != b'\n' {
+            // If this fails the disk is full, and so is every write until
+            // it is not: best effort.
+            let _ = file.write_all(b"\n");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (&mut file, path);
 }
 
 impl Output for File {
