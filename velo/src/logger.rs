@@ -415,7 +415,7 @@ fn already_installed() -> Error {
     let message = if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
         "a default logger is already installed; install() sets it once per process"
     } else {
-        "a default logger is already in use; install() must run before the first velo! call"
+        "a default logger is already in use: install() must run before the first velo! call, velo::logger() or bridge"
     };
     Error::new(ErrorKind::AlreadyInstalled, message)
 }

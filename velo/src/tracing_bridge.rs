@@ -468,7 +468,7 @@ impl Subscriber for Bridge {
 /// # Errors
 ///
 /// [`ErrorKind::AlreadyInstalled`] when a global `tracing` subscriber is
-/// already set.
+/// already set; the default logger is then left as it was.
 ///
 /// # Examples
 ///
@@ -480,6 +480,16 @@ impl Subscriber for Bridge {
 /// # Ok::<(), velo::Error>(())
 /// ```
 pub fn bridge_tracing() -> Result<(), Error> {
+    let taken = || {
+        Error::new(
+            ErrorKind::AlreadyInstalled,
+            "a global `tracing` subscriber is already set",
+        )
+    };
+    // A call that fails changes nothing: the default logger stays free.
+    if tracing_core::dispatcher::has_been_set() {
+        return Err(taken());
+    }
     // Interests and the level hint come from the default logger: fix it now.
     let _ = crate::logger();
     // Set before the subscriber, so no filter change can fall between.
@@ -488,12 +498,7 @@ pub fn bridge_tracing() -> Result<(), Error> {
         spans: Spans::new(),
         logger: None,
     };
-    tracing_core::dispatcher::set_global_default(Dispatch::new(bridge)).map_err(|_| {
-        Error::new(
-            ErrorKind::AlreadyInstalled,
-            "a global `tracing` subscriber is already set",
-        )
-    })
+    tracing_core::dispatcher::set_global_default(Dispatch::new(bridge)).map_err(|_| taken())
 }
 
 #[cfg(test)]
