@@ -129,7 +129,7 @@ impl Filter {
         let mut kept = Vec::new();
         let mut errors = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.parse::<Filter>() {
+            match Filter::parse(part, true) {
                 Ok(_) => kept.push(part),
                 Err(_) => errors.push(Error::new(
                     ErrorKind::Filter,
@@ -137,7 +137,7 @@ impl Filter {
                 )),
             }
         }
-        let filter: Option<Filter> = kept.join(",").parse().ok();
+        let filter = Filter::parse(&kept.join(","), true).ok();
         // `VELO_LOG=inf` is a module named `inf`, and every other entry is
         // off: a typo that silences the program, so say so.
         for part in &kept {
@@ -204,7 +204,19 @@ fn one_edit(a: &str, b: &str) -> Option<Edit> {
 impl FromStr for Filter {
     type Err = Error;
 
+    /// Parses directives; a bare word that looks like a misspelt level
+    /// (`inf`, `wran`) is an error: a module of that name is written with
+    /// its level (`inf=trace`).
     fn from_str(spec: &str) -> Result<Filter, Error> {
+        Filter::parse(spec, false)
+    }
+}
+
+impl Filter {
+    /// Parses directives; `lenient`, a bare word that looks like a
+    /// misspelt level is taken as the module it names, as `RUST_LOG` is
+    /// read (see [`Filter::parse_lenient`]).
+    fn parse(spec: &str, lenient: bool) -> Result<Filter, Error> {
         let mut default = None;
         let mut modules: Vec<(String, LevelFilter)> = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -235,7 +247,15 @@ impl FromStr for Filter {
                 }
                 None => match part.parse::<LevelFilter>() {
                     Ok(level) => (None, level),
-                    Err(_) => (Some(part), LevelFilter::Trace),
+                    Err(_) => match meant_level(part).filter(|_| !lenient) {
+                        Some(level) => {
+                            return Err(bad(&format!(
+                                "a module, not a level: did you mean `{level}`? \
+                                 (a module of that name is written with its level, `{part}=trace`)"
+                            )))
+                        }
+                        None => (Some(part), LevelFilter::Trace),
+                    },
                 },
             };
             match path {
@@ -297,6 +317,34 @@ fn is_module_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_level_in_code_is_an_error() {
+        for (spec, meant) in [
+            ("inf", "info"),
+            ("info,wrn", "warn"),
+            ("my_app=debug,debg", "debug"),
+            ("Eror", "error"),
+        ] {
+            let err = spec.parse::<Filter>().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Filter);
+            let said = err.to_string();
+            assert!(said.contains(&format!("did you mean `{meant}`")), "{said}");
+        }
+        // A module named so, with its level; words too short or too far
+        // from a level to be one.
+        for spec in [
+            "inf=trace",
+            "de",
+            "warp",
+            "server",
+            "info,my_app::inf=debug",
+        ] {
+            assert!(spec.parse::<Filter>().is_ok(), "{spec}");
+        }
+        let f: Filter = "inf=debug".parse().unwrap();
+        assert!(f.enabled(Level::Debug, "inf::x"));
+    }
 
     #[test]
     fn a_misspelt_level_from_the_environment_is_named() {

@@ -192,7 +192,9 @@ impl Logger {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Filter`] for a bad directive; the filter is unchanged.
+    /// [`ErrorKind::Filter`] for a bad directive, or a bare word that looks
+    /// like a misspelt level (`inf`, see [`Builder::filter`](crate::Builder::filter)); the filter
+    /// is unchanged.
     ///
     /// # Examples
     ///
