@@ -172,21 +172,21 @@ pub fn duration(expr: &Expr) -> Result<u64, syn::Error> {
             ))
         }
     };
-    let value: u64 = int
-        .base10_parse()
-        .map_err(|_| syn::Error::new(int.span(), hint))?;
+    // The literal is digits: one that does not parse is too large.
+    let too_long = || {
+        syn::Error::new(
+            int.span(),
+            "`every:` period too long; at most about 584 years",
+        )
+    };
+    let value: u64 = int.base10_parse().map_err(|_| too_long())?;
     if value == 0 {
         return Err(syn::Error::new(
             int.span(),
             "`every:` needs a period longer than zero, e.g. `every: 10s`",
         ));
     }
-    value.checked_mul(unit).ok_or_else(|| {
-        syn::Error::new(
-            int.span(),
-            "`every:` period too long; at most about 584 years",
-        )
-    })
+    value.checked_mul(unit).ok_or_else(too_long)
 }
 
 /// `sample:`'s N: an integer literal of at least 1.
@@ -198,14 +198,36 @@ pub fn sample(expr: &Expr) -> Result<u64, syn::Error> {
     else {
         return Err(syn::Error::new_spanned(expr, hint));
     };
-    // Any integer suffix (`100u32`): the value is what counts.
+    // Any integer suffix (`100u32`): the value is what counts, if it is
+    // one of the suffix's type (as rustc's `overflowing_literals` has it).
+    let max = match int.suffix() {
+        "u8" => u64::from(u8::MAX),
+        "i8" => i8::MAX as u64,
+        "u16" => u64::from(u16::MAX),
+        "i16" => i16::MAX as u64,
+        "u32" => u64::from(u32::MAX),
+        "i32" => i32::MAX as u64,
+        "i64" | "isize" => i64::MAX as u64,
+        "" | "u64" | "usize" | "u128" | "i128" => u64::MAX,
+        other => {
+            return Err(syn::Error::new(
+                int.span(),
+                format!("`sample:` takes an integer, not a `{other}`; {hint}"),
+            ))
+        }
+    };
     match int.base10_parse::<u64>() {
         Ok(0) => Err(syn::Error::new(
             int.span(),
             "`sample: 0` would never write; use `sample: 1` to write every call, or remove the call",
         )),
-        Ok(n) => Ok(n),
-        Err(_) => Err(syn::Error::new(int.span(), hint)),
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(syn::Error::new(
+            int.span(),
+            format!(
+                "`sample: {int}` is out of range for its type; N is at most {max}"
+            ),
+        )),
     }
 }
 

@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(sample: 256u8, debug, "cache miss");
+}
