@@ -75,6 +75,13 @@ fn every_form_of_error_carries_its_chain() {
     // A wrapper that shows its source's message as its own.
     let transparent = layer("a", Some(layer("b", Some(layer("b", None)))));
     velo!(logger: &logger, error, "transparent", err = velo::Chain(&transparent));
+    // `Chain` of an unsized error: a trait object, and in generic code.
+    velo!(logger: &logger, error, "chain of dyn", err = velo::Chain(dynamic));
+    velo!(logger: &logger, error, "chain of a box's", err = velo::Chain(&*boxed));
+    fn log_any<E: Error + ?Sized>(logger: &velo::Logger, err: &E) {
+        velo!(logger: logger, error, "generic", err = velo::Chain(err));
+    }
+    log_any(&logger, dynamic);
     logger.sync().unwrap();
     let entries = out.entries();
     let full = "request failed: config unreadable: disk on \"fire\"\n";
@@ -91,4 +98,7 @@ fn every_form_of_error_carries_its_chain() {
     assert_eq!(entries[5]["err"], "request failed", "`%` is Display alone");
     assert_eq!(entries[6]["err"], "connection timeout: timeout");
     assert_eq!(entries[7]["err"], "a: b", "a wrapper's message once");
+    for e in &entries[8..11] {
+        assert_eq!(e["err"], full, "{e:?}");
+    }
 }

@@ -225,8 +225,22 @@ fn every_way_to_name_the_logger() {
     velo!(logger: child, info, "child by value");
     let grandchild = child.with(velo::fields!(user = "ada"));
     velo!(logger: Arc::new(grandchild), info, "grandchild in an arc");
+    let mut owned = l.clone();
+    let by_mut: &mut velo::Logger = &mut owned;
+    velo!(logger: by_mut, info, "mutable reference");
+    static LAZY: std::sync::LazyLock<velo::Logger> = std::sync::LazyLock::new(|| {
+        velo::Builder::new()
+            .writer(std::io::sink())
+            .build()
+            .unwrap()
+    });
+    velo!(logger: &LAZY, info, "a lazy static's, elsewhere");
+    let locked = std::sync::Mutex::new(l.clone());
+    velo!(logger: locked.lock().unwrap(), info, "a lock guard's");
+    let shared = std::sync::RwLock::new(l.clone());
+    velo!(logger: shared.read().unwrap(), info, "a read guard's");
     // Every handle is still usable: `logger:` never moves what it names.
-    drop((l.clone(), arc, rc, boxed, app, child));
+    drop((l.clone(), arc, rc, boxed, app, child, owned, locked, shared));
 
     let entries = entries(&l, &out);
     let msgs: Vec<&Json> = entries.iter().map(|e| &e["msg"]).collect();
@@ -248,6 +262,9 @@ fn every_way_to_name_the_logger() {
             "child",
             "child by value",
             "grandchild in an arc",
+            "mutable reference",
+            "a lock guard's",
+            "a read guard's",
         ]
     );
     assert_eq!(fields(&entries[8]), json!({ "id": 1 }));

@@ -93,11 +93,14 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
         } else {
             quote!(__velo::Entry::new(#logger, #site))
         };
+        // Paths, not method calls: a trait of the user's with a method of
+        // the same name taking `self` would be picked first.
         quote! {
             let mut #entry = #start;
             #(#writes)*
-            #entry.finish();
+            __velo::Entry::finish(&mut #entry);
             // Finished, it holds nothing: its drop would be one more call.
+            #[allow(clippy::mem_forget)]
             __velo::forget(#entry);
         }
     };

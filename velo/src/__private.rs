@@ -66,12 +66,12 @@ impl<V: fmt::Debug + ?Sized> Value for Debugged<'_, V> {
     }
 }
 
-/// What `logger: EXPR` accepts: a `Logger`, or a reference, `Arc`, `Box`
-/// or `Rc` of something that is one.
+/// What `logger: EXPR` accepts: a `Logger`, or a reference, `Arc`, `Box`,
+/// `Rc`, `LazyLock` or lock guard of something that is one.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a velo logger",
     label = "expected a `velo::Logger`",
-    note = "`logger:` takes a `velo::Logger`, a reference to one, or an `Arc`, `Box` or `Rc` of one"
+    note = "`logger:` takes a `velo::Logger`, a reference to one, or an `Arc`, `Box`, `Rc`, `LazyLock` or lock guard of one; for another smart pointer, write `&*pointer`"
 )]
 pub trait AsLogger {
     /// The logger.
@@ -92,21 +92,43 @@ impl<T: AsLogger + ?Sized> AsLogger for &T {
     }
 }
 
-impl<T: AsLogger + ?Sized> AsLogger for std::sync::Arc<T> {
+impl<T: AsLogger + ?Sized> AsLogger for &mut T {
     #[inline(always)]
     fn as_logger(&self) -> &Logger {
         (**self).as_logger()
     }
 }
 
-impl<T: AsLogger + ?Sized> AsLogger for Box<T> {
+/// What derefs to a logger the way the common holders of one do (a
+/// `static` in a `LazyLock`, a logger behind a lock).
+macro_rules! as_logger_through_deref {
+    ($($holder:ty),* $(,)?) => {$(
+        impl<T: AsLogger + ?Sized> AsLogger for $holder {
+            #[inline(always)]
+            fn as_logger(&self) -> &Logger {
+                (**self).as_logger()
+            }
+        }
+    )*};
+}
+
+as_logger_through_deref!(
+    std::sync::Arc<T>,
+    Box<T>,
+    std::rc::Rc<T>,
+    std::sync::MutexGuard<'_, T>,
+    std::sync::RwLockReadGuard<'_, T>,
+    std::sync::RwLockWriteGuard<'_, T>,
+);
+
+impl<T: AsLogger, F: FnOnce() -> T> AsLogger for std::sync::LazyLock<T, F> {
     #[inline(always)]
     fn as_logger(&self) -> &Logger {
         (**self).as_logger()
     }
 }
 
-impl<T: AsLogger + ?Sized> AsLogger for std::rc::Rc<T> {
+impl<T: AsLogger, F: FnOnce() -> T> AsLogger for std::cell::LazyCell<T, F> {
     #[inline(always)]
     fn as_logger(&self) -> &Logger {
         (**self).as_logger()

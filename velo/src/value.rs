@@ -769,6 +769,16 @@ impl<'a> Encoder<'a> {
     /// // "outcome":"disk full"
     /// ```
     pub fn error(&mut self, err: &(dyn std::error::Error + 'static)) {
+        self.error_chain(err, err.source());
+    }
+
+    /// An error's message, `head`, and those of its sources from `source`
+    /// on (see [`Encoder::error`]).
+    fn error_chain(
+        &mut self,
+        head: &dyn fmt::Display,
+        source: Option<&(dyn std::error::Error + 'static)>,
+    ) {
         if !self.begin() {
             return;
         }
@@ -777,10 +787,10 @@ impl<'a> Encoder<'a> {
             buf: self.buf,
             start,
         };
-        let _ = write!(w, "{err}");
+        let _ = write!(w, "{head}");
         // Where the message of the error whose source comes next starts.
         let mut outer = start;
-        let mut source = err.source();
+        let mut source = source;
         // A bound for a chain that never ends: an error that is its own
         // source, or two that are each other's.
         let mut links = 0;
@@ -1200,9 +1210,17 @@ impl Value for fmt::Arguments<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct Chain<'a, E: ?Sized>(pub &'a E);
 
-impl<E: std::error::Error + 'static> Value for Chain<'_, E> {
+/// Any error, `dyn Error` included (a `&dyn Error` only coerces from a
+/// sized one): the message through `Display`, the chain through `source`.
+impl<E: std::error::Error + ?Sized> Value for Chain<'_, E> {
     fn encode(&self, e: &mut Encoder<'_>) {
-        e.error(self.0);
+        struct Message<'a, E: ?Sized>(&'a E);
+        impl<E: fmt::Display + ?Sized> fmt::Display for Message<'_, E> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+        e.error_chain(&Message(self.0), self.0.source());
     }
 }
 
