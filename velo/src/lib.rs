@@ -277,3 +277,17 @@ macro_rules! fields {
         __velo::fields_impl!($($arg)*)
     }};
 }
+
+/// The README's examples, compiled (and run, but for those marked
+/// `no_run`) as doc tests. They use every optional integration, so they
+/// run with all of them on:
+/// `cargo test -p velo --doc --features log,tracing-subscriber,serde,otlp Readme`.
+#[cfg(all(
+    doctest,
+    feature = "log",
+    feature = "tracing-subscriber",
+    feature = "serde",
+    feature = "otlp"
+))]
+#[doc = include_str!("../../README.md")]
+pub struct Readme;
