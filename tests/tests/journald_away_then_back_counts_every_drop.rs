@@ -42,7 +42,9 @@ fn child_logs_while_journald_is_away() {
     for thread in threads {
         thread.join().unwrap();
     }
-    assert!(logger.sync().is_err(), "the failed sends are reported");
+    let err = logger.sync().expect_err("the failed sends are reported");
+    let named = format!("journald {}", socket.display());
+    assert!(err.to_string().contains(&named), "{err}");
     let away = logger.stats();
     assert!(away.dropped > 0, "the queue dropped some: {away:?}");
     assert!(away.write_errors > 0, "{away:?}");

@@ -196,6 +196,8 @@ impl<'v> log::kv::VisitValue<'v> for Typed<'_, '_> {
 /// target as the module path. Key-values become typed fields. Call it after
 /// [`Builder::install`](crate::Builder::install) if you install one.
 ///
+/// Available with the cargo feature `log`.
+///
 /// # Errors
 ///
 /// [`ErrorKind::AlreadyInstalled`] when another `log` logger is set.

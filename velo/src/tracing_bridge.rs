@@ -446,6 +446,7 @@ impl Subscriber for Bridge {
 
 /// Makes velo the global `tracing` subscriber: events of crates that use
 /// `tracing` are written by the default logger ([`logger`](crate::logger)).
+/// Available with the cargo feature `tracing`.
 ///
 /// - Each event keeps its level (`tracing` has no fatal), its message (the
 ///   `message` field), its file and line as the caller, and every other

@@ -31,6 +31,8 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 /// each key once (the innermost wins). Events and spans are filtered by the
 /// logger's filter, their target matched as a module path.
 ///
+/// Available with the cargo feature `tracing-subscriber`.
+///
 /// # Examples
 ///
 /// ```

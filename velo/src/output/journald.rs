@@ -86,18 +86,21 @@ impl Journald {
             self.buf = data;
             result
         };
-        match result {
+        let result = match result {
             Ok(()) => Ok(()),
-            Err(e) if is_too_large(&e) => {
-                let socket = self.socket()?.try_clone()?;
-                memfd::send(&socket, &self.buf)
-            }
-            Err(e) => {
-                // Reconnect next time: journald may have restarted.
-                self.socket = None;
-                Err(e)
-            }
-        }
+            Err(e) if is_too_large(&e) => self
+                .socket()
+                .and_then(UnixDatagram::try_clone)
+                .and_then(|socket| memfd::send(&socket, &self.buf)),
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| {
+            // Reconnect next time: journald may have restarted.
+            self.socket = None;
+            // Named, as the report on stderr has nothing else to say which
+            // output failed.
+            io::Error::new(e.kind(), format!("journald {}: {e}", self.path.display()))
+        })
     }
 }
 
