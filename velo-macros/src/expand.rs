@@ -18,42 +18,11 @@ use quote::{quote, quote_spanned};
 pub fn velo(call: &Checked<'_>) -> TokenStream {
     let level = call.level;
     let level_variant = Ident::new(level.variant(), Span::call_site());
-    let (strs, pieces) = site_strs(call);
-    if strs.text.len() >= usize::from(NONE) || pieces >= usize::from(NONE) {
+    let site = Ident::new("__velo_site", Span::mixed_site());
+    let Some(site_def) = site_definition(call, &site, true) else {
         return quote! {
             ::core::compile_error!("velo: a call site's message and keys must fit in 64 KiB")
         };
-    }
-    let strs_text = Literal::string(&strs.text);
-    // The module path starts where the strings end.
-    let module = strs.text.len() as u16;
-    let parts = strs.parts.iter().map(|p| match *p {
-        Some([start, end]) => quote!([#start, #end]),
-        None => quote!([#module, #NONE]),
-    });
-    let pieces = pieces as u16;
-    let names = call.fields.iter().map(|f| Literal::string(&f.key.text));
-
-    // The statics live in a block of their own: an item declared next to
-    // the user's expressions would shadow a user variable of the same name.
-    let site = Ident::new("__velo_site", Span::mixed_site());
-    let site_def = quote! {
-        static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site::new(
-            __velo::Level::#level_variant,
-            __velo::line!(),
-            __velo::file!(),
-            #pieces,
-            __velo::concat!(#strs_text, __velo::module_path!()),
-            &[#(#parts),*],
-            &[#(#names),*],
-        ));
-        // Listed in `velo::catalog()` at link time.
-        #[__velo::linkme::distributed_slice(__velo::CATALOG)]
-        #[linkme(crate = __velo::linkme)]
-        static __VELO_LISTED: &'static __velo::CallSite = &__VELO_SITE;
-    };
-    let site_def = quote! {
-        let #site: &'static __velo::CallSite = { #site_def &__VELO_SITE };
     };
 
     let entry = Ident::new("__velo_entry", Span::mixed_site());
@@ -174,6 +143,85 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
             #exit
         }
     }
+}
+
+/// Expands a checked `enabled!` call: whether a `velo!` call of that
+/// level (and target) here would be written by the logger, from the same
+/// cached interest word, through a call site of its own that is not in
+/// the catalog (it logs nothing).
+pub fn enabled(call: &Checked<'_>) -> TokenStream {
+    let level_variant = Ident::new(call.level.variant(), Span::call_site());
+    let site = Ident::new("__velo_site", Span::mixed_site());
+    let interest = Ident::new("__velo_interest", Span::mixed_site());
+    let logger = Ident::new("__velo_logger", Span::mixed_site());
+    let site_def = site_definition(call, &site, false).expect("no message or keys");
+    let accepts = match call.logger {
+        Some(expr) => {
+            let as_logger = as_logger(expr);
+            quote! {
+                match #as_logger {
+                    #logger => #logger.accepts(#site, #interest),
+                }
+            }
+        }
+        None => quote!(__velo::logger().accepts(#site, #interest)),
+    };
+    quote! {
+        {
+            #site_def
+            __velo::Level::#level_variant.is_statically_enabled() && {
+                let #interest = #site.interest();
+                #interest != 0 && #accepts
+            }
+        }
+    }
+}
+
+/// `let SITE: &'static CallSite = ...;`, the static describing `call`,
+/// listed in the catalog when `listed`; `None` when its strings pass the
+/// 64 KiB a site's offsets reach.
+fn site_definition(call: &Checked<'_>, site: &Ident, listed: bool) -> Option<TokenStream> {
+    let level_variant = Ident::new(call.level.variant(), Span::call_site());
+    let (strs, pieces) = site_strs(call);
+    if strs.text.len() >= usize::from(NONE) || pieces >= usize::from(NONE) {
+        return None;
+    }
+    let strs_text = Literal::string(&strs.text);
+    // The module path starts where the strings end.
+    let module = strs.text.len() as u16;
+    let parts = strs.parts.iter().map(|p| match *p {
+        Some([start, end]) => quote!([#start, #end]),
+        None => quote!([#module, #NONE]),
+    });
+    let pieces = pieces as u16;
+    let names = call.fields.iter().map(|f| Literal::string(&f.key.text));
+    let listing = if listed {
+        quote! {
+            // Listed in `velo::catalog()` at link time.
+            #[__velo::linkme::distributed_slice(__velo::CATALOG)]
+            #[linkme(crate = __velo::linkme)]
+            static __VELO_LISTED: &'static __velo::CallSite = &__VELO_SITE;
+        }
+    } else {
+        TokenStream::new()
+    };
+    // The statics live in a block of their own: an item declared next to
+    // the user's expressions would shadow a user variable of the same name.
+    Some(quote! {
+        let #site: &'static __velo::CallSite = {
+            static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site::new(
+                __velo::Level::#level_variant,
+                __velo::line!(),
+                __velo::file!(),
+                #pieces,
+                __velo::concat!(#strs_text, __velo::module_path!()),
+                &[#(#parts),*],
+                &[#(#names),*],
+            ));
+            #listing
+            &__VELO_SITE
+        };
+    })
 }
 
 /// Expands a checked `fields!` call into a `velo::Fields` value.

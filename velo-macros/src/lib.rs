@@ -40,6 +40,20 @@ pub fn velo_impl(input: TokenStream) -> TokenStream {
     }
 }
 
+/// Implementation of `velo::enabled!`; use that macro instead.
+#[doc(hidden)]
+#[proc_macro]
+pub fn enabled_impl(input: TokenStream) -> TokenStream {
+    let call = parse::Enabled::parse(input.into());
+    match validate::enabled(&call) {
+        Ok(checked) => expand::enabled(&checked).into(),
+        Err(errors) => {
+            let exprs: Vec<&syn::Expr> = call.logger.iter().collect();
+            expand::fallback(errors, &exprs, quote::quote!(false)).into()
+        }
+    }
+}
+
 /// Implementation of `velo::fields!`; use that macro instead.
 #[doc(hidden)]
 #[proc_macro]

@@ -107,6 +107,93 @@ pub fn parse_fields(tokens: TokenStream) -> (Vec<Field>, Vec<syn::Error>) {
     (fields, errors)
 }
 
+/// A parsed `enabled!` call: `[logger: EXPR,] [target: "name",] LEVEL`.
+pub struct Enabled {
+    pub logger: Option<Expr>,
+    pub target: Option<Expr>,
+    pub level: Option<Ident>,
+    pub errors: Vec<syn::Error>,
+}
+
+impl Enabled {
+    /// Parses an `enabled!` invocation. Never fails: errors are collected.
+    pub fn parse(tokens: TokenStream) -> Enabled {
+        let mut call = Enabled {
+            logger: None,
+            target: None,
+            level: None,
+            errors: Vec::new(),
+        };
+        let parser = |input: ParseStream<'_>| {
+            parse_enabled(input, &mut call);
+            Ok(())
+        };
+        if let Err(e) = parser.parse2(tokens) {
+            call.errors.push(e);
+        }
+        call
+    }
+}
+
+fn parse_enabled(input: ParseStream<'_>, call: &mut Enabled) {
+    const EXPECTED: &str =
+        "expected a level, e.g. `velo::enabled!(debug)` or `velo::enabled!(logger: &log, target: \"audit\", debug)`";
+    while let Some((kw, _)) = peek_any_option(input) {
+        let _: Ident = input.call(Ident::parse_any).expect("peeked");
+        let _: Token![:] = input.parse().expect("peeked");
+        let slot = if kw == "logger" {
+            Some(&mut call.logger)
+        } else if kw == "target" {
+            Some(&mut call.target)
+        } else {
+            call.errors.push(syn::Error::new(
+                kw.span(),
+                format!("`enabled!` takes `logger:` and `target:`, not `{kw}:`"),
+            ));
+            None
+        };
+        match input.parse::<Expr>() {
+            Ok(expr) => {
+                if let Some(slot) = slot {
+                    if slot.replace(expr).is_some() {
+                        call.errors
+                            .push(syn::Error::new(kw.span(), format!("`{kw}:` given twice")));
+                    }
+                }
+            }
+            Err(_) => {
+                call.errors.push(syn::Error::new(
+                    kw.span(),
+                    format!("expected a value after `{kw}:`"),
+                ));
+                skip_to_comma(input);
+            }
+        }
+        if !expect_comma(input, &mut call.errors, &format!("after `{kw}:`")) {
+            return;
+        }
+    }
+    if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
+        call.level = level_path(input, &mut call.errors);
+    } else {
+        match input.call(Ident::parse_any) {
+            Ok(level) => call.level = Some(level),
+            Err(_) => {
+                call.errors.push(syn::Error::new(input.span(), EXPECTED));
+                return;
+            }
+        }
+    }
+    let _ = input.parse::<Option<Token![,]>>();
+    if !input.is_empty() {
+        call.errors.push(syn::Error::new(
+            input.span(),
+            "`enabled!` takes no message or fields: only options and a level",
+        ));
+        let _ = input.parse::<TokenStream>();
+    }
+}
+
 fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
     if input.is_empty() {
         inv.errors.push(syn::Error::new(

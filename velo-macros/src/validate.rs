@@ -4,7 +4,7 @@
 //! on, so a call reports all of its mistakes at once.
 
 use crate::level::{suggest_level, Level};
-use crate::parse::{Field, Invocation, Key, Sigil};
+use crate::parse::{Enabled, Field, Invocation, Key, Sigil};
 use proc_macro2::Span;
 use syn::{Expr, Ident, Lit, LitStr};
 
@@ -131,6 +131,33 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
             Span::call_site(),
             "expected a level and a message",
         )]),
+    }
+}
+
+/// Checks a parsed `enabled!` call: as a `velo!` call without a message
+/// or fields.
+pub fn enabled(call: &Enabled) -> Result<Checked<'_>, Vec<syn::Error>> {
+    let mut errors = call.errors.clone();
+    let level = call
+        .level
+        .as_ref()
+        .and_then(|id| keep(level(id), &mut errors));
+    let target = call
+        .target
+        .as_ref()
+        .and_then(|e| keep(target(e), &mut errors));
+    match level {
+        Some(level) if errors.is_empty() => Ok(Checked {
+            level,
+            message: String::new(),
+            template: None,
+            logger: call.logger.as_ref(),
+            every: None,
+            sample: None,
+            target,
+            fields: Vec::new(),
+        }),
+        _ => Err(errors),
     }
 }
 

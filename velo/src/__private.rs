@@ -14,7 +14,7 @@ pub use crate::limit::{Every, Sample};
 pub use crate::logger::{logger, Logger};
 pub use core::{concat, file, line, mem::forget, module_path, option::Option};
 pub use linkme;
-pub use velo_macros::{fields_impl, velo_impl};
+pub use velo_macros::{enabled_impl, fields_impl, velo_impl};
 
 use crate::value::Value;
 use std::fmt;

@@ -258,6 +258,42 @@ macro_rules! velo {
     }};
 }
 
+/// Whether a [`velo!`] call of this level, here, would be written: for
+/// work done only to be logged, as `log_enabled!` and `tracing::enabled!`
+/// are used.
+///
+/// ```text
+/// enabled!( [logger: EXPR,] [target: "name",] LEVEL ) -> bool
+/// ```
+///
+/// It asks what a `velo!` call in its place asks, with the same cost: the
+/// compile-time ceiling (`max_level_*` features), then the call site's
+/// cached answer of the logger's filter (the default logger unless
+/// `logger:` names one), matching `target:` or the module path. Nothing is
+/// logged, and the site is not in [`catalog`]. Work that only a field
+/// needs does not need it: a field's expression is evaluated only when the
+/// entry is written.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{enabled, velo};
+///
+/// let logger = velo::Builder::new().level(velo::Level::Info).writer(std::io::sink()).build()?;
+/// if enabled!(logger: &logger, debug) {
+///     unreachable!("debug is off");
+/// }
+/// assert!(enabled!(logger: &logger, target: "audit", warn));
+/// # Ok::<(), velo::Error>(())
+/// ```
+#[macro_export]
+macro_rules! enabled {
+    ($($arg:tt)*) => {{
+        use $crate::__private as __velo;
+        __velo::enabled_impl!($($arg)*)
+    }};
+}
+
 /// Encodes fields once, for [`Logger::with`] and [`Builder::fields`].
 ///
 /// Takes the field grammar of [`velo!`]: `key = value`, `key = %display`,
