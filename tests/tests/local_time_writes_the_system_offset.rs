@@ -93,3 +93,16 @@ fn a_posix_tz_string_needs_no_database() {
 fn utc_is_plus_00_00() {
     check("UTC", "+00:00");
 }
+
+#[test]
+fn an_unknown_zone_is_utc_and_said_once() {
+    check("Nowhere/City", "+00:00");
+    let out = run_child("child_logs_in_local_time", &[("TZ", "Nowhere/City")]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("velo: local_time(true)"))
+        .collect();
+    assert_eq!(said.len(), 1, "{stderr}");
+    assert!(said[0].contains("TZ=\"Nowhere/City\""), "{}", said[0]);
+}

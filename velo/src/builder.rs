@@ -688,7 +688,8 @@ impl Builder {
     /// With `true`, timestamps are in the system's time zone with its
     /// offset (`2026-11-27T18:03:12.123456+01:00`) instead of UTC. The zone
     /// comes from `TZ`, else the system's configuration (through `jiff`);
-    /// the offset is looked up once per second of timestamps. A program
+    /// one that cannot be found (`TZ=Nowhere/City`) is UTC, said once on
+    /// stderr. The offset is looked up once per second of timestamps. A program
     /// that never asks for local time links no time zone code (nor, for
     /// the outputs, the code of one it does not choose).
     ///

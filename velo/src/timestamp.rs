@@ -48,9 +48,16 @@ pub(crate) type Zone = Box<dyn Fn(i64) -> i32 + Send>;
 pub(crate) type ZoneMaker = fn() -> Zone;
 
 /// The system's time zone: `TZ`, else the system's configuration (through
-/// `jiff`).
+/// `jiff`). One that cannot be found or read is UTC, said once on stderr.
 pub(crate) fn system_zone() -> Zone {
-    let zone = jiff::tz::TimeZone::system();
+    let zone = jiff::tz::TimeZone::try_system().unwrap_or_else(|e| {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            let tz = std::env::var("TZ").map(|tz| format!(" (TZ={tz:?})")).unwrap_or_default();
+            eprintln!("velo: local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}");
+        });
+        jiff::tz::TimeZone::UTC
+    });
     Box::new(move |secs| {
         jiff::Timestamp::from_second(secs).map_or(0, |t| zone.to_offset(t).seconds())
     })
