@@ -54,8 +54,11 @@ fn main() -> Result<(), velo::Error> {
         Err(e) => println!("sync returned after {:?}: {e}", start.elapsed()),
     }
     let stats = logger.stats();
+    // `written` counts what the output took into its batches; with the
+    // collector away those wait, and what is still waiting at exit is
+    // given up and said so on stderr.
     println!(
-        "written {}, dropped {} (beyond the backlog), write errors {}",
+        "taken into batches {}, dropped {} (beyond the backlog), write errors {}",
         stats.written, stats.dropped, stats.write_errors
     );
     Ok(())

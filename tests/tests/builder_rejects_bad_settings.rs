@@ -8,7 +8,7 @@ fn buffer_size_must_be_a_power_of_two() {
     let top = 1usize << (usize::BITS - 1);
     for (size, suggestion) in [
         (1000, "1024".to_owned()),
-        (0, "1".to_owned()),
+        (0, velo::DEFAULT_BUFFER_SIZE.to_string()),
         (3, "4".to_owned()),
         (8193, "16384".to_owned()),
         // No power of two above: the largest one is suggested, no overflow.

@@ -803,10 +803,13 @@ impl Builder {
                 ErrorKind::BufferSize,
                 format!(
                     "buffer_size must be a power of two (such as {}), got {}",
-                    self.buffer_size
-                        .max(1)
-                        .checked_next_power_of_two()
-                        .unwrap_or(1 << (usize::BITS - 1)),
+                    // 0 gets the default rather than a queue of one.
+                    match self.buffer_size {
+                        0 => DEFAULT_BUFFER_SIZE,
+                        n => n
+                            .checked_next_power_of_two()
+                            .unwrap_or(1 << (usize::BITS - 1)),
+                    },
                     self.buffer_size
                 ),
             ));
