@@ -32,3 +32,32 @@ fn a_refused_bridge_leaves_install_free() {
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["msg"], "installed after a refused bridge");
 }
+
+/// A scoped subscriber (`with_default`, as tests use) is no global one:
+/// the bridge is set after it, and events reach velo.
+#[test]
+fn scoped_before_child() {
+    if !is_child("scoped_before_child") {
+        return;
+    }
+    let scoped = tracing::subscriber::NoSubscriber::default();
+    tracing::subscriber::with_default(scoped, || tracing::info!("to nobody"));
+    Builder::new()
+        .format(Format::Json)
+        .stderr()
+        .install()
+        .unwrap();
+    velo::bridge_tracing().expect("no global subscriber is set");
+    tracing::info!(n = 1, "through the bridge");
+    velo::close();
+}
+
+#[test]
+fn a_scoped_subscriber_before_leaves_the_bridge_free() {
+    let out = run_child("scoped_before_child", &[]);
+    assert_child_passed(&out);
+    let entries = json_lines(&out.stderr);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["msg"], "through the bridge");
+    assert_eq!(entries[0]["n"], 1);
+}

@@ -27,6 +27,7 @@ use crate::record;
 use crate::tracing_spans::Spans;
 use crate::value::Encoder;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{self, Attributes, Current, Id};
 use tracing_core::subscriber::{Interest, Subscriber};
@@ -367,6 +368,11 @@ struct Bridge {
     spans: Spans,
     /// `None`: the default logger.
     logger: Option<Logger>,
+    /// Whether the bridge may look at its logger to answer `tracing`'s
+    /// questions about call sites. `Dispatch::new` asks them at once, and
+    /// for a bridge that may yet fail to become the global subscriber
+    /// that must not fix the default logger (see [`bridge_tracing`]).
+    live: AtomicBool,
 }
 
 impl Bridge {
@@ -377,6 +383,10 @@ impl Bridge {
 
 impl Subscriber for Bridge {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if !self.live.load(Ordering::Acquire) {
+            // Asked again once live (`rebuild_interest_cache`).
+            return Interest::sometimes();
+        }
         interest(self.logger(), meta)
     }
 
@@ -385,7 +395,9 @@ impl Subscriber for Bridge {
     }
 
     fn max_level_hint(&self) -> Option<tracing_core::LevelFilter> {
-        Some(max_level(self.logger()))
+        self.live
+            .load(Ordering::Acquire)
+            .then(|| max_level(self.logger()))
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
@@ -488,18 +500,24 @@ pub fn bridge_tracing() -> Result<(), Error> {
         )
     };
     // A call that fails changes nothing: the default logger stays free.
-    if tracing_core::dispatcher::has_been_set() {
-        return Err(taken());
-    }
-    // Interests and the level hint come from the default logger: fix it now.
-    let _ = crate::logger();
-    // Set before the subscriber, so no filter change can fall between.
-    callsite::on_filter_change(callsite::Hook::Tracing, filter_changed);
-    let bridge = Bridge {
+    // So the bridge answers `Dispatch::new`'s questions without its
+    // logger, and looks at it only once it is the global subscriber.
+    let dispatch = Dispatch::new(Bridge {
         spans: Spans::new(),
         logger: None,
-    };
-    tracing_core::dispatcher::set_global_default(Dispatch::new(bridge)).map_err(|_| taken())
+        live: AtomicBool::new(false),
+    });
+    if let Some(bridge) = dispatch.downcast_ref::<Bridge>() {
+        bridge.live.store(true, Ordering::Release);
+    }
+    tracing_core::dispatcher::set_global_default(dispatch).map_err(|_| taken())?;
+    // Interests and the level hint come from the default logger, fixed
+    // now; a filter change from here on rebuilds them, and this rebuild
+    // takes in any change before.
+    let _ = crate::logger();
+    callsite::on_filter_change(callsite::Hook::Tracing, filter_changed);
+    tracing_core::callsite::rebuild_interest_cache();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -564,6 +582,7 @@ mod tests {
         let bridge = Bridge {
             spans: Spans::new(),
             logger: Some(logger),
+            live: AtomicBool::new(true),
         };
         (Dispatch::new(bridge), lines)
     }
