@@ -260,3 +260,42 @@ fn no_room_child() {
 fn a_full_disk_rotates_no_empty_files_away_real_ones() {
     assert_child_passed(&run_child_within("no_room_child", &[], CHILD_TIMEOUT));
 }
+
+/// A file that ends inside a line on a disk still full when velo opens
+/// it: the newline it is owed goes before the first entry written once
+/// there is room.
+#[test]
+fn torn_and_full_child() {
+    if !is_child("torn_and_full_child") {
+        return;
+    }
+    let dir = TempDir::new("torn-and-full");
+    let torn = "{\"msg\":\"whole\"}\n{\"msg\":\"tor";
+    for rolling in [false, true] {
+        let path = dir.path().join(format!("app-{rolling}.log"));
+        std::fs::write(&path, torn).unwrap();
+        limit_file_size(Some(torn.len() as u64));
+        let builder = Builder::new().format(Format::Json);
+        let builder = if rolling {
+            builder.rolling(Rolling::new(&path))
+        } else {
+            builder.file(&path)
+        };
+        let logger = builder.build().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), torn, "no room yet");
+        velo!(logger: &logger, info, "after");
+        assert!(logger.sync().is_err(), "still full");
+        limit_file_size(None);
+        logger.sync().expect("room again");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[1], "{\"msg\":\"tor", "the torn line alone");
+        assert_eq!(parse_line(lines[2])["msg"], "after");
+    }
+}
+
+#[test]
+fn a_torn_file_on_a_full_disk_is_not_glued_to_once_there_is_room() {
+    assert_child_passed(&run_child_within("torn_and_full_child", &[], CHILD_TIMEOUT));
+}

@@ -350,7 +350,7 @@ impl RollingFile {
             Some(dir) => dir.to_owned(),
             None => PathBuf::from("/"),
         };
-        let file = open_append(&path).map_err(|e| cannot_open(&path, e))?;
+        let (file, owed) = open_append(&path).map_err(|e| cannot_open(&path, e))?;
         let mut schedule = Schedule::new(max_bytes, period);
         if let Ok(meta) = file.metadata() {
             schedule.resume(meta.len(), meta.modified().ok().and_then(nanos_since_epoch));
@@ -376,6 +376,7 @@ impl RollingFile {
             failed: None,
             end: LineEnd::default(),
         };
+        out.end.opened(owed);
         // A failure to delete is reported when a rotation deletes again.
         let _ = out.prune();
         Ok(out)
@@ -406,7 +407,11 @@ impl RollingFile {
             if *written < end {
                 let file = match &mut self.file {
                     Some(file) => file,
-                    None => self.file.insert(open_append(&self.path)?),
+                    None => {
+                        let (file, owed) = open_append(&self.path)?;
+                        self.end.opened(owed);
+                        self.file.insert(file)
+                    }
                 };
                 // `&File` writes too: the same file as writer and as file.
                 let mut writer: &fs::File = file;
@@ -592,8 +597,9 @@ impl Output for RollingFile {
             self.end.end_torn(file, &mut self.lost);
         }
         self.file = None;
-        let file = open_append(&self.path)?;
+        let (file, owed) = open_append(&self.path)?;
         let meta = file.metadata()?;
+        self.end.opened(owed);
         self.file = Some(file);
         // With a cut pending, the schedule counts the file after it, not
         // this one.
@@ -620,7 +626,7 @@ impl Output for RollingFile {
         self.buf.clear();
         self.cuts.clear();
         self.failed = None;
-        self.end = LineEnd::default();
+        self.end.forget();
         let size = self
             .file
             .as_ref()

@@ -83,6 +83,10 @@ pub(crate) struct LineEnd {
     open: Option<Open>,
     /// The output ends inside a line whose rest was dropped.
     torn: bool,
+    /// The file ended inside a line of someone else's when it was opened
+    /// (a crash, another program), and the newline ending it could not be
+    /// written then (a full disk): it goes before the first bytes written.
+    owed: bool,
 }
 
 /// A line written in part.
@@ -105,9 +109,10 @@ impl LineEnd {
         buf: &[u8],
         written: &mut usize,
     ) -> io::Result<()> {
-        if self.torn && *written < buf.len() {
+        if (self.torn || self.owed) && *written < buf.len() {
             write_from(w, b"\n", &mut 0)?;
             self.torn = false;
+            self.owed = false;
         }
         let start = *written;
         let result = write_from(w, buf, written);
@@ -168,13 +173,31 @@ impl LineEnd {
     }
 
     /// Before the output `w` is closed or replaced: ends a torn line in
-    /// it, if it can.
+    /// it, if it can. (A newline owed to a line of someone else's is left:
+    /// the next open of the file finds that line again.)
     pub(crate) fn end_torn(&mut self, w: &mut dyn Write, lost: &mut Lost) {
         if self.torn && write_from(w, b"\n", &mut 0).is_err() {
             // The newline owed was counted as written: it never was.
             lost.bytes += 1;
         }
         self.torn = false;
+        self.owed = false;
+    }
+
+    /// For a file just opened: whether it ends inside a line whose newline
+    /// is still owed (see [`open_append`]).
+    pub(crate) fn opened(&mut self, owed: bool) {
+        self.owed = owed;
+    }
+
+    /// Forgets what was begun in the output, but not a newline owed to
+    /// someone else's line (the output's buffer is forgotten, the file is
+    /// as it was).
+    pub(crate) fn forget(&mut self) {
+        *self = LineEnd {
+            owed: self.owed,
+            ..LineEnd::default()
+        };
     }
 
     /// At `close`, once the rest of the buffer is given up (counted by
@@ -189,7 +212,7 @@ impl LineEnd {
         if self.torn {
             lost.bytes += 1;
         }
-        *self = LineEnd::default();
+        self.forget();
     }
 
     /// Counts `lines` entries of `cut` bytes dropped from the front of the
@@ -310,17 +333,18 @@ impl Stream {
     }
 
     /// A stream into `file`.
-    fn into_file(file: std::fs::File) -> Stream {
+    fn into_file((file, owed): (std::fs::File, bool)) -> Stream {
         let mut stream = Stream::new(Box::new(io::sink()));
-        stream.replace_file(file);
+        stream.replace_file((file, owed));
         stream
     }
 
     /// Writes into `file` from now on (reopened after logrotate moved the
     /// old one), once a line torn in the old one is ended there. A second
     /// handle to it (`inner` is any writer) lets a torn line be cut off.
-    fn replace_file(&mut self, file: std::fs::File) {
+    fn replace_file(&mut self, (file, owed): (std::fs::File, bool)) {
         self.end.end_torn(&mut *self.inner, &mut self.lost);
+        self.end.opened(owed);
         self.file = file.try_clone().ok();
         self.inner = Box::new(file);
     }
@@ -393,7 +417,7 @@ impl Output for Stream {
     fn forget_buffered(&mut self) {
         self.buf.clear();
         self.failed = None;
-        self.end = LineEnd::default();
+        self.end.forget();
     }
 
     fn give_up(&mut self) {
@@ -530,8 +554,9 @@ pub(crate) fn cannot_open(path: &Path, e: io::Error) -> Error {
 
 /// Opens `path` for appending, creating it, and its directory when that
 /// is missing (a fresh project's `logs/`, or one removed while the program
-/// runs).
-pub(crate) fn open_append(path: &Path) -> io::Result<std::fs::File> {
+/// runs); with whether the file ends inside a line whose newline could not
+/// be written yet (see [`end_last_line`]), for [`LineEnd::opened`].
+pub(crate) fn open_append(path: &Path) -> io::Result<(std::fs::File, bool)> {
     let open = || {
         std::fs::OpenOptions::new()
             .create(true)
@@ -556,14 +581,20 @@ pub(crate) fn open_append(path: &Path) -> io::Result<std::fs::File> {
         }
         result => result,
     }
-    .inspect(|file| end_last_line(file, path))
+    .map(|file| {
+        let owed = !end_last_line(&file, path);
+        (file, owed)
+    })
 }
 
 /// Ends the last line of a file opened for appending, `file` at `path`,
 /// when it stops inside one (a crash, or a full disk at another program's
 /// close): what is appended then starts a line of its own, never glued to
 /// the torn one.
-fn end_last_line(mut file: &std::fs::File, path: &Path) {
+///
+/// Returns whether the file now ends between lines: `false` when the
+/// newline could not be written (a full disk), and is owed.
+fn end_last_line(mut file: &std::fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
@@ -577,18 +608,17 @@ fn end_last_line(mut file: &std::fs::File, path: &Path) {
             .map(|m| m.len())
             .filter(|&n| n > 0)
         else {
-            return;
+            return true;
         };
         let mut last = [0];
         let read = std::fs::File::open(path).and_then(|f| f.read_exact_at(&mut last, len - 1));
         if read.is_ok() && last[0] != b'\n' {
-            // If this fails the disk is full, and so is every write until
-            // it is not: best effort.
-            let _ = file.write_all(b"\n");
+            return file.write_all(b"\n").is_ok();
         }
     }
     #[cfg(not(unix))]
     let _ = (&mut file, path);
+    true
 }
 
 impl Output for File {
