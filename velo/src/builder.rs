@@ -185,10 +185,11 @@ impl Builder {
 
     /// Sets filter directives in the syntax of `RUST_LOG`, such as
     /// `warn,my_app=debug`. A bad directive makes [`build`](Builder::build)
-    /// fail with an error naming it; so does a bare word that looks like a
-    /// misspelt level (`inf`), which `RUST_LOG` would take for a module
-    /// that silences everything else (a module of that name takes its
-    /// level: `inf=trace`).
+    /// fail with an error naming it; so does, in a filter with no default
+    /// level, a bare word that looks like a misspelt level (`inf`), which
+    /// `RUST_LOG` would take for a module and so turn off everything else
+    /// (a module of that name takes its level, `inf=trace`, or goes beside
+    /// a default level, `info,inf`).
     ///
     /// # Examples
     ///

@@ -204,9 +204,10 @@ fn one_edit(a: &str, b: &str) -> Option<Edit> {
 impl FromStr for Filter {
     type Err = Error;
 
-    /// Parses directives; a bare word that looks like a misspelt level
-    /// (`inf`, `wran`) is an error: a module of that name is written with
-    /// its level (`inf=trace`).
+    /// Parses directives. In a filter with no default level, a bare word
+    /// that looks like a misspelt level (`inf`, `wran`) is an error: read
+    /// as a module, it would turn off everything else. A module of that
+    /// name is written with its level (`inf=trace`).
     fn from_str(spec: &str) -> Result<Filter, Error> {
         Filter::parse(spec, false)
     }
@@ -218,6 +219,8 @@ impl Filter {
     /// read (see [`Filter::parse_lenient`]).
     fn parse(spec: &str, lenient: bool) -> Result<Filter, Error> {
         let mut default = None;
+        // The first bare word that looks like a misspelt level, and that level.
+        let mut misspelt: Option<(&str, &str)> = None;
         let mut modules: Vec<(String, LevelFilter)> = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let bad = |why: &str| {
@@ -247,15 +250,12 @@ impl Filter {
                 }
                 None => match part.parse::<LevelFilter>() {
                     Ok(level) => (None, level),
-                    Err(_) => match meant_level(part).filter(|_| !lenient) {
-                        Some(level) => {
-                            return Err(bad(&format!(
-                                "a module, not a level: did you mean `{level}`? \
-                                 (a module of that name is written with its level, `{part}=trace`)"
-                            )))
+                    Err(_) => {
+                        if !lenient && misspelt.is_none() {
+                            misspelt = meant_level(part).map(|level| (part, level));
                         }
-                        None => (Some(part), LevelFilter::Trace),
-                    },
+                        (Some(part), LevelFilter::Trace)
+                    }
                 },
             };
             match path {
@@ -270,6 +270,16 @@ impl Filter {
                     modules.push((path.to_owned(), level));
                 }
             }
+        }
+        if let (None, Some((part, level))) = (default, misspelt) {
+            return Err(Error::new(
+                ErrorKind::Filter,
+                format!(
+                    "invalid filter directive `{part}` in `{spec}`: a module, not a level, which \
+                     would turn off everything else: did you mean `{level}`? (a module of that \
+                     name is written with its level, `{part}=trace`)"
+                ),
+            ));
         }
         if default.is_none() && modules.is_empty() {
             return Err(Error::new(
@@ -322,19 +332,23 @@ mod tests {
     fn a_misspelt_level_in_code_is_an_error() {
         for (spec, meant) in [
             ("inf", "info"),
-            ("info,wrn", "warn"),
+            ("wrn", "warn"),
             ("my_app=debug,debg", "debug"),
             ("Eror", "error"),
+            ("errors", "error"),
         ] {
             let err = spec.parse::<Filter>().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Filter);
             let said = err.to_string();
             assert!(said.contains(&format!("did you mean `{meant}`")), "{said}");
         }
-        // A module named so, with its level; words too short or too far
-        // from a level to be one.
+        // A module named so, with its level, or beside a default level
+        // (nothing else is turned off); words too short or too far from a
+        // level to be one.
         for spec in [
             "inf=trace",
+            "info,errors",
+            "warn,tracer,my_app=debug",
             "de",
             "warp",
             "server",

@@ -260,7 +260,8 @@ macro_rules! velo {
 
 /// Whether a [`velo!`] call of this level, here, would be written: for
 /// work done only to be logged, as `log_enabled!` and `tracing::enabled!`
-/// are used.
+/// are used. Like `velo!`, it uses the default logger when no `logger:`
+/// is given, and so fixes it: [`Builder::install`] goes first.
 ///
 /// ```text
 /// enabled!( [logger: EXPR,] [target: "name",] LEVEL ) -> bool

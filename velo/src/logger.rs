@@ -193,8 +193,9 @@ impl Logger {
     /// # Errors
     ///
     /// [`ErrorKind::Filter`] for a bad directive, or a bare word that looks
-    /// like a misspelt level (`inf`, see [`Builder::filter`](crate::Builder::filter)); the filter
-    /// is unchanged.
+    /// like a misspelt level in a filter with no default level (`inf`, see
+    /// [`Builder::filter`](crate::Builder::filter)); the filter is
+    /// unchanged.
     ///
     /// # Examples
     ///
@@ -417,7 +418,7 @@ fn already_installed() -> Error {
     let message = if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
         "a default logger is already installed; install() sets it once per process"
     } else {
-        "a default logger is already in use: install() must run before the first velo! call, velo::logger() or bridge"
+        "a default logger is already in use: install() must run before the first velo! or enabled! call, velo::logger() or bridge"
     };
     Error::new(ErrorKind::AlreadyInstalled, message)
 }
