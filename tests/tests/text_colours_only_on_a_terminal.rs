@@ -111,3 +111,25 @@ fn a_dumb_terminal_gets_no_colours() {
     assert!(!line.contains('\u{1b}'), "TERM=dumb: {line:?}");
     assert!(line.contains(" INFO  on a terminal port=8080"), "{line:?}");
 }
+
+/// `Builder::color` overrides the output's kind and the environment:
+/// colours into a pipe when asked, none on request.
+#[test]
+fn color_is_forced_on_or_off() {
+    let (on, on_out) = velo_tests::text_logger(velo::Builder::new().color(true));
+    velo!(logger: &on, warn, "forced", port = 8080);
+    on.sync().unwrap();
+    let text = on_out.text();
+    assert!(text.contains("\u{1b}["), "coloured: {text:?}");
+    assert!(text.contains("forced"), "{text:?}");
+    let (off, off_out) = velo_tests::text_logger(velo::Builder::new().color(false));
+    velo!(logger: &off, warn, "plain", port = 8080);
+    off.sync().unwrap();
+    let text = off_out.text();
+    assert!(!text.contains('\u{1b}'), "plain: {text:?}");
+    // JSON has none either way.
+    let (json, json_out) = velo_tests::json_logger(velo::Builder::new().color(true));
+    velo!(logger: &json, warn, "json", port = 8080);
+    json.sync().unwrap();
+    assert!(!json_out.text().contains('\u{1b}'));
+}

@@ -103,6 +103,9 @@ pub struct Builder {
     local_time: Option<crate::timestamp::ZoneMaker>,
     backtrace: Option<Level>,
     app_name: Option<String>,
+    /// Colours in the text format, when set; else by the output and the
+    /// environment.
+    color: Option<bool>,
 }
 
 impl Default for Builder {
@@ -140,6 +143,7 @@ impl Builder {
             local_time: None,
             backtrace: None,
             app_name: None,
+            color: None,
         }
     }
 
@@ -250,6 +254,27 @@ impl Builder {
     #[must_use]
     pub fn format(mut self, format: Format) -> Builder {
         self.format = format;
+        self
+    }
+
+    /// Colours in the text format, on or off whatever the output is (a
+    /// pager that shows them, a CI log that does not). By default they go
+    /// to a terminal only, and never when `NO_COLOR` is set or `TERM` is
+    /// `dumb`. The JSON format has none either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .format(velo::Format::Text)
+    ///     .color(true)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn color(mut self, on: bool) -> Builder {
+        self.color = Some(on);
         self
     }
 
@@ -848,9 +873,11 @@ impl Builder {
             // Set at all, even empty, `NO_COLOR` turns colours off; so does
             // a terminal that says it has none.
             color: text
-                && terminal
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb"),
+                && self.color.unwrap_or_else(|| {
+                    terminal
+                        && std::env::var_os("NO_COLOR").is_none()
+                        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                }),
             timestamp: self.timestamp,
             local_time: self.local_time,
             caller: self.caller,
