@@ -558,12 +558,21 @@ pub(crate) fn cannot_open(path: &Path, e: io::Error) -> Error {
 /// be written yet (see [`end_last_line`]), for [`LineEnd::opened`].
 pub(crate) fn open_append(path: &Path) -> io::Result<(std::fs::File, bool)> {
     let open = || {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        // A FIFO with no reader would hold the open (and `build()`, or the
+        // worker at a `reopen`) until one came: without blocking, it is an
+        // error at once instead.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+        options.open(path).and_then(blocking)
     };
     match open() {
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Err(io::Error::new(
+            e.kind(),
+            format!("a FIFO with no reader: {e}"),
+        )),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             match path.parent() {
                 Some(dir) if !dir.as_os_str().is_empty() => {
@@ -585,6 +594,26 @@ pub(crate) fn open_append(path: &Path) -> io::Result<(std::fs::File, bool)> {
         let owed = !end_last_line(&file, path);
         (file, owed)
     })
+}
+
+/// `file`, opened without blocking, made blocking again: writes to a
+/// FIFO wait for its reader as they would have. ENXIO, a FIFO's answer
+/// when nobody reads it, is said so.
+fn blocking(file: std::fs::File) -> io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        // SAFETY: fcntl(2) on a descriptor `file` owns, with flags only.
+        let cleared = unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
+        };
+        if !cleared {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(file)
 }
 
 /// Ends the last line of a file opened for appending, `file` at `path`,
