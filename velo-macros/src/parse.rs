@@ -174,7 +174,9 @@ fn parse_enabled(input: ParseStream<'_>, call: &mut Enabled) {
         }
     }
     if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
-        call.level = level_path(input, &mut call.errors);
+        call.level = level_path(input, &mut call.errors, |level| {
+            format!("velo::enabled!({level})")
+        });
     } else {
         match input.call(Ident::parse_any) {
             Ok(level) => call.level = Some(level),
@@ -290,7 +292,9 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         return;
     } else if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
         // `velo!(Level::INFO, ...)`, as `tracing::event!` takes it.
-        inv.level = level_path(input, &mut inv.errors);
+        inv.level = level_path(input, &mut inv.errors, |level| {
+            format!("velo!({level}, \"message\")")
+        });
     } else {
         match input.call(Ident::parse_any) {
             Ok(level) => inv.level = Some(level),
@@ -487,8 +491,13 @@ fn peek_quoted_level(input: ParseStream<'_>) -> Option<Level> {
 }
 
 /// Reads a level written as a path (`Level::INFO`, `velo::Level::Info`):
-/// one error saying how to write it, and the level it names, if any.
-fn level_path(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<Ident> {
+/// one error saying how to write it (with `example`, the call written
+/// right for a level's name), and the level it names, if any.
+fn level_path(
+    input: ParseStream<'_>,
+    errors: &mut Vec<syn::Error>,
+    example: fn(&str) -> String,
+) -> Option<Ident> {
     let path = match input.call(syn::Path::parse_mod_style) {
         Ok(path) => path,
         Err(e) => {
@@ -502,9 +511,9 @@ fn level_path(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<Id
     let level = Level::named(&last.to_string());
     let message = match level {
         Some(level) => format!(
-            "write the level as `{}`, not `{written}`, e.g. `velo!({}, \"message\")`",
+            "write the level as `{}`, not `{written}`, e.g. `{}`",
             level.name(),
-            level.name()
+            example(level.name())
         ),
         None => format!(
             "expected a level: `trace`, `debug`, `info`, `warn`, `error` or `fatal`; found `{written}`"
