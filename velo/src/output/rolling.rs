@@ -350,7 +350,8 @@ impl RollingFile {
             Some(dir) => dir.to_owned(),
             None => PathBuf::from("/"),
         };
-        let (file, owed) = open_append(&path).map_err(|e| cannot_open(&path, e))?;
+        let opened = open_append(&path).map_err(|e| cannot_open(&path, e))?;
+        let file = opened.file;
         let mut schedule = Schedule::new(max_bytes, period);
         if let Ok(meta) = file.metadata() {
             schedule.resume(meta.len(), meta.modified().ok().and_then(nanos_since_epoch));
@@ -376,7 +377,7 @@ impl RollingFile {
             failed: None,
             end: LineEnd::default(),
         };
-        out.end.opened(owed);
+        out.end.opened(opened.owes_newline);
         // A failure to delete is reported when a rotation deletes again.
         let _ = out.prune();
         Ok(out)
@@ -408,9 +409,9 @@ impl RollingFile {
                 let file = match &mut self.file {
                     Some(file) => file,
                     None => {
-                        let (file, owed) = open_append(&self.path)?;
-                        self.end.opened(owed);
-                        self.file.insert(file)
+                        let opened = open_append(&self.path)?;
+                        self.end.opened(opened.owes_newline);
+                        self.file.insert(opened.file)
                     }
                 };
                 // `&File` writes too: the same file as writer and as file.
@@ -597,10 +598,10 @@ impl Output for RollingFile {
             self.end.end_torn(file, &mut self.lost);
         }
         self.file = None;
-        let (file, owed) = open_append(&self.path)?;
-        let meta = file.metadata()?;
-        self.end.opened(owed);
-        self.file = Some(file);
+        let opened = open_append(&self.path)?;
+        let meta = opened.file.metadata()?;
+        self.end.opened(opened.owes_newline);
+        self.file = Some(opened.file);
         // With a cut pending, the schedule counts the file after it, not
         // this one.
         if self.cuts.is_empty() {

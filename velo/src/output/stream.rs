@@ -333,20 +333,20 @@ impl Stream {
     }
 
     /// A stream into `file`.
-    fn into_file((file, owed): (std::fs::File, bool)) -> Stream {
+    fn into_file(file: Opened) -> Stream {
         let mut stream = Stream::new(Box::new(io::sink()));
-        stream.replace_file((file, owed));
+        stream.replace_file(file);
         stream
     }
 
     /// Writes into `file` from now on (reopened after logrotate moved the
     /// old one), once a line torn in the old one is ended there. A second
     /// handle to it (`inner` is any writer) lets a torn line be cut off.
-    fn replace_file(&mut self, (file, owed): (std::fs::File, bool)) {
+    fn replace_file(&mut self, opened: Opened) {
         self.end.end_torn(&mut *self.inner, &mut self.lost);
-        self.end.opened(owed);
-        self.file = file.try_clone().ok();
-        self.inner = Box::new(file);
+        self.end.opened(opened.owes_newline);
+        self.file = opened.file.try_clone().ok();
+        self.inner = Box::new(opened.file);
     }
 
     /// After a line was appended: writes the buffer out once it is full,
@@ -552,11 +552,18 @@ pub(crate) fn cannot_open(path: &Path, e: io::Error) -> Error {
     )
 }
 
+/// A log file opened for appending (see [`open_append`]).
+pub(crate) struct Opened {
+    pub(crate) file: std::fs::File,
+    /// The file ends inside a line whose newline could not be written yet
+    /// (see [`end_last_line`]), for [`LineEnd::opened`].
+    pub(crate) owes_newline: bool,
+}
+
 /// Opens `path` for appending, creating it, and its directory when that
 /// is missing (a fresh project's `logs/`, or one removed while the program
-/// runs); with whether the file ends inside a line whose newline could not
-/// be written yet (see [`end_last_line`]), for [`LineEnd::opened`].
-pub(crate) fn open_append(path: &Path) -> io::Result<(std::fs::File, bool)> {
+/// runs). A FIFO nobody reads is an error at once, not a wait.
+pub(crate) fn open_append(path: &Path) -> io::Result<Opened> {
     let open = || {
         let mut options = std::fs::OpenOptions::new();
         options.create(true).append(true);
@@ -590,15 +597,14 @@ pub(crate) fn open_append(path: &Path) -> io::Result<(std::fs::File, bool)> {
         }
         result => result,
     }
-    .map(|file| {
-        let owed = !end_last_line(&file, path);
-        (file, owed)
+    .map(|file| Opened {
+        owes_newline: !end_last_line(&file, path),
+        file,
     })
 }
 
 /// `file`, opened without blocking, made blocking again: writes to a
-/// FIFO wait for its reader as they would have. ENXIO, a FIFO's answer
-/// when nobody reads it, is said so.
+/// FIFO wait for its reader as they would have.
 fn blocking(file: std::fs::File) -> io::Result<std::fs::File> {
     #[cfg(unix)]
     {
