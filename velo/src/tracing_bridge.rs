@@ -493,12 +493,6 @@ impl Subscriber for Bridge {
 /// # Ok::<(), velo::Error>(())
 /// ```
 pub fn bridge_tracing() -> Result<(), Error> {
-    let taken = || {
-        Error::new(
-            ErrorKind::AlreadyInstalled,
-            "a global `tracing` subscriber is already set",
-        )
-    };
     // A call that fails changes nothing: the default logger stays free.
     // So the bridge answers `Dispatch::new`'s questions without its
     // logger, and looks at it only once it is the global subscriber.
@@ -510,7 +504,12 @@ pub fn bridge_tracing() -> Result<(), Error> {
     if let Some(bridge) = dispatch.downcast_ref::<Bridge>() {
         bridge.live.store(true, Ordering::Release);
     }
-    tracing_core::dispatcher::set_global_default(dispatch).map_err(|_| taken())?;
+    tracing_core::dispatcher::set_global_default(dispatch).map_err(|_| {
+        Error::new(
+            ErrorKind::AlreadyInstalled,
+            "a global `tracing` subscriber is already set",
+        )
+    })?;
     // Interests and the level hint come from the default logger, fixed
     // now; a filter change from here on rebuilds them, and this rebuild
     // takes in any change before.
