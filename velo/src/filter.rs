@@ -214,9 +214,10 @@ impl FromStr for Filter {
 }
 
 impl Filter {
-    /// Parses directives; `lenient`, a bare word that looks like a
-    /// misspelt level is taken as the module it names, as `RUST_LOG` is
-    /// read (see [`Filter::parse_lenient`]).
+    /// Parses directives. A bare word that looks like a misspelt level is
+    /// taken as the module it names when `lenient` (as `RUST_LOG` is read,
+    /// see [`Filter::parse_lenient`]) or beside a default level; else it
+    /// is an error (see `from_str`).
     fn parse(spec: &str, lenient: bool) -> Result<Filter, Error> {
         let mut default = None;
         // The first bare word that looks like a misspelt level, and that level.
