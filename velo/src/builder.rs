@@ -339,7 +339,9 @@ impl Builder {
     /// needed. [`Logger::reopen`] opens it again (after logrotate moved
     /// it). A relative path is taken from the current directory when the
     /// logger is built: a program that changes directory later goes on
-    /// writing to the same file.
+    /// writing to the same file. A file that ends inside a line (a crash)
+    /// gets a newline before the first entry; a FIFO nobody reads makes
+    /// `build` fail at once rather than wait for a reader.
     ///
     /// # Examples
     ///
