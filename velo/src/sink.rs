@@ -486,24 +486,37 @@ impl Sink {
                 break;
             };
             let record = &rest[..len];
+            let before = lines.buf.len();
             if let Some(line) = record::line(record) {
+                // A caller's line has no time to check.
+                if lines.last != u64::MAX {
+                    break;
+                }
                 lines.buf.extend_from_slice(line);
             } else {
                 let Some(plain) = record::Plain::read(record) else {
                     break;
                 };
                 let time = clock.shown(plain.flags, plain.time);
-                if !self
-                    .format
-                    .plain_json(plain.site, time, plain.values, lines.buf)
+                if !lines.takes_time(time)
+                    || !self
+                        .format
+                        .plain_json(plain.site, time, plain.values, lines.buf)
                 {
                     break;
                 }
+            }
+            if lines.buf.len() > lines.fit {
+                lines.buf.truncate(before);
+                break;
             }
             run.used += len;
             run.records += 1;
         }
         run.written = lines.buf.len() - start;
+        if run.records != 0 {
+            self.output.lines_appended(run.written);
+        }
         run
     }
 

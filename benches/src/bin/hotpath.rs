@@ -20,11 +20,19 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let workload = args.next().unwrap_or_else(|| "W3".into());
     let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(std::io::sink())
-        .build()
-        .expect("valid");
+    // `HOTPATH_OUTPUT=file` or `rolling`: into a file under the
+    // temporary directory (`rolling`: by size, never due) instead of a
+    // discarding writer, to see what those outputs cost the worker.
+    let dir = std::env::temp_dir().join(format!("velo-hotpath-{}", std::process::id()));
+    let builder = Builder::new().format(Format::Json);
+    let builder = match std::env::var("HOTPATH_OUTPUT").as_deref() {
+        Ok("file") => builder.file(dir.join("hotpath.log")),
+        Ok("rolling") => {
+            builder.rolling(velo::Rolling::new(dir.join("hotpath.log")).max_bytes(1 << 40))
+        }
+        _ => builder.writer(std::io::sink()),
+    };
+    let logger = builder.build().expect("valid");
     let child = logger.with(velo::fields!(
         a = 1,
         b = 2,
@@ -114,6 +122,7 @@ fn main() {
     }
     logger.sync().expect("synced");
     local.sync().expect("synced");
+    let _ = std::fs::remove_dir_all(&dir);
     if stream {
         let elapsed = start.elapsed();
         eprintln!(

@@ -39,19 +39,47 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
 }
 
 /// An output's buffer of lines, from [`Output::line_buffer`].
+///
+/// A line that does not belong in it goes through [`Output::write`]
+/// instead, which decides where it goes (a rolling file rotates first).
+/// The lines appended are reported with [`Output::lines_appended`].
 pub(crate) struct Lines<'a> {
     /// The buffer: lines are appended to it as they are.
     pub(crate) buf: &'a mut Vec<u8>,
     /// Lines may be appended while `buf` is shorter than this; the next
     /// line goes through [`Output::write`], which writes the buffer out.
     pub(crate) below: usize,
+    /// The length `buf` may reach with a line appended; a line that ends
+    /// past it is taken back (a rolling file's size limit).
+    pub(crate) fit: usize,
+    /// The latest time (nanoseconds since the epoch) of an entry that may
+    /// be appended (a rolling file's current period), `u64::MAX` for any;
+    /// below that, an entry without a time is not appended either.
+    pub(crate) last: u64,
 }
 
-impl Lines<'_> {
+impl<'a> Lines<'a> {
+    /// Lines up to `below` bytes of `buf`, with no other bound.
+    #[inline]
+    pub(crate) fn new(buf: &'a mut Vec<u8>, below: usize) -> Lines<'a> {
+        Lines {
+            buf,
+            below,
+            fit: usize::MAX,
+            last: u64::MAX,
+        }
+    }
+
     /// Whether another line may be appended.
     #[inline]
     pub(crate) fn has_room(&self) -> bool {
         self.buf.len() < self.below
+    }
+
+    /// Whether an entry at `time` may be appended, by [`Lines::last`].
+    #[inline(always)]
+    pub(crate) fn takes_time(&self, time: Option<u64>) -> bool {
+        time.unwrap_or(u64::MAX) <= self.last
     }
 }
 
@@ -68,6 +96,12 @@ pub(crate) trait Output: Send {
     /// `LineFormat::plain_json`), and for lines its callers formatted.
     fn line_buffer(&mut self) -> Option<Lines<'_>> {
         None
+    }
+
+    /// After lines were appended to [`Output::line_buffer`]'s buffer:
+    /// `bytes` of them, for an output that counts what it buffers.
+    fn lines_appended(&mut self, bytes: usize) {
+        let _ = bytes;
     }
 
     /// Whether the output writes lines as they are, so that a caller may

@@ -41,7 +41,7 @@
 //! would need a write call per entry to keep entries whole, and none counts
 //! bytes that are still buffered.
 
-use super::{Lost, Output};
+use super::{Lines, Lost, Output};
 use crate::buffer::Shrink;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
@@ -549,6 +549,42 @@ impl RollingFile {
 }
 
 impl Output for RollingFile {
+    /// The buffer, for lines that go into the live file as it is: up to
+    /// the size limit and within the current period, which is as far as
+    /// [`Schedule::admit`] would let them in without a rotation. The first
+    /// entry of a period goes through `write`, which starts the period.
+    #[inline]
+    fn line_buffer(&mut self) -> Option<Lines<'_>> {
+        let schedule = &self.schedule;
+        // The current period's last nanosecond.
+        let last = match (schedule.period, schedule.current) {
+            (None, _) => u64::MAX,
+            (Some(period), Some(current)) => current
+                .saturating_add(1)
+                .saturating_mul(period)
+                .saturating_sub(1),
+            (Some(_), None) => return None,
+        };
+        let room = schedule.max_bytes.saturating_sub(schedule.size);
+        let fit = self
+            .buf
+            .len()
+            .saturating_add(usize::try_from(room).unwrap_or(usize::MAX));
+        let lines = Lines {
+            fit,
+            last,
+            ..Lines::new(&mut self.buf, BUFFER_SIZE)
+        };
+        // Full: the next line goes through `write`, which writes it out.
+        lines.has_room().then_some(lines)
+    }
+
+    #[inline]
+    fn lines_appended(&mut self, bytes: usize) {
+        // Admitted in the file as it is (see `line_buffer`).
+        self.schedule.size = self.schedule.size.saturating_add(bytes as u64);
+    }
+
     #[inline]
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         let start = self.buf.len();
@@ -862,6 +898,48 @@ mod tests {
         let mut sorted = texts.clone();
         sorted.sort();
         assert_eq!(texts, sorted);
+    }
+
+    /// The buffer's bounds let in exactly what `admit` would without a
+    /// rotation: lines up to the size limit, entries of the current period.
+    #[test]
+    fn the_line_buffer_takes_what_needs_no_rotation() {
+        let dir = std::env::temp_dir().join(format!("velo-rolling-lines-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let rolling = Rolling::new(dir.join("a.log"))
+            .max_bytes(100)
+            .every(Period::Hourly);
+        let mut out = RollingFile::open(rolling).unwrap();
+        // No entry of a period yet: `write` starts one.
+        assert!(out.line_buffer().is_none());
+        out.schedule.admit(30, Some(T0));
+        out.buf.extend_from_slice(&[b'x'; 30]);
+        let lines = out.line_buffer().expect("room");
+        assert_eq!(lines.fit, 30 + 70, "up to max_bytes in all");
+        let end_of_hour = (T0 / HOUR + 1) * HOUR;
+        assert!(lines.takes_time(Some(T0)) && lines.takes_time(Some(end_of_hour - 1)));
+        assert!(
+            !lines.takes_time(Some(end_of_hour)),
+            "the next period rotates"
+        );
+        assert!(
+            !lines.takes_time(None),
+            "no time: `write` takes the wall clock's"
+        );
+        // As `admit` has it: 70 bytes more in this hour fit, one more does not.
+        let mut s = Schedule::new(Some(100), Period::Hourly);
+        s.admit(30, Some(T0));
+        assert!(!s.admit(70, Some(end_of_hour - 1)));
+        assert!(s.admit(1, Some(T0)));
+        out.lines_appended(70);
+        assert_eq!(out.schedule.size, 100);
+        let lines = out.line_buffer().expect("room");
+        assert_eq!(lines.fit, lines.buf.len(), "full: the next line rotates");
+        // Without a size limit or a period: no bound but the buffer's.
+        let mut out = RollingFile::open(Rolling::new(dir.join("b.log"))).unwrap();
+        let lines = out.line_buffer().expect("room");
+        assert_eq!((lines.fit, lines.last), (usize::MAX, u64::MAX));
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

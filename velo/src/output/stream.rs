@@ -398,10 +398,7 @@ impl Output for Stream {
 
     #[inline]
     fn line_buffer(&mut self) -> Option<Lines<'_>> {
-        let lines = Lines {
-            buf: &mut self.buf,
-            below: BUFFER_SIZE,
-        };
+        let lines = Lines::new(&mut self.buf, BUFFER_SIZE);
         // Full: the next line goes through `write`, which writes it out.
         lines.has_room().then_some(lines)
     }
