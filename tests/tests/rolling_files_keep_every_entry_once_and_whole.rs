@@ -1,7 +1,8 @@
 //! Rotation by size with a tiny limit, from several threads: every entry
 //! is in exactly one file, whole, each thread's entries in order across the
 //! files sorted by name; every file stays within the limit but the one
-//! holding a single larger entry.
+//! holding a single larger entry. Plain entries and entries with a
+//! context (the worker's two ways of writing a line) mix.
 
 use velo::{velo, Builder, Format, Rolling};
 use velo_tests::{parse_line, rolling_files, TempDir};
@@ -18,9 +19,13 @@ fn size_rotation_keeps_every_entry_exactly_once_and_whole() {
         .rolling(Rolling::new(dir.path().join("app.log")).max_bytes(MAX_BYTES))
         .build()
         .expect("the log file opens");
+    // Half the threads through a child logger: entries with a context
+    // take the worker's general path, the others its run of plain lines
+    // into the buffer, and both must keep the limit.
+    let child = logger.with(velo::fields!(via = "child"));
     std::thread::scope(|s| {
         for thread in 0..THREADS {
-            let logger = &logger;
+            let logger = if thread % 2 == 0 { &logger } else { &child };
             s.spawn(move || {
                 for seq in 0..PER_THREAD {
                     // Entries of varying length, so cuts fall anywhere.
