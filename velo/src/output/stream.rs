@@ -84,8 +84,8 @@ pub(crate) struct LineEnd {
     /// The output ends inside a line whose rest was dropped.
     torn: bool,
     /// The file ended inside a line of someone else's when it was opened
-    /// (a crash, another program), and the newline ending it could not be
-    /// written then (a full disk): it goes before the first bytes written.
+    /// (a crash, another program): a newline goes before the first bytes
+    /// written, so that they start a line of their own.
     owed: bool,
 }
 
@@ -184,8 +184,8 @@ impl LineEnd {
         self.owed = false;
     }
 
-    /// For a file just opened: whether it ends inside a line whose newline
-    /// is still owed (see [`open_append`]).
+    /// For a file just opened: whether it ends inside a line (see
+    /// [`open_append`]).
     pub(crate) fn opened(&mut self, owed: bool) {
         self.owed = owed;
     }
@@ -552,8 +552,8 @@ pub(crate) fn cannot_open(path: &Path, e: io::Error) -> Error {
 /// A log file opened for appending (see [`open_append`]).
 pub(crate) struct Opened {
     pub(crate) file: std::fs::File,
-    /// The file ends inside a line whose newline could not be written yet
-    /// (see [`end_last_line`]), for [`LineEnd::opened`].
+    /// The file ends inside a line (see [`ends_inside_a_line`]), for
+    /// [`LineEnd::opened`].
     pub(crate) owes_newline: bool,
 }
 
@@ -595,7 +595,7 @@ pub(crate) fn open_append(path: &Path) -> io::Result<Opened> {
         result => result,
     }
     .map(|file| Opened {
-        owes_newline: !end_last_line(&file, path),
+        owes_newline: ends_inside_a_line(&file, path),
         file,
     })
 }
@@ -619,14 +619,11 @@ fn blocking(file: std::fs::File) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
-/// Ends the last line of a file opened for appending, `file` at `path`,
-/// when it stops inside one (a crash, or a full disk at another program's
-/// close): what is appended then starts a line of its own, never glued to
-/// the torn one.
-///
-/// Returns whether the file now ends between lines: `false` when the
-/// newline could not be written (a full disk), and is owed.
-fn end_last_line(mut file: &std::fs::File, path: &Path) -> bool {
+/// Whether the file `file` at `path`, opened for appending, ends inside a
+/// line (a crash, or another program's write cut short by a full disk):
+/// then its [`LineEnd`] writes a newline before the first bytes, so they
+/// are never glued to the torn line.
+fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
@@ -640,17 +637,17 @@ fn end_last_line(mut file: &std::fs::File, path: &Path) -> bool {
             .map(|m| m.len())
             .filter(|&n| n > 0)
         else {
-            return true;
+            return false;
         };
         let mut last = [0];
         let read = std::fs::File::open(path).and_then(|f| f.read_exact_at(&mut last, len - 1));
-        if read.is_ok() && last[0] != b'\n' {
-            return file.write_all(b"\n").is_ok();
-        }
+        read.is_ok() && last[0] != b'\n'
     }
     #[cfg(not(unix))]
-    let _ = (&mut file, path);
-    true
+    {
+        let _ = (file, path);
+        false
+    }
 }
 
 impl Output for File {
