@@ -489,7 +489,7 @@ impl Sink {
             let before = lines.buf.len();
             if let Some(line) = record::line(record) {
                 // A caller's line has no time to check.
-                if lines.last != u64::MAX {
+                if !lines.takes_time(None) {
                     break;
                 }
                 lines.buf.extend_from_slice(line);

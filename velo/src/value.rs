@@ -777,7 +777,7 @@ impl<'a> Encoder<'a> {
     fn error_chain(
         &mut self,
         head: &dyn fmt::Display,
-        source: Option<&(dyn std::error::Error + 'static)>,
+        mut source: Option<&(dyn std::error::Error + 'static)>,
     ) {
         if !self.begin() {
             return;
@@ -790,7 +790,6 @@ impl<'a> Encoder<'a> {
         let _ = write!(w, "{head}");
         // Where the message of the error whose source comes next starts.
         let mut outer = start;
-        let mut source = source;
         // A bound for a chain that never ends: an error that is its own
         // source, or two that are each other's.
         let mut links = 0;
@@ -1214,13 +1213,7 @@ pub struct Chain<'a, E: ?Sized>(pub &'a E);
 /// sized one): the message through `Display`, the chain through `source`.
 impl<E: std::error::Error + ?Sized> Value for Chain<'_, E> {
     fn encode(&self, e: &mut Encoder<'_>) {
-        struct Message<'a, E: ?Sized>(&'a E);
-        impl<E: fmt::Display + ?Sized> fmt::Display for Message<'_, E> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-        e.error_chain(&Message(self.0), self.0.source());
+        e.error_chain(&format_args!("{}", self.0), self.0.source());
     }
 }
 
