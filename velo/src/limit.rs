@@ -167,11 +167,14 @@ mod tests {
     }
 
     /// Two calls written are a whole period apart, though the coarse
-    /// clock lags the real time by up to a tick (4 ms at 250 Hz).
+    /// clock lags the real time by up to a tick (4 ms at 250 Hz). The
+    /// period is a whole number of ticks at 1000 and 250 Hz, so that,
+    /// without the tick added, a deadline set from a lagging reading comes
+    /// early on nearly every pair.
     #[test]
     fn every_writes_a_whole_period_apart() {
         use std::time::{Duration, Instant};
-        let period = Duration::from_millis(10);
+        let period = Duration::from_millis(12);
         let e = Every::new(period.as_nanos() as u64);
         // For each call written, when the call began and ended: the check
         // happened between the two.
