@@ -138,40 +138,21 @@ impl Enabled {
 fn parse_enabled(input: ParseStream<'_>, call: &mut Enabled) {
     const EXPECTED: &str =
         "expected a level, e.g. `velo::enabled!(debug)` or `velo::enabled!(logger: &log, target: \"audit\", debug)`";
-    while let Some((kw, _)) = peek_any_option(input) {
-        let _: Ident = input.call(Ident::parse_any).expect("peeked");
-        let _: Token![:] = input.parse().expect("peeked");
-        let slot = if kw == "logger" {
-            Some(&mut call.logger)
-        } else if kw == "target" {
-            Some(&mut call.target)
-        } else {
-            call.errors.push(syn::Error::new(
-                kw.span(),
-                format!("`enabled!` takes `logger:` and `target:`, not `{kw}:`"),
-            ));
-            None
-        };
-        match input.parse::<Expr>() {
-            Ok(expr) => {
-                if let Some(slot) = slot {
-                    if slot.replace(expr).is_some() {
-                        call.errors
-                            .push(syn::Error::new(kw.span(), format!("`{kw}:` given twice")));
-                    }
-                }
-            }
-            Err(_) => {
-                call.errors.push(syn::Error::new(
+    let go_on = parse_options(input, &mut call.errors, |kw, expr, errors| {
+        let slot = match kw.to_string().as_str() {
+            "logger" => &mut call.logger,
+            "target" => &mut call.target,
+            _ => {
+                return errors.push(syn::Error::new(
                     kw.span(),
-                    format!("expected a value after `{kw}:`"),
-                ));
-                skip_to_comma(input);
+                    format!("`enabled!` takes `logger:` and `target:`, not `{kw}:`"),
+                ))
             }
-        }
-        if !expect_comma(input, &mut call.errors, &format!("after `{kw}:`")) {
-            return;
-        }
+        };
+        set_once(slot, kw, expr, errors);
+    });
+    if !go_on {
+        return;
     }
     if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
         call.level = level_path(input, &mut call.errors, |level| {
@@ -205,27 +186,18 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
         return;
     }
     // `logger:`, `every:`, `sample:`, `target:`, in any order.
-    while let Some((kw, known)) = peek_any_option(input) {
-        let span = kw.span();
-        let _: Ident = input.call(Ident::parse_any).expect("peeked");
-        let _: Token![:] = input.parse().expect("peeked");
-        if !known {
-            inv.errors.push(unknown_option(&kw));
-        }
-        match input.parse::<Expr>() {
-            Ok(expr) if known => inv.set_option(&kw, expr),
-            Ok(_) => {}
-            Err(_) => {
-                inv.errors.push(syn::Error::new(
-                    span,
-                    format!("expected a value after `{kw}:`"),
-                ));
-                skip_to_comma(input);
-            }
-        }
-        if !expect_comma(input, &mut inv.errors, &format!("after `{kw}:`")) {
-            return;
-        }
+    let go_on = parse_options(input, &mut inv.errors, |kw, expr, errors| {
+        let slot = match kw.to_string().as_str() {
+            "logger" => &mut inv.logger,
+            "every" => &mut inv.options.every,
+            "sample" => &mut inv.options.sample,
+            "target" => &mut inv.options.target,
+            _ => return errors.push(unknown_option(kw)),
+        };
+        set_once(slot, kw, expr, errors);
+    });
+    if !go_on {
+        return;
     }
 
     // The level.
@@ -532,14 +504,47 @@ impl Invocation {
             "sample" => &mut self.options.sample,
             _ => &mut self.options.target,
         };
-        if slot.is_some() {
-            self.errors.push(syn::Error::new(
-                kw.span(),
-                format!("`{kw}:` given twice; keep one"),
-            ));
-        } else {
-            *slot = Some(expr);
+        set_once(slot, kw, expr, &mut self.errors);
+    }
+}
+
+/// Parses the options written before the level, `name: EXPR,` each, in
+/// any order, handing each name and value to `set` (which reports a name
+/// its macro does not take); returns whether parsing can go on.
+fn parse_options(
+    input: ParseStream<'_>,
+    errors: &mut Vec<syn::Error>,
+    mut set: impl FnMut(&Ident, Expr, &mut Vec<syn::Error>),
+) -> bool {
+    while let Some((kw, _)) = peek_any_option(input) {
+        let _: Ident = input.call(Ident::parse_any).expect("peeked");
+        let _: Token![:] = input.parse().expect("peeked");
+        match input.parse::<Expr>() {
+            Ok(expr) => set(&kw, expr, errors),
+            Err(_) => {
+                errors.push(syn::Error::new(
+                    kw.span(),
+                    format!("expected a value after `{kw}:`"),
+                ));
+                skip_to_comma(input);
+            }
         }
+        if !expect_comma(input, errors, &format!("after `{kw}:`")) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Sets option `kw`'s value in `slot`, or reports it given twice.
+fn set_once(slot: &mut Option<Expr>, kw: &Ident, expr: Expr, errors: &mut Vec<syn::Error>) {
+    if slot.is_some() {
+        errors.push(syn::Error::new(
+            kw.span(),
+            format!("`{kw}:` given twice; keep one"),
+        ));
+    } else {
+        *slot = Some(expr);
     }
 }
 
