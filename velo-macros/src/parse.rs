@@ -554,9 +554,15 @@ fn expect_comma(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, context: &
     if input.parse::<Token![,]>().is_ok() {
         return true;
     }
+    // slog's `info!(log, "msg"; "key" => value)`: say how velo writes it.
+    let hint = if input.peek(Token![;]) {
+        "; fields follow a comma, as `key = value` (`velo!(info, \"message\", key = value)`)"
+    } else {
+        ""
+    };
     errors.push(syn::Error::new(
         input.span(),
-        format!("expected `,` {context}"),
+        format!("expected `,` {context}{hint}"),
     ));
     skip_to_comma(input);
     input.parse::<Token![,]>().is_ok()
@@ -652,6 +658,19 @@ fn parse_sigil(input: ParseStream<'_>) -> (Sigil, Option<Span>) {
 fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<Field> {
     // `%key` / `?key`: shorthand written through Display / Debug.
     let (prefix, prefix_span) = parse_sigil(input);
+    if let Some(span) = prefix_span {
+        if input.is_empty() || input.peek(Token![,]) {
+            let sigil = if prefix == Sigil::Display { '%' } else { '?' };
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "expected a variable after `{sigil}`, e.g. `{sigil}name`; a value of another \
+                     name is written `key = {sigil}value`"
+                ),
+            ));
+            return None;
+        }
+    }
     let (key, idents) = parse_key(input, errors)?;
 
     if input.peek(Token![=]) && !input.peek(Token![==]) && !input.peek(Token![=>]) {
@@ -911,6 +930,19 @@ mod tests {
             (
                 quote!(info, "m" a = 1, b = 2 c = 3),
                 &["expected `,` after the message", "expected `,` between fields"],
+                true,
+            ),
+            (
+                quote!(info, "m"; "a" => 1),
+                &["expected `,` after the message; fields follow a comma, as `key = value` (`velo!(info, \"message\", key = value)`)"],
+                true,
+            ),
+            (
+                quote!(info, "m", %, ?),
+                &[
+                    "expected a variable after `%`, e.g. `%name`; a value of another name is written `key = %value`",
+                    "expected a variable after `?`, e.g. `?name`; a value of another name is written `key = ?value`",
+                ],
                 true,
             ),
             (

@@ -4,7 +4,9 @@
 //! `path=level` sets the level for a module and its children. The most
 //! specific path that matches a call site's module path wins; a bare path
 //! means `trace`. With directives but no bare level, modules that no
-//! directive names are off, as with `env_logger`.
+//! directive names are off, as with `env_logger`. A level may also be
+//! written as a digit, as `tracing`'s filters take it: `0` is `off`, then
+//! `1` to `5` are `error`, `warn`, `info`, `debug` and `trace`.
 
 use crate::error::{Error, ErrorKind};
 use crate::level::{Level, LevelFilter};
@@ -131,10 +133,9 @@ impl Filter {
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match Filter::parse(part, true) {
                 Ok(_) => kept.push(part),
-                Err(_) => errors.push(Error::new(
-                    ErrorKind::Filter,
-                    format!("invalid filter directive `{part}` in `{spec}`; left out"),
-                )),
+                // The reason, as `Builder::filter` would give it: a typo
+                // and another logger's syntax are told apart.
+                Err(err) => errors.push(Error::new(ErrorKind::Filter, format!("{err}; left out"))),
             }
         }
         let filter = Filter::parse(&kept.join(","), true).ok();
@@ -152,6 +153,24 @@ impl Filter {
             }
         }
         (filter, errors)
+    }
+}
+
+/// The level a directive names: a level's name or `off` (any case), or a
+/// digit as `tracing`'s filters read it (`0` off, `1` error ... `5` trace).
+/// No module path is a digit alone, so the digit cannot mean one.
+fn directive_level(word: &str) -> Option<LevelFilter> {
+    const BY_DIGIT: [LevelFilter; 6] = [
+        LevelFilter::Off,
+        LevelFilter::Error,
+        LevelFilter::Warn,
+        LevelFilter::Info,
+        LevelFilter::Debug,
+        LevelFilter::Trace,
+    ];
+    match word.as_bytes() {
+        &[digit @ b'0'..=b'5'] => Some(BY_DIGIT[usize::from(digit - b'0')]),
+        _ => word.parse().ok(),
     }
 }
 
@@ -244,14 +263,14 @@ impl Filter {
             }
             let (path, level) = match part.split_once('=') {
                 Some((path, level)) => {
-                    let level = level.trim().parse::<LevelFilter>().map_err(|_| {
-                        bad("expected a level (trace, debug, info, warn, error, fatal, off) after `=`")
+                    let level = directive_level(level.trim()).ok_or_else(|| {
+                        bad("expected a level (trace, debug, info, warn, error, fatal, off, or 0 to 5) after `=`")
                     })?;
                     (Some(path.trim()), level)
                 }
-                None => match part.parse::<LevelFilter>() {
-                    Ok(level) => (None, level),
-                    Err(_) => {
+                None => match directive_level(part) {
+                    Some(level) => (None, level),
+                    None => {
                         if !lenient && misspelt.is_none() {
                             misspelt = meant_level(part).map(|level| (part, level));
                         }
@@ -417,6 +436,15 @@ mod tests {
             ("a=off,info", "a::x", Level::Fatal, false),
             (" debug , a = error ", "a", Level::Warn, false),
             ("a=info,a=error", "a", Level::Warn, false),
+            // Digits, as `tracing`'s filters read them.
+            ("3", "a", Level::Info, true),
+            ("3", "a", Level::Debug, false),
+            ("1", "a", Level::Fatal, true),
+            ("1", "a", Level::Warn, false),
+            ("0", "a", Level::Fatal, false),
+            ("5", "a", Level::Trace, true),
+            ("info,a=4", "a", Level::Debug, true),
+            ("info,a=2", "a", Level::Info, false),
         ];
         for (spec, module, level, expected) in cases {
             let f: Filter = spec.parse().unwrap();
@@ -479,6 +507,14 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         let (f, errors) = Filter::parse_lenient("a[b]");
         assert!(f.is_none() && errors.len() == 1);
+        // What was wrong is said, as in code: another logger's syntax is
+        // not a typo.
+        let (_, errors) = Filter::parse_lenient("warn,db[req]=debug,x/re,a=6");
+        let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(said[0].contains("span and field directives"), "{said:?}");
+        assert!(said[1].contains("regular expressions"), "{said:?}");
+        assert!(said[2].contains("expected a level"), "{said:?}");
+        assert!(said.iter().all(|e| e.ends_with("left out")), "{said:?}");
     }
 
     #[test]

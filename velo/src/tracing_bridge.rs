@@ -171,19 +171,33 @@ impl RecordFields for span::Record<'_> {
 /// One visit of the event's fields: the record starts at the `message`
 /// field (its text formatted straight into the record), which `tracing`'s
 /// macros put first; fields met before it wait in a side buffer.
-pub(crate) fn write_event(logger: &Logger, event: &Event<'_>, spans: &[u8]) {
+/// `from_log` is [`FromLog::of`] the event.
+pub(crate) fn write_event(
+    logger: &Logger,
+    event: &Event<'_>,
+    from_log: Option<&FromLog>,
+    spans: &[u8],
+) {
     let meta = event.metadata();
-    let module = meta.module_path().unwrap_or_default();
-    let target = meta.target();
+    let (module, target, file, line) = match from_log {
+        Some(log) => (&*log.module, &*log.target, &*log.file, log.line),
+        None => (
+            meta.module_path().unwrap_or_default(),
+            meta.target(),
+            meta.file().unwrap_or_default(),
+            meta.line().unwrap_or(0),
+        ),
+    };
     let mut writer = EventWriter {
         logger,
         level: level(meta.level()),
-        file: meta.file().unwrap_or_default(),
-        line: meta.line().unwrap_or(0),
+        file,
+        line,
         module,
         // The usual target, the module path, is not written: not copied.
         target: if target == module { "" } else { target },
         spans,
+        from_log: from_log.is_some(),
         entry: None,
         early: Vec::new(),
     };
@@ -192,6 +206,74 @@ pub(crate) fn write_event(logger: &Logger, event: &Event<'_>, spans: &[u8]) {
         Some(mut entry) => entry.finish(),
         None => writer.start(format_args!("")).finish(),
     }
+}
+
+/// Whether `logger` writes `event`, by its target, as `tracing`'s own
+/// filters are asked: for an event `tracing-log` made from a `log` record
+/// (`from_log`, [`FromLog::of`] the event), the record's own target.
+pub(crate) fn accepts_event(
+    logger: &Logger,
+    event: &Event<'_>,
+    from_log: Option<&FromLog>,
+) -> bool {
+    let meta = event.metadata();
+    match from_log {
+        Some(log) => logger
+            .filter_cell()
+            .enabled_for(level(meta.level()), &log.target),
+        None => accepts(logger, meta),
+    }
+}
+
+/// The names of the fields in which `tracing-log`'s `LogTracer` carries a
+/// `log` record's own metadata: its events all have the target `log` and
+/// no file, line or module of their own.
+const LOG_FIELDS: [&str; 4] = ["log.target", "log.module_path", "log.file", "log.line"];
+
+/// A `log` record's metadata, out of the fields of the event
+/// `tracing-log` made from it, so that the entry is the one `bridge_log`
+/// would write: the record's target, module path, file and line, not
+/// `log` and four fields. (tracing-subscriber's formatters do the same.)
+#[derive(Default)]
+pub(crate) struct FromLog {
+    target: String,
+    module: String,
+    file: String,
+    line: u32,
+}
+
+impl FromLog {
+    /// The metadata of `event`, if `tracing-log` made it from a `log`
+    /// record.
+    pub(crate) fn of(event: &Event<'_>) -> Option<FromLog> {
+        let meta = event.metadata();
+        if meta.target() != "log" || meta.fields().field(LOG_FIELDS[0]).is_none() {
+            return None;
+        }
+        let mut log = FromLog::default();
+        event.record(&mut log);
+        Some(log)
+    }
+}
+
+impl Visit for FromLog {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let slot = match field.name() {
+            "log.target" => &mut self.target,
+            "log.module_path" => &mut self.module,
+            "log.file" => &mut self.file,
+            _ => return,
+        };
+        value.clone_into(slot);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == "log.line" {
+            self.line = u32::try_from(value).unwrap_or(u32::MAX);
+        }
+    }
+
+    fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
 }
 
 /// Builds the record of one event as its fields are visited.
@@ -203,6 +285,9 @@ struct EventWriter<'a> {
     module: &'a str,
     target: &'a str,
     spans: &'a [u8],
+    /// The event carries a `log` record's metadata in fields
+    /// ([`LOG_FIELDS`]), taken out before: they are not written again.
+    from_log: bool,
     /// The record, from the message on.
     entry: Option<Entry<'a>>,
     /// Fields met before the message, encoded.
@@ -245,6 +330,12 @@ impl<'a> EventWriter<'a> {
         true
     }
 
+    /// Whether `field` is one of the `log` record's metadata, written as
+    /// the entry's own.
+    fn is_log_metadata(&self, field: &Field) -> bool {
+        self.from_log && LOG_FIELDS.contains(&field.name())
+    }
+
     /// The encoder of `field`'s value.
     fn field(&mut self, field: &Field) -> Encoder<'_> {
         match &mut self.entry {
@@ -270,7 +361,7 @@ impl Visit for EventWriter<'_> {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if !self.take_message(field, &value) {
+        if !self.is_log_metadata(field) && !self.take_message(field, &value) {
             self.field(field).u64(value);
         }
     }
@@ -294,7 +385,7 @@ impl Visit for EventWriter<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.take_message(field, &value) {
+        if !self.is_log_metadata(field) && !self.take_message(field, &value) {
             self.field(field).str(value);
         }
     }
@@ -426,7 +517,13 @@ impl Subscriber for Bridge {
         } else {
             event.parent().and_then(|id| self.spans.scope(id))
         };
-        write_event(self.logger(), event, scope.as_deref().unwrap_or_default());
+        let from_log = FromLog::of(event);
+        write_event(
+            self.logger(),
+            event,
+            from_log.as_ref(),
+            scope.as_deref().unwrap_or_default(),
+        );
     }
 
     fn enter(&self, id: &Id) {
@@ -469,6 +566,11 @@ impl Subscriber for Bridge {
 /// - The fields of the spans the event is inside follow the logger's
 ///   context, outermost span first; a key set twice (by two spans, or by a
 ///   span and the event) appears once, with the innermost value.
+/// - An event `tracing-log`'s `LogTracer` made from a `log` record is
+///   written as `velo::bridge_log()` would write the record:
+///   its own target, module, file and line, which `LogTracer` passes in
+///   `log.*` fields, not as fields and not `log` as the target. Prefer
+///   `bridge_log` (feature `log`): it writes records without the detour.
 /// - A disabled event costs what `tracing` spends on a call site it has
 ///   cached as never enabled; the cache is rebuilt when the default
 ///   logger's filter changes

@@ -17,7 +17,7 @@
 use crate::fields;
 use crate::local;
 use crate::logger::Logger;
-use crate::tracing_bridge::{accepts, encode_fields, write_event};
+use crate::tracing_bridge::{accepts, accepts_event, encode_fields, write_event, FromLog};
 use crate::tracing_spans::next_owner_id;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -251,12 +251,18 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let logger = self.target();
-        if !accepts(logger, event.metadata()) {
+        let from_log = FromLog::of(event);
+        if !accepts_event(logger, event, from_log.as_ref()) {
             return;
         }
         let epoch = self.epoch.load(Relaxed);
         let scope = ctx.event_span(event).map(|span| self.scope(&span, epoch));
-        write_event(logger, event, scope.as_deref().unwrap_or_default());
+        write_event(
+            logger,
+            event,
+            from_log.as_ref(),
+            scope.as_deref().unwrap_or_default(),
+        );
     }
 }
 

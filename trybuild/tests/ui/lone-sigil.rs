@@ -1,0 +1,3 @@
+fn main() {
+    velo::velo!(info, "request handled", %);
+}

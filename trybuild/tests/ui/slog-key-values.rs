@@ -1,0 +1,4 @@
+fn main() {
+    let id = 7;
+    velo::velo!(info, "request handled"; "request_id" => id);
+}
