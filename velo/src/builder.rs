@@ -550,7 +550,8 @@ impl Builder {
     /// `SystemTime` is an RFC 3339 string, `None` an empty value. The
     /// resource's `service.name` is [`app_name`](Builder::app_name).
     ///
-    /// Records are sent in batches of up to 512 (or 1 MiB), by a thread of
+    /// Records are sent in batches of up to 512 (or 1 MiB; a larger record
+    /// alone), by a thread of
     /// the output's own, so neither callers nor the worker wait on the
     /// network: a batch goes when it is full, or about a second after its
     /// first record. Answers 429, 502, 503 and 504 and connection failures

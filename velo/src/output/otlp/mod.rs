@@ -10,7 +10,9 @@
 //! (`Output::take_lost`, hence `stats().dropped`).
 //!
 //! A batch is handed over when it holds [`MAX_BATCH_RECORDS`] records or
-//! [`MAX_BATCH_BYTES`] of them, or on the first flush [`LINGER`] after its
+//! [`MAX_BATCH_BYTES`] of them (a record that would take it past that size
+//! goes to the next batch, so only a record larger than that on its own
+//! makes a larger request), or on the first flush [`LINGER`] after its
 //! first record (the worker flushes at least twice a second while idle).
 //! `deliver` (what `sync` and `close` reach) hands the batch over at once,
 //! has the sender retry at once if it is backing off, and waits, at most
@@ -227,6 +229,19 @@ impl Otlp {
         }
     }
 
+    /// Hands the batch over without its last record, which begins at
+    /// `start`, and begins the next batch with that record. Once per
+    /// [`MAX_BATCH_BYTES`] of records at most, so the record's copy may
+    /// allocate.
+    fn carry_over(&mut self, start: usize) {
+        let last = self.batch.buf.split_off(start);
+        self.batch.count -= 1;
+        self.hand_over(None);
+        self.batch.buf.extend_from_slice(&last);
+        self.batch.count += 1;
+        self.since = Some(Instant::now());
+    }
+
     /// Counts the current batch as lost and empties it.
     fn lose_batch(&mut self) {
         self.sender
@@ -347,6 +362,12 @@ impl Output for Otlp {
         let len = buf.len() - start;
         self.batch.count += 1;
         self.since.get_or_insert_with(Instant::now);
+        if self.batch.records_len() > MAX_BATCH_BYTES && self.batch.count > 1 {
+            // The record would take its batch past the size a collector
+            // takes, and one refused request would lose them all: the
+            // batch goes without it, and it starts the next.
+            self.carry_over(start);
+        }
         if self.batch.count >= MAX_BATCH_RECORDS || self.batch.records_len() >= MAX_BATCH_BYTES {
             self.hand_over(None);
         }
