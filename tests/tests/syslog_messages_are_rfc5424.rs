@@ -188,16 +188,27 @@ fn entries_longer_than_max_len_are_cut_at_a_character_boundary() {
 
     let logger = Builder::new()
         .format(Format::Json)
-        .syslog(Syslog::udp(&addr).max_len(200))
+        .syslog(Syslog::udp(&addr).max_len(Syslog::MIN_MAX_LEN))
         .build()
         .unwrap();
     velo!(logger: &logger, info, "big", big);
     logger.sync().unwrap();
     let cut = recv(&socket);
-    assert!(cut.len() <= 200 && cut.len() >= 198, "{}", cut.len());
+    assert!(cut.len() <= 480 && cut.len() >= 478, "{}", cut.len());
     Message::parse(&cut);
     let stats = logger.stats();
     assert_eq!((stats.written, stats.dropped), (1, 0));
+
+    // Shorter than any header may be: refused, with the reason.
+    let err = Builder::new()
+        .syslog(Syslog::udp(&addr).max_len(20))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), velo::ErrorKind::Output);
+    assert!(
+        err.to_string().contains("max_len(20) is below 480"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ use crate::fork;
 use crate::line::LineFormat;
 use crate::local;
 use crate::merge::Merge;
-use crate::output::{guarded, Output, Stdio};
+use crate::output::{guarded, Lost, Output, Stdio};
 use crate::pause::pause;
 use crate::queue::{Drained, Queue, Seen};
 use crate::record;
@@ -349,6 +349,11 @@ impl Sink {
     /// Counts the entries the output has given up on since the last call.
     fn count_lost(&mut self, report: &Report<'_>) {
         let lost = self.output.take_lost();
+        self.add_lost(lost, report);
+    }
+
+    /// Counts `lost`, entries the output has given up on.
+    fn add_lost(&mut self, lost: Lost, report: &Report<'_>) {
         if lost.entries != 0 {
             // Counted written when the output accepted them; it has given
             // up on delivering them since.
@@ -575,16 +580,15 @@ impl Sink {
         }
     }
 
-    /// Writes one record of the caller's, counting it; whether it was
-    /// written.
-    pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) -> bool {
-        let Some(n) = self.write_record(bytes, &Converter::now(), report) else {
-            return false;
-        };
+    /// Writes one record of the caller's, counting it; the bytes the
+    /// output took (`Some(0)`: it dropped the record at once, see
+    /// `Output::write`), or `None` when it was not written.
+    pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) -> Option<usize> {
+        let n = self.write_record(bytes, &Converter::now(), report)?;
         stats::add(&report.stats.bytes, n as u64);
         stats::inc(&report.stats.written);
         stats::bump_owned(report.beat);
-        true
+        Some(n)
     }
 
     /// At `close`, after the last delivery: counts what the output still
@@ -719,8 +723,21 @@ impl Sink {
             crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
             record::finish(&mut buf);
             clock::stamp(&mut buf);
-            if !self.write_own(&buf, report) {
-                break;
+            match self.write_own(&buf, report) {
+                None => break,
+                Some(0) => {
+                    // Dropped at once (syslog's full backlog): refused, so
+                    // its count waits for the next warning rather than
+                    // going with it. Whatever else the output lost
+                    // meanwhile is counted as usual.
+                    let mut lost = self.output.take_lost();
+                    lost.entries = lost.entries.saturating_sub(1);
+                    stats::take_back(&report.stats.written, 1);
+                    self.add_lost(lost, report);
+                    self.failing = true;
+                    break;
+                }
+                Some(_) => {}
             }
             wrote = true;
             self.reported_drops += n;

@@ -86,6 +86,8 @@ impl<'a> Lines<'a> {
 /// The interface the worker drains into.
 pub(crate) trait Output: Send {
     /// Writes one entry; returns the bytes it took (for the statistics).
+    /// `Ok(0)`: the output dropped the entry at once (no room in its
+    /// backlog), and counts it in [`Output::take_lost`].
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize>;
 
     /// The buffer whole lines in the logger's format may be appended to

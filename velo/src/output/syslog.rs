@@ -131,6 +131,20 @@ impl Syslog {
     /// ```
     pub const DEFAULT_MAX_LEN: usize = 65_507;
 
+    /// The smallest [`max_len`](Syslog::max_len): 480 bytes, the message
+    /// RFC 5424 has every receiver take.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Builder, ErrorKind, Syslog};
+    ///
+    /// let too_short = Syslog::udp("127.0.0.1:514").max_len(Syslog::MIN_MAX_LEN - 1);
+    /// let err = Builder::new().syslog(too_short).build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Output);
+    /// ```
+    pub const MIN_MAX_LEN: usize = 480;
+
     /// The default for [`backlog`](Syslog::backlog): 8 MiB.
     ///
     /// # Examples
@@ -199,8 +213,9 @@ impl Syslog {
     }
 
     /// The longest message sent, header included, in bytes (default
-    /// [`DEFAULT_MAX_LEN`](Syslog::DEFAULT_MAX_LEN)); a longer entry is cut
-    /// at a character boundary. Raise it for TCP or a unix socket whose
+    /// [`DEFAULT_MAX_LEN`](Syslog::DEFAULT_MAX_LEN), at least
+    /// [`MIN_MAX_LEN`](Syslog::MIN_MAX_LEN): `build()` refuses less); a
+    /// longer entry is cut at a character boundary. Raise it for TCP or a unix socket whose
     /// receiver takes more (rsyslog's default is 8 KiB, and over TCP it
     /// loses the rest of the connection's frames after one longer than its
     /// `maxFrameSize`, 200,000 by default).
@@ -237,6 +252,17 @@ impl Syslog {
 
     /// Checks the address and makes the output.
     pub(crate) fn open(self, app_name: &str) -> Result<SyslogOutput, Error> {
+        if self.max_len < Syslog::MIN_MAX_LEN {
+            return Err(Error::new(
+                ErrorKind::Output,
+                format!(
+                    "syslog max_len({}) is below {} bytes, the shortest message RFC 5424 has \
+                     every receiver take; the header alone may need more",
+                    self.max_len,
+                    Syslog::MIN_MAX_LEN
+                ),
+            ));
+        }
         let peer = match &self.transport {
             Transport::Udp(addr) => Peer::Udp(resolve(addr, "udp")?),
             Transport::Tcp(addr) => Peer::Tcp(resolve(addr, "tcp")?),
@@ -416,14 +442,17 @@ impl Header {
 
 /// Appends `value` as a header field: printable ASCII but space (RFC 5424's
 /// PRINTUSASCII), every other character replaced by `_`, at most `max`
-/// bytes; `-` (the nil value) when empty.
+/// bytes; `-` (the nil value) when empty, and `_` for a value that is `-`
+/// itself, which would read as no value.
 fn header_field(out: &mut Vec<u8>, value: &str, max: usize) {
     let start = out.len();
     for c in value.chars().take(max) {
         out.push(if c.is_ascii_graphic() { c as u8 } else { b'_' });
     }
-    if out.len() == start {
-        out.push(b'-');
+    match &out[start..] {
+        [] => out.push(b'-'),
+        [b'-'] => out[start] = b'_',
+        _ => {}
     }
 }
 
@@ -504,6 +533,12 @@ impl Backlog {
 
     /// Appends one message made of `parts`; `false` if it does not fit (an
     /// empty backlog takes any message).
+    /// Whether the backlog takes messages again after it filled up: it is
+    /// empty, or has a quarter of its bytes (at most 64 KiB) free.
+    fn has_room(&self) -> bool {
+        self.is_empty() || self.len() + (self.cap / 4).min(64 << 10) <= self.cap
+    }
+
     fn push(&mut self, parts: &[&[u8]]) -> bool {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if !self.is_empty() && self.len() + len > self.cap {
@@ -1159,8 +1194,10 @@ impl Output for SyslogOutput {
         waiting.then_some(self.blocked_retry)
     }
 
+    /// Not while the backlog is (nearly) full: a drop warning written now
+    /// would be dropped in turn; it waits until messages leave.
     fn healthy(&self) -> bool {
-        !self.outage
+        !self.outage && self.backlog.has_room()
     }
 
     fn forget_buffered(&mut self) {
@@ -1258,6 +1295,9 @@ mod tests {
         let cases = [
             ("web-7", 255, "web-7"),
             ("", 48, "-"),
+            // Not the nil value: a name.
+            ("-", 48, "_"),
+            ("--", 48, "--"),
             ("my app", 48, "my_app"),
             ("café", 48, "caf_"),
             ("tab\there", 48, "tab_here"),
