@@ -211,6 +211,7 @@ pub(crate) fn write_event(
 /// Whether `logger` writes `event`, by its target, as `tracing`'s own
 /// filters are asked: for an event `tracing-log` made from a `log` record
 /// (`from_log`, [`FromLog::of`] the event), the record's own target.
+#[cfg(feature = "tracing-subscriber")]
 pub(crate) fn accepts_event(
     logger: &Logger,
     event: &Event<'_>,
