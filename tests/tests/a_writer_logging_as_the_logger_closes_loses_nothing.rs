@@ -146,6 +146,14 @@ fn close_ends_with_a_writer_that_logs_on_every_write() {
     // counted dropped.
     assert_eq!(logged, writer + 1, "{stderr}");
     assert_eq!(dropped, 1, "{stderr}");
+    // No pass follows to write the warning into the output: it is said on
+    // stderr, once.
+    let said: Vec<&str> = stderr.lines().filter(|l| l.starts_with("velo: ")).collect();
+    assert_eq!(
+        said,
+        ["velo: 1 entries were dropped: the log writer logged them as the logger wrote its last entries"],
+        "{stderr}"
+    );
     // A later sync finds nothing queued.
     assert_eq!(reports[1][..3], reports[0][..3], "{stderr}");
 }
@@ -215,6 +223,17 @@ fn what_the_writer_logs_at_exit_is_written_or_counted() {
         assert_eq!(logged, 3, "{stderr}");
         assert_eq!(written, msgs.len(), "{stderr}");
         assert_eq!(writer + dropped, logged, "{stderr}");
+        let said = stderr
+            .lines()
+            .filter(|l| l.contains("the log writer logged them"))
+            .collect::<Vec<_>>();
+        let expected = format!(
+            "velo: {dropped} entries were dropped: the log writer logged them as the logger wrote its last entries"
+        );
+        match dropped {
+            0 => assert!(said.is_empty(), "{stderr}"),
+            _ => assert_eq!(said, [expected.as_str()], "{stderr}"),
+        }
     }
 }
 

@@ -19,10 +19,10 @@ use crate::output::Output;
 use crate::pause::pause;
 use crate::queue::Queue;
 use crate::record;
-use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
+use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting, CROSS_WAIT};
 use crate::stats::{self, Counters};
 use crate::thread;
-use crate::worker::{self, Job, Pass, Progress, Stalled, Worker};
+use crate::worker::{self, GiveWay, Job, Pass, Progress, Stalled, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -605,6 +605,10 @@ impl Core {
             // No output's `give_up` runs the user's writer.
             sink.give_up(&report);
         }
+        if closing || exiting {
+            // No write follows to carry their warning into the output.
+            sink.say_dropped_inside(&report);
+        }
         local::drop_reentrant(outer);
     }
 
@@ -650,8 +654,16 @@ impl Core {
             return self.take_error();
         };
         if let Some((_, worker)) = &self.pipe {
-            match worker.finish_sync(ticket, &observe_workers) {
+            let _waiting = Waiting::start(self.id);
+            let cycle = || Waiting::is_cycle(self.id);
+            let give_way = self.give_way(&cycle);
+            match worker.finish_sync(ticket, &observe_workers, give_way.as_ref()) {
                 Ok(true) => return self.take_error(),
+                // Gave way (see `Core::give_way`): the pass comes once the
+                // output this thread is in lets go.
+                Ok(false) if give_way.is_some() && worker.is_running() => {
+                    return self.take_error();
+                }
                 Ok(false) => {}
                 Err(Stalled) => {
                     self.output.mark_stuck();
@@ -690,21 +702,48 @@ impl Core {
 
     /// The second half of [`Core::close`].
     pub(crate) fn finish_close(&self, started: Option<Progress>) {
+        if local::is_writing(self.id) {
+            // Inside this logger's output: the worker's last pass (or this
+            // thread's own write, further up its stack) follows.
+            return;
+        }
         if let (Some((_, worker)), Some(from)) = (&self.pipe, started) {
-            if worker.finish_stop(from, &observe_workers).is_err() {
+            let _waiting = Waiting::start(self.id);
+            let cycle = || Waiting::is_cycle(self.id);
+            let give_way = self.give_way(&cycle);
+            if worker
+                .finish_stop(from, &observe_workers, give_way.as_ref())
+                .is_err()
+            {
                 // The worker is stuck in the output; it finishes (or not)
                 // on its own. Writing here would wait for the same lock,
                 // and so would later callers.
                 self.output.mark_stuck();
                 return;
             }
-        }
-        if local::is_writing(self.id) {
-            return;
+            if worker.is_running() {
+                // Gave way: the last pass comes once the output this
+                // thread is in lets go.
+                return;
+            }
         }
         // Entries that raced with the worker's last pass; then what the
         // output could not deliver is given up, and counted.
         self.write_pending(Then::GiveUp);
+    }
+
+    /// How a wait for this logger's worker gives way, from a thread inside
+    /// a later logger's output (see `local::holds_output_after`): this
+    /// logger's worker may be waiting for that output in turn, in its own
+    /// writer's `sync` or `close`. So the wait ends as soon as `cycle`
+    /// says it does, and after [`CROSS_WAIT`] in any case, as a wait for
+    /// this logger's output lock would. `None` for any other thread, whose
+    /// wait is bounded only by the worker's progress.
+    fn give_way<'c>(&self, cycle: &'c dyn Fn() -> bool) -> Option<GiveWay<'c>> {
+        local::holds_output_after(self.id).then_some(GiveWay {
+            after: CROSS_WAIT,
+            now: cycle,
+        })
     }
 
     /// Reopens the output's file.

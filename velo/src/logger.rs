@@ -252,7 +252,11 @@ impl Logger {
     ///
     /// The wait is bounded: it lasts while the logger's worker makes
     /// progress, and ends with an error after five seconds without any (an
-    /// output that blocks, such as a full pipe nobody reads).
+    /// output that blocks, such as a full pipe nobody reads). Called from
+    /// inside this logger's own writer, it does not wait (the pass it would
+    /// wait for runs once the writer returns); from inside a later
+    /// logger's writer, at most a second, and not once this logger's
+    /// worker is waiting for that writer in turn.
     ///
     /// # Errors
     ///
@@ -273,7 +277,8 @@ impl Logger {
 
     /// Flushes and stops this logger's worker. Logging goes on afterwards,
     /// synchronously on the caller's thread. Idempotent; waits for the
-    /// worker as [`sync`](Logger::sync) does.
+    /// worker as [`sync`](Logger::sync) does (and, like it, not from inside
+    /// a writer whose return the worker's last pass waits for).
     ///
     /// # Examples
     ///

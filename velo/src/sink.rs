@@ -127,7 +127,7 @@ impl std::fmt::Debug for Sink {
 /// How long a thread inside one logger's output waits for the output of a
 /// logger made before it (see `local::holds_output_after`) before it gives
 /// up: the entry is then queued if there is room, else dropped and counted.
-const CROSS_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const CROSS_WAIT: Duration = Duration::from_secs(1);
 
 /// The output locks that threads holding other output locks wait for, as
 /// `(held, wanted)` pairs: how a thread inside a later logger's output
@@ -158,9 +158,9 @@ impl Waiting {
         Waiting { wanted, recorded }
     }
 
-    /// Whether the holder of `wanted`'s output lock waits for an output
-    /// this thread holds.
-    fn is_cycle(wanted: u64) -> bool {
+    /// Whether the holder of `wanted`'s output lock (or its worker, waiting
+    /// in `sync` or `close`) waits for an output this thread holds.
+    pub(crate) fn is_cycle(wanted: u64) -> bool {
         local::with_held(|held| {
             fork::lock(&WAITS)
                 .iter()
@@ -612,6 +612,25 @@ impl Sink {
             self.lost_unreported = before;
             self.reported_drops += given_up;
         }
+    }
+
+    /// Names on stderr the entries a writer logged in the last round of a
+    /// write no pass follows (see `Core::end_writing`), whose warning entry
+    /// no pass would write: one written now would go through that writer,
+    /// which would log again, in a round of its own.
+    pub(crate) fn say_dropped_inside(&mut self, report: &Report<'_>) {
+        let dropped = stats::get(&report.stats.dropped_inside);
+        let n = dropped - self.inside_reported;
+        if n == 0 {
+            return;
+        }
+        self.inside_reported = dropped;
+        self.reported_drops += n;
+        let _ = writeln!(
+            Stdio::Stderr,
+            "velo: {n} entries were dropped: the log writer logged them as the logger wrote its \
+             last entries"
+        );
     }
 
     /// How soon the output wants another flush (see `Output::retry_in`).

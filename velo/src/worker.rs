@@ -158,6 +158,16 @@ impl Progress {
     }
 }
 
+/// How a wait for the worker gives way to the thread it waits in: one
+/// inside another logger's output, which this worker may be waiting for in
+/// turn (see `Core::give_way`).
+pub(crate) struct GiveWay<'a> {
+    /// The longest the wait lasts.
+    pub(crate) after: Duration,
+    /// Whether it should end now.
+    pub(crate) now: &'a dyn Fn() -> bool,
+}
+
 /// A wait that gave up: the worker made no progress for [`STALL`] (or for
 /// [`STALL_AGAIN`] more, after an earlier wait gave up with no pass since).
 #[derive(Clone, Copy, Debug)]
@@ -317,12 +327,16 @@ impl Worker {
     /// about to move is never given up on at once. `watch` runs at each
     /// look: it notes where the other workers are, so that the waits that
     /// follow this one know how long theirs have been stuck.
+    ///
+    /// With `give_way`, the wait also ends, `Ok(false)`, as `give_way`
+    /// says; `Ok(true)` when `done`.
     fn wait_from(
         &self,
         from: Progress,
         watch: &dyn Fn(),
         done: impl Fn() -> bool,
-    ) -> Result<(), Stalled> {
+        give_way: Option<&GiveWay<'_>>,
+    ) -> Result<bool, Stalled> {
         let Progress {
             mut passes,
             mut since,
@@ -340,10 +354,13 @@ impl Worker {
         };
         loop {
             if done() {
-                return Ok(());
+                return Ok(true);
             }
             if !self.is_running() {
-                return if done() { Ok(()) } else { Err(Stalled) };
+                return if done() { Ok(true) } else { Err(Stalled) };
+            }
+            if give_way.is_some_and(|g| began.elapsed() >= g.after || (g.now)()) {
+                return Ok(false);
             }
             let now = self.progress_count();
             if now != passes {
@@ -358,7 +375,7 @@ impl Worker {
             watch();
             fork::lock(&self.waiters).push(std::thread::current());
             if done() {
-                return Ok(());
+                return Ok(true);
             }
             // Woken after every pass; the timeout covers a wake-up that
             // raced with the registration.
@@ -389,14 +406,18 @@ impl Worker {
         &self,
         started: Option<(u64, Progress)>,
         watch: &dyn Fn(),
+        give_way: Option<&GiveWay<'_>>,
     ) -> Result<bool, Stalled> {
         let Some((ticket, from)) = started else {
             return Ok(false);
         };
-        match self.wait_from(from, watch, || {
-            self.sync_done.load(Ordering::Acquire) >= ticket
-        }) {
-            Ok(()) => Ok(true),
+        match self.wait_from(
+            from,
+            watch,
+            || self.sync_done.load(Ordering::Acquire) >= ticket,
+            give_way,
+        ) {
+            Ok(done) => Ok(done),
             // The worker exited meanwhile (a `close` on another thread):
             // not stuck; the caller writes what is left itself.
             Err(Stalled) if !self.is_running() => Ok(false),
@@ -408,7 +429,7 @@ impl Worker {
     /// last pass and exit; the thread is joined if it did.
     pub(crate) fn stop(&self) -> Result<(), Stalled> {
         let from = self.begin_stop();
-        self.finish_stop(from, &|| {})
+        self.finish_stop(from, &|| {}, None)
     }
 
     /// The first half of [`Worker::stop`]: sets `STOPPED` and wakes the
@@ -424,21 +445,27 @@ impl Worker {
 
     /// The second half of [`Worker::stop`]: waits, from `from`, for the
     /// worker to exit, and joins it.
-    pub(crate) fn finish_stop(&self, from: Progress, watch: &dyn Fn()) -> Result<(), Stalled> {
+    /// With `give_way`, it may return with the worker still running.
+    pub(crate) fn finish_stop(
+        &self,
+        from: Progress,
+        watch: &dyn Fn(),
+        give_way: Option<&GiveWay<'_>>,
+    ) -> Result<(), Stalled> {
         let this = local::this_thread();
         if this != 0 && self.tid.load(Ordering::SeqCst) == this {
             // The worker's own thread (from inside the output): it exits
             // once it returns to its loop.
             return Ok(());
         }
-        let result = self.wait_from(from, watch, || !self.is_running());
-        if result.is_ok() {
+        let exited = self.wait_from(from, watch, || !self.is_running(), give_way)?;
+        if exited {
             let handle = fork::lock(&self.handle).take();
             if let Some(handle) = handle {
                 let _ = handle.join();
             }
         }
-        result
+        Ok(())
     }
 
     /// In a forked child: there is no worker thread; mark the worker so the
