@@ -609,7 +609,11 @@ impl Builder {
     /// at once (a burst on hundreds of threads does not grow them all: a
     /// full ring that may not grow applies the overflow strategy). With the
     /// default size, a logger's queues take at most 16 KiB per logging
-    /// thread plus 8 MiB.
+    /// thread plus 8 MiB. Besides its queues, each logging thread keeps a
+    /// buffer for entries encoded outside them (256 bytes; up to 64 KiB
+    /// after a large entry) and, for each logger whose worker fell behind
+    /// while the thread logged to it, a formatter of about 5 KiB (callers
+    /// then format their lines themselves).
     /// An entry larger than the largest ring is written by the caller.
     ///
     /// Each thread's entries are written in the order it logged them, and
