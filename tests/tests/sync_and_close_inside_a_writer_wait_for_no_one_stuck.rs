@@ -156,3 +156,76 @@ fn two_writers_syncing_every_logger() {
     );
     assert_child_passed(&out);
 }
+
+/// A writer that takes its time with every write.
+struct Slow(Capture);
+
+impl Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(1500));
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// With no cycle, a writer's `sync` of an earlier, slow logger waits for
+/// its entry, as any `sync` does.
+fn forward_scenario() {
+    let earlier_out = Capture::new();
+    let earlier = Builder::new()
+        .format(Format::Json)
+        .writer(Slow(earlier_out.clone()))
+        .build()
+        .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let later = Builder::new()
+        .format(Format::Json)
+        .writer(Forwarding {
+            to: earlier.clone(),
+            out: earlier_out.clone(),
+            seen: Arc::clone(&seen),
+        })
+        .build()
+        .unwrap();
+    velo!(logger: &later, info, "to the later logger");
+    later.sync().unwrap();
+    assert_eq!(*seen.lock().unwrap(), [(true, 1)]);
+}
+
+/// A writer that logs to another logger and syncs it, noting whether that
+/// sync succeeded and how many entries the other logger's output held.
+struct Forwarding {
+    to: Logger,
+    out: Capture,
+    seen: Arc<std::sync::Mutex<Vec<(bool, usize)>>>,
+}
+
+impl Write for Forwarding {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        velo!(logger: &self.to, info, "forwarded");
+        let synced = self.to.sync().is_ok();
+        let lines = self.out.lines().len();
+        self.seen.lock().unwrap().push((synced, lines));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_writer_syncing_an_earlier_slow_logger_waits_for_it() {
+    if is_child("a_writer_syncing_an_earlier_slow_logger_waits_for_it") {
+        return forward_scenario();
+    }
+    let out = run_child_within(
+        "a_writer_syncing_an_earlier_slow_logger_waits_for_it",
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_child_passed(&out);
+}

@@ -555,7 +555,7 @@ fn expect_comma(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, context: &
         return true;
     }
     // slog's `info!(log, "msg"; "key" => value)`: say how velo writes it.
-    let hint = if input.peek(Token![;]) {
+    let hint = if context == "after the message" && input.peek(Token![;]) {
         "; fields follow a comma, as `key = value` (`velo!(info, \"message\", key = value)`)"
     } else {
         ""
@@ -931,6 +931,11 @@ mod tests {
                 quote!(info, "m" a = 1, b = 2 c = 3),
                 &["expected `,` after the message", "expected `,` between fields"],
                 true,
+            ),
+            (
+                quote!(info; "m"),
+                &["expected `,` after the level"],
+                false,
             ),
             (
                 quote!(info, "m"; "a" => 1),

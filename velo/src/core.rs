@@ -19,7 +19,7 @@ use crate::output::Output;
 use crate::pause::pause;
 use crate::queue::Queue;
 use crate::record;
-use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting, CROSS_WAIT};
+use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
 use crate::thread;
 use crate::worker::{self, GiveWay, Job, Pass, Progress, Stalled, Worker};
@@ -735,15 +735,12 @@ impl Core {
     /// How a wait for this logger's worker gives way, from a thread inside
     /// a later logger's output (see `local::holds_output_after`): this
     /// logger's worker may be waiting for that output in turn, in its own
-    /// writer's `sync` or `close`. So the wait ends as soon as `cycle`
-    /// says it does, and after [`CROSS_WAIT`] in any case, as a wait for
-    /// this logger's output lock would. `None` for any other thread, whose
-    /// wait is bounded only by the worker's progress.
+    /// writer's `sync` or `close`, and the wait ends as soon as `cycle`
+    /// says so. Otherwise (and on any other thread) the wait is bounded by
+    /// the worker's progress, as always; a cycle through three loggers'
+    /// writers or more is not seen, and ends at that bound.
     fn give_way<'c>(&self, cycle: &'c dyn Fn() -> bool) -> Option<GiveWay<'c>> {
-        local::holds_output_after(self.id).then_some(GiveWay {
-            after: CROSS_WAIT,
-            now: cycle,
-        })
+        local::holds_output_after(self.id).then_some(GiveWay { now: cycle })
     }
 
     /// Reopens the output's file.

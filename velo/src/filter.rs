@@ -131,11 +131,14 @@ impl Filter {
         let mut kept = Vec::new();
         let mut errors = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match Filter::parse(part, true) {
+            match directive(part) {
                 Ok(_) => kept.push(part),
                 // The reason, as `Builder::filter` would give it: a typo
                 // and another logger's syntax are told apart.
-                Err(err) => errors.push(Error::new(ErrorKind::Filter, format!("{err}; left out"))),
+                Err(why) => {
+                    let err = bad_directive(part, spec, why);
+                    errors.push(Error::new(ErrorKind::Filter, format!("{err}; left out")));
+                }
             }
         }
         let filter = Filter::parse(&kept.join(","), true).ok();
@@ -153,6 +156,53 @@ impl Filter {
             }
         }
         (filter, errors)
+    }
+}
+
+/// The error for directive `part` of `spec`.
+fn bad_directive(part: &str, spec: &str, why: &str) -> Error {
+    Error::new(
+        ErrorKind::Filter,
+        format!("invalid filter directive `{part}` in `{spec}`: {why}"),
+    )
+}
+
+/// One directive: the module path or target it names (`None` for the
+/// default level) and its level, or why it is not one.
+fn directive(part: &str) -> Result<(Option<&str>, LevelFilter), &'static str> {
+    // Other loggers' syntax, named as such rather than misread
+    // (`span{x=1}` is not a path followed by a level).
+    if part.contains(['[', ']', '{', '}']) {
+        return Err("span and field directives (`target[span{field=value}]=level`) are not supported; velo filters by level, module path and target");
+    }
+    if part.contains('/') {
+        return Err("regular expressions (`target/regex`) are not supported; velo filters by level, module path and target");
+    }
+    let (path, level) = match part.split_once('=') {
+        Some((path, level)) => {
+            let level = directive_level(level.trim()).ok_or(
+                "expected a level (trace, debug, info, warn, error, fatal, off, or 0 to 5) after `=`",
+            )?;
+            (Some(path.trim()), level)
+        }
+        None => match directive_level(part) {
+            Some(level) => (None, level),
+            // No module path is a number: a level out of range.
+            None if part
+                .trim_start_matches('-')
+                .bytes()
+                .all(|b| b.is_ascii_digit()) =>
+            {
+                return Err("a number is a level from 0 (off) to 5 (trace)");
+            }
+            None => (Some(part), LevelFilter::Trace),
+        },
+    };
+    match path {
+        Some(path) if !is_module_path(path) => Err(
+            "expected a level, or a module path or target such as `my_app::db` or `audit.events`",
+        ),
+        _ => Ok((path, level)),
     }
 }
 
@@ -243,48 +293,12 @@ impl Filter {
         let mut misspelt: Option<(&str, &str)> = None;
         let mut modules: Vec<(String, LevelFilter)> = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = |why: &str| {
-                Error::new(
-                    ErrorKind::Filter,
-                    format!("invalid filter directive `{part}` in `{spec}`: {why}"),
-                )
-            };
-            // Other loggers' syntax, named as such rather than misread
-            // (`span{x=1}` is not a path followed by a level).
-            if part.contains(['[', ']', '{', '}']) {
-                return Err(bad(
-                    "span and field directives (`target[span{field=value}]=level`) are not supported; velo filters by level, module path and target",
-                ));
-            }
-            if part.contains('/') {
-                return Err(bad(
-                    "regular expressions (`target/regex`) are not supported; velo filters by level, module path and target",
-                ));
-            }
-            let (path, level) = match part.split_once('=') {
-                Some((path, level)) => {
-                    let level = directive_level(level.trim()).ok_or_else(|| {
-                        bad("expected a level (trace, debug, info, warn, error, fatal, off, or 0 to 5) after `=`")
-                    })?;
-                    (Some(path.trim()), level)
-                }
-                None => match directive_level(part) {
-                    Some(level) => (None, level),
-                    None => {
-                        if !lenient && misspelt.is_none() {
-                            misspelt = meant_level(part).map(|level| (part, level));
-                        }
-                        (Some(part), LevelFilter::Trace)
-                    }
-                },
-            };
+            let (path, level) = directive(part).map_err(|why| bad_directive(part, spec, why))?;
             match path {
                 None => default = Some(level),
                 Some(path) => {
-                    if !is_module_path(path) {
-                        return Err(bad(
-                            "expected a level, or a module path or target such as `my_app::db` or `audit.events`",
-                        ));
+                    if !lenient && misspelt.is_none() && !part.contains('=') {
+                        misspelt = meant_level(part).map(|level| (part, level));
                     }
                     modules.retain(|(p, _)| p != path);
                     modules.push((path.to_owned(), level));
@@ -515,6 +529,24 @@ mod tests {
         assert!(said[1].contains("regular expressions"), "{said:?}");
         assert!(said[2].contains("expected a level"), "{said:?}");
         assert!(said.iter().all(|e| e.ends_with("left out")), "{said:?}");
+        // Each names the whole value it came from.
+        assert!(
+            said.iter()
+                .all(|e| e.contains("in `warn,db[req]=debug,x/re,a=6`")),
+            "{said:?}"
+        );
+        // A number beyond the levels' is not a module: no module path is
+        // a number, and taken as one it would turn off everything else.
+        for spec in ["6", "10", "03", "-1", "info,7"] {
+            let err = spec.parse::<Filter>().unwrap_err().to_string();
+            assert!(
+                err.contains("a number is a level from 0 (off) to 5 (trace)"),
+                "{spec}: {err}"
+            );
+            let (filter, errors) = Filter::parse_lenient(spec);
+            assert_eq!(errors.len(), 1, "{spec}: {errors:?}");
+            assert_eq!(filter.is_some(), spec.starts_with("info"), "{spec}");
+        }
     }
 
     #[test]

@@ -254,9 +254,9 @@ impl Logger {
     /// progress, and ends with an error after five seconds without any (an
     /// output that blocks, such as a full pipe nobody reads). Called from
     /// inside this logger's own writer, it does not wait (the pass it would
-    /// wait for runs once the writer returns); from inside a later
-    /// logger's writer, at most a second, and not once this logger's
-    /// worker is waiting for that writer in turn.
+    /// wait for runs once the writer returns); from inside another
+    /// logger's writer, not once this logger's worker is waiting for that
+    /// writer in turn.
     ///
     /// # Errors
     ///
@@ -277,8 +277,8 @@ impl Logger {
 
     /// Flushes and stops this logger's worker. Logging goes on afterwards,
     /// synchronously on the caller's thread. Idempotent; waits for the
-    /// worker as [`sync`](Logger::sync) does (and, like it, not from inside
-    /// a writer whose return the worker's last pass waits for).
+    /// worker as [`sync`](Logger::sync) does (and, like it, not for a pass
+    /// that waits for the writer it is called from).
     ///
     /// # Examples
     ///

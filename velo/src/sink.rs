@@ -127,7 +127,7 @@ impl std::fmt::Debug for Sink {
 /// How long a thread inside one logger's output waits for the output of a
 /// logger made before it (see `local::holds_output_after`) before it gives
 /// up: the entry is then queued if there is room, else dropped and counted.
-pub(crate) const CROSS_WAIT: Duration = Duration::from_secs(1);
+const CROSS_WAIT: Duration = Duration::from_secs(1);
 
 /// The output locks that threads holding other output locks wait for, as
 /// `(held, wanted)` pairs: how a thread inside a later logger's output

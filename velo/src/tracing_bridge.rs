@@ -248,7 +248,14 @@ impl FromLog {
     /// record.
     pub(crate) fn of(event: &Event<'_>) -> Option<FromLog> {
         let meta = event.metadata();
-        if meta.target() != "log" || meta.fields().field(LOG_FIELDS[0]).is_none() {
+        // `tracing-log`'s call sites: named `log event`, with target `log`
+        // and no file of their own; not a `tracing` event that happens to
+        // have a `log.target` field.
+        if meta.name() != "log event"
+            || meta.target() != "log"
+            || meta.file().is_some()
+            || meta.fields().field(LOG_FIELDS[0]).is_none()
+        {
             return None;
         }
         let mut log = FromLog::default();
@@ -687,6 +694,21 @@ mod tests {
             live: AtomicBool::new(true),
         };
         (Dispatch::new(bridge), lines)
+    }
+
+    /// A `tracing` event with target `log` and a `log.target` field is the
+    /// user's own, not one `tracing-log` made from a `log` record: written
+    /// as it is.
+    #[test]
+    fn an_event_that_looks_like_a_log_record_is_written_as_it_is() {
+        let (dispatch, lines) = bridge("trace");
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info!(target: "log", { log.target = "fake" }, "look-alike");
+        });
+        let entries = lines.entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["target"], "log");
+        assert_eq!(entries[0]["log.target"], "fake");
     }
 
     fn live(dispatch: &Dispatch) -> usize {

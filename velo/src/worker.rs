@@ -162,8 +162,6 @@ impl Progress {
 /// inside another logger's output, which this worker may be waiting for in
 /// turn (see `Core::give_way`).
 pub(crate) struct GiveWay<'a> {
-    /// The longest the wait lasts.
-    pub(crate) after: Duration,
     /// Whether it should end now.
     pub(crate) now: &'a dyn Fn() -> bool,
 }
@@ -359,7 +357,7 @@ impl Worker {
             if !self.is_running() {
                 return if done() { Ok(true) } else { Err(Stalled) };
             }
-            if give_way.is_some_and(|g| began.elapsed() >= g.after || (g.now)()) {
+            if give_way.is_some_and(|g| (g.now)()) {
                 return Ok(false);
             }
             let now = self.progress_count();

@@ -531,14 +531,14 @@ impl Backlog {
         self.base + self.bytes.len() as u64
     }
 
-    /// Appends one message made of `parts`; `false` if it does not fit (an
-    /// empty backlog takes any message).
     /// Whether the backlog takes messages again after it filled up: it is
     /// empty, or has a quarter of its bytes (at most 64 KiB) free.
     fn has_room(&self) -> bool {
         self.is_empty() || self.len() + (self.cap / 4).min(64 << 10) <= self.cap
     }
 
+    /// Appends one message made of `parts`; `false` if it does not fit (an
+    /// empty backlog takes any message).
     fn push(&mut self, parts: &[&[u8]]) -> bool {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if !self.is_empty() && self.len() + len > self.cap {
