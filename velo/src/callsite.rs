@@ -866,6 +866,7 @@ mod tests {
             &crate::sink::DROPPED,
             &crate::sink::LOST,
             &crate::sink::INSIDE,
+            &crate::sink::AT_EXIT,
             &SITE,
         ] {
             let site = cs.site();

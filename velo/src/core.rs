@@ -494,10 +494,10 @@ impl Core {
     #[cold]
     fn queue_at_exit(&self, entry: &mut [u8]) {
         let Some((queue, worker)) = &self.pipe else {
-            return stats::inc(&self.stats.dropped);
+            return self.drop_exiting();
         };
         if entry.len() > queue.max_ring_bytes {
-            return stats::inc(&self.stats.dropped);
+            return self.drop_exiting();
         }
         let mut progress = worker.progress();
         loop {
@@ -513,7 +513,7 @@ impl Core {
                 if local::push(self.id, entry).is_ok() {
                     return self.after_enqueue(worker);
                 }
-                return stats::inc(&self.stats.dropped);
+                return self.drop_exiting();
             }
             local::while_busy(|| worker.wake_if_parked());
             if progress.stalled(worker) {
@@ -521,6 +521,15 @@ impl Core {
             }
             pause(Duration::from_micros(50));
         }
+    }
+
+    /// Drops an entry logged as the process exits, with no worker pass
+    /// left to write it, counted as such (its warning says so, not that a
+    /// queue was full).
+    #[cold]
+    fn drop_exiting(&self) {
+        stats::inc(&self.stats.dropped_exiting);
+        stats::inc(&self.stats.dropped);
     }
 
     /// Queues an entry that cannot be written here (logged from inside this

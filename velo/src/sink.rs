@@ -96,6 +96,8 @@ pub(crate) struct Sink {
     lost_unreported: u64,
     /// How many of `Counters::dropped_inside` a warning announced.
     inside_reported: u64,
+    /// How many of `Counters::dropped_exiting` a warning announced.
+    exiting_reported: u64,
     /// Set by a failure to write, or lines the output gave up, until a
     /// flush succeeds: the drop warnings wait meanwhile, since the output
     /// would only hold them in the buffer it is giving up lines of.
@@ -209,6 +211,14 @@ pub(crate) static INSIDE: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// The warning for entries logged as the process exited, once no worker
+/// pass was left to write them (see `Core::queue_at_exit`).
+pub(crate) static AT_EXIT: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: they were logged as the process exited, after the last write",
+    ["dropped"]
+);
+
 /// The warning for entries the output accepted and then gave up on.
 pub(crate) static LOST: CallSite = internal_site!(
     Warn,
@@ -269,6 +279,7 @@ impl Sink {
             reported_drops: 0,
             lost_unreported: 0,
             inside_reported: 0,
+            exiting_reported: 0,
             failing: false,
             partial: Vec::new(),
             unreadable: false,
@@ -723,10 +734,13 @@ impl Sink {
         let lost = self.lost_unreported.min(count);
         let inside =
             (stats::get(&report.stats.dropped_inside) - self.inside_reported).min(count - lost);
+        let exiting = (stats::get(&report.stats.dropped_exiting) - self.exiting_reported)
+            .min(count - lost - inside);
         let mut wrote = false;
         for (site, n) in [
-            (&DROPPED, count - lost - inside),
+            (&DROPPED, count - lost - inside - exiting),
             (&INSIDE, inside),
+            (&AT_EXIT, exiting),
             (&LOST, lost),
         ] {
             if n == 0 {
@@ -764,6 +778,8 @@ impl Sink {
                 self.lost_unreported -= n;
             } else if std::ptr::eq(site, &INSIDE) {
                 self.inside_reported += n;
+            } else if std::ptr::eq(site, &AT_EXIT) {
+                self.exiting_reported += n;
             }
         }
         wrote

@@ -16,6 +16,10 @@ pub(crate) struct Counters {
     /// logger ended a last write (see `Core::end_writing`), for the
     /// warning's wording.
     pub(crate) dropped_inside: AtomicU64,
+    /// Of `dropped`: entries logged as the process exited, after the
+    /// worker's last pass (see `Core::queue_at_exit`), for the warning's
+    /// wording.
+    pub(crate) dropped_exiting: AtomicU64,
     pub(crate) bytes: AtomicU64,
     pub(crate) write_errors: AtomicU64,
     pub(crate) sync_fallbacks: AtomicU64,
