@@ -81,7 +81,29 @@ fn buffers_shrink_back_after_a_large_entry() {
             "asynchronous({asynchronous}): {usual:.1} MiB live before the 12 MiB entry, \
              {after:.1} MiB after it was written"
         );
-        let text = std::fs::read_to_string(dir.path().join("app.log")).unwrap();
-        assert_eq!(text.lines().count(), 6_001);
+        let lines = std::fs::read_to_string(dir.path().join("app.log"))
+            .unwrap()
+            .lines()
+            .count();
+        assert_eq!(lines, 6_001);
+
+        if asynchronous {
+            // A logger that goes quiet after a large entry gives the memory
+            // back once its worker is idle, with no entry after it.
+            {
+                let big = "z".repeat(12 << 20);
+                velo!(logger: &logger, info, "big", big = big.as_str());
+                logger.sync().unwrap();
+            }
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while live_mib() - usual >= 4.0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let idle = live_mib();
+            assert!(
+                idle - usual < 4.0,
+                "{usual:.1} MiB live before the 12 MiB entry, {idle:.1} MiB with the logger idle after it"
+            );
+        }
     }
 }

@@ -32,6 +32,16 @@ impl Shrink {
             self.small = 0;
         }
     }
+
+    /// While its user is idle: shrinks `buf` to `keep` bytes at once when
+    /// it grew past that and holds no more. An idle logger gives back what
+    /// its last large entry took without waiting for more uses.
+    pub(crate) fn idle(&mut self, buf: &mut Vec<u8>, keep: usize) {
+        if buf.capacity() > keep && buf.len() <= keep {
+            buf.shrink_to(keep);
+        }
+        self.small = 0;
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +79,21 @@ mod tests {
             shrink.after_use(&mut usual, 0, KEEP);
         }
         assert_eq!(usual.capacity(), before);
+    }
+
+    #[test]
+    fn an_idle_buffer_shrinks_at_once_keeping_what_it_holds() {
+        const KEEP: usize = 64 << 10;
+        let mut shrink = Shrink::default();
+        let mut buf = Vec::<u8>::with_capacity(1 << 20);
+        shrink.idle(&mut buf, KEEP);
+        assert!(buf.capacity() >= KEEP && buf.capacity() < 1 << 20);
+        let mut held = vec![7u8; 100];
+        held.reserve(1 << 20);
+        shrink.idle(&mut held, KEEP);
+        assert!(held.capacity() < 1 << 20 && held == [7u8; 100]);
+        let mut full = vec![0u8; 1 << 20];
+        shrink.idle(&mut full, KEEP);
+        assert_eq!(full.len(), 1 << 20);
     }
 }

@@ -613,7 +613,10 @@ impl Builder {
     /// buffer for entries encoded outside them (256 bytes; up to 64 KiB
     /// after a large entry) and, for each logger whose worker fell behind
     /// while the thread logged to it, a formatter of about 5 KiB (callers
-    /// then format their lines themselves).
+    /// then format their lines themselves). The worker's buffers (64 KiB
+    /// for a file or a stream) grow with a large entry and give the memory
+    /// back once the logger has been idle for 10 ms, or after 256 uses
+    /// that need a quarter of it at most.
     /// An entry larger than the largest ring is written by the caller.
     ///
     /// Each thread's entries are written in the order it logged them, and

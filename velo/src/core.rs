@@ -853,6 +853,12 @@ impl worker::Job for Core {
         }
     }
 
+    fn idle(&self) {
+        if let Some(mut sink) = self.output.lock(Wait::Worker) {
+            sink.idle();
+        }
+    }
+
     fn has_work(&self) -> bool {
         self.pipe
             .as_ref()

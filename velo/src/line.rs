@@ -338,6 +338,12 @@ fn time_open(schema: Schema, mode: Timestamp) -> ([u8; TIME_OPEN_MAX], usize) {
 }
 
 impl LineFormat {
+    /// Gives back what a large nested value made the scratch buffer grow
+    /// to (see `buffer::Shrink::idle`).
+    pub(crate) fn idle(&mut self) {
+        self.scratch_shrink.idle(&mut self.scratch, 64 << 10);
+    }
+
     pub(crate) fn new(style: Style) -> LineFormat {
         LineFormat {
             time_open: time_open(style.schema, style.timestamp),

@@ -99,6 +99,12 @@ impl Merge {
     /// come before every other thread's next one (whole records, one after
     /// the other as that thread queued them). A thread's bytes that do not
     /// read as records end that thread's records there.
+    /// Gives back what a large burst made the buffer grow to (see
+    /// `buffer::Shrink::idle`).
+    pub(crate) fn idle(&mut self) {
+        self.shrink.idle(&mut self.bytes, KEEP_BYTES);
+    }
+
     pub(crate) fn write(&mut self, clock: &Converter, mut write: impl FnMut(&[u8])) {
         let Merge {
             bytes,

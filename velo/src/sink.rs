@@ -649,6 +649,15 @@ impl Sink {
         self.output.retry_in()
     }
 
+    /// The worker is about to sleep: every buffer of the sink and its
+    /// output gives back what a large entry made it grow to.
+    pub(crate) fn idle(&mut self) {
+        self.partial_shrink.idle(&mut self.partial, 64 << 10);
+        self.merge.idle();
+        self.format.idle();
+        self.output.idle();
+    }
+
     pub(crate) fn flush(&mut self, report: &Report<'_>) {
         self.flush_with(report, false);
     }

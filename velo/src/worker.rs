@@ -77,6 +77,8 @@ pub(crate) trait Job: Send + Sync + 'static {
     fn pass(&self) -> Pass;
     /// Whether the queue holds anything.
     fn has_work(&self) -> bool;
+    /// The worker found nothing to do for a while and is about to sleep.
+    fn idle(&self);
 }
 
 /// What a [`Job::pass`] did.
@@ -544,6 +546,8 @@ impl Worker {
                 }
                 std::thread::park_timeout(POLL_INTERVAL);
             }
+            // Idle: give back what a burst of large entries took.
+            job.idle();
         }
         loop {
             // Re-armed on every round: a caller may have cleared it.

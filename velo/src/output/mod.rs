@@ -173,6 +173,11 @@ pub(crate) trait Output: Send {
     /// nothing.
     fn give_up(&mut self) {}
 
+    /// The worker is about to sleep: give back the memory buffers grew to
+    /// for a large entry (see `buffer::Shrink::idle`). Never runs the
+    /// user's writer.
+    fn idle(&mut self) {}
+
     /// Entries this output accepted but then could not deliver, since the
     /// last call (lines its buffer gave up while the writer kept failing,
     /// a network output whose backlog overflowed while its peer was away);

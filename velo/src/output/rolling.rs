@@ -549,6 +549,10 @@ impl RollingFile {
 }
 
 impl Output for RollingFile {
+    fn idle(&mut self) {
+        self.shrink.idle(&mut self.buf, BUFFER_SIZE);
+    }
+
     /// The buffer, for lines that go into the live file as it is: up to
     /// the size limit and within the current period, which is as far as
     /// [`Schedule::admit`] would let them in without a rotation. The first

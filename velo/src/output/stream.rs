@@ -377,6 +377,10 @@ impl Stream {
 }
 
 impl Output for Stream {
+    fn idle(&mut self) {
+        self.shrink.idle(&mut self.buf, BUFFER_SIZE);
+    }
+
     #[inline]
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         let start = self.buf.len();
@@ -690,6 +694,10 @@ impl Output for File {
 
     fn take_lost(&mut self) -> Lost {
         self.stream.take_lost()
+    }
+
+    fn idle(&mut self) {
+        self.stream.idle();
     }
 }
 

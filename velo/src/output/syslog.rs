@@ -1054,6 +1054,10 @@ fn unacked(_: &TcpStream) -> Option<u64> {
 }
 
 impl Output for SyslogOutput {
+    fn idle(&mut self) {
+        self.msg_shrink.idle(&mut self.msg, 64 << 10);
+    }
+
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         // The last message was this buffer's last use.
         let used = self.msg.len();
