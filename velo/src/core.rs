@@ -517,7 +517,8 @@ impl Core {
             }
             local::while_busy(|| worker.wake_if_parked());
             if progress.stalled(worker) {
-                return stats::inc(&self.stats.dropped);
+                // The exit gives up on a stuck output.
+                return self.drop_exiting();
             }
             pause(Duration::from_micros(50));
         }
@@ -854,7 +855,7 @@ impl worker::Job for Core {
     }
 
     fn idle(&self) {
-        if let Some(mut sink) = self.output.lock(Wait::Worker) {
+        if let Some(mut sink) = self.output.lock(Wait::Free) {
             sink.idle();
         }
     }

@@ -94,17 +94,17 @@ impl Merge {
         }
     }
 
-    /// Calls `write` with every record, earliest first, and empties the
-    /// merge: with runs of records, each the records of one thread that
-    /// come before every other thread's next one (whole records, one after
-    /// the other as that thread queued them). A thread's bytes that do not
-    /// read as records end that thread's records there.
     /// Gives back what a large burst made the buffer grow to (see
     /// `buffer::Shrink::idle`).
     pub(crate) fn idle(&mut self) {
         self.shrink.idle(&mut self.bytes, KEEP_BYTES);
     }
 
+    /// Calls `write` with every record, earliest first, and empties the
+    /// merge: with runs of records, each the records of one thread that
+    /// come before every other thread's next one (whole records, one after
+    /// the other as that thread queued them). A thread's bytes that do not
+    /// read as records end that thread's records there.
     pub(crate) fn write(&mut self, clock: &Converter, mut write: impl FnMut(&[u8])) {
         let Merge {
             bytes,

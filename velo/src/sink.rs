@@ -832,6 +832,10 @@ pub(crate) enum Wait {
     /// while the holder makes progress, and gives up after [`STUCK`]
     /// without any.
     Caller,
+    /// The worker going idle (see `Sink::idle`): only if the lock is free
+    /// now. A worker that waited here for a stuck writer's lock would be
+    /// stuck outside a pass, where bounded waits do not watch it.
+    Free,
 }
 
 /// The thread that is running the process's exit (see
@@ -984,6 +988,7 @@ impl OutputLock {
                             self.sink.lock().unwrap_or_else(PoisonError::into_inner)
                         }
                         (Wait::Caller, _waiting) => self.lock_unless_stuck()?,
+                        (Wait::Free, _) => return None,
                     }
                 }
             }

@@ -1055,6 +1055,8 @@ fn unacked(_: &TcpStream) -> Option<u64> {
 
 impl Output for SyslogOutput {
     fn idle(&mut self) {
+        // It holds the last message, sent or in the backlog already.
+        self.msg.clear();
         self.msg_shrink.idle(&mut self.msg, 64 << 10);
     }
 
