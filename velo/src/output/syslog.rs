@@ -49,8 +49,10 @@
 //! means the peer has closed it, and nothing is written into a dead
 //! connection. What TCP cannot tell is whether the receiver *processed*
 //! what its kernel acknowledged: a receiver killed with acknowledged data
-//! still unread loses it without anyone knowing (RFC 6587 has no
-//! application-level acknowledgement). Elsewhere than Linux, bytes count as
+//! still unread loses it without anyone knowing, and one killed after it
+//! read data whose acknowledgement its kernel was still delaying gets that
+//! data again from the next connection (RFC 6587 has no application-level
+//! acknowledgement). Elsewhere than Linux, bytes count as
 //! delivered once the kernel accepted them.
 
 use super::journald::priority as severity;
