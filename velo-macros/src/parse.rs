@@ -358,7 +358,13 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
             skip_to_comma(input);
         }
     }
-    if input.is_empty() || !expect_comma(input, &mut inv.errors, "after the message") {
+    // slog's `info!(log, "msg"; "key" => value)`: say how velo writes it.
+    let after = if input.peek(Token![;]) {
+        "after the message; fields follow a comma, as `key = value` (`velo!(info, \"message\", key = value)`)"
+    } else {
+        "after the message"
+    };
+    if input.is_empty() || !expect_comma(input, &mut inv.errors, after) {
         return;
     }
     parse_field_list_with(input, &mut inv.fields, &mut inv.errors, true, None, true);
@@ -554,15 +560,9 @@ fn expect_comma(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, context: &
     if input.parse::<Token![,]>().is_ok() {
         return true;
     }
-    // slog's `info!(log, "msg"; "key" => value)`: say how velo writes it.
-    let hint = if context == "after the message" && input.peek(Token![;]) {
-        "; fields follow a comma, as `key = value` (`velo!(info, \"message\", key = value)`)"
-    } else {
-        ""
-    };
     errors.push(syn::Error::new(
         input.span(),
-        format!("expected `,` {context}{hint}"),
+        format!("expected `,` {context}"),
     ));
     skip_to_comma(input);
     input.parse::<Token![,]>().is_ok()
