@@ -22,7 +22,7 @@ use crate::record;
 use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters};
 use crate::thread;
-use crate::worker::{self, GiveWay, Job, Pass, Progress, Stalled, Worker};
+use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -664,17 +664,13 @@ impl Core {
             return self.take_error();
         };
         if let Some((_, worker)) = &self.pipe {
-            let _waiting = Waiting::start(self.id);
-            let cycle = || Waiting::is_cycle(self.id);
-            let give_way = self.give_way(&cycle);
-            match worker.finish_sync(ticket, &observe_workers, give_way.as_ref()) {
-                Ok(true) => return self.take_error(),
-                // Gave way (see `Core::give_way`): the pass comes once the
-                // output this thread is in lets go.
-                Ok(false) if give_way.is_some() && worker.is_running() => {
-                    return self.take_error();
-                }
-                Ok(false) => {}
+            let waited = self
+                .wait_for_worker(|give_way| worker.finish_sync(ticket, &observe_workers, give_way));
+            match waited {
+                // `Later`: the pass comes once the output this thread is in
+                // lets go.
+                Ok(Waited::Done | Waited::Later) => return self.take_error(),
+                Ok(Waited::Gone) => {}
                 Err(Stalled) => {
                     self.output.mark_stuck();
                     return Err(stalled("sync"));
@@ -718,23 +714,20 @@ impl Core {
             return;
         }
         if let (Some((_, worker)), Some(from)) = (&self.pipe, started) {
-            let _waiting = Waiting::start(self.id);
-            let cycle = || Waiting::is_cycle(self.id);
-            let give_way = self.give_way(&cycle);
-            if worker
-                .finish_stop(from, &observe_workers, give_way.as_ref())
-                .is_err()
+            match self
+                .wait_for_worker(|give_way| worker.finish_stop(from, &observe_workers, give_way))
             {
-                // The worker is stuck in the output; it finishes (or not)
-                // on its own. Writing here would wait for the same lock,
-                // and so would later callers.
-                self.output.mark_stuck();
-                return;
-            }
-            if worker.is_running() {
-                // Gave way: the last pass comes once the output this
-                // thread is in lets go.
-                return;
+                Ok(Waited::Done | Waited::Gone) => {}
+                // The last pass comes once the output this thread is in
+                // lets go.
+                Ok(Waited::Later) => return,
+                Err(Stalled) => {
+                    // The worker is stuck in the output; it finishes (or
+                    // not) on its own. Writing here would wait for the same
+                    // lock, and so would later callers.
+                    self.output.mark_stuck();
+                    return;
+                }
             }
         }
         // Entries that raced with the worker's last pass; then what the
@@ -742,15 +735,19 @@ impl Core {
         self.write_pending(Then::GiveUp);
     }
 
-    /// How a wait for this logger's worker gives way, from a thread inside
-    /// a later logger's output (see `local::holds_output_after`): this
-    /// logger's worker may be waiting for that output in turn, in its own
-    /// writer's `sync` or `close`, and the wait ends as soon as `cycle`
-    /// says so. Otherwise (and on any other thread) the wait is bounded by
-    /// the worker's progress, as always; a cycle through three loggers'
-    /// writers or more is not seen, and ends at that bound.
-    fn give_way<'c>(&self, cycle: &'c dyn Fn() -> bool) -> Option<GiveWay<'c>> {
-        local::holds_output_after(self.id).then_some(GiveWay { now: cycle })
+    /// Runs `wait`, a wait for this logger's worker, recorded in the
+    /// registry of waits between outputs (`sink::Waiting`), and handed what
+    /// makes it give way: on a thread inside a later logger's output (see
+    /// `local::holds_output_after`), this logger's worker may be waiting
+    /// for that output in turn, in its own writer's `sync` or `close`; the
+    /// wait then ends as soon as the registry shows it. Otherwise (and on
+    /// any other thread) the wait is bounded by the worker's progress, as
+    /// always; a cycle through three loggers' writers or more is not seen,
+    /// and ends at that bound.
+    fn wait_for_worker<R>(&self, wait: impl FnOnce(Option<&dyn Fn() -> bool>) -> R) -> R {
+        let _waiting = Waiting::start(self.id);
+        let cycle = || Waiting::is_cycle(self.id);
+        wait(local::holds_output_after(self.id).then_some(&cycle as &dyn Fn() -> bool))
     }
 
     /// Reopens the output's file.

@@ -160,12 +160,16 @@ impl Progress {
     }
 }
 
-/// How a wait for the worker gives way to the thread it waits in: one
-/// inside another logger's output, which this worker may be waiting for in
-/// turn (see `Core::give_way`).
-pub(crate) struct GiveWay<'a> {
-    /// Whether it should end now.
-    pub(crate) now: &'a dyn Fn() -> bool,
+/// How a wait for the worker ended, short of [`Stalled`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Waited {
+    /// What it waited for happened.
+    Done,
+    /// There is no worker to wait for (it exited, or none was asked).
+    Gone,
+    /// It gave way to the thread waiting (see `Worker::wait_from`): what it waited
+    /// for comes once that thread lets go of the output it is in.
+    Later,
 }
 
 /// A wait that gave up: the worker made no progress for [`STALL`] (or for
@@ -328,15 +332,16 @@ impl Worker {
     /// look: it notes where the other workers are, so that the waits that
     /// follow this one know how long theirs have been stuck.
     ///
-    /// With `give_way`, the wait also ends, `Ok(false)`, as `give_way`
-    /// says; `Ok(true)` when `done`.
+    /// `give_way` ends the wait early, [`Waited::Later`], when it says so:
+    /// for a thread inside another logger's output, which this worker may
+    /// be waiting for in turn (see `Core::wait_for_worker`).
     fn wait_from(
         &self,
         from: Progress,
         watch: &dyn Fn(),
         done: impl Fn() -> bool,
-        give_way: Option<&GiveWay<'_>>,
-    ) -> Result<bool, Stalled> {
+        give_way: Option<&dyn Fn() -> bool>,
+    ) -> Result<Waited, Stalled> {
         let Progress {
             mut passes,
             mut since,
@@ -354,13 +359,17 @@ impl Worker {
         };
         loop {
             if done() {
-                return Ok(true);
+                return Ok(Waited::Done);
             }
             if !self.is_running() {
-                return if done() { Ok(true) } else { Err(Stalled) };
+                return if done() {
+                    Ok(Waited::Done)
+                } else {
+                    Err(Stalled)
+                };
             }
-            if give_way.is_some_and(|g| (g.now)()) {
-                return Ok(false);
+            if give_way.is_some_and(|now| now()) {
+                return Ok(Waited::Later);
             }
             let now = self.progress_count();
             if now != passes {
@@ -375,7 +384,7 @@ impl Worker {
             watch();
             fork::lock(&self.waiters).push(std::thread::current());
             if done() {
-                return Ok(true);
+                return Ok(Waited::Done);
             }
             // Woken after every pass; the timeout covers a wake-up that
             // raced with the registration.
@@ -406,10 +415,10 @@ impl Worker {
         &self,
         started: Option<(u64, Progress)>,
         watch: &dyn Fn(),
-        give_way: Option<&GiveWay<'_>>,
-    ) -> Result<bool, Stalled> {
+        give_way: Option<&dyn Fn() -> bool>,
+    ) -> Result<Waited, Stalled> {
         let Some((ticket, from)) = started else {
-            return Ok(false);
+            return Ok(Waited::Gone);
         };
         match self.wait_from(
             from,
@@ -417,17 +426,17 @@ impl Worker {
             || self.sync_done.load(Ordering::Acquire) >= ticket,
             give_way,
         ) {
-            Ok(done) => Ok(done),
+            Ok(waited) => Ok(waited),
             // The worker exited meanwhile (a `close` on another thread):
             // not stuck; the caller writes what is left itself.
-            Err(Stalled) if !self.is_running() => Ok(false),
+            Err(Stalled) if !self.is_running() => Ok(Waited::Gone),
             Err(stalled) => Err(stalled),
         }
     }
 
     /// Sets `STOPPED`, wakes the worker, and waits for it to finish its
     /// last pass and exit; the thread is joined if it did.
-    pub(crate) fn stop(&self) -> Result<(), Stalled> {
+    pub(crate) fn stop(&self) -> Result<Waited, Stalled> {
         let from = self.begin_stop();
         self.finish_stop(from, &|| {}, None)
     }
@@ -445,27 +454,27 @@ impl Worker {
 
     /// The second half of [`Worker::stop`]: waits, from `from`, for the
     /// worker to exit, and joins it.
-    /// With `give_way`, it may return with the worker still running.
+    /// [`Waited::Later`] when it exits only after this thread lets go.
     pub(crate) fn finish_stop(
         &self,
         from: Progress,
         watch: &dyn Fn(),
-        give_way: Option<&GiveWay<'_>>,
-    ) -> Result<(), Stalled> {
+        give_way: Option<&dyn Fn() -> bool>,
+    ) -> Result<Waited, Stalled> {
         let this = local::this_thread();
         if this != 0 && self.tid.load(Ordering::SeqCst) == this {
             // The worker's own thread (from inside the output): it exits
             // once it returns to its loop.
-            return Ok(());
+            return Ok(Waited::Later);
         }
-        let exited = self.wait_from(from, watch, || !self.is_running(), give_way)?;
-        if exited {
+        let waited = self.wait_from(from, watch, || !self.is_running(), give_way)?;
+        if waited == Waited::Done {
             let handle = fork::lock(&self.handle).take();
             if let Some(handle) = handle {
                 let _ = handle.join();
             }
         }
-        Ok(())
+        Ok(waited)
     }
 
     /// In a forked child: there is no worker thread; mark the worker so the
