@@ -481,6 +481,17 @@ pub fn rolling_files(dir: &std::path::Path, live: &str) -> Vec<(String, String)>
         .collect()
 }
 
+/// The body of a test whose scenario could hang: runs `scenario` in a child
+/// process (this test binary again, running only the test `name`, which
+/// must be the calling test), and fails the test if the child fails or is
+/// still running after [`CHILD_TIMEOUT`].
+pub fn in_child(name: &str, scenario: impl FnOnce()) {
+    if is_child(name) {
+        return scenario();
+    }
+    assert_child_passed(&run_child_within(name, &[], CHILD_TIMEOUT));
+}
+
 /// Asserts that a child's scenario passed, showing what it printed if not.
 pub fn assert_child_passed(output: &std::process::Output) {
     assert!(

@@ -3,10 +3,9 @@
 //! that goes alone. So a collector that refuses a request too large for it
 //! loses that record, not the hundred before it.
 
-use std::time::Duration;
 use velo::{velo, Builder};
+use velo_tests::in_child;
 use velo_tests::otlp::{attr, body, Any, Collector};
-use velo_tests::{assert_child_passed, is_child, run_child_within};
 
 /// The protobuf envelope around a batch's records: resource, scope and
 /// lengths, well under this.
@@ -59,9 +58,5 @@ fn scenario() {
 
 #[test]
 fn a_large_record_goes_alone() {
-    if is_child("a_large_record_goes_alone") {
-        return scenario();
-    }
-    let out = run_child_within("a_large_record_goes_alone", &[], Duration::from_secs(60));
-    assert_child_passed(&out);
+    in_child("a_large_record_goes_alone", scenario);
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use velo::{velo, Builder, Format, Logger};
-use velo_tests::{assert_child_passed, is_child, run_child_within, Capture};
+use velo_tests::{in_child, Capture, Slow};
 
 /// What a writer does on each write before passing the bytes on.
 #[derive(Clone, Copy)]
@@ -125,15 +125,10 @@ fn close_own_scenario() {
 
 #[test]
 fn close_inside_a_writer_on_a_logging_thread() {
-    if is_child("close_inside_a_writer_on_a_logging_thread") {
-        return close_own_scenario();
-    }
-    let out = run_child_within(
+    in_child(
         "close_inside_a_writer_on_a_logging_thread",
-        &[],
-        Duration::from_secs(60),
+        close_own_scenario,
     );
-    assert_child_passed(&out);
 }
 
 fn sync_all_scenario() {
@@ -146,29 +141,7 @@ fn sync_all_scenario() {
 
 #[test]
 fn two_writers_syncing_every_logger() {
-    if is_child("two_writers_syncing_every_logger") {
-        return sync_all_scenario();
-    }
-    let out = run_child_within(
-        "two_writers_syncing_every_logger",
-        &[],
-        Duration::from_secs(60),
-    );
-    assert_child_passed(&out);
-}
-
-/// A writer that takes its time with every write.
-struct Slow(Capture);
-
-impl Write for Slow {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        std::thread::sleep(Duration::from_millis(1500));
-        self.0.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
+    in_child("two_writers_syncing_every_logger", sync_all_scenario);
 }
 
 /// With no cycle, a writer's `sync` of an earlier, slow logger waits for
@@ -177,7 +150,7 @@ fn forward_scenario() {
     let earlier_out = Capture::new();
     let earlier = Builder::new()
         .format(Format::Json)
-        .writer(Slow(earlier_out.clone()))
+        .writer(Slow::new(Duration::from_millis(1500), earlier_out.clone()))
         .build()
         .unwrap();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -219,13 +192,8 @@ impl Write for Forwarding {
 
 #[test]
 fn a_writer_syncing_an_earlier_slow_logger_waits_for_it() {
-    if is_child("a_writer_syncing_an_earlier_slow_logger_waits_for_it") {
-        return forward_scenario();
-    }
-    let out = run_child_within(
+    in_child(
         "a_writer_syncing_an_earlier_slow_logger_waits_for_it",
-        &[],
-        Duration::from_secs(60),
+        forward_scenario,
     );
-    assert_child_passed(&out);
 }

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use velo::{velo, Builder, Format, Syslog};
+use velo_tests::in_child;
 use velo_tests::syslog::{octet_frames, Message};
-use velo_tests::{assert_child_passed, is_child, run_child_within};
 
 fn scenario() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -79,13 +79,5 @@ fn scenario() {
 
 #[test]
 fn drop_warnings_add_up_after_a_stall() {
-    if is_child("drop_warnings_add_up_after_a_stall") {
-        return scenario();
-    }
-    let out = run_child_within(
-        "drop_warnings_add_up_after_a_stall",
-        &[],
-        Duration::from_secs(90),
-    );
-    assert_child_passed(&out);
+    in_child("drop_warnings_add_up_after_a_stall", scenario);
 }
