@@ -20,7 +20,7 @@ use crate::pause::pause;
 use crate::queue::Queue;
 use crate::record;
 use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
-use crate::stats::{self, Counters};
+use crate::stats::{self, Counters, Reason};
 use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -494,10 +494,10 @@ impl Core {
     #[cold]
     fn queue_at_exit(&self, entry: &mut [u8]) {
         let Some((queue, worker)) = &self.pipe else {
-            return self.drop_exiting();
+            return self.stats.drop_for(Reason::Exiting);
         };
         if entry.len() > queue.max_ring_bytes {
-            return self.drop_exiting();
+            return self.stats.drop_for(Reason::Exiting);
         }
         let mut progress = worker.progress();
         loop {
@@ -513,24 +513,15 @@ impl Core {
                 if local::push(self.id, entry).is_ok() {
                     return self.after_enqueue(worker);
                 }
-                return self.drop_exiting();
+                return self.stats.drop_for(Reason::Exiting);
             }
             local::while_busy(|| worker.wake_if_parked());
             if progress.stalled(worker) {
                 // The exit gives up on a stuck output.
-                return self.drop_exiting();
+                return self.stats.drop_for(Reason::Exiting);
             }
             pause(Duration::from_micros(50));
         }
-    }
-
-    /// Drops an entry logged as the process exits, with no worker pass
-    /// left to write it, counted as such (its warning says so, not that a
-    /// queue was full).
-    #[cold]
-    fn drop_exiting(&self) {
-        stats::inc(&self.stats.dropped_exiting);
-        stats::inc(&self.stats.dropped);
     }
 
     /// Queues an entry that cannot be written here (logged from inside this
@@ -540,8 +531,7 @@ impl Core {
         let inside = local::is_writing(self.id);
         if inside && local::drops_reentrant(self.id) {
             // The last round of a write that ends (see `end_writing`).
-            stats::inc(&self.stats.dropped_inside);
-            return stats::inc(&self.stats.dropped);
+            return self.stats.drop_for(Reason::Inside);
         }
         let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
             entry.len() <= queue.max_ring_bytes

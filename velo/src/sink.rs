@@ -28,7 +28,7 @@ use crate::output::{guarded, Lost, Output, Stdio};
 use crate::pause::pause;
 use crate::queue::{Drained, Queue, Seen};
 use crate::record;
-use crate::stats::{self, Counters};
+use crate::stats::{self, Counters, Reason};
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -94,10 +94,9 @@ pub(crate) struct Sink {
     /// network backlog that overflowed, a batch given up), which are
     /// announced by a warning of their own.
     lost_unreported: u64,
-    /// How many of `Counters::dropped_inside` a warning announced.
-    inside_reported: u64,
-    /// How many of `Counters::dropped_exiting` a warning announced.
-    exiting_reported: u64,
+    /// How many of the entries dropped for each [`Reason`] (by its index)
+    /// a warning announced.
+    reported_for: [u64; Reason::ALL.len()],
     /// Set by a failure to write, or lines the output gave up, until a
     /// flush succeeds: the drop warnings wait meanwhile, since the output
     /// would only hold them in the buffer it is giving up lines of.
@@ -278,8 +277,7 @@ impl Sink {
             last_reported: None,
             reported_drops: 0,
             lost_unreported: 0,
-            inside_reported: 0,
-            exiting_reported: 0,
+            reported_for: [0; Reason::ALL.len()],
             failing: false,
             partial: Vec::new(),
             unreadable: false,
@@ -630,12 +628,13 @@ impl Sink {
     /// no pass would write: one written now would go through that writer,
     /// which would log again, in a round of its own.
     pub(crate) fn say_dropped_inside(&mut self, report: &Report<'_>) {
-        let dropped = stats::get(&report.stats.dropped_inside);
-        let n = dropped - self.inside_reported;
+        let dropped = report.stats.dropped_for(Reason::Inside);
+        let reported = &mut self.reported_for[Reason::Inside as usize];
+        let n = dropped - *reported;
         if n == 0 {
             return;
         }
-        self.inside_reported = dropped;
+        *reported = dropped;
         self.reported_drops += n;
         let _ = writeln!(
             Stdio::Stderr,
@@ -741,20 +740,24 @@ impl Sink {
         }
         let count = dropped - self.reported_drops;
         let lost = self.lost_unreported.min(count);
-        let inside =
-            (stats::get(&report.stats.dropped_inside) - self.inside_reported).min(count - lost);
-        let exiting = (stats::get(&report.stats.dropped_exiting) - self.exiting_reported)
-            .min(count - lost - inside);
+        // What no other warning announces: a full queue's.
+        let mut queue_full = count - lost;
+        let for_reason = Reason::ALL.map(|reason| {
+            let n = (report.stats.dropped_for(reason) - self.reported_for[reason as usize])
+                .min(queue_full);
+            queue_full -= n;
+            (Announces::For(reason), n)
+        });
+        let warnings = [(Announces::QueueFull, queue_full)]
+            .into_iter()
+            .chain(for_reason)
+            .chain([(Announces::Lost, lost)]);
         let mut wrote = false;
-        for (site, n) in [
-            (&DROPPED, count - lost - inside - exiting),
-            (&INSIDE, inside),
-            (&AT_EXIT, exiting),
-            (&LOST, lost),
-        ] {
+        for (announces, n) in warnings {
             if n == 0 {
                 continue;
             }
+            let site = announces.site();
             let mut buf = Vec::with_capacity(64 + self.context.len());
             if self.context.is_empty() {
                 record::begin(&mut buf, 0, site.level(), site.site());
@@ -783,15 +786,35 @@ impl Sink {
             }
             wrote = true;
             self.reported_drops += n;
-            if std::ptr::eq(site, &LOST) {
-                self.lost_unreported -= n;
-            } else if std::ptr::eq(site, &INSIDE) {
-                self.inside_reported += n;
-            } else if std::ptr::eq(site, &AT_EXIT) {
-                self.exiting_reported += n;
+            match announces {
+                Announces::QueueFull => {}
+                Announces::For(reason) => self.reported_for[reason as usize] += n,
+                Announces::Lost => self.lost_unreported -= n,
             }
         }
         wrote
+    }
+}
+
+/// Which drops a warning announces.
+#[derive(Clone, Copy)]
+enum Announces {
+    /// Entries a full queue dropped, and any dropped for no other reason.
+    QueueFull,
+    /// Entries dropped for a [`Reason`] of their own.
+    For(Reason),
+    /// Entries the output gave up on.
+    Lost,
+}
+
+impl Announces {
+    fn site(self) -> &'static CallSite {
+        match self {
+            Announces::QueueFull => &DROPPED,
+            Announces::For(Reason::Inside) => &INSIDE,
+            Announces::For(Reason::Exiting) => &AT_EXIT,
+            Announces::Lost => &LOST,
+        }
     }
 }
 

@@ -12,17 +12,40 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) struct Counters {
     pub(crate) written: AtomicU64,
     pub(crate) dropped: AtomicU64,
-    /// Of `dropped`: entries an output's own writer logged while its
-    /// logger ended a last write (see `Core::end_writing`), for the
-    /// warning's wording.
-    pub(crate) dropped_inside: AtomicU64,
-    /// Of `dropped`: entries logged as the process exited, after the
-    /// worker's last pass (see `Core::queue_at_exit`), for the warning's
-    /// wording.
-    pub(crate) dropped_exiting: AtomicU64,
+    /// Of `dropped`: those dropped for each [`Reason`], by its index.
+    dropped_for: [AtomicU64; Reason::ALL.len()],
     pub(crate) bytes: AtomicU64,
     pub(crate) write_errors: AtomicU64,
     pub(crate) sync_fallbacks: AtomicU64,
+}
+
+/// Why entries were dropped, where their warning says so rather than that
+/// a queue was full.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Reason {
+    /// An output's own writer logged them while its logger ended a last
+    /// write (see `Core::end_writing`).
+    Inside,
+    /// Logged as the process exited, after the worker's last pass (see
+    /// `Core::queue_at_exit`).
+    Exiting,
+}
+
+impl Reason {
+    pub(crate) const ALL: [Reason; 2] = [Reason::Inside, Reason::Exiting];
+}
+
+impl Counters {
+    /// Counts an entry dropped for `reason`.
+    pub(crate) fn drop_for(&self, reason: Reason) {
+        inc(&self.dropped_for[reason as usize]);
+        inc(&self.dropped);
+    }
+
+    /// Entries dropped for `reason` so far.
+    pub(crate) fn dropped_for(&self, reason: Reason) -> u64 {
+        get(&self.dropped_for[reason as usize])
+    }
 }
 
 /// Adds one to `counter`.
