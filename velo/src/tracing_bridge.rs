@@ -236,8 +236,8 @@ const LOG_FIELDS: [&str; 4] = ["log.target", "log.module_path", "log.file", "log
 /// would write: the record's target, module path, file and line, not
 /// `log` and four fields. (tracing-subscriber's formatters do the same.)
 /// Its strings are copied out of the event, as `Visit` lends them for the
-/// call only: three allocations per record, on this detour only; through
-/// `bridge_log` a record costs none.
+/// call only: up to three allocations per record, on this detour only;
+/// `bridge_log` reads the record's own metadata, with no copy.
 #[derive(Default)]
 pub(crate) struct FromLog {
     target: String,
