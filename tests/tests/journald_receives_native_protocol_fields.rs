@@ -225,3 +225,31 @@ fn a_large_context_and_a_large_scope_keep_each_field_once() {
         assert_eq!(values[0], expected, "K{i}");
     }
 }
+
+#[test]
+fn thread_names_arrive_as_thread_name() {
+    let dir = std::env::temp_dir().join(format!("velo-journald-thread-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("socket");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    let logger = Builder::new()
+        .journald_at(&path)
+        .thread_names(true)
+        .build()
+        .unwrap();
+    std::thread::Builder::new()
+        .name("poller".into())
+        .spawn({
+            let logger = logger.clone();
+            move || velo!(logger: &logger, info, "polled", thread_name = "forged")
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    logger.sync().unwrap();
+    let fields = receive(&socket);
+    assert_eq!(one(&fields, "THREAD_NAME"), "poller");
+    assert_eq!(one(&fields, "FIELDS_THREAD_NAME"), "forged");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -255,3 +255,42 @@ fn without_caller_or_time_and_with_the_default_service_name() {
     );
     assert_child_passed(&out);
 }
+
+#[test]
+fn thread_names_are_the_thread_name_attribute() {
+    velo_tests::in_child("thread_names_are_the_thread_name_attribute", || {
+        let collector = Collector::start();
+        let logger = Builder::new()
+            .otlp(format!("{}/", collector.url()))
+            .caller(false)
+            .thread_names(true)
+            .build()
+            .unwrap();
+        std::thread::Builder::new()
+            .name("exporter".into())
+            .spawn({
+                let logger = logger.clone();
+                move || velo!(logger: &logger, info, "named", thread.name = "mine")
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        logger.sync().unwrap();
+        let records: Vec<LogRecord> = collector.accepted();
+        assert_eq!(records.len(), 1);
+        let keys: Vec<&str> = records[0]
+            .attributes
+            .iter()
+            .map(|a| a.key.as_str())
+            .collect();
+        assert_eq!(keys, ["thread.name", "fields.thread.name"]);
+        assert_eq!(
+            attr(&records[0], "thread.name"),
+            string("exporter").as_ref()
+        );
+        assert_eq!(
+            attr(&records[0], "fields.thread.name"),
+            string("mine").as_ref()
+        );
+    });
+}

@@ -924,7 +924,7 @@ mod tests {
     }
 
     fn core_with(entries: usize, writer: impl Write + Send + 'static) -> Arc<Core> {
-        let config = Config::new(Overflow::Sync, false, None);
+        let config = Config::new(Overflow::Sync, false, false, None);
         let style = Style {
             text: true,
             color: false,

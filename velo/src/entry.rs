@@ -131,7 +131,7 @@ impl<'a> Entry<'a> {
                 Err(entry) => entry,
             };
         }
-        let mut flags = Entry::flags(core, context, suppressed);
+        let mut flags = Entry::buffered_flags(core, context, suppressed);
         let (mut buf, scoped) = local::take();
         if scoped {
             flags |= record::SCOPE;
@@ -139,6 +139,9 @@ impl<'a> Entry<'a> {
         record::begin(&mut buf, flags, site.level, site);
         if let Some(n) = suppressed {
             record::put_u64(&mut buf, n);
+        }
+        if core.config.thread_names {
+            local::put_thread_name(&mut buf);
         }
         if !context.is_empty() {
             record::put_block(&mut buf, context);
@@ -175,8 +178,23 @@ impl<'a> Entry<'a> {
         flags
     }
 
+    /// [`Entry::flags`], and [`record::THREAD`] when the logger writes
+    /// thread names: for a record started in the thread's buffer (an entry
+    /// in place never carries the name: see `Config::buffered_at`).
+    #[inline]
+    fn buffered_flags(core: &Core, context: &[u8], suppressed: Option<u64>) -> u16 {
+        let flags = Entry::flags(core, context, suppressed);
+        if core.config.thread_names {
+            flags | record::THREAD
+        } else {
+            flags
+        }
+    }
+
     /// Starts a record in place in this thread's ring, when there is room
-    /// and the site wants no backtrace: its header, the suppressed count,
+    /// and the logger adds nothing at the site's level that only the
+    /// thread's buffer takes (a backtrace, the thread's name: see
+    /// `Config::buffered_at`): its header, the suppressed count,
     /// the logger's context and the thread's scope. Otherwise starts it as
     /// an [`Entry`] in the thread's buffer: from the start, or with what
     /// was written in place when the thread's scope does not fit there.
@@ -187,7 +205,7 @@ impl<'a> Entry<'a> {
         site: &'static Site,
         suppressed: Option<u64>,
     ) -> Result<Reserved, Entry<'a>> {
-        if core.config.backtrace_at(site.level) {
+        if core.config.buffered_at(site.level) {
             return Err(Entry::buffered_start(core, context, site, suppressed));
         }
         let mut flags = Entry::flags(core, context, suppressed);
@@ -265,7 +283,7 @@ impl<'a> Entry<'a> {
         head: &Dynamic<'_>,
         spans: Option<&[u8]>,
     ) -> Entry<'a> {
-        let mut flags = Entry::flags(core, context, None) | record::DYNAMIC;
+        let mut flags = Entry::buffered_flags(core, context, None) | record::DYNAMIC;
         let (mut buf, mut scoped) = local::take();
         let extra_context = spans.unwrap_or_default();
         let own_scope = spans.is_some();
@@ -293,6 +311,9 @@ impl<'a> Entry<'a> {
         record::put_u32(&mut buf, head.line);
         record::put_str(&mut buf, head.module);
         record::put_str(&mut buf, head.target);
+        if core.config.thread_names {
+            local::put_thread_name(&mut buf);
+        }
         if extra_context.is_empty() {
             if !context.is_empty() {
                 record::put_block(&mut buf, context);

@@ -73,6 +73,8 @@ pub(crate) struct Event<'a> {
     pub(crate) head: Head<'a>,
     /// Calls an `every:` limit skipped before this one.
     pub(crate) suppressed: Option<u64>,
+    /// The name of the thread that logged it, for a logger that writes it.
+    pub(crate) thread: Option<&'a str>,
     pub(crate) backtrace: Option<&'a str>,
     context: &'a [u8],
     scope: &'a [u8],
@@ -98,6 +100,11 @@ impl<'a> Event<'a> {
             Some(site) => Head::Site(site),
             None => Head::Dynamic(DynamicHead::read(&mut r)?),
         };
+        let thread = if h.flags & record::THREAD != 0 {
+            Some(r.str()?)
+        } else {
+            None
+        };
         let context = if h.flags & record::CONTEXT != 0 {
             r.block()?.rest()
         } else {
@@ -121,6 +128,7 @@ impl<'a> Event<'a> {
             time,
             head,
             suppressed,
+            thread,
             backtrace,
             context,
             scope,

@@ -4,10 +4,10 @@
 //! JSON (the key names depend on the [`Schema`]):
 //!
 //! ```text
-//! {"time":"...","level":"info","msg":"...","caller":"file:line","target":"..",CONTEXT,SCOPE,CALL,"suppressed":N,"backtrace":".."}
+//! {"time":"...","level":"info","msg":"...","caller":"file:line","target":"..","thread":"..",CONTEXT,SCOPE,CALL,"suppressed":N,"backtrace":".."}
 //! ```
 //!
-//! Text: `TIME LEVEL message target=.. k=v ... suppressed=N backtrace=.. caller=file:line`.
+//! Text: `TIME LEVEL message target=.. thread=.. k=v ... suppressed=N backtrace=.. caller=file:line`.
 //!
 //! The static parts of a call site's line (its message, keys and caller)
 //! were escaped by the macro; everything else is escaped here.
@@ -63,6 +63,15 @@ const GCP_SEVERITIES: [&[u8]; 6] = [
 /// The version of the Elastic Common Schema the `Ecs` names follow.
 const ECS_VERSION: &[u8] = b",\"ecs.version\":\"8.11.0\"";
 
+/// The key of the thread's name (`Builder::thread_names`) in `schema`, or
+/// in the text format.
+fn thread_key(schema: Schema, text: bool) -> &'static str {
+    match schema {
+        Schema::Ecs if !text => "process.thread.name",
+        _ => "thread",
+    }
+}
+
 /// The keys each schema always writes (when its part is on), besides the
 /// optional `target`, `suppressed` and `backtrace`.
 const VELO_KEYS: &[&str] = &["time", "level", "msg", "caller"];
@@ -95,6 +104,8 @@ pub(crate) struct Builtins {
     target: bool,
     suppressed: bool,
     backtrace: bool,
+    /// The key the thread's name is written under, when the entry has one.
+    thread: Option<&'static str>,
 }
 
 impl Builtins {
@@ -113,25 +124,35 @@ impl Builtins {
             (false, Schema::Ecs) => ECS_KEYS,
             (false, Schema::Gcp) => GCP_KEYS,
         };
-        Builtins::new(fixed, ev)
+        Builtins::new(fixed, ev, thread_key(schema, text))
     }
 
     /// The keys `fixed`, and `target`, `suppressed` and `backtrace` when
-    /// `ev` has them: the built-in keys of an output that writes those
-    /// three under their own names.
-    pub(crate) fn new(fixed: &'static [&'static str], ev: &Event<'_>) -> Builtins {
+    /// `ev` has them, and `thread_key` when it has a thread name: the
+    /// built-in keys of an output that writes those three under their own
+    /// names.
+    pub(crate) fn new(
+        fixed: &'static [&'static str],
+        ev: &Event<'_>,
+        thread_key: &'static str,
+    ) -> Builtins {
         Builtins {
             fixed,
             target: ev.target().is_some(),
             suppressed: ev.suppressed.is_some(),
             backtrace: ev.backtrace.is_some(),
+            thread: ev.thread.map(|_| thread_key),
         }
     }
 
     /// Whether no field can collide (the common case: nothing to check).
     #[inline]
     fn is_empty(self) -> bool {
-        self.fixed.is_empty() && !self.target && !self.suppressed && !self.backtrace
+        self.fixed.is_empty()
+            && !self.target
+            && !self.suppressed
+            && !self.backtrace
+            && self.thread.is_none()
     }
 
     fn contains(self, key: &str) -> bool {
@@ -139,6 +160,7 @@ impl Builtins {
             || (self.target && key == "target")
             || (self.suppressed && key == "suppressed")
             || (self.backtrace && key == "backtrace")
+            || self.thread == Some(key)
     }
 }
 
@@ -372,6 +394,12 @@ impl LineFormat {
     fn json(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         json_time(&mut self.face, &self.time_open, ev.time, out);
         self.json_head(ev, out);
+        if let Some(thread) = ev.thread {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(thread_key(self.style.schema, false).as_bytes());
+            out.extend_from_slice(b"\":");
+            escape::json_str(out, thread);
+        }
         self.fields(ev, out);
         if let Some(n) = ev.suppressed {
             out.extend_from_slice(b",\"suppressed\":");
@@ -568,6 +596,10 @@ impl LineFormat {
             out.push(b' ');
         }
         self.text_head(ev, out);
+        if let Some(thread) = ev.thread {
+            text_key(out, b"thread", colored);
+            escape::text_value(out, thread);
+        }
         self.fields(ev, out);
         if let Some(n) = ev.suppressed {
             text_key(out, b"suppressed", colored);

@@ -34,7 +34,7 @@ use crate::options::Style;
 use crate::record::Slot;
 use crate::ring::Ring;
 use crate::thread::SignalsBlocked;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -65,6 +65,9 @@ struct Local {
     /// Set while velo works on this thread's state or in a cold path that
     /// allocates or locks; see the module docs.
     busy: Cell<bool>,
+    /// This thread's name, for loggers that write it (see
+    /// [`put_thread_name`]); read at the first such entry.
+    name: OnceCell<Box<str>>,
     /// The fields of the scopes this thread is in, merged, encoded as a
     /// field list: the `tracing` spans' (`spans`), then velo's scopes'; its
     /// length, to test without borrowing.
@@ -117,6 +120,7 @@ thread_local! {
             rings: RefCell::new(Vec::new()),
             last: Cell::new((0, std::ptr::null())),
             busy: Cell::new(false),
+            name: OnceCell::new(),
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
             spans: RefCell::new(Vec::new()),
@@ -153,6 +157,36 @@ pub(crate) fn take() -> (Vec<u8>, bool) {
         (buf, scoped)
     });
     taken.unwrap_or_else(|_| (fresh(), false))
+}
+
+/// Appends this thread's name to a record (see `record::THREAD`): the
+/// name it was given, `main` for the main thread, `<unnamed>` for a thread
+/// without one. Read once per thread, as the thread's first entry that
+/// carries it is encoded (which allocates, unless `std` has the name at
+/// hand); a signal handler that interrupted velo before that writes
+/// `<unknown>`, since reading the name may allocate.
+pub(crate) fn put_thread_name(buf: &mut Vec<u8>) {
+    let written = LOCAL.try_with(|l| {
+        if let Some(name) = l.name.get() {
+            return crate::record::put_str(buf, name);
+        }
+        if l.busy.replace(true) {
+            // Leaves `busy` set: the interrupted code set it.
+            return crate::record::put_str(buf, "<unknown>");
+        }
+        let name = l.name.get_or_init(thread_name);
+        l.busy.set(false);
+        crate::record::put_str(buf, name);
+    });
+    if written.is_err() {
+        // The thread is exiting and its state is gone: read it again.
+        crate::record::put_str(buf, &thread_name());
+    }
+}
+
+/// The name `std` has for this thread.
+fn thread_name() -> Box<str> {
+    std::thread::current().name().unwrap_or("<unnamed>").into()
 }
 
 /// An entry being written in place in this thread's ring (see

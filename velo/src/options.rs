@@ -157,18 +157,33 @@ pub(crate) struct Config {
     pub(crate) overflow: Overflow,
     /// Whether entries carry a time at all.
     pub(crate) timestamp: bool,
+    /// Whether entries carry the name of the thread that logged them.
+    pub(crate) thread_names: bool,
     /// The lowest level number whose entries carry a backtrace (past
-    /// `Fatal` for none): one comparison on every call.
+    /// `Fatal` for none).
     backtrace_from: u8,
+    /// The lowest level number whose entries start in the thread's buffer
+    /// rather than in place in its ring (those with a backtrace, or every
+    /// entry when they carry the thread's name): one comparison on every
+    /// call.
+    buffered_from: u8,
 }
 
 impl Config {
     /// With entries at or above `backtrace` carrying a backtrace.
-    pub(crate) fn new(overflow: Overflow, timestamp: bool, backtrace: Option<Level>) -> Config {
+    pub(crate) fn new(
+        overflow: Overflow,
+        timestamp: bool,
+        thread_names: bool,
+        backtrace: Option<Level>,
+    ) -> Config {
+        let backtrace_from = backtrace.map_or(u8::MAX, |l| l as u8);
         Config {
             overflow,
             timestamp,
-            backtrace_from: backtrace.map_or(u8::MAX, |l| l as u8),
+            thread_names,
+            backtrace_from,
+            buffered_from: if thread_names { 0 } else { backtrace_from },
         }
     }
 
@@ -181,6 +196,13 @@ impl Config {
     #[inline]
     pub(crate) fn backtrace_at(&self, level: Level) -> bool {
         level as u8 >= self.backtrace_from
+    }
+
+    /// Whether an entry at `level` starts in the thread's buffer, where
+    /// what an entry written in place lacks is added (see `Entry::start`).
+    #[inline]
+    pub(crate) fn buffered_at(&self, level: Level) -> bool {
+        level as u8 >= self.buffered_from
     }
 }
 

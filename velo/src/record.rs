@@ -15,6 +15,7 @@
 //! header  := len:u32 flags:u16 level:u8 0:u8 time:u64 site:u64     (24 bytes)
 //! body    := [suppressed:u64]                         if SUPPRESSED
 //!            [dynamic]                                if DYNAMIC
+//!            [thread:str]                             if THREAD
 //!            [len:u32 fields]                         if CONTEXT
 //!            [len:u32 fields]                         if SCOPE
 //!            [value]                                  if BACKTRACE (a string)
@@ -64,9 +65,12 @@ pub(crate) const KEEP: u16 = 1 << 7;
 /// formatted by the caller while the worker was behind (see
 /// `caller_format`); the worker copies it out as it is.
 pub(crate) const LINE: u16 = 1 << 8;
+/// `flags`: the name of the thread that logged the entry follows
+/// (`Builder::thread_names`).
+pub(crate) const THREAD: u16 = 1 << 9;
 
 /// `flags` of which any makes a record other than [`Plain`].
-const NOT_PLAIN: u16 = SUPPRESSED | DYNAMIC | CONTEXT | SCOPE | BACKTRACE | LINE;
+const NOT_PLAIN: u16 = SUPPRESSED | DYNAMIC | THREAD | CONTEXT | SCOPE | BACKTRACE | LINE;
 
 /// Value tags.
 pub(crate) mod tag {

@@ -4,7 +4,8 @@
 //! - `MESSAGE` is the message (a template's placeholders filled in),
 //!   `PRIORITY` the syslog severity of the level, `CODE_FILE`, `CODE_LINE`
 //!   and `CODE_MODULE` the caller, `SYSLOG_IDENTIFIER` the program's name,
-//!   `TARGET` the target when it is not the module path.
+//!   `TARGET` the target when it is not the module path, `THREAD_NAME`
+//!   the thread's name (`Builder::thread_names`).
 //! - Every field of the entry follows, its key upper-cased into a journal
 //!   field name (`http.status` -> `HTTP_STATUS`; see [`field_name`]; one
 //!   of the names above becomes `FIELDS_NAME`, so that no field can change
@@ -205,7 +206,7 @@ fn name_hash(name: &[u8]) -> u64 {
 
 /// The journal fields velo writes itself; a user's key with one of these
 /// names is written as `FIELDS_NAME`.
-const OWN_FIELDS: [&[u8]; 9] = [
+const OWN_FIELDS: [&[u8]; 10] = [
     b"MESSAGE",
     b"PRIORITY",
     b"SYSLOG_IDENTIFIER",
@@ -213,6 +214,7 @@ const OWN_FIELDS: [&[u8]; 9] = [
     b"CODE_LINE",
     b"CODE_MODULE",
     b"TARGET",
+    b"THREAD_NAME",
     b"SUPPRESSED",
     b"BACKTRACE",
 ];
@@ -252,6 +254,9 @@ impl Output for Journald {
         field(&mut self.buf, b"CODE_MODULE", ev.module_path().as_bytes());
         if let Some(target) = ev.target() {
             field(&mut self.buf, b"TARGET", target.as_bytes());
+        }
+        if let Some(thread) = ev.thread {
+            field(&mut self.buf, b"THREAD_NAME", thread.as_bytes());
         }
         let mut name = Vec::with_capacity(32);
         self.names.clear();

@@ -32,7 +32,8 @@
 //!   FATAL 21; `severity_text`: the same names;
 //! - `body`: the message as plain text, a template's placeholders filled in;
 //! - attributes: `code.file.path` and `code.line.number` (unless
-//!   `caller(false)`), `target` when it is not the module path, then every
+//!   `caller(false)`), `target` when it is not the module path,
+//!   `thread.name` with `Builder::thread_names`, then every
 //!   field with its type (see [`pb::put_any`]), then `suppressed` and
 //!   `backtrace` when present. A field whose key is one of those velo
 //!   writes itself goes beside it as `fields.KEY`, by the JSON line's rule
@@ -89,6 +90,10 @@ const OWN_KEYS: [&str; 5] = [
     "suppressed",
     "backtrace",
 ];
+
+/// The attribute of the thread's name (`Builder::thread_names`), as
+/// OpenTelemetry's semantic conventions name it.
+const THREAD_KEY: &str = "thread.name";
 
 /// The OTLP output.
 pub(crate) struct Otlp {
@@ -330,6 +335,9 @@ impl Output for Otlp {
         if let Some(target) = target {
             pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[2], Val::Str(target));
         }
+        if let Some(thread) = ev.thread {
+            pb::put_key_value(buf, pb::ATTRIBUTE, THREAD_KEY, Val::Str(thread));
+        }
         // The caller's keys, when written; `target`, `suppressed` and
         // `backtrace` as the line has them.
         let fixed = if caller.is_some() {
@@ -337,7 +345,7 @@ impl Output for Otlp {
         } else {
             &[]
         };
-        let builtins = Builtins::new(fixed, ev);
+        let builtins = Builtins::new(fixed, ev, THREAD_KEY);
         self.scope_index.prepare(ev);
         let mut fields = ev.fields(&self.scope_index);
         while let Some((key, value)) = fields.next() {
