@@ -477,26 +477,31 @@ impl RollingFile {
         self.file = None;
         let time = time.unwrap_or_else(wall_nanos);
         let last_name = self.last_name;
-        let target = self.next_name(time);
-        match fs::rename(&self.path, &target) {
-            Ok(()) => {}
-            // Moved away by someone else (or never created, after an
-            // error): the next write starts a new live file anyway.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                // The name was not used: the next rotation takes it.
-                self.last_name = last_name;
-                // The same text each time (no rotated name in it), so that
-                // a rename that keeps failing is reported once.
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!(
-                        "cannot rename log file `{}` aside to rotate it (entries go on to it): {e}",
-                        self.path.display()
-                    ),
-                ));
+        let target = loop {
+            let target = self.next_name(time);
+            match rename_no_replace(&self.path, &target) {
+                Ok(()) => break target,
+                // Taken since `next_name` looked (another process rotating
+                // the same file: a forked child that logs): the next name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                // Moved away by someone else (or never created, after an
+                // error): the next write starts a new live file anyway.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => {
+                    // The name was not used: the next rotation takes it.
+                    self.last_name = last_name;
+                    // The same text each time (no rotated name in it), so
+                    // that a rename that keeps failing is reported once.
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot rename log file `{}` aside to rotate it (entries go on to it): {e}",
+                            self.path.display()
+                        ),
+                    ));
+                }
             }
-        }
+        };
         // Without `keep` nothing is deleted, so nothing needs listing.
         if self.keep.is_some() {
             self.rotated.push_back(target);
@@ -545,6 +550,51 @@ impl RollingFile {
             }
         }
         result
+    }
+}
+
+/// Renames `from` to `to` unless `to` exists (`AlreadyExists` then): two
+/// processes rotating the same file (a forked child that logs) must not
+/// rename theirs onto the file the other just rotated, which `rename`
+/// would silently replace, losing it.
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let from_c = std::ffi::CString::new(from.as_os_str().as_bytes())?;
+        let to_c = std::ffi::CString::new(to.as_os_str().as_bytes())?;
+        // SAFETY: both are valid NUL-terminated paths that outlive the
+        // call; `AT_FDCWD` resolves them as `rename` does.
+        let r = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                from_c.as_ptr(),
+                libc::AT_FDCWD,
+                to_c.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        // A file system or kernel without the flag: the portable way below.
+        if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+            return Err(e);
+        }
+    }
+    // A hard link fails if `to` exists; then the old name goes. A file
+    // system without hard links gets `rename` after a look, as before.
+    match fs::hard_link(from, to) {
+        Ok(()) => fs::remove_file(from).inspect_err(|_| {
+            // Not renamed after all: no second name for the live file.
+            let _ = fs::remove_file(to);
+        }),
+        Err(e) if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound) => {
+            Err(e)
+        }
+        Err(_) if to.exists() => Err(io::ErrorKind::AlreadyExists.into()),
+        Err(_) => fs::rename(from, to),
     }
 }
 
@@ -791,6 +841,27 @@ mod tests {
             .filter(|(_, &(len, time))| schedule.admit(len, Some(time)))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    #[test]
+    fn a_rotation_never_renames_onto_an_existing_file() {
+        let dir = std::env::temp_dir().join(format!("velo-noreplace-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let (live, taken) = (dir.join("app.log"), dir.join("app.log.1"));
+        fs::write(&live, "live\n").unwrap();
+        fs::write(&taken, "rotated by another process\n").unwrap();
+        let e = rename_no_replace(&live, &taken).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&taken).unwrap(), "rotated by another process\n");
+        assert_eq!(fs::read_to_string(&live).unwrap(), "live\n");
+        let free = dir.join("app.log.2");
+        rename_no_replace(&live, &free).unwrap();
+        assert!(!live.exists());
+        assert_eq!(fs::read_to_string(&free).unwrap(), "live\n");
+        let e = rename_no_replace(&live, &dir.join("app.log.3")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
