@@ -1,5 +1,6 @@
 //! Logging from inside a value's `Display`, and a panic inside one, neither
-//! deadlock nor lose later entries.
+//! deadlock nor lose later entries; the entry a panic unwinds through is
+//! counted as dropped, and its warning says why.
 
 use std::fmt;
 use velo::{velo, Builder, Format, Logger, Overflow};
@@ -63,27 +64,69 @@ fn reentrant_logging_writes_both_entries() {
     }
 }
 
+/// A `Value` whose encoding panics, after a value written in place.
+struct PanicsAsValue;
+
+impl velo::Value for PanicsAsValue {
+    fn encode(&self, _: &mut velo::Encoder<'_>) {
+        panic!("Value failed")
+    }
+}
+
 #[test]
-fn panic_in_display_loses_nothing_after_it() {
+fn panic_in_display_loses_nothing_after_it_and_counts_its_entry() {
     for asynchronous in [true, false] {
         let (logger, out) = logger(Overflow::Sync, asynchronous);
         velo!(logger: &logger, info, "before");
-        let caught = std::panic::catch_unwind(|| {
-            velo!(logger: &logger, info, "panics", v = %Panics);
-        });
-        assert!(caught.is_err());
+        let panicking: [&(dyn Fn() + std::panic::RefUnwindSafe); 3] = [
+            &|| velo!(logger: &logger, info, "panics", v = %Panics),
+            &|| velo!(logger: &logger, info, "panics", n = 1, v = PanicsAsValue),
+            &|| velo!(logger: &logger, every: 1ms, info, "panics", v = ?PanicsDebug),
+        ];
+        // The `every:` site wrote its entry in the last round.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        for call in panicking {
+            assert!(std::panic::catch_unwind(call).is_err());
+        }
         for seq in 0..10u32 {
             velo!(logger: &logger, info, "after", seq);
         }
         logger.sync().unwrap();
-        let msgs = out.msgs();
+        let entries = out.entries();
+        let (warnings, entries): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| {
+            e["msg"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("velo dropped"))
+        });
+        let msgs: Vec<&str> = entries.iter().map(|e| e["msg"].as_str().unwrap()).collect();
         assert_eq!(
             msgs.len(),
             11,
-            "the panicking entry is not written: {msgs:?}"
+            "the panicking entries are not written: {msgs:?}"
         );
         assert_eq!(msgs[0], "before");
-        assert!(msgs[1..].iter().all(|m| m == "after"));
+        assert!(msgs[1..].iter().all(|m| *m == "after"));
+        // Each lost entry is counted, and said so once.
+        assert_eq!(logger.stats().dropped, 3, "asynchronous: {asynchronous}");
+        let announced: u64 = warnings
+            .iter()
+            .map(|w| w["dropped"].as_u64().unwrap())
+            .sum();
+        assert_eq!(announced, 3, "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w["msg"].as_str().unwrap().contains("panicked")),
+            "{warnings:?}"
+        );
+    }
+}
+
+struct PanicsDebug;
+
+impl fmt::Debug for PanicsDebug {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("Debug failed")
     }
 }
 

@@ -46,7 +46,10 @@ fn two_processes_rotating_one_file_keep_every_entry() {
         let mut seen = BTreeSet::new();
         let mut duplicates = 0;
         for (name, text) in rolling_files(dir.path(), "app.log") {
-            assert!(text.is_empty() || text.ends_with('\n'), "{name} ends mid-line");
+            assert!(
+                text.is_empty() || text.ends_with('\n'),
+                "{name} ends mid-line"
+            );
             for line in text.lines() {
                 let e = parse_line(line);
                 if e["msg"] == "entry" {

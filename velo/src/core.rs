@@ -616,7 +616,12 @@ impl Core {
     fn drain_locked(&self, sink: &mut SinkGuard<'_>) -> usize {
         match &self.pipe {
             Some((queue, _)) => sink.drain(queue, &self.report()),
-            None => 0,
+            None => {
+                // Nothing to drain, but drops to announce as a drain would
+                // (an entry whose value panicked).
+                sink.announce_drops(&self.report());
+                0
+            }
         }
     }
 

@@ -21,6 +21,7 @@ use crate::core::Core;
 use crate::local::{self, Reserved};
 use crate::logger::Logger;
 use crate::record;
+use crate::stats::Reason;
 use crate::value::{Encoder, Value};
 use std::fmt;
 use std::mem::ManuallyDrop;
@@ -457,13 +458,20 @@ impl<'a> Entry<'a> {
 }
 
 impl Drop for Entry<'_> {
+    /// Only an entry a panic unwinds through is dropped holding a record
+    /// (a finished one holds none, and the code `velo!` generates forgets
+    /// it): that entry is lost, and counted so (`Reason::Panicked`).
     #[inline(never)]
     fn drop(&mut self) {
+        let holds_record = self.in_ring.is_some() || self.buf.capacity() != 0;
         if let Some(reserved) = self.in_ring.take() {
             local::abandon(reserved);
         }
         if self.buf.capacity() != 0 {
             local::give(std::mem::take(&mut *self.buf));
+        }
+        if holds_record && std::thread::panicking() {
+            self.core.stats.drop_for(Reason::Panicked);
         }
     }
 }

@@ -84,8 +84,10 @@ pub struct Stats {
     /// a network output (a syslog backlog that
     /// overflowed while the receiver was away, what it still held at
     /// `close`, an OTLP batch the collector refused or that found no room
-    /// in the output's backlog). A drop warning given up on counts here
-    /// too, as it counted in `written`.
+    /// in the output's backlog), or lost to a panic in one of its values'
+    /// `Display`, `Debug` or `Value` impls (the panic goes on out of
+    /// `velo!`; later entries are unaffected). A drop warning given up on
+    /// counts here too, as it counted in `written`.
     pub dropped: u64,
     /// Bytes of the lines counted in `written`. (An OTLP batch given up
     /// on is taken back from `written` only.)

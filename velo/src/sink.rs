@@ -218,6 +218,13 @@ pub(crate) static AT_EXIT: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// The warning for entries whose value panicked as it was encoded.
+pub(crate) static PANICKED: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: a value panicked as it was written (its Display, Debug or Value impl)",
+    ["dropped"]
+);
+
 /// The warning for entries the output accepted and then gave up on.
 pub(crate) static LOST: CallSite = internal_site!(
     Warn,
@@ -349,10 +356,17 @@ impl Sink {
         // Counted once a pass, not with an atomic add per entry.
         stats::add(&report.stats.bytes, tally.bytes);
         self.count_lost(report);
+        self.announce_drops(report);
+        drained
+    }
+
+    /// Writes the warnings of drops not announced yet, unless the output
+    /// is failing (they wait for its recovery then): what a drain does
+    /// after its entries, for a logger without a queue.
+    pub(crate) fn announce_drops(&mut self, report: &Report<'_>) {
         if !self.failing {
             self.report_drops(report);
         }
-        drained
     }
 
     /// Counts the entries the output has given up on since the last call.
@@ -813,6 +827,7 @@ impl Announces {
             Announces::QueueFull => &DROPPED,
             Announces::For(Reason::Inside) => &INSIDE,
             Announces::For(Reason::Exiting) => &AT_EXIT,
+            Announces::For(Reason::Panicked) => &PANICKED,
             Announces::Lost => &LOST,
         }
     }

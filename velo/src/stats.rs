@@ -29,10 +29,14 @@ pub(crate) enum Reason {
     /// Logged as the process exited, after the worker's last pass (see
     /// `Core::queue_at_exit`).
     Exiting,
+    /// A value of the entry panicked as it was encoded (its `Display`,
+    /// `Debug` or `Value` impl): the panic unwound through the entry (see
+    /// `Entry`'s `drop`).
+    Panicked,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 2] = [Reason::Inside, Reason::Exiting];
+    pub(crate) const ALL: [Reason; 3] = [Reason::Inside, Reason::Exiting, Reason::Panicked];
 }
 
 impl Counters {

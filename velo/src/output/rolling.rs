@@ -590,7 +590,12 @@ fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
             // Not renamed after all: no second name for the live file.
             let _ = fs::remove_file(to);
         }),
-        Err(e) if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
+            ) =>
+        {
             Err(e)
         }
         Err(_) if to.exists() => Err(io::ErrorKind::AlreadyExists.into()),
@@ -853,7 +858,10 @@ mod tests {
         fs::write(&taken, "rotated by another process\n").unwrap();
         let e = rename_no_replace(&live, &taken).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
-        assert_eq!(fs::read_to_string(&taken).unwrap(), "rotated by another process\n");
+        assert_eq!(
+            fs::read_to_string(&taken).unwrap(),
+            "rotated by another process\n"
+        );
         assert_eq!(fs::read_to_string(&live).unwrap(), "live\n");
         let free = dir.join("app.log.2");
         rename_no_replace(&live, &free).unwrap();
