@@ -293,12 +293,40 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
     // The message.
     loop {
         if input.is_empty() {
-            let span = inv.level.as_ref().map_or_else(Span::call_site, Ident::span);
+            let Some(level) = &inv.level else {
+                // No level either, which was reported.
+                return;
+            };
             inv.errors.push(syn::Error::new(
-                span,
+                level.span(),
                 "expected a message after the level, e.g. `velo!(info, \"message\")`",
             ));
             return;
+        }
+        if input.peek(Token![,]) {
+            // `velo!(info,, "message")`.
+            let comma: Token![,] = input.parse().expect("peeked");
+            inv.errors.push(syn::Error::new(
+                comma.span,
+                "expected the message after the level, found a second `,`",
+            ));
+            continue;
+        }
+        if let Some(second) = peek_second_level(input) {
+            // `velo!(info, warn, "message")`: not a shorthand field named
+            // `warn`.
+            let _: Token![,] = input.parse().expect("peeked");
+            let first = inv.level.as_ref().map(ToString::to_string);
+            inv.errors.push(syn::Error::new(
+                second.span(),
+                match first {
+                    Some(first) => format!(
+                        "a call has one level: `{first}` is given already, so `{second}` is one too many"
+                    ),
+                    None => format!("a call has one level: `{second}` is one too many"),
+                },
+            ));
+            continue;
         }
         let Some(kw) = peek_option(input) else {
             break;
@@ -532,14 +560,36 @@ fn parse_options(
                     kw.span(),
                     format!("expected a value after `{kw}:`"),
                 ));
+                // Reported: the rest is read on from the next comma, if any.
                 skip_to_comma(input);
+                if input.parse::<Token![,]>().is_err() {
+                    return false;
+                }
+                continue;
             }
+        }
+        if !input.peek(Token![,]) && peek_level_word(input) {
+            // `velo!(every: 1s info, ...)`: the comma is missing, and the
+            // level is read as it is.
+            errors.push(syn::Error::new(
+                input.span(),
+                format!("expected `,` after `{kw}:`"),
+            ));
+            return true;
         }
         if !expect_comma(input, errors, &format!("after `{kw}:`")) {
             return false;
         }
     }
     true
+}
+
+/// Whether a level's name comes next.
+fn peek_level_word(input: ParseStream<'_>) -> bool {
+    input
+        .fork()
+        .call(Ident::parse_any)
+        .is_ok_and(|word| Level::named(&word.to_string()).is_some())
 }
 
 /// Sets option `kw`'s value in `slot`, or reports it given twice.
@@ -566,6 +616,49 @@ fn expect_comma(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, context: &
     ));
     skip_to_comma(input);
     input.parse::<Token![,]>().is_ok()
+}
+
+/// A level word followed by a comma, taken (the word; the comma is left):
+/// a second level where the message belongs.
+fn peek_second_level(input: ParseStream<'_>) -> Option<Ident> {
+    let fork = input.fork();
+    let word = fork.call(Ident::parse_any).ok()?;
+    if !fork.peek(Token![,]) || Level::named(&word.to_string()).is_none() {
+        return None;
+    }
+    input.advance_to(&fork);
+    Some(word)
+}
+
+/// The span of the last token before the next top-level comma (or the
+/// end): where a value that starts here ends, as far as a comma tells.
+fn value_end(input: ParseStream<'_>) -> Option<Span> {
+    let mut last = None;
+    let _ = input.fork().step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if matches!(&tt, TokenTree::Punct(p) if p.as_char() == ',') {
+                break;
+            }
+            last = Some(tt.span());
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+    last
+}
+
+/// `e`, from parsing the value of `key`, pointed at `end` (the value's
+/// last token) when it is syn's error for input that ended too soon: syn
+/// gives that one the span of the whole call.
+fn incomplete_value(e: syn::Error, key: &str, end: Span) -> syn::Error {
+    match e.to_string().strip_prefix("unexpected end of input, ") {
+        Some(expected) => syn::Error::new(
+            end,
+            format!("the value of `{key}` is incomplete: {expected}"),
+        ),
+        None => e,
+    }
 }
 
 /// Skips token trees up to (not including) the next top-level comma.
@@ -697,6 +790,7 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
                 value: None,
             });
         }
+        let end = value_end(input);
         return match input.parse::<Expr>() {
             Ok(value) => Some(Field {
                 key,
@@ -704,7 +798,7 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
                 value: Some(value),
             }),
             Err(e) => {
-                errors.push(e);
+                errors.push(incomplete_value(e, &key.text, end.unwrap_or(eq.span)));
                 None
             }
         };
@@ -786,6 +880,12 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
     if !input.peek(Ident::peek_any) {
         let span = input.span();
         let what = match input.cursor().literal() {
+            Some((lit, rest)) if !matches!(rest.punct(), Some((p, _)) if p.as_char() == '=') => {
+                // `velo!(info, "x {}", 5)`, as `format!` takes it.
+                format!(
+                    "a value needs a key, e.g. `name = {lit}`: fields are not positional (a message names a field with `{{name}}`)"
+                )
+            }
             Some((lit, _)) => {
                 let lit = lit.to_string();
                 let quoted = if lit

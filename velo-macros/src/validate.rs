@@ -459,7 +459,8 @@ pub fn level(ident: &Ident) -> Result<Level, syn::Error> {
     let message = match suggest_level(&name) {
         Some(level) => format!("unknown level `{name}`; did you mean `{}`?", level.name()),
         None => format!(
-            "unknown level `{name}`; expected `trace`, `debug`, `info`, `warn`, `error` or `fatal`"
+            "unknown level `{name}`; expected `trace`, `debug`, `info`, `warn`, `error` or `fatal`: \
+             a level is fixed at compile time (for one chosen at run time, a `match` with a `velo!` per arm)"
         ),
     };
     Err(syn::Error::new(ident.span(), message))

@@ -209,7 +209,8 @@ pub use value::{Chain, Encoder, Value};
 /// KEY   := ident ( . ident )* | "string literal"
 /// ```
 ///
-/// `velo!` is an expression of type `()`. Its arguments are evaluated only
+/// `velo!` is an expression of type `()`; with `fatal`, of type `!` (it
+/// does not return), so it can end a `match` arm of any type. Its arguments are evaluated only
 /// when the level is enabled, each at most once, and borrowed, never moved.
 /// Mistakes (an unknown level, a message that is not a string literal, a
 /// duplicate or reserved key, a value that is not loggable) are compile
