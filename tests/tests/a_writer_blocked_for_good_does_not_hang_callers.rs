@@ -320,6 +320,19 @@ fn exit_after_block_gave_up_on_a_stuck_writer_does_not_wait_again() {
         took < Duration::from_millis(8500),
         "took {took:?}: {stderr}"
     );
+    // What it leaves queued for the stuck output is said lost, with a
+    // count (the queue of 16 and the entry inside the stuck write at most).
+    let lost: u64 = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("velo: the log output made no progress for 5 s as the process exited: ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no word of the entries lost: {stderr}"));
+    assert!((1..=17).contains(&lost), "{lost}: {stderr}");
 }
 
 #[test]
@@ -414,4 +427,64 @@ fn child_closes_loggers_stuck_in_their_last_pass() {
 #[test]
 fn loggers_stuck_in_their_last_pass_cost_one_bounded_wait_in_all() {
     timed_child("child_closes_loggers_stuck_in_their_last_pass");
+}
+
+#[test]
+fn child_overfills_a_queue_after_a_close_that_gave_up() {
+    if !is_child("child_overfills_a_queue_after_a_close_that_gave_up") {
+        return;
+    }
+    let out = velo_tests::Capture::new();
+    let held = Held::new(out.clone());
+    let logger = Builder::new()
+        .format(Format::Json)
+        .buffer_size(16)
+        .writer(held.clone())
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "stuck in the writer");
+    held.wait_entered();
+    // Gives up on the stuck worker after 5 s.
+    logger.close();
+    // Queued while the queue has room; the rest cannot wait anywhere.
+    for seq in 0..100u32 {
+        velo!(logger: &logger, info, "after close", seq);
+    }
+    let dropped = logger.stats().dropped;
+    assert!(dropped > 0, "{:?}", logger.stats());
+    held.open();
+    let start = Instant::now();
+    loop {
+        let warned: u64 = out
+            .entries()
+            .iter()
+            .filter(|e| {
+                e["msg"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("velo dropped"))
+            })
+            .map(|e| {
+                let msg = e["msg"].as_str().unwrap();
+                assert!(msg.contains("the log output was stuck"), "{msg}");
+                e["dropped"].as_u64().unwrap()
+            })
+            .sum();
+        if warned == dropped {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "warned of {warned} of {dropped}: {:?}",
+            out.text()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        // What arrives later is written synchronously: the warning with it.
+        velo!(logger: &logger, info, "later");
+    }
+    std::process::exit(0);
+}
+
+#[test]
+fn entries_dropped_for_a_stuck_output_are_warned_of_as_such() {
+    timed_child("child_overfills_a_queue_after_a_close_that_gave_up");
 }

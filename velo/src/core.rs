@@ -398,8 +398,7 @@ impl Core {
         // Relaxed: a stale value costs one more wait or one drop more.
         if self.stuck_at.load(Ordering::Relaxed) == progress.passes() {
             // Given up on, and no pass since: the worker is still stuck.
-            stats::inc(&self.stats.dropped);
-            return;
+            return self.stats.drop_for(Reason::Stuck);
         }
         loop {
             // Waiting on the worker from inside this logger's output, or
@@ -428,8 +427,7 @@ impl Core {
                 // The worker is stuck in the output: waiting longer could
                 // hang the program.
                 self.stuck_at.store(progress.passes(), Ordering::Relaxed);
-                stats::inc(&self.stats.dropped);
-                return;
+                return self.stats.drop_for(Reason::Stuck);
             }
         }
     }
@@ -543,7 +541,9 @@ impl Core {
                     pushed => pushed.is_ok(),
                 }
         });
-        if !queued {
+        if !queued && !inside && self.output.is_stuck() {
+            self.stats.drop_for(Reason::Stuck);
+        } else if !queued {
             stats::inc(&self.stats.dropped);
         } else if inside {
             local::note_reentrant(self.id);
@@ -721,6 +721,9 @@ impl Core {
                     // not) on its own. Writing here would wait for the same
                     // lock, and so would later callers.
                     self.output.mark_stuck();
+                    if sink::this_thread_exits() {
+                        self.say_lost_at_exit();
+                    }
                     return;
                 }
             }
@@ -728,6 +731,27 @@ impl Core {
         // Entries that raced with the worker's last pass; then what the
         // output could not deliver is given up, and counted.
         self.write_pending(Then::GiveUp);
+    }
+
+    /// The exit gives up on an output stuck in a write: what is still
+    /// queued for it is lost with the process, and said so on stderr (no
+    /// warning entry could reach the log).
+    #[cold]
+    fn say_lost_at_exit(&self) {
+        let Some((queue, _)) = &self.pipe else {
+            return;
+        };
+        let n = queue.unwritten();
+        if n != 0 {
+            let secs = worker::STALL.as_secs();
+            let _ = std::io::Write::write_fmt(
+                &mut crate::output::Stdio::Stderr,
+                format_args!(
+                    "velo: the log output made no progress for {secs} s as the process \
+                     exited: {n} entries queued for it are lost\n"
+                ),
+            );
+        }
     }
 
     /// Runs `wait`, a wait for this logger's worker, recorded in the

@@ -178,6 +178,17 @@ impl Queue {
             .any(|ring| ring.has_pending() || ring.successor().is_some())
     }
 
+    /// Entries in the rings that the worker has not finished with (those
+    /// of a pass under way included): for what `close` at exit leaves
+    /// behind.
+    pub(crate) fn unwritten(&self) -> u64 {
+        self.snapshot()
+            .iter()
+            .filter_map(|ring| chain(ring).last())
+            .map(|ring| ring.queued())
+            .sum()
+    }
+
     /// Entries accepted into the rings so far, drained or not: every ring's
     /// count of what it was given, those of the list and those it had
     /// before, read under the list's lock so that no ring is counted twice

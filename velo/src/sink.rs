@@ -225,6 +225,13 @@ pub(crate) static PANICKED: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// The warning for entries dropped while the output was stuck.
+pub(crate) static STUCK_OUTPUT: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: the log output was stuck (a write made no progress for 5 s) and no queue could hold them",
+    ["dropped"]
+);
+
 /// The warning for entries the output accepted and then gave up on.
 pub(crate) static LOST: CallSite = internal_site!(
     Warn,
@@ -828,6 +835,7 @@ impl Announces {
             Announces::For(Reason::Inside) => &INSIDE,
             Announces::For(Reason::Exiting) => &AT_EXIT,
             Announces::For(Reason::Panicked) => &PANICKED,
+            Announces::For(Reason::Stuck) => &STUCK_OUTPUT,
             Announces::Lost => &LOST,
         }
     }

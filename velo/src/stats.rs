@@ -33,10 +33,18 @@ pub(crate) enum Reason {
     /// `Debug` or `Value` impl): the panic unwound through the entry (see
     /// `Entry`'s `drop`).
     Panicked,
+    /// The output made no progress for the stuck bound (a write that did
+    /// not return), and the entry could not wait in a queue.
+    Stuck,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 3] = [Reason::Inside, Reason::Exiting, Reason::Panicked];
+    pub(crate) const ALL: [Reason; 4] = [
+        Reason::Inside,
+        Reason::Exiting,
+        Reason::Panicked,
+        Reason::Stuck,
+    ];
 }
 
 impl Counters {
