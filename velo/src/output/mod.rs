@@ -19,6 +19,7 @@ mod rolling;
 mod stream;
 #[cfg(unix)]
 mod syslog;
+mod tee;
 
 #[cfg(unix)]
 pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
@@ -30,6 +31,7 @@ pub(crate) use otlp::Otlp;
 pub(crate) use rolling::RollingFile;
 pub use rolling::{Period, Rolling};
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
+pub(crate) use tee::{Branch, Tee};
 
 /// Runs a call into the user's output, turning a panic into an error so the
 /// worker survives a writer that panics.

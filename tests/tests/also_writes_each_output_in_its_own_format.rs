@@ -1,0 +1,199 @@
+//! `Builder::also`: one logger, several outputs, each in its own format and
+//! with its own narrower filter; the first output gets everything the
+//! logger takes. A further output that fails or panics holds up no other
+//! output, and its error names it.
+
+use std::io::{self, Write};
+use velo::{velo, Builder, ErrorKind, Format, Level};
+use velo_tests::{parse_line, text_keys, Capture};
+
+#[test]
+fn each_output_gets_what_its_filter_admits_in_its_format() {
+    let (json, text, all) = (Capture::new(), Capture::new(), Capture::new());
+    let logger = Builder::new()
+        .level(Level::Debug)
+        .format(Format::Json)
+        .writer(json.clone())
+        .also(
+            Builder::new()
+                .format(Format::Text)
+                .writer(text.clone())
+                .filter("warn,also_writes_each_output_in_its_own_format::db=debug"),
+        )
+        // No filter of its own: everything the logger takes.
+        .also(Builder::new().format(Format::Json).writer(all.clone()))
+        .build()
+        .unwrap();
+    for i in 0..50u32 {
+        velo!(logger: &logger, trace, "never", i);
+        velo!(logger: &logger, debug, "detail", i);
+        velo!(logger: &logger, warn, "slow", i, ms = 1.5);
+        velo!(logger: &logger, target: "also_writes_each_output_in_its_own_format::db", debug, "query", i);
+    }
+    logger.sync().unwrap();
+
+    let json_msgs = json.msgs();
+    assert_eq!(json_msgs.len(), 150, "{json_msgs:?}");
+    assert_eq!(
+        all.lines(),
+        json.lines(),
+        "the same lines, in the same order"
+    );
+    // Text: `warn` everywhere, and `debug` for the `db` target.
+    let text_lines = text.lines();
+    assert_eq!(text_lines.len(), 100, "{text_lines:?}");
+    for (i, line) in text_lines.iter().enumerate() {
+        assert!(!line.starts_with('{'), "text, not JSON: {line}");
+        if i % 2 == 0 {
+            assert!(line.contains("WARN  slow"), "{line}");
+            assert_eq!(text_keys(line), ["i", "ms", "caller"], "{line}");
+        } else {
+            assert!(line.contains("DEBUG query"), "{line}");
+        }
+    }
+    // In order, as in the first output.
+    let seq: Vec<u64> = text_lines
+        .iter()
+        .step_by(2)
+        .map(|l| {
+            l.split("i=")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(seq, (0..50).collect::<Vec<u64>>());
+    let stats = logger.stats();
+    assert_eq!(stats.written, 150, "the first output's: {stats:?}");
+    assert_eq!(stats.dropped, 0);
+}
+
+/// A writer that fails every write.
+struct Failing;
+
+impl Write for Failing {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::other("disk on fire"))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A writer that panics on every write.
+struct Panicking;
+
+impl Write for Panicking {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        panic!("writer bug")
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_or_panicking_output_holds_up_no_other() {
+    for (name, bad) in [
+        ("failing", Box::new(Failing) as Box<dyn Write + Send>),
+        ("panicking", Box::new(Panicking)),
+    ] {
+        let (first, last) = (Capture::new(), Capture::new());
+        let logger = Builder::new()
+            .format(Format::Json)
+            .writer(first.clone())
+            .also(Builder::new().writer(bad))
+            .also(Builder::new().format(Format::Json).writer(last.clone()))
+            .build()
+            .unwrap();
+        for i in 0..1_000u32 {
+            velo!(logger: &logger, info, "entry", i);
+        }
+        let err = logger.sync().expect_err(name);
+        assert_eq!(err.kind(), ErrorKind::Write, "{name}: {err}");
+        assert!(
+            err.to_string().contains("Writer"),
+            "{name}: the output is named: {err}"
+        );
+        let firsts = first.entries();
+        let lasts = last.entries();
+        for entries in [&firsts, &lasts] {
+            let seqs: Vec<u64> = entries
+                .iter()
+                .filter(|e| e["msg"] == "entry")
+                .map(|e| e["i"].as_u64().unwrap())
+                .collect();
+            assert_eq!(seqs, (0..1_000).collect::<Vec<u64>>(), "{name}");
+        }
+        let stats = logger.stats();
+        assert_eq!(
+            (stats.written, stats.dropped),
+            (1_000, 0),
+            "{name}: {stats:?}"
+        );
+        assert!(stats.write_errors > 0, "{name}: {stats:?}");
+    }
+}
+
+#[test]
+fn an_output_of_an_output_is_refused() {
+    let err = Builder::new()
+        .writer(io::sink())
+        .also(
+            Builder::new()
+                .writer(io::sink())
+                .also(Builder::new().writer(io::sink())),
+        )
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Output);
+    let err = Builder::new()
+        .writer(io::sink())
+        .also(Builder::new().writer(io::sink()).filter("info,x=loud"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Filter);
+}
+
+#[test]
+fn a_file_beside_a_writer_gets_every_line_after_close() {
+    let dir = velo_tests::TempDir::new("also-file");
+    let path = dir.path().join("app.log");
+    let text = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Text)
+        .writer(text.clone())
+        .also(Builder::new().file(&path).format(Format::Json))
+        .build()
+        .unwrap();
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let logger = logger.clone();
+            std::thread::spawn(move || {
+                for i in 0..5_000u32 {
+                    velo!(logger: &logger, info, "work", t, i);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    logger.close();
+    let file = std::fs::read_to_string(&path).unwrap();
+    let entries: Vec<_> = file.lines().map(parse_line).collect();
+    assert_eq!(entries.len(), 20_000);
+    assert_eq!(text.lines().len(), 20_000);
+    for t in 0..4u64 {
+        let seq: Vec<u64> = entries
+            .iter()
+            .filter(|e| e["t"] == t)
+            .map(|e| e["i"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seq, (0..5_000).collect::<Vec<u64>>(), "thread {t} in order");
+    }
+}

@@ -1,0 +1,163 @@
+//! Several outputs for one logger (`Builder::also`): the logger's own, then
+//! each further one with its own format and, optionally, a filter of its
+//! own that narrows what reaches it.
+//!
+//! The worker hands every entry to the [`Tee`], which writes it to the
+//! first output in the logger's format and to each further output whose
+//! filter admits it, in that output's format: one queue, one worker, each
+//! entry decoded once. An entry's fate in the statistics is the first
+//! output's (`written`, `bytes`, `dropped`). A further output's write
+//! error, or entries it gives up on, do not stop the others: the error is
+//! kept, named after its output, and returned at the next flush, which
+//! counts and reports it as any write error (and `sync` returns it).
+
+use super::{guarded, Lost, Output};
+use crate::event::Event;
+use crate::filter::Filter;
+use crate::line::LineFormat;
+use std::io;
+use std::time::Duration;
+
+/// One further output.
+pub(crate) struct Branch {
+    pub(crate) output: Box<dyn Output>,
+    /// Its format (the logger's own is the first output's).
+    pub(crate) format: LineFormat,
+    /// What reaches it, within what the logger takes; `None`: everything.
+    pub(crate) filter: Option<Filter>,
+    /// How its errors name it: `File("app.log")`.
+    pub(crate) name: String,
+}
+
+impl Branch {
+    fn admits(&self, ev: &Event<'_>) -> bool {
+        self.filter.as_ref().is_none_or(|filter| {
+            filter.enabled(ev.level, ev.target().unwrap_or_else(|| ev.module_path()))
+        })
+    }
+
+    /// `e`, saying which output it came from.
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("{}: {e}", self.name))
+    }
+}
+
+/// The logger's output followed by further ones.
+pub(crate) struct Tee {
+    first: Box<dyn Output>,
+    branches: Vec<Branch>,
+    /// A further output's error since the last flush, to report then.
+    error: Option<io::Error>,
+}
+
+impl Tee {
+    pub(crate) fn new(first: Box<dyn Output>, branches: Vec<Branch>) -> Tee {
+        Tee {
+            first,
+            branches,
+            error: None,
+        }
+    }
+
+    /// Runs `f` on every further output, keeping the first error (named).
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) {
+        for branch in &mut self.branches {
+            let output = &mut *branch.output;
+            if let Err(e) = guarded(|| f(output)) {
+                let e = branch.named(e);
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// `first`, else the error a further output kept.
+    fn first_error(&mut self, first: io::Result<()>) -> io::Result<()> {
+        first?;
+        self.error.take().map_or(Ok(()), Err)
+    }
+}
+
+impl Output for Tee {
+    fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
+        let written = self.first.write(ev, format);
+        for branch in &mut self.branches {
+            if !branch.admits(ev) {
+                continue;
+            }
+            let (output, format) = (&mut *branch.output, &mut branch.format);
+            if let Err(e) = guarded(|| output.write(ev, format)) {
+                let e = branch.named(e);
+                self.error.get_or_insert(e);
+            }
+        }
+        written
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let first = self.first.flush();
+        self.each(|output| output.flush());
+        self.first_error(first)
+    }
+
+    fn deliver(&mut self) -> io::Result<()> {
+        let first = self.first.deliver();
+        self.each(|output| output.deliver());
+        self.first_error(first)
+    }
+
+    fn healthy(&self) -> bool {
+        self.error.is_none()
+            && self.first.healthy()
+            && self.branches.iter().all(|b| b.output.healthy())
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        let first = self.first.reopen();
+        self.each(|output| output.reopen());
+        self.first_error(first)
+    }
+
+    fn forget_buffered(&mut self) {
+        self.first.forget_buffered();
+        self.each(|output| {
+            output.forget_buffered();
+            Ok(())
+        });
+    }
+
+    fn retry_in(&self) -> Option<Duration> {
+        std::iter::once(self.first.retry_in())
+            .chain(self.branches.iter().map(|b| b.output.retry_in()))
+            .flatten()
+            .min()
+    }
+
+    fn give_up(&mut self) {
+        self.first.give_up();
+        self.each(|output| {
+            output.give_up();
+            Ok(())
+        });
+    }
+
+    fn idle(&mut self) {
+        self.first.idle();
+        for branch in &mut self.branches {
+            branch.output.idle();
+            branch.format.idle();
+        }
+    }
+
+    fn take_lost(&mut self) -> Lost {
+        for branch in &mut self.branches {
+            // Not the statistics' to count: the first output's fate is
+            // the entry's. Said as an error of that output instead.
+            let lost = branch.output.take_lost().entries;
+            if lost != 0 {
+                let e = io::Error::other(format!("{}: gave up on {lost} entries", branch.name));
+                self.error.get_or_insert(e);
+            }
+        }
+        self.first.take_lost()
+    }
+}
