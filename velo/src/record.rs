@@ -599,6 +599,29 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// The tag of the value that starts here, not taken.
+    #[inline(always)]
+    pub(crate) fn peek_tag(&self) -> Option<u8> {
+        self.bytes.first().copied()
+    }
+
+    /// The eight bytes of a value tagged [`tag::U64`], [`tag::I64`] or
+    /// [`tag::F64`] (after [`Reader::peek_tag`] told which), tag and all.
+    #[inline(always)]
+    pub(crate) fn tagged_u64(&mut self) -> Option<u64> {
+        let (&[_, ref v @ ..], rest) = self.bytes.split_first_chunk::<9>()?;
+        self.bytes = rest;
+        Some(u64::from_le_bytes(*v))
+    }
+
+    /// A value tagged [`tag::STR`] (after [`Reader::peek_tag`] told so),
+    /// tag and all.
+    #[inline(always)]
+    pub(crate) fn tagged_str(&mut self) -> Option<&'a str> {
+        self.bytes = self.bytes.get(1..)?;
+        self.str()
+    }
+
     /// One value.
     #[inline]
     pub(crate) fn value(&mut self) -> Option<Val<'a>> {
