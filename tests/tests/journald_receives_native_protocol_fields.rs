@@ -251,5 +251,12 @@ fn thread_names_arrive_as_thread_name() {
     let fields = receive(&socket);
     assert_eq!(one(&fields, "THREAD_NAME"), "poller");
     assert_eq!(one(&fields, "FIELDS_THREAD_NAME"), "forged");
+    // Without thread names, the name is the user's.
+    let plain = Builder::new().journald_at(&path).build().unwrap();
+    velo!(logger: &plain, info, "polled", thread_name = "user's");
+    plain.sync().unwrap();
+    let fields = receive(&socket);
+    assert_eq!(one(&fields, "THREAD_NAME"), "user's");
+    assert!(!fields.contains_key("FIELDS_THREAD_NAME"), "{fields:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

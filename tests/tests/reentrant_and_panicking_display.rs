@@ -193,3 +193,26 @@ fn a_writer_that_logs_to_its_own_logger_under_a_burst() {
         cell.get().unwrap().close();
     }
 }
+
+#[test]
+fn a_panic_in_a_bridged_log_message_is_counted() {
+    velo_tests::in_child("a_panic_in_a_bridged_log_message_is_counted", || {
+        let out = Capture::new();
+        Builder::new()
+            .format(Format::Json)
+            .writer(out.clone())
+            .install()
+            .unwrap();
+        velo::bridge_log().unwrap();
+        std::panic::set_hook(Box::new(|_| {}));
+        assert!(std::panic::catch_unwind(|| log::info!("message {}", Panics)).is_err());
+        log::info!("after");
+        velo::sync().unwrap();
+        assert_eq!(velo::logger().stats().dropped, 1);
+        let entries = out.entries();
+        let msgs: Vec<&str> = entries.iter().map(|e| e["msg"].as_str().unwrap()).collect();
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert!(msgs.contains(&"after"), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("panicked")), "{msgs:?}");
+    });
+}

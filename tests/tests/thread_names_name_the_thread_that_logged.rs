@@ -179,3 +179,34 @@ fn a_thread_local_destructor_logs_with_its_thread_name() {
         },
     );
 }
+
+#[test]
+fn the_panic_hook_names_the_thread_once() {
+    in_child("the_panic_hook_names_the_thread_once", || {
+        let out = Capture::new();
+        velo::Builder::new()
+            .format(velo::Format::Json)
+            .thread_names(true)
+            .writer(out.clone())
+            .install()
+            .expect("installed");
+        let joined = thread::Builder::new()
+            .name("panicker".into())
+            .spawn(|| panic!("oh no"))
+            .expect("spawned")
+            .join();
+        assert!(joined.is_err());
+        velo::sync().expect("synced");
+        let lines = out.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let keys = velo_tests::raw_keys(&lines[0]);
+        assert_eq!(
+            keys.iter().filter(|k| k.contains("thread")).count(),
+            1,
+            "{keys:?}"
+        );
+        let e = velo_tests::parse_line(&lines[0]);
+        assert_eq!(e["thread"], "panicker");
+        assert_eq!(e["panic"], "oh no");
+    });
+}

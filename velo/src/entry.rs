@@ -285,7 +285,7 @@ impl<'a> Entry<'a> {
         spans: Option<&[u8]>,
     ) -> Entry<'a> {
         let mut flags = Entry::buffered_flags(core, context, None) | record::DYNAMIC;
-        let (mut buf, mut scoped) = local::take();
+        let (buf, mut scoped) = local::take();
         let extra_context = spans.unwrap_or_default();
         let own_scope = spans.is_some();
         if own_scope {
@@ -297,49 +297,47 @@ impl<'a> Entry<'a> {
         if scoped {
             flags |= record::SCOPE;
         }
-        record::begin_dynamic(&mut buf, flags, head.level);
-        // The message, formatted in place.
-        let msg = record::open_untagged(&mut buf);
-        let _ = fmt::Write::write_fmt(
-            &mut record::StrWriter {
-                buf: &mut buf,
-                start: msg,
-            },
-            head.message,
-        );
-        record::close(&mut buf, msg);
-        record::put_str(&mut buf, crate::callsite::tidy(head.file));
-        record::put_u32(&mut buf, head.line);
-        record::put_str(&mut buf, head.module);
-        record::put_str(&mut buf, head.target);
-        if core.config.thread_names {
-            local::put_thread_name(&mut buf);
-        }
-        if extra_context.is_empty() {
-            if !context.is_empty() {
-                record::put_block(&mut buf, context);
-            }
-        } else {
-            // Span fields come after the logger's context, whose keys they
-            // set take their place; copied in place, with no list between.
-            let block = record::open_untagged(&mut buf);
-            record::copy_fields_except(&mut buf, context, |k| record::has_key(extra_context, k));
-            buf.extend_from_slice(extra_context);
-            record::close(&mut buf, block);
-        }
-        if scoped {
-            // Copied straight from the thread's scope (no copy of it first).
-            if own_scope {
-                local::append_own_scope(&mut buf);
-            } else {
-                local::append_scope(&mut buf);
-            }
-        }
+        // An entry from here on: a panic in the message's `Display` unwinds
+        // through it, which counts the record lost (see `Entry`'s `drop`)
+        // and gives the buffer back.
         let mut entry = Entry {
             core,
             buf: ManuallyDrop::new(buf),
             in_ring: None,
         };
+        let buf = &mut *entry.buf;
+        record::begin_dynamic(buf, flags, head.level);
+        // The message, formatted in place.
+        let msg = record::open_untagged(buf);
+        let _ = fmt::Write::write_fmt(&mut record::StrWriter { buf, start: msg }, head.message);
+        record::close(buf, msg);
+        record::put_str(buf, crate::callsite::tidy(head.file));
+        record::put_u32(buf, head.line);
+        record::put_str(buf, head.module);
+        record::put_str(buf, head.target);
+        if core.config.thread_names {
+            local::put_thread_name(buf);
+        }
+        if extra_context.is_empty() {
+            if !context.is_empty() {
+                record::put_block(buf, context);
+            }
+        } else {
+            // Span fields come after the logger's context, whose keys they
+            // set take their place; copied in place, with no list between.
+            let block = record::open_untagged(buf);
+            record::copy_fields_except(buf, context, |k| record::has_key(extra_context, k));
+            buf.extend_from_slice(extra_context);
+            record::close(buf, block);
+        }
+        if scoped {
+            // Copied straight from the thread's scope (no copy of it first).
+            if own_scope {
+                local::append_own_scope(buf);
+            } else {
+                local::append_scope(buf);
+            }
+        }
         if core.config.backtrace_at(head.level) {
             entry.backtrace();
         }

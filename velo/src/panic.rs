@@ -14,6 +14,10 @@ use crate::logger::Logger;
 
 pub(crate) static PANIC: CallSite = internal_site!(Error, "panic", ["panic", "location", "thread"]);
 
+/// [`PANIC`] for a logger that writes every entry's thread name itself
+/// (`Builder::thread_names`): without a `thread` field of its own.
+static PANIC_NAMED: CallSite = internal_site!(Error, "panic", ["panic", "location"]);
+
 /// Chains a hook logging panics to `logger` before the current hook.
 pub(crate) fn install_hook(logger: &'static Logger) {
     let previous = std::panic::take_hook();
@@ -27,7 +31,9 @@ pub(crate) fn install_hook(logger: &'static Logger) {
         {
             return previous(info);
         }
-        let mut entry = Entry::start::<false>(logger.core(), logger.context(), PANIC.site(), None);
+        let named = logger.core().config.thread_names;
+        let site = if named { &PANIC_NAMED } else { &PANIC };
+        let mut entry = Entry::start::<false>(logger.core(), logger.context(), site.site(), None);
         entry.keep();
         let payload = info.payload();
         let message = payload
@@ -40,7 +46,9 @@ pub(crate) fn install_hook(logger: &'static Logger) {
             Some(location) => entry.display(location),
             None => entry.value(&()),
         }
-        entry.value(std::thread::current().name().unwrap_or("<unnamed>"));
+        if !named {
+            entry.value(std::thread::current().name().unwrap_or("<unnamed>"));
+        }
         entry.finish();
         // The process may be about to end: make the entry durable. Inside
         // the logger's output this returns at once instead of waiting for

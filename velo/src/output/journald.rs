@@ -206,7 +206,7 @@ fn name_hash(name: &[u8]) -> u64 {
 
 /// The journal fields velo writes itself; a user's key with one of these
 /// names is written as `FIELDS_NAME`.
-const OWN_FIELDS: [&[u8]; 10] = [
+const OWN_FIELDS: [&[u8]; 9] = [
     b"MESSAGE",
     b"PRIORITY",
     b"SYSLOG_IDENTIFIER",
@@ -214,7 +214,6 @@ const OWN_FIELDS: [&[u8]; 10] = [
     b"CODE_LINE",
     b"CODE_MODULE",
     b"TARGET",
-    b"THREAD_NAME",
     b"SUPPRESSED",
     b"BACKTRACE",
 ];
@@ -264,7 +263,9 @@ impl Output for Journald {
         for (key, value) in ev.fields(&self.scope_index) {
             name.clear();
             field_name(key, &mut name);
-            if OWN_FIELDS.contains(&&name[..]) {
+            // `THREAD_NAME` is velo's only where it writes it (an entry of a
+            // logger with `thread_names`).
+            if OWN_FIELDS.contains(&&name[..]) || (ev.thread.is_some() && name == b"THREAD_NAME") {
                 // A field of velo's own: the user's goes beside it, as
                 // `fields.KEY` in the JSON format, not in its place (journald
                 // keeps the last `PRIORITY` it reads).
