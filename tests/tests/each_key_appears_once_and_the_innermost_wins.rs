@@ -129,3 +129,41 @@ fn a_large_context_and_a_large_scope_keep_each_key_once() {
         assert_eq!(count("call"), 1, "{format:?}");
     }
 }
+
+/// Child loggers' contexts are formatted once and found again by the
+/// worker: many children with the same keys and other values, their
+/// entries interleaved (more than the worker's cache holds), each entry
+/// with its own logger's values.
+#[test]
+fn interleaved_children_keep_their_own_context() {
+    let (root, out) =
+        velo_tests::json_logger(velo::Builder::new().fields(velo::fields!(service = "api")));
+    let children: Vec<velo::Logger> = (0..150u64)
+        .map(|n| root.with(velo::fields!(request_id = n, peer = %format!("10.0.0.{n}"))))
+        .collect();
+    let grandchildren: Vec<velo::Logger> = children
+        .iter()
+        .enumerate()
+        .map(|(n, c)| c.with(velo::fields!(step = n as u64 * 2)))
+        .collect();
+    for round in 0..3u64 {
+        for (n, (child, grandchild)) in children.iter().zip(&grandchildren).enumerate() {
+            velo::velo!(logger: child, info, "child", round, n = n as u64);
+            velo::velo!(logger: grandchild, info, "grandchild", round, n = n as u64);
+        }
+    }
+    root.sync().unwrap();
+    let entries = out.entries();
+    assert_eq!(entries.len(), 3 * 150 * 2);
+    for e in &entries {
+        let n = e["n"].as_u64().unwrap();
+        assert_eq!(e["service"], "api", "{e:?}");
+        assert_eq!(e["request_id"], n, "{e:?}");
+        assert_eq!(e["peer"], format!("10.0.0.{n}"), "{e:?}");
+        if e["msg"] == "grandchild" {
+            assert_eq!(e["step"], n * 2, "{e:?}");
+        } else {
+            assert!(!e.contains_key("step"), "{e:?}");
+        }
+    }
+}

@@ -1013,7 +1013,8 @@ impl Builder {
             self.backtrace,
         );
         let capacity = asynchronous.then_some(self.buffer_size);
-        let core = Core::start(config, style, output, self.fields.as_bytes(), capacity)
+        let context = crate::record::context_block(self.fields.as_bytes());
+        let core = Core::start(config, style, output, &context, capacity)
             .map_err(|e| Error::io(ErrorKind::Write, "cannot start the velo worker thread", e))?;
         // Every logger, synchronous ones too: the close at exit also keeps
         // other threads from starting a write the end of the process

@@ -325,7 +325,10 @@ impl<'a> Entry<'a> {
         } else {
             // Span fields come after the logger's context, whose keys they
             // set take their place; copied in place, with no list between.
+            // A block of its own, with no id (see `record::split_context`).
             let block = record::open_untagged(buf);
+            record::put_u64(buf, 0);
+            let context = record::context_fields(context);
             record::copy_fields_except(buf, context, |k| record::has_key(extra_context, k));
             buf.extend_from_slice(extra_context);
             record::close(buf, block);

@@ -76,6 +76,8 @@ pub(crate) struct Event<'a> {
     /// The name of the thread that logged it, for a logger that writes it.
     pub(crate) thread: Option<&'a str>,
     pub(crate) backtrace: Option<&'a str>,
+    /// The context's id (see `record::context_block`), 0 for none.
+    context_id: u64,
     context: &'a [u8],
     scope: &'a [u8],
     /// The call's values (one per site key), or for a dynamic entry its
@@ -105,10 +107,10 @@ impl<'a> Event<'a> {
         } else {
             None
         };
-        let context = if h.flags & record::CONTEXT != 0 {
-            r.block()?.rest()
+        let (context_id, context) = if h.flags & record::CONTEXT != 0 {
+            record::split_context(r.block()?.rest())
         } else {
-            &[]
+            (0, &[][..])
         };
         let scope = if h.flags & record::SCOPE != 0 {
             r.block()?.rest()
@@ -130,6 +132,7 @@ impl<'a> Event<'a> {
             suppressed,
             thread,
             backtrace,
+            context_id,
             context,
             scope,
             values: r.rest(),
@@ -201,6 +204,14 @@ impl<'a> Event<'a> {
     #[inline]
     pub(crate) fn context(&self) -> &'a [u8] {
         self.context
+    }
+
+    /// The id of the logger's context (see `record::context_block`): the
+    /// same for every entry with these fields from one logger, never for
+    /// other fields; 0 when unknown.
+    #[inline]
+    pub(crate) fn context_id(&self) -> u64 {
+        self.context_id
     }
 
     /// The thread's scope fields, encoded.

@@ -7,6 +7,7 @@ use crate::fields::{self, Fields};
 use crate::filter::Filter;
 use crate::level::LevelFilter;
 use crate::local;
+use crate::record;
 use crate::stats;
 use std::sync::{Arc, OnceLock};
 
@@ -111,7 +112,7 @@ impl Logger {
     pub(crate) fn new(core: Arc<Core>, filter: Filter, fields: &Fields) -> Logger {
         let filter = callsite::register_filter(filter);
         Logger {
-            context: fields.as_bytes().into(),
+            context: record::context_block(fields.as_bytes()),
             shared: Arc::new(Shared { core, filter }),
         }
     }
@@ -126,6 +127,8 @@ impl Logger {
         &self.shared.filter
     }
 
+    /// The logger's context as a record carries it: its id, then its
+    /// fields (see `record::context_block`); empty without fields.
     #[inline]
     pub(crate) fn context(&self) -> &[u8] {
         &self.context
@@ -180,10 +183,10 @@ impl Logger {
     /// ```
     #[must_use]
     pub fn with(&self, fields: Fields) -> Logger {
-        let context = fields::merge(&self.context, fields.as_bytes());
+        let context = fields::merge(record::context_fields(&self.context), fields.as_bytes());
         Logger {
             shared: Arc::clone(&self.shared),
-            context: context.into(),
+            context: record::context_block(&context),
         }
     }
 

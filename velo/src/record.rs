@@ -16,7 +16,7 @@
 //! body    := [suppressed:u64]                         if SUPPRESSED
 //!            [dynamic]                                if DYNAMIC
 //!            [thread:str]                             if THREAD
-//!            [len:u32 fields]                         if CONTEXT
+//!            [len:u32 context_id:u64 fields]          if CONTEXT
 //!            [len:u32 fields]                         if SCOPE
 //!            [value]                                  if BACKTRACE (a string)
 //!            values                                   the call's
@@ -167,6 +167,40 @@ pub(crate) fn finish(buf: &mut [u8]) {
     if let Some(head) = buf.first_chunk_mut::<4>() {
         *head = len.to_le_bytes();
     }
+}
+
+/// A logger's context as records carry it: an id of its own (never 0,
+/// never given to another context of the process), then its fields; empty
+/// when it has none. The worker finds the context's line formatted before
+/// by the id, without hashing or comparing its fields (see
+/// `LineFormat::block`).
+pub(crate) fn context_block(fields: &[u8]) -> std::sync::Arc<[u8]> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    if fields.is_empty() {
+        return std::sync::Arc::from(&[][..]);
+    }
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut block = Vec::with_capacity(8 + fields.len());
+    block.extend_from_slice(&id.to_le_bytes());
+    block.extend_from_slice(fields);
+    block.into()
+}
+
+/// The id and the fields of a context block ([`context_block`]); id 0 for
+/// a block of fields merged at the call (a bridged event's spans), which
+/// has none.
+#[inline]
+pub(crate) fn split_context(block: &[u8]) -> (u64, &[u8]) {
+    match block.split_first_chunk::<8>() {
+        Some((id, fields)) => (u64::from_le_bytes(*id), fields),
+        None => (0, block),
+    }
+}
+
+/// The fields of a context block ([`context_block`]).
+#[inline]
+pub(crate) fn context_fields(block: &[u8]) -> &[u8] {
+    split_context(block).1
 }
 
 /// Appends a length-prefixed block of encoded fields (context or scope).
