@@ -168,3 +168,30 @@ fn bridged_log_records_with_velo_names() {
         ]
     );
 }
+
+/// One scope's fields, formatted once and reused, are renamed in the
+/// entries that have a built-in key of the same name and only in those,
+/// whatever the order the entries come in.
+#[test]
+fn a_reused_block_is_renamed_only_where_its_keys_clash() {
+    let (l, out) = logger(Schema::Velo);
+    velo::scope(velo::fields!(target = "scope's", n = 1), || {
+        for _ in 0..3 {
+            velo!(logger: &l, info, "plain");
+            velo!(logger: &l, target: "audit", info, "targeted");
+            velo!(logger: &l, every: 1ms, info, "limited");
+        }
+    });
+    let lines = lines(&l, &out);
+    for line in &lines {
+        let e = velo_tests::parse_line(line);
+        if e["msg"] == "targeted" {
+            assert_eq!(e["target"], "audit", "{line}");
+            assert_eq!(e["fields.target"], "scope's", "{line}");
+        } else {
+            assert_eq!(e["target"], "scope's", "{line}");
+            assert!(!e.contains_key("fields.target"), "{line}");
+        }
+    }
+    assert!(lines.len() >= 7, "{lines:?}");
+}
