@@ -131,3 +131,41 @@ fn the_default_logger_and_bridged_records_carry_them_too() {
         ]
     );
 }
+
+/// A thread's scope fields are formatted once per scope and found again
+/// by the worker: scopes entered and left in turn, nested, with the same
+/// keys and other values (more than the worker's cache holds), each entry
+/// with the fields of the scope it was logged in.
+#[test]
+fn each_entry_has_the_scope_it_was_logged_in() {
+    let (logger, out) = velo_tests::json_logger(velo::Builder::new());
+    for i in 0..200u64 {
+        velo::scope(
+            velo::fields!(req = i, peer = %format!("10.0.0.{i}")),
+            || {
+                velo::velo!(logger: &logger, info, "outer", i);
+                velo::scope(velo::fields!(step = i * 2), || {
+                    velo::velo!(logger: &logger, info, "inner", i);
+                });
+                velo::velo!(logger: &logger, info, "outer again", i);
+            },
+        );
+        velo::velo!(logger: &logger, info, "outside", i);
+    }
+    logger.sync().unwrap();
+    let entries = out.entries();
+    assert_eq!(entries.len(), 800);
+    for e in &entries {
+        let i = e["i"].as_u64().unwrap();
+        if e["msg"] == "outside" {
+            assert!(!e.contains_key("req"), "{e:?}");
+            continue;
+        }
+        assert_eq!(e["req"], i, "{e:?}");
+        assert_eq!(e["peer"], format!("10.0.0.{i}"), "{e:?}");
+        assert_eq!(e.contains_key("step"), e["msg"] == "inner", "{e:?}");
+        if e["msg"] == "inner" {
+            assert_eq!(e["step"], i * 2, "{e:?}");
+        }
+    }
+}

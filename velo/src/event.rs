@@ -79,6 +79,8 @@ pub(crate) struct Event<'a> {
     /// The context's id (see `record::context_block`), 0 for none.
     context_id: u64,
     context: &'a [u8],
+    /// The scope's id (see `record::new_block_id`), 0 for none.
+    scope_id: u64,
     scope: &'a [u8],
     /// The call's values (one per site key), or for a dynamic entry its
     /// fields.
@@ -112,10 +114,10 @@ impl<'a> Event<'a> {
         } else {
             (0, &[][..])
         };
-        let scope = if h.flags & record::SCOPE != 0 {
-            r.block()?.rest()
+        let (scope_id, scope) = if h.flags & record::SCOPE != 0 {
+            record::split_context(r.block()?.rest())
         } else {
-            &[]
+            (0, &[][..])
         };
         let backtrace = if h.flags & record::BACKTRACE != 0 {
             match r.value()? {
@@ -134,6 +136,7 @@ impl<'a> Event<'a> {
             backtrace,
             context_id,
             context,
+            scope_id,
             scope,
             values: r.rest(),
         })
@@ -204,6 +207,14 @@ impl<'a> Event<'a> {
     #[inline]
     pub(crate) fn context(&self) -> &'a [u8] {
         self.context
+    }
+
+    /// The id of the thread's scope fields: the same for every entry the
+    /// thread logs until its scope changes, never for other fields; 0
+    /// when unknown.
+    #[inline]
+    pub(crate) fn scope_id(&self) -> u64 {
+        self.scope_id
     }
 
     /// The id of the logger's context (see `record::context_block`): the

@@ -73,6 +73,11 @@ struct Local {
     /// length, to test without borrowing.
     scope: RefCell<Vec<u8>>,
     scope_len: Cell<usize>,
+    /// `scope`'s id, new whenever it changes (see
+    /// `record::new_block_id`), that entries carry with it.
+    scope_id: Cell<u64>,
+    /// `own`'s id, the same way.
+    own_id: Cell<u64>,
     /// The fields of the `tracing` span this thread is in (with its
     /// parents'), when it has any (see [`set_span_scope`]).
     spans: RefCell<Vec<(u64, Arc<[u8]>)>>,
@@ -123,6 +128,8 @@ thread_local! {
             name: OnceCell::new(),
             scope: RefCell::new(Vec::new()),
             scope_len: Cell::new(0),
+            scope_id: Cell::new(0),
+            own_id: Cell::new(0),
             spans: RefCell::new(Vec::new()),
             own: RefCell::new(Vec::new()),
             writing: RefCell::new(Vec::new()),
@@ -299,8 +306,8 @@ pub(crate) fn spill(reserved: Reserved) -> Vec<u8> {
 pub(crate) fn append_scope_in(slot: &mut Slot) -> bool {
     LOCAL
         .try_with(|l| match l.scope.try_borrow() {
-            Ok(scope) => slot.put_block(&scope),
-            Err(_) => slot.put_block(&[]),
+            Ok(scope) => slot.put_scope_block(l.scope_id.get(), &scope),
+            Err(_) => slot.put_scope_block(0, &[]),
         })
         .unwrap_or(false)
 }
@@ -310,7 +317,7 @@ pub(crate) fn append_scope_in(slot: &mut Slot) -> bool {
 /// the thread is exiting).
 #[cold]
 pub(crate) fn append_scope(buf: &mut Vec<u8>) {
-    with_scope(|scope| crate::record::put_block(buf, scope));
+    with_scope(|id, scope| crate::record::put_scope_block(buf, id, scope));
 }
 
 #[cold]
@@ -805,14 +812,17 @@ pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
             None => {
                 let mut scope = l.scope.borrow_mut();
                 l.scope_len.set(fields.len());
+                l.scope_id.set(crate::record::new_block_id());
                 std::mem::replace(&mut *scope, fields)
             }
             Some((_, spans)) => {
                 let mut own = l.own.borrow_mut();
                 let previous = std::mem::replace(&mut *own, fields);
+                l.own_id.set(crate::record::new_block_id());
                 let mut scope = l.scope.borrow_mut();
                 merge_scope(&mut scope, spans, &own);
                 l.scope_len.set(scope.len());
+                l.scope_id.set(crate::record::new_block_id());
                 previous
             }
         })
@@ -860,13 +870,16 @@ pub(crate) fn set_span_scope(owner: u64, spans: Option<Arc<[u8]>>) {
                 // velo's scopes' fields alone again.
                 *scope = std::mem::take(&mut *own);
                 l.scope_len.set(scope.len());
+                l.scope_id.set(l.own_id.get());
             }
             (had_spans, Some((_, spans))) => {
                 if !had_spans {
                     *own = std::mem::take(&mut *scope);
+                    l.own_id.set(l.scope_id.get());
                 }
                 merge_scope(&mut scope, spans, &own);
                 l.scope_len.set(scope.len());
+                l.scope_id.set(crate::record::new_block_id());
             }
         }
     });
@@ -891,43 +904,48 @@ pub(crate) fn has_own_scope() -> bool {
 /// of `tracing` spans, as a record block (see [`append_scope`]).
 #[cfg(any(feature = "log", feature = "tracing"))]
 pub(crate) fn append_own_scope(buf: &mut Vec<u8>) {
-    with_own_scope(|scope| crate::record::put_block(buf, scope));
+    with_own_scope_and_id(|id, scope| crate::record::put_scope_block(buf, id, scope));
 }
 
 /// Calls `f` with the fields of velo's scopes this thread is in, without
 /// those of `tracing` spans (what a new scope merges its fields into).
 pub(crate) fn with_own_scope(f: impl FnOnce(&[u8])) {
+    with_own_scope_and_id(|_, fields| f(fields));
+}
+
+/// [`with_own_scope`], with the fields' id (see `record::new_block_id`).
+fn with_own_scope_and_id(f: impl FnOnce(u64, &[u8])) {
     let mut f = Some(f);
     let _ = LOCAL.try_with(|l| {
         let Ok(spans) = l.spans.try_borrow() else {
             return;
         };
-        let own = if !spans.is_empty() {
-            l.own.try_borrow()
+        let (own, id) = if !spans.is_empty() {
+            (l.own.try_borrow(), l.own_id.get())
         } else {
-            l.scope.try_borrow()
+            (l.scope.try_borrow(), l.scope_id.get())
         };
         if let (Ok(own), Some(f)) = (own, f.take()) {
-            f(&own);
+            f(id, &own);
         }
     });
     if let Some(f) = f {
-        f(&[]);
+        f(0, &[]);
     }
 }
 
-/// Calls `f` with this thread's scope fields (none once the thread's
-/// state is gone).
-pub(crate) fn with_scope(f: impl FnOnce(&[u8])) {
+/// Calls `f` with this thread's scope fields and their id (none once the
+/// thread's state is gone).
+fn with_scope(f: impl FnOnce(u64, &[u8])) {
     let mut f = Some(f);
     let _ = LOCAL.try_with(|l| {
         if let Ok(scope) = l.scope.try_borrow() {
             if let Some(f) = f.take() {
-                f(&scope);
+                f(l.scope_id.get(), &scope);
             }
         }
     });
     if let Some(f) = f {
-        f(&[]);
+        f(0, &[]);
     }
 }

@@ -17,7 +17,7 @@
 //!            [dynamic]                                if DYNAMIC
 //!            [thread:str]                             if THREAD
 //!            [len:u32 context_id:u64 fields]          if CONTEXT
-//!            [len:u32 fields]                         if SCOPE
+//!            [len:u32 scope_id:u64 fields]            if SCOPE
 //!            [value]                                  if BACKTRACE (a string)
 //!            values                                   the call's
 //! dynamic := message:str file:str line:u32 module:str target:str
@@ -175,18 +175,33 @@ pub(crate) fn finish(buf: &mut [u8]) {
 /// by the id, without hashing or comparing its fields (see
 /// `LineFormat::block`).
 pub(crate) fn context_block(fields: &[u8]) -> std::sync::Arc<[u8]> {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     if fields.is_empty() {
         return std::sync::Arc::from(&[][..]);
     }
-    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = new_block_id();
     let mut block = Vec::with_capacity(8 + fields.len());
     block.extend_from_slice(&id.to_le_bytes());
     block.extend_from_slice(fields);
     block.into()
 }
 
-/// The id and the fields of a context block ([`context_block`]); id 0 for
+/// A new id for a context or scope block: never 0, never given before in
+/// this process (contexts and scopes share the sequence).
+pub(crate) fn new_block_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Appends a scope block: its id (see [`new_block_id`]), then its fields.
+#[inline]
+pub(crate) fn put_scope_block(buf: &mut Vec<u8>, id: u64, fields: &[u8]) {
+    put_u32(buf, (8 + fields.len()) as u32);
+    put_u64(buf, id);
+    buf.extend_from_slice(fields);
+}
+
+/// The id and the fields of a context or scope block
+/// ([`context_block`], [`put_scope_block`]); id 0 for
 /// a block of fields merged at the call (a bridged event's spans), which
 /// has none.
 #[inline]
@@ -354,6 +369,18 @@ impl Slot {
             return false;
         }
         self.put(&(block.len() as u32).to_le_bytes()) && self.put(block)
+    }
+
+    /// Appends a scope block (as [`put_scope_block`]), or writes nothing
+    /// and returns `false` if it does not fit.
+    #[inline]
+    pub(crate) fn put_scope_block(&mut self, id: u64, fields: &[u8]) -> bool {
+        if fields.len() + 12 > self.room - self.len {
+            return false;
+        }
+        self.put(&((8 + fields.len()) as u32).to_le_bytes())
+            && self.put(&id.to_le_bytes())
+            && self.put(fields)
     }
 
     /// The bytes written, to change in place.
