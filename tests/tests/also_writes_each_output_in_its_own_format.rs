@@ -197,3 +197,46 @@ fn a_file_beside_a_writer_gets_every_line_after_close() {
         assert_eq!(seq, (0..5_000).collect::<Vec<u64>>(), "thread {t} in order");
     }
 }
+
+#[test]
+fn each_output_shows_the_time_as_its_builder_says() {
+    let (untimed, millis) = (Capture::new(), Capture::new());
+    let logger = Builder::new()
+        .format(Format::Json)
+        .timestamp(velo::Timestamp::Off)
+        .writer(untimed.clone())
+        .also(
+            Builder::new()
+                .format(Format::Json)
+                .timestamp(velo::Timestamp::Millis)
+                .writer(millis.clone()),
+        )
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "dated", x = 1u32);
+    logger.sync().unwrap();
+    let (plain, timed) = (&untimed.entries()[0], &millis.entries()[0]);
+    assert!(!plain.contains_key("time"), "{plain:?}");
+    let time = timed["time"].as_str().expect("a time");
+    // 2026-12-02T05:30:00.123Z
+    assert_eq!(time.len(), 24, "{time}");
+}
+
+#[test]
+fn reopen_reports_its_own_errors_and_sync_the_writes() {
+    let first = Capture::new();
+    let logger = Builder::new()
+        .writer(Failing)
+        .also(Builder::new().format(Format::Json).writer(first.clone()))
+        .also(Builder::new().writer(Failing))
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "one");
+    assert!(logger.sync().is_err());
+    velo!(logger: &logger, info, "two");
+    // No file anywhere: nothing to reopen, and no write error from it.
+    logger.reopen().expect("nothing to reopen");
+    let err = logger.sync().expect_err("the writers still fail");
+    assert_eq!(err.kind(), ErrorKind::Write, "{err}");
+    assert_eq!(first.msgs(), ["one", "two"]);
+}

@@ -952,6 +952,9 @@ impl Builder {
             ));
         }
         let mut asynchronous = self.asynchronous;
+        // Entries are dated when any output shows the time.
+        let timed = self.timestamp != Timestamp::Off
+            || self.also.iter().any(|b| b.timestamp != Timestamp::Off);
         let mut branches = Vec::with_capacity(self.also.len());
         for branch in self.also {
             if !branch.also.is_empty() {
@@ -1006,12 +1009,7 @@ impl Builder {
         } else {
             Box::new(output::Tee::new(opened.output, branches))
         };
-        let config = Config::new(
-            self.overflow,
-            self.timestamp != Timestamp::Off,
-            self.thread_names,
-            self.backtrace,
-        );
+        let config = Config::new(self.overflow, timed, self.thread_names, self.backtrace);
         let capacity = asynchronous.then_some(self.buffer_size);
         let context = crate::record::context_block(self.fields.as_bytes());
         let core = Core::start(config, style, output, &context, capacity)

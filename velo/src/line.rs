@@ -414,6 +414,11 @@ impl LineFormat {
         }
     }
 
+    /// Whether lines show a time (not `Timestamp::Off`).
+    pub(crate) fn shows_time(&self) -> bool {
+        self.face.mode() != Timestamp::Off
+    }
+
     /// Appends `ev`'s line, ending in `\n`.
     pub(crate) fn write(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
         if self.style.text {

@@ -59,33 +59,54 @@ impl Tee {
         }
     }
 
-    /// Runs `f` on every further output, keeping the first error (named).
-    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) {
+    /// Runs `f` on every further output; the first error, named.
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) -> Option<io::Error> {
+        let mut first = None;
         for branch in &mut self.branches {
             let output = &mut *branch.output;
             if let Err(e) = guarded(|| f(output)) {
-                let e = branch.named(e);
-                self.error.get_or_insert(e);
+                first.get_or_insert(branch.named(e));
             }
         }
+        first
     }
 
-    /// `first`, else the error a further output kept.
-    fn first_error(&mut self, first: io::Result<()>) -> io::Result<()> {
+    /// After a flush: the first output's error, else one a further output
+    /// had since the last flush (`branch` or kept from its writes). A
+    /// further output's error waits for the next flush while the first's
+    /// is reported.
+    fn flushed(&mut self, first: io::Result<()>, branch: Option<io::Error>) -> io::Result<()> {
+        if let Some(e) = branch {
+            self.error.get_or_insert(e);
+        }
         first?;
         self.error.take().map_or(Ok(()), Err)
     }
 }
 
+/// `ev` as an output that shows no time must see it: without one (a
+/// syslog header, an OTLP record take the time from the entry, not from
+/// the line's format). Entries are dated whenever any output shows time.
+fn timed_for<'e, 'a>(ev: &'e Event<'a>, format: &LineFormat) -> std::borrow::Cow<'e, Event<'a>> {
+    if ev.time.is_some() && !format.shows_time() {
+        let mut untimed = ev.clone();
+        untimed.time = None;
+        std::borrow::Cow::Owned(untimed)
+    } else {
+        std::borrow::Cow::Borrowed(ev)
+    }
+}
+
 impl Output for Tee {
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
-        let written = self.first.write(ev, format);
+        let written = self.first.write(&timed_for(ev, format), format);
         for branch in &mut self.branches {
             if !branch.admits(ev) {
                 continue;
             }
             let (output, format) = (&mut *branch.output, &mut branch.format);
-            if let Err(e) = guarded(|| output.write(ev, format)) {
+            let ev = timed_for(ev, format);
+            if let Err(e) = guarded(|| output.write(&ev, format)) {
                 let e = branch.named(e);
                 self.error.get_or_insert(e);
             }
@@ -95,14 +116,14 @@ impl Output for Tee {
 
     fn flush(&mut self) -> io::Result<()> {
         let first = self.first.flush();
-        self.each(|output| output.flush());
-        self.first_error(first)
+        let branch = self.each(|output| output.flush());
+        self.flushed(first, branch)
     }
 
     fn deliver(&mut self) -> io::Result<()> {
         let first = self.first.deliver();
-        self.each(|output| output.deliver());
-        self.first_error(first)
+        let branch = self.each(|output| output.deliver());
+        self.flushed(first, branch)
     }
 
     fn healthy(&self) -> bool {
@@ -112,17 +133,18 @@ impl Output for Tee {
     }
 
     fn reopen(&mut self) -> io::Result<()> {
+        // Its own errors only: write errors wait for the next flush.
         let first = self.first.reopen();
-        self.each(|output| output.reopen());
-        self.first_error(first)
+        let branch = self.each(|output| output.reopen());
+        first?;
+        branch.map_or(Ok(()), Err)
     }
 
     fn forget_buffered(&mut self) {
         self.first.forget_buffered();
-        self.each(|output| {
-            output.forget_buffered();
-            Ok(())
-        });
+        for branch in &mut self.branches {
+            branch.output.forget_buffered();
+        }
     }
 
     fn retry_in(&self) -> Option<Duration> {
