@@ -837,7 +837,9 @@ impl Builder {
     /// and written to each output in turn, this builder's first. The
     /// logger's statistics are its first output's. A further output that
     /// fails does not hold up the others: its error names it, is reported
-    /// once on stderr and returned by the next `sync`. Lines go through the
+    /// once on stderr and returned by the next `sync`. One that blocks
+    /// does, as the worker writes them in turn (the bounds on a stuck
+    /// output apply to them all). Lines go through the
     /// general path then (neither the plain-line path nor callers
     /// formatting), which costs the worker some tens of nanoseconds a line
     /// more.
