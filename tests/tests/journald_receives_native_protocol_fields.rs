@@ -106,13 +106,20 @@ fn one(fields: &Fields, name: &str) -> String {
     String::from_utf8(values[0].clone()).unwrap()
 }
 
-#[test]
-fn entries_arrive_as_journal_fields() {
-    let dir = std::env::temp_dir().join(format!("velo-journald-{}", std::process::id()));
+/// A socket standing in for journald, in a fresh directory named after
+/// `name`: the directory, the socket's path and the socket.
+fn journal(name: &str) -> (std::path::PathBuf, std::path::PathBuf, UnixDatagram) {
+    let dir = std::env::temp_dir().join(format!("velo-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("socket");
     let socket = UnixDatagram::bind(&path).unwrap();
+    (dir, path, socket)
+}
+
+#[test]
+fn entries_arrive_as_journal_fields() {
+    let (dir, path, socket) = journal("journald");
     let logger = Builder::new()
         .journald_at(&path)
         .app_name("velo-test")
@@ -228,11 +235,7 @@ fn a_large_context_and_a_large_scope_keep_each_field_once() {
 
 #[test]
 fn thread_names_arrive_as_thread_name() {
-    let dir = std::env::temp_dir().join(format!("velo-journald-thread-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("socket");
-    let socket = UnixDatagram::bind(&path).unwrap();
+    let (dir, path, socket) = journal("journald-thread");
     let logger = Builder::new()
         .journald_at(&path)
         .thread_names(true)

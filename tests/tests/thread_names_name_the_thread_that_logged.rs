@@ -9,6 +9,19 @@ use std::thread;
 use velo::{velo, Schema};
 use velo_tests::{in_child, json_logger, keys, text_keys, text_logger, Capture};
 
+/// Installs a JSON logger with thread names into a fresh capture (in a
+/// child process: the default logger is set once).
+fn install_named() -> Capture {
+    let out = Capture::new();
+    velo::Builder::new()
+        .format(velo::Format::Json)
+        .thread_names(true)
+        .writer(out.clone())
+        .install()
+        .expect("installed");
+    out
+}
+
 fn entries(logger: &velo::Logger, out: &Capture) -> Vec<Map<String, Json>> {
     logger.sync().expect("synced");
     out.entries()
@@ -126,14 +139,7 @@ fn text_and_schemas_name_the_thread_under_their_own_keys() {
 #[test]
 fn bridged_log_records_name_their_thread() {
     in_child("bridged_log_records_name_their_thread", || {
-        let out = Capture::new();
-        velo::Builder::new()
-            .format(velo::Format::Json)
-            .thread_names(true)
-            .level(velo::Level::Info)
-            .writer(out.clone())
-            .install()
-            .expect("installed");
+        let out = install_named();
         velo::bridge_log().expect("bridged");
         on_thread(Some("legacy"), || log::info!(n = 5; "from log"));
         velo::sync().expect("synced");
@@ -149,13 +155,7 @@ fn a_thread_local_destructor_logs_with_its_thread_name() {
     in_child(
         "a_thread_local_destructor_logs_with_its_thread_name",
         || {
-            let out = Capture::new();
-            velo::Builder::new()
-                .format(velo::Format::Json)
-                .thread_names(true)
-                .writer(out.clone())
-                .install()
-                .expect("installed");
+            let out = install_named();
             struct LogsOnDrop;
             impl Drop for LogsOnDrop {
                 fn drop(&mut self) {
@@ -183,13 +183,7 @@ fn a_thread_local_destructor_logs_with_its_thread_name() {
 #[test]
 fn the_panic_hook_names_the_thread_once() {
     in_child("the_panic_hook_names_the_thread_once", || {
-        let out = Capture::new();
-        velo::Builder::new()
-            .format(velo::Format::Json)
-            .thread_names(true)
-            .writer(out.clone())
-            .install()
-            .expect("installed");
+        let out = install_named();
         let joined = thread::Builder::new()
             .name("panicker".into())
             .spawn(|| panic!("oh no"))
