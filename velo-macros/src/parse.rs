@@ -586,10 +586,14 @@ fn parse_options(
 
 /// Whether a level's name comes next.
 fn peek_level_word(input: ParseStream<'_>) -> bool {
-    input
-        .fork()
-        .call(Ident::parse_any)
-        .is_ok_and(|word| Level::named(&word.to_string()).is_some())
+    level_word(&input.fork()).is_some()
+}
+
+/// A level's name, taken; `None` (with something taken or not) for
+/// anything else.
+fn level_word(input: ParseStream<'_>) -> Option<Ident> {
+    let word = input.call(Ident::parse_any).ok()?;
+    Level::named(&word.to_string()).map(|_| word)
 }
 
 /// Sets option `kw`'s value in `slot`, or reports it given twice.
@@ -622,10 +626,7 @@ fn expect_comma(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, context: &
 /// a second level where the message belongs.
 fn peek_second_level(input: ParseStream<'_>) -> Option<Ident> {
     let fork = input.fork();
-    let word = fork.call(Ident::parse_any).ok()?;
-    if !fork.peek(Token![,]) || Level::named(&word.to_string()).is_none() {
-        return None;
-    }
+    let word = level_word(&fork).filter(|_| fork.peek(Token![,]))?;
     input.advance_to(&fork);
     Some(word)
 }
@@ -633,19 +634,7 @@ fn peek_second_level(input: ParseStream<'_>) -> Option<Ident> {
 /// The span of the last token before the next top-level comma (or the
 /// end): where a value that starts here ends, as far as a comma tells.
 fn value_end(input: ParseStream<'_>) -> Option<Span> {
-    let mut last = None;
-    let _ = input.fork().step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tt, next)) = rest.token_tree() {
-            if matches!(&tt, TokenTree::Punct(p) if p.as_char() == ',') {
-                break;
-            }
-            last = Some(tt.span());
-            rest = next;
-        }
-        Ok(((), rest))
-    });
-    last
+    past_value(&input.fork())
 }
 
 /// `e`, from parsing the value of `key`, pointed at `end` (the value's
@@ -663,18 +652,25 @@ fn incomplete_value(e: syn::Error, key: &str, end: Span) -> syn::Error {
 
 /// Skips token trees up to (not including) the next top-level comma.
 fn skip_to_comma(input: ParseStream<'_>) {
-    let _ = input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tt, next)) = rest.token_tree() {
-            if let TokenTree::Punct(p) = &tt {
-                if p.as_char() == ',' {
+    past_value(input);
+}
+
+/// Steps over token trees up to (not including) the next top-level comma;
+/// the span of the last one passed.
+fn past_value(input: ParseStream<'_>) -> Option<Span> {
+    input
+        .step(|cursor| {
+            let (mut rest, mut last) = (*cursor, None);
+            while let Some((tt, next)) = rest.token_tree() {
+                if matches!(&tt, TokenTree::Punct(p) if p.as_char() == ',') {
                     break;
                 }
+                last = Some(tt.span());
+                rest = next;
             }
-            rest = next;
-        }
-        Ok(((), rest))
-    });
+            Ok((last, rest))
+        })
+        .unwrap_or(None)
 }
 
 /// Parses `[, FIELD]* [,]`; when `first` is set the list does not start
