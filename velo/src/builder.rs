@@ -935,8 +935,8 @@ impl Builder {
     /// assert_eq!(err.kind(), velo::ErrorKind::BufferSize);
     /// # Ok::<(), velo::Error>(())
     /// ```
-    pub fn build(self) -> Result<Logger, Error> {
-        let filter = self.filter?;
+    pub fn build(mut self) -> Result<Logger, Error> {
+        let filter = std::mem::replace(&mut self.filter, Ok(Filter::default()))?;
         if !self.buffer_size.is_power_of_two() {
             return Err(Error::new(
                 ErrorKind::BufferSize,
@@ -958,52 +958,25 @@ impl Builder {
         let timed = self.timestamp != Timestamp::Off
             || self.also.iter().any(|b| b.timestamp != Timestamp::Off);
         let mut branches = Vec::with_capacity(self.also.len());
-        for branch in self.also {
+        for mut branch in std::mem::take(&mut self.also) {
             if !branch.also.is_empty() {
                 return Err(Error::new(
                     ErrorKind::Output,
                     "an output given to `also` cannot have outputs of its own: give each to the logger's builder",
                 ));
             }
-            let filter = match branch.filter {
-                Ok(filter) => branch.filter_set.then_some(filter),
-                Err(e) => return Err(e),
-            };
+            let filter = std::mem::replace(&mut branch.filter, Ok(Filter::default()))?;
             let name = format!("{:?}", branch.output);
-            let opened = open(
-                branch.output,
-                &branch.app_name,
-                branch.caller,
-                &Looks {
-                    format: branch.format,
-                    color: branch.color,
-                    timestamp: branch.timestamp,
-                    local_time: branch.local_time,
-                    caller: branch.caller,
-                    schema: branch.schema,
-                },
-            )?;
+            let opened = branch.open()?;
             asynchronous &= !opened.synchronous;
             branches.push(output::Branch {
                 output: opened.output,
                 format: crate::line::LineFormat::new(opened.style),
-                filter,
+                filter: branch.filter_set.then_some(filter),
                 name,
             });
         }
-        let opened = open(
-            self.output,
-            &self.app_name,
-            self.caller,
-            &Looks {
-                format: self.format,
-                color: self.color,
-                timestamp: self.timestamp,
-                local_time: self.local_time,
-                caller: self.caller,
-                schema: self.schema,
-            },
-        )?;
+        let opened = self.open()?;
         asynchronous &= !opened.synchronous;
         let style = opened.style;
         let output: Box<dyn Output> = if branches.is_empty() {
@@ -1020,7 +993,7 @@ impl Builder {
         // other threads from starting a write the end of the process
         // would cut (see `sink::exit_begins`).
         crate::logger::close_at_exit();
-        Ok(Logger::new(core, filter, &self.fields))
+        Ok(Logger::new(core, filter, context))
     }
 
     /// Builds the logger and makes it the default that `velo!` uses. Also
@@ -1060,72 +1033,61 @@ struct Opened {
     synchronous: bool,
 }
 
-/// A builder's settings of how lines look.
-struct Looks {
-    format: Format,
-    color: Option<bool>,
-    timestamp: Timestamp,
-    local_time: Option<crate::timestamp::ZoneMaker>,
-    caller: bool,
-    schema: Schema,
-}
-
-/// Opens `target`, and works out the style of its lines from `looks`
-/// (the text format and colours on a terminal, for `Format::Auto`).
-fn open(
-    target: Target,
-    app_name_set: &Option<String>,
-    caller: bool,
-    looks: &Looks,
-) -> Result<Opened, Error> {
-    let mut synchronous = false;
-    let (output, terminal): (Box<dyn Output>, bool) = match target {
-        Target::Stderr => (
-            Box::new(Stream::new(Box::new(Stdio::Stderr))),
-            std::io::stderr().is_terminal(),
-        ),
-        Target::Stdout => (
-            Box::new(Stream::new(Box::new(Stdio::Stdout))),
-            std::io::stdout().is_terminal(),
-        ),
-        Target::Writer(w) => (Box::new(Stream::new(w)), false),
-        Target::Test => {
-            synchronous = true;
-            (Box::new(Stream::new(Box::new(output::TestWriter))), false)
-        }
-        Target::Open(opener) => {
-            let opening = Opening {
-                app_name: app_name(app_name_set.clone()),
-                caller,
+impl Builder {
+    /// Opens this builder's output (left `Stderr` in its place), and works
+    /// out the style of its lines from its settings (the text format and
+    /// colours on a terminal, for `Format::Auto`).
+    fn open(&mut self) -> Result<Opened, Error> {
+        let mut synchronous = false;
+        let (output, terminal): (Box<dyn Output>, bool) =
+            match std::mem::replace(&mut self.output, Target::Stderr) {
+                Target::Stderr => (
+                    Box::new(Stream::new(Box::new(Stdio::Stderr))),
+                    std::io::stderr().is_terminal(),
+                ),
+                Target::Stdout => (
+                    Box::new(Stream::new(Box::new(Stdio::Stdout))),
+                    std::io::stdout().is_terminal(),
+                ),
+                Target::Writer(w) => (Box::new(Stream::new(w)), false),
+                Target::Test => {
+                    synchronous = true;
+                    (Box::new(Stream::new(Box::new(output::TestWriter))), false)
+                }
+                Target::Open(opener) => {
+                    let opening = Opening {
+                        app_name: app_name(self.app_name.clone()),
+                        caller: self.caller,
+                    };
+                    ((opener.open)(&opening)?, false)
+                }
             };
-            ((opener.open)(&opening)?, false)
-        }
-    };
-    let text = match looks.format {
-        Format::Json => false,
-        Format::Text => true,
-        Format::Auto => terminal,
-    };
-    let style = Style {
-        text,
-        // Set at all, even empty, `NO_COLOR` turns colours off; so does
-        // a terminal that says it has none.
-        color: text
-            && looks.color.unwrap_or_else(|| {
-                terminal
-                    && std::env::var_os("NO_COLOR").is_none()
-                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-            }),
-        timestamp: looks.timestamp,
-        local_time: looks.local_time,
-        caller: looks.caller,
-        schema: looks.schema,
-    };
-    Ok(Opened {
-        output,
-        style,
-        synchronous,
-    })
+        let text = match self.format {
+            Format::Json => false,
+            Format::Text => true,
+            Format::Auto => terminal,
+        };
+        let style = Style {
+            text,
+            // Set at all, even empty, `NO_COLOR` turns colours off; so does
+            // a terminal that says it has none.
+            color: text
+                && self.color.unwrap_or_else(|| {
+                    terminal
+                        && std::env::var_os("NO_COLOR").is_none()
+                        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                }),
+            timestamp: self.timestamp,
+            local_time: self.local_time,
+            caller: self.caller,
+            schema: self.schema,
+        };
+        Ok(Opened {
+            output,
+            style,
+            synchronous,
+        })
+    }
 }
 
 /// The program's name: `name`, else the executable's file name.

@@ -109,10 +109,12 @@ pub struct Stats {
 }
 
 impl Logger {
-    pub(crate) fn new(core: Arc<Core>, filter: Filter, fields: &Fields) -> Logger {
+    /// A logger with `context` (a block made by `record::context_block`,
+    /// the one its core's warnings carry too).
+    pub(crate) fn new(core: Arc<Core>, filter: Filter, context: Arc<[u8]>) -> Logger {
         let filter = callsite::register_filter(filter);
         Logger {
-            context: record::context_block(fields.as_bytes()),
+            context,
             shared: Arc::new(Shared { core, filter }),
         }
     }
