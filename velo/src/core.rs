@@ -23,6 +23,7 @@ use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
 use crate::stats::{self, Counters, Reason};
 use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -743,13 +744,11 @@ impl Core {
         };
         let n = queue.unwritten();
         if n != 0 {
-            let secs = worker::STALL.as_secs();
-            let _ = std::io::Write::write_fmt(
-                &mut crate::output::Stdio::Stderr,
-                format_args!(
-                    "velo: the log output made no progress for {secs} s as the process \
-                     exited: {n} entries queued for it are lost\n"
-                ),
+            let _ = writeln!(
+                crate::output::Stdio::Stderr,
+                "velo: the log output made no progress for {} s as the process exited: \
+                 {n} entries queued for it are lost",
+                worker::STALL.as_secs()
             );
         }
     }

@@ -325,7 +325,7 @@ impl<'a> Entry<'a> {
         } else {
             // Span fields come after the logger's context, whose keys they
             // set take their place; copied in place, with no list between.
-            // A block of its own, with no id (see `record::split_context`).
+            // A block of its own, with no id (see `record::split_block`).
             let block = record::open_untagged(buf);
             record::put_u64(buf, 0);
             let context = record::context_fields(context);

@@ -110,12 +110,12 @@ impl<'a> Event<'a> {
             None
         };
         let (context_id, context) = if h.flags & record::CONTEXT != 0 {
-            record::split_context(r.block()?.rest())
+            record::split_block(r.block()?.rest())
         } else {
             (0, &[][..])
         };
         let (scope_id, scope) = if h.flags & record::SCOPE != 0 {
-            record::split_context(r.block()?.rest())
+            record::split_block(r.block()?.rest())
         } else {
             (0, &[][..])
         };

@@ -865,7 +865,8 @@ impl LineFormat {
             }
             self.rendered[slot] = Some(Rendered {
                 id,
-                source: bytes.to_vec(),
+                // Compared only for a block without an id.
+                source: if id == 0 { bytes.to_vec() } else { Vec::new() },
                 line,
                 names,
                 ends,

@@ -178,8 +178,8 @@ impl Queue {
             .any(|ring| ring.has_pending() || ring.successor().is_some())
     }
 
-    /// Entries in the rings that the worker has not finished with (those
-    /// of a pass under way included): for what `close` at exit leaves
+    /// Entries in the rings that the worker has not taken yet (those a pass
+    /// under way took count as taken): for what `close` at exit leaves
     /// behind.
     pub(crate) fn unwritten(&self) -> u64 {
         self.snapshot()

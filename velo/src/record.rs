@@ -205,7 +205,7 @@ pub(crate) fn put_scope_block(buf: &mut Vec<u8>, id: u64, fields: &[u8]) {
 /// a block of fields merged at the call (a bridged event's spans), which
 /// has none.
 #[inline]
-pub(crate) fn split_context(block: &[u8]) -> (u64, &[u8]) {
+pub(crate) fn split_block(block: &[u8]) -> (u64, &[u8]) {
     match block.split_first_chunk::<8>() {
         Some((id, fields)) => (u64::from_le_bytes(*id), fields),
         None => (0, block),
@@ -215,7 +215,7 @@ pub(crate) fn split_context(block: &[u8]) -> (u64, &[u8]) {
 /// The fields of a context block ([`context_block`]).
 #[inline]
 pub(crate) fn context_fields(block: &[u8]) -> &[u8] {
-    split_context(block).1
+    split_block(block).1
 }
 
 /// Appends a length-prefixed block of encoded fields (context or scope).

@@ -99,7 +99,9 @@ fn timed_for<'e, 'a>(ev: &'e Event<'a>, format: &LineFormat) -> std::borrow::Cow
 
 impl Output for Tee {
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
-        let written = self.first.write(&timed_for(ev, format), format);
+        // Guarded here too: a first output that panics holds up no other.
+        let first = &mut *self.first;
+        let written = guarded(|| first.write(&timed_for(ev, format), format));
         for branch in &mut self.branches {
             if !branch.admits(ev) {
                 continue;
@@ -107,8 +109,7 @@ impl Output for Tee {
             let (output, format) = (&mut *branch.output, &mut branch.format);
             let ev = timed_for(ev, format);
             if let Err(e) = guarded(|| output.write(&ev, format)) {
-                let e = branch.named(e);
-                self.error.get_or_insert(e);
+                self.error.get_or_insert(branch.named(e));
             }
         }
         written
@@ -156,10 +157,9 @@ impl Output for Tee {
 
     fn give_up(&mut self) {
         self.first.give_up();
-        self.each(|output| {
-            output.give_up();
-            Ok(())
-        });
+        for branch in &mut self.branches {
+            branch.output.give_up();
+        }
     }
 
     fn idle(&mut self) {
