@@ -11,7 +11,7 @@
 //! kept, named after its output, and returned at the next flush, which
 //! counts and reports it as any write error (and `sync` returns it).
 
-use super::{guarded, Lost, Output};
+use super::{Lost, Output};
 use crate::event::Event;
 use crate::filter::Filter;
 use crate::line::LineFormat;
@@ -63,8 +63,7 @@ impl Tee {
     fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) -> Option<io::Error> {
         let mut first = None;
         for branch in &mut self.branches {
-            let output = &mut *branch.output;
-            if let Err(e) = guarded(|| f(output)) {
+            if let Err(e) = f(&mut *branch.output) {
                 first.get_or_insert(branch.named(e));
             }
         }
@@ -99,16 +98,16 @@ fn timed_for<'e, 'a>(ev: &'e Event<'a>, format: &LineFormat) -> std::borrow::Cow
 
 impl Output for Tee {
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
-        // Guarded here too: a first output that panics holds up no other.
-        let first = &mut *self.first;
-        let written = guarded(|| first.write(&timed_for(ev, format), format));
+        // No output here runs the user's code unguarded (a stream guards
+        // its writer): none of them can panic past this loop.
+        let written = self.first.write(&timed_for(ev, format), format);
         for branch in &mut self.branches {
             if !branch.admits(ev) {
                 continue;
             }
             let (output, format) = (&mut *branch.output, &mut branch.format);
             let ev = timed_for(ev, format);
-            if let Err(e) = guarded(|| output.write(&ev, format)) {
+            if let Err(e) = output.write(&ev, format) {
                 self.error.get_or_insert(branch.named(e));
             }
         }
