@@ -419,6 +419,45 @@ impl Builder {
         self
     }
 
+    /// Hands every entry to an [`Appender`](crate::Appender) of your own, as
+    /// a [`Record`](crate::Record): its level, message, caller and typed
+    /// fields, on the logger's worker thread. The format settings do not
+    /// apply; [`timestamp`](Builder::timestamp) decides whether records
+    /// carry a time. `stats().bytes` counts nothing for it.
+    ///
+    /// # Examples
+    ///
+    /// Counting entries by level:
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use velo::{velo, Builder, Level, Record};
+    ///
+    /// let errors = Arc::new(AtomicU64::new(0));
+    /// let count = Arc::clone(&errors);
+    /// let logger = Builder::new()
+    ///     .appender(move |record: &Record<'_>| {
+    ///         if record.level() >= Level::Error {
+    ///             count.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo!(logger: &logger, error, "disk full", free = 0);
+    /// velo!(logger: &logger, info, "retrying");
+    /// logger.sync()?;
+    /// assert_eq!(errors.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn appender(mut self, appender: impl crate::Appender) -> Builder {
+        self.output = Target::opened_by("Appender(..)".to_owned(), move |_| {
+            Ok(Box::new(output::Custom::new(Box::new(appender))))
+        });
+        self
+    }
+
     /// Writes to systemd's journal through its native protocol: the message
     /// as `MESSAGE`, the level as `PRIORITY`, the caller as `CODE_FILE`,
     /// `CODE_LINE` and `CODE_MODULE`, the program as `SYSLOG_IDENTIFIER`

@@ -99,8 +99,8 @@
 //!   |         (record: the byte layout of an entry between caller and worker)
 //! static      callsite (Site, CallSite, interest) catalog limit fields
 //!   |
-//! worker side event (decode a record) -> line (JSON/text) -> output/ (Output trait:
-//!   |         stream, journald, ...)
+//! worker side event (decode a record) -> line (JSON/text) -> appender (the
+//!   |         user's outputs: Record) -> output/ (Output trait: stream, journald, ...)
 //! pipeline    ring -> local (per-thread state) -> queue (a logger's rings)
 //!   |         caller_format (lines a caller formats while the worker is behind)
 //!   |         merge (threads' records in time order) -> sink (output lock,
@@ -134,6 +134,7 @@ mod catalog;
 mod fields;
 mod limit;
 // The worker's side: decoding, formatting, outputs.
+pub mod appender;
 mod event;
 mod line;
 mod output;
@@ -169,6 +170,7 @@ mod tracing_layer;
 #[cfg(feature = "tracing")]
 mod tracing_spans;
 
+pub use appender::{Appender, FieldValue, Record};
 pub use builder::Builder;
 pub use callsite::CallSite;
 pub use catalog::{catalog, catalog_json};

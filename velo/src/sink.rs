@@ -791,7 +791,7 @@ impl Sink {
             clock::stamp(&mut buf);
             match self.write_own(&buf, report) {
                 None => break,
-                Some(0) => {
+                Some(0) if self.output.writes_bytes() => {
                     // Dropped at once (syslog's full backlog): refused, so
                     // its count waits for the next warning rather than
                     // going with it. Whatever else the output lost

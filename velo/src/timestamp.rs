@@ -262,6 +262,40 @@ const MIN_SECS: i64 = -62_167_219_200;
 /// can write.
 const MAX_SECS: i64 = 253_402_300_799;
 
+/// A `SystemTime` as seconds since the Unix epoch and nanoseconds counted
+/// forward from that second, so 0.5 s before the epoch is
+/// `(-1, 500_000_000)`: the form records hold it in.
+pub(crate) fn epoch_parts(t: std::time::SystemTime) -> (i64, u32) {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => (
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            d.subsec_nanos(),
+        ),
+        Err(before) => {
+            let d = before.duration();
+            let secs = i64::try_from(d.as_secs()).map_or(i64::MIN, |s| -s);
+            match d.subsec_nanos() {
+                0 => (secs, 0),
+                n => (secs.saturating_sub(1), 1_000_000_000 - n),
+            }
+        }
+    }
+}
+
+/// [`epoch_parts`]' inverse; the epoch itself for an instant the
+/// platform's `SystemTime` cannot hold.
+pub(crate) fn from_epoch_parts(secs: i64, nanos: u32) -> std::time::SystemTime {
+    let whole = std::time::Duration::from_secs(secs.unsigned_abs());
+    let epoch = std::time::UNIX_EPOCH;
+    let time = if secs >= 0 {
+        epoch.checked_add(whole)
+    } else {
+        epoch.checked_sub(whole)
+    };
+    time.and_then(|t| t.checked_add(std::time::Duration::from_nanos(u64::from(nanos))))
+        .unwrap_or(epoch)
+}
+
 /// Appends a full RFC 3339 UTC timestamp with nanoseconds for a
 /// `SystemTime` given as seconds since the epoch (negative before it) and
 /// nanoseconds counted forward from that second.

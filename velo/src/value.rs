@@ -840,22 +840,7 @@ impl<'a> Encoder<'a> {
         if !self.begin() {
             return;
         }
-        // (seconds, nanoseconds) with the nanoseconds counted forward from
-        // the second, so 0.5 s before the epoch is (-1, 500_000_000).
-        let (secs, nanos) = match v.duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => (
-                i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-                d.subsec_nanos(),
-            ),
-            Err(before) => {
-                let d = before.duration();
-                let secs = i64::try_from(d.as_secs()).map_or(i64::MIN, |s| -s);
-                match d.subsec_nanos() {
-                    0 => (secs, 0),
-                    n => (secs.saturating_sub(1), 1_000_000_000 - n),
-                }
-            }
-        };
+        let (secs, nanos) = crate::timestamp::epoch_parts(v);
         self.buf.push(tag::TIME);
         record::put_u64(self.buf, secs as u64);
         record::put_u32(self.buf, nanos);

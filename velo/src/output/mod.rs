@@ -11,6 +11,7 @@ use crate::event::Event;
 use crate::line::LineFormat;
 use std::io;
 
+mod custom;
 #[cfg(unix)]
 mod journald;
 #[cfg(feature = "otlp")]
@@ -26,6 +27,7 @@ pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
 #[cfg(unix)]
 pub use syslog::Syslog;
 
+pub(crate) use custom::Custom;
 #[cfg(feature = "otlp")]
 pub(crate) use otlp::Otlp;
 pub(crate) use rolling::RollingFile;
@@ -33,8 +35,8 @@ pub use rolling::{Period, Rolling};
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 pub(crate) use tee::{Branch, Tee};
 
-/// Runs a call into the user's output, turning a panic into an error so the
-/// worker survives a writer that panics.
+/// Runs a call into the user's writer or appender, turning a panic into an
+/// error so the worker survives a writer that panics.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
@@ -88,9 +90,17 @@ impl<'a> Lines<'a> {
 /// The interface the worker drains into.
 pub(crate) trait Output: Send {
     /// Writes one entry; returns the bytes it took (for the statistics).
-    /// `Ok(0)`: the output dropped the entry at once (no room in its
-    /// backlog), and counts it in [`Output::take_lost`].
+    /// `Ok(0)` from an output that [`writes_bytes`](Output::writes_bytes):
+    /// it dropped the entry at once (no room in its backlog), and counts it
+    /// in [`Output::take_lost`].
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize>;
+
+    /// Whether [`Output::write`] counts bytes. An output that hands
+    /// entries to the user's code (an `Appender`) counts none: its `Ok(0)`
+    /// is an entry taken, not one dropped.
+    fn writes_bytes(&self) -> bool {
+        true
+    }
 
     /// The buffer whole lines in the logger's format may be appended to
     /// directly, as [`Output::write`] would append them: `Some` only from

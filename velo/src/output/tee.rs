@@ -99,7 +99,8 @@ fn timed_for<'e, 'a>(ev: &'e Event<'a>, format: &LineFormat) -> std::borrow::Cow
 impl Output for Tee {
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         // No output here runs the user's code unguarded (a stream guards
-        // its writer): none of them can panic past this loop.
+        // its writer, an appender's output the appender): none of them can
+        // panic past this loop.
         let written = self.first.write(&timed_for(ev, format), format);
         for branch in &mut self.branches {
             if !branch.admits(ev) {
@@ -124,6 +125,10 @@ impl Output for Tee {
         let first = self.first.deliver();
         let branch = self.each(|output| output.deliver());
         self.flushed(first, branch)
+    }
+
+    fn writes_bytes(&self) -> bool {
+        self.first.writes_bytes()
     }
 
     fn healthy(&self) -> bool {

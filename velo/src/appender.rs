@@ -1,0 +1,344 @@
+//! Outputs of the user's own: an [`Appender`] receives each entry as a
+//! [`Record`], its level, message, caller and typed fields, on the
+//! logger's worker thread.
+//!
+//! For what the built-in outputs do not cover: forwarding errors to an
+//! alerting service, counting entries by level, keeping entries in memory
+//! for a test's assertions. The caller's side is unchanged (the entry is
+//! queued as for any output); the appender runs where a writer would, on
+//! the worker, one entry at a time, in each thread's order.
+
+use crate::event::{Event, Fields as EventFields, ScopeIndex};
+use crate::level::Level;
+use crate::line;
+use crate::record::{Reader, Val};
+use crate::timestamp;
+use std::fmt;
+use std::io;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An output of your own, given to [`Builder::appender`](crate::Builder::appender).
+///
+/// The worker calls [`append`](Appender::append) for every entry the
+/// logger's filter lets through, in order, and [`flush`](Appender::flush)
+/// whenever its queue runs empty, at [`sync`](crate::Logger::sync) and at
+/// [`close`](crate::Logger::close). An error from either is counted in
+/// `stats().write_errors`, reported once on stderr and returned by the
+/// next `sync`, as a writer's is; a panic is caught and turned into such
+/// an error. Logging goes on either way.
+///
+/// A closure `FnMut(&Record<'_>) -> io::Result<()>` is an appender too.
+///
+/// # Examples
+///
+/// Entries at `warn` and above, kept for a test to look at:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use velo::{velo, Builder, FieldValue, Level, Record};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let keep = Arc::clone(&seen);
+/// let logger = Builder::new()
+///     .level(Level::Warn)
+///     .appender(move |record: &Record<'_>| {
+///         let attempt = match record.field("attempt") {
+///             Some(FieldValue::U64(n)) => n,
+///             _ => 0,
+///         };
+///         keep.lock().unwrap().push((record.level(), record.message().to_owned(), attempt));
+///         Ok(())
+///     })
+///     .build()?;
+///
+/// velo!(logger: &logger, info, "not kept");
+/// velo!(logger: &logger, warn, "retrying {attempt}", attempt = 2_u64);
+/// logger.sync()?;
+/// assert_eq!(*seen.lock().unwrap(), [(Level::Warn, "retrying 2".to_owned(), 2)]);
+/// # Ok::<(), velo::Error>(())
+/// ```
+pub trait Appender: Send + 'static {
+    /// Takes one entry.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the appender could not do: counted in
+    /// `stats().write_errors` (the entry is not counted as written), reported
+    /// once on stderr and returned by the next `sync`.
+    fn append(&mut self, record: &Record<'_>) -> io::Result<()>;
+
+    /// Hands on what [`append`](Appender::append) kept back, if anything.
+    ///
+    /// # Errors
+    ///
+    /// Whatever could not be handed on.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<F> Appender for F
+where
+    F: FnMut(&Record<'_>) -> io::Result<()> + Send + 'static,
+{
+    fn append(&mut self, record: &Record<'_>) -> io::Result<()> {
+        self(record)
+    }
+}
+
+/// One entry, as an [`Appender`] receives it: borrowed from the worker's
+/// buffers for the length of the call.
+pub struct Record<'a> {
+    event: &'a Event<'a>,
+    message: &'a str,
+    index: &'a ScopeIndex,
+}
+
+impl fmt::Debug for Record<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("level", &self.level())
+            .field("message", &self.message)
+            .field("target", &self.target())
+            .field("fields", &DebugFields(self))
+            .finish_non_exhaustive()
+    }
+}
+
+struct DebugFields<'r, 'a>(&'r Record<'a>);
+
+impl fmt::Debug for DebugFields<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.fields()).finish()
+    }
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn new(event: &'a Event<'a>, message: &'a str, index: &'a ScopeIndex) -> Record<'a> {
+        Record {
+            event,
+            message,
+            index,
+        }
+    }
+
+    /// The entry's level.
+    pub fn level(&self) -> Level {
+        self.event.level
+    }
+
+    /// The message, with a template's placeholders filled in as the line
+    /// writes them (strings without quotes).
+    pub fn message(&self) -> &str {
+        self.message
+    }
+
+    /// When the entry was logged; `None` for a logger built with
+    /// [`Timestamp::Off`](crate::Timestamp::Off).
+    pub fn time(&self) -> Option<SystemTime> {
+        self.event
+            .time
+            .map(|nanos| UNIX_EPOCH + Duration::from_nanos(nanos))
+    }
+
+    /// What filters match: the call's `target:`, else its module path.
+    pub fn target(&self) -> &str {
+        self.event
+            .target()
+            .unwrap_or_else(|| self.event.module_path())
+    }
+
+    /// The module path of the code that logged.
+    pub fn module_path(&self) -> &str {
+        self.event.module_path()
+    }
+
+    /// The source file of the call; `None` for velo's own entries (a
+    /// warning that entries were dropped) and bridged records without one.
+    pub fn file(&self) -> Option<&str> {
+        self.event.caller().map(|(file, _)| file)
+    }
+
+    /// The source line of the call; `None` where [`Record::file`] is.
+    pub fn line(&self) -> Option<u32> {
+        self.event.caller().map(|(_, line)| line)
+    }
+
+    /// The name of the thread that logged, for a logger built with
+    /// [`thread_names(true)`](crate::Builder::thread_names).
+    pub fn thread_name(&self) -> Option<&str> {
+        self.event.thread
+    }
+
+    /// The calls an `every:` limit skipped before this one, when any.
+    pub fn suppressed(&self) -> Option<u64> {
+        self.event.suppressed
+    }
+
+    /// The caller's stack, for an entry at or above the level given to
+    /// [`Builder::backtrace`](crate::Builder::backtrace).
+    pub fn backtrace(&self) -> Option<&str> {
+        self.event.backtrace
+    }
+
+    /// Every field, as the line has them: the logger's context first, then
+    /// the thread's scopes, then the call's own, each key once (the
+    /// innermost wins).
+    pub fn fields(&self) -> RecordFields<'_> {
+        RecordFields(self.event.fields(self.index))
+    }
+
+    /// The value of the field `key`, as [`Record::fields`] has it.
+    pub fn field(&self, key: &str) -> Option<FieldValue<'_>> {
+        self.fields().find(|&(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// The iterator of [`Record::fields`]: each field's key and value.
+#[derive(Debug)]
+pub struct RecordFields<'r>(EventFields<'r, 'r>);
+
+impl<'r> Iterator for RecordFields<'r> {
+    type Item = (&'r str, FieldValue<'r>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0
+            .next()
+            .map(|(key, value)| (key, FieldValue::from(value)))
+    }
+}
+
+/// A field's value, with the type it was logged with.
+///
+/// Its `Display` writes it as the text format does without the quotes:
+/// strings as they are, numbers as digits, a time in RFC 3339, a sequence
+/// or map as JSON.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum FieldValue<'a> {
+    /// An unsigned integer up to `u64`.
+    U64(u64),
+    /// A signed integer up to `i64`.
+    I64(i64),
+    /// A `u128`.
+    U128(u128),
+    /// An `i128`.
+    I128(i128),
+    /// An `f64`.
+    F64(f64),
+    /// An `f32`.
+    F32(f32),
+    /// A `bool`.
+    Bool(bool),
+    /// `None`, or a unit.
+    Null,
+    /// A string, a `char`, or a value written through `Display` or `Debug`
+    /// (`%value`, `?value`), a `Duration`, an address or a path.
+    Str(&'a str),
+    /// A `SystemTime`.
+    Time(SystemTime),
+    /// An array or a slice (or a nested sequence).
+    Seq(Seq<'a>),
+    /// A map or struct (a nested value).
+    Map(Map<'a>),
+}
+
+impl<'a> From<Val<'a>> for FieldValue<'a> {
+    fn from(v: Val<'a>) -> FieldValue<'a> {
+        match v {
+            Val::U64(n) => FieldValue::U64(n),
+            Val::I64(n) => FieldValue::I64(n),
+            Val::U128(n) => FieldValue::U128(n),
+            Val::I128(n) => FieldValue::I128(n),
+            Val::F64(f) => FieldValue::F64(f),
+            Val::F32(f) => FieldValue::F32(f),
+            Val::Bool(b) => FieldValue::Bool(b),
+            Val::Null => FieldValue::Null,
+            Val::Str(s) => FieldValue::Str(s),
+            Val::Time(secs, nanos) => FieldValue::Time(timestamp::from_epoch_parts(secs, nanos)),
+            Val::Seq(bytes) => FieldValue::Seq(Seq(bytes)),
+            Val::Map(bytes) => FieldValue::Map(Map(bytes)),
+        }
+    }
+}
+
+impl FieldValue<'_> {
+    fn val(&self) -> Val<'_> {
+        match *self {
+            FieldValue::U64(n) => Val::U64(n),
+            FieldValue::I64(n) => Val::I64(n),
+            FieldValue::U128(n) => Val::U128(n),
+            FieldValue::I128(n) => Val::I128(n),
+            FieldValue::F64(f) => Val::F64(f),
+            FieldValue::F32(f) => Val::F32(f),
+            FieldValue::Bool(b) => Val::Bool(b),
+            FieldValue::Null => Val::Null,
+            FieldValue::Str(s) => Val::Str(s),
+            FieldValue::Time(t) => {
+                let (secs, nanos) = timestamp::epoch_parts(t);
+                Val::Time(secs, nanos)
+            }
+            FieldValue::Seq(Seq(bytes)) => Val::Seq(bytes),
+            FieldValue::Map(Map(bytes)) => Val::Map(bytes),
+        }
+    }
+}
+
+impl fmt::Display for FieldValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let FieldValue::Str(s) = self {
+            return f.write_str(s);
+        }
+        let mut out = Vec::new();
+        line::plain_value(&mut out, self.val());
+        f.write_str(&String::from_utf8_lossy(&out))
+    }
+}
+
+/// A sequence's items: [`Seq::iter`]. `Display` writes it as JSON.
+#[derive(Clone, Copy, PartialEq)]
+pub struct Seq<'a>(&'a [u8]);
+
+impl<'a> Seq<'a> {
+    /// The items, in order.
+    pub fn iter(&self) -> impl Iterator<Item = FieldValue<'a>> + 'a {
+        let mut r = Reader::new(self.0);
+        std::iter::from_fn(move || r.value().map(FieldValue::from))
+    }
+}
+
+impl fmt::Debug for Seq<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Seq<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&FieldValue::Seq(*self), f)
+    }
+}
+
+/// A map's entries: [`Map::iter`]. `Display` writes it as JSON.
+#[derive(Clone, Copy, PartialEq)]
+pub struct Map<'a>(&'a [u8]);
+
+impl<'a> Map<'a> {
+    /// The entries, keys and values, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, FieldValue<'a>)> + 'a {
+        let mut r = Reader::new(self.0);
+        std::iter::from_fn(move || r.field().map(|(k, v)| (k, FieldValue::from(v))))
+    }
+}
+
+impl fmt::Debug for Map<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Map<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&FieldValue::Map(*self), f)
+    }
+}
