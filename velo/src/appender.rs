@@ -88,6 +88,32 @@ where
 
 /// One entry, as an [`Appender`] receives it: borrowed from the worker's
 /// buffers for the length of the call.
+///
+/// # Examples
+///
+/// An appender that writes entries in a layout of its own:
+///
+/// ```
+/// use std::io::Write;
+/// use velo::{velo, Builder, Record};
+///
+/// let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+/// let into = out.clone();
+/// let logger = Builder::new()
+///     .appender(move |r: &Record<'_>| {
+///         let mut out = into.lock().unwrap();
+///         write!(out, "[{}] {}", r.level(), r.message())?;
+///         for (key, value) in r.fields() {
+///             write!(out, " {key}={value}")?;
+///         }
+///         writeln!(out)
+///     })
+///     .build()?;
+/// velo!(logger: &logger, warn, "disk low", free_mb = 512, mount = "/var");
+/// logger.sync()?;
+/// assert_eq!(out.lock().unwrap().as_slice(), b"[warn] disk low free_mb=512 mount=/var\n");
+/// # Ok::<(), velo::Error>(())
+/// ```
 pub struct Record<'a> {
     event: &'a Event<'a>,
     message: &'a str,
@@ -213,6 +239,28 @@ impl<'r> Iterator for RecordFields<'r> {
 /// Its `Display` writes it as the text format does without the quotes:
 /// strings as they are, numbers as digits, a time in RFC 3339, a sequence
 /// or map as JSON.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{velo, Builder, FieldValue, Record};
+///
+/// let logger = Builder::new()
+///     .appender(|r: &Record<'_>| {
+///         match r.field("latency_ms") {
+///             Some(FieldValue::F64(ms)) => assert_eq!(ms, 12.5),
+///             other => panic!("{other:?}"),
+///         }
+///         assert_eq!(r.field("peer").map(|v| v.to_string()).as_deref(), Some("10.0.0.7:80"));
+///         assert_eq!(r.field("ids").map(|v| v.to_string()).as_deref(), Some("[1,2]"));
+///         Ok(())
+///     })
+///     .build()?;
+/// let peer: std::net::SocketAddr = "10.0.0.7:80".parse().unwrap();
+/// velo!(logger: &logger, info, "served", latency_ms = 12.5, peer, ids = [1, 2]);
+/// logger.sync()?;
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum FieldValue<'a> {
@@ -296,6 +344,25 @@ impl fmt::Display for FieldValue<'_> {
 }
 
 /// A sequence's items: [`Seq::iter`]. `Display` writes it as JSON.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{velo, Builder, FieldValue, Record};
+///
+/// let logger = Builder::new()
+///     .appender(|r: &Record<'_>| {
+///         let Some(FieldValue::Seq(tags)) = r.field("tags") else { panic!() };
+///         let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+///         assert_eq!(tags, ["a", "b"]);
+///         assert_eq!(tags.len(), 2);
+///         Ok(())
+///     })
+///     .build()?;
+/// velo!(logger: &logger, info, "tagged", tags = ["a", "b"]);
+/// logger.sync()?;
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct Seq<'a>(&'a [u8]);
 
@@ -320,6 +387,34 @@ impl fmt::Display for Seq<'_> {
 }
 
 /// A map's entries: [`Map::iter`]. `Display` writes it as JSON.
+///
+/// # Examples
+///
+/// A user's [`Value`](crate::Value) written as an object arrives as a map:
+///
+/// ```
+/// use velo::{velo, Builder, Encoder, FieldValue, Record, Value};
+///
+/// struct Point(i64, i64);
+/// impl Value for Point {
+///     fn encode(&self, e: &mut Encoder<'_>) {
+///         e.map([("x", self.0), ("y", self.1)]);
+///     }
+/// }
+///
+/// let logger = Builder::new()
+///     .appender(|r: &Record<'_>| {
+///         let Some(FieldValue::Map(at)) = r.field("at") else { panic!() };
+///         let keys: Vec<&str> = at.iter().map(|(k, _)| k).collect();
+///         assert_eq!(keys, ["x", "y"]);
+///         assert_eq!(at.to_string(), r#"{"x":3,"y":-4}"#);
+///         Ok(())
+///     })
+///     .build()?;
+/// velo!(logger: &logger, info, "moved", at = Point(3, -4));
+/// logger.sync()?;
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct Map<'a>(&'a [u8]);
 
