@@ -321,3 +321,96 @@ fn a_value_nested_too_deep_is_cut_and_the_worker_survives() {
     assert_eq!(entries[0]["next"], 1, "the fields after it are intact");
     assert_eq!(entries[1]["msg"], "still logging");
 }
+
+/// `[x, "x"` then an error, the sequence never ended.
+struct Partial(f64);
+
+impl Serialize for Partial {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        seq.serialize_element(&self.0)?;
+        seq.serialize_element("x")?;
+        Err(S::Error::custom("partial"))
+    }
+}
+
+/// A sequence that ignores its `Partial` element's error, then fails.
+struct Outer(f64);
+
+impl Serialize for Outer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        let _ = seq.serialize_element(&Partial(self.0));
+        Err(S::Error::custom("outer"))
+    }
+}
+
+/// A map that goes on past its entries' errors: an entry whose value
+/// fails, a compound key that fails, a value whose `Serialize` panics
+/// (caught), a struct field that fails, then good entries.
+struct Lenient(f64);
+
+impl Serialize for Lenient {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        let _ = map.serialize_entry("k0", &Outer(self.0));
+        let _ = map.serialize_entry(&[Partial(self.0)], &1);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = map.serialize_entry("k2", &Panics);
+        }));
+        assert!(panicked.is_err());
+        let _ = map.serialize_entry(
+            "k3",
+            &Record {
+                ok: 1,
+                bad: Partial(self.0),
+            },
+        );
+        map.serialize_entry("k4", &vec![Some(1)])?;
+        map.end()
+    }
+}
+
+/// A struct with a field whose value fails.
+#[derive(Serialize)]
+struct Record {
+    ok: u8,
+    bad: Partial,
+}
+
+/// A value whose `Serialize` panics.
+struct Panics;
+
+impl Serialize for Panics {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("a bug in a Serialize impl")
+    }
+}
+
+#[test]
+fn errors_a_serialize_ignores_leave_no_half_value() {
+    std::panic::set_hook(Box::new(|_| {}));
+    let (logger, out) = json_logger(Builder::new().timestamp(Timestamp::Off).caller(false));
+    // A float whose bytes, read as a key or string, are not UTF-8.
+    let odd = -1.839_252_593_082_292_6e137;
+    velo!(logger: &logger, info, "lenient", v = Serde(&Lenient(odd)), after = "ok");
+    velo!(logger: &logger, info, "next", k = 1);
+    logger.sync().unwrap();
+    let _ = std::panic::take_hook();
+
+    let entries = out.entries();
+    // Each entry that failed is left out whole (`k3`'s struct passes its
+    // field's error on); `k2`'s value panicked after its key was written:
+    // the key stays, with `null`.
+    assert_eq!(
+        entries[0]["v"],
+        json!({"k2": null, "k4": [1]}),
+        "{entries:?}"
+    );
+    assert_eq!(entries[0]["after"], "ok");
+    assert_eq!(entries[1]["msg"], "next");
+    assert_eq!(entries[1]["k"], 1);
+}

@@ -21,7 +21,7 @@
 //! `"(nested too deep)"`.
 
 use crate::record::{tag, Reader};
-use crate::value::{Encoder, Value};
+use crate::value::{Encoder, Mark, Value};
 use serde::ser::{self, Serialize};
 use std::fmt;
 
@@ -59,9 +59,8 @@ impl<T: Serialize + ?Sized> Value for Serde<'_, T> {
             // This `encode` runs after its caller wrote its one value.
             return;
         }
-        let mark = e.mark();
-        if let Err(err) = self.0.serialize(ValueSerializer { e: &mut *e }) {
-            e.rewind(mark);
+        // Nothing of a value that failed stays (`Encoder::attempt`).
+        if let Err(err) = e.attempt(|e| self.0.serialize(ValueSerializer { e })) {
             e.fmt(format_args!("<serialize error: {}>", err.0));
         }
     }
@@ -93,11 +92,18 @@ struct ValueSerializer<'e, 'b> {
 
 /// A sequence or map being written; for an enum variant, inside the
 /// one-entry map that names it.
+///
+/// Each element, and each entry of a map, is written whole or not at all:
+/// a `Serialize` impl may ignore an element's error and go on, and the
+/// element's half-written bytes (a container opened and never closed)
+/// would leave the record unreadable.
 struct Compound<'e, 'b> {
     e: &'e mut Encoder<'b>,
     start: usize,
     /// The `{"Variant": ...}` map around it, for variants.
     variant: Option<usize>,
+    /// A map's key written without its value yet: where the entry began.
+    key_at: Option<Mark>,
 }
 
 impl<'e, 'b> Compound<'e, 'b> {
@@ -107,6 +113,7 @@ impl<'e, 'b> Compound<'e, 'b> {
             e,
             start,
             variant: None,
+            key_at: None,
         }
     }
 
@@ -119,10 +126,12 @@ impl<'e, 'b> Compound<'e, 'b> {
             e,
             start,
             variant: Some(outer),
+            key_at: None,
         }
     }
 
-    fn end(self) -> Result<(), Error> {
+    fn end(mut self) -> Result<(), Error> {
+        self.complete_entry();
         self.e.close(self.start);
         if let Some(outer) = self.variant {
             self.e.close(outer);
@@ -130,8 +139,54 @@ impl<'e, 'b> Compound<'e, 'b> {
         Ok(())
     }
 
+    /// An element: written whole, or not at all.
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        value.serialize(ValueSerializer { e: &mut *self.e })
+        self.e.attempt(|e| value.serialize(ValueSerializer { e }))
+    }
+
+    /// A map's key: written whole or not at all, and remembered until its
+    /// value is.
+    fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.complete_entry();
+        let at = self.e.mark();
+        self.e.attempt(|e| key.serialize(KeySerializer { e }))?;
+        self.key_at = Some(at);
+        Ok(())
+    }
+
+    /// A struct's field: its key and value, both or neither.
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+        self.complete_entry();
+        self.e.attempt(|e| {
+            e.key(key);
+            value.serialize(ValueSerializer { e })
+        })
+    }
+
+    /// A map's value, after its key: on an error the key goes too.
+    fn entry_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let Some(at) = self.key_at else {
+            // A value with no key before it (a misused `SerializeMap`):
+            // nothing to pair it with.
+            return Err(ser::Error::custom("a map value without a key"));
+        };
+        // Should the value panic (and the panic be caught), its key stays
+        // pending, and gets `null`.
+        let result = self.value(value);
+        self.key_at = None;
+        if result.is_err() {
+            self.e.rewind(at);
+        }
+        result
+    }
+
+    /// Gives a key whose value never came (a misused `SerializeMap`, or an
+    /// impl that ignored its value's error) `null`, so that keys and
+    /// values stay paired.
+    fn complete_entry(&mut self) {
+        if self.key_at.take().is_some() {
+            self.e.null();
+        }
     }
 }
 
@@ -382,11 +437,11 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Error = Error;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        key.serialize(KeySerializer { e: &mut *self.e })
+        self.key(key)
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.value(value)
+        self.entry_value(value)
     }
 
     fn end(self) -> Result<(), Error> {
@@ -403,8 +458,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.e.key(key);
-        self.value(value)
+        self.field(key, value)
     }
 
     fn end(self) -> Result<(), Error> {
@@ -421,8 +475,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.e.key(key);
-        self.value(value)
+        self.field(key, value)
     }
 
     fn end(self) -> Result<(), Error> {
@@ -651,11 +704,19 @@ impl<'e, 'b> ser::Serializer for KeySerializer<'e, 'b> {
 
 /// A compound map key being serialized on the side (see
 /// [`KeySerializer::compound`]), written as its JSON text at the end.
+///
+/// It is written whole or not at all: after any part of it failed (an
+/// error its `Serialize` impl ignored, a panic it caught) or a map key
+/// inside it was left without its value, `end` fails and writes nothing.
 struct KeyCompound<'e, 'b> {
     key: KeySerializer<'e, 'b>,
     encoded: Vec<u8>,
     start: usize,
     variant: Option<usize>,
+    /// A part failed: the key is not written.
+    failed: bool,
+    /// A map key inside was written and its value not yet.
+    key_pending: bool,
 }
 
 impl<'e, 'b> KeyCompound<'e, 'b> {
@@ -667,6 +728,8 @@ impl<'e, 'b> KeyCompound<'e, 'b> {
             encoded,
             start,
             variant: None,
+            failed: false,
+            key_pending: false,
         }
     }
 
@@ -681,22 +744,54 @@ impl<'e, 'b> KeyCompound<'e, 'b> {
             encoded,
             start,
             variant: Some(outer),
+            failed: false,
+            key_pending: false,
         }
     }
 
+    /// Runs `part`, noting a failure: `failed` stays set if it returns an
+    /// error or panics.
+    fn part(
+        &mut self,
+        part: impl FnOnce(&mut Encoder<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let failed = std::mem::replace(&mut self.failed, true);
+        Encoder::new(&mut self.encoded).attempt(part)?;
+        self.failed = failed;
+        Ok(())
+    }
+
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        value.serialize(ValueSerializer {
-            e: &mut Encoder::new(&mut self.encoded),
-        })
+        self.part(|e| value.serialize(ValueSerializer { e }))
     }
 
     fn field_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        key.serialize(KeySerializer {
-            e: &mut Encoder::new(&mut self.encoded),
+        if std::mem::replace(&mut self.key_pending, true) {
+            self.failed = true;
+        }
+        self.part(|e| key.serialize(KeySerializer { e }))
+    }
+
+    fn entry_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        if !std::mem::replace(&mut self.key_pending, false) {
+            self.failed = true;
+        }
+        self.value(value)
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+        self.part(|e| {
+            e.key(key);
+            value.serialize(ValueSerializer { e })
         })
     }
 
     fn end(mut self) -> Result<(), Error> {
+        if self.failed || self.key_pending {
+            return Err(ser::Error::custom(
+                "a part of a map key could not be written",
+            ));
+        }
         let mut e = Encoder::new(&mut self.encoded);
         e.close(self.start);
         if let Some(outer) = self.variant {
@@ -768,7 +863,7 @@ impl ser::SerializeMap for KeyCompound<'_, '_> {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.value(value)
+        self.entry_value(value)
     }
 
     fn end(self) -> Result<(), Error> {
@@ -785,8 +880,7 @@ impl ser::SerializeStruct for KeyCompound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        Encoder::new(&mut self.encoded).key(key);
-        self.value(value)
+        self.field(key, value)
     }
 
     fn end(self) -> Result<(), Error> {
@@ -803,8 +897,7 @@ impl ser::SerializeStructVariant for KeyCompound<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        Encoder::new(&mut self.encoded).key(key);
-        self.value(value)
+        self.field(key, value)
     }
 
     fn end(self) -> Result<(), Error> {

@@ -88,6 +88,13 @@ pub trait Value {
 /// encoder more than once writes its first value (the others are ignored,
 /// so that they cannot take the place of the entry's other fields).
 ///
+/// A method that runs your code (a `Display` or `Debug` impl, the items of
+/// a sequence or map, an error's sources) and sees it panic writes nothing
+/// at all before the panic goes on: an `encode` that catches the panic
+/// may write another value in its place, and the entry's other fields
+/// keep theirs. (A panic `encode` lets through loses its entry, counted in
+/// `stats().dropped`.)
+///
 /// # Examples
 ///
 /// ```
@@ -143,7 +150,6 @@ const MAX_SOURCES: usize = 65_536;
 pub(crate) const TOO_DEEP: &str = "(nested too deep)";
 
 /// Where an [`Encoder`] was, to go back to (see [`Encoder::rewind`]).
-#[cfg(feature = "serde")]
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Mark {
     len: usize,
@@ -151,6 +157,32 @@ pub(crate) struct Mark {
     depth: u32,
     nested: u32,
     skip: u32,
+}
+
+/// Puts an encoder back where it was when dropped, unless kept: see
+/// [`Encoder::guarded`].
+struct Rollback<'r, 'a> {
+    e: &'r mut Encoder<'a>,
+    mark: Mark,
+}
+
+impl<'r, 'a> Rollback<'r, 'a> {
+    #[inline]
+    fn new(e: &'r mut Encoder<'a>) -> Rollback<'r, 'a> {
+        Rollback { mark: e.mark(), e }
+    }
+
+    /// Keeps what was written.
+    #[inline]
+    fn keep(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Rollback<'_, '_> {
+    fn drop(&mut self) {
+        self.e.rewind(self.mark);
+    }
 }
 
 impl<'a> Encoder<'a> {
@@ -213,6 +245,38 @@ impl<'a> Encoder<'a> {
         value.encode(self);
         self.fill();
         (self.depth, self.done) = outer;
+    }
+
+    /// Runs `write`, which writes one value through the user's code (a
+    /// `Display`, an iterator, an item's `Value`): should that code panic,
+    /// the encoder goes back to where it was, the value unwritten, before
+    /// the panic leaves. A `Value` that catches the panic and writes
+    /// something else then leaves a whole record; without that, an open
+    /// container or string would have no length, and every later byte of
+    /// the record would be read in the wrong place.
+    #[inline]
+    fn guarded(&mut self, write: impl FnOnce(&mut Encoder<'a>)) {
+        let rollback = Rollback::new(self);
+        write(rollback.e);
+        rollback.keep();
+    }
+
+    /// Runs `write`, which writes one value and may fail: on an error or a
+    /// panic the encoder goes back to where it was (see
+    /// [`Encoder::guarded`]), so that a caller that goes on after the
+    /// failure (a `Serialize` impl that ignores an element's error) finds
+    /// the record whole.
+    #[cfg(feature = "serde")]
+    pub(crate) fn attempt<T, E>(
+        &mut self,
+        write: impl FnOnce(&mut Encoder<'a>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let rollback = Rollback::new(self);
+        let result = write(rollback.e);
+        if result.is_ok() {
+            rollback.keep();
+        }
+        result
     }
 
     /// Writes an unsigned integer.
@@ -555,6 +619,10 @@ impl<'a> Encoder<'a> {
     /// // "size":"512 MiB"
     /// ```
     pub fn fmt(&mut self, args: fmt::Arguments<'_>) {
+        self.guarded(|e| e.write_fmt_value(args));
+    }
+
+    fn write_fmt_value(&mut self, args: fmt::Arguments<'_>) {
         if !self.begin() {
             return;
         }
@@ -598,6 +666,14 @@ impl<'a> Encoder<'a> {
         I: IntoIterator,
         I::Item: Value,
     {
+        self.guarded(|e| e.write_seq(items));
+    }
+
+    fn write_seq<I>(&mut self, items: I)
+    where
+        I: IntoIterator,
+        I::Item: Value,
+    {
         if !self.begin() {
             return;
         }
@@ -631,6 +707,15 @@ impl<'a> Encoder<'a> {
     /// velo::velo!(logger: &logger, info, "moved", to = Point { x: 1, y: 2 });
     /// ```
     pub fn map<K, V, I>(&mut self, entries: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Value,
+    {
+        self.guarded(|e| e.write_map(entries));
+    }
+
+    fn write_map<K, V, I>(&mut self, entries: I)
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<str>,
@@ -716,7 +801,7 @@ impl<'a> Encoder<'a> {
     }
 
     /// Where the next value starts, for [`Encoder::rewind`].
-    #[cfg(feature = "serde")]
+    #[inline]
     pub(crate) fn mark(&self) -> Mark {
         Mark {
             len: self.buf.len(),
@@ -729,7 +814,6 @@ impl<'a> Encoder<'a> {
 
     /// Forgets everything written since `mark` (a value that failed half
     /// way).
-    #[cfg(feature = "serde")]
     pub(crate) fn rewind(&mut self, mark: Mark) {
         self.buf.truncate(mark.len);
         self.done = mark.done;
@@ -775,6 +859,14 @@ impl<'a> Encoder<'a> {
     /// An error's message, `head`, and those of its sources from `source`
     /// on (see [`Encoder::error`]).
     fn error_chain(
+        &mut self,
+        head: &dyn fmt::Display,
+        source: Option<&(dyn std::error::Error + 'static)>,
+    ) {
+        self.guarded(|e| e.write_error_chain(head, source));
+    }
+
+    fn write_error_chain(
         &mut self,
         head: &dyn fmt::Display,
         mut source: Option<&(dyn std::error::Error + 'static)>,
