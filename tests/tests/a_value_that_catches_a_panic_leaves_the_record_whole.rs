@@ -202,7 +202,7 @@ fn the_text_format_reads_them_alike() {
         [
             "INFO  display name=<unavailable> id=42 role=admin",
             "INFO  seq v=null after=ok n=7",
-            "INFO  nested v={\"k0\":\"gave up\",\"k1\":1.0,\"k2\":null} after=ok",
+            "INFO  nested v=\"{\\\"k0\\\":\\\"gave up\\\",\\\"k1\\\":1.0,\\\"k2\\\":null}\" after=ok",
             "INFO  map v=0 after=ok",
             "INFO  error e=null after=ok",
             "INFO  next k=1",

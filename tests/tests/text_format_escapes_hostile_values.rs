@@ -243,6 +243,8 @@ fn values_are_quoted_only_when_needed() {
     }
 }
 
+/// Non-strings are bare; an array holding a blank is quoted as a whole
+/// (see `an_array_or_map_holding_a_blank_or_eq_is_one_quoted_value`).
 #[test]
 fn non_strings_are_bare() {
     let (l, out) = bare_logger();
@@ -257,7 +259,7 @@ fn non_strings_are_bare() {
         lines(&l, &out),
         [format!(
             "INFO  m int=-3 big={} float=2.5 nan=NaN inf=-inf yes=true none=null list=[1,2] \
-             words=[\"a b\",\"c\"] empty=[] looks_typed=[\"123\",\"true\",\"null\"] dur=1.5s ip=127.0.0.1 at=1970-01-01T00:00:00.000000000Z",
+             words=\"[\\\"a b\\\",\\\"c\\\"]\" empty=[] looks_typed=[\"123\",\"true\",\"null\"] dur=1.5s ip=127.0.0.1 at=1970-01-01T00:00:00.000000000Z",
             u128::MAX
         )]
     );
@@ -421,4 +423,55 @@ fn arbitrary_strings_parse_back() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Parses ` key=value ...` as logfmt readers do: a value is a quoted string
+/// or runs to the next space, whatever it holds.
+fn logfmt_pairs(mut s: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    while let Some(rest) = s.strip_prefix(' ') {
+        let (key, rest) = rest
+            .split_once('=')
+            .unwrap_or_else(|| panic!("no `=` in {rest:?}"));
+        let (value, rest) = if rest.starts_with('"') {
+            read_quoted(rest)
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            (rest[..end].to_owned(), &rest[end..])
+        };
+        pairs.push((key.to_owned(), value));
+        s = rest;
+    }
+    assert!(s.is_empty(), "left over: {s:?}");
+    pairs
+}
+
+#[test]
+fn an_array_or_map_holding_a_blank_or_eq_is_one_quoted_value() {
+    let (l, out) = bare_logger();
+    let forged = ["x caller=forged.rs:1 level=error", "ok"];
+    velo!(logger: &l, info, "m", tags = forged, ids = [1, 2], names = ["a", "b"], eq = ["a=b"]);
+    let lines = lines(&l, &out);
+    let pairs = logfmt_pairs(lines[0].strip_prefix("INFO  m").unwrap());
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("tags", r#"["x caller=forged.rs:1 level=error","ok"]"#),
+            ("ids", "[1,2]"),
+            ("names", r#"["a","b"]"#),
+            ("eq", r#"["a=b"]"#),
+        ],
+        "{}",
+        lines[0]
+    );
+    // Arrays with neither stay bare.
+    assert!(
+        lines[0].contains(" ids=[1,2] names=[\"a\",\"b\"] "),
+        "{}",
+        lines[0]
+    );
 }

@@ -210,14 +210,28 @@ pub(crate) fn text_needs_quotes(s: &str) -> bool {
         || reads_as_other_type(s)
 }
 
+/// Whether a sequence's or map's compact JSON, `json`, must be quoted as a
+/// text-format value: it holds a blank or `=`, so that, bare, a reader
+/// would take a part of it for another field.
+pub(crate) fn compound_needs_quotes(json: &[u8]) -> bool {
+    json.contains(&b'=')
+        || json.contains(&b' ')
+        || std::str::from_utf8(json).map_or(true, |s| s.chars().any(is_blank))
+}
+
 /// Whether a string would read, bare, as a value of another type: `null`,
 /// `true`, `false` or a number (`"42"` must not look like `42`).
 #[inline]
 fn reads_as_other_type(s: &str) -> bool {
     match s.as_bytes()[0] {
         b'0'..=b'9' | b'-' | b'+' | b'.' => s.parse::<f64>().is_ok(),
-        b'n' | b't' | b'f' | b'N' | b'i' | b'I' => {
-            matches!(s, "null" | "true" | "false") || s.parse::<f64>().is_ok()
+        b'n' | b't' | b'f' | b'N' | b'T' | b'F' | b'i' | b'I' => {
+            // Any case, as `f64`'s own words (`NaN`, `inf`): `TRUE` reads
+            // as a boolean to a reader that folds case.
+            ["null", "true", "false"]
+                .iter()
+                .any(|word| s.eq_ignore_ascii_case(word))
+                || s.parse::<f64>().is_ok()
         }
         _ => false,
     }
@@ -435,17 +449,41 @@ mod tests {
             ("null", "\"null\""),
             ("true", "\"true\""),
             ("false", "\"false\""),
+            ("TRUE", "\"TRUE\""),
+            ("False", "\"False\""),
+            ("Null", "\"Null\""),
             ("NaN", "\"NaN\""),
             ("inf", "\"inf\""),
             // Words and versions that start the same way stay bare.
             ("nullable", "nullable"),
             ("truth", "truth"),
+            ("Truthy", "Truthy"),
             ("1.2.3", "1.2.3"),
             ("2026-12-01", "2026-12-01"),
             ("info", "info"),
         ];
         for (input, expected) in cases {
             assert_eq!(text(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn compound_values_are_quoted_only_with_a_blank_or_eq() {
+        let cases: [(&[u8], bool); 6] = [
+            (b"[1,2,3]", false),
+            (b"[\"a\",\"b\"]", false),
+            (b"{\"k\":\"v\"}", false),
+            (b"[\"x caller=forged.rs:1\"]", true),
+            (b"{\"a=b\":1}", true),
+            ("[\"a\u{a0}b\"]".as_bytes(), true),
+        ];
+        for (json, quoted) in cases {
+            assert_eq!(
+                compound_needs_quotes(json),
+                quoted,
+                "{}",
+                String::from_utf8_lossy(json)
+            );
         }
     }
 }

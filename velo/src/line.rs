@@ -1324,7 +1324,9 @@ fn bare_non_finite(out: &mut Vec<u8>, v: Val<'_>) -> bool {
 
 /// Appends a value as the text format writes it: strings bare unless they
 /// must be quoted, sequences and maps as compact JSON (strings in them
-/// quoted, so that `["123"]` does not read as `[123]`).
+/// quoted, so that `["123"]` does not read as `[123]`), itself quoted as a
+/// string when it holds a blank or `=`: bare, `tags=["a b=c"]` would read
+/// as a pair `b="c"]`.
 pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
     if bare_non_finite(out, v) {
         return;
@@ -1332,6 +1334,15 @@ pub(crate) fn text_value(out: &mut Vec<u8>, v: Val<'_>) {
     match v {
         Val::Str(s) => escape::text_value(out, s),
         Val::Time(secs, nanos) => timestamp::write_system_time(out, secs, nanos),
+        Val::Seq(_) | Val::Map(_) => {
+            let start = out.len();
+            json_value(out, v);
+            if escape::compound_needs_quotes(&out[start..]) {
+                // Rare: such a value costs an allocation.
+                let json = out.split_off(start);
+                escape::json_str(out, &String::from_utf8_lossy(&json));
+            }
+        }
         other => json_value(out, other),
     }
 }

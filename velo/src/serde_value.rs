@@ -29,7 +29,8 @@ use std::fmt;
 ///
 /// The value is serialized straight into the entry, with no intermediate
 /// `String` or `serde_json::Value`; the JSON format writes it as nested
-/// JSON, the text format as compact JSON. Shapes follow serde_json: structs
+/// JSON, the text format as compact JSON (quoted as a string when it holds
+/// a blank or `=`). Shapes follow serde_json: structs
 /// and maps are objects, sequences and tuples arrays, `None` is `null`,
 /// enum variants are externally tagged (`"Unit"`, `{"Newtype": 1}`). Map
 /// keys that are not strings are written as their text (`{"1": ..}`).
