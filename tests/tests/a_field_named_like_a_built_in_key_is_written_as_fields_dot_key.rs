@@ -1,7 +1,9 @@
 //! A field whose key velo writes itself in the same line (a schema's name
-//! such as `message` under ECS, or `target`, `suppressed` and `backtrace`
-//! when the entry has them) keeps its value under `fields.KEY`, so no key
-//! appears twice in a line. Where the key is not built in, it is left alone.
+//! such as `message` under ECS; the time's and the caller's keys when the
+//! line shows them; `target`, `suppressed` and `backtrace` when the entry
+//! has them) keeps its value under `fields.KEY`, so no key appears twice in
+//! a line. Where velo does not write the key in that line, it is left
+//! alone.
 
 use velo::{velo, Builder, Format, Level, Schema, Timestamp};
 use velo_tests::{json_logger, raw_keys, text_keys, Capture};
@@ -38,7 +40,9 @@ fn schema_names_in_calls_contexts_and_scopes() {
     assert_eq!(
         lines(&l, &out),
         [
-            r#"{"log.level":"info","message":"indexed","ecs.version":"8.11.0","fields.@timestamp":"ctx","fields.log.level":"ctx","fields.ecs.version":"scope","fields.message":"call","fields.log.origin.file.line":3,"user":1}"#
+            // No time and no caller in this line: `@timestamp` and
+            // `log.origin.file.line` are not velo's here, and stay as they are.
+            r#"{"log.level":"info","message":"indexed","ecs.version":"8.11.0","@timestamp":"ctx","fields.log.level":"ctx","fields.ecs.version":"scope","fields.message":"call","log.origin.file.line":3,"user":1}"#
         ]
     );
 
@@ -164,7 +168,7 @@ fn bridged_log_records_with_velo_names() {
     assert_eq!(
         lines,
         [
-            r#"{"level":"info","msg":"from log","fields.msg":"kv","fields.level":3,"fields.time":1,"user":2}"#
+            r#"{"level":"info","msg":"from log","fields.msg":"kv","fields.level":3,"time":1,"user":2}"#
         ]
     );
 }
@@ -194,4 +198,31 @@ fn a_reused_block_is_renamed_only_where_its_keys_clash() {
         }
     }
     assert!(lines.len() >= 7, "{lines:?}");
+}
+
+#[test]
+fn the_times_and_the_callers_keys_only_when_the_line_shows_them() {
+    let key_fields = velo::fields!("@timestamp" = "mine", "log.origin.file.name" = "mine.rs");
+    let (on, on_out) = json_logger(
+        Builder::new()
+            .schema(Schema::Ecs)
+            .fields(key_fields.clone()),
+    );
+    let (off, off_out) = json_logger(
+        Builder::new()
+            .schema(Schema::Ecs)
+            .timestamp(Timestamp::Off)
+            .caller(false)
+            .fields(key_fields),
+    );
+    velo!(logger: &on, info, "shown");
+    velo!(logger: &off, info, "not shown");
+    let on = velo_tests::parse_line(&lines(&on, &on_out)[0]);
+    let off = velo_tests::parse_line(&lines(&off, &off_out)[0]);
+    assert_eq!(on["fields.@timestamp"], "mine");
+    assert_ne!(on["@timestamp"], "mine", "velo's own time");
+    assert_eq!(on["fields.log.origin.file.name"], "mine.rs");
+    assert_eq!(off["@timestamp"], "mine");
+    assert_eq!(off["log.origin.file.name"], "mine.rs");
+    assert!(!off.contains_key("fields.@timestamp"), "{off:?}");
 }

@@ -82,3 +82,77 @@ fn a_chain_that_loops_ends() {
     assert_eq!(entries[0]["err"], "looping");
     assert_eq!(entries[1]["msg"], "after");
 }
+
+/// Two errors, each the other's source, with messages of their own (so no
+/// message repeats the one before it).
+#[derive(Debug)]
+struct Ping;
+#[derive(Debug)]
+struct Pong;
+
+static PING: Ping = Ping;
+static PONG: Pong = Pong;
+
+impl fmt::Display for Ping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("alpha failed")
+    }
+}
+
+impl fmt::Display for Pong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("beta failed")
+    }
+}
+
+impl Error for Ping {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&PONG)
+    }
+}
+
+impl Error for Pong {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&PING)
+    }
+}
+
+#[test]
+fn a_loop_of_two_errors_ends_when_one_comes_round_again() {
+    let (logger, out) = json_logger(Builder::new());
+    velo!(logger: &logger, error, "ping-pong", err = velo::Chain(&PING));
+    velo!(logger: &logger, error, "dyn", err = &PING as &(dyn Error + 'static));
+    logger.sync().unwrap();
+    let entries = out.entries();
+    for entry in &entries {
+        let err = entry["err"].as_str().unwrap();
+        // The loop is written about once more at most, not 65,536 times.
+        assert!(err.len() < 100, "{} bytes: {err}", err.len());
+        assert!(err.starts_with("alpha failed: beta failed"), "{err}");
+    }
+}
+
+/// An error with an empty message, and a source.
+#[derive(Debug)]
+struct Silent(std::io::Error);
+
+impl fmt::Display for Silent {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Error for Silent {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn an_empty_message_takes_no_separator() {
+    let (logger, out) = json_logger(Builder::new());
+    let e = Silent(std::io::Error::other("only root"));
+    velo!(logger: &logger, error, "silent", err = velo::Chain(&e));
+    logger.sync().unwrap();
+    assert_eq!(out.entries()[0]["err"], "only root");
+}

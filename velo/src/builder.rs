@@ -178,7 +178,7 @@ impl Builder {
             // another logger) costs only itself, as with env_logger.
             let (filter, errors) = Filter::parse_lenient(&spec);
             for e in errors {
-                eprintln!("velo: {e}");
+                eprintln!("velo: {}", crate::escape::for_stderr(&e.to_string()));
             }
             if let Some(filter) = filter {
                 builder.filter = Ok(filter);

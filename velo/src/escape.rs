@@ -210,6 +210,25 @@ pub(crate) fn text_needs_quotes(s: &str) -> bool {
         || reads_as_other_type(s)
 }
 
+/// `s` made safe for velo's own messages on stderr: every control
+/// character (see [`is_control`]) written as its Rust escape (`\n`,
+/// `\u{1b}`), so that an error's text from a writer or the environment can
+/// neither break the message's line nor send a terminal an escape sequence.
+pub(crate) fn for_stderr(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_control(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Whether a sequence's or map's compact JSON, `json`, must be quoted as a
 /// text-format value: it holds a blank or `=`, so that, bare, a reader
 /// would take a part of it for another field.
@@ -465,6 +484,15 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(text(input), expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn messages_on_stderr_carry_no_control_character() {
+        assert_eq!(for_stderr("disk full: /var/log"), "disk full: /var/log");
+        assert_eq!(
+            for_stderr("\x1b[31mEVIL\nforged line\u{85}"),
+            "\\u{1b}[31mEVIL\\nforged line\\u{85}"
+        );
     }
 
     #[test]

@@ -72,18 +72,21 @@ fn thread_key(schema: Schema, text: bool) -> &'static str {
     }
 }
 
-/// The keys each schema always writes (when its part is on), besides the
-/// optional `target`, `suppressed` and `backtrace`.
-const VELO_KEYS: &[&str] = &["time", "level", "msg", "caller"];
-const ECS_KEYS: &[&str] = &[
+/// The keys each schema writes (the time's and the caller's when the entry
+/// shows them), besides the optional `target`, `suppressed` and
+/// `backtrace`: the time's first, the caller's last (see [`fixed_keys`]).
+/// Statics, so that each list, and each part of one, has an address of its
+/// own (see `Builtins`' `PartialEq`).
+static VELO_KEYS: [&str; 4] = ["time", "level", "msg", "caller"];
+static ECS_KEYS: [&str; 6] = [
     "@timestamp",
     "log.level",
     "message",
+    "ecs.version",
     "log.origin.file.name",
     "log.origin.file.line",
-    "ecs.version",
 ];
-const GCP_KEYS: &[&str] = &[
+static GCP_KEYS: [&str; 4] = [
     "time",
     "severity",
     "message",
@@ -91,7 +94,22 @@ const GCP_KEYS: &[&str] = &[
 ];
 /// The text format's only fixed `key=value` pair; time, level and message
 /// have no key.
-const TEXT_KEYS: &[&str] = &["caller"];
+static TEXT_KEYS: [&str; 1] = ["caller"];
+
+/// The part of `keys` (a schema's list, its time's key first if
+/// `time_keyed`, its `caller_keys` caller's keys last) an entry writes:
+/// with its time's key if `time`, with its caller's if `caller`.
+fn fixed_keys(
+    keys: &'static [&'static str],
+    time_keyed: bool,
+    caller_keys: usize,
+    time: bool,
+    caller: bool,
+) -> &'static [&'static str] {
+    let start = usize::from(time_keyed && !time);
+    let end = keys.len() - if caller { 0 } else { caller_keys };
+    &keys[start..end]
+}
 
 /// The prefix of a field whose key velo writes itself in the same line.
 pub(crate) const RENAMED: &str = "fields.";
@@ -121,8 +139,12 @@ impl PartialEq for Builtins {
 }
 
 impl Builtins {
-    /// The built-in keys of `ev`'s line in `schema` (JSON) or text.
-    fn of(ev: &Event<'_>, schema: Schema, text: bool) -> Builtins {
+    /// The built-in keys of `ev`'s line in `schema` (JSON) or text, for a
+    /// line that writes the time if `time` and the caller if `caller` (each
+    /// when the entry has one).
+    fn of(ev: &Event<'_>, schema: Schema, text: bool, time: bool, caller: bool) -> Builtins {
+        let time = time && ev.time.is_some();
+        let caller = caller && ev.caller().is_some();
         let fixed = match (text, schema) {
             // A call site's keys and a context's are checked by the macro
             // against velo's own names; a bridged record's fields, and a
@@ -131,10 +153,10 @@ impl Builtins {
             (true, _) | (false, Schema::Velo) if ev.site().is_some() && ev.scope().is_empty() => {
                 &[]
             }
-            (true, _) => TEXT_KEYS,
-            (false, Schema::Velo) => VELO_KEYS,
-            (false, Schema::Ecs) => ECS_KEYS,
-            (false, Schema::Gcp) => GCP_KEYS,
+            (true, _) => fixed_keys(&TEXT_KEYS, false, 1, time, caller),
+            (false, Schema::Velo) => fixed_keys(&VELO_KEYS, true, 1, time, caller),
+            (false, Schema::Ecs) => fixed_keys(&ECS_KEYS, true, 2, time, caller),
+            (false, Schema::Gcp) => fixed_keys(&GCP_KEYS, true, 1, time, caller),
         };
         Builtins::new(fixed, ev, thread_key(schema, text))
     }
@@ -677,7 +699,13 @@ impl LineFormat {
     }
 
     fn some_fields(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
-        let builtins = Builtins::of(ev, self.style.schema, self.style.text);
+        let builtins = Builtins::of(
+            ev,
+            self.style.schema,
+            self.style.text,
+            self.shows_time(),
+            self.style.caller,
+        );
         if let Head::Site(site) = ev.head {
             // The common line: a call's own fields in JSON, no other layer,
             // and no built-in key a field could take: nothing to rename or

@@ -744,6 +744,7 @@ impl Sink {
         if Reported::news(&mut self.last_reported, &text, Instant::now()) {
             // Straight to the descriptor: never through `io::stderr()`'s
             // lock, and never panicking when stderr is gone.
+            let text = crate::escape::for_stderr(&text);
             let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
         }
         *fork::lock(report.error) =

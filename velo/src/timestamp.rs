@@ -32,6 +32,12 @@ pub enum Timestamp {
     /// `2026-11-27T17:03:12.123456789Z`.
     Nanos,
     /// Nanoseconds since the Unix epoch, as a number.
+    ///
+    /// Not for [`Schema::Ecs`](crate::Schema::Ecs) or
+    /// [`Schema::Gcp`](crate::Schema::Gcp), whose readers expect their time
+    /// key as an RFC 3339 string: Elasticsearch reads a number in
+    /// `@timestamp` as milliseconds, and Cloud Logging does not read a
+    /// number in `time` at all. Use [`Timestamp::Nanos`] there.
     UnixNanos,
 }
 

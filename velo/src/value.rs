@@ -882,17 +882,32 @@ impl<'a> Encoder<'a> {
         let _ = write!(w, "{head}");
         // Where the message of the error whose source comes next starts.
         let mut outer = start;
-        // A bound for a chain that never ends: an error that is its own
-        // source, or two that are each other's.
+        // A chain that loops (an error that is its own source, or two that
+        // are each other's) ends when a source comes round again: Brent's
+        // cycle finding keeps one source to compare each next one with,
+        // and moves it on at powers of two, so the loop is written about
+        // once more at most. The objects are compared, not their messages:
+        // two errors may say the same thing. A chain that never comes
+        // round and never ends (each error making a new source) is cut at
+        // `MAX_SOURCES`.
         let mut links = 0;
+        let (mut kept, mut since_kept, mut power) = (None, 0_usize, 1_usize);
         while let Some(cause) = source {
             links += 1;
-            if links > MAX_SOURCES {
+            if links > MAX_SOURCES
+                || kept.is_some_and(|k: &(dyn std::error::Error + 'static)| std::ptr::eq(k, cause))
+            {
                 break;
             }
+            since_kept += 1;
+            if since_kept == power {
+                (kept, since_kept, power) = (Some(cause), 0, power.saturating_mul(2));
+            }
             let before = w.buf.len();
-            let _ = write!(w, ": {cause}");
-            let Some(written) = w.buf.get(before + 2..) else {
+            // No separator before the first message that says anything.
+            let sep = if before == start { "" } else { ": " };
+            let _ = write!(w, "{sep}{cause}");
+            let Some(written) = w.buf.get(before + sep.len()..) else {
                 // The string is full (see `record::put_str`): the chain is
                 // cut here.
                 w.buf.truncate(before);
@@ -901,7 +916,7 @@ impl<'a> Encoder<'a> {
             if repeats(&w.buf[outer..before], written) {
                 w.buf.truncate(before);
             } else {
-                outer = before + 2;
+                outer = before + sep.len();
             }
             source = cause.source();
         }
@@ -909,6 +924,9 @@ impl<'a> Encoder<'a> {
     }
 
     /// Writes a `SystemTime` as an RFC 3339 UTC string with nanoseconds.
+    /// An instant outside the years 0000 to 9999, which RFC 3339 cannot
+    /// write, is written as the nearest one it can:
+    /// `0000-01-01T00:00:00.000000000Z` or `9999-12-31T23:59:59.999999999Z`.
     ///
     /// # Examples
     ///

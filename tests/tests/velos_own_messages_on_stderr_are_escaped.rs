@@ -1,0 +1,67 @@
+//! velo's own messages on stderr (a writer's error, a directive of
+//! `VELO_LOG` it cannot read) quote text that comes from outside velo: a
+//! control character in it is written as its escape, so that it can neither
+//! break the message's line nor reach the terminal as an escape sequence.
+
+use std::io;
+use velo::{velo, Builder};
+use velo_tests::{assert_child_passed, is_child, run_child_within, CHILD_TIMEOUT};
+
+/// A writer whose error says something hostile.
+struct Hostile;
+
+impl io::Write for Hostile {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::other("\x1b[31mEVIL\nvelo: forged line\x1b[0m"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+const CHILD: &str = "child_logs_to_a_hostile_writer";
+
+#[test]
+fn child_logs_to_a_hostile_writer() {
+    if !is_child(CHILD) {
+        return;
+    }
+    let logger = Builder::new().writer(Hostile).build().unwrap();
+    velo!(logger: &logger, info, "lost");
+    assert!(logger.sync().is_err());
+    // The default logger reads `VELO_LOG`, which holds a directive it
+    // cannot read.
+    velo!(info, "to stderr");
+    velo::close();
+}
+
+#[test]
+fn control_characters_from_outside_are_escaped() {
+    let out = run_child_within(
+        CHILD,
+        &[
+            ("VELO_LOG", "info,[span\x1b]2J{x}]=debug"),
+            ("VELO_FORMAT", "json"),
+        ],
+        CHILD_TIMEOUT,
+    );
+    assert_child_passed(&out);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains('\x1b'), "raw ESC on stderr: {stderr:?}");
+    let ours: Vec<&str> = stderr.lines().filter(|l| l.starts_with("velo: ")).collect();
+    assert!(
+        ours.iter()
+            .any(|l| l.contains(r"\u{1b}[31mEVIL\nvelo: forged line")),
+        "{stderr}"
+    );
+    assert!(
+        ours.iter().any(|l| l.contains(r"\u{1b}]2J")),
+        "the directive's error: {stderr}"
+    );
+    // One line per message: the forged line is not a line of its own.
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("velo: forged")),
+        "{stderr}"
+    );
+}
