@@ -251,23 +251,28 @@ struct Tally {
 
 impl Tally {
     /// Counts one record [`Sink::write_record`] wrote (`Some`) or failed to
-    /// write (`None`: counted where it failed).
+    /// write (`None`: counted where it failed), and the output's progress
+    /// on `beat` (see [`Sink::beat`]).
     #[inline]
-    fn count(&mut self, written: Option<usize>, beat: &AtomicU64) {
+    fn count(&mut self, written: Option<usize>, beat: Option<&AtomicU64>) {
         if let Some(n) = written {
             self.ok += 1;
             self.bytes += n as u64;
-            stats::bump_owned(beat);
+            if let Some(beat) = beat {
+                stats::bump_owned(beat);
+            }
         }
     }
 
     /// Counts a run of records [`Sink::write_run`] wrote.
     #[inline]
-    fn add_run(&mut self, run: &Run, beat: &AtomicU64) {
+    fn add_run(&mut self, run: &Run, beat: Option<&AtomicU64>) {
         self.ok += run.records;
         self.bytes += run.written as u64;
         // One beat for the run: it only says the output makes progress.
-        stats::bump_owned(beat);
+        if let Some(beat) = beat {
+            stats::bump_owned(beat);
+        }
     }
 }
 
@@ -376,6 +381,19 @@ impl Sink {
         }
     }
 
+    /// The counter an entry taken by the output bumps as its progress
+    /// (which bounded waits watch), unless the output is failing (or keeps
+    /// a failure for its next flush: not `healthy`): then an entry taken
+    /// only waits in its buffer, and the output makes progress
+    /// when its writer takes bytes (`local::wrote_some`). Otherwise a
+    /// writer that never takes a byte (a full non-blocking pipe) would seem
+    /// to progress as long as entries come, and `sync`, `close` and the
+    /// exit would wait for it without end.
+    #[inline]
+    fn beat<'r>(&self, report: &Report<'r>) -> Option<&'r AtomicU64> {
+        (!self.failing && self.output.healthy()).then_some(report.beat)
+    }
+
     /// Counts the entries the output has given up on since the last call.
     fn count_lost(&mut self, report: &Report<'_>) {
         let lost = self.output.take_lost();
@@ -435,7 +453,7 @@ impl Sink {
             }
             let whole = std::mem::take(&mut self.partial);
             let written = self.write_record(&whole, clock, report);
-            tally.count(written, report.beat);
+            tally.count(written, self.beat(report));
             records += 1;
             self.partial = whole;
             let used = self.partial.len();
@@ -460,7 +478,7 @@ impl Sink {
         while !bytes.is_empty() {
             let run = self.write_run(bytes, clock);
             if run.records != 0 {
-                tally.add_run(&run, report.beat);
+                tally.add_run(&run, self.beat(report));
                 records += run.records;
                 bytes = &bytes[run.used..];
                 continue;
@@ -468,7 +486,7 @@ impl Sink {
             match record::record_len(bytes) {
                 Some(len) if len <= bytes.len() => {
                     let written = self.write_general(&bytes[..len], clock, report);
-                    tally.count(written, report.beat);
+                    tally.count(written, self.beat(report));
                     records += 1;
                     bytes = &bytes[len..];
                 }
@@ -617,7 +635,9 @@ impl Sink {
         let n = self.write_record(bytes, &Converter::now(), report)?;
         stats::add(&report.stats.bytes, n as u64);
         stats::inc(&report.stats.written);
-        stats::bump_owned(report.beat);
+        if let Some(beat) = self.beat(report) {
+            stats::bump_owned(beat);
+        }
         Some(n)
     }
 

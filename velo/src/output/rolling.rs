@@ -644,6 +644,11 @@ impl Output for RollingFile {
         self.schedule.size = self.schedule.size.saturating_add(bytes as u64);
     }
 
+    fn healthy(&self) -> bool {
+        // As a stream's: a failure kept for the next flush is not over.
+        self.failed.is_none()
+    }
+
     #[inline]
     fn write(&mut self, ev: &Event<'_>, format: &mut LineFormat) -> io::Result<usize> {
         let start = self.buf.len();

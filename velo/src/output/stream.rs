@@ -394,6 +394,12 @@ impl Output for Stream {
         true
     }
 
+    fn healthy(&self) -> bool {
+        // A write-out failed and its error waits for the next flush: the
+        // lines taken since only wait in the buffer.
+        self.failed.is_none()
+    }
+
     fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
         self.buf.extend_from_slice(line);
         self.after_append();
@@ -667,6 +673,10 @@ impl Output for File {
 
     fn takes_lines(&self) -> bool {
         true
+    }
+
+    fn healthy(&self) -> bool {
+        self.stream.healthy()
     }
 
     fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
