@@ -92,3 +92,51 @@ fn fatal_in_an_exit_handler_exits_with_1_and_does_not_abort() {
         .unwrap_or_else(|| panic!("the entry is written: {out:?}"));
     assert_eq!(fatal["level"], "fatal");
 }
+
+#[test]
+fn child_threads_fail_at_once() {
+    if !is_child("child_threads_fail_at_once") {
+        return;
+    }
+    Builder::new()
+        .format(Format::Json)
+        .stdout()
+        .install()
+        .unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let threads: Vec<_> = (0..3u32)
+        .map(|t| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                velo!(fatal, "failing", t);
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
+#[test]
+fn every_thread_that_fails_at_once_says_so() {
+    // The race is narrow: run it many times.
+    for run in 0..20 {
+        let out = velo_tests::run_child_within(
+            "child_threads_fail_at_once",
+            &[],
+            velo_tests::CHILD_TIMEOUT,
+        );
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        // The harness's `test ... ` starts the first line.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut threads: Vec<u64> = stdout
+            .lines()
+            .filter_map(|line| line.find('{').map(|at| velo_tests::parse_line(&line[at..])))
+            .filter(|e| e["level"] == "fatal")
+            .map(|e| e["t"].as_u64().unwrap())
+            .collect();
+        threads.sort_unstable();
+        assert_eq!(threads, [0, 1, 2], "run {run}: {out:?}");
+    }
+}

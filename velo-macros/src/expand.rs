@@ -126,13 +126,20 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
     };
     // Without a semicolon: a `fatal` call is an expression of type `!`, so
     // it can end a match arm or a function that returns a value.
-    let exit = if level == Level::Fatal {
-        quote!(__velo::fatal_exit())
+    // A `fatal` call says so before its entry, so that another thread's
+    // `fatal` waits for the entry before it exits the process.
+    let (fatal, exit) = if level == Level::Fatal {
+        let pending = Ident::new("__velo_fatal", Span::mixed_site());
+        (
+            quote!(let #pending = __velo::fatal_begins();),
+            quote!(__velo::fatal_exit(#pending)),
+        )
     } else {
-        TokenStream::new()
+        (TokenStream::new(), TokenStream::new())
     };
     quote! {
         {
+            #fatal
             #site_def
             if __velo::Level::#level_variant.is_statically_enabled() {
                 let #interest = #site.interest();

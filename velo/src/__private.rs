@@ -18,6 +18,7 @@ pub use velo_macros::{enabled_impl, fields_impl, velo_impl};
 
 use crate::value::Value;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A field's value, given to `Entry::logN`: it must be a [`Value`]. Its
 /// own call, spanned as the value's expression, so that a value that is
@@ -141,6 +142,30 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
     logger.as_logger()
 }
 
+/// `fatal` calls whose entry is on its way: between [`fatal_begins`] and
+/// [`fatal_exit`].
+static FATAL_PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// A `fatal` call on its way to [`fatal_exit`]; counted in
+/// [`FATAL_PENDING`] until it gets there, or unwinds (a value's `Display`
+/// that panicked).
+#[derive(Debug)]
+pub struct FatalPending(());
+
+impl Drop for FatalPending {
+    fn drop(&mut self) {
+        FATAL_PENDING.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Before a `fatal` call's entry: counts it as on its way, so that a
+/// `fatal` of another thread waits for it before exiting.
+#[cold]
+pub fn fatal_begins() -> FatalPending {
+    FATAL_PENDING.fetch_add(1, Ordering::AcqRel);
+    FatalPending(())
+}
+
 /// After a `fatal` entry: flush every logger and exit with status 1.
 ///
 /// Each logger's flush is bounded (see [`Logger::sync`]); a logger whose
@@ -157,7 +182,21 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
 /// handler registered later) is past what velo can tell; `exit` aborts
 /// there, after the entry is written.
 #[cold]
-pub fn fatal_exit() -> ! {
+pub fn fatal_exit(pending: FatalPending) -> ! {
+    drop(pending);
+    // Another thread's `fatal` begun meanwhile gets its entry queued or
+    // written before the loggers close: threads that fail at once all say
+    // why. This thread gives its CPU up at least once first, so that one
+    // that failed at the same moment but has not run since (more threads
+    // than cores) gets as far as `fatal_begins`. Bounded, as every wait of
+    // velo's.
+    let deadline = std::time::Instant::now() + crate::worker::STALL;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        if FATAL_PENDING.load(Ordering::Acquire) == 0 || std::time::Instant::now() >= deadline {
+            break;
+        }
+    }
     crate::close();
     #[cfg(unix)]
     if crate::sink::this_thread_exits() {
