@@ -59,7 +59,15 @@ pub(crate) struct Core {
     /// (`Output::takes_lines`), or its lines are not the plain JSON ones
     /// callers format (`caller_format::formats`).
     caller_style: Option<Style>,
+    /// For a logger without a queue: entries its writer logged to it from
+    /// inside a write, which no queue can hold, written when that write
+    /// ends (see [`Core::end_writing`]); at most [`REENTRANT_KEPT`].
+    reentrant: Mutex<Vec<Vec<u8>>>,
 }
+
+/// The most entries a writer of a logger without a queue may log to it
+/// inside one write (see `Core::reentrant`); more are dropped, counted.
+const REENTRANT_KEPT: usize = 64;
 
 impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -168,6 +176,7 @@ impl Core {
             delivered: AtomicU64::new(0),
             stuck_at: AtomicU64::new(u64::MAX),
             caller_style,
+            reentrant: Mutex::new(Vec::new()),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -532,18 +541,27 @@ impl Core {
             // The last round of a write that ends (see `end_writing`).
             return self.stats.drop_for(Reason::Inside);
         }
-        let queued = self.pipe.as_ref().is_some_and(|(queue, _)| {
-            entry.len() <= queue.max_ring_bytes
-                && match local::push(self.id, entry) {
-                    Err(Unpushed::NoRing) => {
-                        local::while_busy(|| queue.register())
-                            && local::push(self.id, entry).is_ok()
+        let queued = match &self.pipe {
+            Some((queue, _)) => {
+                entry.len() <= queue.max_ring_bytes
+                    && match local::push(self.id, entry) {
+                        Err(Unpushed::NoRing) => {
+                            local::while_busy(|| queue.register())
+                                && local::push(self.id, entry).is_ok()
+                        }
+                        pushed => pushed.is_ok(),
                     }
-                    pushed => pushed.is_ok(),
-                }
-        });
+            }
+            // No queue: kept aside for the end of the write this thread is
+            // inside (a panic hook's entry, logged from inside the writer
+            // that panicked, among them).
+            None => inside && self.keep_reentrant(entry),
+        };
         if !queued && !inside && self.output.is_stuck() {
             self.stats.drop_for(Reason::Stuck);
+        } else if !queued && (inside || self.pipe.is_none()) {
+            // Not for want of room in a queue: a warning must not say so.
+            self.stats.drop_for(Reason::Inside);
         } else if !queued {
             stats::inc(&self.stats.dropped);
         } else if inside {
@@ -602,6 +620,13 @@ impl Core {
             }
             self.drain_locked(sink);
         }
+        if closing || exiting {
+            // What the writer of a logger without a queue logged in the
+            // last round stays unwritten: no later write will come for it.
+            for _ in std::mem::take(&mut *fork::lock(&self.reentrant)) {
+                self.stats.drop_for(Reason::Inside);
+            }
+        }
         if closing {
             // No output's `give_up` runs the user's writer.
             sink.give_up(&report);
@@ -613,15 +638,36 @@ impl Core {
         local::drop_reentrant(outer);
     }
 
+    /// Keeps `entry`, dated, for a logger without a queue (see
+    /// [`Core::reentrant`]); `false` when it keeps as many already.
+    #[cold]
+    fn keep_reentrant(&self, entry: &mut [u8]) -> bool {
+        let mut kept = fork::lock(&self.reentrant);
+        if kept.len() >= REENTRANT_KEPT {
+            return false;
+        }
+        clock::stamp(entry);
+        kept.push(entry.to_vec());
+        true
+    }
+
     /// Writes every queued entry; the caller holds the output lock.
     fn drain_locked(&self, sink: &mut SinkGuard<'_>) -> usize {
         match &self.pipe {
             Some((queue, _)) => sink.drain(queue, &self.report()),
             None => {
-                // Nothing to drain, but drops to announce as a drain would
-                // (an entry whose value panicked).
-                sink.announce_drops(&self.report());
-                0
+                let report = self.report();
+                // What the writer logged inside the write that ends (taken
+                // out first: writing it may log more).
+                let kept = std::mem::take(&mut *fork::lock(&self.reentrant));
+                let written = kept.len();
+                for entry in &kept {
+                    sink.write_own(entry, &report);
+                }
+                // Drops to announce as a drain would (an entry whose value
+                // panicked).
+                sink.announce_drops(&report);
+                written
             }
         }
     }
