@@ -112,3 +112,50 @@ fn identical_errors_are_reported_once_on_stderr() {
         .count();
     assert_eq!(reports, 1, "{stderr}");
 }
+
+/// Fails two ways by turns.
+struct TwoWays(u32);
+
+impl std::io::Write for TwoWays {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        self.0 += 1;
+        let kind = if self.0.is_multiple_of(2) {
+            "connection reset"
+        } else {
+            "broken pipe"
+        };
+        Err(std::io::Error::other(kind))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn child_fails_two_ways_by_turns() {
+    if !velo_tests::is_child("child_fails_two_ways_by_turns") {
+        return;
+    }
+    let logger = Builder::new()
+        .writer(TwoWays(0))
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    for seq in 0..50u32 {
+        velo!(logger: &logger, info, "never written", seq);
+    }
+    assert!(logger.stats().write_errors >= 50);
+}
+
+#[test]
+fn an_output_failing_two_ways_reports_each_once() {
+    let out = velo_tests::run_child("child_fails_two_ways_by_turns", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reports: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("velo: writing log output failed"))
+        .collect();
+    assert_eq!(reports.len(), 2, "{stderr}");
+}

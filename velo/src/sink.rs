@@ -44,22 +44,26 @@ struct Reported {
 
 impl Reported {
     /// Whether the error `text`, happening at `now`, is to be reported,
-    /// given the last one reported; notes it in `last`. Identical
-    /// consecutive errors are reported once. After the output worked again,
-    /// the same error is news only some time later: an output that fails
-    /// now and then the same way (a rotation's rename, each time the file
-    /// is full) is not reported each time.
-    fn news(last: &mut Option<Reported>, text: &str, now: Instant) -> bool {
-        if let Some(r) = last {
-            if r.text == text
-                && (!r.recovered || now.saturating_duration_since(r.at) < REPORT_AGAIN_AFTER)
-            {
+    /// given the last ones reported (the latest last); notes it in `last`.
+    /// An error is reported once while the output keeps failing, though
+    /// others come between (an output down that fails two ways by turns).
+    /// After the output worked again, the same error is news only some
+    /// time later: an output that fails now and then the same way (a
+    /// rotation's rename, each time the file is full) is not reported each
+    /// time.
+    fn news(last: &mut Vec<Reported>, text: &str, now: Instant) -> bool {
+        if let Some(r) = last.iter_mut().find(|r| r.text == text) {
+            if !r.recovered || now.saturating_duration_since(r.at) < REPORT_AGAIN_AFTER {
                 // Failing again: consecutive from here until a flush works.
                 r.recovered = false;
                 return false;
             }
         }
-        *last = Some(Reported {
+        last.retain(|r| r.text != text);
+        if last.len() == REPORTED_KEPT {
+            last.remove(0);
+        }
+        last.push(Reported {
             text: text.to_owned(),
             at: now,
             recovered: false,
@@ -67,13 +71,17 @@ impl Reported {
         true
     }
 
-    /// A flush worked since the error in `last`.
-    fn recovered(last: &mut Option<Reported>) {
-        if let Some(r) = last {
+    /// A flush worked since the errors in `last`.
+    fn recovered(last: &mut [Reported]) {
+        for r in last {
             r.recovered = true;
         }
     }
 }
+
+/// How many different errors reported lately are remembered (see
+/// [`Reported::news`]).
+const REPORTED_KEPT: usize = 4;
 
 /// How long after an error was reported the same error, met again after
 /// the output worked in between, is reported again.
@@ -87,7 +95,7 @@ pub(crate) struct Sink {
     /// warnings carry them as every entry of the logger does.
     context: Box<[u8]>,
     /// The last error reported on stderr (see [`Sink::fail`]).
-    last_reported: Option<Reported>,
+    last_reported: Vec<Reported>,
     /// `dropped` count already announced by a warning entry.
     reported_drops: u64,
     /// Of the drops not announced yet, those the output gave up on (a
@@ -293,7 +301,7 @@ impl Sink {
             output,
             format,
             context: context.into(),
-            last_reported: None,
+            last_reported: Vec::new(),
             reported_drops: 0,
             lost_unreported: 0,
             reported_for: [0; Reason::ALL.len()],
@@ -1208,17 +1216,24 @@ mod tests {
     fn an_error_is_news_once_while_failing_and_again_a_while_after_recovering() {
         let t0 = Instant::now();
         let at = |secs: u64| t0 + Duration::from_secs(secs);
-        let mut last = None;
+        let mut last = Vec::new();
         let news =
-            |last: &mut Option<Reported>, text: &str, secs| Reported::news(last, text, at(secs));
-        let recover = Reported::recovered;
+            |last: &mut Vec<Reported>, text: &str, secs| Reported::news(last, text, at(secs));
+        let recover = |last: &mut Vec<Reported>| Reported::recovered(last);
         assert!(news(&mut last, "disk on fire", 0));
         // Failing on, for longer than the interval: never again.
         assert!(!news(&mut last, "disk on fire", 1));
         assert!(!news(&mut last, "disk on fire", 120));
-        // Another error is news at once, and so is the first one after it.
+        // Another error is news at once; the first one, back while the
+        // output still fails, is not.
         assert!(news(&mut last, "pipe broken", 121));
-        assert!(news(&mut last, "disk on fire", 122));
+        assert!(!news(&mut last, "disk on fire", 122));
+        assert!(!news(&mut last, "pipe broken", 123));
+        // Past the errors remembered, the oldest is news again.
+        for other in ["a", "b", "c"] {
+            assert!(news(&mut last, other, 124));
+        }
+        assert!(news(&mut last, "disk on fire", 125));
         // Worked, then the same error within the interval: not news, and
         // failing from then on is consecutive again, however long it lasts.
         recover(&mut last);
