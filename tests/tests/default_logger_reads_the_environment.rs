@@ -120,3 +120,35 @@ fn a_directive_velo_cannot_read_costs_only_itself() {
         .collect();
     assert_eq!(levels, ["debug", "info", "warn", "error"]);
 }
+
+/// A `VELO_LOG` that is not UTF-8 is said on stderr and read as unset: not
+/// silently replaced by `RUST_LOG`'s setting.
+#[cfg(unix)]
+#[test]
+fn a_velo_log_that_is_not_utf8_is_said_and_ignored() {
+    use std::os::unix::ffi::OsStrExt;
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "child_logs_each_level",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("VELO_TEST_CHILD", "child_logs_each_level")
+        .env("VELO_LOG", std::ffi::OsStr::from_bytes(b"debug\xff"))
+        .env("RUST_LOG", "error")
+        .env_remove("VELO_FORMAT")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("velo: VELO_LOG="), "{stderr}");
+    assert!(stderr.contains("is not UTF-8"), "{stderr}");
+    let levels: Vec<String> = json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["level"].as_str().unwrap().to_owned())
+        .collect();
+    // Neither `debug` (unreadable) nor `RUST_LOG`'s `error`: the default.
+    assert_eq!(levels, ["info", "warn", "error"], "{stderr}");
+}

@@ -159,3 +159,65 @@ fn an_output_failing_two_ways_reports_each_once() {
         .collect();
     assert_eq!(reports.len(), 2, "{stderr}");
 }
+
+/// Answers every write `Interrupted`.
+struct AlwaysInterrupted;
+
+impl std::io::Write for AlwaysInterrupted {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::Interrupted.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// CPU time this process used so far.
+#[cfg(unix)]
+fn cpu_time() -> std::time::Duration {
+    // SAFETY: `getrusage` fills the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, &mut usage), 0);
+        usage
+    };
+    let time =
+        |t: libc::timeval| std::time::Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+#[cfg(unix)]
+#[test]
+fn child_writes_to_a_writer_always_interrupted() {
+    if !velo_tests::is_child("child_writes_to_a_writer_always_interrupted") {
+        return;
+    }
+    let logger = Builder::new().writer(AlwaysInterrupted).build().unwrap();
+    velo!(logger: &logger, info, "never written");
+    let before = cpu_time();
+    // The worker retries the write meanwhile.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let used = cpu_time() - before;
+    eprintln!("cpu={}", used.as_millis());
+    std::process::exit(0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_writer_always_interrupted_does_not_spin_the_worker() {
+    let out = velo_tests::run_child_within(
+        "child_writes_to_a_writer_always_interrupted",
+        &[],
+        velo_tests::CHILD_TIMEOUT,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let cpu: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // Spinning, it used the whole 2 s of one core; waiting, almost none.
+    assert!(cpu < 1_000, "{cpu} ms of CPU in 2 s: {stderr}");
+}

@@ -173,7 +173,13 @@ impl Builder {
     #[must_use]
     pub fn from_env() -> Builder {
         let mut builder = Builder::new();
-        if let Some(spec) = env_var("VELO_LOG").or_else(|| env_var("RUST_LOG")) {
+        // `RUST_LOG` only when `VELO_LOG` is not set at all: one set but
+        // unreadable (not UTF-8) is said, not replaced.
+        let spec = match std::env::var_os("VELO_LOG") {
+            Some(v) if !v.is_empty() => env_var("VELO_LOG"),
+            _ => env_var("RUST_LOG"),
+        };
+        if let Some(spec) = spec {
             // One directive velo cannot read (a span filter written for
             // another logger) costs only itself, as with env_logger.
             let (filter, errors) = Filter::parse_lenient(&spec);
@@ -1140,8 +1146,20 @@ fn app_name(name: Option<String>) -> String {
 }
 
 /// A non-empty environment variable.
+/// The environment variable `name`, unless unset or empty. One that is not
+/// UTF-8 is said on stderr and taken as empty: it could not be read as any
+/// setting, and silently taking another variable instead (`RUST_LOG` for
+/// `VELO_LOG`) would hide the mistake.
 fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    match std::env::var(name) {
+        Ok(v) => Some(v).filter(|v| !v.is_empty()),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(v)) => {
+            let shown = crate::escape::for_stderr(&v.to_string_lossy()).into_owned();
+            eprintln!("velo: {name}={shown:?} is not UTF-8; ignored");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,23 +22,39 @@ pub(crate) const MAX_KEPT: usize = 4 * BUFFER_SIZE;
 /// before that counts as its error.
 const WOULD_BLOCK_PATIENCE: Duration = Duration::from_secs(5);
 
+/// Interrupted writes retried at once in a row; past them, a writer that
+/// keeps answering `Interrupted` is waited for as one that would block, so
+/// that it can neither spin the worker's CPU nor keep it for good.
+const INTERRUPTED_RETRIES: u32 = 16;
+
 /// Writes `buf[*written..]` to `w`, advancing `written` past what it
 /// took, each piece taken counting as the output's progress. Retries a
 /// write that was interrupted, and waits (polling each millisecond) on a
-/// writer that would block, while it takes something at least every
-/// [`WOULD_BLOCK_PATIENCE`].
+/// writer that would block (or keeps being interrupted), while it takes
+/// something at least every [`WOULD_BLOCK_PATIENCE`].
 pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::Result<()> {
     let mut blocked_since: Option<Instant> = None;
+    let mut interrupted = 0;
     while *written < buf.len() {
         match w.write(&buf[*written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 *written += n;
                 blocked_since = None;
+                interrupted = 0;
                 crate::local::wrote_some();
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            Err(e)
+                if e.kind() == io::ErrorKind::Interrupted && interrupted < INTERRUPTED_RETRIES =>
+            {
+                interrupted += 1;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
                 let since = *blocked_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= WOULD_BLOCK_PATIENCE {
                     return Err(e);
