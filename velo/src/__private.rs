@@ -147,7 +147,7 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
 static FATAL_PENDING: AtomicUsize = AtomicUsize::new(0);
 
 /// A `fatal` call on its way to [`fatal_exit`]; counted in
-/// [`FATAL_PENDING`] until it gets there, or unwinds (a value's `Display`
+/// `FATAL_PENDING` until it gets there, or unwinds (a value's `Display`
 /// that panicked).
 #[derive(Debug)]
 pub struct FatalPending(());
