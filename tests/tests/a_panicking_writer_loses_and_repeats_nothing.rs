@@ -95,3 +95,65 @@ fn every_entry_is_written_once_and_counted_as_written() {
         "the writer never panicked: {stats:?}"
     );
 }
+
+/// Panics on every write.
+struct AlwaysPanics(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl std::io::Write for AlwaysPanics {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        panic!("the writer's bug")
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn child_installs_a_writer_that_always_panics() {
+    if !velo_tests::is_child("child_installs_a_writer_that_always_panics") {
+        return;
+    }
+    let writes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    velo::Builder::new()
+        .writer(AlwaysPanics(std::sync::Arc::clone(&writes)))
+        .install()
+        .unwrap();
+    velo::velo!(info, "one entry");
+    let _ = velo::sync();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let stats = velo::logger().stats();
+    eprintln!(
+        "writes={} enqueued={}",
+        writes.load(std::sync::atomic::Ordering::Relaxed),
+        stats.enqueued
+    );
+}
+
+/// With `install()`, a writer that panics on every write does not feed its
+/// own panics back: the hook does not log a panic of the logger's own
+/// writer through it, so one entry makes a write or two, not thousands.
+#[test]
+fn the_hook_does_not_feed_a_panicking_writer() {
+    let out = velo_tests::run_child_within(
+        "child_installs_a_writer_that_always_panics",
+        &[("RUST_BACKTRACE", "0")],
+        velo_tests::CHILD_TIMEOUT,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("writes="))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let numbers: Vec<u64> = line
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap().1.parse().unwrap())
+        .collect();
+    let [writes, enqueued] = numbers[..] else {
+        panic!("{line}")
+    };
+    assert_eq!(enqueued, 1, "{stderr}");
+    assert!(writes <= 4, "{writes} writes for one entry: {stderr}");
+}

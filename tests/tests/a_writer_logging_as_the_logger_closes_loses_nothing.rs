@@ -273,3 +273,57 @@ fn the_warning_for_what_the_writer_logged_says_so() {
         out.lines()
     );
 }
+
+/// A writer that logs a burst to its own logger on its first write.
+struct Bursts(
+    std::sync::Arc<std::sync::OnceLock<velo::Logger>>,
+    velo_tests::Capture,
+    bool,
+);
+
+impl std::io::Write for Bursts {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if !std::mem::replace(&mut self.2, true) {
+            if let Some(logger) = self.0.get() {
+                for i in 0..100u32 {
+                    velo::velo!(logger: logger, info, "burst", i);
+                }
+            }
+        }
+        std::io::Write::write(&mut self.1, b)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a writer logs to its queued logger past the queue's room is a full
+/// queue's drop, said so.
+#[test]
+fn a_burst_from_the_writer_past_its_queue_is_a_full_queue() {
+    let slot = std::sync::Arc::new(std::sync::OnceLock::new());
+    let out = velo_tests::Capture::new();
+    let logger = velo::Builder::new()
+        .format(velo::Format::Json)
+        .buffer_size(16)
+        .writer(Bursts(std::sync::Arc::clone(&slot), out.clone(), false))
+        .build()
+        .unwrap();
+    slot.set(logger.clone()).unwrap();
+    velo::velo!(logger: &logger, info, "first");
+    logger.sync().unwrap();
+    logger.sync().unwrap();
+    let msgs = out.msgs();
+    assert!(
+        msgs.iter()
+            .any(|m| m == "velo dropped entries: the queue was full"),
+        "{msgs:?}"
+    );
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| m.contains("as the logger wrote its last entries")),
+        "{msgs:?}"
+    );
+}

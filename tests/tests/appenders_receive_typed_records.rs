@@ -395,3 +395,73 @@ fn drop_warnings_reach_the_appender_and_counts_add_up() {
     );
     assert_eq!(warnings[0].file, None, "velo's own entry has no caller");
 }
+
+#[test]
+fn a_slow_appender_that_failed_once_is_not_taken_for_stuck() {
+    // Slower in all than the 5 s a wait gives an output without progress;
+    // each entry handed over is progress, even after a failure.
+    let count = Arc::new(Mutex::new(0_u32));
+    let into = Arc::clone(&count);
+    let logger = Builder::new()
+        .appender(move |_: &Record<'_>| {
+            std::thread::sleep(Duration::from_millis(3));
+            let mut n = into.lock().unwrap();
+            *n += 1;
+            if *n == 2 {
+                return Err(std::io::Error::other("a hiccup"));
+            }
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..2_000_u32 {
+        velo!(logger: &logger, info, "slow", i);
+    }
+    let err = logger.sync().expect_err("the hiccup comes back");
+    assert_eq!(err.kind(), velo::ErrorKind::Write, "{err}");
+    assert_eq!(*count.lock().unwrap(), 2_000);
+    let stats = logger.stats();
+    assert_eq!(
+        (stats.written, stats.write_errors, stats.dropped),
+        (1_999, 1, 0)
+    );
+}
+
+#[test]
+fn a_synchronous_logger_whose_appender_logs_to_it_leaves_nothing_pending() {
+    let slot: Arc<std::sync::OnceLock<velo::Logger>> = Arc::new(std::sync::OnceLock::new());
+    let appended = Arc::new(Mutex::new(Vec::new()));
+    let (into, seen) = (Arc::clone(&slot), Arc::clone(&appended));
+    let logger = Builder::new()
+        .asynchronous(false)
+        .appender(move |r: &Record<'_>| {
+            seen.lock().unwrap().push(r.message().to_owned());
+            // Reports on each entry of the program's, from inside its own
+            // append: two levels deep, so that a report is written in the
+            // round after the one it was logged in.
+            if let Some(logger) = into.get() {
+                match r.message() {
+                    "first" | "second" => velo!(logger: logger, info, "report"),
+                    "report" => velo!(logger: logger, info, "report of a report"),
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    slot.set(logger.clone()).unwrap();
+    velo!(logger: &logger, info, "first");
+    logger.sync().unwrap();
+    assert_eq!(
+        *appended.lock().unwrap(),
+        ["first", "report", "report of a report"],
+        "each after the entry whose append logged it"
+    );
+    velo!(logger: &logger, info, "second");
+    logger.sync().unwrap();
+    logger.sync().unwrap();
+    assert_eq!(appended.lock().unwrap().len(), 6);
+    let stats = logger.stats();
+    assert_eq!((stats.written, stats.dropped), (6, 0), "{stats:?}");
+}

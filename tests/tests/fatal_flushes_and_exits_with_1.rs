@@ -140,3 +140,37 @@ fn every_thread_that_fails_at_once_says_so() {
         assert_eq!(threads, [0, 1, 2], "run {run}: {out:?}");
     }
 }
+
+/// A value whose `Display` ends the program itself.
+struct FailsToo;
+
+impl std::fmt::Display for FailsToo {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        velo!(fatal, "inner failure");
+    }
+}
+
+#[test]
+fn child_fatal_inside_a_fatal() {
+    if !is_child("child_fatal_inside_a_fatal") {
+        return;
+    }
+    velo!(fatal, "outer failure", detail = %FailsToo);
+}
+
+#[test]
+fn a_fatal_inside_a_fatal_waits_for_no_one() {
+    // The inner `fatal` waits for other threads' only: its own thread's
+    // outer call, still on its way, is not one (that wait was 5 s).
+    let out = velo_tests::run_child_within(
+        "child_fatal_inside_a_fatal",
+        &[("VELO_FORMAT", "json")],
+        std::time::Duration::from_secs(3),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    assert!(
+        entries.iter().any(|e| e["msg"] == "inner failure"),
+        "{out:?}"
+    );
+}

@@ -65,3 +65,38 @@ fn control_characters_from_outside_are_escaped() {
         "{stderr}"
     );
 }
+
+const CLOSED: &str = "child_says_things_to_a_closed_stderr";
+
+#[test]
+fn child_says_things_to_a_closed_stderr() {
+    if !is_child(CLOSED) {
+        return;
+    }
+    // Wait for the parent to close the pipe's other end.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    velo!(info, "to nowhere");
+    velo::close();
+    println!("finished");
+}
+
+/// A message velo says on stderr (here: a `VELO_LOG` directive it cannot
+/// read) never panics when stderr is a closed pipe, as `eprintln!` would.
+#[cfg(unix)]
+#[test]
+fn a_closed_stderr_makes_no_panic() {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = std::process::Command::new(exe)
+        .args([CLOSED, "--exact", "--nocapture", "--test-threads=1"])
+        .env("VELO_TEST_CHILD", CLOSED)
+        .env("VELO_LOG", "info,[span]=x")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("finished"), "{stdout}");
+}

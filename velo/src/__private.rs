@@ -17,8 +17,9 @@ pub use linkme;
 pub use velo_macros::{enabled_impl, fields_impl, velo_impl};
 
 use crate::value::Value;
+use std::cell::Cell;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A field's value, given to `Entry::logN`: it must be a [`Value`]. Its
 /// own call, spanned as the value's expression, so that a value that is
@@ -142,9 +143,27 @@ pub fn as_logger<L: AsLogger + ?Sized>(logger: &L) -> &Logger {
     logger.as_logger()
 }
 
-/// `fatal` calls whose entry is on its way: between [`fatal_begins`] and
-/// [`fatal_exit`].
-static FATAL_PENDING: AtomicUsize = AtomicUsize::new(0);
+/// `fatal` calls whose entry is on its way (between [`fatal_begins`] and
+/// [`fatal_exit`]), with the id of the process they are in: `(pid << 32) |
+/// count`. A forked child's count starts again from zero, the parent's
+/// other threads not being in it.
+static FATAL_PENDING: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Of those, this thread's own: a `fatal` logged while this thread
+    /// writes another's entry (from a value's `Display`) waits for no one
+    /// but other threads.
+    static OWN_PENDING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The count in `word` (see [`FATAL_PENDING`]) if it is this process's.
+fn pending_in(word: u64, pid: u32) -> u32 {
+    if (word >> 32) as u32 == pid {
+        word as u32
+    } else {
+        0
+    }
+}
 
 /// A `fatal` call on its way to [`fatal_exit`]; counted in
 /// `FATAL_PENDING` until it gets there, or unwinds (a value's `Display`
@@ -154,7 +173,12 @@ pub struct FatalPending(());
 
 impl Drop for FatalPending {
     fn drop(&mut self) {
-        FATAL_PENDING.fetch_sub(1, Ordering::Release);
+        let pid = std::process::id();
+        let _ = FATAL_PENDING.fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+            let count = pending_in(word, pid);
+            (count != 0).then(|| (u64::from(pid) << 32) | u64::from(count - 1))
+        });
+        let _ = OWN_PENDING.try_with(|own| own.set(own.get().saturating_sub(1)));
     }
 }
 
@@ -162,8 +186,20 @@ impl Drop for FatalPending {
 /// `fatal` of another thread waits for it before exiting.
 #[cold]
 pub fn fatal_begins() -> FatalPending {
-    FATAL_PENDING.fetch_add(1, Ordering::AcqRel);
+    let pid = std::process::id();
+    let _ = FATAL_PENDING.fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+        let count = pending_in(word, pid).saturating_add(1);
+        Some((u64::from(pid) << 32) | u64::from(count))
+    });
+    let _ = OWN_PENDING.try_with(|own| own.set(own.get() + 1));
     FatalPending(())
+}
+
+/// Whether another thread's `fatal` is on its way.
+fn others_pending() -> bool {
+    let all = pending_in(FATAL_PENDING.load(Ordering::Acquire), std::process::id());
+    let own = OWN_PENDING.try_with(Cell::get).unwrap_or(0);
+    all > own
 }
 
 /// After a `fatal` entry: flush every logger and exit with status 1.
@@ -193,7 +229,7 @@ pub fn fatal_exit(pending: FatalPending) -> ! {
     let deadline = std::time::Instant::now() + crate::worker::STALL;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(1));
-        if FATAL_PENDING.load(Ordering::Acquire) == 0 || std::time::Instant::now() >= deadline {
+        if !others_pending() || std::time::Instant::now() >= deadline {
             break;
         }
     }

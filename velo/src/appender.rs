@@ -1,12 +1,16 @@
 //! Outputs of the user's own: an [`Appender`] receives each entry as a
-//! [`Record`], its level, message, caller and typed fields, on the
-//! logger's worker thread.
+//! [`Record`], its level, message, caller and typed fields, where a writer
+//! would run: on the logger's worker thread.
 //!
 //! For what the built-in outputs do not cover: forwarding errors to an
 //! alerting service, counting entries by level, keeping entries in memory
 //! for a test's assertions. The caller's side is unchanged (the entry is
 //! queued as for any output); the appender runs where a writer would, on
-//! the worker, one entry at a time, in each thread's order.
+//! the worker (or on the logging thread in the cases a writer would: a
+//! full queue under `Overflow::Sync`, after `close`, a logger built with
+//! `asynchronous(false)`), one entry at a time, in each thread's order.
+//! An entry it refuses (an error, a panic) is a write error, counted in
+//! `stats().write_errors`, and in neither `written` nor `dropped`.
 
 use crate::event::{Event, Fields as EventFields, ScopeIndex};
 use crate::level::Level;

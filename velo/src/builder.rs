@@ -184,7 +184,10 @@ impl Builder {
             // another logger) costs only itself, as with env_logger.
             let (filter, errors) = Filter::parse_lenient(&spec);
             for e in errors {
-                eprintln!("velo: {}", crate::escape::for_stderr(&e.to_string()));
+                crate::escape::say(format_args!(
+                    "{}",
+                    crate::escape::for_stderr(&e.to_string())
+                ));
             }
             if let Some(filter) = filter {
                 builder.filter = Ok(filter);
@@ -195,9 +198,9 @@ impl Builder {
             match format.to_ascii_lowercase().as_str() {
                 "json" => builder.format = Format::Json,
                 "text" => builder.format = Format::Text,
-                _ => {
-                    eprintln!("velo: VELO_FORMAT={format:?} is neither `json` nor `text`; ignored")
-                }
+                _ => crate::escape::say(format_args!(
+                    "VELO_FORMAT={format:?} is neither `json` nor `text`; ignored"
+                )),
             }
         }
         builder
@@ -427,8 +430,10 @@ impl Builder {
 
     /// Hands every entry to an [`Appender`](crate::Appender) of your own, as
     /// a [`Record`](crate::Record): its level, message, caller and typed
-    /// fields, on the logger's worker thread. The format settings do not
-    /// apply; [`timestamp`](Builder::timestamp) decides whether records
+    /// fields, where a writer would run (the logger's worker thread, or the
+    /// logging thread in the cases README's "When things go wrong" lists:
+    /// an appender must not take a lock a thread holds while it logs).
+    /// The format settings do not apply; [`timestamp`](Builder::timestamp) decides whether records
     /// carry a time. `stats().bytes` counts nothing for it.
     ///
     /// # Examples
@@ -1156,7 +1161,7 @@ fn env_var(name: &str) -> Option<String> {
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(v)) => {
             let shown = crate::escape::for_stderr(&v.to_string_lossy()).into_owned();
-            eprintln!("velo: {name}={shown:?} is not UTF-8; ignored");
+            crate::escape::say(format_args!("{name}=\"{shown}\" is not UTF-8; ignored"));
             None
         }
     }

@@ -559,9 +559,14 @@ impl Core {
         };
         if !queued && !inside && self.output.is_stuck() {
             self.stats.drop_for(Reason::Stuck);
-        } else if !queued && (inside || self.pipe.is_none()) {
-            // Not for want of room in a queue: a warning must not say so.
-            self.stats.drop_for(Reason::Inside);
+        } else if !queued && self.pipe.is_none() {
+            // Not for want of room in a queue, which such a logger has not:
+            // a warning must not say so.
+            self.stats.drop_for(if inside {
+                Reason::Inside
+            } else {
+                Reason::Stuck
+            });
         } else if !queued {
             stats::inc(&self.stats.dropped);
         } else if inside {
@@ -610,6 +615,12 @@ impl Core {
             let last = round == REENTRANT_ROUNDS || exiting;
             if last && no_drain_follows {
                 local::drop_reentrant(Some(self.id));
+                if self.pipe.is_none() {
+                    // What the writer logged in the round before: written
+                    // now, as no drain follows for a logger without a
+                    // queue (what these writes log is dropped, counted).
+                    self.drain_locked(sink);
+                }
             }
             match then {
                 Then::Flush => sink.flush(&report),

@@ -210,6 +210,14 @@ pub(crate) fn text_needs_quotes(s: &str) -> bool {
         || reads_as_other_type(s)
 }
 
+/// Says `what` on stderr, prefixed `velo: `: never panicking, as
+/// `eprintln!` does when stderr is a closed pipe. Text from outside velo
+/// in `what` goes through [`for_stderr`] first.
+pub(crate) fn say(what: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "velo: {what}");
+}
+
 /// `s` made safe for velo's own messages on stderr: every control
 /// character (see [`is_control`]) written as its Rust escape (`\n`,
 /// `\u{1b}`), so that an error's text from a writer or the environment can

@@ -93,7 +93,9 @@ pub struct Stats {
     /// Bytes of the lines counted in `written`. (An OTLP batch given up
     /// on is taken back from `written` only.)
     pub bytes: u64,
-    /// Failed writes and flushes.
+    /// Failed writes and flushes. An entry an output refused outright (a
+    /// journald send or an appender's `append` that failed) counts here
+    /// only, in neither `written` nor `dropped`.
     pub write_errors: u64,
     /// Entries a caller wrote itself because its queue was full under
     /// [`Overflow::Sync`](crate::Overflow::Sync), because the entry was
@@ -394,7 +396,7 @@ pub(crate) fn default_if_made() -> Option<&'static Logger> {
 #[cold]
 fn default_logger() -> Logger {
     crate::Builder::from_env().build().unwrap_or_else(|e| {
-        eprintln!("velo: {e}; using the default settings");
+        crate::escape::say(format_args!("{e}; using the default settings"));
         crate::Builder::new()
             .build()
             .expect("the default configuration is valid")

@@ -1,6 +1,7 @@
 //! The panic hook that `install()` sets: it logs the panic at error level
 //! with its message, location and thread, flushes, then runs the hook that
-//! was there before.
+//! was there before. A panic of the logger's own writer is not logged
+//! through it: velo catches it, and reports it as a write error.
 //!
 //! The flush is bounded (see [`Logger::sync`]): a panic inside
 //! `println!("{}", value)` holds stdout's lock while the hook runs, and the
@@ -29,6 +30,13 @@ pub(crate) fn install_hook(logger: &'static Logger) {
             .max_level()
             .allows(crate::level::Level::Error)
         {
+            return previous(info);
+        }
+        // A panic of the logger's own writer (or appender): velo catches
+        // it and reports it as a write error. Logging it through that
+        // output would feed it: a writer that panics on every entry would
+        // panic again on this one, and so on without end.
+        if crate::local::is_writing(logger.core().id) {
             return previous(info);
         }
         let named = logger.core().config.thread_names;

@@ -60,7 +60,12 @@ pub(crate) fn system_zone() -> Zone {
         static SAID: std::sync::Once = std::sync::Once::new();
         SAID.call_once(|| {
             let tz = std::env::var("TZ").map(|tz| format!(" (TZ={tz:?})")).unwrap_or_default();
-            eprintln!("velo: local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}");
+            use std::io::Write;
+            // Not `eprintln!`, which panics when stderr is a closed pipe.
+            let _ = writeln!(
+                std::io::stderr(),
+                "velo: local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}"
+            );
         });
         jiff::tz::TimeZone::UTC
     });

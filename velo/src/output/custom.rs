@@ -40,6 +40,9 @@ impl Output for Custom {
         let record = Record::new(ev, &message, &self.scope_index);
         let appender = &mut self.appender;
         guarded(|| appender.append(&record))?;
+        // Handed over: the output's progress, as bytes a writer takes are
+        // (bounded waits watch it; see `Sink::beat`).
+        crate::local::wrote_some();
         // An appender writes no bytes of velo's (see `Output::writes_bytes`).
         Ok(0)
     }

@@ -762,7 +762,7 @@ impl SyslogOutput {
             let _ = writeln!(
                 Stdio::Stderr,
                 "velo: {}: {unsent} entries were never sent",
-                self.name
+                crate::escape::for_stderr(&self.name)
             );
         }
     }

@@ -477,7 +477,7 @@ impl Output for Otlp {
         let _ = writeln!(
             Stdio::Stderr,
             "velo: OTLP to {}: {unsent} entries were never delivered",
-            self.endpoint
+            crate::escape::for_stderr(&self.endpoint.to_string())
         );
     }
 
