@@ -986,7 +986,9 @@ mod tests {
         let entries = lines.entries();
         assert_eq!(entries.len(), 2);
         for e in &entries {
-            // `keys` checks that each appears once.
+            // `keys` checks that each appears once. These lines show no
+            // caller of velo's (`caller(false)`): the span's `caller` is
+            // the user's.
             assert_eq!(
                 keys(e),
                 [
@@ -996,7 +998,7 @@ mod tests {
                     "shared",
                     "fields.msg",
                     "fields.level",
-                    "fields.caller",
+                    "caller",
                     "x"
                 ],
                 "{e:?}"
