@@ -109,6 +109,10 @@ pub(crate) struct Sink {
     /// flush succeeds: the drop warnings wait meanwhile, since the output
     /// would only hold them in the buffer it is giving up lines of.
     failing: bool,
+    /// Whether an entry the output takes counts as its progress: not for
+    /// one that reports its progress itself (see
+    /// `Output::reports_progress`).
+    entries_are_progress: bool,
     /// A record split across slices of a ring's bytes (its wrap, or
     /// where a drain frees a part), being put together.
     partial: Vec<u8>,
@@ -297,6 +301,7 @@ struct Run {
 
 impl Sink {
     pub(crate) fn new(output: Box<dyn Output>, format: LineFormat, context: &[u8]) -> Sink {
+        let entries_are_progress = !output.reports_progress();
         Sink {
             output,
             format,
@@ -306,6 +311,7 @@ impl Sink {
             lost_unreported: 0,
             reported_for: [0; Reason::ALL.len()],
             failing: false,
+            entries_are_progress,
             partial: Vec::new(),
             unreadable: false,
             partial_shrink: Shrink::default(),
@@ -390,16 +396,15 @@ impl Sink {
     }
 
     /// The counter an entry taken by the output bumps as its progress
-    /// (which bounded waits watch), unless the output is failing (or keeps
-    /// a failure for its next flush: not `healthy`): then an entry taken
-    /// only waits in its buffer, and the output makes progress
-    /// when its writer takes bytes (`local::wrote_some`). Otherwise a
-    /// writer that never takes a byte (a full non-blocking pipe) would seem
-    /// to progress as long as entries come, and `sync`, `close` and the
-    /// exit would wait for it without end.
+    /// (which bounded waits watch): none for an output that reports its
+    /// progress itself as its writer takes bytes (a stream: its lines only
+    /// wait in its buffer until a write-out), nor while the output fails.
+    /// Otherwise a writer that never takes a byte (a full non-blocking
+    /// pipe) would seem to progress as long as entries come, and `sync`,
+    /// `close` and the exit would wait for it without end.
     #[inline]
     fn beat<'r>(&self, report: &Report<'r>) -> Option<&'r AtomicU64> {
-        (!self.failing && self.output.healthy()).then_some(report.beat)
+        (self.entries_are_progress && !self.failing).then_some(report.beat)
     }
 
     /// Counts the entries the output has given up on since the last call.

@@ -51,6 +51,10 @@ impl Output for Custom {
         false
     }
 
+    fn reports_progress(&self) -> bool {
+        true
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         let appender = &mut self.appender;
         guarded(|| appender.flush())

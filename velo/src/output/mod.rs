@@ -102,6 +102,17 @@ pub(crate) trait Output: Send {
         true
     }
 
+    /// Whether the output marks its own progress (`local::wrote_some`) as
+    /// its writer takes bytes (a stream, through `stream::write_from`) or
+    /// the user's appender takes an entry. The entries such an output takes
+    /// are then no progress of their own: a stream's lines wait in its
+    /// buffer for a write-out, which may fail, and a writer that never
+    /// takes a byte would seem to progress as long as entries come (see
+    /// `Sink::beat`). Other outputs' entries taken count as progress.
+    fn reports_progress(&self) -> bool {
+        false
+    }
+
     /// The buffer whole lines in the logger's format may be appended to
     /// directly, as [`Output::write`] would append them: `Some` only from
     /// an output that buffers lines as they are (a stream, a file) and

@@ -644,9 +644,8 @@ impl Output for RollingFile {
         self.schedule.size = self.schedule.size.saturating_add(bytes as u64);
     }
 
-    fn healthy(&self) -> bool {
-        // As a stream's: a failure kept for the next flush is not over.
-        self.failed.is_none()
+    fn reports_progress(&self) -> bool {
+        true
     }
 
     #[inline]

@@ -410,10 +410,8 @@ impl Output for Stream {
         true
     }
 
-    fn healthy(&self) -> bool {
-        // A write-out failed and its error waits for the next flush: the
-        // lines taken since only wait in the buffer.
-        self.failed.is_none()
+    fn reports_progress(&self) -> bool {
+        true
     }
 
     fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
@@ -691,8 +689,8 @@ impl Output for File {
         true
     }
 
-    fn healthy(&self) -> bool {
-        self.stream.healthy()
+    fn reports_progress(&self) -> bool {
+        true
     }
 
     fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {

@@ -131,6 +131,10 @@ impl Output for Tee {
         self.first.writes_bytes()
     }
 
+    fn reports_progress(&self) -> bool {
+        self.first.reports_progress()
+    }
+
     fn healthy(&self) -> bool {
         self.error.is_none()
             && self.first.healthy()
