@@ -72,6 +72,8 @@ impl Request {
 #[derive(Debug, Default)]
 struct Inner {
     script: Mutex<VecDeque<Reply>>,
+    /// How long it takes to answer each request.
+    delay: Mutex<Duration>,
     requests: Mutex<Vec<Request>>,
     arrived: Condvar,
 }
@@ -95,6 +97,14 @@ impl Collector {
             TcpListener::bind("127.0.0.1:0").expect("a loopback port"),
             script,
         )
+    }
+
+    /// A collector on a free port answering 200 to everything, each
+    /// request `delay` after it arrived: a slow one.
+    pub fn slow(delay: Duration) -> Collector {
+        let collector = Collector::start();
+        *lock(&collector.inner.delay) = delay;
+        collector
     }
 
     /// A collector on `port` (from [`free_port`]), answering 200.
@@ -203,6 +213,10 @@ fn connection(stream: TcpStream, inner: &Inner) {
             error,
         });
         inner.arrived.notify_all();
+        let delay = *lock(&inner.delay);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
         if reader.get_mut().write_all(head.as_bytes()).is_err() {
             return;
         }

@@ -32,10 +32,21 @@ fn scenario() {
     let collector = Collector::on_port(port);
     // The first `sync` after the collector is back delivers, whatever the
     // sender was doing when it came back (backing off, or already in the
-    // middle of the attempt that gets through).
+    // middle of the attempt that gets through). It may still return why
+    // entries were dropped since the `sync` before (the drop warnings
+    // written after it, which found the backlog full as well); the next
+    // one has nothing to report.
+    match logger.sync() {
+        Err(e) if e.to_string().contains("backlog was full") => {}
+        Err(e) => panic!(
+            "the collector is back, yet sync fails: {e}; {:?}",
+            logger.stats()
+        ),
+        Ok(()) => {}
+    }
     if let Err(e) = logger.sync() {
         panic!(
-            "the collector is back, yet sync fails: {e}; {:?}",
+            "nothing was lost since the last sync: {e}; {:?}",
             logger.stats()
         );
     }

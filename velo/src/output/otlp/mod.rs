@@ -222,12 +222,10 @@ impl Otlp {
                 }
                 Err(TrySendError::Disconnected(back)) => batch = back,
             }
-            // No room (or no sender): the batch is lost; its buffer is
-            // the next spare.
-            self.sender
-                .shared
-                .lost
-                .fetch_add(batch.count, Ordering::Relaxed);
+            // No room (or no sender): the batch is lost, and said so (on
+            // stderr once, and by the next `sync`); its buffer is the next
+            // spare.
+            self.say_lost(batch.count);
             batch.clear();
             self.spare = Some(batch);
             return;
@@ -249,12 +247,26 @@ impl Otlp {
 
     /// Counts the current batch as lost and empties it.
     fn lose_batch(&mut self) {
-        self.sender
-            .shared
-            .lost
-            .fetch_add(self.batch.count, Ordering::Relaxed);
+        self.say_lost(self.batch.count);
         self.batch.clear();
         self.since = None;
+    }
+
+    /// Counts `records` of a batch that found no room in the sender's
+    /// backlog (a burst that outpaced it, a collector away for long) as
+    /// lost, and keeps why for the next flush to report.
+    fn say_lost(&self, records: u64) {
+        let shared = &self.sender.shared;
+        shared.lost.fetch_add(records, Ordering::Relaxed);
+        if self.orphaned {
+            // The parent's sender: its lock may have been held at the fork.
+            return;
+        }
+        let why = format!(
+            "OTLP to {}: entries dropped, the sender's backlog was full (a burst outpaced it, or the collector is slow or away)",
+            self.endpoint
+        );
+        shared.fail(&mut shared.lock(), why);
     }
 
     /// The error for a batch lost since the last call, if any.

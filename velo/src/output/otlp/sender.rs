@@ -151,7 +151,7 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    fn fail(&self, state: &mut State, why: String) {
+    pub(crate) fn fail(&self, state: &mut State, why: String) {
         state.failure = Some(why);
         // Release: the message is in place (under the lock) before the flag.
         self.failed.store(true, Ordering::Release);
