@@ -240,3 +240,34 @@ fn reopen_reports_its_own_errors_and_sync_the_writes() {
     assert_eq!(err.kind(), ErrorKind::Write, "{err}");
     assert_eq!(first.msgs(), ["one", "two"]);
 }
+
+/// A writer that fails every write, with its own words.
+struct FailingToo;
+
+impl Write for FailingToo {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::other("socket gone"))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// While the first output keeps failing, a further output's failure is
+/// said too: each `sync` returns both, not the first's alone for ever.
+#[test]
+fn a_further_outputs_failure_is_said_while_the_first_fails_too() {
+    let logger = Builder::new()
+        .writer(Failing)
+        .also(Builder::new().writer(FailingToo))
+        .build()
+        .unwrap();
+    for round in 0..3 {
+        for i in 0..10u32 {
+            velo!(logger: &logger, info, "x", i);
+        }
+        let err = logger.sync().expect_err("both fail").to_string();
+        assert!(err.contains("disk on fire"), "round {round}: {err}");
+        assert!(err.contains("socket gone"), "round {round}: {err}");
+    }
+}

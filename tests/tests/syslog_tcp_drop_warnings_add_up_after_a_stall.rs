@@ -2,7 +2,8 @@
 //! (the backlog fills and entries are dropped), then reads everything: the
 //! drop warnings that arrive add up to every entry dropped. A warning is
 //! not written into a full backlog, where it would be dropped with its
-//! count; it waits until the backlog has room again.
+//! count; it waits until the backlog has room again. The next `sync`
+//! returns why entries were dropped.
 
 #![cfg(unix)]
 
@@ -56,7 +57,9 @@ fn scenario() {
     for i in 20_000..20_010u32 {
         velo!(logger: &logger, info, "seq", i);
     }
-    let _ = logger.sync();
+    // What the backlog dropped is the answer of the next `sync` (and said
+    // once on stderr), not counted only.
+    let synced = logger.sync();
     let stats = logger.stats();
     logger.close();
     closed.store(true, Ordering::Release);
@@ -72,6 +75,8 @@ fn scenario() {
         .map(|l| l["dropped"].as_u64().unwrap())
         .sum();
     assert!(stats.dropped > 0, "the backlog overflowed: {stats:?}");
+    let err = synced.expect_err("the drops are reported");
+    assert!(err.to_string().contains("the backlog was full"), "{err}");
     assert_eq!(seqs + stats.dropped, 20_010, "{stats:?}");
     assert_eq!(warned, stats.dropped, "every drop announced: {stats:?}");
     assert_eq!(frames.len() as u64, stats.written, "{stats:?}");

@@ -804,8 +804,10 @@ impl Core {
             let _ = writeln!(
                 crate::output::Stdio::Stderr,
                 "velo: the log output made no progress for {} s as the process exited: \
-                 {n} entries queued for it are lost",
-                worker::STALL.as_secs()
+                 {} queued for it {} lost",
+                worker::STALL.as_secs(),
+                crate::escape::entries(n),
+                if n == 1 { "is" } else { "are" }
             );
         }
     }

@@ -218,6 +218,22 @@ pub(crate) fn say(what: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "velo: {what}");
 }
 
+/// `n` entries, in velo's messages: `1 entry`, `2 entries`.
+pub(crate) fn entries(n: impl Into<u64>) -> String {
+    match n.into() {
+        1 => "1 entry".to_owned(),
+        n => format!("{n} entries"),
+    }
+}
+
+/// `n` entries and the verb after them: `1 entry was`, `2 entries were`.
+pub(crate) fn entries_were(n: impl Into<u64>) -> String {
+    match n.into() {
+        1 => "1 entry was".to_owned(),
+        n => format!("{n} entries were"),
+    }
+}
+
 /// `s` made safe for velo's own messages on stderr: every control
 /// character (see [`is_control`]) written as its Rust escape (`\n`,
 /// `\u{1b}`), so that an error's text from a writer or the environment can

@@ -692,8 +692,8 @@ impl Sink {
         self.reported_drops += n;
         let _ = writeln!(
             Stdio::Stderr,
-            "velo: {n} entries were dropped: the log writer logged them as the logger wrote its \
-             last entries"
+            "velo: {} dropped: the log writer logged them as the logger wrote its last entries",
+            crate::escape::entries_were(n)
         );
     }
 

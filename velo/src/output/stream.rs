@@ -280,7 +280,8 @@ pub(crate) fn give_up_lines(buf: &[u8], lost: &mut Lost) {
     lost.bytes += buf.len() as u64;
     let _ = writeln!(
         Stdio::Stderr,
-        "velo: {lines} entries were never written: the writer kept failing"
+        "velo: {} never written: the writer kept failing",
+        crate::escape::entries_were(lines)
     );
 }
 

@@ -320,6 +320,7 @@ impl Syslog {
             blocked_retry: BLOCKED_RETRY,
             flushed_at: (0, 0),
             lost: Lost::default(),
+            overflowed: false,
         })
     }
 }
@@ -667,6 +668,8 @@ pub(crate) struct SyslogOutput {
     /// `write` had returned (a message `write` could not keep returned
     /// none).
     lost: Lost,
+    /// The backlog dropped an entry since the last flush.
+    overflowed: bool,
 }
 
 impl std::fmt::Debug for SyslogOutput {
@@ -696,6 +699,21 @@ impl SyslogOutput {
             return Ok(());
         }
         Err(e)
+    }
+
+    /// Whether the backlog dropped entries since the last look, as an error
+    /// naming the output: said once (on stderr, by the sink) and returned
+    /// by the next `sync`, unless another error says why. Counted alone, a
+    /// receiver that takes nothing (slow, or connected and not reading)
+    /// would lose entries while `sync` said all is well.
+    fn overflow(&mut self) -> io::Result<()> {
+        if !std::mem::take(&mut self.overflowed) {
+            return Ok(());
+        }
+        Err(io::Error::other(format!(
+            "{}: entries dropped, the backlog was full (the receiver is slow or away)",
+            self.name
+        )))
     }
 
     /// A message got through: the link works.
@@ -761,8 +779,9 @@ impl SyslogOutput {
         if unsent > 0 {
             let _ = writeln!(
                 Stdio::Stderr,
-                "velo: {}: {unsent} entries were never sent",
-                crate::escape::for_stderr(&self.name)
+                "velo: {}: {} never sent",
+                crate::escape::for_stderr(&self.name),
+                crate::escape::entries_were(unsent as u64)
             );
         }
     }
@@ -1103,6 +1122,7 @@ impl Output for SyslogOutput {
         self.msg = msg;
         if !pushed {
             self.lost.entries += 1;
+            self.overflowed = true;
             return Ok(0);
         }
         if !self.blocked && (!tcp || self.backlog.end() - self.sent >= SEND_AT as u64) {
@@ -1125,7 +1145,8 @@ impl Output for SyslogOutput {
         let result = self.once(result);
         match self.error.take() {
             Some(e) => Err(e),
-            None => result,
+            None if result.is_err() => result,
+            None => self.overflow(),
         }
     }
 
@@ -1158,7 +1179,7 @@ impl Output for SyslogOutput {
             }
             if self.all_sent() {
                 self.stuck_at = None;
-                return Ok(());
+                return self.overflow();
             }
             if Instant::now() >= deadline {
                 self.stuck_at = Some(self.progress());

@@ -70,16 +70,22 @@ impl Tee {
         first
     }
 
-    /// After a flush: the first output's error, else one a further output
-    /// had since the last flush (`branch` or kept from its writes). A
-    /// further output's error waits for the next flush while the first's
-    /// is reported.
+    /// After a flush: the first output's error and the one a further
+    /// output had since the last flush (`branch` or kept from its writes),
+    /// in one error when both failed: a further output's failure must not
+    /// go unsaid for as long as the first output keeps failing.
     fn flushed(&mut self, first: io::Result<()>, branch: Option<io::Error>) -> io::Result<()> {
         if let Some(e) = branch {
             self.error.get_or_insert(e);
         }
-        first?;
-        self.error.take().map_or(Ok(()), Err)
+        match (first, self.error.take()) {
+            (Ok(()), None) => Ok(()),
+            (Ok(()), Some(e)) | (Err(e), None) => Err(e),
+            (Err(first), Some(further)) => Err(io::Error::new(
+                first.kind(),
+                format!("{first}; and {further}"),
+            )),
+        }
     }
 }
 
@@ -184,7 +190,11 @@ impl Output for Tee {
             // the entry's. Said as an error of that output instead.
             let lost = branch.output.take_lost().entries;
             if lost != 0 {
-                let e = io::Error::other(format!("{}: gave up on {lost} entries", branch.name));
+                let e = io::Error::other(format!(
+                    "{}: gave up on {}",
+                    branch.name,
+                    crate::escape::entries(lost)
+                ));
                 self.error.get_or_insert(e);
             }
         }

@@ -488,8 +488,9 @@ impl Output for Otlp {
         shared.close();
         let _ = writeln!(
             Stdio::Stderr,
-            "velo: OTLP to {}: {unsent} entries were never delivered",
-            crate::escape::for_stderr(&self.endpoint.to_string())
+            "velo: OTLP to {}: {} never delivered",
+            crate::escape::for_stderr(&self.endpoint.to_string()),
+            crate::escape::entries_were(unsent)
         );
     }
 
