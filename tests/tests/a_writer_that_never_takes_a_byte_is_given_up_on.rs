@@ -60,3 +60,64 @@ fn sync_close_and_exit_give_up() {
     assert!(stderr.contains("sync: "), "{stderr}");
     assert!(stderr.contains("dropped after"), "{stderr}");
 }
+
+const BESIDE: &str = "child_logs_to_a_stuck_writer_beside_an_appender";
+
+/// The stuck writer beside an output that takes every entry (an
+/// appender), first or second: the entries the appender takes are its
+/// progress, and the writer's buffer must not cost each of them a 5 s
+/// write-out (before, `sync` waited entries x 5 s).
+#[test]
+fn child_logs_to_a_stuck_writer_beside_an_appender() {
+    if !is_child(BESIDE) {
+        return;
+    }
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = std::sync::Arc::clone(&taken);
+    let appender = move |_: &velo::Record<'_>| {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    };
+    let logger = match std::env::var("VELO_TEST_ORDER").as_deref() {
+        Ok("appender-first") => Builder::new()
+            .appender(appender)
+            .also(Builder::new().writer(Full))
+            .build(),
+        _ => Builder::new()
+            .writer(Full)
+            .also(Builder::new().appender(appender))
+            .build(),
+    }
+    .unwrap();
+    for i in 0..2_000u32 {
+        velo!(logger: &logger, info, "entry", i, padding = "x".repeat(100));
+    }
+    let start = Instant::now();
+    let synced = logger.sync();
+    eprintln!(
+        "sync: {:?} after {:?}",
+        synced.map_err(|e| e.kind()),
+        start.elapsed()
+    );
+    assert_eq!(
+        taken.load(std::sync::atomic::Ordering::Relaxed),
+        2_000,
+        "the appender got every entry"
+    );
+    drop(logger);
+    eprintln!("dropped after {:?}", start.elapsed());
+}
+
+#[test]
+fn beside_an_appender_sync_close_and_exit_give_up_too() {
+    for order in ["writer-first", "appender-first"] {
+        let out = run_child_within(
+            BESIDE,
+            &[("VELO_TEST_ORDER", order)],
+            Duration::from_secs(60),
+        );
+        assert_child_passed(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("dropped after"), "{order}: {stderr}");
+    }
+}

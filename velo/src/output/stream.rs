@@ -22,6 +22,13 @@ pub(crate) const MAX_KEPT: usize = 4 * BUFFER_SIZE;
 /// before that counts as its error.
 const WOULD_BLOCK_PATIENCE: Duration = Duration::from_secs(5);
 
+/// The same, for a writer that took nothing in the whole of the last
+/// write-out's patience: it is given this long, not the 5 s again, until
+/// it takes a byte (as a wait after the first one gives a stuck worker a
+/// tenth of a second, see `worker::STALL_AGAIN`). A writer blocked for good
+/// would otherwise cost every later write-out, every flush, 5 s.
+const BLOCKED_AGAIN_PATIENCE: Duration = Duration::from_millis(100);
+
 /// Interrupted writes retried at once in a row; past them, a writer that
 /// keeps answering `Interrupted` is waited for as one that would block, so
 /// that it can neither spin the worker's CPU nor keep it for good.
@@ -33,6 +40,16 @@ const INTERRUPTED_RETRIES: u32 = 16;
 /// writer that would block (or keeps being interrupted), while it takes
 /// something at least every [`WOULD_BLOCK_PATIENCE`].
 pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::Result<()> {
+    write_within(w, buf, written, WOULD_BLOCK_PATIENCE)
+}
+
+/// [`write_from`], waiting at most `patience` without a byte taken.
+fn write_within(
+    w: &mut dyn Write,
+    buf: &[u8],
+    written: &mut usize,
+    patience: Duration,
+) -> io::Result<()> {
     let mut blocked_since: Option<Instant> = None;
     let mut interrupted = 0;
     while *written < buf.len() {
@@ -56,7 +73,7 @@ pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> 
                 ) =>
             {
                 let since = *blocked_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= WOULD_BLOCK_PATIENCE {
+                if since.elapsed() >= patience {
                     return Err(e);
                 }
                 pause(Duration::from_millis(1));
@@ -103,6 +120,9 @@ pub(crate) struct LineEnd {
     /// (a crash, another program): a newline goes before the first bytes
     /// written, so that they start a line of their own.
     owed: bool,
+    /// The last write-out waited out its patience without a byte taken
+    /// (see [`BLOCKED_AGAIN_PATIENCE`]).
+    blocked: bool,
 }
 
 /// A line written in part.
@@ -131,7 +151,19 @@ impl LineEnd {
             self.owed = false;
         }
         let start = *written;
-        let result = write_from(w, buf, written);
+        let patience = if self.blocked {
+            BLOCKED_AGAIN_PATIENCE
+        } else {
+            WOULD_BLOCK_PATIENCE
+        };
+        let result = write_within(w, buf, written, patience);
+        self.blocked = *written == start
+            && result.as_ref().is_err_and(|e| {
+                matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                )
+            });
         if *written > start {
             let took = &buf[start..*written];
             self.open = match took.iter().rposition(|&b| b == b'\n') {
@@ -367,11 +399,17 @@ impl Stream {
     }
 
     /// After a line was appended: writes the buffer out once it is full,
-    /// keeping a failure for the next flush to report.
+    /// keeping a failure for the next flush to report. After a failure, no
+    /// write-out is tried before that flush (one to a writer that would
+    /// block waits up to 5 s, and each entry would wait so): the lines wait
+    /// in the buffer, the oldest past [`MAX_KEPT`] bytes dropped, counted.
     #[inline]
     fn after_append(&mut self) {
         if self.buf.len() >= BUFFER_SIZE {
-            if let Err(e) = self.write_buffer() {
+            if self.failed.is_some() {
+                let file = self.file.as_ref();
+                self.end.keep_newest(file, &mut self.buf, &mut self.lost);
+            } else if let Err(e) = self.write_buffer() {
                 self.failed = Some(e);
             }
         }

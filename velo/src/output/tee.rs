@@ -188,12 +188,12 @@ impl Output for Tee {
         for branch in &mut self.branches {
             // Not the statistics' to count: the first output's fate is
             // the entry's. Said as an error of that output instead.
-            let lost = branch.output.take_lost().entries;
-            if lost != 0 {
+            if branch.output.take_lost().entries != 0 {
+                // No count in the text: said once on stderr while it
+                // lasts, not once per pass with a new number.
                 let e = io::Error::other(format!(
-                    "{}: gave up on {}",
-                    branch.name,
-                    crate::escape::entries(lost)
+                    "{}: gave up on entries it could not deliver",
+                    branch.name
                 ));
                 self.error.get_or_insert(e);
             }

@@ -266,7 +266,7 @@ impl Otlp {
             "OTLP to {}: entries dropped, the sender's backlog was full (a burst outpaced it, or the collector is slow or away)",
             self.endpoint
         );
-        shared.fail(&mut shared.lock(), why);
+        shared.fail_unless_failed(&mut shared.lock(), why);
     }
 
     /// The error for a batch lost since the last call, if any.

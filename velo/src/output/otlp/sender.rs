@@ -151,6 +151,15 @@ impl Shared {
         self.changed.notify_all();
     }
 
+    /// [`Shared::fail`] unless a failure waits to be reported already: a
+    /// consequence (entries dropped for a full backlog) must not hide its
+    /// cause (the collector refusing, or away).
+    pub(crate) fn fail_unless_failed(&self, state: &mut State, why: String) {
+        if state.failure.is_none() {
+            self.fail(state, why);
+        }
+    }
+
     pub(crate) fn fail(&self, state: &mut State, why: String) {
         state.failure = Some(why);
         // Release: the message is in place (under the lock) before the flag.
