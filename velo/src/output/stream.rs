@@ -136,6 +136,12 @@ struct Open {
 }
 
 impl LineEnd {
+    /// Whether the last write-out waited out a writer that would block
+    /// without a byte taken.
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
     /// Writes `buf[*written..]` to `w` as [`write_from`] does, after the
     /// newline a torn line is owed. `file` is `w`'s file, if it is one.
     pub(crate) fn write(
@@ -399,14 +405,16 @@ impl Stream {
     }
 
     /// After a line was appended: writes the buffer out once it is full,
-    /// keeping a failure for the next flush to report. After a failure, no
-    /// write-out is tried before that flush (one to a writer that would
-    /// block waits up to 5 s, and each entry would wait so): the lines wait
-    /// in the buffer, the oldest past [`MAX_KEPT`] bytes dropped, counted.
+    /// keeping a failure for the next flush to report. After a write-out
+    /// that waited out a writer that would block and got no byte taken, no
+    /// other is tried before that flush (each would wait again, for every
+    /// entry): the lines wait in the buffer, the oldest past [`MAX_KEPT`]
+    /// bytes dropped, counted. After any other failure (an error, a panic)
+    /// the next line tries again at once: the writer may be back.
     #[inline]
     fn after_append(&mut self) {
         if self.buf.len() >= BUFFER_SIZE {
-            if self.failed.is_some() {
+            if self.failed.is_some() && self.end.is_blocked() {
                 let file = self.file.as_ref();
                 self.end.keep_newest(file, &mut self.buf, &mut self.lost);
             } else if let Err(e) = self.write_buffer() {
