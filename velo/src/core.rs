@@ -634,7 +634,8 @@ impl Core {
         if closing || exiting {
             // What the writer of a logger without a queue logged in the
             // last round stays unwritten: no later write will come for it.
-            for _ in std::mem::take(&mut *fork::lock(&self.reentrant)) {
+            let left = std::mem::take(&mut *fork::lock(&self.reentrant)).len();
+            for _ in 0..left {
                 self.stats.drop_for(Reason::Inside);
             }
         }

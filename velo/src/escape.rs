@@ -228,10 +228,8 @@ pub(crate) fn entries(n: impl Into<u64>) -> String {
 
 /// `n` entries and the verb after them: `1 entry was`, `2 entries were`.
 pub(crate) fn entries_were(n: impl Into<u64>) -> String {
-    match n.into() {
-        1 => "1 entry was".to_owned(),
-        n => format!("{n} entries were"),
-    }
+    let n = n.into();
+    format!("{} {}", entries(n), if n == 1 { "was" } else { "were" })
 }
 
 /// `s` made safe for velo's own messages on stderr: every control
