@@ -256,9 +256,10 @@ impl<'a> Encoder<'a> {
     /// the record would be read in the wrong place.
     #[inline]
     fn guarded(&mut self, write: impl FnOnce(&mut Encoder<'a>)) {
-        let rollback = Rollback::new(self);
-        write(rollback.e);
-        rollback.keep();
+        let _ = self.attempt(|e| {
+            write(e);
+            Ok::<(), std::convert::Infallible>(())
+        });
     }
 
     /// Runs `write`, which writes one value and may fail: on an error or a
@@ -266,7 +267,7 @@ impl<'a> Encoder<'a> {
     /// [`Encoder::guarded`]), so that a caller that goes on after the
     /// failure (a `Serialize` impl that ignores an element's error) finds
     /// the record whole.
-    #[cfg(feature = "serde")]
+    #[inline]
     pub(crate) fn attempt<T, E>(
         &mut self,
         write: impl FnOnce(&mut Encoder<'a>) -> Result<T, E>,
