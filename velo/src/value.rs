@@ -1142,65 +1142,25 @@ impl<T: Value> Value for Option<T> {
     }
 }
 
-impl<T: Value + ?Sized> Value for &T {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        (**self).encode(e);
-    }
+/// `Value` for the pointers and references to a value: the value's own
+/// encoding.
+macro_rules! impl_deref {
+    ($($ptr:ty),*) => {$(
+        impl<T: Value + ?Sized> Value for $ptr {
+            #[inline]
+            fn encode(&self, e: &mut Encoder<'_>) {
+                (**self).encode(e);
+            }
 
-    #[inline(always)]
-    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
-        (**self).encode_in_place(slot)
-    }
+            #[inline(always)]
+            fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
+                (**self).encode_in_place(slot)
+            }
+        }
+    )*};
 }
 
-impl<T: Value + ?Sized> Value for &mut T {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        (**self).encode(e);
-    }
-
-    #[inline(always)]
-    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
-        (**self).encode_in_place(slot)
-    }
-}
-
-impl<T: Value + ?Sized> Value for Box<T> {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        (**self).encode(e);
-    }
-
-    #[inline(always)]
-    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
-        (**self).encode_in_place(slot)
-    }
-}
-
-impl<T: Value + ?Sized> Value for Arc<T> {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        (**self).encode(e);
-    }
-
-    #[inline(always)]
-    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
-        (**self).encode_in_place(slot)
-    }
-}
-
-impl<T: Value + ?Sized> Value for Rc<T> {
-    #[inline]
-    fn encode(&self, e: &mut Encoder<'_>) {
-        (**self).encode(e);
-    }
-
-    #[inline(always)]
-    fn encode_in_place(&self, slot: &mut record::Slot) -> bool {
-        (**self).encode_in_place(slot)
-    }
-}
+impl_deref!(&T, &mut T, Box<T>, Arc<T>, Rc<T>);
 
 impl<T: Value> Value for [T] {
     /// A slice is an array.
