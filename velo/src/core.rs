@@ -992,24 +992,11 @@ fn stalled(what: &str) -> Error {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::captured::Captured;
     use crate::options::Schema;
     use crate::output::Stream;
     use crate::timestamp::Timestamp;
     use std::io::{self, Write};
-
-    /// A writer whose output the test reads.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn core_with(entries: usize, writer: impl Write + Send + 'static) -> Arc<Core> {
         let config = Config::new(Overflow::Sync, false, false, None);
@@ -1049,7 +1036,7 @@ mod tests {
 
     #[test]
     fn rings_of_exited_threads_are_freed_once_drained() {
-        let out = Shared::default();
+        let out = Captured::default();
         let core = core_with(64, out.clone());
         std::thread::scope(|s| {
             for _ in 0..4 {
@@ -1079,7 +1066,7 @@ mod tests {
 
     #[test]
     fn a_ring_that_fills_grows_and_keeps_order() {
-        let out = Shared::default();
+        let out = Captured::default();
         let core = core_with(8192, out.clone());
         let (queue, _) = core.pipe.as_ref().unwrap();
         let mut expected = String::new();
@@ -1096,10 +1083,7 @@ mod tests {
             capacity > queue.start_bytes() && capacity <= queue.max_ring_bytes,
             "{capacity}"
         );
-        assert_eq!(
-            String::from_utf8(out.0.lock().unwrap().clone()).unwrap(),
-            expected
-        );
+        assert_eq!(out.lines().join("\n") + "\n", expected);
         core.close();
     }
 

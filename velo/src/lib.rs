@@ -114,6 +114,8 @@
 
 // Leaves: no imports from the rest of the crate but each other.
 mod buffer;
+#[cfg(test)]
+mod captured;
 mod clock;
 mod error;
 mod escape;

@@ -639,43 +639,24 @@ mod tests {
 
     use super::*;
 
+    use crate::captured::Captured as Lines;
     use crate::Builder;
     use serde_json::{Map, Value};
-    use std::io::{self, Write};
-    use std::sync::{Arc, Mutex, PoisonError};
 
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Lines {
-        fn entries(&self) -> Vec<Map<String, Value>> {
-            let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            std::str::from_utf8(&bytes)
-                .unwrap()
-                .lines()
-                .map(|l| match serde_json::from_str(l) {
-                    Ok(Value::Object(mut map)) => {
-                        map.insert("__line".into(), l.into());
-                        map
-                    }
-                    _ => panic!("not a JSON object: {l}"),
-                })
-                .collect()
-        }
+    /// Every line of `lines` as a JSON object, with the line itself under
+    /// `__line`.
+    fn entries(lines: &Lines) -> Vec<Map<String, Value>> {
+        lines
+            .lines()
+            .into_iter()
+            .map(|l| match serde_json::from_str(&l) {
+                Ok(Value::Object(mut map)) => {
+                    map.insert("__line".into(), l.into());
+                    map
+                }
+                _ => panic!("not a JSON object: {l}"),
+            })
+            .collect()
     }
 
     /// A dispatch writing JSON lines (no time, no caller) into `Lines`.
@@ -708,7 +689,7 @@ mod tests {
         tracing::dispatcher::with_default(&dispatch, || {
             tracing::info!(target: "log", { log.target = "fake" }, "look-alike");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0]["target"], "log");
         assert_eq!(entries[0]["log.target"], "fake");
@@ -745,7 +726,7 @@ mod tests {
             let _i = inner.enter();
             tracing::info!(b = "event", d = true, "inside");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         let e = &entries[0];
         assert_eq!(
             keys(e),
@@ -767,7 +748,7 @@ mod tests {
                 tracing::info!(c = 3, "inside both");
             });
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         let e = &entries[0];
         assert_eq!(
             keys(e),
@@ -787,7 +768,7 @@ mod tests {
             drop(span);
             tracing::info!("after close");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries[0]["a"], 1);
         for e in &entries[1..] {
             assert_eq!(keys(e), ["level", "msg", "service", "shared"], "{e:?}");
@@ -812,7 +793,7 @@ mod tests {
             drop(child);
             assert_eq!(live(&dispatch), 0);
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries[0]["p"], 1);
         assert_eq!(entries[0]["c"], 2);
         assert_eq!(keys(&entries[1]), ["level", "msg", "service", "shared"]);
@@ -831,7 +812,7 @@ mod tests {
             outer.record("a", "changed");
             tracing::info!("after");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert!(!entries[0].contains_key("status"));
         assert_eq!(entries[1]["status"], 200);
         assert_eq!(entries[1]["a"], "changed");
@@ -854,7 +835,7 @@ mod tests {
             });
         });
         drop(child);
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries[0]["request_id"], 7);
         assert_eq!(entries[0]["step"], 1);
         assert_eq!(live(&dispatch), 0);
@@ -908,7 +889,7 @@ mod tests {
                 });
             }
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries.len() as u64, threads * rounds);
         for e in &entries {
             let (t, r) = (e["t"].as_u64().unwrap(), e["r"].as_u64().unwrap());
@@ -921,7 +902,7 @@ mod tests {
     #[test]
     fn fields_keep_their_types_and_filters_see_targets() {
         let (dispatch, lines) = bridge("info,noisy=error");
-        let err = io::Error::other("disk on fire");
+        let err = std::io::Error::other("disk on fire");
         tracing::dispatcher::with_default(&dispatch, || {
             tracing::info!(
                 u = 7u64,
@@ -941,7 +922,7 @@ mod tests {
             tracing::error!(target: "noisy::sub", "kept");
             tracing::debug!("below the level");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries.len(), 4, "{entries:?}");
         assert_eq!(
             keys(&entries[1]),
@@ -983,7 +964,7 @@ mod tests {
             crate::velo!(logger: &logger, info, "sending");
             tracing::info!("sending (tracing)");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         assert_eq!(entries.len(), 2);
         for e in &entries {
             // `keys` checks that each appears once. These lines show no
@@ -1037,7 +1018,7 @@ mod tests {
             drop(i);
             crate::velo!(logger: &logger, info, "after");
         });
-        let entries = lines.entries();
+        let entries = entries(&lines);
         let by_msg = |msg: &str| {
             entries
                 .iter()

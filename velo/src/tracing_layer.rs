@@ -269,38 +269,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::captured::Captured as Lines;
     use crate::Builder;
-    use std::io::{self, Write};
-    use std::sync::{Mutex, PoisonError};
     use tracing_subscriber::layer::SubscriberExt;
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Lines {
-        fn lines(&self) -> Vec<String> {
-            let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            String::from_utf8(bytes.clone())
-                .unwrap()
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        }
-    }
 
     /// A synchronous JSON logger into `lines`, without time or caller.
     fn json_builder(lines: &Lines) -> Builder {
