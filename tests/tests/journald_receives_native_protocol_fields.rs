@@ -198,6 +198,23 @@ fn a_missing_journal_is_counted_not_fatal() {
     assert_eq!(logger.stats().write_errors, 2);
 }
 
+#[test]
+fn a_socket_path_no_socket_can_have_is_an_error_from_build() {
+    // A unix socket's path holds at most 107 bytes on Linux.
+    let long = format!("/tmp/{}/journal.socket", "d".repeat(200));
+    let err = Builder::new()
+        .journald_at(&long)
+        .build()
+        .expect_err("too long for a socket");
+    assert_eq!(err.kind(), velo::ErrorKind::Output);
+    assert!(err.to_string().contains("bad journald socket path"), "{err}");
+    let err = Builder::new()
+        .journald_at("/tmp/velo\0journal")
+        .build()
+        .expect_err("a NUL in the path");
+    assert_eq!(err.kind(), velo::ErrorKind::Output);
+}
+
 /// `n` fields named `{prefix}{i}` for `i` in `from..from + n`, valued
 /// `value`.
 fn many_fields(prefix: &str, from: usize, n: usize, value: &str) -> velo::Fields {

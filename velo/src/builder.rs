@@ -511,7 +511,7 @@ impl Builder {
     pub fn journald_at(mut self, socket: impl Into<PathBuf>) -> Builder {
         let path = socket.into();
         self.output = Target::opened_by(format!("Journald({path:?})"), move |o| {
-            Ok(Box::new(output::Journald::new(path, o.app_name.clone())) as Box<dyn Output>)
+            Ok(Box::new(output::Journald::new(path, o.app_name.clone())?) as Box<dyn Output>)
         });
         self
     }

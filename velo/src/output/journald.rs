@@ -21,6 +21,7 @@
 //!   whose descriptor is sent instead, as journald expects.
 
 use super::Output;
+use crate::error::Error;
 use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
 use crate::line::{self, LineFormat};
@@ -58,8 +59,12 @@ impl std::fmt::Debug for Journald {
 }
 
 impl Journald {
-    pub(crate) fn new(path: PathBuf, identifier: String) -> Journald {
-        Journald {
+    /// A journald output on the socket at `path`, which is connected at
+    /// the first entry (journald may start after the program); a path no
+    /// socket can have is an error now.
+    pub(crate) fn new(path: PathBuf, identifier: String) -> Result<Journald, Error> {
+        super::check_socket_path(&path, "journald")?;
+        Ok(Journald {
             path,
             socket: None,
             identifier,
@@ -68,7 +73,7 @@ impl Journald {
             names: Names::default(),
             scope_index: ScopeIndex::default(),
             down: false,
-        }
+        })
     }
 
     fn socket(&mut self) -> io::Result<&UnixDatagram> {

@@ -7,6 +7,7 @@
 //! [`Event`]. Either way the worker, not the caller, runs the output, and
 //! it runs under the logger's output lock, one entry at a time.
 
+use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::line::LineFormat;
 use std::io;
@@ -40,6 +41,22 @@ pub(crate) use tee::{Branch, Tee};
 pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
+}
+
+/// Checks that `path` can name a unix socket (it is not too long for
+/// one, and holds no NUL), so that a bad path is an error from `build()`
+/// rather than from the first write; `what` names the output.
+#[cfg(unix)]
+pub(crate) fn check_socket_path(path: &std::path::Path, what: &str) -> Result<(), Error> {
+    std::os::unix::net::SocketAddr::from_pathname(path)
+        .map(drop)
+        .map_err(|e| {
+            Error::io(
+                ErrorKind::Output,
+                format!("bad {what} socket path {}", path.display()),
+                e,
+            )
+        })
 }
 
 /// An output's buffer of lines, from [`Output::line_buffer`].

@@ -269,13 +269,7 @@ impl Syslog {
             Transport::Udp(addr) => Peer::Udp(resolve(addr, "udp")?),
             Transport::Tcp(addr) => Peer::Tcp(resolve(addr, "tcp")?),
             Transport::Unix(path) => {
-                std::os::unix::net::SocketAddr::from_pathname(path).map_err(|e| {
-                    Error::io(
-                        ErrorKind::Output,
-                        format!("bad syslog socket path {}", path.display()),
-                        e,
-                    )
-                })?;
+                super::check_socket_path(path, "syslog")?;
                 let dir = match path.parent() {
                     Some(dir) if dir.as_os_str().is_empty() => Path::new("."),
                     Some(dir) => dir,
