@@ -102,3 +102,64 @@ fn every_form_of_error_carries_its_chain() {
         assert_eq!(e["err"], full, "{e:?}");
     }
 }
+
+/// A `&dyn Error` a function borrows (not `'static`), as most code holds
+/// one, is logged as it is, with its chain, through `err = e` and through
+/// a template's placeholder.
+#[test]
+fn a_borrowed_dyn_error_is_logged_as_it_is() {
+    fn report(logger: &velo::Logger, e: &dyn Error) {
+        velo!(logger: logger, error, "failed: {e}");
+    }
+    fn report_send(logger: &velo::Logger, e: &(dyn Error + Send + Sync)) {
+        velo!(logger: logger, error, "failed", err = e);
+    }
+    let (logger, out) = json_logger(Builder::new().caller(false));
+    let err = chain();
+    report(&logger, &err);
+    report_send(&logger, &err);
+    logger.sync().unwrap();
+    let entries = out.entries();
+    let full = "request failed: config unreadable: disk on \"fire\"\n";
+    assert_eq!(entries[0]["e"], full);
+    assert_eq!(entries[0]["msg"], format!("failed: {full}"));
+    assert_eq!(entries[1]["err"], full);
+}
+
+/// The standard library's generic errors (a channel's, a lock's) are
+/// values too, whatever they hold.
+#[test]
+fn the_standard_librarys_generic_errors_are_values() {
+    let (logger, out) = json_logger(Builder::new().caller(false));
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    drop(rx);
+    let send = tx.send(vec![1]).unwrap_err();
+    velo!(logger: &logger, error, "send", err = send);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<u8>(0);
+    let try_send = tx.try_send(1).unwrap_err();
+    velo!(logger: &logger, error, "try_send", err = try_send);
+    drop(rx);
+    let lock = std::sync::Arc::new(std::sync::Mutex::new(0));
+    let poisoner = std::sync::Arc::clone(&lock);
+    let _ = std::thread::spawn(move || {
+        let _guard = poisoner.lock().unwrap();
+        panic!("poison the lock");
+    })
+    .join();
+    let poisoned = lock.lock().unwrap_err();
+    velo!(logger: &logger, error, "poison", err = poisoned);
+    let utf16 = String::from_utf16(&[0xD800]).unwrap_err();
+    velo!(logger: &logger, error, "utf16", err = utf16);
+    logger.sync().unwrap();
+    let entries = out.entries();
+    let errs: Vec<&str> = entries.iter().map(|e| e["err"].as_str().unwrap()).collect();
+    assert_eq!(
+        errs,
+        [
+            "sending on a closed channel",
+            "sending on a full channel",
+            "poisoned lock: another task failed inside",
+            "invalid utf-16: lone surrogate found",
+        ]
+    );
+}

@@ -853,7 +853,7 @@ impl<'a> Encoder<'a> {
     /// velo::velo!(logger: &logger, error, "job finished", outcome);
     /// // "outcome":"disk full"
     /// ```
-    pub fn error(&mut self, err: &(dyn std::error::Error + 'static)) {
+    pub fn error(&mut self, err: &(dyn std::error::Error + '_)) {
         self.error_chain(err, err.source());
     }
 
@@ -1284,10 +1284,59 @@ macro_rules! impl_error {
     )*};
 }
 
+// Trait objects of any lifetime: a `&dyn Error` borrowed from the
+// caller's arguments is loggable as it is.
+impl Value for dyn std::error::Error + '_ {
+    /// The error's message and its sources: `outer: middle: root`.
+    fn encode(&self, e: &mut Encoder<'_>) {
+        e.error(self);
+    }
+}
+
+impl Value for dyn std::error::Error + Send + '_ {
+    /// The error's message and its sources: `outer: middle: root`.
+    fn encode(&self, e: &mut Encoder<'_>) {
+        e.error(self);
+    }
+}
+
+impl Value for dyn std::error::Error + Send + Sync + '_ {
+    /// The error's message and its sources: `outer: middle: root`.
+    fn encode(&self, e: &mut Encoder<'_>) {
+        e.error(self);
+    }
+}
+
+/// `Value` for the standard library's generic errors, whatever they hold.
+macro_rules! impl_generic_error {
+    ($($($seg:ident)::+ <$p:ident>),*) => {$(
+        impl<$p> Value for $($seg)::+<$p>
+        where
+            $($seg)::+<$p>: std::error::Error,
+        {
+            /// The error's message and its sources: `outer: middle: root`.
+            fn encode(&self, e: &mut Encoder<'_>) {
+                e.error(self);
+            }
+        }
+    )*};
+}
+
+impl_generic_error!(
+    std::sync::mpsc::SendError<T>,
+    std::sync::mpsc::TrySendError<T>,
+    std::sync::PoisonError<T>,
+    std::sync::TryLockError<T>,
+    std::io::IntoInnerError<W>
+);
+
 impl_error!(
-    dyn std::error::Error + 'static,
-    dyn std::error::Error + Send + 'static,
-    dyn std::error::Error + Send + Sync + 'static,
+    std::string::FromUtf16Error,
+    std::env::JoinPathsError,
+    std::time::TryFromFloatSecsError,
+    std::char::TryFromCharError,
+    std::char::DecodeUtf16Error,
+    std::ffi::FromVecWithNulError,
     std::io::Error,
     std::fmt::Error,
     std::num::ParseIntError,
