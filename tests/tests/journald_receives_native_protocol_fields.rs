@@ -207,7 +207,10 @@ fn a_socket_path_no_socket_can_have_is_an_error_from_build() {
         .build()
         .expect_err("too long for a socket");
     assert_eq!(err.kind(), velo::ErrorKind::Output);
-    assert!(err.to_string().contains("bad journald socket path"), "{err}");
+    assert!(
+        err.to_string().contains("bad journald socket path"),
+        "{err}"
+    );
     let err = Builder::new()
         .journald_at("/tmp/velo\0journal")
         .build()

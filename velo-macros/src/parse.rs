@@ -262,6 +262,21 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
             parse_invocation(input, inv);
         }
         return;
+    } else if let Some(kw) = peek_option_without_colon(input) {
+        // `velo!(logger &log, info, ...)`: one error, and read on.
+        let _: Ident = input.call(Ident::parse_any).expect("peeked");
+        inv.errors.push(syn::Error::new(
+            kw.span(),
+            format!("expected `:` after `{kw}`: options take a colon, e.g. `{kw}: ...`"),
+        ));
+        match input.parse::<Expr>() {
+            Ok(expr) => inv.set_option(&kw, expr),
+            Err(_) => skip_to_comma(input),
+        }
+        if expect_comma(input, &mut inv.errors, &format!("after `{kw}:`")) {
+            parse_invocation(input, inv);
+        }
+        return;
     } else if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
         // `velo!(Level::INFO, ...)`, as `tracing::event!` takes it.
         inv.level = level_path(input, &mut inv.errors, |level| {
@@ -455,6 +470,17 @@ fn peek_option_with_eq(input: ParseStream<'_>) -> Option<Ident> {
     let id = fork.call(Ident::parse_any).ok()?;
     let eq = fork.peek(Token![=]) && !fork.peek(Token![==]) && !fork.peek(Token![=>]);
     (eq && OPTIONS.iter().any(|k| id == k)).then_some(id)
+}
+
+/// An option whose colon is missing (`logger &log`, `every 1s`) where the
+/// level goes: its name followed by what can only be its value (no
+/// level is followed by anything but a comma, and no option is a level).
+fn peek_option_without_colon(input: ParseStream<'_>) -> Option<Ident> {
+    let fork = input.fork();
+    let id = fork.call(Ident::parse_any).ok()?;
+    let value_follows =
+        !fork.is_empty() && !fork.peek(Token![,]) && !fork.peek(Token![:]) && !fork.peek(Token![=]);
+    (value_follows && OPTIONS.iter().any(|k| id == k)).then_some(id)
 }
 
 /// The error for `kw:` before the level, where `kw` is no option.
@@ -760,7 +786,12 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
             return None;
         }
     }
-    let (key, idents) = parse_key(input, errors)?;
+    let sigil = match prefix {
+        Sigil::Value => "",
+        Sigil::Display => "%",
+        Sigil::Debug => "?",
+    };
+    let (key, idents) = parse_key(input, errors, sigil)?;
 
     if input.peek(Token![=]) && !input.peek(Token![==]) && !input.peek(Token![=>]) {
         let eq: Token![=] = input.parse().expect("peeked");
@@ -859,8 +890,13 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
     }
 }
 
-/// Parses a key: `ident(.ident)*` or a string literal.
-fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Key, Vec<Ident>)> {
+/// Parses a key: `ident(.ident)*` or a string literal; `sigil` is the `%`
+/// or `?` written before a shorthand field, for the messages' examples.
+fn parse_key(
+    input: ParseStream<'_>,
+    errors: &mut Vec<syn::Error>,
+    sigil: &str,
+) -> Option<(Key, Vec<Ident>)> {
     if input.peek(LitStr) {
         let lit: LitStr = input.parse().expect("peeked");
         return Some((
@@ -914,6 +950,17 @@ fn parse_key(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<(Ke
                 text.push_str(&id.unraw().to_string());
                 tokens.extend(quote::quote!(#dot #id));
                 idents.push(id);
+            }
+            Err(_) if input.peek(syn::LitInt) || input.peek(syn::LitFloat) => {
+                // `w.0`, `self.0`: a tuple field, as a shorthand field.
+                let index: TokenTree = input.parse().expect("peeked");
+                errors.push(syn::Error::new(
+                    index.span(),
+                    format!(
+                        "`{text}.{index}` has no name to be its key: write `key = {sigil}{text}.{index}`"
+                    ),
+                ));
+                return None;
             }
             Err(_) => {
                 errors.push(syn::Error::new(

@@ -1,0 +1,7 @@
+fn main() {
+    let logger = velo::Builder::new().build().unwrap();
+    velo::velo!(logger &logger, info, "x");
+    velo::velo!(target "audit", info, "x");
+    velo::velo!(logger: &logger, every 1s, warn, "x");
+    velo::velo!(sample 10, info, "x");
+}
