@@ -138,3 +138,111 @@ fn entries_without_a_shown_time_keep_their_order_across_threads() {
     }
     assert!(misordered.is_empty(), "{misordered:?}");
 }
+
+/// For each line, how many lines written after it are dated more than
+/// `by` nanoseconds before it; the most of any line, and that line.
+///
+/// An entry dated late (a caller's own write under a full queue, dated
+/// after its drain) has many such lines after it: every entry other
+/// threads logged during the drain. An entry dated early (its thread
+/// preempted between the clock and the queue) makes one such line for
+/// each line before it: a count of 1 each, not a large one.
+fn most_later_lines_dated_before(times: &[u64], by: u64) -> (usize, usize) {
+    // A Fenwick tree over the times' ranks, filled from the end.
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut tree = vec![0usize; sorted.len() + 1];
+    let mut most = (0, 0);
+    for (i, &t) in times.iter().enumerate().rev() {
+        // Lines after this one dated before `t - by`.
+        let below = sorted.partition_point(|&s| s + by < t);
+        let mut n = 0;
+        let mut k = below;
+        while k > 0 {
+            n += tree[k];
+            k &= k - 1;
+        }
+        if n > most.0 {
+            most = (n, i);
+        }
+        let mut k = sorted.partition_point(|&s| s < t) + 1;
+        while k < tree.len() {
+            tree[k] += 1;
+            k += k & k.wrapping_neg();
+        }
+    }
+    most
+}
+
+/// Four threads log 50,000 entries each, as fast as they can, through a
+/// writer that makes a system call per write (a whole queue then takes a
+/// while to write, and the threads log into the room it frees meanwhile);
+/// returns the times of every line, in the order written, and the
+/// logger's statistics.
+fn log_flat_out(overflow: velo::Overflow) -> (Vec<u64>, velo::Stats) {
+    const THREADS: u64 = 4;
+    const EACH: u64 = 50_000;
+    let out = velo_tests::Capture::new();
+    let logger = Builder::new()
+        .format(velo::Format::Json)
+        .overflow(overflow)
+        .timestamp(velo::Timestamp::UnixNanos)
+        .caller(false)
+        .writer(velo_tests::Slow::new(Duration::ZERO, out.clone()))
+        .build()
+        .unwrap();
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let logger = logger.clone();
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    velo!(logger: &logger, info, "o", t, i);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    logger.sync().unwrap();
+    let stats = logger.stats();
+    let times: Vec<u64> = out
+        .entries()
+        .iter()
+        .map(|e| e["time"].as_u64().expect("UnixNanos is a number"))
+        .collect();
+    assert_eq!(times.len() as u64, stats.written);
+    (times, stats)
+}
+
+/// Under `Overflow::Sync`, a caller whose queue is full drains the queue
+/// and writes its entry itself. The entry is dated before the drain takes
+/// its cut, so the entries other threads log while it drains (written
+/// after it) are dated after it too; dated after the drain, it showed a
+/// time milliseconds later than thousands of lines after it.
+#[test]
+fn a_callers_own_write_under_a_full_queue_is_dated_before_what_follows_it() {
+    let (times, stats) = log_flat_out(velo::Overflow::Sync);
+    assert!(stats.sync_fallbacks > 0, "no queue was full: {stats:?}");
+    assert_eq!(stats.written, 200_000);
+    let (most, line) = most_later_lines_dated_before(&times, 1_000_000);
+    assert!(
+        most < 100,
+        "line {line} is dated more than 1 ms after {most} lines written after it: {stats:?}"
+    );
+}
+
+/// Under `Overflow::Drop`, the warning a pass writes after its entries is
+/// dated at the pass's cut: after the entries it drained, before those
+/// the threads logged while it wrote them (which the next pass writes).
+#[test]
+fn a_drop_warning_is_dated_before_what_follows_it() {
+    let (times, stats) = log_flat_out(velo::Overflow::Drop);
+    assert!(stats.dropped > 0, "nothing was dropped: {stats:?}");
+    let (most, line) = most_later_lines_dated_before(&times, 1_000_000);
+    assert!(
+        most < 100,
+        "line {line} is dated more than 1 ms after {most} lines written after it: {stats:?}"
+    );
+}

@@ -481,9 +481,12 @@ impl Core {
             stats::inc(&self.stats.sync_fallbacks);
         }
         let report = self.report();
-        self.drain_locked(&mut sink);
-        // Written after everything drained: dated after it too.
+        // Dated before the drain takes its cut, not after the drain: the
+        // records it drains were published before the cut, so they are
+        // older; those other threads publish while it drains come after
+        // this entry in the output, and are newer.
         clock::stamp(entry);
+        self.drain_locked(&mut sink);
         sink.write_own(entry, &report);
         self.end_writing(&mut sink, Then::Flush);
     }
@@ -678,7 +681,7 @@ impl Core {
                 }
                 // Drops to announce as a drain would (an entry whose value
                 // panicked).
-                sink.announce_drops(&report);
+                sink.announce_drops(&report, clock::read());
                 written
             }
         }

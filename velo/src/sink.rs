@@ -332,6 +332,10 @@ impl Sink {
         // drained is older than the pair, or a little newer, and converted
         // at the same rate either way.
         let clock = Converter::now();
+        // The time of the cut, which the pass's drop warnings show: they
+        // follow its records, which are older, and come before what the
+        // next pass drains, which is newer.
+        let cut = clock::read();
         let mut drained = 0;
         let mut tally = Tally::default();
         // Several threads' records are copied out and written in time
@@ -382,16 +386,17 @@ impl Sink {
         // Counted once a pass, not with an atomic add per entry.
         stats::add(&report.stats.bytes, tally.bytes);
         self.count_lost(report);
-        self.announce_drops(report);
+        self.announce_drops(report, cut);
         drained
     }
 
     /// Writes the warnings of drops not announced yet, unless the output
     /// is failing (they wait for its recovery then): what a drain does
     /// after its entries, for a logger without a queue.
-    pub(crate) fn announce_drops(&mut self, report: &Report<'_>) {
+    /// `time` is what the warnings show, a reading of `clock::read`.
+    pub(crate) fn announce_drops(&mut self, report: &Report<'_>, time: (u16, u64)) {
         if !self.failing {
-            self.report_drops(report);
+            self.report_drops(report, time);
         }
     }
 
@@ -735,7 +740,7 @@ impl Sink {
         };
         // A logger without a worker drains nothing: count here too.
         self.count_lost(report);
-        if recovered && !self.failing && self.report_drops(report) {
+        if recovered && !self.failing && self.report_drops(report, clock::read()) {
             // The warnings held back while the output failed: out now too,
             // so that an idle logger holds nothing unwritten. Once: if this
             // fails, they wait for the next flush that works.
@@ -785,10 +790,10 @@ impl Sink {
     }
 
     /// Writes one warning entry for entries dropped since the last one (two,
-    /// when some were dropped by the queue and some by the output); whether
-    /// it wrote any. A warning the output refuses is announced again later
+    /// when some were dropped by the queue and some by the output), dated
+    /// `time` (a reading of `clock::read`); whether it wrote any. A warning the output refuses is announced again later
     /// (its count goes back to the unannounced ones).
-    fn report_drops(&mut self, report: &Report<'_>) -> bool {
+    fn report_drops(&mut self, report: &Report<'_>, time: (u16, u64)) -> bool {
         let dropped = stats::get(&report.stats.dropped);
         if dropped <= self.reported_drops {
             return false;
@@ -822,7 +827,7 @@ impl Sink {
             }
             crate::value::Value::encode(&n, &mut crate::value::Encoder::new(&mut buf));
             record::finish(&mut buf);
-            clock::stamp(&mut buf);
+            record::set_time(&mut buf, || time);
             match self.write_own(&buf, report) {
                 None => break,
                 Some(0) if self.output.writes_bytes() => {
