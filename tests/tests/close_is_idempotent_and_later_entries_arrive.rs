@@ -97,6 +97,25 @@ fn synchronous_logger_writes_before_returning() {
     assert_eq!(out.lines().len(), 1);
 }
 
+/// `is_closed` says whether `close` was called for a logger without a
+/// worker too (a synchronous one, a test writer's), and it keeps logging.
+#[test]
+fn a_logger_without_a_worker_is_closed_once_close_is_called() {
+    let (logger, out) = json_logger(Builder::new().asynchronous(false));
+    assert!(!logger.is_closed());
+    logger.clone().close();
+    assert!(logger.is_closed(), "closed for every clone");
+    logger.close();
+    velo!(logger: &logger, warn, "after close");
+    assert_eq!(out.msgs(), ["after close"]);
+    assert!(logger.is_closed());
+
+    let logger = Builder::new().test_writer().build().unwrap();
+    assert!(!logger.is_closed());
+    logger.close();
+    assert!(logger.is_closed());
+}
+
 /// After each idle spell the worker parks; the next entry must still reach
 /// the writer without `sync`, well before the worker's own 1 s look: the
 /// first caller after the spell writes it, and wakes the worker for the
@@ -123,4 +142,44 @@ fn entries_after_the_worker_parks_arrive_without_sync() {
         }
     }
     assert_eq!(out.lines().len(), 5);
+}
+
+/// Under `Overflow::Block`, an entry waiting for room when `close` comes
+/// is written by its caller, as every entry after `close` is: no
+/// `sync_fallbacks` (which Block never counts for a full queue).
+#[test]
+fn an_entry_waiting_for_room_under_block_when_close_comes_is_no_fallback() {
+    let out = velo_tests::Capture::new();
+    let gate = velo_tests::Held::new(out.clone());
+    let logger = Builder::new()
+        .format(velo::Format::Json)
+        .overflow(velo::Overflow::Block)
+        .buffer_size(1)
+        .writer(gate.clone())
+        .build()
+        .unwrap();
+    // Taken by the worker, which then waits at the gate.
+    velo!(logger: &logger, info, "one");
+    gate.wait_entered();
+    let waiter = {
+        let logger = logger.clone();
+        std::thread::spawn(move || {
+            velo!(logger: &logger, info, "two");
+            // The ring holds one entry: this one waits for room.
+            velo!(logger: &logger, info, "three");
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let closer = {
+        let logger = logger.clone();
+        std::thread::spawn(move || logger.close())
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    gate.open();
+    closer.join().unwrap();
+    waiter.join().unwrap();
+    assert_eq!(out.msgs(), ["one", "two", "three"]);
+    let stats = logger.stats();
+    assert_eq!(stats.sync_fallbacks, 0, "{stats:?}");
+    assert_eq!(stats.written, 3, "{stats:?}");
 }

@@ -24,7 +24,7 @@ use crate::stats::{self, Counters, Reason};
 use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -63,6 +63,9 @@ pub(crate) struct Core {
     /// inside a write, which no queue can hold, written when that write
     /// ends (see [`Core::end_writing`]); at most [`REENTRANT_KEPT`].
     reentrant: Mutex<Vec<Vec<u8>>>,
+    /// Whether `close` has been called: what a logger without a worker
+    /// has of it (one with a worker asks the worker).
+    closed: AtomicBool,
 }
 
 /// The most entries a writer of a logger without a queue may log to it
@@ -177,6 +180,7 @@ impl Core {
             stuck_at: AtomicU64::new(u64::MAX),
             caller_style,
             reentrant: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
         });
         if let Some((_, worker)) = &core.pipe {
             worker.spawn(Arc::clone(&core) as Arc<dyn Job>)?;
@@ -414,9 +418,13 @@ impl Core {
             // Waiting on the worker from inside this logger's output, or
             // after it stopped or died, would never end; from inside a
             // later logger's output, it could wait for this thread.
+            if worker.is_stopped() {
+                // Closed while this thread waited: written as every entry
+                // after `close` is, by its caller, and no fallback.
+                return self.write_now(entry, false);
+            }
             if local::is_writing(self.id)
                 || local::holds_output_after(self.id)
-                || worker.is_stopped()
                 || !worker.is_running()
             {
                 return self.write_now(entry, true);
@@ -760,6 +768,7 @@ impl Core {
     pub(crate) fn begin_close(&self) -> Option<Progress> {
         // The worker's last pass delivers (see `sync`).
         self.deliveries.fetch_add(1, Ordering::SeqCst);
+        self.closed.store(true, Ordering::Relaxed);
         self.pipe.as_ref().map(|(_, worker)| worker.begin_stop())
     }
 
@@ -855,9 +864,10 @@ impl Core {
 
     /// Whether `close` has been called.
     pub(crate) fn is_stopped(&self) -> bool {
-        self.pipe
-            .as_ref()
-            .is_some_and(|(_, worker)| worker.is_stopped())
+        match &self.pipe {
+            Some((_, worker)) => worker.is_stopped(),
+            None => self.closed.load(Ordering::Relaxed),
+        }
     }
 
     /// In a forked child (see `fork.rs`): what was queued and buffered is

@@ -99,8 +99,11 @@ pub struct Stats {
     pub write_errors: u64,
     /// Entries a caller wrote itself because its queue was full under
     /// [`Overflow::Sync`](crate::Overflow::Sync), because the entry was
-    /// larger than its queue can hold (under any strategy), or because its
-    /// thread was exiting.
+    /// larger than its queue can hold (under any strategy), because its
+    /// thread was exiting, or, under [`Overflow::Block`](crate::Overflow::Block),
+    /// because waiting for room could never end (the queue full while
+    /// its thread writes the logger's own output, or with the worker
+    /// gone).
     ///
     /// Entries logged after [`close`](Logger::close), and every entry of
     /// a logger built with
