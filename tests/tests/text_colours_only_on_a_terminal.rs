@@ -1,5 +1,5 @@
 //! On a terminal the default logger writes the text format with colours for
-//! time, level and keys; `NO_COLOR` turns them off; hostile values never put
+//! time, level and keys; a non-empty `NO_COLOR` turns them off; hostile values never put
 //! a raw escape sequence on the terminal. A pipe gets JSON (see
 //! `default_logger_reads_the_environment.rs`). The child runs under
 //! `script(1)`, which gives it a pseudo-terminal.
@@ -86,8 +86,15 @@ fn colours_on_a_terminal() {
 
 #[test]
 fn no_color_turns_colours_off() {
-    // Set at all, even empty: colours only while it is unset.
-    for value in ["1", ""] {
+    // Any value but the empty string (no-color.org): an empty `NO_COLOR`
+    // is as good as unset.
+    let out = run_on_terminal(Some(""));
+    let line = out
+        .lines()
+        .find(|l| l.contains("on a terminal"))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(line.contains('\u{1b}'), "NO_COLOR=\"\": {line:?}");
+    for value in ["1", "false"] {
         let out = run_on_terminal(Some(value));
         let line = out
             .lines()

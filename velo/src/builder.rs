@@ -280,8 +280,9 @@ impl Builder {
 
     /// Colours in the text format, on or off whatever the output is (a
     /// pager that shows them, a CI log that does not). By default they go
-    /// to a terminal only, and never when `NO_COLOR` is set or `TERM` is
-    /// `dumb`. The JSON format has none either way.
+    /// to a terminal only, and never when `NO_COLOR` is set (to anything
+    /// but the empty string) or `TERM` is `dumb`. The JSON format has none
+    /// either way.
     ///
     /// # Examples
     ///
@@ -1119,12 +1120,12 @@ impl Builder {
         };
         let style = Style {
             text,
-            // Set at all, even empty, `NO_COLOR` turns colours off; so does
-            // a terminal that says it has none.
+            // `NO_COLOR` of any value but the empty string turns colours
+            // off (no-color.org); so does a terminal that says it has none.
             color: text
                 && self.color.unwrap_or_else(|| {
                     terminal
-                        && std::env::var_os("NO_COLOR").is_none()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                         && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
                 }),
             timestamp: self.timestamp,

@@ -25,7 +25,7 @@ pub enum Format {
     /// One JSON object per line.
     Json,
     /// `TIME LEVEL message key=value ...`, coloured on a terminal unless
-    /// `NO_COLOR` is set or `TERM` is `dumb`.
+    /// `NO_COLOR` is set (not empty) or `TERM` is `dumb`.
     Text,
     /// Text when writing to a terminal, JSON otherwise (the default).
     #[default]
