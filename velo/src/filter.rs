@@ -141,6 +141,13 @@ impl Filter {
                 }
             }
         }
+        // `VELO_LOG=,` or a blank one: set, but with nothing to use.
+        if kept.is_empty() && errors.is_empty() && !spec.is_empty() {
+            errors.push(Error::new(
+                ErrorKind::Filter,
+                format!("filter `{spec}` holds no directive; left out"),
+            ));
+        }
         let filter = Filter::parse(&kept.join(","), true).ok();
         // `VELO_LOG=inf` is a module named `inf`, and every other entry is
         // off: a typo that silences the program, so say so.
@@ -521,6 +528,14 @@ mod tests {
         assert_eq!(errors.len(), 2, "{errors:?}");
         let (f, errors) = Filter::parse_lenient("a[b]");
         assert!(f.is_none() && errors.len() == 1);
+        // Set, but with no directive: said, not ignored in silence.
+        for blank in [",", " ", " , "] {
+            let (f, errors) = Filter::parse_lenient(blank);
+            assert!(f.is_none(), "{blank:?}");
+            assert_eq!(errors.len(), 1, "{blank:?}");
+            assert!(errors[0].to_string().contains("holds no directive"));
+        }
+        assert!(Filter::parse_lenient("").1.is_empty(), "empty is unset");
         // What was wrong is said, as in code: another logger's syntax is
         // not a typo.
         let (_, errors) = Filter::parse_lenient("warn,db[req]=debug,x/re,a=6");
