@@ -168,3 +168,37 @@ fn the_facades_max_level_follows_the_default_loggers_filter() {
         .collect();
     assert_eq!(msgs, ["makes the default logger", "passes", "last"]);
 }
+
+#[test]
+fn child_bridges_then_installs() {
+    if !is_child("child_bridges_then_installs") {
+        return;
+    }
+    velo::bridge_log().unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Trace);
+    Builder::new()
+        .stderr()
+        .format(velo::Format::Json)
+        .filter("info,app::db=debug")
+        .install()
+        .unwrap();
+    // Follows the installed logger's filter at once, before any record.
+    assert_eq!(log::max_level(), log::LevelFilter::Debug);
+    log::trace!("filtered by the facade");
+    log::debug!(target: "app::db", "passes");
+    velo::close();
+}
+
+/// `bridge_log()` before `install()`: the facade's maximum follows the
+/// installed logger's filter from the install on, so a disabled
+/// `log::trace!` costs the facade's check alone from the start.
+#[test]
+fn bridging_before_install_follows_the_installed_filter_at_once() {
+    let out = run_child("child_bridges_then_installs", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let msgs: Vec<String> = json_lines(&out.stderr)
+        .iter()
+        .map(|e| e["msg"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(msgs, ["passes"]);
+}

@@ -657,6 +657,12 @@ pub(crate) fn set_filter(cell: &FilterCell, filter: Filter) {
     registry().invalidate();
     // After every other lock is released: the hooks recompute decisions
     // that read this filter.
+    run_filter_hooks(cell);
+}
+
+/// Runs the bridges' hooks for `cell`: after a change to it, or once it
+/// is the default logger's (an `install()` after `bridge_log()`).
+pub(crate) fn run_filter_hooks(cell: &FilterCell) {
     refreshing(|| {
         for hook in FILTER_HOOKS.iter().filter_map(OnceLock::get) {
             hook(cell);

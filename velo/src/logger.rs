@@ -418,6 +418,9 @@ pub(crate) fn install(logger: Logger) -> Result<&'static Logger, Error> {
         return Err(already_installed());
     }
     INSTALLED.store(true, std::sync::atomic::Ordering::Relaxed);
+    // A bridge set up before (`bridge_log()` first) follows its filter
+    // from now on, not from its first record.
+    callsite::run_filter_hooks(&installed.shared.filter);
     Ok(installed)
 }
 
