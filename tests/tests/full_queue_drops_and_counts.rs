@@ -162,3 +162,65 @@ fn an_entry_larger_than_a_full_ring_is_dropped_not_written_by_the_caller() {
     held.open();
     logger.sync().unwrap();
 }
+
+/// While a queue stays full, the warnings come a second apart at most,
+/// each with the count since the last, not one per worker pass (which
+/// under a flood was thousands a second); when the flood ends, the last
+/// count is written without waiting, and every drop is announced.
+#[test]
+fn a_flood_of_drops_is_announced_once_a_second() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(Slow::new(Duration::from_micros(20), out.clone()))
+        .buffer_size(2)
+        .overflow(Overflow::Drop)
+        .build()
+        .unwrap();
+    let flood = Duration::from_millis(2_500);
+    let start = std::time::Instant::now();
+    let mut logged = 0u64;
+    while start.elapsed() < flood {
+        velo!(logger: &logger, info, "flood", logged);
+        logged += 1;
+    }
+    let elapsed = start.elapsed();
+    // The flood is over: the last warning comes without a `sync`.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let stats = loop {
+        let stats = logger.stats();
+        let announced: u64 = out
+            .entries()
+            .iter()
+            .filter(|e| e["msg"] == "velo dropped entries: the queue was full")
+            .map(|w| w["dropped"].as_u64().unwrap())
+            .sum();
+        if announced == stats.dropped {
+            break stats;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{announced} of {} drops announced",
+            stats.dropped
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let entries = out.entries();
+    let warnings = entries
+        .iter()
+        .filter(|e| e["msg"] == "velo dropped entries: the queue was full")
+        .count() as u64;
+    assert!(stats.dropped > 1_000, "a flood: {stats:?}");
+    // One at the start, one a second, the last one: a little slack for a
+    // slow machine's seconds.
+    let most = elapsed.as_secs() + 3;
+    assert!(
+        warnings <= most,
+        "{warnings} warnings over {elapsed:?} ({stats:?})"
+    );
+    assert_eq!(
+        entries.len() as u64 - warnings + stats.dropped,
+        logged,
+        "{stats:?}"
+    );
+}

@@ -19,7 +19,7 @@ use crate::output::Output;
 use crate::pause::pause;
 use crate::queue::Queue;
 use crate::record;
-use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting};
+use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting, Warnings};
 use crate::stats::{self, Counters, Reason};
 use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
@@ -674,10 +674,17 @@ impl Core {
         true
     }
 
-    /// Writes every queued entry; the caller holds the output lock.
+    /// Writes every queued entry, and the drop warnings due; the caller
+    /// holds the output lock.
     fn drain_locked(&self, sink: &mut SinkGuard<'_>) -> usize {
+        self.drain_locked_with(sink, Warnings::Now)
+    }
+
+    /// [`Core::drain_locked`], with the drop warnings written as `warnings`
+    /// says.
+    fn drain_locked_with(&self, sink: &mut SinkGuard<'_>, warnings: Warnings) -> usize {
         match &self.pipe {
-            Some((queue, _)) => sink.drain(queue, &self.report()),
+            Some((queue, _)) => sink.drain(queue, &self.report(), warnings),
             None => {
                 let report = self.report();
                 // What the writer logged inside the write that ends (taken
@@ -689,7 +696,7 @@ impl Core {
                 }
                 // Drops to announce as a drain would (an entry whose value
                 // panicked).
-                sink.announce_drops(&report, clock::read());
+                let _ = sink.announce_drops(&report, clock::read());
                 written
             }
         }
@@ -928,7 +935,8 @@ impl worker::Job for Core {
         let Some(mut sink) = self.output.lock(Wait::Worker) else {
             return Pass::default();
         };
-        let drained = self.drain_locked(&mut sink);
+        // A flood of drops is announced once a second, not once a pass.
+        let drained = self.drain_locked_with(&mut sink, Warnings::Paced);
         // Only the worker runs passes.
         if asked != self.delivered.load(Ordering::Relaxed) {
             sink.deliver(&self.report());
@@ -944,7 +952,7 @@ impl worker::Job for Core {
 
     fn idle(&self) {
         if let Some(mut sink) = self.output.lock(Wait::Free) {
-            sink.idle();
+            sink.idle(&self.report());
         }
     }
 

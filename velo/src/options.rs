@@ -123,7 +123,9 @@ pub enum Overflow {
     Sync,
     /// The entry is discarded and counted; the worker later writes a
     /// warning entry with the count of entries dropped since its last
-    /// such warning. A caller never waits, except with a
+    /// such warning: while drops go on, one a second at most; once the
+    /// worker idles, and at `sync` and `close`, what is left at once.
+    /// A caller never waits, except with a
     /// program's last words: a `fatal` entry, or the panic the hook of
     /// [`Builder::install`](crate::Builder::install) logs, is written as
     /// under `Sync` rather than dropped.

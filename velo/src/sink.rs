@@ -127,6 +127,30 @@ pub(crate) struct Sink {
     cuts: Vec<Seen>,
     /// When the clock's period was last refined.
     refined: Instant,
+    /// When a drop warning was last written: while drops go on, one a
+    /// [`WARNING_INTERVAL`] at most (see [`Sink::drain`]).
+    warned: Option<Instant>,
+    /// The clock at the last drain's cut, which warnings written after
+    /// it show (see [`Sink::drain`]).
+    cut: Option<(u16, u64)>,
+}
+
+/// While entries keep being dropped (a queue full for good under
+/// `Overflow::Drop`), the drop warnings come this far apart at most,
+/// each with the count since the last; what is held back is written when
+/// the worker idles (`worker::POLL_FOR` without entries) and at every
+/// `sync` and `close`.
+const WARNING_INTERVAL: Duration = Duration::from_secs(1);
+
+/// When a drain writes the drop warnings due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Warnings {
+    /// At its end.
+    Now,
+    /// At its end if the last came [`WARNING_INTERVAL`] ago or more, else
+    /// later: the worker's passes, which under a flood of drops follow
+    /// each other without end.
+    Paced,
 }
 
 impl std::fmt::Debug for Sink {
@@ -318,12 +342,19 @@ impl Sink {
             merge: Merge::default(),
             cuts: Vec::new(),
             refined: Instant::now(),
+            warned: None,
+            cut: None,
         }
     }
 
     /// Writes every queued entry; returns how many bytes of records that
     /// was. The caller holds the output lock.
-    pub(crate) fn drain(&mut self, queue: &Queue, report: &Report<'_>) -> usize {
+    pub(crate) fn drain(
+        &mut self,
+        queue: &Queue,
+        report: &Report<'_>,
+        warnings: Warnings,
+    ) -> usize {
         if self.refined.elapsed() >= Duration::from_secs(1) {
             clock::refine();
             self.refined = Instant::now();
@@ -386,7 +417,17 @@ impl Sink {
         // Counted once a pass, not with an atomic add per entry.
         stats::add(&report.stats.bytes, tally.bytes);
         self.count_lost(report);
-        self.announce_drops(report, cut);
+        self.cut = Some(cut);
+        // One warning a `WARNING_INTERVAL` at most, not one a pass, which
+        // under a flood of drops is thousands a second; the rest is
+        // written once the worker idles, or at `sync` or `close`.
+        if warnings == Warnings::Now
+            || self
+                .warned
+                .is_none_or(|at| at.elapsed() >= WARNING_INTERVAL)
+        {
+            self.announce_drops(report, cut);
+        }
         drained
     }
 
@@ -394,10 +435,16 @@ impl Sink {
     /// is failing (they wait for its recovery then): what a drain does
     /// after its entries, for a logger without a queue.
     /// `time` is what the warnings show, a reading of `clock::read`.
-    pub(crate) fn announce_drops(&mut self, report: &Report<'_>, time: (u16, u64)) {
-        if !self.failing {
-            self.report_drops(report, time);
-        }
+    /// Whether it wrote any.
+    pub(crate) fn announce_drops(&mut self, report: &Report<'_>, time: (u16, u64)) -> bool {
+        !self.failing && self.report_drops(report, time)
+    }
+
+    /// The warnings a drain held back (see [`WARNING_INTERVAL`]), dated
+    /// at its cut; whether it wrote any.
+    fn announce_held_drops(&mut self, report: &Report<'_>) -> bool {
+        let cut = self.cut.unwrap_or_else(clock::read);
+        self.announce_drops(report, cut)
     }
 
     /// The counter an entry taken by the output bumps as its progress
@@ -709,7 +756,10 @@ impl Sink {
 
     /// The worker is about to sleep: every buffer of the sink and its
     /// output gives back what a large entry made it grow to.
-    pub(crate) fn idle(&mut self) {
+    pub(crate) fn idle(&mut self, report: &Report<'_>) {
+        if self.announce_held_drops(report) {
+            self.flush(report);
+        }
         self.partial_shrink.idle(&mut self.partial, 64 << 10);
         self.merge.idle();
         self.format.idle();
@@ -723,6 +773,7 @@ impl Sink {
     /// Flushes and waits, bounded, until the output has delivered what it
     /// holds (see `Output::deliver`): for `sync` and `close`.
     pub(crate) fn deliver(&mut self, report: &Report<'_>) {
+        self.announce_held_drops(report);
         self.flush_with(report, true);
     }
 
@@ -845,6 +896,7 @@ impl Sink {
                 Some(_) => {}
             }
             wrote = true;
+            self.warned = Some(Instant::now());
             self.reported_drops += n;
             match announces {
                 Announces::QueueFull => {}
