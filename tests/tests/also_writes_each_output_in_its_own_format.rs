@@ -269,5 +269,10 @@ fn a_further_outputs_failure_is_said_while_the_first_fails_too() {
         let err = logger.sync().expect_err("both fail").to_string();
         assert!(err.contains("disk on fire"), "round {round}: {err}");
         assert!(err.contains("socket gone"), "round {round}: {err}");
+        // The further output is named by its place and what it is.
+        assert!(
+            err.contains("output 2, the writer: socket gone"),
+            "round {round}: {err}"
+        );
     }
 }

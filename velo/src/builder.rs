@@ -31,6 +31,8 @@ type Open = Box<dyn FnOnce(&Opening) -> Result<Box<dyn Output>, Error> + Send>;
 struct Opener {
     /// What `Debug` shows of it: `File("app.log")`, `Syslog(..)`.
     shown: String,
+    /// What velo's messages call it: `file app.log`.
+    named: String,
     open: Open,
 }
 
@@ -44,15 +46,29 @@ struct Opening {
 
 impl Target {
     /// An output shown as `shown` (`Name(detail)`, as a tuple variant
-    /// is), opened by `open`.
+    /// is) and named `named` in messages, opened by `open`.
     fn opened_by(
         shown: String,
+        named: String,
         open: impl FnOnce(&Opening) -> Result<Box<dyn Output>, Error> + Send + 'static,
     ) -> Target {
         Target::Open(Opener {
             shown,
+            named,
             open: Box::new(open),
         })
+    }
+
+    /// What velo's messages call this output: `the writer`, `stdout`,
+    /// `file logs/app.log`.
+    fn named(&self) -> String {
+        match self {
+            Target::Stderr => "stderr".to_owned(),
+            Target::Stdout => "stdout".to_owned(),
+            Target::Writer(_) => "the writer".to_owned(),
+            Target::Test => "the test output".to_owned(),
+            Target::Open(opener) => opener.named.clone(),
+        }
     }
 }
 
@@ -379,9 +395,11 @@ impl Builder {
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
         let path = path.into();
-        self.output = Target::opened_by(format!("File({path:?})"), move |_| {
-            Ok(Box::new(output::File::open(path)?) as Box<dyn Output>)
-        });
+        self.output = Target::opened_by(
+            format!("File({path:?})"),
+            format!("file {}", path.display()),
+            move |_| Ok(Box::new(output::File::open(path)?) as Box<dyn Output>),
+        );
         self
     }
 
@@ -400,9 +418,11 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn rolling(mut self, rolling: Rolling) -> Builder {
-        self.output = Target::opened_by(format!("Rolling({rolling:?})"), move |_| {
-            Ok(Box::new(output::RollingFile::open(rolling)?) as Box<dyn Output>)
-        });
+        self.output = Target::opened_by(
+            format!("Rolling({rolling:?})"),
+            format!("rolling file {}", rolling.live().display()),
+            move |_| Ok(Box::new(output::RollingFile::open(rolling)?) as Box<dyn Output>),
+        );
         self
     }
 
@@ -464,9 +484,11 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn appender(mut self, appender: impl crate::Appender) -> Builder {
-        self.output = Target::opened_by("Appender(..)".to_owned(), move |_| {
-            Ok(Box::new(output::Custom::new(Box::new(appender))))
-        });
+        self.output = Target::opened_by(
+            "Appender(..)".to_owned(),
+            "the appender".to_owned(),
+            move |_| Ok(Box::new(output::Custom::new(Box::new(appender)))),
+        );
         self
     }
 
@@ -511,9 +533,13 @@ impl Builder {
     #[must_use]
     pub fn journald_at(mut self, socket: impl Into<PathBuf>) -> Builder {
         let path = socket.into();
-        self.output = Target::opened_by(format!("Journald({path:?})"), move |o| {
-            Ok(Box::new(output::Journald::new(path, o.app_name.clone())?) as Box<dyn Output>)
-        });
+        self.output = Target::opened_by(
+            format!("Journald({path:?})"),
+            format!("journald {}", path.display()),
+            move |o| {
+                Ok(Box::new(output::Journald::new(path, o.app_name.clone())?) as Box<dyn Output>)
+            },
+        );
         self
     }
 
@@ -562,7 +588,7 @@ impl Builder {
     #[cfg(unix)]
     #[must_use]
     pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
-        self.output = Target::opened_by(format!("Syslog({syslog:?})"), move |o| {
+        self.output = Target::opened_by(format!("Syslog({syslog:?})"), syslog.named(), move |o| {
             Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
         });
         self
@@ -654,9 +680,16 @@ impl Builder {
     #[must_use]
     pub fn otlp(mut self, endpoint: impl AsRef<str>) -> Builder {
         let endpoint = endpoint.as_ref().to_owned();
-        self.output = Target::opened_by(format!("Otlp({endpoint:?})"), move |o| {
-            Ok(Box::new(output::Otlp::new(&endpoint, &o.app_name, o.caller)?) as Box<dyn Output>)
-        });
+        self.output = Target::opened_by(
+            format!("Otlp({endpoint:?})"),
+            format!("OTLP {endpoint}"),
+            move |o| {
+                Ok(
+                    Box::new(output::Otlp::new(&endpoint, &o.app_name, o.caller)?)
+                        as Box<dyn Output>,
+                )
+            },
+        );
         self
     }
 
@@ -1017,7 +1050,8 @@ impl Builder {
                 ));
             }
             let filter = std::mem::replace(&mut branch.filter, Ok(Filter::default()))?;
-            let name = format!("{:?}", branch.output);
+            // The logger's own output is the first.
+            let name = format!("output {}, {}", branches.len() + 2, branch.output.named());
             let opened = branch.open()?;
             asynchronous &= !opened.synchronous;
             branches.push(output::Branch {

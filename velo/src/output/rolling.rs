@@ -153,6 +153,11 @@ pub struct Rolling {
 }
 
 impl Rolling {
+    /// The live file's path, as given.
+    pub(crate) fn live(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// A rolling file whose live file is `path`, appended to if it exists,
     /// created (with its directory) if not. Without further settings it is
     /// never rotated and nothing is deleted. A relative path is taken from

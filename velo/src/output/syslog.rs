@@ -253,6 +253,16 @@ impl Syslog {
     }
 
     /// Checks the address and makes the output.
+    /// What velo's messages call this output before it is open:
+    /// `syslog udp 127.0.0.1:514`.
+    pub(crate) fn named(&self) -> String {
+        match &self.transport {
+            Transport::Udp(addr) => format!("syslog udp {addr}"),
+            Transport::Tcp(addr) => format!("syslog tcp {addr}"),
+            Transport::Unix(path) => format!("syslog {}", path.display()),
+        }
+    }
+
     pub(crate) fn open(self, app_name: &str) -> Result<SyslogOutput, Error> {
         if self.max_len < Syslog::MIN_MAX_LEN {
             return Err(Error::new(
