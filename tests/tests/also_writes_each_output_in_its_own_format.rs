@@ -116,7 +116,7 @@ fn a_failing_or_panicking_output_holds_up_no_other() {
         let err = logger.sync().expect_err(name);
         assert_eq!(err.kind(), ErrorKind::Write, "{name}: {err}");
         assert!(
-            err.to_string().contains("Writer"),
+            err.to_string().contains("output 2, the writer"),
             "{name}: the output is named: {err}"
         );
         let firsts = first.entries();
