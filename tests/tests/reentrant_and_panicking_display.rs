@@ -216,3 +216,43 @@ fn a_panic_in_a_bridged_log_message_is_counted() {
         assert!(msgs.iter().any(|m| m.contains("panicked")), "{msgs:?}");
     });
 }
+
+/// The warning for an entry whose value panicked, written by the next
+/// entry's caller before that entry, shows that entry's time, not a later
+/// one (the output stays in time order).
+#[test]
+fn the_warning_before_an_entry_is_not_dated_after_it() {
+    for asynchronous in [false, true] {
+        let out = Capture::new();
+        let logger = Builder::new()
+            .format(Format::Json)
+            .timestamp(velo::Timestamp::UnixNanos)
+            .writer(out.clone())
+            .asynchronous(asynchronous)
+            .build()
+            .unwrap();
+        // After `close`, every entry is written by its caller.
+        logger.close();
+        for _ in 0..50 {
+            let call = || velo!(logger: &logger, info, "panics", v = %Panics);
+            assert!(std::panic::catch_unwind(call).is_err());
+            velo!(logger: &logger, info, "next");
+        }
+        let entries = out.entries();
+        assert_eq!(entries.len(), 100, "a warning before each entry");
+        for pair in entries.chunks(2) {
+            let (warning, next) = (&pair[0], &pair[1]);
+            assert!(warning["msg"].as_str().unwrap().contains("panicked"));
+            let (w, n) = (
+                warning["time"].as_u64().unwrap(),
+                next["time"].as_u64().unwrap(),
+            );
+            // A conversion's own jitter is tens of nanoseconds.
+            assert!(
+                w <= n + 1_000,
+                "asynchronous {asynchronous}: the warning is dated {} ns after the entry it precedes",
+                w - n
+            );
+        }
+    }
+}

@@ -492,9 +492,11 @@ impl Core {
         // Dated before the drain takes its cut, not after the drain: the
         // records it drains were published before the cut, so they are
         // older; those other threads publish while it drains come after
-        // this entry in the output, and are newer.
-        clock::stamp(entry);
-        self.drain_locked(&mut sink);
+        // this entry in the output, and are newer. The drop warnings the
+        // drain writes before it show its time too.
+        let time = clock::read();
+        record::set_time(entry, || time);
+        self.drain_locked_with(&mut sink, Warnings::At(time));
         sink.write_own(entry, &report);
         self.end_writing(&mut sink, Then::Flush);
     }
@@ -710,7 +712,11 @@ impl Core {
                 }
                 // Drops to announce as a drain would (an entry whose value
                 // panicked).
-                let _ = sink.announce_drops(&report, clock::read());
+                let time = match warnings {
+                    Warnings::At(time) => time,
+                    Warnings::Now | Warnings::Paced => clock::read(),
+                };
+                let _ = sink.announce_drops(&report, time);
                 written
             }
         }

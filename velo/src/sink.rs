@@ -142,11 +142,15 @@ pub(crate) struct Sink {
 /// `sync` and `close`.
 const WARNING_INTERVAL: Duration = Duration::from_secs(1);
 
-/// When a drain writes the drop warnings due.
+/// When a drain writes the drop warnings due, and the time they show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Warnings {
-    /// At its end.
+    /// At its end, dated at its cut.
     Now,
+    /// At its end, dated with this reading of `clock::read`: that of the
+    /// entry a caller writes after the drain (see `Core::write_now`), so
+    /// that they do not show a later time than the entry after them.
+    At((u16, u64)),
     /// At its end if the last came [`WARNING_INTERVAL`] ago or more, else
     /// later: the worker's passes, which under a flood of drops follow
     /// each other without end.
@@ -421,12 +425,21 @@ impl Sink {
         // One warning a `WARNING_INTERVAL` at most, not one a pass, which
         // under a flood of drops is thousands a second; the rest is
         // written once the worker idles, or at `sync` or `close`.
-        if warnings == Warnings::Now
-            || self
-                .warned
-                .is_none_or(|at| at.elapsed() >= WARNING_INTERVAL)
-        {
-            self.announce_drops(report, cut);
+        match warnings {
+            Warnings::Now => {
+                self.announce_drops(report, cut);
+            }
+            Warnings::At(time) => {
+                self.announce_drops(report, time);
+            }
+            Warnings::Paced => {
+                if self
+                    .warned
+                    .is_none_or(|at| at.elapsed() >= WARNING_INTERVAL)
+                {
+                    self.announce_drops(report, cut);
+                }
+            }
         }
         drained
     }
