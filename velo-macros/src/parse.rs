@@ -154,6 +154,18 @@ fn parse_enabled(input: ParseStream<'_>, call: &mut Enabled) {
     if !go_on {
         return;
     }
+    if let Some((kw, expr)) = option_without_colon(input, &mut call.errors) {
+        // `enabled!(logger &log, debug)`: one error, and read on.
+        match (kw.to_string().as_str(), expr) {
+            ("logger", Some(expr)) => set_once(&mut call.logger, &kw, expr, &mut call.errors),
+            ("target", Some(expr)) => set_once(&mut call.target, &kw, expr, &mut call.errors),
+            _ => {}
+        }
+        if comma_after_option(input, &mut call.errors, &kw) {
+            parse_enabled(input, call);
+        }
+        return;
+    }
     if input.peek(Ident::peek_any) && input.peek2(Token![::]) {
         call.level = level_path(input, &mut call.errors, |level| {
             format!("velo::enabled!({level})")
@@ -262,18 +274,12 @@ fn parse_invocation(input: ParseStream<'_>, inv: &mut Invocation) {
             parse_invocation(input, inv);
         }
         return;
-    } else if let Some(kw) = peek_option_without_colon(input) {
+    } else if let Some((kw, expr)) = option_without_colon(input, &mut inv.errors) {
         // `velo!(logger &log, info, ...)`: one error, and read on.
-        let _: Ident = input.call(Ident::parse_any).expect("peeked");
-        inv.errors.push(syn::Error::new(
-            kw.span(),
-            format!("expected `:` after `{kw}`: options take a colon, e.g. `{kw}: ...`"),
-        ));
-        match input.parse::<Expr>() {
-            Ok(expr) => inv.set_option(&kw, expr),
-            Err(_) => skip_to_comma(input),
+        if let Some(expr) = expr {
+            inv.set_option(&kw, expr);
         }
-        if expect_comma(input, &mut inv.errors, &format!("after `{kw}:`")) {
+        if comma_after_option(input, &mut inv.errors, &kw) {
             parse_invocation(input, inv);
         }
         return;
@@ -475,12 +481,46 @@ fn peek_option_with_eq(input: ParseStream<'_>) -> Option<Ident> {
 /// An option whose colon is missing (`logger &log`, `every 1s`) where the
 /// level goes: its name followed by what can only be its value (no
 /// level is followed by anything but a comma, and no option is a level).
-fn peek_option_without_colon(input: ParseStream<'_>) -> Option<Ident> {
+/// Takes the name and the value, reporting the missing colon; `None`, with
+/// nothing taken, for anything else.
+fn option_without_colon(
+    input: ParseStream<'_>,
+    errors: &mut Vec<syn::Error>,
+) -> Option<(Ident, Option<Expr>)> {
     let fork = input.fork();
     let id = fork.call(Ident::parse_any).ok()?;
     let value_follows =
         !fork.is_empty() && !fork.peek(Token![,]) && !fork.peek(Token![:]) && !fork.peek(Token![=]);
-    (value_follows && OPTIONS.iter().any(|k| id == k)).then_some(id)
+    if !value_follows || !OPTIONS.iter().any(|k| id == k) {
+        return None;
+    }
+    let kw: Ident = input.call(Ident::parse_any).expect("forked");
+    errors.push(syn::Error::new(
+        kw.span(),
+        format!("expected `:` after `{kw}`: options take a colon, e.g. `{kw}: ...`"),
+    ));
+    let expr = match input.parse::<Expr>() {
+        Ok(expr) => Some(expr),
+        Err(_) => {
+            skip_to_comma(input);
+            None
+        }
+    };
+    Some((kw, expr))
+}
+
+/// The comma after option `kw`'s value; whether to read on. A missing
+/// comma before a level is reported and the level read, as in
+/// [`parse_options`].
+fn comma_after_option(input: ParseStream<'_>, errors: &mut Vec<syn::Error>, kw: &Ident) -> bool {
+    if !input.peek(Token![,]) && peek_level_word(input) {
+        errors.push(syn::Error::new(
+            input.span(),
+            format!("expected `,` after `{kw}:`"),
+        ));
+        return true;
+    }
+    expect_comma(input, errors, &format!("after `{kw}:`"))
 }
 
 /// The error for `kw:` before the level, where `kw` is no option.
@@ -594,17 +634,14 @@ fn parse_options(
                 continue;
             }
         }
-        if !input.peek(Token![,]) && peek_level_word(input) {
-            // `velo!(every: 1s info, ...)`: the comma is missing, and the
-            // level is read as it is.
-            errors.push(syn::Error::new(
-                input.span(),
-                format!("expected `,` after `{kw}:`"),
-            ));
-            return true;
-        }
-        if !expect_comma(input, errors, &format!("after `{kw}:`")) {
+        // `velo!(every: 1s info, ...)`: the comma is missing, and the
+        // level is read as it is.
+        let level_follows = !input.peek(Token![,]) && peek_level_word(input);
+        if !comma_after_option(input, errors, &kw) {
             return false;
+        }
+        if level_follows {
+            return true;
         }
     }
     true
@@ -952,14 +989,19 @@ fn parse_key(
                 idents.push(id);
             }
             Err(_) if input.peek(syn::LitInt) || input.peek(syn::LitFloat) => {
-                // `w.0`, `self.0`: a tuple field, as a shorthand field.
                 let index: TokenTree = input.parse().expect("peeked");
-                errors.push(syn::Error::new(
-                    index.span(),
+                let message = if input.peek(Token![=]) {
+                    // `a.0 = 5`: a key with a number for a part.
+                    format!(
+                        "malformed key `{text}.{index}`: a key's parts are names, e.g. `{text}_{index}`"
+                    )
+                } else {
+                    // `w.0`, `self.0`: a tuple field, as a shorthand field.
                     format!(
                         "`{text}.{index}` has no name to be its key: write `key = {sigil}{text}.{index}`"
-                    ),
-                ));
+                    )
+                };
+                errors.push(syn::Error::new(index.span(), message));
                 return None;
             }
             Err(_) => {

@@ -4,4 +4,5 @@ fn main() {
     let id = UserId(7);
     velo::velo!(info, "login", id.0);
     velo::velo!(info, "login", %id.0);
+    velo::velo!(info, "login", id.0 = 5);
 }
