@@ -216,6 +216,12 @@ fn a_socket_path_no_socket_can_have_is_an_error_from_build() {
         .build()
         .expect_err("a NUL in the path");
     assert_eq!(err.kind(), velo::ErrorKind::Output);
+    assert!(!err.to_string().contains('\0'), "shown escaped: {err:?}");
+    let err = Builder::new()
+        .journald_at("")
+        .build()
+        .expect_err("an empty path");
+    assert_eq!(err.kind(), velo::ErrorKind::Output);
 }
 
 /// `n` fields named `{prefix}{i}` for `i` in `from..from + n`, valued

@@ -21,7 +21,8 @@ fn bad_addresses_fail_the_build() {
         (Syslog::tcp(""), "\"\""),
         (Syslog::tcp("[::1:514"), "[::1:514"),
         (Syslog::unix(&long), "sss"),
-        (Syslog::unix("/tmp/a\0b"), "/tmp/a"),
+        (Syslog::unix("/tmp/a\0b"), "/tmp/a\\0b"),
+        (Syslog::unix(""), "empty"),
         (
             Syslog::unix("/nonexistent/velo/log.sock"),
             "/nonexistent/velo",

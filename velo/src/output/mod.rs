@@ -43,20 +43,28 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
 }
 
-/// Checks that `path` can name a unix socket (it is not too long for
-/// one, and holds no NUL), so that a bad path is an error from `build()`
-/// rather than from the first write; `what` names the output.
+/// Checks that `path` can name a unix socket (it is not empty, not too
+/// long for one, and holds no NUL), so that a bad path is an error from
+/// `build()` rather than from the first write; `what` names the output.
 #[cfg(unix)]
 pub(crate) fn check_socket_path(path: &std::path::Path, what: &str) -> Result<(), Error> {
-    std::os::unix::net::SocketAddr::from_pathname(path)
-        .map(drop)
-        .map_err(|e| {
-            Error::io(
-                ErrorKind::Output,
-                format!("bad {what} socket path {}", path.display()),
-                e,
-            )
-        })
+    let checked = if path.as_os_str().is_empty() {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path is empty",
+        ))
+    } else {
+        std::os::unix::net::SocketAddr::from_pathname(path).map(drop)
+    };
+    // Quoted as `Debug` quotes it: a NUL or a control character is shown
+    // escaped.
+    checked.map_err(|e| {
+        Error::io(
+            ErrorKind::Output,
+            format!("bad {what} socket path {path:?}"),
+            e,
+        )
+    })
 }
 
 /// An output's buffer of lines, from [`Output::line_buffer`].
