@@ -548,17 +548,20 @@ impl Builder {
     /// [`Syslog`](crate::Syslog) for the transports. Each message carries
     /// facility `user`, the level as severity (trace and debug `debug`,
     /// info `info`, warn `warning`, error `err`, fatal `crit`), the entry's
-    /// time in UTC, the host name, [`app_name`](Builder::app_name) and the
-    /// process id, and the entry's line in the logger's format as MSG.
-    /// Unix only.
+    /// time in UTC (the nil value `-` with [`Timestamp::Off`]), the host
+    /// name, [`app_name`](Builder::app_name) and the process id, and the
+    /// entry's line in the logger's format as MSG. Unix only.
     ///
-    /// Sending never blocks the worker or a caller: while the receiver is
-    /// away, entries wait in a bounded backlog and the link is retried with
-    /// backoff; entries that find the backlog full are counted in
-    /// [`Stats::dropped`](crate::Stats::dropped). [`Logger::sync`] returns
-    /// once entries are on their way (handed to the socket, or waiting in
-    /// the backlog while the receiver is away), with a failed connection
-    /// or send as its error.
+    /// Sending never blocks the worker or a caller but for `sync` and
+    /// `close`: while the receiver is away, entries wait in a bounded
+    /// backlog and the link is retried with backoff; entries that find the
+    /// backlog full are counted in [`Stats::dropped`](crate::Stats::dropped).
+    /// [`Logger::sync`] returns once entries are on their way (handed to
+    /// the socket, or waiting in the backlog while the receiver is away),
+    /// with a failed connection or send as its error; a receiver that is
+    /// connected but takes nothing makes it wait for the socket, 3 s at
+    /// most, and the worker waits with it (a caller whose queue fills
+    /// meanwhile under [`Overflow::Sync`] too).
     ///
     /// # Errors
     ///
@@ -642,7 +645,9 @@ impl Builder {
     /// Records are sent in batches of up to 512 (or 1 MiB; a larger record
     /// alone), by a thread of
     /// the output's own, so neither callers nor the worker wait on the
-    /// network: a batch goes when it is full, or about a second after its
+    /// network (but for [`Logger::sync`] and `close`, which wait for the
+    /// collector's answers, 3 s at most, and the worker with them): a
+    /// batch goes when it is full, or about a second after its
     /// first record. Answers 429, 502, 503 and 504 and connection failures
     /// are retried with backoff (honouring `Retry-After`, up to 30 s) for
     /// up to a minute; other statuses drop the batch. At most 64 batches

@@ -24,7 +24,7 @@
 //! A JSON line looks like this:
 //!
 //! ```text
-//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user 42 logged in","caller":"src/main.rs:10","name":"ada","id":42}
+//! {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"user 42 logged in","caller":"src/main.rs:5","name":"ada","id":42}
 //! ```
 //!
 //! Configure a logger with [`Builder`]; without one, the first `velo!` uses
@@ -36,7 +36,9 @@
 //! logging thread runs it itself only when:
 //!
 //! - its queue is full under [`Overflow::Sync`] (the default): it writes
-//!   what is queued and its own entry, so nothing is lost;
+//!   what is queued and its own entry, so nothing is lost (unless the
+//!   writer makes no progress for 5 s: the entry is then dropped, counted,
+//!   rather than wait for good);
 //! - the logger was [closed](Logger::close) (logging after `close` is
 //!   synchronous), or built with
 //!   [`asynchronous(false)`](Builder::asynchronous) or
