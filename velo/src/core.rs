@@ -517,46 +517,32 @@ impl Core {
         let Some((queue, worker)) = &self.pipe else {
             return self.stats.drop_for(Reason::Exiting);
         };
-        // An entry no ring can hold is dropped, but only once no one
-        // drains any more, as a full ring's would be: dropped now, it would
-        // leave a gap before this thread's next entries, which the worker
-        // still writes.
-        let fits = entry.len() <= queue.max_ring_bytes;
+        if entry.len() > queue.max_ring_bytes {
+            return self.stats.drop_for(Reason::Exiting);
+        }
         let mut progress = worker.progress();
         loop {
-            if fits {
-                match local::push(self.id, entry) {
-                    Ok(()) => return self.after_enqueue(worker),
-                    Err(Unpushed::Full) => {}
-                    Err(_) => return self.queue_reentrant(entry),
-                }
+            match local::push(self.id, entry) {
+                Ok(()) => return self.after_enqueue(worker),
+                Err(Unpushed::Full) => {}
+                Err(_) => return self.queue_reentrant(entry),
             }
             // A stopped worker still makes its last pass before it exits.
             if !worker.is_running() || self.output.is_stuck() {
                 // Its last pass may have made room after the look above
                 // (it stops running after it lets go of the ring).
-                if fits && local::push(self.id, entry).is_ok() {
+                if local::push(self.id, entry).is_ok() {
                     return self.after_enqueue(worker);
                 }
-                return self.drop_at_exit();
+                return self.stats.drop_for(Reason::Exiting);
             }
             local::while_busy(|| worker.wake_if_parked());
             if progress.stalled(worker) {
                 // The exit gives up on a stuck output.
-                return self.drop_at_exit();
+                return self.stats.drop_for(Reason::Exiting);
             }
             pause(Duration::from_micros(50));
         }
-    }
-
-    /// Drops an entry logged as the process exits, counted, then waits
-    /// for the exit's close to end (as long as the worker's stall at most,
-    /// and a second): the close still writes what this thread queues
-    /// until then, which would follow the gap.
-    #[cold]
-    fn drop_at_exit(&self) {
-        self.stats.drop_for(Reason::Exiting);
-        sink::wait_for_exit_end(worker::STALL + Duration::from_secs(1));
     }
 
     /// Queues an entry that cannot be written here (logged from inside this

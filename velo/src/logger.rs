@@ -506,7 +506,6 @@ pub(crate) fn close_at_exit() {
             crate::sink::exit_begins();
             // A panic must not unwind into C.
             let _ = std::panic::catch_unwind(close);
-            crate::sink::exit_ends();
         }
         ONCE.call_once(|| {
             // SAFETY: `atexit` is the C standard library's, declared with its

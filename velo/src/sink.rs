@@ -1002,26 +1002,6 @@ pub(crate) fn exit_begins() {
     EXITING.store(local::this_thread(), Ordering::SeqCst);
 }
 
-/// Whether the exit's close of every logger has ended (see [`exit_ends`]).
-static EXIT_CLOSED: AtomicBool = AtomicBool::new(false);
-
-/// Notes that the exit has closed every logger: nothing is written from
-/// then on.
-pub(crate) fn exit_ends() {
-    EXIT_CLOSED.store(true, Ordering::SeqCst);
-}
-
-/// Waits until the exit has closed every logger, for `max` at most: for a
-/// thread that dropped an entry as the process exits, so that no later
-/// entry of its own is written after the gap (the exit's close writes
-/// what was queued up to its end).
-pub(crate) fn wait_for_exit_end(max: Duration) {
-    let start = Instant::now();
-    while !EXIT_CLOSED.load(Ordering::SeqCst) && start.elapsed() < max {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 /// Whether this thread is the one running the process's exit (velo's exit
 /// handler ran on it).
 pub(crate) fn this_thread_exits() -> bool {
