@@ -133,7 +133,14 @@ pub(crate) struct Sink {
     /// The clock at the last drain's cut, which warnings written after
     /// it show (see [`Sink::drain`]).
     cut: Option<(u16, u64)>,
+    /// The converter of records' times, and when it was made (see
+    /// [`Sink::clock`]).
+    clock: Option<(Converter, Instant)>,
 }
+
+/// How long [`Sink::clock`] keeps a converter: the counter's drift
+/// against the system clock over it is well under a microsecond.
+const CLOCK_FOR: Duration = Duration::from_millis(1);
 
 /// While entries keep being dropped (a queue full for good under
 /// `Overflow::Drop`), the drop warnings come this far apart at most,
@@ -348,6 +355,7 @@ impl Sink {
             refined: Instant::now(),
             warned: None,
             cut: None,
+            clock: None,
         }
     }
 
@@ -363,10 +371,10 @@ impl Sink {
             clock::refine();
             self.refined = Instant::now();
         }
-        // Taken just before the rings' extents are read: every record
-        // drained is older than the pair, or a little newer, and converted
-        // at the same rate either way.
-        let clock = Converter::now();
+        // Taken (or renewed) just before the rings' extents are read: every
+        // record drained is older than its pair, or a little newer, and
+        // converted at the same rate either way.
+        let clock = self.clock();
         // The time of the cut, which the pass's drop warnings show: they
         // follow its records, which are older, and come before what the
         // next pass drains, which is newer.
@@ -706,11 +714,28 @@ impl Sink {
         }
     }
 
+    /// The converter of records' times: one for [`CLOCK_FOR`], for the
+    /// drains and the records written one at a time alike, so that
+    /// records with the same time show the same time, and later ones a
+    /// later time, whichever way they are written (each pairing of the
+    /// clocks is off by tens of nanoseconds its own way).
+    fn clock(&mut self) -> Converter {
+        match self.clock {
+            Some((clock, made)) if made.elapsed() < CLOCK_FOR => clock,
+            _ => {
+                let clock = Converter::now();
+                self.clock = Some((clock, Instant::now()));
+                clock
+            }
+        }
+    }
+
     /// Writes one record of the caller's, counting it; the bytes the
     /// output took (`Some(0)`: it dropped the record at once, see
     /// `Output::write`), or `None` when it was not written.
     pub(crate) fn write_own(&mut self, bytes: &[u8], report: &Report<'_>) -> Option<usize> {
-        let n = self.write_record(bytes, &Converter::now(), report)?;
+        let clock = self.clock();
+        let n = self.write_record(bytes, &clock, report)?;
         stats::add(&report.stats.bytes, n as u64);
         stats::inc(&report.stats.written);
         if let Some(beat) = self.beat(report) {
