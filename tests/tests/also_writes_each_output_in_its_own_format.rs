@@ -276,3 +276,29 @@ fn a_further_outputs_failure_is_said_while_the_first_fails_too() {
         );
     }
 }
+
+/// A further output whose own errors say what it is (a network output's)
+/// is named once: `output 2, syslog tcp ...: ...`, not twice.
+#[cfg(unix)]
+#[test]
+fn a_network_output_is_named_once() {
+    // A port nothing listens on: connections are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let logger = Builder::new()
+        .writer(Capture::new())
+        .also(Builder::new().syslog(velo::Syslog::tcp(&addr)))
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "x");
+    let err = logger.sync().expect_err("refused").to_string();
+    assert!(
+        err.contains(&format!("output 2, syslog tcp {addr}")),
+        "{err}"
+    );
+    assert_eq!(err.matches("syslog tcp").count(), 1, "{err}");
+}

@@ -1056,14 +1056,16 @@ impl Builder {
             }
             let filter = std::mem::replace(&mut branch.filter, Ok(Filter::default()))?;
             // The logger's own output is the first.
-            let name = format!("output {}, {}", branches.len() + 2, branch.output.named());
+            let place = format!("output {}", branches.len() + 2);
+            let what = branch.output.named();
             let opened = branch.open()?;
             asynchronous &= !opened.synchronous;
             branches.push(output::Branch {
                 output: opened.output,
                 format: crate::line::LineFormat::new(opened.style),
                 filter: branch.filter_set.then_some(filter),
-                name,
+                place,
+                what,
             });
         }
         let opened = self.open()?;

@@ -25,8 +25,10 @@ pub(crate) struct Branch {
     pub(crate) format: LineFormat,
     /// What reaches it, within what the logger takes; `None`: everything.
     pub(crate) filter: Option<Filter>,
-    /// How its errors name it: `File("app.log")`.
-    pub(crate) name: String,
+    /// Its place among the logger's outputs: `output 2`.
+    pub(crate) place: String,
+    /// What it is, as velo's messages say: `file app.log`.
+    pub(crate) what: String,
 }
 
 impl Branch {
@@ -36,9 +38,17 @@ impl Branch {
         })
     }
 
-    /// `e`, saying which output it came from.
+    /// `e`, saying which output it came from: `output 2, file app.log:
+    /// ...` (an output whose own errors start with what it is, a network
+    /// one's, is not named twice).
     fn named(&self, e: io::Error) -> io::Error {
-        io::Error::new(e.kind(), format!("{}: {e}", self.name))
+        let text = e.to_string();
+        let named = if text.starts_with(&self.what) {
+            format!("{}, {text}", self.place)
+        } else {
+            format!("{}, {}: {text}", self.place, self.what)
+        };
+        io::Error::new(e.kind(), named)
     }
 }
 
@@ -191,11 +201,8 @@ impl Output for Tee {
             if branch.output.take_lost().entries != 0 {
                 // No count in the text: said once on stderr while it
                 // lasts, not once per pass with a new number.
-                let e = io::Error::other(format!(
-                    "{}: gave up on entries it could not deliver",
-                    branch.name
-                ));
-                self.error.get_or_insert(e);
+                let e = io::Error::other("gave up on entries it could not deliver");
+                self.error.get_or_insert(branch.named(e));
             }
         }
         self.first.take_lost()
