@@ -62,3 +62,34 @@ fn synchronous_logger() {
     }
     check("synchronous_logger");
 }
+
+/// A further output (`also`) that still fails at `close` is named by its
+/// place and what it is in that message.
+#[test]
+fn a_further_output_is_named() {
+    if is_child("a_further_output_is_named") {
+        let broken = Arc::new(AtomicBool::new(false));
+        let logger = Builder::new()
+            .writer(Capture::new())
+            .also(Builder::new().writer(Switch {
+                broken: Arc::clone(&broken),
+                out: Capture::new(),
+            }))
+            .build()
+            .unwrap();
+        velo!(logger: &logger, info, "before");
+        logger.sync().expect("both work");
+        broken.store(true, Ordering::SeqCst);
+        for i in 0..3u32 {
+            velo!(logger: &logger, info, "during", i);
+        }
+        assert!(logger.sync().is_err(), "the further output fails");
+        logger.close();
+        return;
+    }
+    let out = run_child_within("a_further_output_is_named", &[], Duration::from_secs(60));
+    assert_child_passed(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = "velo: 3 entries were never written: output 2, the writer kept failing";
+    assert_eq!(stderr.matches(said).count(), 1, "{stderr}");
+}

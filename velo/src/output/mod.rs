@@ -221,6 +221,11 @@ pub(crate) trait Output: Send {
     /// nothing.
     fn give_up(&mut self) {}
 
+    /// Names this output in the messages it prints itself on stderr: a
+    /// further output of the logger's (`output 2, file app.log`). Outputs
+    /// that print none ignore it.
+    fn set_label(&mut self, _label: &str) {}
+
     /// The worker is about to sleep: give back the memory buffers grew to
     /// for a large entry (see `buffer::Shrink::idle`). Never runs the
     /// user's writer.

@@ -314,6 +314,8 @@ pub(crate) struct RollingFile {
     last_name: Option<(u64, u32)>,
     /// Lines dropped from the buffer since the last `take_lost`.
     lost: Lost,
+    /// What its messages call it (see `Output::set_label`).
+    label: Option<Box<str>>,
     /// A failure to write the buffer out when it filled, for the next
     /// flush to report (see `Stream`).
     failed: Option<io::Error>,
@@ -379,6 +381,7 @@ impl RollingFile {
             rotated,
             last_name,
             lost: Lost::default(),
+            label: None,
             failed: None,
             end: LineEnd::default(),
         };
@@ -687,6 +690,10 @@ impl Output for RollingFile {
         std::mem::take(&mut self.lost)
     }
 
+    fn set_label(&mut self, label: &str) {
+        self.label = Some(label.into());
+    }
+
     fn reopen(&mut self) -> io::Result<()> {
         // What is buffered belongs to the old file; if it cannot be
         // written there, it goes to the new one.
@@ -722,7 +729,7 @@ impl Output for RollingFile {
     }
 
     fn give_up(&mut self) {
-        super::stream::give_up_lines(&self.buf, &mut self.lost);
+        super::stream::give_up_lines(&self.buf, &mut self.lost, self.label.as_deref());
         self.end.give_up(self.file.as_ref(), &mut self.lost);
         self.forget_buffered();
     }

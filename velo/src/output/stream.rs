@@ -306,9 +306,9 @@ fn cut_back(file: Option<&std::fs::File>, open: Open) -> bool {
 }
 
 /// At `close`, after the last attempt to write `buf` out failed: counts its
-/// lines in `lost` and names them once on stderr. The caller then forgets
-/// them.
-pub(crate) fn give_up_lines(buf: &[u8], lost: &mut Lost) {
+/// lines in `lost` and names them once on stderr, with the output's
+/// `label` (see `Output::set_label`). The caller then forgets them.
+pub(crate) fn give_up_lines(buf: &[u8], lost: &mut Lost, label: Option<&str>) {
     if buf.is_empty() {
         return;
     }
@@ -318,8 +318,9 @@ pub(crate) fn give_up_lines(buf: &[u8], lost: &mut Lost) {
     lost.bytes += buf.len() as u64;
     let _ = writeln!(
         Stdio::Stderr,
-        "velo: {} never written: the writer kept failing",
-        crate::escape::entries_were(lines)
+        "velo: {} never written: {} kept failing",
+        crate::escape::entries_were(lines),
+        crate::escape::for_stderr(label.unwrap_or("the writer"))
     );
 }
 
@@ -344,6 +345,8 @@ pub(crate) struct Stream {
     end: LineEnd,
     /// The file `inner` writes, when it is one: a torn line is cut off it.
     file: Option<std::fs::File>,
+    /// What its messages call it (see `Output::set_label`).
+    label: Option<Box<str>>,
 }
 
 /// The user's writer, each call of which turns a panic into an error.
@@ -384,6 +387,7 @@ impl Stream {
             failed: None,
             end: LineEnd::default(),
             file: None,
+            label: None,
         }
     }
 
@@ -489,13 +493,17 @@ impl Output for Stream {
     }
 
     fn give_up(&mut self) {
-        give_up_lines(&self.buf, &mut self.lost);
+        give_up_lines(&self.buf, &mut self.lost, self.label.as_deref());
         self.end.give_up(self.file.as_ref(), &mut self.lost);
         self.forget_buffered();
     }
 
     fn take_lost(&mut self) -> Lost {
         std::mem::take(&mut self.lost)
+    }
+
+    fn set_label(&mut self, label: &str) {
+        self.label = Some(label.into());
     }
 }
 
@@ -769,6 +777,10 @@ impl Output for File {
 
     fn idle(&mut self) {
         self.stream.idle();
+    }
+
+    fn set_label(&mut self, label: &str) {
+        self.stream.set_label(label);
     }
 }
 

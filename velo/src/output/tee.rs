@@ -61,7 +61,11 @@ pub(crate) struct Tee {
 }
 
 impl Tee {
-    pub(crate) fn new(first: Box<dyn Output>, branches: Vec<Branch>) -> Tee {
+    pub(crate) fn new(first: Box<dyn Output>, mut branches: Vec<Branch>) -> Tee {
+        for branch in &mut branches {
+            let label = format!("{}, {}", branch.place, branch.what);
+            branch.output.set_label(&label);
+        }
         Tee {
             first,
             branches,
