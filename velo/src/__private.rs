@@ -202,6 +202,11 @@ fn others_pending() -> bool {
     all > own
 }
 
+/// How long a `fatal` waits at least before it closes the loggers and
+/// exits, for other threads failing at the same moment (see
+/// [`fatal_exit`]).
+const FATAL_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// After a `fatal` entry: flush every logger and exit with status 1.
 ///
 /// Each logger's flush is bounded (see [`Logger::sync`]); a logger whose
@@ -222,14 +227,18 @@ pub fn fatal_exit(pending: FatalPending) -> ! {
     drop(pending);
     // Another thread's `fatal` begun meanwhile gets its entry queued or
     // written before the loggers close: threads that fail at once all say
-    // why. This thread gives its CPU up at least once first, so that one
-    // that failed at the same moment but has not run since (more threads
-    // than cores) gets as far as `fatal_begins`. Bounded, as every wait of
-    // velo's.
-    let deadline = std::time::Instant::now() + crate::worker::STALL;
+    // why. This thread gives its CPU up for a scheduler's time slice or
+    // two first, so that one that failed at the same moment but has not
+    // run since (more threads than cores: a woken thread can wait several
+    // milliseconds for a CPU) gets as far as `fatal_begins`; 1 ms lost
+    // such a thread in 1 run of about 120 on two busy cores. Bounded, as
+    // every wait of velo's.
+    let start = std::time::Instant::now();
+    let deadline = start + crate::worker::STALL;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(1));
-        if !others_pending() || std::time::Instant::now() >= deadline {
+        let now = std::time::Instant::now();
+        if (!others_pending() && now >= start + FATAL_GRACE) || now >= deadline {
             break;
         }
     }
