@@ -163,10 +163,11 @@ fn an_entry_larger_than_a_full_ring_is_dropped_not_written_by_the_caller() {
     logger.sync().unwrap();
 }
 
-/// While a queue stays full, the warnings come a second apart at most,
-/// each with the count since the last, not one per worker pass (which
-/// under a flood was thousands a second); when the flood ends, the last
-/// count is written without waiting, and every drop is announced.
+/// While a queue stays full, the warnings come a second apart at most
+/// (or when the worker idles), each with the count since the last, not
+/// one per worker pass (which under a flood was thousands a second); when
+/// the flood ends, the last count is written without waiting, and every
+/// drop is announced.
 #[test]
 fn a_flood_of_drops_is_announced_once_a_second() {
     let out = Capture::new();
@@ -211,11 +212,12 @@ fn a_flood_of_drops_is_announced_once_a_second() {
         .filter(|e| e["msg"] == "velo dropped entries: the queue was full")
         .count() as u64;
     assert!(stats.dropped > 1_000, "a flood: {stats:?}");
-    // One at the start, one a second, the last one: a little slack for a
-    // slow machine's seconds.
-    let most = elapsed.as_secs() + 3;
+    // One at the start, one a second, the last one, and one each time
+    // the worker idled (10 ms without an entry: the logging thread
+    // waited that long for a CPU on a busy machine): a few, where one a
+    // pass made thousands.
     assert!(
-        warnings <= most,
+        warnings <= 50,
         "{warnings} warnings over {elapsed:?} ({stats:?})"
     );
     assert_eq!(

@@ -430,33 +430,27 @@ impl Sink {
         stats::add(&report.stats.bytes, tally.bytes);
         self.count_lost(report);
         self.cut = Some(cut);
-        // One warning a `WARNING_INTERVAL` at most, not one a pass, which
-        // under a flood of drops is thousands a second; the rest is
-        // written once the worker idles, or at `sync` or `close`.
-        match warnings {
-            Warnings::Now => {
-                self.announce_drops(report, cut);
-            }
-            Warnings::At(time) => {
-                self.announce_drops(report, time);
-            }
-            Warnings::Paced => {
-                if self
-                    .warned
-                    .is_none_or(|at| at.elapsed() >= WARNING_INTERVAL)
-                {
-                    self.announce_drops(report, cut);
-                }
-            }
+        let dated = match warnings {
+            Warnings::Now => Some(cut),
+            Warnings::At(time) => Some(time),
+            // One warning a `WARNING_INTERVAL` at most, not one a pass,
+            // which under a flood of drops is thousands a second; the rest
+            // is written once the worker idles, or at `sync` or `close`.
+            Warnings::Paced => self
+                .warned
+                .is_none_or(|at| at.elapsed() >= WARNING_INTERVAL)
+                .then_some(cut),
+        };
+        if let Some(time) = dated {
+            self.announce_drops(report, time);
         }
         drained
     }
 
-    /// Writes the warnings of drops not announced yet, unless the output
-    /// is failing (they wait for its recovery then): what a drain does
-    /// after its entries, for a logger without a queue.
-    /// `time` is what the warnings show, a reading of `clock::read`.
-    /// Whether it wrote any.
+    /// Writes the warnings of drops not announced yet, dated `time` (a
+    /// reading of `clock::read`), unless the output is failing (they wait
+    /// for its recovery then): what a drain does after its entries, for a
+    /// logger without a queue too. Whether it wrote any.
     pub(crate) fn announce_drops(&mut self, report: &Report<'_>, time: (u16, u64)) -> bool {
         !self.failing && self.report_drops(report, time)
     }
@@ -880,8 +874,9 @@ impl Sink {
 
     /// Writes one warning entry for entries dropped since the last one (two,
     /// when some were dropped by the queue and some by the output), dated
-    /// `time` (a reading of `clock::read`); whether it wrote any. A warning the output refuses is announced again later
-    /// (its count goes back to the unannounced ones).
+    /// `time` (a reading of `clock::read`); whether it wrote any. A warning
+    /// the output refuses is announced again later (its count goes back to
+    /// the unannounced ones).
     fn report_drops(&mut self, report: &Report<'_>, time: (u16, u64)) -> bool {
         let dropped = stats::get(&report.stats.dropped);
         if dropped <= self.reported_drops {
