@@ -496,8 +496,12 @@ impl Core {
         // drain writes before it show its time too.
         let time = clock::read();
         record::set_time(entry, || time);
+        // One converter for those warnings and this entry, however long
+        // the drain takes: converted alike, they show the same time.
+        sink.hold_clock(true);
         self.drain_locked_with(&mut sink, Warnings::At(time));
         sink.write_own(entry, &report);
+        sink.hold_clock(false);
         self.end_writing(&mut sink, Then::Flush);
     }
 

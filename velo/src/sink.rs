@@ -136,6 +136,8 @@ pub(crate) struct Sink {
     /// The converter of records' times, and when it was made (see
     /// [`Sink::clock`]).
     clock: Option<(Converter, Instant)>,
+    /// Whether `clock` is kept however old (see [`Sink::hold_clock`]).
+    clock_held: bool,
 }
 
 /// How long [`Sink::clock`] keeps a converter: the counter's drift
@@ -356,6 +358,7 @@ impl Sink {
             warned: None,
             cut: None,
             clock: None,
+            clock_held: false,
         }
     }
 
@@ -715,13 +718,22 @@ impl Sink {
     /// clocks is off by tens of nanoseconds its own way).
     fn clock(&mut self) -> Converter {
         match self.clock {
-            Some((clock, made)) if made.elapsed() < CLOCK_FOR => clock,
+            Some((clock, made)) if self.clock_held || made.elapsed() < CLOCK_FOR => clock,
             _ => {
                 let clock = Converter::now();
                 self.clock = Some((clock, Instant::now()));
                 clock
             }
         }
+    }
+
+    /// With `hold`, keeps the converter [`Sink::clock`] hands out, however
+    /// old it gets, until called without: for records that must be
+    /// converted alike (a caller's entry and the warnings written before
+    /// it), which a thread preempted between them would otherwise see
+    /// converted by two pairings of the clocks.
+    pub(crate) fn hold_clock(&mut self, hold: bool) {
+        self.clock_held = hold;
     }
 
     /// Writes one record of the caller's, counting it; the bytes the
@@ -1077,6 +1089,8 @@ impl Drop for SinkGuard<'_> {
         self.released.fetch_add(1, Ordering::Relaxed);
         local::swap_beat(self.beat_before.take());
         local::done_writing(self.core_id);
+        // A hold ends with the lock, whatever left it unended (a panic).
+        self.sink.clock_held = false;
         // SAFETY: dropped once, here, and not used after.
         unsafe { std::mem::ManuallyDrop::drop(&mut self.sink) };
         local::acquiring(before);
