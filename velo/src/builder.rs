@@ -535,7 +535,7 @@ impl Builder {
         let path = socket.into();
         self.output = Target::opened_by(
             format!("Journald({path:?})"),
-            format!("journald {}", path.display()),
+            output::journald_named(&path),
             move |o| {
                 Ok(Box::new(output::Journald::new(path, o.app_name.clone())?) as Box<dyn Output>)
             },

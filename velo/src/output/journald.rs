@@ -58,6 +58,11 @@ impl std::fmt::Debug for Journald {
     }
 }
 
+/// What velo's messages call a journald output on the socket at `path`.
+pub(crate) fn named(path: &std::path::Path) -> String {
+    format!("journald {}", path.display())
+}
+
 impl Journald {
     /// A journald output on the socket at `path`, which is connected at
     /// the first entry (journald may start after the program); a path no
@@ -105,7 +110,7 @@ impl Journald {
             self.socket = None;
             // Named, as the report on stderr has nothing else to say which
             // output failed.
-            io::Error::new(e.kind(), format!("journald {}: {e}", self.path.display()))
+            io::Error::new(e.kind(), format!("{}: {e}", named(&self.path)))
         })
     }
 }

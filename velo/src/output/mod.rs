@@ -24,7 +24,7 @@ mod syslog;
 mod tee;
 
 #[cfg(unix)]
-pub(crate) use journald::{Journald, SOCKET as JOURNALD_SOCKET};
+pub(crate) use journald::{named as journald_named, Journald, SOCKET as JOURNALD_SOCKET};
 #[cfg(unix)]
 pub use syslog::Syslog;
 

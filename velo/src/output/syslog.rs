@@ -253,8 +253,8 @@ impl Syslog {
     }
 
     /// Checks the address and makes the output.
-    /// What velo's messages call this output before it is open:
-    /// `syslog udp 127.0.0.1:514`.
+    /// What velo's messages call this output: `syslog udp
+    /// 127.0.0.1:514`, with the address as given.
     pub(crate) fn named(&self) -> String {
         match &self.transport {
             Transport::Udp(addr) => format!("syslog udp {addr}"),
@@ -298,11 +298,8 @@ impl Syslog {
                 Peer::Unix(path.clone())
             }
         };
-        let name = match &peer {
-            Peer::Udp(addrs) => format!("syslog udp {}", addrs[0]),
-            Peer::Tcp(addrs) => format!("syslog tcp {}", addrs[0]),
-            Peer::Unix(path) => format!("syslog {}", path.display()),
-        };
+        // The address as given, as `also`'s messages name the output.
+        let name = self.named();
         Ok(SyslogOutput {
             header: Header::new(&hostname(), app_name, std::process::id()),
             clock: Clockface::new(Timestamp::Micros, None),
