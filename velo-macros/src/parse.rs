@@ -71,6 +71,17 @@ pub enum Sigil {
     Debug,
 }
 
+impl Sigil {
+    /// How it is written before a value: `%`, `?`, or nothing.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sigil::Value => "",
+            Sigil::Display => "%",
+            Sigil::Debug => "?",
+        }
+    }
+}
+
 impl Invocation {
     /// Parses a `velo!` invocation. Never fails: errors are collected.
     pub fn parse(tokens: TokenStream) -> Invocation {
@@ -812,7 +823,7 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
     let (prefix, prefix_span) = parse_sigil(input);
     if let Some(span) = prefix_span {
         if input.is_empty() || input.peek(Token![,]) {
-            let sigil = if prefix == Sigil::Display { '%' } else { '?' };
+            let sigil = prefix.as_str();
             errors.push(syn::Error::new(
                 span,
                 format!(
@@ -823,12 +834,7 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
             return None;
         }
     }
-    let sigil = match prefix {
-        Sigil::Value => "",
-        Sigil::Display => "%",
-        Sigil::Debug => "?",
-    };
-    let (key, idents) = parse_key(input, errors, sigil)?;
+    let (key, idents) = parse_key(input, errors, prefix.as_str())?;
 
     if input.peek(Token![=]) && !input.peek(Token![==]) && !input.peek(Token![=>]) {
         let eq: Token![=] = input.parse().expect("peeked");
@@ -838,7 +844,7 @@ fn parse_field(input: ParseStream<'_>, errors: &mut Vec<syn::Error>) -> Option<F
                 format!(
                     "put the sigil before the value, e.g. `{} = {}value`",
                     key.text,
-                    if prefix == Sigil::Display { '%' } else { '?' }
+                    prefix.as_str()
                 ),
             ));
         }
