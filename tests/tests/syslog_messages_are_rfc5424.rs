@@ -180,11 +180,30 @@ fn entries_longer_than_max_len_are_cut_at_a_character_boundary() {
     velo!(logger: &logger, info, "big", big);
     velo!(logger: &logger, info, "after");
     logger.sync().unwrap();
+    // Cut at rsyslog's default message size.
     let first = recv(&socket);
-    assert!(first.len() <= Syslog::DEFAULT_MAX_LEN && first.len() > 65_000);
+    assert_eq!(Syslog::DEFAULT_MAX_LEN, 8096);
+    assert!(
+        first.len() <= 8096 && first.len() >= 8095,
+        "{}",
+        first.len()
+    );
     let m = Message::parse(&first); // UTF-8, so cut between characters
     assert!(m.msg.ends_with('é'), "{:?}", &m.msg[m.msg.len() - 10..]);
     assert_eq!(Message::parse(&recv(&socket)).json()["msg"], "after");
+
+    // Over UDP, never past what one datagram carries, whatever is asked.
+    let logger = Builder::new()
+        .format(Format::Json)
+        .syslog(Syslog::udp(&addr).max_len(1 << 20))
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "big", big);
+    logger.sync().unwrap();
+    let first = recv(&socket);
+    assert!(first.len() <= Syslog::UDP_MAX_LEN && first.len() > 65_000);
+    assert!(Message::parse(&first).msg.ends_with('é'));
+    assert_eq!(logger.stats().written, 1);
 
     let logger = Builder::new()
         .format(Format::Json)
@@ -225,4 +244,89 @@ fn timestamp_off_writes_the_nil_value() {
     let m = Message::parse(&recv(&socket));
     assert_eq!(m.timestamp, "-");
     assert!(m.json().get("time").is_none());
+}
+
+/// Over TCP, a value longer than the receiver's message size must not go
+/// out whole: rsyslog splits such a frame into pieces it parses as
+/// messages of their own, so a value could forge an entry. By default a
+/// message stops at rsyslog's default size.
+#[test]
+fn tcp_messages_stop_at_rsyslogs_default_size() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let reader = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let mut bytes = Vec::new();
+        let mut buf = [0; 65536];
+        while octet_frames(&bytes).0.len() < 2 {
+            let n = conn.read(&mut buf).expect("frames arrive");
+            assert!(n > 0, "the connection closed early");
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        bytes
+    });
+    let logger = Builder::new()
+        .format(Format::Json)
+        .syslog(Syslog::tcp(&addr))
+        .build()
+        .unwrap();
+    // Where rsyslog would start a new message, a header of its own.
+    let forged = format!(
+        "{}<10>1 2026-12-02T15:00:00Z forgedhost evilapp 666 - - FORGED{}",
+        "a".repeat(8000),
+        " ".repeat(8200)
+    );
+    velo!(logger: &logger, info, "user comment", comment = forged.as_str());
+    velo!(logger: &logger, info, "after");
+    logger.sync().unwrap();
+    let bytes = reader.join().unwrap();
+    let (frames, rest) = octet_frames(&bytes);
+    assert!(rest.is_empty());
+    assert_eq!(frames.len(), 2);
+    assert!(frames[0].len() <= 8096, "{}", frames[0].len());
+    let first = String::from_utf8_lossy(&frames[0]);
+    assert!(!first.contains("FORGED"), "the value went out whole");
+    assert_eq!(Message::parse(&frames[1]).json()["msg"], "after");
+}
+
+/// A UDP receiver that is not there refuses datagrams: UDP hears of a
+/// refusal at the send after the one refused, which fails, is reported
+/// (returned by `sync`, counted in `write_errors`) and is sent again: no
+/// entry counts twice, and none is lost from the counts.
+#[test]
+fn refused_udp_datagrams_are_write_errors() {
+    // A port nothing listens on (bound, then let go).
+    let addr = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().to_string()
+    };
+    let logger = Builder::new()
+        .format(Format::Json)
+        .syslog(Syslog::udp(&addr))
+        .build()
+        .unwrap();
+    const N: u64 = 6;
+    let mut refused = 0;
+    for i in 0..N {
+        velo!(logger: &logger, info, "nobody hears", i);
+        match logger.sync() {
+            Ok(()) => {}
+            Err(e) => {
+                assert!(e.to_string().contains("refused"), "{e}");
+                refused += 1;
+            }
+        }
+        // Time for the refusal to come back before the next send, and
+        // for the backoff (10 ms doubling) to let the next one go.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let _ = logger.sync();
+    let stats = logger.stats();
+    assert!(refused >= 1 && stats.write_errors >= 1, "{stats:?}");
+    assert_eq!(
+        (stats.enqueued, stats.written, stats.dropped),
+        (N, N, 0),
+        "{stats:?}"
+    );
 }

@@ -95,7 +95,10 @@ pub struct Stats {
     pub bytes: u64,
     /// Failed writes and flushes. An entry an output refused outright (a
     /// journald send or an appender's `append` that failed) counts here
-    /// only, in neither `written` nor `dropped`.
+    /// only, in neither `written` nor `dropped`. A syslog datagram sent
+    /// over UDP counts in `written`: UDP hears of a refusal (the
+    /// receiver's ICMP reply) only at the send after the one refused,
+    /// which fails, counts here, and is sent again later.
     pub write_errors: u64,
     /// Entries a caller wrote itself because its queue was full under
     /// [`Overflow::Sync`](crate::Overflow::Sync), because the entry was

@@ -119,19 +119,40 @@ enum Transport {
 }
 
 impl Syslog {
-    /// The default for [`max_len`](Syslog::max_len): 65,507 bytes, the
-    /// most one UDP datagram carries over IPv4.
+    /// The default for [`max_len`](Syslog::max_len): 8,096 bytes,
+    /// rsyslog's default `maxMessageSize`. rsyslog cuts a longer message
+    /// over UDP or a unix socket, but over TCP it splits a longer frame
+    /// into pieces it parses as messages of their own, so that the bytes
+    /// of a value past the limit could read as an entry of their own.
+    /// Raise it (up to [`UDP_MAX_LEN`](Syslog::UDP_MAX_LEN) over UDP) for
+    /// a receiver that takes more.
     ///
     /// # Examples
     ///
     /// ```
     /// use velo::Syslog;
     ///
-    /// assert_eq!(Syslog::DEFAULT_MAX_LEN, 65_507);
-    /// let syslog = Syslog::tcp("127.0.0.1:514").max_len(2 * Syslog::DEFAULT_MAX_LEN);
+    /// assert_eq!(Syslog::DEFAULT_MAX_LEN, 8_096);
+    /// // rsyslog configured with `$MaxMessageSize 64k`:
+    /// let syslog = Syslog::tcp("127.0.0.1:514").max_len(64 * 1024);
     /// # drop(syslog);
     /// ```
-    pub const DEFAULT_MAX_LEN: usize = 65_507;
+    pub const DEFAULT_MAX_LEN: usize = 8_096;
+
+    /// The longest message sent over UDP, whatever
+    /// [`max_len`](Syslog::max_len) says: 65,507 bytes, the most one UDP
+    /// datagram carries over IPv4.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Syslog;
+    ///
+    /// assert_eq!(Syslog::UDP_MAX_LEN, 65_507);
+    /// let syslog = Syslog::udp("127.0.0.1:514").max_len(Syslog::UDP_MAX_LEN);
+    /// # drop(syslog);
+    /// ```
+    pub const UDP_MAX_LEN: usize = 65_507;
 
     /// The smallest [`max_len`](Syslog::max_len): 480 bytes, the message
     /// RFC 5424 has every receiver take.
@@ -215,17 +236,21 @@ impl Syslog {
     }
 
     /// The longest message sent, header included, in bytes (default
-    /// [`DEFAULT_MAX_LEN`](Syslog::DEFAULT_MAX_LEN), at least
-    /// [`MIN_MAX_LEN`](Syslog::MIN_MAX_LEN): `build()` refuses less); a
-    /// longer entry is cut at a character boundary. Raise it for TCP or a unix socket whose
-    /// receiver takes more (rsyslog's default is 8 KiB, and over TCP it
-    /// loses the rest of the connection's frames after one longer than its
-    /// `maxFrameSize`, 200,000 by default).
+    /// [`DEFAULT_MAX_LEN`](Syslog::DEFAULT_MAX_LEN), rsyslog's default, at
+    /// least [`MIN_MAX_LEN`](Syslog::MIN_MAX_LEN): `build()` refuses less;
+    /// over UDP at most [`UDP_MAX_LEN`](Syslog::UDP_MAX_LEN)); a longer
+    /// entry is cut at a character boundary. Raise it only as far as the
+    /// receiver takes: over TCP, rsyslog splits a frame longer than its
+    /// `maxMessageSize` into messages it parses anew (so a value's bytes
+    /// could forge an entry), and loses the rest of the connection's
+    /// frames after one longer than its `maxFrameSize` (200,000 by
+    /// default).
     ///
     /// # Examples
     ///
     /// ```
-    /// let syslog = velo::Syslog::tcp("127.0.0.1:514").max_len(8 * 1024);
+    /// // rsyslog configured with `$MaxMessageSize 64k`:
+    /// let syslog = velo::Syslog::tcp("127.0.0.1:514").max_len(64 * 1024);
     /// # drop(syslog);
     /// ```
     #[must_use]
@@ -305,7 +330,10 @@ impl Syslog {
             clock: Clockface::new(Timestamp::Micros, None),
             msg: Vec::with_capacity(1024),
             msg_shrink: Shrink::default(),
-            max_len: self.max_len,
+            max_len: match peer {
+                Peer::Udp(_) => self.max_len.min(Syslog::UDP_MAX_LEN),
+                _ => self.max_len,
+            },
             backlog: Backlog::new(self.backlog),
             peer,
             name,
