@@ -595,7 +595,12 @@ impl Core {
     /// output could not be taken (see [`OutputLock::lock`]): nothing was
     /// written.
     fn write_pending(&self, then: Then) -> bool {
-        let Some(mut sink) = self.output.lock(Wait::Caller) else {
+        // `close`'s goes before the threads writing their own entries.
+        let wait = match then {
+            Then::GiveUp => Wait::Closing,
+            Then::Flush | Then::Deliver => Wait::Caller,
+        };
+        let Some(mut sink) = self.output.lock(wait) else {
             return false;
         };
         self.drain_locked(&mut sink);
@@ -786,6 +791,7 @@ impl Core {
         // The worker's last pass delivers (see `sync`).
         self.deliveries.fetch_add(1, Ordering::SeqCst);
         self.closed.store(true, Ordering::Relaxed);
+        self.output.closing();
         self.pipe.as_ref().map(|(_, worker)| worker.begin_stop())
     }
 

@@ -1001,6 +1001,15 @@ pub(crate) struct OutputLock {
     stuck_at: AtomicU64,
     /// Callers waiting for the lock: the worker lets them go first.
     waiting: AtomicUsize,
+    /// The logger is closing: a worker waiting for the lock goes first.
+    closing: AtomicBool,
+    /// Threads waiting for the lock that go before the callers waiting:
+    /// the worker once the logger closes, and `close`'s own last write
+    /// ([`Wait::Closing`]). After `close` every entry is written by its
+    /// caller, so while threads log the lock is always wanted, and `close`,
+    /// which waits for the worker's last passes and then writes what raced
+    /// with them, would wait for what those threads log after it.
+    first: AtomicUsize,
 }
 
 /// Who waits for an output lock, and how (see [`OutputLock::lock`]).
@@ -1014,6 +1023,10 @@ pub(crate) enum Wait {
     /// while the holder makes progress, and gives up after [`STUCK`]
     /// without any.
     Caller,
+    /// `close`'s own last write, after the worker's last pass: as
+    /// [`Wait::Caller`], but before the callers waiting (see
+    /// `OutputLock::first`).
+    Closing,
     /// The worker going idle (see `Sink::idle`): only if the lock is free
     /// now. A worker that waited here for a stuck writer's lock would be
     /// stuck outside a pass, where bounded waits do not watch it.
@@ -1121,6 +1134,8 @@ impl OutputLock {
             beat,
             stuck_at: AtomicU64::new(u64::MAX),
             waiting: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+            first: AtomicUsize::new(0),
         }
     }
 
@@ -1154,7 +1169,14 @@ impl OutputLock {
             // thread holding this lock may be waiting for that one.
             self.lock_within(CROSS_WAIT)?
         } else {
-            match self.sink.try_lock() {
+            // A caller takes a free lock at once unless a thread that goes
+            // first waits for it (see `first`).
+            let tried = if wait == Wait::Caller && self.first.load(Ordering::Relaxed) != 0 {
+                Err(std::sync::TryLockError::WouldBlock)
+            } else {
+                self.sink.try_lock()
+            };
+            match tried {
                 Ok(guard) => guard,
                 Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
                 // Recorded only when this thread has to wait (see `WAITS`).
@@ -1162,22 +1184,34 @@ impl OutputLock {
                     match (wait, Waiting::start(self.core_id)) {
                         (Wait::Worker, _waiting) => {
                             // A caller waiting gets the lock first: it is doing
-                            // the worker's job already.
+                            // the worker's job already. Not once the logger
+                            // closes (see `closing`).
                             for _ in 0..64 {
-                                if self.waiting.load(Ordering::Relaxed) == 0 {
+                                if self.waiting.load(Ordering::Relaxed) == 0
+                                    || self.closing.load(Ordering::Relaxed)
+                                {
                                     break;
                                 }
                                 std::thread::yield_now();
                             }
-                            self.sink.lock().unwrap_or_else(PoisonError::into_inner)
+                            let first = self.closing.load(Ordering::Relaxed);
+                            if first {
+                                self.first.fetch_add(1, Ordering::Relaxed);
+                            }
+                            let sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
+                            if first {
+                                self.first.fetch_sub(1, Ordering::Relaxed);
+                            }
+                            sink
                         }
-                        (Wait::Caller, _waiting) => self.lock_unless_stuck()?,
+                        (Wait::Caller, _waiting) => self.lock_unless_stuck(false)?,
+                        (Wait::Closing, _waiting) => self.lock_unless_stuck(true)?,
                         (Wait::Free, _) => return None,
                     }
                 }
             }
         };
-        if wait == Wait::Caller && exit_forbids_writing() {
+        if matches!(wait, Wait::Caller | Wait::Closing) && exit_forbids_writing() {
             return None;
         }
         Some(sink)
@@ -1195,6 +1229,12 @@ impl OutputLock {
             beat_before: local::swap_beat(Some(Arc::clone(&self.beat))),
             _fork: fork,
         }
+    }
+
+    /// The logger is closing: from now on a worker waiting for the lock
+    /// gets it before the callers waiting (see `closing`).
+    pub(crate) fn closing(&self) {
+        self.closing.store(true, Ordering::Relaxed);
     }
 
     /// Notes that the holder of the lock is stuck (a wait for the worker,
@@ -1228,22 +1268,29 @@ impl OutputLock {
     /// Waits for the sink while its holder lets go of it now and then;
     /// `None` once the holder has kept it for [`STUCK`] (a writer blocked
     /// for good: a full pipe nobody reads), and from then on at once, until
-    /// the holder lets go.
+    /// the holder lets go. While a thread that goes `first` waits (see
+    /// `OutputLock::first`), the others do not take the lock.
     #[cold]
-    fn lock_unless_stuck(&self) -> Option<MutexGuard<'_, Sink>> {
+    fn lock_unless_stuck(&self, first: bool) -> Option<MutexGuard<'_, Sink>> {
         // Relaxed: counters compared for change; the mutex orders the rest.
         let mut seen = self.progress();
         if self.stuck_at.load(Ordering::Relaxed) == seen {
             return None;
         }
         self.waiting.fetch_add(1, Ordering::Relaxed);
+        if first {
+            self.first.fetch_add(1, Ordering::Relaxed);
+        }
         let mut since = Instant::now();
         let mut spins = 0u32;
         let guard = loop {
-            match self.sink.try_lock() {
-                Ok(guard) => break Some(guard),
-                Err(std::sync::TryLockError::Poisoned(e)) => break Some(e.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => {}
+            // Relaxed: a stale look costs one try more or one less.
+            if first || self.first.load(Ordering::Relaxed) == 0 {
+                match self.sink.try_lock() {
+                    Ok(guard) => break Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(e)) => break Some(e.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => {}
+                }
             }
             if spins < 256 {
                 spins += 1;
@@ -1260,6 +1307,9 @@ impl OutputLock {
                 break None;
             }
         };
+        if first {
+            self.first.fetch_sub(1, Ordering::Relaxed);
+        }
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         guard
     }
