@@ -121,3 +121,53 @@ fn beside_an_appender_sync_close_and_exit_give_up_too() {
         assert!(stderr.contains("dropped after"), "{order}: {stderr}");
     }
 }
+
+const AFTER_CLOSE: &str = "child_logs_after_close_to_a_writer_that_never_takes_a_byte";
+
+/// `sync` waits the writer's 5 s once; `close` gives up what is buffered;
+/// an entry logged after `close` is written by its caller, to the same
+/// writer, which took nothing the last time: a tenth of a second, not
+/// the whole 5 s again (before, the give-up forgot it).
+#[test]
+fn child_logs_after_close_to_a_writer_that_never_takes_a_byte() {
+    if !is_child(AFTER_CLOSE) {
+        return;
+    }
+    let logger = Builder::new().writer(Full).build().unwrap();
+    for i in 0..10u32 {
+        velo!(logger: &logger, info, "before close", i);
+    }
+    logger.sync().expect_err("nothing was written");
+    logger.close();
+    for i in 0..3u32 {
+        let start = Instant::now();
+        velo!(logger: &logger, info, "after close", i);
+        eprintln!("after close {i}: {} ms", start.elapsed().as_millis());
+    }
+    // Those three wait in the output's buffer (counted written) for a
+    // writer that may recover; the ten before were given up by `close`.
+    let stats = logger.stats();
+    assert_eq!((stats.written, stats.dropped), (3, 10), "{stats:?}");
+}
+
+#[test]
+fn after_close_a_writer_that_took_nothing_costs_no_second_wait() {
+    let out = run_child_within(AFTER_CLOSE, &[], Duration::from_secs(60));
+    assert_child_passed(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let waits: Vec<u128> = stderr
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("after close ")?
+                .split(": ")
+                .nth(1)?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(waits.len(), 3, "{stderr}");
+    // 100 ms each (the patience for a writer that took nothing), with a
+    // busy machine's margin; 5,000 ms is the whole patience.
+    assert!(waits.iter().all(|&ms| ms < 2_000), "{waits:?}\n{stderr}");
+}

@@ -246,10 +246,13 @@ impl LineEnd {
 
     /// Forgets what was begun in the output, but not a newline owed to
     /// someone else's line (the output's buffer is forgotten, the file is
-    /// as it was).
+    /// as it was), nor that the writer took nothing the last time: it is
+    /// the same writer (a `close` that gave up on it, then an entry
+    /// written after it, would wait the whole patience again).
     pub(crate) fn forget(&mut self) {
         *self = LineEnd {
             owed: self.owed,
+            blocked: self.blocked,
             ..LineEnd::default()
         };
     }
