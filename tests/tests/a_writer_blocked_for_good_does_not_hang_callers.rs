@@ -488,3 +488,69 @@ fn child_overfills_a_queue_after_a_close_that_gave_up() {
 fn entries_dropped_for_a_stuck_output_are_warned_of_as_such() {
     timed_child("child_overfills_a_queue_after_a_close_that_gave_up");
 }
+
+/// The logger of `child_logs_after_close_to_a_stuck_writer_then_exits`, for
+/// the handler that reads its statistics after velo's exit.
+static STUCK_AT_EXIT: std::sync::OnceLock<velo::Logger> = std::sync::OnceLock::new();
+
+extern "C" fn print_stats_at_exit() {
+    if let Some(l) = STUCK_AT_EXIT.get() {
+        let s = l.stats();
+        eprintln!(
+            "at exit: enqueued {} written {} dropped {}",
+            s.enqueued, s.written, s.dropped
+        );
+    }
+}
+
+#[test]
+fn child_logs_after_close_to_a_stuck_writer_then_exits() {
+    if !is_child("child_logs_after_close_to_a_stuck_writer_then_exits") {
+        return;
+    }
+    // Registered before velo's own handler, so it runs after it.
+    // SAFETY: `atexit` takes a function without arguments that does not
+    // unwind; this one only reads counters and prints.
+    assert_eq!(unsafe { libc::atexit(print_stats_at_exit) }, 0);
+    let held = Held::default();
+    let logger = STUCK_AT_EXIT.get_or_init(|| {
+        Builder::new()
+            .format(Format::Json)
+            .writer(held.clone())
+            .build()
+            .unwrap()
+    });
+    for seq in 0..10u32 {
+        velo!(logger: logger, info, "before close", seq);
+    }
+    assert!(logger.sync().is_err(), "the writer is stuck");
+    logger.close();
+    // Queued for the stuck output, which may yet return.
+    for seq in 0..3u32 {
+        velo!(logger: logger, info, "after close", seq);
+    }
+    // The exit gives up on them.
+}
+
+#[test]
+fn entries_queued_for_a_stuck_writer_at_exit_are_counted_dropped() {
+    let (_, stderr) = timed_child("child_logs_after_close_to_a_stuck_writer_then_exits");
+    let counts: Vec<u64> = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("at exit: "))
+        .unwrap_or_else(|| panic!("no statistics at exit: {stderr}"))
+        .split(' ')
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [enqueued, written, dropped] = counts[..] else {
+        panic!("{stderr}")
+    };
+    // The three logged after `close` never reach the writer: dropped, as
+    // stderr says. (The ten before it are in the buffer the stuck write
+    // holds: counted written, as velo cannot take them out of that write.)
+    assert_eq!((enqueued, written, dropped), (13, 10, 3), "{stderr}");
+    assert!(
+        stderr.contains("3 entries queued for it are lost"),
+        "{stderr}"
+    );
+}

@@ -837,6 +837,9 @@ impl Core {
         };
         let n = queue.unwritten();
         if n != 0 {
+            // Counted, for what reads the statistics at the exit after this
+            // (an `atexit` handler): enqueued, and never to be written.
+            self.stats.drop_many_for(Reason::Stuck, n);
             let _ = writeln!(
                 crate::output::Stdio::Stderr,
                 "velo: the log output made no progress for {} s as the process exited: \

@@ -85,7 +85,9 @@ pub struct Stats {
     /// a network output (a syslog backlog that
     /// overflowed while the receiver was away, what it still held at
     /// `close`, an OTLP batch the collector refused or that found no room
-    /// in the output's backlog), or lost to a panic in one of its values'
+    /// in the output's backlog), still queued for an output stuck in a
+    /// write as the process exits (what the stuck write holds stays
+    /// counted in `written`), or lost to a panic in one of its values'
     /// `Display`, `Debug` or `Value` impls (the panic goes on out of
     /// `velo!`; later entries are unaffected). A drop warning given up on
     /// counts here too, as it counted in `written`.

@@ -54,6 +54,12 @@ impl Counters {
         inc(&self.dropped);
     }
 
+    /// Counts `n` entries dropped for `reason`.
+    pub(crate) fn drop_many_for(&self, reason: Reason, n: u64) {
+        add(&self.dropped_for[reason as usize], n);
+        add(&self.dropped, n);
+    }
+
     /// Entries dropped for `reason` so far.
     pub(crate) fn dropped_for(&self, reason: Reason) -> u64 {
         get(&self.dropped_for[reason as usize])
