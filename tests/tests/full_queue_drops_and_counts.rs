@@ -139,7 +139,8 @@ fn the_drop_warning_carries_the_loggers_fields() {
     );
     for w in warnings {
         assert_eq!(w["service"], "api", "{w:?}");
-        assert!(w["dropped"].is_u64(), "the warning's own count wins: {w:?}");
+        assert!(w["dropped"].is_u64(), "the warning's own count: {w:?}");
+        assert_eq!(w["fields.dropped"], "shadowed", "and the logger's: {w:?}");
     }
 }
 

@@ -12,13 +12,21 @@ fn child_installs_then_panics() {
     Builder::new()
         .format(Format::Json)
         .stderr()
-        .fields(velo::fields!(app = "demo"))
+        .fields(velo::fields!(
+            app = "demo",
+            thread = "ctx-thread",
+            location = "ctx-location"
+        ))
         .install()
         .unwrap();
     velo!(info, "before the panic");
     let _ = std::thread::Builder::new()
         .name("worker-7".into())
-        .spawn(|| panic!("boom {}", 42))
+        .spawn(|| {
+            velo::scope(velo::fields!(panic = "scope-panic"), || {
+                panic!("boom {}", 42)
+            })
+        })
         .unwrap()
         .join();
     velo!(info, "after the panic");
@@ -39,6 +47,20 @@ fn a_panic_is_logged_with_location_and_thread() {
     assert_eq!(
         panic["app"], "demo",
         "context fields of the installed logger"
+    );
+    // The hook's keys are velo's in that entry: the user's fields of the
+    // same names keep their values under `fields.KEY`.
+    assert_eq!(panic["fields.thread"], "ctx-thread", "{panic:?}");
+    assert_eq!(panic["fields.location"], "ctx-location", "{panic:?}");
+    assert_eq!(panic["fields.panic"], "scope-panic", "{panic:?}");
+    let after = &entries[2];
+    assert_eq!(
+        (&after["thread"], &after["location"]),
+        (
+            &serde_json::json!("ctx-thread"),
+            &serde_json::json!("ctx-location")
+        ),
+        "elsewhere they are fields like any other: {after:?}"
     );
     let location = panic["location"].as_str().unwrap();
     assert!(

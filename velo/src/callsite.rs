@@ -188,6 +188,13 @@ impl Site {
         self.file
     }
 
+    /// Whether this is one of velo's own sites (see `internal_site!`),
+    /// which have no file: every `velo!` call has one.
+    #[inline]
+    pub(crate) fn is_velos(&self) -> bool {
+        self.file.is_empty()
+    }
+
     /// `target:`, which replaces the module path for filtering.
     #[inline]
     pub(crate) fn target(&self) -> Option<&'static str> {

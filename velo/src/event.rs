@@ -194,11 +194,13 @@ impl<'a> Event<'a> {
         r.value()
     }
 
-    /// Whether the call itself sets `key`.
+    /// Whether the call itself sets `key`, shadowing the outer layers'
+    /// fields of that name. velo's own entries shadow none: their keys are
+    /// velo's, and such a field is renamed instead (see `line::Builtins`).
     #[inline]
     fn call_has(&self, key: &str) -> bool {
         match self.head {
-            Head::Site(site) => site.names.contains(&key),
+            Head::Site(site) => !site.is_velos() && site.names.contains(&key),
             Head::Dynamic(_) => record::has_key(self.values, key),
         }
     }

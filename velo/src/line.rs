@@ -124,6 +124,10 @@ pub(crate) struct Builtins {
     backtrace: bool,
     /// The key the thread's name is written under, when the entry has one.
     thread: Option<&'static str>,
+    /// The call's keys, for velo's own entries (a drop warning's count,
+    /// the panic hook's message, location and thread): velo writes them,
+    /// so a context's or scope's field of the same name is renamed.
+    own: &'static [&'static str],
 }
 
 /// The same keys: the fixed ones are one of the constant lists (compared
@@ -135,6 +139,7 @@ impl PartialEq for Builtins {
             && self.suppressed == other.suppressed
             && self.backtrace == other.backtrace
             && self.thread.map(str::as_ptr) == other.thread.map(str::as_ptr)
+            && std::ptr::eq(self.own, other.own)
     }
 }
 
@@ -176,6 +181,10 @@ impl Builtins {
             suppressed: ev.suppressed.is_some(),
             backtrace: ev.backtrace.is_some(),
             thread: ev.thread.map(|_| thread_key),
+            own: match ev.site() {
+                Some(site) if site.is_velos() => site.names,
+                _ => &[],
+            },
         }
     }
 
@@ -187,10 +196,12 @@ impl Builtins {
             && !self.suppressed
             && !self.backtrace
             && self.thread.is_none()
+            && self.own.is_empty()
     }
 
     fn contains(self, key: &str) -> bool {
         self.fixed.contains(&key)
+            || self.own.contains(&key)
             || (self.target && key == "target")
             || (self.suppressed && key == "suppressed")
             || (self.backtrace && key == "backtrace")
@@ -217,6 +228,10 @@ pub(crate) fn written(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Lay
     if builtins.is_empty() {
         Written::Plain
     } else if builtins.contains(name) {
+        if layer == Layer::Call && builtins.own.contains(&name) {
+            // velo's own entry's own field.
+            return Written::Plain;
+        }
         renamed(ev, name, layer)
     } else if layer != Layer::Call && name.starts_with(RENAMED) {
         explicit(ev, builtins, name, layer)
