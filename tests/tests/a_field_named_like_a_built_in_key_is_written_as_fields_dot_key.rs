@@ -133,6 +133,56 @@ fn between_layers_the_innermost_wins_renamed_or_not() {
     );
 }
 
+/// A child logger's context is its parent's merged with its own fields,
+/// and nested scopes merge too: within such a layer, the fields of the
+/// inner logger or scope come later, and win, renamed or not.
+#[test]
+fn within_merged_contexts_and_scopes_the_inner_wins_renamed_or_not() {
+    let (l, out) = logger(Schema::Ecs);
+    // The inner `message`, renamed, over the outer explicit
+    // `fields.message`...
+    let child = l.with(velo::fields!("fields.message" = "parent"));
+    let grandchild = child.with(velo::fields!(message = "child"));
+    velo!(logger: &grandchild, info, "child over parent");
+    velo::scope(velo::fields!("fields.message" = "outer"), || {
+        velo::scope(velo::fields!(message = "inner"), || {
+            velo!(logger: &l, info, "inner scope over outer");
+        })
+    });
+    // ... and the inner explicit one over the outer renamed one.
+    let child = l.with(velo::fields!(message = "parent"));
+    let grandchild = child.with(velo::fields!("fields.message" = "child"));
+    velo!(logger: &grandchild, info, "explicit child over parent");
+    velo::scope(velo::fields!(message = "outer"), || {
+        velo::scope(velo::fields!("fields.message" = "inner"), || {
+            velo!(logger: &l, info, "explicit inner scope over outer");
+        })
+    });
+    assert_eq!(
+        lines(&l, &out),
+        [
+            r#"{"log.level":"info","message":"child over parent","ecs.version":"8.11.0","fields.message":"child"}"#,
+            r#"{"log.level":"info","message":"inner scope over outer","ecs.version":"8.11.0","fields.message":"inner"}"#,
+            r#"{"log.level":"info","message":"explicit child over parent","ecs.version":"8.11.0","fields.message":"child"}"#,
+            r#"{"log.level":"info","message":"explicit inner scope over outer","ecs.version":"8.11.0","fields.message":"inner"}"#,
+        ]
+    );
+
+    // The builder's fields and a child's, with `target:`.
+    let (l, out) = json_logger(
+        Builder::new()
+            .timestamp(Timestamp::Off)
+            .caller(false)
+            .fields(velo::fields!("fields.target" = "builder")),
+    );
+    let child = l.with(velo::fields!(target = "child"));
+    velo!(logger: &child, target: "audit", info, "T");
+    assert_eq!(
+        lines(&l, &out),
+        [r#"{"level":"info","msg":"T","target":"audit","fields.target":"child"}"#]
+    );
+}
+
 #[test]
 fn text_format_too() {
     let (l, out) = velo_tests::text_logger(Builder::new().timestamp(Timestamp::Off).caller(false));

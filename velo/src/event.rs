@@ -296,6 +296,16 @@ pub(crate) enum Layer {
     Call,
 }
 
+impl Layer {
+    /// The layer inside this one (the call is innermost).
+    pub(crate) fn inner(self) -> Layer {
+        match self {
+            Layer::Context => Layer::Scope,
+            Layer::Scope | Layer::Call => Layer::Call,
+        }
+    }
+}
+
 /// The iterator of [`Event::fields`].
 #[derive(Debug)]
 pub(crate) struct Fields<'e, 'a> {
@@ -313,6 +323,12 @@ impl Fields<'_, '_> {
     /// The layer of the field `next` returned last.
     pub(crate) fn layer(&self) -> Layer {
         self.layer
+    }
+
+    /// The fields after the one `next` returned last in its context or
+    /// scope (see `line::written`).
+    pub(crate) fn later(&self) -> &[u8] {
+        self.reader.rest()
     }
 }
 

@@ -222,9 +222,18 @@ pub(crate) enum Written {
 }
 
 /// How to write the key `name` of one of `ev`'s fields, of `layer`, given
-/// the line's built-in keys.
+/// the line's built-in keys; `later` is the rest of a context's or scope's
+/// block after the field (fields of the same layer that are inner to it:
+/// a child logger's after its parent's, an inner scope's after an outer
+/// one's; see `record::merge_fields`).
 #[inline]
-pub(crate) fn written(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer) -> Written {
+pub(crate) fn written(
+    ev: &Event<'_>,
+    builtins: Builtins,
+    name: &str,
+    layer: Layer,
+    later: &[u8],
+) -> Written {
     if builtins.is_empty() {
         Written::Plain
     } else if builtins.contains(name) {
@@ -232,19 +241,26 @@ pub(crate) fn written(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Lay
             // velo's own entry's own field.
             return Written::Plain;
         }
-        renamed(ev, name, layer)
+        renamed(ev, name, layer, later)
     } else if layer != Layer::Call && name.starts_with(RENAMED) {
-        explicit(ev, builtins, name, layer)
+        explicit(ev, builtins, name, layer, later)
     } else {
         Written::Plain
     }
 }
 
 /// How to write a field whose key `name` is built in: as `fields.KEY`,
-/// unless a field named so sits in its layer or an inner one.
+/// unless a field named so is inner to it (later in its context or scope,
+/// or in an inner layer; anywhere in the call, for a call's field).
 #[cold]
-fn renamed(ev: &Event<'_>, name: &str, layer: Layer) -> Written {
-    let taken = ev.any_key_within(layer, |k| k.strip_prefix(RENAMED) == Some(name));
+fn renamed(ev: &Event<'_>, name: &str, layer: Layer, later: &[u8]) -> Written {
+    let is = |k: &str| k.strip_prefix(RENAMED) == Some(name);
+    let taken = match layer {
+        Layer::Call => ev.any_key_within(Layer::Call, is),
+        Layer::Context | Layer::Scope => {
+            record::field_keys(later).any(is) || ev.any_key_within(layer.inner(), is)
+        }
+    };
     if taken {
         Written::Dropped
     } else {
@@ -253,12 +269,15 @@ fn renamed(ev: &Event<'_>, name: &str, layer: Layer) -> Written {
 }
 
 /// How to write a context's or scope's field named `fields.KEY`: not at
-/// all when KEY is built in and an inner layer has a field KEY, which is
-/// written under this name (the innermost wins).
+/// all when KEY is built in and a field KEY is inner to it (later in its
+/// context or scope, or in an inner layer), which is written under this
+/// name (the innermost wins).
 #[cold]
-fn explicit(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer) -> Written {
+fn explicit(ev: &Event<'_>, builtins: Builtins, name: &str, layer: Layer, later: &[u8]) -> Written {
     let inner = &name[RENAMED.len()..];
-    if builtins.contains(inner) && ev.shadowed(inner, layer == Layer::Context) {
+    let shadowed = ev.shadowed(inner, layer == Layer::Context)
+        || record::field_keys(later).any(|k| k == inner);
+    if builtins.contains(inner) && shadowed {
         Written::Dropped
     } else {
         Written::Plain
@@ -752,7 +771,7 @@ impl LineFormat {
                     } else {
                         Placed::No
                     };
-                    match (placed, written(ev, builtins, name, Layer::Call)) {
+                    match (placed, written(ev, builtins, name, Layer::Call, &[])) {
                         (Placed::Same(start, end), Written::Plain) => {
                             self.field_key(&key, out);
                             out.extend_from_within(start as usize..end as usize);
@@ -766,7 +785,7 @@ impl LineFormat {
                         _ => self.checked_field(
                             ev,
                             builtins,
-                            (Some(&key), Layer::Call),
+                            (Some(&key), Layer::Call, &[]),
                             name,
                             value,
                             out,
@@ -777,7 +796,14 @@ impl LineFormat {
             Head::Site(site) => {
                 for (key, name) in site.keys().zip(site.names) {
                     let Some(value) = r.value() else { break };
-                    self.checked_field(ev, builtins, (Some(&key), Layer::Call), name, value, out);
+                    self.checked_field(
+                        ev,
+                        builtins,
+                        (Some(&key), Layer::Call, &[]),
+                        name,
+                        value,
+                        out,
+                    );
                 }
             }
             Head::Dynamic(_) => {
@@ -787,7 +813,7 @@ impl LineFormat {
                     if record::field_keys(r.rest()).any(|k| k == name) {
                         continue;
                     }
-                    self.checked_field(ev, builtins, (None, Layer::Call), name, value, out);
+                    self.checked_field(ev, builtins, (None, Layer::Call, &[]), name, value, out);
                 }
             }
         }
@@ -800,12 +826,12 @@ impl LineFormat {
         &self,
         ev: &Event<'_>,
         builtins: Builtins,
-        (pre, layer): (Option<&Key>, Layer),
+        (pre, layer, later): (Option<&Key>, Layer, &[u8]),
         name: &str,
         value: Val<'_>,
         out: &mut Vec<u8>,
     ) {
-        match written(ev, builtins, name, layer) {
+        match written(ev, builtins, name, layer, later) {
             Written::Plain => self.field(pre, name, value, out),
             Written::Renamed => self.renamed_field(name, value, out),
             Written::Dropped => {}
@@ -964,7 +990,7 @@ impl LineFormat {
         let mut r = Reader::new(bytes);
         while let Some((name, value)) = r.field() {
             if !(may_shadow && self.scope_index.shadowed(ev, name, in_context)) {
-                self.checked_field(ev, builtins, (None, layer), name, value, out);
+                self.checked_field(ev, builtins, (None, layer, r.rest()), name, value, out);
             }
         }
     }

@@ -51,8 +51,10 @@ pub enum Format {
 /// `suppressed` and `backtrace` when the entry has them) is written as
 /// `fields.KEY`, keeping its value. Should the entry also have a field
 /// named `fields.KEY`, the innermost of the two is written (the call's
-/// over a scope's over the context's, as for any key); of one layer, the
-/// field named `fields.KEY` itself.
+/// over a scope's over the context's, as for any key, and a child
+/// logger's over its parent's, an inner scope's over an outer one's);
+/// of one call, the field named `fields.KEY` itself; of one `fields!`,
+/// the later of the two.
 ///
 /// # Examples
 ///

@@ -361,7 +361,7 @@ impl Output for Otlp {
         self.scope_index.prepare(ev);
         let mut fields = ev.fields(&self.scope_index);
         while let Some((key, value)) = fields.next() {
-            match line::written(ev, builtins, key, fields.layer()) {
+            match line::written(ev, builtins, key, fields.layer(), fields.later()) {
                 Written::Plain => pb::put_key_value(buf, pb::ATTRIBUTE, key, value),
                 // Beside velo's own, as `fields.KEY` (as in the JSON line):
                 // rare, so the name may cost an allocation.
