@@ -100,3 +100,73 @@ fn a_closed_stderr_makes_no_panic() {
     assert!(out.status.success(), "{out:?}");
     assert!(stdout.contains("finished"), "{stdout}");
 }
+
+/// A writer that fails with a new error each time, so that each is said.
+struct Failing(u32);
+
+impl io::Write for Failing {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        self.0 += 1;
+        Err(io::Error::other(format!("failure number {}", self.0)))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+const SPLICED: &str = "child_reports_failures_while_another_thread_writes_stderr";
+
+#[test]
+fn child_reports_failures_while_another_thread_writes_stderr() {
+    if !is_child(SPLICED) {
+        return;
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let logger = Builder::new().writer(Failing(0)).build().unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Whole lines in one write each (`eprintln!` makes two).
+            let line = format!("{}\n", "x".repeat(64));
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = io::Write::write_all(&mut io::stderr(), line.as_bytes());
+            }
+        });
+        for i in 0..300u32 {
+            velo!(logger: &logger, info, "lost", i);
+            let _ = logger.sync();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+/// velo's message is one write: another thread's `eprintln!` never lands
+/// inside it (before, its prefix, the error and the newline were three).
+#[test]
+fn velos_messages_are_whole_between_other_writes_to_stderr() {
+    let out = run_child_within(SPLICED, &[], CHILD_TIMEOUT);
+    assert_child_passed(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut said = 0;
+    for line in stderr.lines() {
+        if line == "x".repeat(64) || line.starts_with("running ") || line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("velo: writing log output failed: failure number ") {
+            assert!(rest.parse::<u32>().is_ok(), "spliced: {line:?}");
+            said += 1;
+            continue;
+        }
+        if line.starts_with("velo: ") {
+            // The close's word of what was never written.
+            assert!(!line.contains("xxxx"), "spliced: {line:?}");
+            continue;
+        }
+        // Test harness lines only, besides.
+        assert!(
+            line.starts_with("test ") || line.contains("test result"),
+            "spliced: {line:?}"
+        );
+    }
+    assert!(said >= 10, "{said} messages:\n{stderr}");
+}

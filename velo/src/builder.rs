@@ -200,7 +200,7 @@ impl Builder {
             // another logger) costs only itself, as with env_logger.
             let (filter, errors) = Filter::parse_lenient(&spec);
             for e in errors {
-                crate::escape::say(format_args!(
+                crate::output::say(format_args!(
                     "{}",
                     crate::escape::for_stderr(&e.to_string())
                 ));
@@ -214,7 +214,7 @@ impl Builder {
             match format.to_ascii_lowercase().as_str() {
                 "json" => builder.format = Format::Json,
                 "text" => builder.format = Format::Text,
-                _ => crate::escape::say(format_args!(
+                _ => crate::output::say(format_args!(
                     "VELO_FORMAT={format:?} is neither `json` nor `text`; ignored"
                 )),
             }
@@ -1203,7 +1203,7 @@ fn env_var(name: &str) -> Option<String> {
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(v)) => {
             let shown = crate::escape::for_stderr(&v.to_string_lossy()).into_owned();
-            crate::escape::say(format_args!("{name}=\"{shown}\" is not UTF-8; ignored"));
+            crate::output::say(format_args!("{name}=\"{shown}\" is not UTF-8; ignored"));
             None
         }
     }

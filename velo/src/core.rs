@@ -23,7 +23,6 @@ use crate::sink::{self, OutputLock, Report, Sink, SinkGuard, Wait, Waiting, Warn
 use crate::stats::{self, Counters, Reason};
 use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
-use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -840,14 +839,13 @@ impl Core {
             // Counted, for what reads the statistics at the exit after this
             // (an `atexit` handler): enqueued, and never to be written.
             self.stats.drop_many_for(Reason::Stuck, n);
-            let _ = writeln!(
-                crate::output::Stdio::Stderr,
-                "velo: the log output made no progress for {} s as the process exited: \
+            crate::output::say(format_args!(
+                "the log output made no progress for {} s as the process exited: \
                  {} queued for it {} lost",
                 worker::STALL.as_secs(),
                 crate::escape::entries(n),
                 if n == 1 { "is" } else { "are" }
-            );
+            ));
         }
     }
 

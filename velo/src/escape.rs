@@ -210,14 +210,6 @@ pub(crate) fn text_needs_quotes(s: &str) -> bool {
         || reads_as_other_type(s)
 }
 
-/// Says `what` on stderr, prefixed `velo: `: never panicking, as
-/// `eprintln!` does when stderr is a closed pipe. Text from outside velo
-/// in `what` goes through [`for_stderr`] first.
-pub(crate) fn say(what: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "velo: {what}");
-}
-
 /// `n` entries, in velo's messages: `1 entry`, `2 entries`.
 pub(crate) fn entries(n: impl Into<u64>) -> String {
     match n.into() {

@@ -24,12 +24,12 @@ use crate::fork;
 use crate::line::LineFormat;
 use crate::local;
 use crate::merge::Merge;
-use crate::output::{guarded, Lost, Output, Stdio};
+use crate::output::{guarded, Lost, Output};
 use crate::pause::pause;
 use crate::queue::{Drained, Queue, Seen};
 use crate::record;
 use crate::stats::{self, Counters, Reason};
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -786,11 +786,10 @@ impl Sink {
         }
         *reported = dropped;
         self.reported_drops += n;
-        let _ = writeln!(
-            Stdio::Stderr,
-            "velo: {} dropped: the log writer logged them as the logger wrote its last entries",
+        crate::output::say(format_args!(
+            "{} dropped: the log writer logged them as the logger wrote its last entries",
             crate::escape::entries_were(n)
-        );
+        ));
     }
 
     /// How soon the output wants another flush (see `Output::retry_in`).
@@ -878,7 +877,7 @@ impl Sink {
             // Straight to the descriptor: never through `io::stderr()`'s
             // lock, and never panicking when stderr is gone.
             let text = crate::escape::for_stderr(&text);
-            let _ = writeln!(Stdio::Stderr, "velo: writing log output failed: {text}");
+            crate::output::say(format_args!("writing log output failed: {text}"));
         }
         *fork::lock(report.error) =
             Some(Error::io(ErrorKind::Write, "writing log output failed", e));

@@ -33,6 +33,7 @@ pub(crate) use custom::Custom;
 pub(crate) use otlp::Otlp;
 pub(crate) use rolling::RollingFile;
 pub use rolling::{Period, Rolling};
+pub(crate) use stream::say;
 pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 pub(crate) use tee::{Branch, Tee};
 

@@ -319,12 +319,11 @@ pub(crate) fn give_up_lines(buf: &[u8], lost: &mut Lost, label: Option<&str>) {
     let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
     lost.entries += lines;
     lost.bytes += buf.len() as u64;
-    let _ = writeln!(
-        Stdio::Stderr,
-        "velo: {} never written: {} kept failing",
+    say(format_args!(
+        "{} never written: {} kept failing",
         crate::escape::entries_were(lines),
         crate::escape::for_stderr(label.unwrap_or("the writer"))
-    );
+    ));
 }
 
 /// Lines formatted into a buffer, written out whenever it fills and on
@@ -508,6 +507,16 @@ impl Output for Stream {
     fn set_label(&mut self, label: &str) {
         self.label = Some(label.into());
     }
+}
+
+/// Says `what` on stderr, prefixed `velo: `, in one write: straight to the
+/// descriptor (see [`Stdio`]), never panicking when stderr is gone, and
+/// whole between other threads' writes (a `write!` of the pieces would
+/// make several). Text from outside velo in `what` goes through
+/// `escape::for_stderr` first.
+pub(crate) fn say(what: std::fmt::Arguments<'_>) {
+    let line = format!("velo: {what}\n");
+    let _ = Stdio::Stderr.write_all(line.as_bytes());
 }
 
 /// Standard output or standard error, written with `write(2)` on the file

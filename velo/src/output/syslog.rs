@@ -56,7 +56,7 @@
 //! delivered once the kernel accepted them.
 
 use super::journald::priority as severity;
-use super::{Lost, Output, Stdio};
+use super::{Lost, Output};
 use crate::buffer::Shrink;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
@@ -806,12 +806,11 @@ impl SyslogOutput {
     /// Says on stderr that `unsent` entries were never sent, if any.
     fn say_never_sent(&self, unsent: usize) {
         if unsent > 0 {
-            let _ = writeln!(
-                Stdio::Stderr,
-                "velo: {}: {} never sent",
+            super::say(format_args!(
+                "{}: {} never sent",
                 crate::escape::for_stderr(&self.name),
                 crate::escape::entries_were(unsent as u64)
-            );
+            ));
         }
     }
 

@@ -46,7 +46,7 @@ mod http;
 mod pb;
 mod sender;
 
-use super::{Lost, Output, Stdio};
+use super::{Lost, Output};
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, ScopeIndex};
 use crate::level::Level;
@@ -56,7 +56,7 @@ use crate::thread;
 use http::Endpoint;
 use pb::{Batch, RecordHead};
 use sender::{Policy, Shared};
-use std::io::{self, Write};
+use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -486,12 +486,11 @@ impl Output for Otlp {
         drop(state);
         // The sender stops retrying the batch in hand.
         shared.close();
-        let _ = writeln!(
-            Stdio::Stderr,
-            "velo: OTLP to {}: {} never delivered",
+        super::say(format_args!(
+            "OTLP to {}: {} never delivered",
             crate::escape::for_stderr(&self.endpoint.to_string()),
             crate::escape::entries_were(unsent)
-        );
+        ));
     }
 
     fn forget_buffered(&mut self) {
