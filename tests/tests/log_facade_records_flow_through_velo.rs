@@ -44,6 +44,15 @@ fn child_bridges_log() {
             .args(format_args!("from a path with dots"))
             .build(),
     );
+    // A file without a line: no made-up line 0.
+    log::logger().log(
+        &log::Record::builder()
+            .level(log::Level::Info)
+            .target("x")
+            .file(Some("src/generated.rs"))
+            .args(format_args!("without a line"))
+            .build(),
+    );
     velo::close();
 }
 
@@ -62,10 +71,12 @@ fn records_arrive_as_json_entries() {
             "hostile \"quote\"\nnew line \u{1b}[31m",
             "with key-values",
             "from a path with dots",
+            "without a line",
         ]
     );
     // Tidied as a `velo!` site's `file!()` is.
     assert_eq!(entries[5]["caller"], "examples/x.rs:7");
+    assert_eq!(entries[6]["caller"], "src/generated.rs");
     let from_log = &entries[1];
     assert_eq!(
         velo_tests::keys(from_log),
@@ -119,6 +130,12 @@ fn records_arrive_as_text_lines() {
         .find(|l| l.contains(" INFO  from log 42 app=demo caller=tests/tests/log_facade"))
         .unwrap_or_else(|| panic!("{stderr}"));
     assert!(line.contains(".rs:"));
+    assert!(
+        stderr.lines().any(
+            |l| l.contains(" INFO  without a line ") && l.ends_with(" caller=src/generated.rs")
+        ),
+        "{stderr}"
+    );
     let hostile = stderr
         .lines()
         .find(|l| l.contains(" ERROR hostile"))

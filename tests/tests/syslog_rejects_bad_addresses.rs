@@ -20,6 +20,13 @@ fn bad_addresses_fail_the_build() {
         (Syslog::udp("127.0.0.1:99999"), "99999"),
         (Syslog::tcp(""), "\"\""),
         (Syslog::tcp("[::1:514"), "[::1:514"),
+        (Syslog::tcp("127.0.0.1:0"), "port 0 reaches no receiver"),
+        (Syslog::udp("[::1]:0"), "port 0"),
+        // Well formed, but no such host: said so, not "expected host:port".
+        (
+            Syslog::udp("nohost.invalid:514"),
+            "cannot resolve syslog udp address",
+        ),
         (Syslog::unix(&long), "sss"),
         (Syslog::unix("/tmp/a\0b"), "/tmp/a\\0b"),
         (Syslog::unix(""), "empty"),

@@ -189,9 +189,13 @@ impl<'a> Record<'a> {
         self.event.caller().map(|(file, _)| file)
     }
 
-    /// The source line of the call; `None` where [`Record::file`] is.
+    /// The source line of the call; `None` where [`Record::file`] is, and
+    /// for a bridged record with a file but no line.
     pub fn line(&self) -> Option<u32> {
-        self.event.caller().map(|(_, line)| line)
+        self.event
+            .caller()
+            .map(|(_, line)| line)
+            .filter(|&line| line != 0)
     }
 
     /// The name of the thread that logged, for a logger built with

@@ -1163,25 +1163,35 @@ fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
         return;
     };
     match schema {
+        // Line 0: a bridged record's file without its line.
         Schema::Velo => {
             out.extend_from_slice(b",\"caller\":\"");
             escape::json_body(out, file);
-            out.push(b':');
-            number::int(out, line);
+            if line != 0 {
+                out.push(b':');
+                number::int(out, line);
+            }
             out.push(b'"');
         }
         Schema::Ecs => {
             out.extend_from_slice(b",\"log.origin.file.name\":\"");
             escape::json_body(out, file);
-            out.extend_from_slice(b"\",\"log.origin.file.line\":");
-            number::int(out, line);
+            out.push(b'"');
+            if line != 0 {
+                out.extend_from_slice(b",\"log.origin.file.line\":");
+                number::int(out, line);
+            }
         }
         Schema::Gcp => {
             out.extend_from_slice(b",\"logging.googleapis.com/sourceLocation\":{\"file\":\"");
             escape::json_body(out, file);
-            out.extend_from_slice(b"\",\"line\":\"");
-            number::int(out, line);
-            out.extend_from_slice(b"\"}");
+            out.push(b'"');
+            if line != 0 {
+                out.extend_from_slice(b",\"line\":\"");
+                number::int(out, line);
+                out.push(b'"');
+            }
+            out.push(b'}');
         }
     }
 }
@@ -1201,8 +1211,10 @@ fn text_caller(ev: &Event<'_>, colored: bool, out: &mut Vec<u8>) {
     } else {
         out.extend_from_slice(file.as_bytes());
     }
-    out.push(b':');
-    number::int(out, line);
+    if line != 0 {
+        out.push(b':');
+        number::int(out, line);
+    }
     if quoted {
         out.push(b'"');
     }

@@ -256,9 +256,11 @@ impl Output for Journald {
         );
         if let Some((file, line)) = ev.caller() {
             field(&mut self.buf, b"CODE_FILE", file.as_bytes());
-            self.value.clear();
-            crate::number::int(&mut self.value, line);
-            field(&mut self.buf, b"CODE_LINE", &self.value);
+            if line != 0 {
+                self.value.clear();
+                crate::number::int(&mut self.value, line);
+                field(&mut self.buf, b"CODE_LINE", &self.value);
+            }
         }
         field(&mut self.buf, b"CODE_MODULE", ev.module_path().as_bytes());
         if let Some(target) = ev.target() {

@@ -356,16 +356,36 @@ impl Syslog {
 
 /// Resolves `host:port`; a bad address is an [`ErrorKind::Output`] error.
 fn resolve(addr: &str, proto: &str) -> Result<Arc<[SocketAddr]>, Error> {
-    let addrs: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|e| {
-            Error::io(
+    // `host:port`, the port a number: otherwise the resolver's error would
+    // not say what is wrong.
+    let port = addr
+        .rsplit_once(':')
+        .and_then(|(host, port)| (!host.is_empty()).then_some(port))
+        .and_then(|port| port.parse::<u16>().ok());
+    let addrs: Vec<SocketAddr> = match port {
+        None => {
+            return Err(Error::new(
                 ErrorKind::Output,
                 format!("bad syslog {proto} address {addr:?} (expected host:port)"),
-                e,
-            )
-        })?
-        .collect();
+            ))
+        }
+        Some(0) => {
+            return Err(Error::new(
+                ErrorKind::Output,
+                format!("bad syslog {proto} address {addr:?}: port 0 reaches no receiver"),
+            ))
+        }
+        Some(_) => addr
+            .to_socket_addrs()
+            .map_err(|e| {
+                Error::io(
+                    ErrorKind::Output,
+                    format!("cannot resolve syslog {proto} address {addr:?}"),
+                    e,
+                )
+            })?
+            .collect(),
+    };
     if addrs.is_empty() {
         return Err(Error::new(
             ErrorKind::Output,

@@ -341,7 +341,9 @@ impl Output for Otlp {
         let caller = ev.caller().filter(|_| self.caller);
         if let Some((file, line)) = caller {
             pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[0], Val::Str(file));
-            pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[1], Val::U64(line.into()));
+            if line != 0 {
+                pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[1], Val::U64(line.into()));
+            }
         }
         let target = ev.target();
         if let Some(target) = target {
