@@ -149,14 +149,17 @@ fn tcp_frames_are_octet_counted_and_keep_hostile_values_whole() {
 #[test]
 fn text_format_is_the_msg_too() {
     let (socket, addr) = udp_receiver();
+    // Colours asked for: a terminal's, not a syslog message's.
     let logger = Builder::new()
         .format(Format::Text)
+        .color(true)
         .syslog(Syslog::udp(&addr))
         .build()
         .unwrap();
     velo!(logger: &logger, error, "query failed", attempt = 3);
     logger.sync().unwrap();
     let m = Message::parse(&recv(&socket));
+    assert!(!m.msg.contains('\x1b'), "{:?}", m.msg);
     assert_eq!(m.severity(), 3);
     assert!(
         m.msg.starts_with(&m.timestamp) && m.msg.contains("ERROR query failed attempt=3"),

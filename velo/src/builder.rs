@@ -34,6 +34,9 @@ struct Opener {
     /// What velo's messages call it: `file app.log`.
     named: String,
     open: Open,
+    /// The output writes lines into records of a protocol (syslog's MSG),
+    /// where terminal colours have no place, whatever `color` says.
+    colorless: bool,
 }
 
 /// What an output may need from the rest of the builder when it opens.
@@ -56,6 +59,7 @@ impl Target {
             shown,
             named,
             open: Box::new(open),
+            colorless: false,
         })
     }
 
@@ -298,7 +302,7 @@ impl Builder {
     /// pager that shows them, a CI log that does not). By default they go
     /// to a terminal only, and never when `NO_COLOR` is set (to anything
     /// but the empty string) or `TERM` is `dumb`. The JSON format has none
-    /// either way.
+    /// either way, and neither has a syslog output's MSG.
     ///
     /// # Examples
     ///
@@ -591,9 +595,14 @@ impl Builder {
     #[cfg(unix)]
     #[must_use]
     pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
-        self.output = Target::opened_by(format!("Syslog({syslog:?})"), syslog.named(), move |o| {
-            Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
-        });
+        let mut target =
+            Target::opened_by(format!("Syslog({syslog:?})"), syslog.named(), move |o| {
+                Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
+            });
+        if let Target::Open(opener) = &mut target {
+            opener.colorless = true;
+        }
+        self.output = target;
         self
     }
 
@@ -1131,6 +1140,7 @@ impl Builder {
     /// colours on a terminal, for `Format::Auto`).
     fn open(&mut self) -> Result<Opened, Error> {
         let mut synchronous = false;
+        let colorless = matches!(&self.output, Target::Open(opener) if opener.colorless);
         let (output, terminal): (Box<dyn Output>, bool) =
             match std::mem::replace(&mut self.output, Target::Stderr) {
                 Target::Stderr => (
@@ -1164,6 +1174,7 @@ impl Builder {
             // `NO_COLOR` of any value but the empty string turns colours
             // off (no-color.org); so does a terminal that says it has none.
             color: text
+                && !colorless
                 && self.color.unwrap_or_else(|| {
                     terminal
                         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

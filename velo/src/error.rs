@@ -107,6 +107,25 @@ impl Error {
     pub fn io_kind(&self) -> Option<io::ErrorKind> {
         self.source.as_ref().map(|e| e.kind())
     }
+
+    /// The underlying I/O error, for write and file errors: its message
+    /// ends this error's (so [`source`](std::error::Error::source) skips
+    /// it, and a printer of the chain, `anyhow`'s `{:#}` among them, shows
+    /// each message once); here for its OS error code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir();
+    /// let err = velo::Builder::new().file(&dir).build().unwrap_err();
+    /// let io = err.io_error().expect("an I/O error");
+    /// assert!(err.to_string().ends_with(&io.to_string()));
+    /// assert!(std::error::Error::source(&err).is_none());
+    /// ```
+    #[must_use]
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.source.as_deref()
+    }
 }
 
 impl fmt::Display for Error {
@@ -119,11 +138,12 @@ impl fmt::Display for Error {
     }
 }
 
+/// The I/O error's own message ends this error's: the source is what is
+/// under it, so that each message of the chain is shown once (the API
+/// guidelines' rule). [`Error::io_error`] gives the I/O error itself.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.source.as_deref()?.source()
     }
 }
 
@@ -131,5 +151,62 @@ impl From<Error> for io::Error {
     fn from(e: Error) -> io::Error {
         let kind = e.io_kind().unwrap_or(io::ErrorKind::Other);
         io::Error::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    /// The messages a printer of the chain shows, `anyhow`'s `{:#}` as it
+    /// does: each error's `Display`, then its source's, and so on.
+    fn chain(e: &dyn std::error::Error) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(e) = next {
+            out.push(e.to_string());
+            next = e.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_printer_of_the_chain_shows_each_message_once() {
+        let io = io::Error::other(Layer(
+            "disk says no",
+            Some(Box::new(Layer("sector 7", None))),
+        ));
+        let e = Error::io(ErrorKind::Write, "writing log output failed", io);
+        assert_eq!(
+            chain(&e),
+            ["writing log output failed: disk says no", "sector 7"]
+        );
+        assert_eq!(
+            e.io_error().map(ToString::to_string).as_deref(),
+            Some("disk says no")
+        );
+
+        let e = Error::io(
+            ErrorKind::File,
+            "cannot open log file `x`",
+            io::ErrorKind::IsADirectory.into(),
+        );
+        assert_eq!(chain(&e).len(), 1, "{:?}", chain(&e));
+        assert_eq!(e.io_kind(), Some(io::ErrorKind::IsADirectory));
     }
 }

@@ -39,7 +39,7 @@ use std::time::{Duration, SystemTime};
     message = "`{Self}` cannot be logged as a velo value",
     label = "this value does not implement `velo::Value`",
     note = "write it with `%` for Display or `?` for Debug, e.g. `key = %value`, or implement `velo::Value` for it",
-    note = "an error type: `key = velo::Chain(&err)` writes it with its whole source chain"
+    note = "an error type: `key = velo::Chain(&err)` writes it with its whole source chain (`velo::Chain(&*err)` for an `anyhow::Error`)"
 )]
 pub trait Value {
     /// Writes this value through `e`.
@@ -1239,7 +1239,8 @@ impl Value for fmt::Arguments<'_> {
 ///
 /// Errors of the standard library and `dyn Error` trait objects are
 /// loggable as they are; `Chain` makes any other error type loggable the
-/// same way.
+/// same way. A type that is not an error itself but dereferences to one
+/// (`anyhow::Error`, `eyre::Report`) goes in as `Chain(&*err)`.
 ///
 /// # Examples
 ///
