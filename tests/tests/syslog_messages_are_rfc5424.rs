@@ -288,9 +288,9 @@ fn tcp_messages_stop_at_rsyslogs_default_size() {
     assert!(rest.is_empty());
     assert_eq!(frames.len(), 2);
     assert!(frames[0].len() <= 8096, "{}", frames[0].len());
-    let first = String::from_utf8_lossy(&frames[0]);
+    let first = String::from_utf8_lossy(frames[0]);
     assert!(!first.contains("FORGED"), "the value went out whole");
-    assert_eq!(Message::parse(&frames[1]).json()["msg"], "after");
+    assert_eq!(Message::parse(frames[1]).json()["msg"], "after");
 }
 
 /// A UDP receiver that is not there refuses datagrams: UDP hears of a
