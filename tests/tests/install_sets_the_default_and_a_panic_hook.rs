@@ -76,7 +76,9 @@ fn child_installs_after_first_use() {
     if !is_child("child_installs_after_first_use") {
         return;
     }
+    let line = line!() + 1;
     velo!(info, "default logger in use");
+    eprintln!("first use at line {line}");
     let err = Builder::new().install().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
     // The entry above reaches stderr first: `eprintln!` writes its pieces
@@ -95,6 +97,15 @@ fn install_after_first_use_is_an_error() {
         stderr.contains("install error: a default logger is already in use"),
         "{stderr}"
     );
+    // It names the call that made it.
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("first use at line "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let at = format!(
+        "made from the environment by the first use, at tests/tests/install_sets_the_default_and_a_panic_hook.rs:{line}:"
+    );
+    assert!(stderr.contains(&at), "{at}\n{stderr}");
 }
 
 #[test]

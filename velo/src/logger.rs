@@ -390,8 +390,26 @@ static DEFAULT: OnceLock<Logger> = OnceLock::new();
 /// let stats = velo::logger().stats();
 /// # let _ = stats;
 /// ```
+#[track_caller]
+#[inline]
 pub fn logger() -> &'static Logger {
-    crate::fork::once(&DEFAULT, default_logger)
+    match DEFAULT.get() {
+        Some(logger) => logger,
+        None => first_use(std::panic::Location::caller()),
+    }
+}
+
+/// Where the default logger was made on first use, for the error of a
+/// later `install()`.
+static FIRST_USE: OnceLock<&'static std::panic::Location<'static>> = OnceLock::new();
+
+#[cold]
+#[inline(never)]
+fn first_use(at: &'static std::panic::Location<'static>) -> &'static Logger {
+    crate::fork::once(&DEFAULT, || {
+        let _ = FIRST_USE.set(at);
+        default_logger()
+    })
 }
 
 /// The default logger if it is made already (installed, or made by a first
@@ -440,12 +458,28 @@ pub(crate) fn check_installable() -> Result<(), Error> {
 }
 
 fn already_installed() -> Error {
-    let message = if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
-        "a default logger is already installed; install() sets it once per process"
-    } else {
-        "a default logger is already in use: install() must run before the first velo! or enabled! call, velo::logger() or bridge"
+    if INSTALLED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Error::new(
+            ErrorKind::AlreadyInstalled,
+            "a default logger is already installed; install() sets it once per process",
+        );
+    }
+    // The user's code that made it, unless it was velo's own (a bridge).
+    let own = std::path::Path::new(file!()).parent();
+    let by = match FIRST_USE.get() {
+        Some(at) if !own.is_some_and(|own| std::path::Path::new(at.file()).starts_with(own)) => {
+            format!(" (made from the environment by the first use, at {at})")
+        }
+        _ => " (made from the environment by a bridge)".into(),
     };
-    Error::new(ErrorKind::AlreadyInstalled, message)
+    Error::new(
+        ErrorKind::AlreadyInstalled,
+        format!(
+            "a default logger is already in use{by}: install() must run before the first \
+             velo! or enabled! call, velo::logger() or bridge; the logger in use takes \
+             set_filter still"
+        ),
+    )
 }
 
 /// Blocks until everything logged so far, by every logger, is written and
