@@ -288,7 +288,14 @@ fn child_command(name: &str, envs: &[(&str, &str)]) -> std::process::Command {
     let mut cmd = std::process::Command::new(exe);
     cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, name);
-    for var in ["VELO_LOG", "RUST_LOG", "VELO_FORMAT", "NO_COLOR"] {
+    for var in [
+        "VELO_LOG",
+        "RUST_LOG",
+        "VELO_FORMAT",
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in envs {

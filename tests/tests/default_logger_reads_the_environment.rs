@@ -152,3 +152,32 @@ fn a_velo_log_that_is_not_utf8_is_said_and_ignored() {
     // Neither `debug` (unreadable) nor `RUST_LOG`'s `error`: the default.
     assert_eq!(levels, ["info", "warn", "error"], "{stderr}");
 }
+
+#[test]
+fn child_installs_from_env_or_warn() {
+    if !is_child("child_installs_from_env_or_warn") {
+        return;
+    }
+    velo::Builder::from_env_or("warn").install().unwrap();
+    velo!(debug, "d");
+    velo!(info, "i");
+    velo!(warn, "w");
+    velo::close();
+}
+
+/// `from_env_or`: the program's default filter when the environment sets
+/// none, the environment's otherwise.
+#[test]
+fn from_env_or_gives_way_to_the_environment() {
+    let levels = |envs: &[(&str, &str)]| -> Vec<String> {
+        let out = run_child("child_installs_from_env_or_warn", envs);
+        assert!(out.status.success(), "{out:?}");
+        json_lines(&out.stderr)
+            .iter()
+            .map(|e| e["level"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(levels(&[]), ["warn"]);
+    assert_eq!(levels(&[("RUST_LOG", "info")]), ["info", "warn"]);
+    assert_eq!(levels(&[("VELO_LOG", "debug")]), ["debug", "info", "warn"]);
+}

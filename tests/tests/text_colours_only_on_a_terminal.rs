@@ -27,6 +27,11 @@ fn run_on_terminal(no_color: Option<&str>) -> String {
 
 /// [`run_on_terminal`] with `TERM` set to `term`.
 fn run_on_terminal_as(no_color: Option<&str>, term: &str) -> String {
+    run_on_terminal_with(no_color, term, &[])
+}
+
+/// [`run_on_terminal_as`] with `envs` set too.
+fn run_on_terminal_with(no_color: Option<&str>, term: &str, envs: &[(&str, &str)]) -> String {
     let exe = std::env::current_exe().unwrap();
     let name = "child_logs_to_a_terminal";
     let command = format!(
@@ -39,7 +44,10 @@ fn run_on_terminal_as(no_color: Option<&str>, term: &str) -> String {
         .env("TERM", term)
         .env_remove("VELO_FORMAT")
         .env_remove("VELO_LOG")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(envs.iter().copied());
     match no_color {
         Some(value) => cmd.env("NO_COLOR", value),
         None => cmd.env_remove("NO_COLOR"),
@@ -117,6 +125,40 @@ fn a_dumb_terminal_gets_no_colours() {
         .unwrap_or_else(|| panic!("{out:?}"));
     assert!(!line.contains('\u{1b}'), "TERM=dumb: {line:?}");
     assert!(line.contains(" INFO  on a terminal port=8080"), "{line:?}");
+}
+
+/// `CLICOLOR=0` turns colours off on a terminal; `CLICOLOR_FORCE` turns
+/// them on into a pipe, unless `NO_COLOR` says otherwise
+/// (bixense.com/clicolors, as env_logger reads them).
+#[test]
+fn clicolor_and_clicolor_force() {
+    let out = run_on_terminal_with(None, "xterm-256color", &[("CLICOLOR", "0")]);
+    let line = out
+        .lines()
+        .find(|l| l.contains("on a terminal"))
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(!line.contains('\u{1b}'), "CLICOLOR=0: {line:?}");
+
+    let piped = |envs: &[(&str, &str)]| {
+        let out = velo_tests::run_child("child_logs_to_a_terminal", envs);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let text = [("VELO_FORMAT", "text")];
+    let forced = piped(&[text[0], ("CLICOLOR_FORCE", "1")]);
+    assert!(
+        forced.contains("\u{1b}[2m"),
+        "CLICOLOR_FORCE into a pipe: {forced:?}"
+    );
+    for envs in [
+        &[text[0], ("CLICOLOR_FORCE", "0")][..],
+        &[text[0], ("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+        &text,
+    ] {
+        let out = piped(envs);
+        assert!(out.contains("on a terminal"), "{envs:?}: {out:?}");
+        assert!(!out.contains('\u{1b}'), "{envs:?}: {out:?}");
+    }
 }
 
 /// `Builder::color` overrides the output's kind and the environment:

@@ -226,6 +226,32 @@ impl Builder {
         builder
     }
 
+    /// [`from_env`](Builder::from_env), with `directives` (as
+    /// [`filter`](Builder::filter) takes them) in place of `info` when
+    /// neither `VELO_LOG` nor `RUST_LOG` sets a filter: the program's own
+    /// default, which the environment overrides. (A
+    /// [`filter`](Builder::filter) after `from_env` replaces the
+    /// environment's.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // `debug` for this program, unless VELO_LOG or RUST_LOG says otherwise.
+    /// let logger = velo::Builder::from_env_or("info,my_app=debug")
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn from_env_or(directives: &str) -> Builder {
+        let builder = Builder::from_env();
+        if builder.filter_set {
+            builder
+        } else {
+            builder.filter(directives)
+        }
+    }
+
     /// Sets filter directives in the syntax of `RUST_LOG`, such as
     /// `warn,my_app=debug`. A bad directive makes [`build`](Builder::build)
     /// fail with an error naming it; so does, in a filter with no default
@@ -301,7 +327,9 @@ impl Builder {
     /// Colours in the text format, on or off whatever the output is (a
     /// pager that shows them, a CI log that does not). By default they go
     /// to a terminal only, and never when `NO_COLOR` is set (to anything
-    /// but the empty string) or `TERM` is `dumb`. The JSON format has none
+    /// but the empty string), `CLICOLOR` is `0` or `TERM` is `dumb`;
+    /// `CLICOLOR_FORCE` set (to anything but `0`, and without `NO_COLOR`)
+    /// gives them to any output. The JSON format has none
     /// either way, and neither has a syslog output's MSG.
     ///
     /// # Examples
@@ -1126,6 +1154,25 @@ impl Builder {
 }
 
 /// An output opened by [`Builder::build`], with its style.
+/// Whether the text format gets colours when `color` does not say, on a
+/// terminal if `terminal`: `NO_COLOR` set to anything but the empty string
+/// turns them off (no-color.org); else `CLICOLOR_FORCE` set to anything but
+/// `0` turns them on, terminal or not, and `CLICOLOR=0` off (the
+/// bixense.com/clicolors convention); else a terminal has them unless
+/// `TERM` is `dumb`.
+fn colors_by_env(terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    terminal
+        && set("CLICOLOR").is_none_or(|v| v != "0")
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
 struct Opened {
     output: Box<dyn Output>,
     style: Style,
@@ -1173,13 +1220,7 @@ impl Builder {
             text,
             // `NO_COLOR` of any value but the empty string turns colours
             // off (no-color.org); so does a terminal that says it has none.
-            color: text
-                && !colorless
-                && self.color.unwrap_or_else(|| {
-                    terminal
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-                }),
+            color: text && !colorless && self.color.unwrap_or_else(|| colors_by_env(terminal)),
             timestamp: self.timestamp,
             local_time: self.local_time,
             caller: self.caller,
