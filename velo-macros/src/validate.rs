@@ -82,6 +82,15 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
                 ),
                 Ok(_) => None,
                 Err(why) => {
+                    // `{}` as `log` writes it, with the values after: show
+                    // the message with the fields' names in place.
+                    let names: Vec<&str> = inv.fields.iter().map(|f| f.key.text.as_str()).collect();
+                    let why = match named_in_order(&text, &names) {
+                        Some(named) if why.starts_with("empty placeholder") => format!(
+                            "empty placeholder `{{}}` in the message; name the field or variable: {named:?}"
+                        ),
+                        _ => why,
+                    };
                     errors.push(syn::Error::new(lit.span(), why));
                     None
                 }
@@ -303,6 +312,26 @@ fn is_identifier(part: &str) -> bool {
     let mut chars = part.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// `message` with each empty placeholder `{}` filled with the next of
+/// `names` (the call's fields, in order), if every placeholder is empty
+/// and there are as many names.
+fn named_in_order(message: &str, names: &[&str]) -> Option<String> {
+    let mut out = String::with_capacity(message.len());
+    let mut names = names.iter();
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match (c, chars.peek()) {
+            ('{', Some('{')) | ('}', Some('}')) => out.push(chars.next()?),
+            ('{', Some('}')) => out.push_str(names.next()?),
+            // A named placeholder: which field each `{}` means is unclear.
+            ('{', _) => return None,
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 /// A piece of a message as written.
@@ -538,6 +567,22 @@ pub fn fields(fields: &[Field], errors: &mut Vec<syn::Error>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn empty_placeholders_are_named_after_the_calls_fields_in_order() {
+        assert_eq!(
+            named_in_order("user {} from {}", &["id", "peer"]).as_deref(),
+            Some("user {id} from {peer}")
+        );
+        assert_eq!(
+            named_in_order("{{literal}} {}", &["a"]).as_deref(),
+            Some("{{literal}} {a}")
+        );
+        // Fewer fields than placeholders, or a named one among them: no
+        // guess.
+        assert_eq!(named_in_order("{} {}", &["a"]), None);
+        assert_eq!(named_in_order("{a} {}", &["a", "b"]), None);
+    }
     use super::*;
 
     #[test]

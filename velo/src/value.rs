@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be logged as a velo value",
     label = "this value does not implement `velo::Value`",
-    note = "write it with `%` for Display or `?` for Debug, e.g. `key = %value`, or implement `velo::Value` for it",
+    note = "write it with `%` for Display or `?` for Debug, e.g. `key = %value` (a variable a placeholder names: list it after the message as `%name`), or implement `velo::Value` for it",
     note = "an error type: `key = velo::Chain(&err)` writes it with its whole source chain (`velo::Chain(&*err)` for an `anyhow::Error`)"
 )]
 pub trait Value {
