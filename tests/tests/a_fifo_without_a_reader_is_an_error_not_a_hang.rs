@@ -24,7 +24,7 @@ fn fifo_child() {
     let err = Builder::new().file(&path).build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::File);
     assert!(err.to_string().contains("cannot open log file"), "{err}");
-    let source = std::error::Error::source(&err).unwrap().to_string();
+    let source = err.io_error().unwrap().to_string();
     assert!(source.contains("a FIFO with no reader"), "{source}");
 
     // A reader first (without blocking: no writer yet), then the logger.

@@ -82,7 +82,7 @@ fn an_unopenable_file_names_the_path() {
         msg.contains(&format!("cannot open log file `{}`", path.display())),
         "{msg}"
     );
-    assert!(std::error::Error::source(&err).is_some());
+    assert!(err.io_error().is_some());
 }
 
 #[cfg(target_os = "linux")]

@@ -130,7 +130,7 @@ fn a_failed_rename_is_reported_and_entries_go_on_to_the_live_file() {
     for seq in 0..8u64 {
         velo!(logger: &logger, info, "entry", seq);
         if let Err(e) = logger.sync() {
-            errors.push(format!("{e}: {}", std::error::Error::source(&e).unwrap()));
+            errors.push(format!("{e}: {}", e.io_error().unwrap()));
         }
     }
     logger.close();

@@ -86,11 +86,15 @@ pub struct Stats {
     /// overflowed while the receiver was away, what it still held at
     /// `close`, an OTLP batch the collector refused or that found no room
     /// in the output's backlog), still queued for an output stuck in a
-    /// write as the process exits (what the stuck write holds stays
-    /// counted in `written`), or lost to a panic in one of its values'
+    /// write as the process exits, or lost to a panic in one of its values'
     /// `Display`, `Debug` or `Value` impls (the panic goes on out of
     /// `velo!`; later entries are unaffected). A drop warning given up on
     /// counts here too, as it counted in `written`.
+    ///
+    /// The entries of a write that never returns (a writer blocked for
+    /// good), those it holds and those its worker's pass took before it,
+    /// count in neither `written` nor here: a pass counts what it wrote
+    /// when it ends.
     pub dropped: u64,
     /// Bytes of the lines counted in `written`. (An OTLP batch given up
     /// on is taken back from `written` only.)

@@ -61,11 +61,13 @@ pub(crate) fn system_zone() -> Zone {
         SAID.call_once(|| {
             let tz = std::env::var("TZ").map(|tz| format!(" (TZ={tz:?})")).unwrap_or_default();
             use std::io::Write;
-            // Not `eprintln!`, which panics when stderr is a closed pipe.
-            let _ = writeln!(
-                std::io::stderr(),
-                "velo: local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}"
+            // Not `eprintln!`, which panics when stderr is a closed pipe;
+            // in one write, whole between other threads' (see
+            // `output::say`, which this module cannot reach).
+            let line = format!(
+                "velo: local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}\n"
             );
+            let _ = std::io::stderr().write_all(line.as_bytes());
         });
         jiff::tz::TimeZone::UTC
     });
