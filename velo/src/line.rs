@@ -127,7 +127,7 @@ pub(crate) struct Builtins {
     /// The call's keys, for velo's own entries (a drop warning's count,
     /// the panic hook's message, location and thread): velo writes them,
     /// so a context's or scope's field of the same name is renamed.
-    own: &'static [&'static str],
+    own: Option<&'static Site>,
 }
 
 /// The same keys: the fixed ones are one of the constant lists (compared
@@ -139,7 +139,7 @@ impl PartialEq for Builtins {
             && self.suppressed == other.suppressed
             && self.backtrace == other.backtrace
             && self.thread.map(str::as_ptr) == other.thread.map(str::as_ptr)
-            && std::ptr::eq(self.own, other.own)
+            && self.own.map(std::ptr::from_ref) == other.own.map(std::ptr::from_ref)
     }
 }
 
@@ -181,10 +181,7 @@ impl Builtins {
             suppressed: ev.suppressed.is_some(),
             backtrace: ev.backtrace.is_some(),
             thread: ev.thread.map(|_| thread_key),
-            own: match ev.site() {
-                Some(site) if site.is_velos() => site.names,
-                _ => &[],
-            },
+            own: ev.site().filter(|site| site.is_velos()),
         }
     }
 
@@ -196,12 +193,12 @@ impl Builtins {
             && !self.suppressed
             && !self.backtrace
             && self.thread.is_none()
-            && self.own.is_empty()
+            && self.own.is_none()
     }
 
     fn contains(self, key: &str) -> bool {
         self.fixed.contains(&key)
-            || self.own.contains(&key)
+            || self.own.is_some_and(|site| site.names.contains(&key))
             || (self.target && key == "target")
             || (self.suppressed && key == "suppressed")
             || (self.backtrace && key == "backtrace")
@@ -237,7 +234,7 @@ pub(crate) fn written(
     if builtins.is_empty() {
         Written::Plain
     } else if builtins.contains(name) {
-        if layer == Layer::Call && builtins.own.contains(&name) {
+        if layer == Layer::Call && builtins.own.is_some_and(|site| site.names.contains(&name)) {
             // velo's own entry's own field.
             return Written::Plain;
         }
@@ -785,7 +782,7 @@ impl LineFormat {
                         _ => self.checked_field(
                             ev,
                             builtins,
-                            (Some(&key), Layer::Call, &[]),
+                            (Some(&key), Layer::Call),
                             name,
                             value,
                             out,
@@ -796,14 +793,7 @@ impl LineFormat {
             Head::Site(site) => {
                 for (key, name) in site.keys().zip(site.names) {
                     let Some(value) = r.value() else { break };
-                    self.checked_field(
-                        ev,
-                        builtins,
-                        (Some(&key), Layer::Call, &[]),
-                        name,
-                        value,
-                        out,
-                    );
+                    self.checked_field(ev, builtins, (Some(&key), Layer::Call), name, value, out);
                 }
             }
             Head::Dynamic(_) => {
@@ -813,7 +803,7 @@ impl LineFormat {
                     if record::field_keys(r.rest()).any(|k| k == name) {
                         continue;
                     }
-                    self.checked_field(ev, builtins, (None, Layer::Call, &[]), name, value, out);
+                    self.checked_field(ev, builtins, (None, Layer::Call), name, value, out);
                 }
             }
         }
@@ -826,12 +816,12 @@ impl LineFormat {
         &self,
         ev: &Event<'_>,
         builtins: Builtins,
-        (pre, layer, later): (Option<&Key>, Layer, &[u8]),
+        (pre, layer): (Option<&Key>, Layer),
         name: &str,
         value: Val<'_>,
         out: &mut Vec<u8>,
     ) {
-        match written(ev, builtins, name, layer, later) {
+        match written(ev, builtins, name, layer, &[]) {
             Written::Plain => self.field(pre, name, value, out),
             Written::Renamed => self.renamed_field(name, value, out),
             Written::Dropped => {}
@@ -990,7 +980,13 @@ impl LineFormat {
         let mut r = Reader::new(bytes);
         while let Some((name, value)) = r.field() {
             if !(may_shadow && self.scope_index.shadowed(ev, name, in_context)) {
-                self.checked_field(ev, builtins, (None, layer, r.rest()), name, value, out);
+                // The later fields of this block are inner to this one
+                // (see `written`).
+                match written(ev, builtins, name, layer, r.rest()) {
+                    Written::Plain => self.field(None, name, value, out),
+                    Written::Renamed => self.renamed_field(name, value, out),
+                    Written::Dropped => {}
+                }
             }
         }
     }
