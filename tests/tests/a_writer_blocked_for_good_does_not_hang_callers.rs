@@ -554,3 +554,50 @@ fn entries_queued_for_a_stuck_writer_at_exit_are_counted_dropped() {
         "{stderr}"
     );
 }
+
+#[test]
+fn child_fills_the_queue_under_sync_then_closes() {
+    if !is_child("child_fills_the_queue_under_sync_then_closes") {
+        return;
+    }
+    let held = Held::default();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .buffer_size(64)
+        .writer(held.clone())
+        .build()
+        .unwrap();
+    // The first write holds the worker (it must be the worker's: a
+    // caller that writes itself into a writer that never returns never
+    // returns either). Then the queue fills, and a caller writing itself
+    // (`Overflow::Sync`) waits 5 s for the output, then gives up on it.
+    velo!(logger: &logger, info, "first");
+    held.wait_entered();
+    let start = Instant::now();
+    for seq in 0..200u32 {
+        velo!(logger: &logger, info, "blocked", seq);
+    }
+    eprintln!("filled after {} ms", start.elapsed().as_millis());
+    let start = Instant::now();
+    logger.close();
+    eprintln!("closed after {} ms", start.elapsed().as_millis());
+    std::process::exit(0);
+}
+
+/// A caller's wait that gave up on the stuck output counts as the first
+/// wait: `close` after it gives the worker a tenth of a second, as after
+/// a `sync` that gave up (before, a second 5 s under `Overflow::Sync`;
+/// `Overflow::Block`'s callers already counted).
+#[test]
+fn close_after_a_caller_gave_up_under_sync_does_not_wait_again() {
+    let (_, stderr) = timed_child("child_fills_the_queue_under_sync_then_closes");
+    let ms = |what: &str| -> u128 {
+        stderr
+            .lines()
+            .find_map(|l| l.strip_prefix(what)?.strip_suffix(" ms")?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{what}`: {stderr}"))
+    };
+    assert!(ms("filled after ") >= 4_900, "{stderr}");
+    // A tenth of a second, with a busy machine's margin; 5,000 before.
+    assert!(ms("closed after ") < 2_000, "{stderr}");
+}

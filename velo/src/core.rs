@@ -25,7 +25,7 @@ use crate::thread;
 use crate::worker::{self, Job, Pass, Progress, Stalled, Waited, Worker};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Everything a logger's handles and its worker share.
 pub(crate) struct Core {
@@ -477,6 +477,19 @@ impl Core {
             // or another's, whose holder this logger's worker may wait for).
             if sink::exit_forbids_writing() {
                 return self.queue_at_exit(entry);
+            }
+            if self.output.is_stuck() {
+                // This thread waited for the holder as long as a `sync`
+                // would: the waits for the worker after it (a `close`,
+                // the exit) give it a tenth of a second, as after a
+                // `sync` that gave up.
+                if let Some((_, worker)) = &self.pipe {
+                    let since = Instant::now().checked_sub(sink::STUCK);
+                    worker.gave_up(
+                        worker.progress().passes(),
+                        since.unwrap_or_else(Instant::now),
+                    );
+                }
             }
             // From inside this logger's output, or with the output stuck
             // (or held by a thread that waits for this one): queue it if

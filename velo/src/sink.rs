@@ -1068,7 +1068,7 @@ pub(crate) fn exit_forbids_writing() -> bool {
 /// How long a holder of an output lock may keep it without letting go
 /// before the callers waiting for it give up (as `Overflow::Block` gives up
 /// on a worker that makes no progress).
-const STUCK: Duration = Duration::from_secs(5);
+pub(crate) const STUCK: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for OutputLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
