@@ -21,6 +21,27 @@ fn udp_receiver() -> (UdpSocket, String) {
     (socket, addr)
 }
 
+/// A TCP receiver on a port of its own: its address, and the thread that
+/// returns the bytes of the first connection once they hold `frames`
+/// octet-counted frames.
+fn tcp_receiver(frames: usize) -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let reader = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let mut bytes = Vec::new();
+        let mut buf = [0; 65536];
+        while octet_frames(&bytes).0.len() < frames {
+            let n = conn.read(&mut buf).expect("frames arrive");
+            assert!(n > 0, "the connection closed early");
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        bytes
+    });
+    (addr, reader)
+}
+
 fn recv(socket: &UdpSocket) -> Vec<u8> {
     let mut buf = vec![0; 70_000];
     let n = socket.recv(&mut buf).expect("a datagram arrives");
@@ -102,21 +123,8 @@ fn unix_datagrams_carry_each_level_as_its_severity() {
 
 #[test]
 fn tcp_frames_are_octet_counted_and_keep_hostile_values_whole() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
     const N: usize = 2000;
-    let reader = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(TIMEOUT)).unwrap();
-        let mut bytes = Vec::new();
-        let mut buf = [0; 65536];
-        while octet_frames(&bytes).0.len() < N {
-            let n = conn.read(&mut buf).expect("frames arrive");
-            assert!(n > 0, "the connection closed early");
-            bytes.extend_from_slice(&buf[..n]);
-        }
-        bytes
-    });
+    let (addr, reader) = tcp_receiver(N);
     let logger = Builder::new()
         .format(Format::Json)
         .app_name("frames-tcp")
@@ -255,20 +263,7 @@ fn timestamp_off_writes_the_nil_value() {
 /// message stops at rsyslog's default size.
 #[test]
 fn tcp_messages_stop_at_rsyslogs_default_size() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let reader = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(TIMEOUT)).unwrap();
-        let mut bytes = Vec::new();
-        let mut buf = [0; 65536];
-        while octet_frames(&bytes).0.len() < 2 {
-            let n = conn.read(&mut buf).expect("frames arrive");
-            assert!(n > 0, "the connection closed early");
-            bytes.extend_from_slice(&buf[..n]);
-        }
-        bytes
-    });
+    let (addr, reader) = tcp_receiver(2);
     let logger = Builder::new()
         .format(Format::Json)
         .syslog(Syslog::tcp(&addr))
