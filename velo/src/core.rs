@@ -911,6 +911,7 @@ impl Core {
     /// the parent's; the worker thread does not exist here. Every lock but
     /// the output's is free (the fork handlers see to it).
     fn reset_in_child(&self) {
+        self.output.forget_waiters();
         let Some((queue, worker)) = &self.pipe else {
             if let Some(mut sink) = self.output.lock_in_child() {
                 sink.after_fork();

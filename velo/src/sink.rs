@@ -1230,6 +1230,14 @@ impl OutputLock {
         }
     }
 
+    /// In a forked child: the threads that waited for the lock in the
+    /// parent are not here. (One counted in `first` would keep this
+    /// process's callers off the lock for good.)
+    pub(crate) fn forget_waiters(&self) {
+        self.first.store(0, Ordering::Relaxed);
+        self.waiting.store(0, Ordering::Relaxed);
+    }
+
     /// The logger is closing: from now on a worker waiting for the lock
     /// gets it before the callers waiting (see `closing`).
     pub(crate) fn closing(&self) {
