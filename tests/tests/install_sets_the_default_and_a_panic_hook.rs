@@ -71,14 +71,17 @@ fn a_panic_is_logged_with_location_and_thread() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("panicked at"));
 }
 
+/// The line of the first `velo!` in `child_installs_after_first_use`.
+const FIRST_USE: u32 = 83;
+
 #[test]
 fn child_installs_after_first_use() {
     if !is_child("child_installs_after_first_use") {
         return;
     }
-    let line = line!() + 1;
+    // The first use, at the line `FIRST_USE` names.
     velo!(info, "default logger in use");
-    eprintln!("first use at line {line}");
+    assert_eq!(line!() - 1, FIRST_USE, "`FIRST_USE` names the line above");
     let err = Builder::new().install().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyInstalled);
     // The entry above reaches stderr first: `eprintln!` writes its pieces
@@ -98,12 +101,8 @@ fn install_after_first_use_is_an_error() {
         "{stderr}"
     );
     // It names the call that made it.
-    let line = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("first use at line "))
-        .unwrap_or_else(|| panic!("{stderr}"));
     let at = format!(
-        "made from the environment by the first use, at tests/tests/install_sets_the_default_and_a_panic_hook.rs:{line}:"
+        "made from the environment by the first use, at tests/tests/install_sets_the_default_and_a_panic_hook.rs:{FIRST_USE}:"
     );
     assert!(stderr.contains(&at), "{at}\n{stderr}");
 }
