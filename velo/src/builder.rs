@@ -63,6 +63,18 @@ impl Target {
         })
     }
 
+    /// The same output, never given terminal colours (see
+    /// `Opener::colorless`).
+    fn colorless(self) -> Target {
+        match self {
+            Target::Open(opener) => Target::Open(Opener {
+                colorless: true,
+                ..opener
+            }),
+            other => other,
+        }
+    }
+
     /// What velo's messages call this output: `the writer`, `stdout`,
     /// `file logs/app.log`.
     fn named(&self) -> String {
@@ -623,14 +635,10 @@ impl Builder {
     #[cfg(unix)]
     #[must_use]
     pub fn syslog(mut self, syslog: output::Syslog) -> Builder {
-        let mut target =
-            Target::opened_by(format!("Syslog({syslog:?})"), syslog.named(), move |o| {
-                Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
-            });
-        if let Target::Open(opener) = &mut target {
-            opener.colorless = true;
-        }
-        self.output = target;
+        self.output = Target::opened_by(format!("Syslog({syslog:?})"), syslog.named(), move |o| {
+            Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
+        })
+        .colorless();
         self
     }
 
@@ -1153,7 +1161,6 @@ impl Builder {
     }
 }
 
-/// An output opened by [`Builder::build`], with its style.
 /// Whether the text format gets colours when `color` does not say, on a
 /// terminal if `terminal`: `NO_COLOR` set to anything but the empty string
 /// turns them off (no-color.org); else `CLICOLOR_FORCE` set to anything but
@@ -1173,6 +1180,7 @@ fn colors_by_env(terminal: bool) -> bool {
         && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
+/// An output opened by [`Builder::build`], with its style.
 struct Opened {
     output: Box<dyn Output>,
     style: Style,
@@ -1218,8 +1226,6 @@ impl Builder {
         };
         let style = Style {
             text,
-            // `NO_COLOR` of any value but the empty string turns colours
-            // off (no-color.org); so does a terminal that says it has none.
             color: text && !colorless && self.color.unwrap_or_else(|| colors_by_env(terminal)),
             timestamp: self.timestamp,
             local_time: self.local_time,
