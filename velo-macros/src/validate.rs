@@ -66,7 +66,8 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
     let (message, template) = match inv.message.as_ref().map(message) {
         Some(Ok(lit)) => {
             let text = lit.value();
-            let template = match placeholders(&text) {
+            let names: Vec<&str> = inv.fields.iter().map(|f| f.key.text.as_str()).collect();
+            let template = match placeholders(&text, &names) {
                 Ok(pieces) if pieces.iter().any(|p| matches!(p, Piece::Name(_))) => {
                     resolve(&pieces, &lit, &mut all_fields, &mut errors)
                 }
@@ -82,15 +83,6 @@ pub fn invocation(inv: &Invocation) -> Result<Checked<'_>, Vec<syn::Error>> {
                 ),
                 Ok(_) => None,
                 Err(why) => {
-                    // `{}` as `log` writes it, with the values after: show
-                    // the message with the fields' names in place.
-                    let names: Vec<&str> = inv.fields.iter().map(|f| f.key.text.as_str()).collect();
-                    let why = match named_in_order(&text, &names) {
-                        Some(named) if why.starts_with("empty placeholder") => format!(
-                            "empty placeholder `{{}}` in the message; name the field or variable: {named:?}"
-                        ),
-                        _ => why,
-                    };
                     errors.push(syn::Error::new(lit.span(), why));
                     None
                 }
@@ -342,8 +334,10 @@ pub enum Piece {
 }
 
 /// Splits a message into literal text and `{name}` placeholders; `{{` and
-/// `}}` are braces. An error names the first bad placeholder.
-pub fn placeholders(message: &str) -> Result<Vec<Piece>, String> {
+/// `}}` are braces. An error names the first bad placeholder; for `{}`
+/// as `log` writes it, with the values after, it shows the message with
+/// `names` (the call's fields) in place.
+pub fn placeholders(message: &str, names: &[&str]) -> Result<Vec<Piece>, String> {
     let mut pieces = Vec::new();
     let mut lit = String::new();
     let mut chars = message.char_indices().peekable();
@@ -367,7 +361,12 @@ pub fn placeholders(message: &str) -> Result<Vec<Piece>, String> {
                 };
                 let name = &rest[..end];
                 if name.is_empty() {
-                    return Err("empty placeholder `{}` in the message; name a field or a variable, e.g. `{user_id}`".to_owned());
+                    return Err(match named_in_order(message, names) {
+                        Some(named) => format!(
+                            "empty placeholder `{{}}` in the message; name the field or variable: {named:?}"
+                        ),
+                        None => "empty placeholder `{}` in the message; name a field or a variable, e.g. `{user_id}`".to_owned(),
+                    });
                 }
                 if !is_key_path(name) {
                     return Err(format!(
@@ -567,6 +566,7 @@ pub fn fields(fields: &[Field], errors: &mut Vec<syn::Error>) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn empty_placeholders_are_named_after_the_calls_fields_in_order() {
@@ -583,7 +583,6 @@ mod tests {
         assert_eq!(named_in_order("{} {}", &["a"]), None);
         assert_eq!(named_in_order("{a} {}", &["a", "b"]), None);
     }
-    use super::*;
 
     #[test]
     fn placeholder_table() {
@@ -599,7 +598,7 @@ mod tests {
             ("", vec![]),
         ];
         for (input, expected) in ok {
-            assert_eq!(placeholders(input), Ok(expected), "input {input:?}");
+            assert_eq!(placeholders(input, &[]), Ok(expected), "input {input:?}");
         }
         for (input, error) in [
             ("{}", "empty placeholder"),
@@ -612,7 +611,7 @@ mod tests {
             ("{a.}", "malformed placeholder `{a.}`"),
             ("{\u{2e2f}}", "malformed placeholder"),
         ] {
-            let e = placeholders(input).unwrap_err();
+            let e = placeholders(input, &[]).unwrap_err();
             assert!(e.starts_with(error), "{input:?}: {e}");
         }
     }
