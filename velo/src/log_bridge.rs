@@ -75,13 +75,13 @@ impl From<log::LevelFilter> for LevelFilter {
 
 impl log::Log for Bridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        crate::logger()
+        crate::logger::for_bridge()
             .filter_cell()
             .enabled_for(level(metadata.level()), metadata.target())
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let logger = crate::logger();
+        let logger = crate::logger::for_bridge();
         if !MAX_LEVEL_SET.load(Ordering::Relaxed) {
             // The default logger is made now: the facade's maximum follows
             // its filter from here on.
@@ -106,7 +106,7 @@ impl log::Log for Bridge {
     }
 
     fn flush(&self) {
-        let _ = crate::logger().sync();
+        let _ = crate::logger::for_bridge().sync();
     }
 }
 

@@ -399,17 +399,27 @@ static DEFAULT: OnceLock<Logger> = OnceLock::new();
 pub fn logger() -> &'static Logger {
     match DEFAULT.get() {
         Some(logger) => logger,
-        None => first_use(std::panic::Location::caller()),
+        None => first_use(Some(std::panic::Location::caller())),
     }
 }
 
-/// Where the default logger was made on first use, for the error of a
-/// later `install()`.
-static FIRST_USE: OnceLock<&'static std::panic::Location<'static>> = OnceLock::new();
+/// [`logger`] for velo's bridges, whose first use names no line of the
+/// user's code.
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn for_bridge() -> &'static Logger {
+    match DEFAULT.get() {
+        Some(logger) => logger,
+        None => first_use(None),
+    }
+}
+
+/// The code whose first use made the default logger (`None`: a bridge),
+/// for the error of a later `install()`.
+static FIRST_USE: OnceLock<Option<&'static std::panic::Location<'static>>> = OnceLock::new();
 
 #[cold]
 #[inline(never)]
-fn first_use(at: &'static std::panic::Location<'static>) -> &'static Logger {
+fn first_use(at: Option<&'static std::panic::Location<'static>>) -> &'static Logger {
     crate::fork::once(&DEFAULT, || {
         let _ = FIRST_USE.set(at);
         default_logger()
@@ -468,20 +478,16 @@ fn already_installed() -> Error {
             "a default logger is already installed; install() sets it once per process",
         );
     }
-    // The user's code that made it, unless it was velo's own (a bridge).
-    let own = std::path::Path::new(file!()).parent();
     let by = match FIRST_USE.get() {
-        Some(at) if !own.is_some_and(|own| std::path::Path::new(at.file()).starts_with(own)) => {
-            format!(" (made from the environment by the first use, at {at})")
-        }
-        _ => " (made from the environment by a bridge)".into(),
+        Some(Some(at)) => format!("the first use, at {at}"),
+        _ => "a bridge".into(),
     };
     Error::new(
         ErrorKind::AlreadyInstalled,
         format!(
-            "a default logger is already in use{by}: install() must run before the first \
-             velo! or enabled! call, velo::logger() or bridge; the logger in use takes \
-             set_filter still"
+            "a default logger is already in use (made from the environment by {by}): \
+             install() must run before the first velo! or enabled! call, velo::logger() \
+             or bridge; set_filter still works on the logger in use"
         ),
     )
 }

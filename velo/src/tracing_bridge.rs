@@ -136,7 +136,7 @@ pub(crate) fn max_level(logger: &Logger) -> tracing_core::LevelFilter {
 /// `tracing` reads the level hint as a recomputation starts and stores it
 /// as it ends: run one at a time (`callsite::refreshing`).
 fn filter_changed(cell: &FilterCell) {
-    if std::ptr::eq(cell, crate::logger().filter_cell()) {
+    if std::ptr::eq(cell, crate::logger::for_bridge().filter_cell()) {
         tracing_core::callsite::rebuild_interest_cache();
     }
 }
@@ -479,7 +479,9 @@ struct Bridge {
 
 impl Bridge {
     fn logger(&self) -> &Logger {
-        self.logger.as_ref().unwrap_or_else(|| crate::logger())
+        self.logger
+            .as_ref()
+            .unwrap_or_else(|| crate::logger::for_bridge())
     }
 }
 
@@ -626,7 +628,7 @@ pub fn bridge_tracing() -> Result<(), Error> {
     // Interests and the level hint come from the default logger, fixed
     // now; a filter change from here on rebuilds them, and this rebuild
     // takes in any change before.
-    let _ = crate::logger();
+    let _ = crate::logger::for_bridge();
     callsite::on_filter_change(callsite::Hook::Tracing, filter_changed);
     tracing_core::callsite::rebuild_interest_cache();
     Ok(())

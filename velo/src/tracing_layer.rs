@@ -127,7 +127,9 @@ impl TracingLayer {
     }
 
     fn target(&self) -> &Logger {
-        self.logger.as_ref().unwrap_or_else(|| crate::logger())
+        self.logger
+            .as_ref()
+            .unwrap_or_else(|| crate::logger::for_bridge())
     }
 
     /// The scope of `span` as of `epoch`, recomputed (with its parents')
