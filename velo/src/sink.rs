@@ -1011,6 +1011,23 @@ pub(crate) struct OutputLock {
     first: AtomicUsize,
 }
 
+/// A thread waiting for an output lock that goes before the callers
+/// waiting, counted in `OutputLock::first` while this lives.
+struct GoesFirst<'a>(&'a AtomicUsize);
+
+impl<'a> GoesFirst<'a> {
+    fn new(first: &'a AtomicUsize) -> GoesFirst<'a> {
+        first.fetch_add(1, Ordering::Relaxed);
+        GoesFirst(first)
+    }
+}
+
+impl Drop for GoesFirst<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Who waits for an output lock, and how (see [`OutputLock::lock`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wait {
@@ -1193,15 +1210,11 @@ impl OutputLock {
                                 }
                                 std::thread::yield_now();
                             }
-                            let first = self.closing.load(Ordering::Relaxed);
-                            if first {
-                                self.first.fetch_add(1, Ordering::Relaxed);
-                            }
-                            let sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
-                            if first {
-                                self.first.fetch_sub(1, Ordering::Relaxed);
-                            }
-                            sink
+                            let _first = self
+                                .closing
+                                .load(Ordering::Relaxed)
+                                .then(|| GoesFirst::new(&self.first));
+                            self.sink.lock().unwrap_or_else(PoisonError::into_inner)
                         }
                         (Wait::Caller, _waiting) => self.lock_unless_stuck(false)?,
                         (Wait::Closing, _waiting) => self.lock_unless_stuck(true)?,
@@ -1285,9 +1298,7 @@ impl OutputLock {
             return None;
         }
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        if first {
-            self.first.fetch_add(1, Ordering::Relaxed);
-        }
+        let _first = first.then(|| GoesFirst::new(&self.first));
         let mut since = Instant::now();
         let mut spins = 0u32;
         let guard = loop {
@@ -1314,9 +1325,6 @@ impl OutputLock {
                 break None;
             }
         };
-        if first {
-            self.first.fetch_sub(1, Ordering::Relaxed);
-        }
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         guard
     }
