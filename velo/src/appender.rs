@@ -192,10 +192,7 @@ impl<'a> Record<'a> {
     /// The source line of the call; `None` where [`Record::file`] is, and
     /// for a bridged record with a file but no line.
     pub fn line(&self) -> Option<u32> {
-        self.event
-            .caller()
-            .map(|(_, line)| line)
-            .filter(|&line| line != 0)
+        self.event.caller().and_then(|(_, line)| line)
     }
 
     /// The name of the thread that logged, for a logger built with

@@ -152,14 +152,15 @@ impl<'a> Event<'a> {
     }
 
     /// The source file and line, if known (velo's own entries have
-    /// none).
+    /// none; a bridged record may have a file without its line).
     #[inline]
-    pub(crate) fn caller(&self) -> Option<(&'a str, u32)> {
+    pub(crate) fn caller(&self) -> Option<(&'a str, Option<u32>)> {
         match self.head {
-            Head::Site(site) => (!site.file().is_empty()).then(|| (site.file(), site.line)),
+            Head::Site(site) => (!site.is_velos()).then(|| (site.file(), Some(site.line))),
             Head::Dynamic(d) => match d.parts() {
                 (_, "", ..) => None,
-                (_, file, line, ..) => Some((file, line)),
+                // 0: the bridge's record had no line.
+                (_, file, line, ..) => Some((file, (line != 0).then_some(line))),
             },
         }
     }

@@ -1159,11 +1159,10 @@ fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
         return;
     };
     match schema {
-        // Line 0: a bridged record's file without its line.
         Schema::Velo => {
             out.extend_from_slice(b",\"caller\":\"");
             escape::json_body(out, file);
-            if line != 0 {
+            if let Some(line) = line {
                 out.push(b':');
                 number::int(out, line);
             }
@@ -1173,7 +1172,7 @@ fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
             out.extend_from_slice(b",\"log.origin.file.name\":\"");
             escape::json_body(out, file);
             out.push(b'"');
-            if line != 0 {
+            if let Some(line) = line {
                 out.extend_from_slice(b",\"log.origin.file.line\":");
                 number::int(out, line);
             }
@@ -1182,7 +1181,7 @@ fn json_caller(ev: &Event<'_>, schema: Schema, out: &mut Vec<u8>) {
             out.extend_from_slice(b",\"logging.googleapis.com/sourceLocation\":{\"file\":\"");
             escape::json_body(out, file);
             out.push(b'"');
-            if line != 0 {
+            if let Some(line) = line {
                 out.extend_from_slice(b",\"line\":\"");
                 number::int(out, line);
                 out.push(b'"');
@@ -1207,7 +1206,7 @@ fn text_caller(ev: &Event<'_>, colored: bool, out: &mut Vec<u8>) {
     } else {
         out.extend_from_slice(file.as_bytes());
     }
-    if line != 0 {
+    if let Some(line) = line {
         out.push(b':');
         number::int(out, line);
     }

@@ -256,7 +256,7 @@ impl Output for Journald {
         );
         if let Some((file, line)) = ev.caller() {
             field(&mut self.buf, b"CODE_FILE", file.as_bytes());
-            if line != 0 {
+            if let Some(line) = line {
                 self.value.clear();
                 crate::number::int(&mut self.value, line);
                 field(&mut self.buf, b"CODE_LINE", &self.value);

@@ -341,7 +341,7 @@ impl Output for Otlp {
         let caller = ev.caller().filter(|_| self.caller);
         if let Some((file, line)) = caller {
             pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[0], Val::Str(file));
-            if line != 0 {
+            if let Some(line) = line {
                 pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[1], Val::U64(line.into()));
             }
         }
