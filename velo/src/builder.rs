@@ -7,7 +7,8 @@ use crate::filter::Filter;
 use crate::level::{Level, LevelFilter};
 use crate::logger::Logger;
 use crate::options::{Config, Format, Overflow, Schema, Style, DEFAULT_BUFFER_SIZE};
-use crate::output::{self, Output, Rolling, Stdio, Stream};
+use crate::output::{self, Output, Rolling, Stream};
+use crate::stdio::Stdio;
 use crate::timestamp::Timestamp;
 use std::fmt;
 use std::io::{IsTerminal, Write};
@@ -216,7 +217,7 @@ impl Builder {
             // another logger) costs only itself, as with env_logger.
             let (filter, errors) = Filter::parse_lenient(&spec);
             for e in errors {
-                crate::output::say(format_args!(
+                crate::stdio::say(format_args!(
                     "{}",
                     crate::escape::for_stderr(&e.to_string())
                 ));
@@ -230,7 +231,7 @@ impl Builder {
             match format.to_ascii_lowercase().as_str() {
                 "json" => builder.format = Format::Json,
                 "text" => builder.format = Format::Text,
-                _ => crate::output::say(format_args!(
+                _ => crate::stdio::say(format_args!(
                     "VELO_FORMAT={format:?} is neither `json` nor `text`; ignored"
                 )),
             }
@@ -1261,7 +1262,7 @@ fn env_var(name: &str) -> Option<String> {
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(v)) => {
             let shown = crate::escape::for_stderr(&v.to_string_lossy()).into_owned();
-            crate::output::say(format_args!("{name}=\"{shown}\" is not UTF-8; ignored"));
+            crate::stdio::say(format_args!("{name}=\"{shown}\" is not UTF-8; ignored"));
             None
         }
     }

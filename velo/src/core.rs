@@ -852,7 +852,7 @@ impl Core {
             // Counted, for what reads the statistics at the exit after this
             // (an `atexit` handler): enqueued, and never to be written.
             self.stats.drop_many_for(Reason::Stuck, n);
-            crate::output::say(format_args!(
+            crate::stdio::say(format_args!(
                 "the log output made no progress for {} s as the process exited: \
                  {} queued for it {} lost",
                 worker::STALL.as_secs(),

@@ -129,6 +129,7 @@ mod options;
 mod pause;
 mod record;
 mod stats;
+mod stdio;
 mod thread;
 mod timestamp;
 mod value;

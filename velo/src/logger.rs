@@ -436,7 +436,7 @@ pub(crate) fn default_if_made() -> Option<&'static Logger> {
 #[cold]
 fn default_logger() -> Logger {
     crate::Builder::from_env().build().unwrap_or_else(|e| {
-        crate::output::say(format_args!("{e}; using the default settings"));
+        crate::stdio::say(format_args!("{e}; using the default settings"));
         crate::Builder::new()
             .build()
             .expect("the default configuration is valid")

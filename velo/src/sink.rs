@@ -786,7 +786,7 @@ impl Sink {
         }
         *reported = dropped;
         self.reported_drops += n;
-        crate::output::say(format_args!(
+        crate::stdio::say(format_args!(
             "{} dropped: the log writer logged them as the logger wrote its last entries",
             crate::escape::entries_were(n)
         ));
@@ -877,7 +877,7 @@ impl Sink {
             // Straight to the descriptor: never through `io::stderr()`'s
             // lock, and never panicking when stderr is gone.
             let text = crate::escape::for_stderr(&text);
-            crate::output::say(format_args!("writing log output failed: {text}"));
+            crate::stdio::say(format_args!("writing log output failed: {text}"));
         }
         *fork::lock(report.error) =
             Some(Error::io(ErrorKind::Write, "writing log output failed", e));

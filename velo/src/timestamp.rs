@@ -60,14 +60,9 @@ pub(crate) fn system_zone() -> Zone {
         static SAID: std::sync::Once = std::sync::Once::new();
         SAID.call_once(|| {
             let tz = std::env::var("TZ").map(|tz| format!(" (TZ={tz:?})")).unwrap_or_default();
-            use std::io::Write;
-            // Not `eprintln!`, which panics when stderr is a closed pipe;
-            // in one write, whole between other threads' (see
-            // `output::say`, which this module cannot reach).
-            let line = format!(
-                "velo: local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}\n"
-            );
-            let _ = std::io::stderr().write_all(line.as_bytes());
+            crate::stdio::say(format_args!(
+                "local_time(true): the system's time zone{tz} is unknown, so timestamps are in UTC: {e}"
+            ));
         });
         jiff::tz::TimeZone::UTC
     });

@@ -33,8 +33,7 @@ pub(crate) use custom::Custom;
 pub(crate) use otlp::Otlp;
 pub(crate) use rolling::RollingFile;
 pub use rolling::{Period, Rolling};
-pub(crate) use stream::say;
-pub(crate) use stream::{File, Stdio, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
+pub(crate) use stream::{File, Stream, TestWriter, BUFFER_SIZE as STREAM_BUFFER};
 pub(crate) use tee::{Branch, Tee};
 
 /// Runs a call into the user's writer or appender, turning a panic into an

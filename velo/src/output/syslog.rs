@@ -826,7 +826,7 @@ impl SyslogOutput {
     /// Says on stderr that `unsent` entries were never sent, if any.
     fn say_never_sent(&self, unsent: usize) {
         if unsent > 0 {
-            super::say(format_args!(
+            crate::stdio::say(format_args!(
                 "{}: {} never sent",
                 crate::escape::for_stderr(&self.name),
                 crate::escape::entries_were(unsent as u64)

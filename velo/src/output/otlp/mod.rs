@@ -488,7 +488,7 @@ impl Output for Otlp {
         drop(state);
         // The sender stops retrying the batch in hand.
         shared.close();
-        super::say(format_args!(
+        crate::stdio::say(format_args!(
             "OTLP to {}: {} never delivered",
             crate::escape::for_stderr(&self.endpoint.to_string()),
             crate::escape::entries_were(unsent)
