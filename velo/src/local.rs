@@ -276,8 +276,8 @@ pub(crate) fn commit(reserved: Reserved) {
 #[inline(always)]
 pub(crate) fn commit_with(mut reserved: Reserved, rewrite: impl FnOnce(&mut Slot)) {
     let record = reserved.slot.written_mut();
-    crate::record::finish(record);
-    clock::stamp(record);
+    // Dated as it goes into the queue (see `clock::stamp`).
+    crate::record::finish_fresh(record, clock::read);
     rewrite(&mut reserved.slot);
     // SAFETY: the ring is alive (see `Reserved::ring`), and this thread,
     // its producer, wrote the slot's bytes at its tail, reserved since its

@@ -158,6 +158,26 @@ pub(crate) fn set_time(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
     head[8..16].copy_from_slice(&time.to_le_bytes());
 }
 
+/// [`finish`] and [`set_time`] in one, for a record written in place,
+/// whose header does not carry [`WALL_TIME`] yet (it was written once, by
+/// its caller, just before): only a reading that sets the bit changes the
+/// flags, and the length is the slot's, which is far below `u32::MAX`.
+#[inline(always)]
+pub(crate) fn finish_fresh(buf: &mut [u8], clock: impl FnOnce() -> (u16, u64)) {
+    let len = buf.len() as u32;
+    let Some(head) = buf.first_chunk_mut::<16>() else {
+        return;
+    };
+    debug_assert_eq!(u16::from_le_bytes([head[4], head[5]]) & WALL_TIME, 0);
+    let (bit, time) = clock();
+    *head.first_chunk_mut::<4>().expect("16 bytes") = len.to_le_bytes();
+    if bit != 0 {
+        let flags = u16::from_le_bytes([head[4], head[5]]) | bit;
+        head[4..6].copy_from_slice(&flags.to_le_bytes());
+    }
+    head[8..16].copy_from_slice(&time.to_le_bytes());
+}
+
 /// Writes the record's length into its header; the record is complete.
 /// Records longer than `u32::MAX` cannot be made: values are truncated
 /// long before (see [`put_str`]).
@@ -358,7 +378,17 @@ impl Slot {
         if s.len() + 5 > self.room - self.len {
             return false;
         }
-        self.put(&str_head(s.len())) && self.put(s.as_bytes())
+        // SAFETY: `len + 5 + s.len() <= room` (checked above: the two
+        // `put`s would check it again), and the slot's bytes are this
+        // slot's alone (the contract of `new`); neither the head nor `s`
+        // can be among them.
+        unsafe {
+            let at = self.ptr.add(self.len);
+            std::ptr::copy_nonoverlapping(str_head(s.len()).as_ptr(), at, 5);
+            std::ptr::copy_nonoverlapping(s.as_ptr(), at.add(5), s.len());
+        }
+        self.len += 5 + s.len();
+        true
     }
 
     /// Appends a block of encoded fields (as [`put_block`]), or writes
