@@ -444,6 +444,17 @@ fn time_open(schema: Schema, mode: Timestamp) -> ([u8; TIME_OPEN_MAX], usize) {
     (open, key.len() + quote.len())
 }
 
+/// The clockface of lines of `style`: for JSON with a string time, one
+/// that writes the line's opening and the time's key before the time, and
+/// the quote and comma after it, in the same copy (see [`json_time`]).
+fn clockface(style: &Style) -> Clockface {
+    if style.text || matches!(style.timestamp, Timestamp::Off | Timestamp::UnixNanos) {
+        return Clockface::new(style.timestamp, style.local_time);
+    }
+    let (open, len) = time_open(style.schema, style.timestamp);
+    Clockface::framed(style.timestamp, style.local_time, &open[..len], b"\",")
+}
+
 impl LineFormat {
     /// Gives back what a large nested value made the scratch buffer grow
     /// to (see `buffer::Shrink::idle`).
@@ -454,7 +465,7 @@ impl LineFormat {
     pub(crate) fn new(style: Style) -> LineFormat {
         LineFormat {
             time_open: time_open(style.schema, style.timestamp),
-            face: Clockface::new(style.timestamp, style.local_time),
+            face: clockface(&style),
             style,
             scratch: Vec::new(),
             scratch_shrink: Shrink::default(),
@@ -1232,8 +1243,9 @@ fn text_key_with(out: &mut Vec<u8>, colored: bool, key: impl FnOnce(&mut Vec<u8>
     out.push(b'=');
 }
 
-/// Appends a JSON line's start: `{`, and its time (`face` writing it after
-/// `time_open`) with the `,` after it unless it has none.
+/// Appends a JSON line's start: `{`, and its time with the `,` after it
+/// unless it has none. A string time is written by `face` with its frame
+/// (see [`clockface`]); `time_open` opens a number's.
 #[inline(always)]
 fn json_time(
     face: &mut Clockface,
@@ -1242,15 +1254,14 @@ fn json_time(
     out: &mut Vec<u8>,
 ) {
     match (time, face.mode()) {
-        (Some(nanos), mode) if mode != Timestamp::Off => {
+        (Some(nanos), Timestamp::UnixNanos) => {
             timestamp::put_padded(out, open, *len);
             face.write(out, nanos);
-            if mode == Timestamp::UnixNanos {
-                out.push(b',');
-            } else {
-                out.extend_from_slice(b"\",");
-            }
+            out.push(b',');
         }
+        // Framed: with the opening before it and `",` after it (see
+        // `clockface`).
+        (Some(nanos), mode) if mode != Timestamp::Off => face.write(out, nanos),
         _ => out.push(b'{'),
     }
 }

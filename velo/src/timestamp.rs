@@ -81,15 +81,29 @@ pub(crate) struct Clockface {
     /// The tick of the precision (millisecond or microsecond since the
     /// epoch) whose digits `stamp` holds; `u64::MAX` for none.
     tick: u64,
-    /// That second's timestamp: `YYYY-MM-DDTHH:MM:SS.`, the fraction's
+    /// That second's timestamp in its frame: what goes before it (see
+    /// [`Clockface::framed`]), `YYYY-MM-DDTHH:MM:SS.`, the fraction's
     /// digits (those of `tick`; room for them with nanoseconds, which each
-    /// entry writes in its output), and the offset (`Z` or `+hh:mm`).
+    /// entry writes in its output), the offset (`Z` or `+hh:mm`), and what
+    /// goes after it.
     stamp: [u8; STAMP_MAX],
     len: usize,
+    /// Where the timestamp starts in `stamp`: the length of what goes
+    /// before it.
+    start: usize,
+    /// What goes after the timestamp, and its length.
+    after: ([u8; AFTER_MAX], usize),
 }
 
 /// The longest timestamp: prefix, `.`, nine digits, `+hh:mm`.
-const STAMP_MAX: usize = PREFIX_LEN + 1 + 9 + 6;
+const TIME_MAX: usize = PREFIX_LEN + 1 + 9 + 6;
+/// The most bytes a frame puts before the timestamp, and after it.
+const BEFORE_MAX: usize = 16;
+const AFTER_MAX: usize = 4;
+/// Room for the longest framed timestamp, rounded up to a size that
+/// copies in whole vector stores (see [`put_padded`]).
+const STAMP_MAX: usize = 64;
+const _: () = assert!(BEFORE_MAX + TIME_MAX + AFTER_MAX <= STAMP_MAX);
 
 impl std::fmt::Debug for Clockface {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,13 +118,35 @@ impl Clockface {
     /// A clockface for `mode`, in UTC or, with `zone`, in the zone it
     /// makes.
     pub(crate) fn new(mode: Timestamp, zone: Option<ZoneMaker>) -> Clockface {
+        Clockface::framed(mode, zone, &[], &[])
+    }
+
+    /// [`Clockface::new`], whose timestamps are written between `before`
+    /// and `after` (at most 16 and 4 bytes), in the same copy:
+    /// a JSON line's opening and time key, and the quote and comma after
+    /// it. Not for [`Timestamp::UnixNanos`], which is written as a number
+    /// alone.
+    pub(crate) fn framed(
+        mode: Timestamp,
+        zone: Option<ZoneMaker>,
+        before: &[u8],
+        after: &[u8],
+    ) -> Clockface {
+        assert!(before.len() <= BEFORE_MAX && after.len() <= AFTER_MAX);
+        debug_assert!(mode != Timestamp::UnixNanos || (before.is_empty() && after.is_empty()));
+        let mut stamp = [0; STAMP_MAX];
+        stamp[..before.len()].copy_from_slice(before);
+        let mut frame_after = [0; AFTER_MAX];
+        frame_after[..after.len()].copy_from_slice(after);
         Clockface {
             mode,
             zone: zone.map(|make| make()),
             second: u64::MAX,
             tick: u64::MAX,
-            stamp: [0; STAMP_MAX],
+            stamp,
             len: 0,
+            start: before.len(),
+            after: (frame_after, after.len()),
         }
     }
 
@@ -158,7 +194,8 @@ impl Clockface {
             self.new_second(secs, digits);
         }
         let frac = (nanos % 1_000_000_000) as u32;
-        let fraction: &mut [u8; 9] = (&mut self.stamp[PREFIX_LEN + 1..PREFIX_LEN + 10])
+        let at = self.start + PREFIX_LEN + 1;
+        let fraction: &mut [u8; 9] = (&mut self.stamp[at..at + 9])
             .try_into()
             .expect("nine bytes");
         if digits == 3 {
@@ -183,7 +220,8 @@ impl Clockface {
         let frac = (nanos % 1_000_000_000) as u32;
         let at = buf.len();
         buf.extend_from_slice(&self.stamp);
-        let fraction: &mut [u8; 9] = (&mut buf[at + PREFIX_LEN + 1..at + PREFIX_LEN + 10])
+        let digits = at + self.start + PREFIX_LEN + 1;
+        let fraction: &mut [u8; 9] = (&mut buf[digits..digits + 9])
             .try_into()
             .expect("nine bytes");
         put_digits::<9>(fraction, frac);
@@ -200,9 +238,10 @@ impl Clockface {
         let offset = self.zone.as_ref().map_or(0, |zone| zone(secs_i)) / 60 * 60;
         self.second = secs;
         let prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
-        self.stamp[..PREFIX_LEN].copy_from_slice(&prefix);
-        self.stamp[PREFIX_LEN] = b'.';
-        let mut len = PREFIX_LEN + 1 + digits;
+        let start = self.start;
+        self.stamp[start..start + PREFIX_LEN].copy_from_slice(&prefix);
+        self.stamp[start + PREFIX_LEN] = b'.';
+        let mut len = start + PREFIX_LEN + 1 + digits;
         if self.zone.is_none() {
             self.stamp[len] = b'Z';
             len += 1;
@@ -220,7 +259,9 @@ impl Clockface {
             ]);
             len += 6;
         }
-        self.len = len;
+        let (after, after_len) = &self.after;
+        self.stamp[len..len + after_len].copy_from_slice(&after[..*after_len]);
+        self.len = len + after_len;
     }
 }
 
@@ -438,14 +479,40 @@ mod tests {
                 ],
             ),
         ];
+        // Unframed, and framed as a JSON line's time (the longest opening,
+        // ECS's): the same stamps, between the frame's bytes.
+        let frames: [(&[u8], &[u8]); 2] = [(b"", b""), (b"{\"@timestamp\":\"", b"\",")];
         for (mode, steps) in cases {
-            let mut face = Clockface::new(mode, None);
-            for &(nanos, expected) in steps {
-                let mut buf = b"{".to_vec();
-                face.write(&mut buf, base + nanos);
-                assert_eq!(std::str::from_utf8(&buf[1..]), Ok(expected), "{mode:?}");
+            for (before, after) in frames {
+                let mut face = Clockface::framed(mode, None, before, after);
+                for &(nanos, expected) in steps {
+                    let mut buf = b"[".to_vec();
+                    face.write(&mut buf, base + nanos);
+                    let framed = [b"[", before, expected.as_bytes(), after].concat();
+                    assert_eq!(
+                        String::from_utf8_lossy(&buf),
+                        String::from_utf8_lossy(&framed),
+                        "{mode:?}"
+                    );
+                }
             }
         }
+    }
+
+    /// A framed stamp with an offset: the frame's closing after the
+    /// offset, as the zone changes.
+    #[test]
+    fn a_framed_stamp_ends_after_its_offset() {
+        let mut face = Clockface::framed(Timestamp::Nanos, None, b"{\"time\":\"", b"\",");
+        face.zone = Some(Box::new(|_| 5 * 3600 + 1800));
+        let mut buf = Vec::new();
+        face.write(&mut buf, 1_795_798_992_123_456_789);
+        assert_eq!(buf, b"{\"time\":\"2026-11-27T22:33:12.123456789+05:30\",");
+        face.zone = None;
+        face.second = u64::MAX;
+        buf.clear();
+        face.write(&mut buf, 1_795_798_992_000_000_001);
+        assert_eq!(buf, b"{\"time\":\"2026-11-27T17:03:12.000000001Z\",");
     }
 
     #[test]
