@@ -56,3 +56,58 @@ fn every_entry_is_dated_between_the_readings_around_its_call() {
         );
     }
 }
+
+/// The entries of a process's first milliseconds, through the moment the
+/// counter's period is first measured (10 ms after the first entry): a
+/// worker that kept, for its millisecond, a converter made before that
+/// moment dated the entries after it as the converter was made, up to a
+/// millisecond before their calls, and earlier than the entries before
+/// them. Each run is a fresh process, whose clock starts uncalibrated.
+#[test]
+fn entries_around_the_clocks_calibration_are_dated_between_their_readings() {
+    const NAME: &str = "entries_around_the_clocks_calibration_are_dated_between_their_readings";
+    if velo_tests::is_child(NAME) {
+        return calibration_scenario();
+    }
+    for _ in 0..8 {
+        let output = velo_tests::run_child_within(NAME, &[], velo_tests::CHILD_TIMEOUT);
+        velo_tests::assert_child_passed(&output);
+    }
+}
+
+fn calibration_scenario() {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .timestamp(Timestamp::UnixNanos)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    let mut brackets = Vec::new();
+    let end = now_nanos() + 40_000_000;
+    let mut seq = 0u64;
+    while now_nanos() < end {
+        let before = now_nanos();
+        velo!(logger: &logger, info, "dated", seq);
+        let after = now_nanos();
+        brackets.push((before, after));
+        seq += 1;
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    logger.sync().unwrap();
+    // Far above the pairing's error (under a microsecond), far below the
+    // error this catches (the 200 us between entries and more).
+    let slack = 100_000;
+    let entries = out.entries();
+    assert_eq!(entries.len(), brackets.len());
+    let start = brackets[0].0;
+    for (e, (before, after)) in entries.iter().zip(brackets) {
+        let t = e["time"].as_u64().expect("UnixNanos is a number");
+        assert!(
+            before <= t + slack && t <= after + slack,
+            "entry {} at +{} us: {before} <= {t} <= {after}",
+            e["seq"],
+            (before - start) / 1_000
+        );
+    }
+}

@@ -187,6 +187,31 @@ impl Converter {
         Converter { tsc, wall, period }
     }
 
+    /// Whether this converter converts every record written from now on:
+    /// one made before the counter's period was first measured dates a
+    /// reading of the counter only by making another (see
+    /// [`Converter::wall`]), so it is not kept past that.
+    #[inline]
+    pub(crate) fn is_current(&self) -> bool {
+        self.period != 0 || PERIOD.load(Ordering::Relaxed) == 0
+    }
+
+    /// [`Converter::wall`] of a reading of the counter by a converter made
+    /// before the period was known: the record was dated after the first
+    /// measurement, which this converter missed, so the pair is read now.
+    /// Its time is never the converter's own, which may be older than the
+    /// record (a kept converter, see `Sink::clock`).
+    #[cold]
+    fn wall_without_period(&self, time: u64) -> u64 {
+        let now = Converter::now();
+        if now.period == 0 {
+            // No period was ever measured (the record was not a reading
+            // of the counter after all): the best is when it is read.
+            return now.wall;
+        }
+        now.wall(0, time)
+    }
+
     /// Whether this converter was made at most [`FRESH_NANOS`] before the
     /// TSC reading `time`, with the counter's period as it is now: a
     /// caller that converts its own records keeps one that long (see
@@ -213,7 +238,7 @@ impl Converter {
             return if flags & record::WALL_TIME != 0 {
                 time
             } else {
-                self.wall
+                self.wall_without_period(time)
             };
         }
         let scale = |ticks: u64| ((u128::from(ticks) * u128::from(self.period)) >> 32) as u64;
@@ -361,6 +386,34 @@ mod tests {
         assert_eq!(c.wall(0, 3), c.wall);
         assert_eq!(c.wall(0, u64::MAX), c.wall);
         assert_eq!(c.wall(record::WALL_TIME, 42), 42);
+    }
+
+    /// A converter made before the period was measured (a worker's,
+    /// kept for a millisecond) dates a later reading of the counter when
+    /// it was read, not when the converter was made.
+    #[test]
+    fn a_converter_from_before_calibration_dates_later_readings_right() {
+        if !calibrated() {
+            return;
+        }
+        let old = Converter {
+            tsc: 0,
+            wall: system_nanos() - 900_000,
+            period: 0,
+        };
+        assert!(!old.is_current(), "kept past the first measurement");
+        let before = system_nanos();
+        let (flags, time) = read();
+        let after = system_nanos();
+        assert_eq!(flags, 0, "a reading of the counter");
+        let t = old.wall(flags, time);
+        let slack = 200_000; // as in `readings_convert_close_to_the_system_clock`
+        assert!(
+            before <= t + slack && t <= after + slack,
+            "{before} {t} {after}: dated as the converter was made, {}",
+            old.wall
+        );
+        assert!(Converter::now().is_current());
     }
 
     /// Reads through calibration until the period is known; `false` where

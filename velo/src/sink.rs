@@ -718,7 +718,11 @@ impl Sink {
     /// clocks is off by tens of nanoseconds its own way).
     fn clock(&mut self) -> Converter {
         match self.clock {
-            Some((clock, made)) if self.clock_held || made.elapsed() < CLOCK_FOR => clock,
+            Some((clock, made))
+                if self.clock_held || (made.elapsed() < CLOCK_FOR && clock.is_current()) =>
+            {
+                clock
+            }
             _ => {
                 let clock = Converter::now();
                 self.clock = Some((clock, Instant::now()));
