@@ -18,13 +18,7 @@ fn now_nanos() -> u64 {
 
 #[test]
 fn every_entry_is_dated_between_the_readings_around_its_call() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .timestamp(Timestamp::UnixNanos)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = dated_logger();
     let mut brackets = Vec::new();
     let mut waits = 1u64;
     for seq in 0..300u64 {
@@ -44,15 +38,34 @@ fn every_entry_is_dated_between_the_readings_around_its_call() {
     }
     logger.sync().unwrap();
     // The pair a pass dates by costs well under this, even preempted.
-    let slack = 200_000;
+    assert_dated_between(&out, &brackets, 200_000);
+}
+
+/// A JSON logger with times in nanoseconds, into a capture.
+fn dated_logger() -> (velo::Logger, Capture) {
+    let out = Capture::new();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .timestamp(Timestamp::UnixNanos)
+        .writer(out.clone())
+        .build()
+        .unwrap();
+    (logger, out)
+}
+
+/// Asserts that each entry's time lies within `slack` of the system
+/// clock's readings before and after its call, in `brackets`.
+fn assert_dated_between(out: &Capture, brackets: &[(u64, u64)], slack: u64) {
     let entries = out.entries();
     assert_eq!(entries.len(), brackets.len());
-    for (e, (before, after)) in entries.iter().zip(brackets) {
+    let start = brackets[0].0;
+    for (e, &(before, after)) in entries.iter().zip(brackets) {
         let t = e["time"].as_u64().expect("UnixNanos is a number");
         assert!(
             before <= t + slack && t <= after + slack,
-            "entry {}: {before} <= {t} <= {after}",
-            e["seq"]
+            "entry {} at +{} us: {before} <= {t} <= {after}",
+            e["seq"],
+            (before - start) / 1_000
         );
     }
 }
@@ -76,13 +89,7 @@ fn entries_around_the_clocks_calibration_are_dated_between_their_readings() {
 }
 
 fn calibration_scenario() {
-    let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .timestamp(Timestamp::UnixNanos)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let (logger, out) = dated_logger();
     let mut brackets = Vec::new();
     let end = now_nanos() + 40_000_000;
     let mut seq = 0u64;
@@ -97,17 +104,5 @@ fn calibration_scenario() {
     logger.sync().unwrap();
     // Far above the pairing's error (under a microsecond), far below the
     // error this catches (the 200 us between entries and more).
-    let slack = 100_000;
-    let entries = out.entries();
-    assert_eq!(entries.len(), brackets.len());
-    let start = brackets[0].0;
-    for (e, (before, after)) in entries.iter().zip(brackets) {
-        let t = e["time"].as_u64().expect("UnixNanos is a number");
-        assert!(
-            before <= t + slack && t <= after + slack,
-            "entry {} at +{} us: {before} <= {t} <= {after}",
-            e["seq"],
-            (before - start) / 1_000
-        );
-    }
+    assert_dated_between(&out, &brackets, 100_000);
 }
