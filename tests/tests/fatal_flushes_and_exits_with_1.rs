@@ -174,3 +174,33 @@ fn a_fatal_inside_a_fatal_waits_for_no_one() {
         "{out:?}"
     );
 }
+
+#[test]
+fn child_logs_fatal_under_a_filter_for_another_module() {
+    if !is_child("child_logs_fatal_under_a_filter_for_another_module") {
+        return;
+    }
+    velo!(error, "not this one: errors of this module are off");
+    velo!(fatal, "bad config");
+}
+
+/// A filter that names one module leaves every other at `off`; the fatal
+/// entry of such another module is still written, and only a filter that
+/// passes nothing at all silences it.
+#[test]
+fn a_fatal_entry_passes_a_filter_for_another_module() {
+    let name = "child_logs_fatal_under_a_filter_for_another_module";
+    let out = run_child(
+        name,
+        &[("RUST_LOG", "hyper=debug"), ("VELO_FORMAT", "json")],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let entries = json_lines(&out.stderr);
+    let msgs: Vec<_> = entries.iter().map(|e| e["msg"].clone()).collect();
+    assert_eq!(msgs, ["bad config"], "{out:?}");
+    assert_eq!(entries[0]["level"], "fatal");
+
+    let out = run_child(name, &[("RUST_LOG", "off"), ("VELO_FORMAT", "json")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(json_lines(&out.stderr).is_empty(), "{out:?}");
+}

@@ -83,8 +83,10 @@ fn panic_in_display_loses_nothing_after_it_and_counts_its_entry() {
             &|| velo!(logger: &logger, info, "panics", n = 1, v = PanicsAsValue),
             &|| velo!(logger: &logger, every: 1ms, info, "panics", v = ?PanicsDebug),
         ];
-        // The `every:` site wrote its entry in the last round.
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        // The `every:` site wrote its entry in the last round; its next
+        // is due a period and up to two ticks of the coarse clock later
+        // (see `limit.rs`): 9 ms at 250 Hz, 21 ms at 100 Hz.
+        std::thread::sleep(std::time::Duration::from_millis(25));
         for call in panicking {
             assert!(std::panic::catch_unwind(call).is_err());
         }

@@ -54,6 +54,12 @@ impl Filter {
 
     /// Whether an entry at `level` from `module_path` passes.
     ///
+    /// A `fatal` entry passes wherever any entry passes: it is a program's
+    /// last words before it exits, so a directive that narrows what one
+    /// module writes (`hyper=debug` alone leaves every other module at
+    /// `off`) does not silence it. Only a filter that passes nothing at
+    /// all (`off`) does.
+    ///
     /// # Examples
     ///
     /// ```
@@ -62,10 +68,18 @@ impl Filter {
     /// let filter: Filter = "info,hyper=warn".parse()?;
     /// assert!(filter.enabled(Level::Info, "my_app"));
     /// assert!(!filter.enabled(Level::Info, "hyper::client"));
+    ///
+    /// let filter: Filter = "hyper=debug".parse()?;
+    /// assert!(!filter.enabled(Level::Error, "my_app"));
+    /// assert!(filter.enabled(Level::Fatal, "my_app"));
+    /// assert!(!"off".parse::<Filter>()?.enabled(Level::Fatal, "my_app"));
     /// # Ok::<(), velo::Error>(())
     /// ```
     #[must_use]
     pub fn enabled(&self, level: Level, module_path: &str) -> bool {
+        if level == Level::Fatal {
+            return self.max_level().allows(level);
+        }
         self.level_for(module_path).allows(level)
     }
 
@@ -454,7 +468,10 @@ mod tests {
             ("warn,a=debug,a::b=trace", "a::c", Level::Debug, true),
             ("warn,a=debug,a::b=trace", "ab", Level::Info, false),
             ("a::b=trace,warn,a=debug", "a::b", Level::Trace, true),
-            ("a=off,info", "a::x", Level::Fatal, false),
+            // A fatal entry passes wherever anything passes.
+            ("a=off,info", "a::x", Level::Fatal, true),
+            ("a=debug", "b", Level::Fatal, true),
+            ("off", "a", Level::Fatal, false),
             (" debug , a = error ", "a", Level::Warn, false),
             ("a=info,a=error", "a", Level::Warn, false),
             // Digits, as `tracing`'s filters read them.
