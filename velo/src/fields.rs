@@ -178,13 +178,13 @@ pub fn scope<R>(fields: Fields, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Restores the previous scope when dropped, even by a panic.
-struct Restore(Option<Vec<u8>>);
+/// Restores the previous scope, and its id, when dropped, even by a panic.
+struct Restore(Option<(Vec<u8>, u64)>);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        if let Some(previous) = self.0.take() {
-            local::swap_scope(previous);
+        if let Some((previous, id)) = self.0.take() {
+            local::swap_scope(previous, id);
         }
     }
 }
@@ -192,7 +192,7 @@ impl Drop for Restore {
 fn enter(fields: &Fields) -> Restore {
     let mut merged = Vec::new();
     local::with_own_scope(|current| merged = merge(current, fields.as_bytes()));
-    Restore(Some(local::swap_scope(merged)))
+    Restore(Some(local::swap_scope(merged, record::new_block_id())))
 }
 
 /// Wraps `future` so that `fields` are in scope (see [`scope`]) while it
@@ -215,6 +215,7 @@ pub fn scoped<F: Future>(fields: Fields, future: F) -> Scoped<F> {
         fields,
         future: ManuallyDrop::new(future),
         merged: Vec::new(),
+        ids: (0, 0),
     }
 }
 
@@ -246,6 +247,10 @@ pub struct Scoped<F> {
     /// each poll (the thread's scope may differ) in the same buffer, so
     /// that polls after the first allocate nothing.
     merged: Vec<u8>,
+    /// The id of the scope `merged` was last built on, and the id given
+    /// to `merged` then: polled again in the same scope, the future's
+    /// fields keep their id, which the worker knows their text by.
+    ids: (u64, u64),
 }
 
 impl<F: Future> Future for Scoped<F> {
@@ -258,10 +263,20 @@ impl<F: Future> Future for Scoped<F> {
         let this = unsafe { self.get_unchecked_mut() };
         let mut merged = std::mem::take(&mut this.merged);
         merged.clear();
-        local::with_own_scope(|current| {
-            record::merge_fields(&mut merged, current, this.fields.as_bytes())
+        let mut outer = 0;
+        local::with_own_scope_and_id(|id, current| {
+            outer = id;
+            record::merge_fields(&mut merged, current, this.fields.as_bytes());
         });
-        let restore = Restore(Some(local::swap_scope(merged)));
+        let id = match this.ids {
+            (was, id) if was == outer && id != 0 => id,
+            _ => {
+                let id = record::new_block_id();
+                this.ids = (outer, id);
+                id
+            }
+        };
+        let restore = Restore(Some(local::swap_scope(merged, id)));
         // Puts the merged buffer back for the next poll, even after a panic.
         let restore = ReturnTo {
             restore,
@@ -292,8 +307,8 @@ struct ReturnTo<'b> {
 
 impl Drop for ReturnTo<'_> {
     fn drop(&mut self) {
-        if let Some(previous) = self.restore.0.take() {
-            *self.buf = local::swap_scope(previous);
+        if let Some((previous, id)) = self.restore.0.take() {
+            *self.buf = local::swap_scope(previous, id).0;
         }
     }
 }

@@ -312,42 +312,53 @@ pub(crate) struct LineFormat {
 }
 
 /// The heads of call sites' lines (JSON: level, message, caller, target;
-/// text: level, message, target; all static), by the site's address: a direct-mapped cache, since a program
-/// logs from a few hot sites. One copy instead of ten small appends
-/// (callgrind, hotpath: W0 664 -> 566 instructions an entry on the
-/// worker, W3 1,364 -> 1,292).
+/// text: level, message, target; all static), by the site's address: a
+/// direct-mapped cache, since a program logs from a few hot sites. One
+/// copy instead of ten small appends (callgrind, hotpath: W0 664 -> 566
+/// instructions an entry on the worker, W3 1,364 -> 1,292).
+///
+/// A site that takes the slot of another keeps the slot's buffer: sites
+/// that collide cost a head formatted again, never an allocation once the
+/// buffer has the room (a program of many sites, called in turn).
 #[derive(Debug)]
 struct Heads {
-    slots: Vec<Option<(usize, Box<[u8]>)>>,
+    slots: Vec<(usize, Vec<u8>)>,
 }
 
 /// Slots of the heads cache.
-const HEAD_SLOTS: usize = 256;
+const HEAD_SLOTS: usize = 1024;
 
 impl Heads {
+    /// An empty cache, whose slots are made as the first head is put (a
+    /// format that never uses it, as the text format its JSON heads, costs
+    /// nothing).
     fn new() -> Heads {
-        Heads {
-            slots: (0..HEAD_SLOTS).map(|_| None).collect(),
-        }
+        Heads { slots: Vec::new() }
     }
 
     #[inline]
     fn slot(&self, site: &'static crate::callsite::Site) -> usize {
-        (site as *const crate::callsite::Site as usize >> 4) % HEAD_SLOTS
+        // Fibonacci hashing: sites are statics laid out one after the
+        // other, a few dozen bytes apart, which the address's low bits
+        // alone would crowd into a few slots.
+        let addr = site as *const crate::callsite::Site as u64;
+        (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - HEAD_SLOTS.trailing_zeros())) as usize
     }
 
     #[inline]
     fn get(&self, slot: usize, site: &'static crate::callsite::Site) -> Option<&[u8]> {
-        match &self.slots[slot] {
-            Some((addr, head)) if *addr == site as *const crate::callsite::Site as usize => {
-                Some(head)
-            }
-            _ => None,
-        }
+        let (addr, head) = self.slots.get(slot)?;
+        (*addr == site as *const crate::callsite::Site as usize).then_some(head.as_slice())
     }
 
     fn put(&mut self, slot: usize, site: &'static crate::callsite::Site, head: &[u8]) {
-        self.slots[slot] = Some((site as *const crate::callsite::Site as usize, head.into()));
+        if self.slots.is_empty() {
+            self.slots = (0..HEAD_SLOTS).map(|_| (0, Vec::new())).collect();
+        }
+        let (addr, buf) = &mut self.slots[slot];
+        *addr = site as *const crate::callsite::Site as usize;
+        buf.clear();
+        buf.extend_from_slice(head);
     }
 }
 
@@ -404,8 +415,9 @@ impl Rendered {
     }
 }
 
-/// Slots of the rendered-block cache (direct-mapped by hash).
-const RENDERED_SLOTS: usize = 64;
+/// Slots of the rendered-block cache (direct-mapped by id, else by hash):
+/// as many contexts and scopes as a busy server's requests in flight.
+const RENDERED_SLOTS: usize = 256;
 /// Blocks larger than this are formatted every time.
 const RENDERED_MAX: usize = 4096;
 
@@ -925,23 +937,34 @@ impl LineFormat {
             }
         });
         if !hit {
-            let mut line = Vec::with_capacity(bytes.len() * 2);
-            let (mut names, mut ends) = (String::new(), Vec::new());
-            let mut r = Reader::new(bytes);
-            while let Some((name, value)) = r.field() {
-                names.push_str(name);
-                ends.push(names.len() as u32);
-                self.field(None, name, value, &mut line);
-            }
-            self.rendered[slot] = Some(Rendered {
-                id,
-                // Compared only for a block without an id.
-                source: if id == 0 { bytes.to_vec() } else { Vec::new() },
-                line,
-                names,
-                ends,
+            // The buffers of the block this one replaces, if any: blocks
+            // that take each other's slot (more contexts and scopes in
+            // turn than slots) cost a rendering, not an allocation.
+            let mut r = self.rendered[slot].take().unwrap_or_else(|| Rendered {
+                id: 0,
+                source: Vec::new(),
+                line: Vec::with_capacity(bytes.len() * 2),
+                names: String::new(),
+                ends: Vec::new(),
                 clash: None,
             });
+            r.id = id;
+            r.source.clear();
+            // Compared only for a block without an id.
+            if id == 0 {
+                r.source.extend_from_slice(bytes);
+            }
+            r.line.clear();
+            r.names.clear();
+            r.ends.clear();
+            r.clash = None;
+            let mut fields = Reader::new(bytes);
+            while let Some((name, value)) = fields.field() {
+                r.names.push_str(name);
+                r.ends.push(r.names.len() as u32);
+                self.field(None, name, value, &mut r.line);
+            }
+            self.rendered[slot] = Some(r);
         }
         let rendered = self.rendered[slot].as_ref().expect("filled above");
         let shadowed = may_shadow

@@ -84,6 +84,9 @@ struct Local {
     /// While `spans` is set: velo's scopes' fields alone, which `scope`
     /// merges after the spans'. (Without spans, `scope` holds them.)
     own: RefCell<Vec<u8>>,
+    /// What `scope` was last merged from, with the merged fields' id (see
+    /// [`merged_id`]).
+    merged: RefCell<Option<Merged>>,
     /// The cores whose output lock this thread holds, innermost last.
     writing: RefCell<Vec<u64>>,
     /// The progress counter of the innermost output this thread holds
@@ -132,6 +135,7 @@ thread_local! {
             own_id: Cell::new(0),
             spans: RefCell::new(Vec::new()),
             own: RefCell::new(Vec::new()),
+            merged: RefCell::new(None),
             writing: RefCell::new(Vec::new()),
             beat: RefCell::new(None),
             gave_up: Cell::new(None),
@@ -804,29 +808,63 @@ pub(crate) fn wrote_some() {
     });
 }
 
-/// Replaces the fields of velo's scopes this thread is in, returning the
-/// previous ones.
-pub(crate) fn swap_scope(fields: Vec<u8>) -> Vec<u8> {
+/// Replaces the fields of velo's scopes this thread is in with `fields`,
+/// whose id is `id` (see `record::new_block_id`: the same id only ever
+/// names the same fields), returning the previous ones and their id.
+pub(crate) fn swap_scope(fields: Vec<u8>, id: u64) -> (Vec<u8>, u64) {
     LOCAL
         .try_with(|l| match l.spans.borrow().last() {
             None => {
                 let mut scope = l.scope.borrow_mut();
                 l.scope_len.set(fields.len());
-                l.scope_id.set(crate::record::new_block_id());
-                std::mem::replace(&mut *scope, fields)
+                let previous = l.scope_id.replace(id);
+                (std::mem::replace(&mut *scope, fields), previous)
             }
             Some((_, spans)) => {
                 let mut own = l.own.borrow_mut();
-                let previous = std::mem::replace(&mut *own, fields);
-                l.own_id.set(crate::record::new_block_id());
+                let previous = (std::mem::replace(&mut *own, fields), l.own_id.replace(id));
                 let mut scope = l.scope.borrow_mut();
                 merge_scope(&mut scope, spans, &own);
                 l.scope_len.set(scope.len());
-                l.scope_id.set(crate::record::new_block_id());
+                l.scope_id.set(merged_id(l, spans, id));
                 previous
             }
         })
         .unwrap_or_default()
+}
+
+/// The spans' fields and velo's scopes' id that a thread's scope was last
+/// merged from, with the merged fields' id: a span entered again within
+/// the same velo scopes gets the same id, by which the worker knows the
+/// fields' text.
+#[derive(Debug)]
+struct Merged {
+    /// Held, so that its address names those fields alone.
+    spans: Arc<[u8]>,
+    own_id: u64,
+    id: u64,
+}
+
+/// The id of `spans`' fields merged with velo's scopes' of id `own_id`:
+/// the one they had when last merged, if they are the same (a span
+/// entered again, a scoped future polled again inside one), else a new
+/// one.
+fn merged_id(l: &Local, spans: &Arc<[u8]>, own_id: u64) -> u64 {
+    let Ok(mut memo) = l.merged.try_borrow_mut() else {
+        return crate::record::new_block_id();
+    };
+    match &*memo {
+        Some(m) if Arc::ptr_eq(&m.spans, spans) && m.own_id == own_id => m.id,
+        _ => {
+            let id = crate::record::new_block_id();
+            *memo = Some(Merged {
+                spans: Arc::clone(spans),
+                own_id,
+                id,
+            });
+            id
+        }
+    }
 }
 
 /// Sets the fields of the `tracing` span this thread is in, as `owner`
@@ -867,19 +905,22 @@ pub(crate) fn set_span_scope(owner: u64, spans: Option<Arc<[u8]>>) {
         match (had_spans, owners.last()) {
             (false, None) => {}
             (true, None) => {
-                // velo's scopes' fields alone again.
-                *scope = std::mem::take(&mut *own);
+                // velo's scopes' fields alone again; `own`, unused
+                // without spans, keeps the merged buffer for the next
+                // span (swapped, not taken: neither loses its capacity).
+                std::mem::swap(&mut *scope, &mut *own);
+                own.clear();
                 l.scope_len.set(scope.len());
                 l.scope_id.set(l.own_id.get());
             }
             (had_spans, Some((_, spans))) => {
                 if !had_spans {
-                    *own = std::mem::take(&mut *scope);
+                    std::mem::swap(&mut *own, &mut *scope);
                     l.own_id.set(l.scope_id.get());
                 }
                 merge_scope(&mut scope, spans, &own);
                 l.scope_len.set(scope.len());
-                l.scope_id.set(crate::record::new_block_id());
+                l.scope_id.set(merged_id(l, spans, l.own_id.get()));
             }
         }
     });
@@ -914,7 +955,7 @@ pub(crate) fn with_own_scope(f: impl FnOnce(&[u8])) {
 }
 
 /// [`with_own_scope`], with the fields' id (see `record::new_block_id`).
-fn with_own_scope_and_id(f: impl FnOnce(u64, &[u8])) {
+pub(crate) fn with_own_scope_and_id(f: impl FnOnce(u64, &[u8])) {
     let mut f = Some(f);
     let _ = LOCAL.try_with(|l| {
         let Ok(spans) = l.spans.try_borrow() else {

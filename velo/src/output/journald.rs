@@ -41,6 +41,8 @@ pub(crate) struct Journald {
     /// The datagram being built; reused.
     buf: Vec<u8>,
     value: Vec<u8>,
+    /// The field's name being built; reused.
+    name: Vec<u8>,
     /// The names of the entry's fields so far; reused.
     names: Names,
     /// The entry's scope keys, for checking its context's (reused).
@@ -75,6 +77,7 @@ impl Journald {
             identifier,
             buf: Vec::with_capacity(1024),
             value: Vec::new(),
+            name: Vec::new(),
             names: Names::default(),
             scope_index: ScopeIndex::default(),
             down: false,
@@ -269,7 +272,7 @@ impl Output for Journald {
         if let Some(thread) = ev.thread {
             field(&mut self.buf, b"THREAD_NAME", thread.as_bytes());
         }
-        let mut name = Vec::with_capacity(32);
+        let mut name = std::mem::take(&mut self.name);
         self.names.clear();
         self.scope_index.prepare(ev);
         for (key, value) in ev.fields(&self.scope_index) {
@@ -289,6 +292,7 @@ impl Output for Journald {
             line::plain_value(&mut self.value, value);
             field(&mut self.buf, &name, &self.value);
         }
+        self.name = name;
         if let Some(n) = ev.suppressed {
             self.value.clear();
             crate::number::int(&mut self.value, n);
