@@ -489,3 +489,33 @@ fn many_child_loggers_in_turn_do_not_allocate() {
         "allocations (this thread, all threads) per round of 20,000: {rounds:?}"
     );
 }
+
+/// A child logger made for each request (as `examples/web_service.rs`
+/// does): its fields and its context take three allocations in all on
+/// the calling thread, whatever the number of fields (the fields' list,
+/// the merged context, the context shared by the child's clones).
+#[test]
+fn a_child_logger_per_request_takes_three_allocations() {
+    let _alone = one_at_a_time();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(std::io::sink())
+        .build()
+        .unwrap()
+        .with(velo::fields!(service = "api", region = "eu-west-1"));
+    let mut children = Vec::with_capacity(1_000);
+    let (here, _) = allocations_during(|| {
+        for r in 0..1_000u64 {
+            let peer = std::net::Ipv4Addr::from(r as u32);
+            children.push(logger.with(velo::fields!(
+                request_id = r,
+                method = "GET",
+                path = "/api/orders",
+                peer = %peer,
+                user_id = r * 7
+            )));
+        }
+    });
+    assert_eq!(here, 3 * 1_000, "allocations for 1,000 child loggers");
+    drop(children);
+}

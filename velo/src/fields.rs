@@ -128,8 +128,11 @@ impl FieldsBuilder {
     /// A builder for fields with these keys, written in this order.
     #[must_use]
     pub fn new(names: &'static [&'static str]) -> FieldsBuilder {
+        // Room for the keys and a short value each: one allocation for
+        // most lists of fields, instead of one per doubling.
+        let room: usize = names.iter().map(|name| name.len() + 16).sum();
         FieldsBuilder {
-            bytes: Vec::new(),
+            bytes: Vec::with_capacity(room),
             names,
             next: 0,
         }

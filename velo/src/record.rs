@@ -195,13 +195,18 @@ pub(crate) fn finish(buf: &mut [u8]) {
 /// by the id, without hashing or comparing its fields (see
 /// `LineFormat::block`).
 pub(crate) fn context_block(fields: &[u8]) -> std::sync::Arc<[u8]> {
-    if fields.is_empty() {
+    merged_context_block(&[], fields)
+}
+
+/// [`context_block`] of `outer`'s fields merged with `inner`'s (see
+/// [`merge_fields`]): a child logger's context, built in one buffer.
+pub(crate) fn merged_context_block(outer: &[u8], inner: &[u8]) -> std::sync::Arc<[u8]> {
+    if outer.is_empty() && inner.is_empty() {
         return std::sync::Arc::from(&[][..]);
     }
-    let id = new_block_id();
-    let mut block = Vec::with_capacity(8 + fields.len());
-    block.extend_from_slice(&id.to_le_bytes());
-    block.extend_from_slice(fields);
+    let mut block = Vec::with_capacity(8 + outer.len() + inner.len());
+    block.extend_from_slice(&new_block_id().to_le_bytes());
+    merge_fields(&mut block, outer, inner);
     block.into()
 }
 
