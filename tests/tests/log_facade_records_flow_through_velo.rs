@@ -21,7 +21,11 @@ fn child_bridges_log() {
         .install()
         .unwrap();
     velo::bridge_log().unwrap();
-    assert!(velo::bridge_log().is_err(), "a second bridge is refused");
+    let again = velo::bridge_log().expect_err("a second bridge is refused");
+    assert!(
+        again.to_string().contains("velo's bridge is already"),
+        "says it is velo's own: {again}"
+    );
     velo!(info, "from velo");
     log::info!("from log {}", 42);
     log::debug!("filtered out");

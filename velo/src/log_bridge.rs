@@ -211,9 +211,16 @@ impl<'v> log::kv::VisitValue<'v> for Typed<'_, '_> {
 /// ```
 pub fn bridge_log() -> Result<(), Error> {
     log::set_logger(&BRIDGE).map_err(|_| {
+        // `log` keeps the first logger set for good: velo's own, from an
+        // earlier call, or another crate's.
+        let ours = std::ptr::addr_eq(log::logger(), &BRIDGE);
         Error::new(
             ErrorKind::AlreadyInstalled,
-            "another logger is already set for the `log` facade",
+            if ours {
+                "velo's bridge is already the `log` facade's logger (`bridge_log` was called before)"
+            } else {
+                "another logger is already set for the `log` facade"
+            },
         )
     })?;
     callsite::on_filter_change(callsite::Hook::Log, filter_changed);
