@@ -301,9 +301,6 @@ pub(crate) struct LineFormat {
     /// The current entry's scope keys, for checking its context's against
     /// them (see [`ScopeIndex`]).
     scope_index: ScopeIndex,
-    /// What opens a JSON line with a time: `{`, the time's key and, for
-    /// a string, its quote (`{"time":"`), padded to a constant size.
-    time_open: ([u8; TIME_OPEN_MAX], usize),
     /// JSON heads of call sites formatted before.
     heads: Heads,
     /// The text format's ` caller=file:line` of call sites formatted
@@ -387,7 +384,7 @@ enum Placed {
 /// the same context bytes, and formatting ten fields costs the worker more
 /// than the rest of the line (callgrind, Wctx: 4,400 instructions an entry
 /// before, about 1,000 with the cache).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Rendered {
     /// The context's id when it was found by it (see
     /// `record::context_block`), else 0: found by its bytes.
@@ -435,36 +432,29 @@ fn block_hash(bytes: &[u8]) -> usize {
     (h ^ (h >> 32)) as usize
 }
 
-/// Room for the longest opening of a JSON line: `{"@timestamp":"`.
-const TIME_OPEN_MAX: usize = 16;
-
-/// `{`, the time's key and the quote of a string time, for `schema` and
-/// `mode`, padded to a constant size (see [`timestamp::put_padded`]).
-fn time_open(schema: Schema, mode: Timestamp) -> ([u8; TIME_OPEN_MAX], usize) {
-    let key: &[u8] = match schema {
+/// The clockface of lines of `style`: for JSON, one that writes the
+/// line's opening and the time's key before the time (`{"time":"`), and
+/// what follows it (`",`), in the same copy (see [`json_time`]).
+fn clockface(style: &Style) -> Clockface {
+    if style.text || style.timestamp == Timestamp::Off {
+        return Clockface::new(style.timestamp, style.local_time);
+    }
+    let key: &[u8] = match style.schema {
         Schema::Ecs => b"{\"@timestamp\":",
         Schema::Velo | Schema::Gcp => b"{\"time\":",
     };
-    let quote: &[u8] = if mode == Timestamp::UnixNanos {
-        b""
+    // A number (`UnixNanos`) is not quoted.
+    let (quote, after): (&[u8], &[u8]) = if style.timestamp == Timestamp::UnixNanos {
+        (b"", b",")
     } else {
-        b"\""
+        (b"\"", b"\",")
     };
-    let mut open = [0; TIME_OPEN_MAX];
-    open[..key.len()].copy_from_slice(key);
-    open[key.len()..key.len() + quote.len()].copy_from_slice(quote);
-    (open, key.len() + quote.len())
-}
-
-/// The clockface of lines of `style`: for JSON with a string time, one
-/// that writes the line's opening and the time's key before the time, and
-/// the quote and comma after it, in the same copy (see [`json_time`]).
-fn clockface(style: &Style) -> Clockface {
-    if style.text || matches!(style.timestamp, Timestamp::Off | Timestamp::UnixNanos) {
-        return Clockface::new(style.timestamp, style.local_time);
-    }
-    let (open, len) = time_open(style.schema, style.timestamp);
-    Clockface::framed(style.timestamp, style.local_time, &open[..len], b"\",")
+    Clockface::framed(
+        style.timestamp,
+        style.local_time,
+        &[key, quote].concat(),
+        after,
+    )
 }
 
 impl LineFormat {
@@ -476,7 +466,6 @@ impl LineFormat {
 
     pub(crate) fn new(style: Style) -> LineFormat {
         LineFormat {
-            time_open: time_open(style.schema, style.timestamp),
             face: clockface(&style),
             style,
             scratch: Vec::new(),
@@ -505,7 +494,7 @@ impl LineFormat {
     }
 
     fn json(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
-        json_time(&mut self.face, &self.time_open, ev.time, out);
+        json_time(&mut self.face, ev.time, out);
         self.json_head(ev, out);
         if let Some(thread) = ev.thread {
             out.extend_from_slice(b",\"");
@@ -543,7 +532,7 @@ impl LineFormat {
         let Some(head) = plain_head(&self.style, &self.heads, site) else {
             return false;
         };
-        json_time(&mut self.face, &self.time_open, time, out);
+        json_time(&mut self.face, time, out);
         plain_rest(head, site, values, out);
         true
     }
@@ -576,7 +565,7 @@ impl LineFormat {
     /// time (see [`LineFormat::plain_json_rest`]).
     #[inline]
     pub(crate) fn json_open(&mut self, time: Option<u64>, out: &mut Vec<u8>) {
-        json_time(&mut self.face, &self.time_open, time, out);
+        json_time(&mut self.face, time, out);
     }
 
     /// Appends what comes between a JSON line's time and its fields: the
@@ -940,14 +929,7 @@ impl LineFormat {
             // The buffers of the block this one replaces, if any: blocks
             // that take each other's slot (more contexts and scopes in
             // turn than slots) cost a rendering, not an allocation.
-            let mut r = self.rendered[slot].take().unwrap_or_else(|| Rendered {
-                id: 0,
-                source: Vec::new(),
-                line: Vec::with_capacity(bytes.len() * 2),
-                names: String::new(),
-                ends: Vec::new(),
-                clash: None,
-            });
+            let mut r = self.rendered[slot].take().unwrap_or_default();
             r.id = id;
             r.source.clear();
             // Compared only for a block without an id.
@@ -955,6 +937,7 @@ impl LineFormat {
                 r.source.extend_from_slice(bytes);
             }
             r.line.clear();
+            r.line.reserve(bytes.len() * 2);
             r.names.clear();
             r.ends.clear();
             r.clash = None;
@@ -1267,24 +1250,11 @@ fn text_key_with(out: &mut Vec<u8>, colored: bool, key: impl FnOnce(&mut Vec<u8>
 }
 
 /// Appends a JSON line's start: `{`, and its time with the `,` after it
-/// unless it has none. A string time is written by `face` with its frame
-/// (see [`clockface`]); `time_open` opens a number's.
+/// unless it has none (`face` writes them in one, see [`clockface`]).
 #[inline(always)]
-fn json_time(
-    face: &mut Clockface,
-    (open, len): &([u8; TIME_OPEN_MAX], usize),
-    time: Option<u64>,
-    out: &mut Vec<u8>,
-) {
-    match (time, face.mode()) {
-        (Some(nanos), Timestamp::UnixNanos) => {
-            timestamp::put_padded(out, open, *len);
-            face.write(out, nanos);
-            out.push(b',');
-        }
-        // Framed: with the opening before it and `",` after it (see
-        // `clockface`).
-        (Some(nanos), mode) if mode != Timestamp::Off => face.write(out, nanos),
+fn json_time(face: &mut Clockface, time: Option<u64>, out: &mut Vec<u8>) {
+    match time {
+        Some(nanos) if face.mode() != Timestamp::Off => face.write(out, nanos),
         _ => out.push(b'{'),
     }
 }

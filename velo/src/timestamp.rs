@@ -122,10 +122,8 @@ impl Clockface {
     }
 
     /// [`Clockface::new`], whose timestamps are written between `before`
-    /// and `after` (at most 16 and 4 bytes), in the same copy:
-    /// a JSON line's opening and time key, and the quote and comma after
-    /// it. Not for [`Timestamp::UnixNanos`], which is written as a number
-    /// alone.
+    /// and `after` (at most 16 and 4 bytes), in the same copy: a JSON
+    /// line's opening and time key, and the quote and comma after it.
     pub(crate) fn framed(
         mode: Timestamp,
         zone: Option<ZoneMaker>,
@@ -133,7 +131,6 @@ impl Clockface {
         after: &[u8],
     ) -> Clockface {
         assert!(before.len() <= BEFORE_MAX && after.len() <= AFTER_MAX);
-        debug_assert!(mode != Timestamp::UnixNanos || (before.is_empty() && after.is_empty()));
         let mut stamp = [0; STAMP_MAX];
         stamp[..before.len()].copy_from_slice(before);
         let mut frame_after = [0; AFTER_MAX];
@@ -155,14 +152,19 @@ impl Clockface {
         self.mode
     }
 
-    /// Appends the timestamp for `nanos` since the Unix epoch, unquoted.
-    /// Writes nothing for [`Timestamp::Off`].
+    /// Appends the timestamp for `nanos` since the Unix epoch, unquoted,
+    /// in its frame (see [`Clockface::framed`]). Writes nothing for
+    /// [`Timestamp::Off`].
     #[inline(always)]
     pub(crate) fn write(&mut self, buf: &mut Vec<u8>, nanos: u64) {
         let digits = match self.mode {
             Timestamp::Off => return,
             Timestamp::UnixNanos => {
+                // A number, between the frame's bytes: no stamp cached.
+                let (after, after_len) = &self.after;
+                put_padded(buf, &self.stamp, self.start);
                 crate::number::int(buf, nanos);
+                buf.extend_from_slice(&after[..*after_len]);
                 return;
             }
             Timestamp::Millis => 3,
@@ -513,6 +515,11 @@ mod tests {
         buf.clear();
         face.write(&mut buf, 1_795_798_992_000_000_001);
         assert_eq!(buf, b"{\"time\":\"2026-11-27T17:03:12.000000001Z\",");
+        // A number, framed the same way.
+        let mut face = Clockface::framed(Timestamp::UnixNanos, None, b"{\"time\":", b",");
+        buf.clear();
+        face.write(&mut buf, 1_795_798_992_000_000_001);
+        assert_eq!(buf, b"{\"time\":1795798992000000001,");
     }
 
     #[test]
