@@ -294,3 +294,30 @@ fn thread_names_are_the_thread_name_attribute() {
         );
     });
 }
+
+#[test]
+fn targets_makes_the_module_path_the_target_attribute() {
+    velo_tests::in_child("targets_makes_the_module_path_the_target_attribute", || {
+        let collector = Collector::start();
+        let logger = Builder::new()
+            .otlp(format!("{}/", collector.url()))
+            .caller(false)
+            .targets(true)
+            .build()
+            .unwrap();
+        velo!(logger: &logger, info, "module", target = "mine");
+        velo!(logger: &logger, target: "audit", info, "named");
+        logger.sync().unwrap();
+        let records: Vec<LogRecord> = collector.accepted();
+        assert_eq!(records.len(), 2);
+        let keys: Vec<&str> = records[0]
+            .attributes
+            .iter()
+            .map(|a| a.key.as_str())
+            .collect();
+        assert_eq!(keys, ["target", "fields.target"]);
+        assert_eq!(attr(&records[0], "target"), string(module_path!()).as_ref());
+        assert_eq!(attr(&records[0], "fields.target"), string("mine").as_ref());
+        assert_eq!(attr(&records[1], "target"), string("audit").as_ref());
+    });
+}

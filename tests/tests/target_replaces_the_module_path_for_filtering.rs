@@ -105,3 +105,83 @@ fn targets_named_as_log_and_tracing_name_them_are_filtered_too() {
     l.sync().unwrap();
     assert_eq!(out.entries()[0]["target"], "audit.events");
 }
+
+/// `Builder::targets(true)`: every line carries its target, the module
+/// path when the call names none, where a `target:` goes; a field of that
+/// name, the call's or a context's, goes beside it as `fields.target`.
+#[test]
+fn targets_writes_the_module_path_of_calls_without_a_target() {
+    let (l, out) = json_logger(Builder::new().targets(true).timestamp(Timestamp::Off));
+    let child = l.with(velo::fields!(service = "api", target = "ctx"));
+    // Twice each: a site's first line and the lines after it, whose head
+    // comes from the worker's cache, take different paths.
+    for user in [7, 8] {
+        velo!(logger: &l, info, "plain", user);
+        velo!(logger: &l, target: "audit", info, "named", user);
+        velo!(logger: &l, info, "own field", target = "db", user);
+        velo!(logger: &child, info, "child", user);
+    }
+    l.sync().unwrap();
+    let e = out.entries();
+    assert_eq!(e.len(), 8);
+    for (round, user) in e.chunks(4).zip([7, 8]) {
+        assert!(round.iter().all(|e| e["user"] == user));
+        assert_eq!(
+            keys(&round[0]),
+            ["level", "msg", "caller", "target", "user"]
+        );
+        assert_eq!(round[0]["target"], MODULE);
+        assert_eq!(
+            keys(&round[1]),
+            ["level", "msg", "caller", "target", "user"]
+        );
+        assert_eq!(round[1]["target"], "audit");
+        assert_eq!(
+            keys(&round[2]),
+            ["level", "msg", "caller", "target", "fields.target", "user"]
+        );
+        assert_eq!(round[2]["target"], MODULE);
+        assert_eq!(round[2]["fields.target"], "db");
+        assert_eq!(
+            keys(&round[3]),
+            [
+                "level",
+                "msg",
+                "caller",
+                "target",
+                "service",
+                "fields.target",
+                "user"
+            ]
+        );
+        assert_eq!(round[3]["target"], MODULE);
+        assert_eq!(round[3]["fields.target"], "ctx");
+    }
+
+    let (t, text) = velo_tests::text_logger(
+        Builder::new()
+            .targets(true)
+            .timestamp(Timestamp::Off)
+            .caller(false),
+    );
+    velo!(logger: &t, info, "login", user = 7);
+    velo!(logger: &t, target: "audit", info, "login", user = 7);
+    t.sync().unwrap();
+    assert_eq!(
+        text.lines(),
+        [
+            format!("INFO  login target={MODULE} user=7"),
+            "INFO  login target=audit user=7".to_owned()
+        ]
+    );
+
+    // Off (the default): only a target that is not the module path.
+    let (l, out) = json_logger(Builder::new().timestamp(Timestamp::Off));
+    velo!(logger: &l, info, "plain", target = "db");
+    l.sync().unwrap();
+    assert_eq!(
+        keys(&out.entries()[0]),
+        ["level", "msg", "caller", "target"]
+    );
+    assert_eq!(out.entries()[0]["target"], "db");
+}

@@ -46,6 +46,8 @@ struct Opening {
     app_name: String,
     #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
     caller: bool,
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    targets: bool,
 }
 
 impl Target {
@@ -130,6 +132,7 @@ pub struct Builder {
     overflow: Overflow,
     timestamp: Timestamp,
     caller: bool,
+    targets: bool,
     fields: Fields,
     asynchronous: bool,
     schema: Schema,
@@ -176,6 +179,7 @@ impl Builder {
             overflow: Overflow::Sync,
             timestamp: Timestamp::Micros,
             caller: true,
+            targets: false,
             fields: Fields::new(),
             asynchronous: true,
             schema: Schema::Velo,
@@ -735,10 +739,12 @@ impl Builder {
             format!("Otlp({endpoint:?})"),
             format!("OTLP {endpoint}"),
             move |o| {
-                Ok(
-                    Box::new(output::Otlp::new(&endpoint, &o.app_name, o.caller)?)
-                        as Box<dyn Output>,
-                )
+                Ok(Box::new(output::Otlp::new(
+                    &endpoint,
+                    &o.app_name,
+                    o.caller,
+                    o.targets,
+                )?) as Box<dyn Output>)
             },
         );
         self
@@ -846,6 +852,36 @@ impl Builder {
     #[must_use]
     pub fn caller(mut self, caller: bool) -> Builder {
         self.caller = caller;
+        self
+    }
+
+    /// Writes every entry's target, as `tracing-subscriber`'s and
+    /// `env_logger`'s lines show it: the call's `target:`, else the module
+    /// path of the call site (of a bridged record: its target). Off by
+    /// default: a line then carries `"target"` only when it is not the
+    /// module path (a call's `target:`, a `log` or `tracing` record's own
+    /// target). JSON lines write it after the caller, text lines as
+    /// `target=..` after the message; OTLP records as their `target`
+    /// attribute (journald records always carry `CODE_MODULE`). A call's
+    /// own field named `target` then goes beside it as `fields.target`,
+    /// as every key velo writes itself does.
+    ///
+    /// Costs the worker a few instructions an entry (its fields are
+    /// checked against the key); the caller nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logger = velo::Builder::new()
+    ///     .targets(true)
+    ///     .writer(std::io::sink())
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "ready"); // {..,"msg":"ready","caller":..,"target":"my_app::server"}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn targets(mut self, on: bool) -> Builder {
+        self.targets = on;
         self
     }
 
@@ -1216,6 +1252,7 @@ impl Builder {
                     let opening = Opening {
                         app_name: app_name(self.app_name.clone()),
                         caller: self.caller,
+                        targets: self.targets,
                     };
                     ((opener.open)(&opening)?, false)
                 }
@@ -1231,6 +1268,7 @@ impl Builder {
             timestamp: self.timestamp,
             local_time: self.local_time,
             caller: self.caller,
+            targets: self.targets,
             schema: self.schema,
         };
         Ok(Opened {

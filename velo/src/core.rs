@@ -1058,6 +1058,7 @@ mod tests {
             timestamp: Timestamp::Off,
             local_time: None,
             caller: false,
+            targets: false,
             schema: Schema::Velo,
         };
         Core::start(

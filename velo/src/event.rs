@@ -186,6 +186,16 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The target a line or record writes: [`Event::target`], else, when
+    /// every target is written (`Builder::targets`), the module path.
+    #[inline]
+    pub(crate) fn written_target(&self, every: bool) -> Option<&'a str> {
+        self.target().or_else(|| {
+            let module = self.module_path();
+            (every && !module.is_empty()).then_some(module)
+        })
+    }
+
     /// The call's values, in key order (for template placeholders).
     pub(crate) fn call_value(&self, index: usize) -> Option<Val<'a>> {
         let mut r = Reader::new(self.values);

@@ -147,7 +147,8 @@ impl Builtins {
     /// The built-in keys of `ev`'s line in `schema` (JSON) or text, for a
     /// line that writes the time if `time` and the caller if `caller` (each
     /// when the entry has one).
-    fn of(ev: &Event<'_>, schema: Schema, text: bool, time: bool, caller: bool) -> Builtins {
+    fn of(ev: &Event<'_>, style: &Style, time: bool) -> Builtins {
+        let (schema, text, caller) = (style.schema, style.text, style.caller);
         let time = time && ev.time.is_some();
         let caller = caller && ev.caller().is_some();
         let fixed = match (text, schema) {
@@ -164,6 +165,14 @@ impl Builtins {
             (false, Schema::Gcp) => fixed_keys(&GCP_KEYS, true, 1, time, caller),
         };
         Builtins::new(fixed, ev, thread_key(schema, text))
+            .with_target(ev.written_target(style.targets))
+    }
+
+    /// These keys, with `target` when `target` is written (an output that
+    /// writes the module path as the target, see `Builder::targets`).
+    pub(crate) fn with_target(mut self, target: Option<&str>) -> Builtins {
+        self.target = target.is_some();
+        self
     }
 
     /// The keys `fixed`, and `target`, `suppressed` and `backtrace` when
@@ -635,7 +644,7 @@ impl LineFormat {
         }
         out.push(b' ');
         self.message(ev, out, true);
-        if let Some(target) = ev.target() {
+        if let Some(target) = ev.written_target(self.style.targets) {
             text_key(out, b"target", colored);
             escape::text_value(out, target);
         }
@@ -679,7 +688,7 @@ impl LineFormat {
         if schema == Schema::Ecs {
             out.extend_from_slice(ECS_VERSION);
         }
-        if let Some(target) = ev.target() {
+        if let Some(target) = ev.written_target(self.style.targets) {
             out.extend_from_slice(b",\"target\":");
             escape::json_str(out, target);
         }
@@ -742,13 +751,7 @@ impl LineFormat {
     }
 
     fn some_fields(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
-        let builtins = Builtins::of(
-            ev,
-            self.style.schema,
-            self.style.text,
-            self.shows_time(),
-            self.style.caller,
-        );
+        let builtins = Builtins::of(ev, &self.style, self.shows_time());
         if let Head::Site(site) = ev.head {
             // The common line: a call's own fields in JSON, no other layer,
             // and no built-in key a field could take: nothing to rename or
@@ -1267,10 +1270,16 @@ fn plain_style(style: &Style) -> bool {
 }
 
 /// The cached head of `site`'s line when it is a plain JSON line (see
-/// [`LineFormat::plain_json`]): velo's schema, no template, no target.
+/// [`LineFormat::plain_json`]): velo's schema, no template, no target,
+/// and, when the line writes the module path as the target, no field of
+/// the call that the `target` key would rename.
 #[inline(always)]
 fn plain_head<'h>(style: &Style, heads: &'h Heads, site: &'static Site) -> Option<&'h [u8]> {
-    if !plain_style(style) || site.is_template() || site.target().is_some() {
+    if !plain_style(style)
+        || site.is_template()
+        || site.target().is_some()
+        || (style.targets && site.names.contains(&"target"))
+    {
         return None;
     }
     heads.get(heads.slot(site), site)

@@ -222,5 +222,8 @@ pub(crate) struct Style {
     /// Timestamps in the zone this makes (the local one) instead of UTC.
     pub(crate) local_time: Option<crate::timestamp::ZoneMaker>,
     pub(crate) caller: bool,
+    /// Every line writes its target: the call's `target:`, else its
+    /// module path (`Builder::targets`).
+    pub(crate) targets: bool,
     pub(crate) schema: Schema,
 }

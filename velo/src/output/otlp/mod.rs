@@ -32,7 +32,8 @@
 //!   FATAL 21; `severity_text`: the same names;
 //! - `body`: the message as plain text, a template's placeholders filled in;
 //! - attributes: `code.file.path` and `code.line.number` (unless
-//!   `caller(false)`), `target` when it is not the module path,
+//!   `caller(false)`), `target` when it is not the module path (always
+//!   with `Builder::targets`),
 //!   `thread.name` with `Builder::thread_names`, then every
 //!   field with its type (see [`pb::put_any`]), then `suppressed` and
 //!   `backtrace` when present. A field whose key is one of those velo
@@ -99,6 +100,9 @@ const THREAD_KEY: &str = "thread.name";
 pub(crate) struct Otlp {
     endpoint: Endpoint,
     caller: bool,
+    /// Every record carries its target, the module path when it has no
+    /// other (`Builder::targets`).
+    targets: bool,
     /// The batch being filled.
     batch: Batch,
     /// When its first record came.
@@ -138,8 +142,14 @@ impl std::fmt::Debug for Otlp {
 impl Otlp {
     /// An output sending to `endpoint` (`http://host:port[/path]`) as the
     /// service `service_name`; with `caller`, records carry their source
-    /// location. Starts the sender thread.
-    pub(crate) fn new(endpoint: &str, service_name: &str, caller: bool) -> Result<Otlp, Error> {
+    /// location; with `targets`, their target even when it is the module
+    /// path. Starts the sender thread.
+    pub(crate) fn new(
+        endpoint: &str,
+        service_name: &str,
+        caller: bool,
+        targets: bool,
+    ) -> Result<Otlp, Error> {
         let endpoint = Endpoint::parse(endpoint).map_err(|e| Error::new(ErrorKind::Output, e))?;
         let batch = Batch::new(
             &[("service.name", Val::Str(service_name))],
@@ -151,6 +161,7 @@ impl Otlp {
         Ok(Otlp {
             endpoint,
             caller,
+            targets,
             batch,
             since: None,
             spare: None,
@@ -345,7 +356,7 @@ impl Output for Otlp {
                 pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[1], Val::U64(line.into()));
             }
         }
-        let target = ev.target();
+        let target = ev.written_target(self.targets);
         if let Some(target) = target {
             pb::put_key_value(buf, pb::ATTRIBUTE, OWN_KEYS[2], Val::Str(target));
         }
@@ -359,7 +370,7 @@ impl Output for Otlp {
         } else {
             &[]
         };
-        let builtins = Builtins::new(fixed, ev, THREAD_KEY);
+        let builtins = Builtins::new(fixed, ev, THREAD_KEY).with_target(target);
         self.scope_index.prepare(ev);
         let mut fields = ev.fields(&self.scope_index);
         while let Some((key, value)) = fields.next() {
