@@ -222,10 +222,12 @@ fn no_time_no_caller_no_fields_is_level_and_msg() {
 /// with a fraction of 1 to 9 digits, such as `2026-11-27T17:03:12.123Z`.
 fn parse_rfc3339(s: &str) -> Duration {
     let b = s.as_bytes();
-    assert!(s.len() > 21, "{s}");
+    assert!(s.len() >= 20, "{s}");
+    // Whole seconds (`Timestamp::Secs`) have no `.` and no fraction.
+    let point = if s.len() == 20 { b'Z' } else { b'.' };
     assert_eq!(
         (b[4], b[7], b[10], b[13], b[16], b[19], b[s.len() - 1]),
-        (b'-', b'-', b'T', b':', b':', b'.', b'Z'),
+        (b'-', b'-', b'T', b':', b':', point, b'Z'),
         "{s}"
     );
     let num = |range: std::ops::Range<usize>| -> u64 { s[range].parse().unwrap() };
@@ -238,7 +240,7 @@ fn parse_rfc3339(s: &str) -> Duration {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + num(11..13) * 3600 + num(14..16) * 60 + num(17..19);
-    let frac = &s[20..s.len() - 1];
+    let frac = s.get(20..s.len() - 1).unwrap_or("");
     let nanos: u32 = format!("{frac:0<9}").parse().unwrap();
     Duration::new(secs, nanos)
 }
@@ -264,6 +266,7 @@ fn assert_between(before: Duration, t: Duration, after: Duration, precision: Dur
 #[test]
 fn timestamp_widths() {
     for (mode, digits, precision) in [
+        (Timestamp::Secs, 0, Duration::from_secs(1)),
         (Timestamp::Millis, 3, Duration::from_millis(1)),
         (Timestamp::Micros, 6, Duration::from_micros(1)),
         (Timestamp::Nanos, 9, Duration::from_nanos(1)),
@@ -276,13 +279,16 @@ fn timestamp_widths() {
         for e in entries(&l, &out) {
             assert_eq!(keys(&e)[0], "time");
             let time = e["time"].as_str().unwrap();
+            let point = usize::from(digits > 0);
             assert_eq!(
                 time.len(),
-                "YYYY-MM-DDTHH:MM:SS.".len() + digits + 1,
+                "YYYY-MM-DDTHH:MM:SS".len() + point + digits + 1,
                 "{mode:?}: {time}"
             );
             assert!(
-                time[20..20 + digits].bytes().all(|b| b.is_ascii_digit()),
+                time[19 + point..19 + point + digits]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()),
                 "{time}"
             );
             assert_between(before, parse_rfc3339(time), after, precision);

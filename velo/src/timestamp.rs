@@ -24,6 +24,9 @@
 pub enum Timestamp {
     /// No `time` field.
     Off,
+    /// `2026-11-27T17:03:12Z`: whole seconds, as `env_logger` writes
+    /// them by default.
+    Secs,
     /// `2026-11-27T17:03:12.123Z`.
     Millis,
     /// `2026-11-27T17:03:12.123456Z` (the default).
@@ -167,6 +170,7 @@ impl Clockface {
                 buf.extend_from_slice(&after[..*after_len]);
                 return;
             }
+            Timestamp::Secs => 0,
             Timestamp::Millis => 3,
             Timestamp::Micros => 6,
             Timestamp::Nanos => 9,
@@ -177,10 +181,10 @@ impl Clockface {
         // Entries logged within one tick of the precision (a millisecond, a
         // microsecond: dozens of entries when a thread logs flat out) have
         // the same timestamp: the cached one, copied whole.
-        let tick = if digits == 3 {
-            nanos / 1_000_000
-        } else {
-            nanos / 1_000
+        let tick = match digits {
+            0 => nanos / 1_000_000_000,
+            3 => nanos / 1_000_000,
+            _ => nanos / 1_000,
         };
         if tick != self.tick {
             self.new_tick(nanos, tick, digits);
@@ -195,6 +199,10 @@ impl Clockface {
         if secs != self.second {
             self.new_second(secs, digits);
         }
+        self.tick = tick;
+        if digits == 0 {
+            return;
+        }
         let frac = (nanos % 1_000_000_000) as u32;
         let at = self.start + PREFIX_LEN + 1;
         let fraction: &mut [u8; 9] = (&mut self.stamp[at..at + 9])
@@ -205,7 +213,6 @@ impl Clockface {
         } else {
             put_digits::<6>(fraction, frac / 1_000);
         }
-        self.tick = tick;
     }
 
     /// [`Clockface::write`] with nanoseconds, which change with every
@@ -242,8 +249,11 @@ impl Clockface {
         let prefix = format_prefix((secs_i + i64::from(offset)).clamp(MIN_SECS, MAX_SECS));
         let start = self.start;
         self.stamp[start..start + PREFIX_LEN].copy_from_slice(&prefix);
-        self.stamp[start + PREFIX_LEN] = b'.';
-        let mut len = start + PREFIX_LEN + 1 + digits;
+        let mut len = start + PREFIX_LEN;
+        if digits > 0 {
+            self.stamp[len] = b'.';
+            len += 1 + digits;
+        }
         if self.zone.is_none() {
             self.stamp[len] = b'Z';
             len += 1;
@@ -440,6 +450,10 @@ mod tests {
             "1970-01-01T00:00:00.123Z"
         );
         assert_eq!(
+            fmt(Timestamp::Secs, 1_795_798_992, 999_999_999),
+            "2026-11-27T17:03:12Z"
+        );
+        assert_eq!(
             fmt(Timestamp::Nanos, 0, 7),
             "1970-01-01T00:00:00.000000007Z"
         );
@@ -452,7 +466,7 @@ mod tests {
     #[test]
     fn consecutive_entries_within_and_across_ticks() {
         let base = 1_795_798_992_000_000_000u64;
-        let cases: [(Timestamp, &[(u64, &str)]); 3] = [
+        let cases: [(Timestamp, &[(u64, &str)]); 4] = [
             (
                 Timestamp::Micros,
                 &[
@@ -470,6 +484,15 @@ mod tests {
                     (5_999_999, "2026-11-27T17:03:12.005Z"),
                     (6_000_000, "2026-11-27T17:03:12.006Z"),
                     (1_006_000_000, "2026-11-27T17:03:13.006Z"),
+                ],
+            ),
+            (
+                Timestamp::Secs,
+                &[
+                    (5_000_000, "2026-11-27T17:03:12Z"),
+                    (999_999_999, "2026-11-27T17:03:12Z"),
+                    (1_000_000_000, "2026-11-27T17:03:13Z"),
+                    (999_999_999, "2026-11-27T17:03:12Z"),
                 ],
             ),
             (
