@@ -21,7 +21,7 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
     let site = Ident::new("__velo_site", Span::mixed_site());
     let Some(site_def) = site_definition(call, &site, true) else {
         return quote! {
-            ::core::compile_error!("velo: a call site's message and keys must fit in 64 KiB")
+            ::core::compile_error!("velo: a call site's message and keys must fit in 64 KiB as velo stores them: escaped for the line (a `\"` takes two bytes, a control character up to six), and also as written where that differs")
         };
     };
 
@@ -530,6 +530,23 @@ mod tests {
         assert!(out.contains("Entry :: with_suppressed ("), "{out}");
         let out = expand(quote!(info, "m"));
         assert!(out.contains("Entry :: emit ("), "{out}");
+    }
+
+    /// The 64 KiB limit counts the message as stored, escaped and as
+    /// written: 20,000 quotes (40,000 bytes escaped, 60,000 in all) fit,
+    /// 22,000 (66,000) do not, and the error says why.
+    #[test]
+    fn the_size_limit_counts_escaped_bytes() {
+        let message = |quotes: usize| Literal::string(&"\"".repeat(quotes));
+        let fits = message(20_000);
+        assert!(!expand(quote!(info, #fits)).contains("compile_error"));
+        let over = message(22_000);
+        let out = expand(quote!(info, #over));
+        assert!(
+            out.contains("compile_error") && out.contains("64 KiB as velo stores them"),
+            "{}",
+            &out[..out.len().min(300)]
+        );
     }
 
     #[test]
