@@ -209,6 +209,59 @@ fn a_torn_file_from_before_is_not_glued_to() {
     }
 }
 
+/// Another writer appending whole lines to the file as the logger opens it
+/// again (another process of a pre-fork server, a second instance of a
+/// service): while one of its large writes is copied in, the file ends
+/// inside that write's last line for a moment. The logger must not take
+/// that for a torn line and start with a newline of its own, which leaves
+/// an empty line once the write is done.
+#[test]
+fn reopening_while_another_writer_appends_leaves_no_empty_line() {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const REOPENS: u64 = 1500;
+    let dir = TempDir::new("shared-append");
+    let path = dir.path().join("app.log");
+    let logger = Builder::new()
+        .format(Format::Json)
+        .file(&path)
+        .build()
+        .unwrap();
+    let chunk: String = (0..4096)
+        .map(|i| format!("{{\"other\":\"{i:05}\"}}\n"))
+        .collect();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut other = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                other.write_all(chunk.as_bytes()).unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        });
+        for i in 0..REOPENS {
+            logger.reopen().unwrap();
+            velo!(logger: &logger, info, "mine", i);
+            logger.sync().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    logger.close();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let empty = text.lines().filter(|l| l.is_empty()).count();
+    assert_eq!(empty, 0, "empty lines among {} bytes", text.len());
+    let mine: Vec<u64> = text
+        .lines()
+        .map(parse_line)
+        .filter(|e| e.get("msg").is_some_and(|m| m == "mine"))
+        .map(|e| e["i"].as_u64().unwrap())
+        .collect();
+    assert_eq!(mine, (0..REOPENS).collect::<Vec<_>>());
+}
+
 /// With no room at all, the entries of a rotation period are all dropped:
 /// the empty live file is not rotated, so no empty file takes the place of
 /// a real one among the `keep` newest.

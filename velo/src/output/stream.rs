@@ -616,10 +616,25 @@ fn blocking(file: std::fs::File) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// How long [`ends_inside_a_line`] waits before it looks at a file's end
+/// again, and how many times it looks.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(1);
+const SETTLE_LOOKS: usize = 4;
+
 /// Whether the file `file` at `path`, opened for appending, ends inside a
 /// line (a crash, or another program's write cut short by a full disk):
 /// then its [`LineEnd`] writes a newline before the first bytes, so they
 /// are never glued to the torn line.
+///
+/// Another process may be appending to the file as it is opened (a forked
+/// child sharing a rolling file, two instances of a service, the old file
+/// of a `reopen`): while the kernel copies a large write in, the file's
+/// size grows a page at a time, so its last byte can be inside that
+/// write's last line. A file that does not end in a newline is looked at
+/// again after a moment: if it grew, someone is appending whole lines, and
+/// its end is looked at anew. Only a file that stays torn gets the
+/// newline; one that keeps growing is taken for another writer's, whose
+/// lines are whole.
 fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -627,18 +642,30 @@ fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
         // Only a regular file has a last byte to read back (a FIFO's read
         // would take another reader's data); it is read through a handle of
         // its own, as `file` may only write.
-        let Some(len) = file
-            .metadata()
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .filter(|&n| n > 0)
-        else {
+        let size = || {
+            file.metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        };
+        let Some(mut len) = size().filter(|&n| n > 0) else {
             return false;
         };
-        let mut last = [0];
-        let read = std::fs::File::open(path).and_then(|f| f.read_exact_at(&mut last, len - 1));
-        read.is_ok() && last[0] != b'\n'
+        let Ok(reader) = std::fs::File::open(path) else {
+            return false;
+        };
+        for _ in 0..SETTLE_LOOKS {
+            let mut last = [0];
+            if reader.read_exact_at(&mut last, len - 1).is_err() || last[0] == b'\n' {
+                return false;
+            }
+            std::thread::sleep(SETTLE);
+            match size() {
+                Some(now) if now != len && now > 0 => len = now,
+                _ => return true,
+            }
+        }
+        false
     }
     #[cfg(not(unix))]
     {
