@@ -98,6 +98,10 @@ fn warm_up_backtraces() {
     });
 }
 
+/// How long a caller whose queue is full under `Overflow::Block` yields
+/// its CPU between looks for room before it sleeps between them.
+const BLOCK_YIELDING: Duration = Duration::from_micros(200);
+
 /// How long a caller whose queue is full under `Overflow::Sync` waits for
 /// the worker to make room before it writes the queue out itself.
 const SYNC_PATIENCE: Duration = Duration::from_millis(1);
@@ -374,15 +378,20 @@ impl Core {
         }
     }
 
-    /// `Overflow::Sync` with a full ring. While the worker makes progress,
+    /// `Overflow::Sync` with a full ring. While the worker runs a pass,
     /// room is about to appear: the caller waits for it, for up to
     /// [`SYNC_PATIENCE`], rather than format everything queued itself,
     /// which would leave the worker idle and the two threads taking turns
     /// (a thread logging flat out then runs at the worker's pace, both
-    /// cores busy). After that, or when the worker is parked, stopped or
-    /// stuck, the caller drains and writes, as the strategy promises.
+    /// cores busy). After that, or when the worker is idle (between its
+    /// looks for work, or parked: seen twice, a yield apart, so that the
+    /// moment between two passes does not count), stopped or stuck, the
+    /// caller drains and writes, as the strategy promises. Waiting for an
+    /// idle worker to look again would cost every entry of a small queue
+    /// (`buffer_size(1)`) the worker's poll interval.
     fn overflow_sync(&self, worker: &Worker, entry: &mut [u8]) {
         let start = std::time::Instant::now();
+        let mut idle_seen = false;
         // A worker stuck in the output makes no room: no patience.
         while !self.output.is_stuck()
             && start.elapsed() < SYNC_PATIENCE
@@ -390,7 +399,11 @@ impl Core {
             && !worker.is_stopped()
             && !local::is_writing(self.id)
         {
-            local::while_busy(|| worker.wake_if_parked());
+            let idle = !worker.in_pass();
+            if idle && idle_seen {
+                break;
+            }
+            idle_seen = idle;
             std::thread::yield_now();
             match local::push(self.id, entry) {
                 Ok(()) => return self.after_enqueue(worker),
@@ -406,7 +419,7 @@ impl Core {
         // A thread inside another logger's output: its holder may be
         // waiting for this thread (see `sink::Waiting`).
         let _waiting = Waiting::start(self.id);
-        let mut spins = 0u32;
+        let began = Instant::now();
         let mut progress = worker.progress();
         // Relaxed: a stale value costs one more wait or one drop more.
         if self.stuck_at.load(Ordering::Relaxed) == progress.passes() {
@@ -428,8 +441,11 @@ impl Core {
             {
                 return self.write_now(entry, true);
             }
-            if spins < 16 {
-                spins += 1;
+            // Yield first: a worker woken below drains within
+            // microseconds, and a sleep (even of 50 us) ends only after the
+            // system's timer slack and a wake-up of its own, which a small
+            // queue (`buffer_size(1)`) would pay on every entry.
+            if began.elapsed() < BLOCK_YIELDING {
                 std::thread::yield_now();
             } else {
                 pause(Duration::from_micros(50));
@@ -439,7 +455,7 @@ impl Core {
                 Err(Unpushed::Full) => {}
                 Err(_) => return self.unqueueable(entry),
             }
-            local::while_busy(|| worker.wake_if_parked());
+            local::while_busy(|| worker.wake_if_idle());
             if progress.stalled(worker) {
                 // The worker is stuck in the output: waiting longer could
                 // hang the program.

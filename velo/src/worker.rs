@@ -243,6 +243,12 @@ impl Worker {
         self.running.load(Ordering::SeqCst)
     }
 
+    /// Whether the worker is running a pass now (not waiting for work,
+    /// polling or parked).
+    pub(crate) fn in_pass(&self) -> bool {
+        self.in_pass.load(Ordering::SeqCst)
+    }
+
     /// After a caller saw `PARKED`: the first to clear it wakes the worker;
     /// returns whether this call did.
     #[cold]
@@ -252,6 +258,16 @@ impl Worker {
             self.unpark();
         }
         parked
+    }
+
+    /// For a caller waiting for room: wakes the worker unless it is in a
+    /// pass (parked, or sleeping between its looks for work), so that it
+    /// drains now rather than at its next look.
+    #[cold]
+    pub(crate) fn wake_if_idle(&self) {
+        if !self.wake_if_parked() && !self.in_pass() {
+            self.unpark();
+        }
     }
 
     fn unpark(&self) {
