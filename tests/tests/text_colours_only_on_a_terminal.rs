@@ -32,8 +32,18 @@ fn run_on_terminal_as(no_color: Option<&str>, term: &str) -> String {
 
 /// [`run_on_terminal_as`] with `envs` set too.
 fn run_on_terminal_with(no_color: Option<&str>, term: &str, envs: &[(&str, &str)]) -> String {
+    run_child_on_terminal("child_logs_to_a_terminal", no_color, term, envs)
+}
+
+/// The child scenario `name` on a pseudo-terminal, with `NO_COLOR` set to
+/// `no_color` (unset for `None`), `TERM` to `term` and `envs` set.
+fn run_child_on_terminal(
+    name: &str,
+    no_color: Option<&str>,
+    term: &str,
+    envs: &[(&str, &str)],
+) -> String {
     let exe = std::env::current_exe().unwrap();
-    let name = "child_logs_to_a_terminal";
     let command = format!(
         "{} {name} --exact --nocapture --test-threads=1",
         exe.display()
@@ -55,6 +65,57 @@ fn run_on_terminal_with(no_color: Option<&str>, term: &str, envs: &[(&str, &str)
     let out = cmd.output().expect("script(1) from util-linux runs");
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn child_logs_through_writers_on_a_terminal() {
+    if !is_child("child_logs_through_writers_on_a_terminal") {
+        return;
+    }
+    let (_reader, pipe) = std::io::pipe().unwrap();
+    let built = [
+        (
+            "stdout writer",
+            velo::Builder::new().writer(std::io::stdout()),
+        ),
+        (
+            "stderr writer",
+            velo::Builder::new().writer(std::io::stderr()),
+        ),
+        ("tty file", velo::Builder::new().file("/dev/tty")),
+        ("pipe writer", velo::Builder::new().writer(pipe)),
+    ];
+    for (name, builder) in built {
+        let logger = builder.build().unwrap();
+        velo!(logger: &logger, info, "through", name);
+        logger.close();
+    }
+}
+
+/// `Format::Auto` and colours take a writer that is standard output or
+/// error, or a file that is a terminal device, for the terminal it is, as
+/// they take `stdout()` and `stderr()`.
+#[test]
+fn writers_on_a_terminal_get_coloured_text() {
+    let out = run_child_on_terminal(
+        "child_logs_through_writers_on_a_terminal",
+        None,
+        "xterm-256color",
+        &[],
+    );
+    for name in ["stdout writer", "stderr writer", "tty file"] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name}: {out:?}"));
+        assert!(
+            line.contains("\u{1b}[32mINFO \u{1b}[0m through"),
+            "{name}: {line:?}"
+        );
+        assert!(!line.contains('{'), "{name}: {line:?}");
+    }
+    // The pipe's line went to the pipe, not to the terminal.
+    assert!(!out.contains("pipe writer"), "{out:?}");
 }
 
 #[test]

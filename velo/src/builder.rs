@@ -17,7 +17,9 @@ use std::path::PathBuf;
 enum Target {
     Stderr,
     Stdout,
-    Writer(Box<dyn Write + Send>),
+    /// A writer, and whether it is one of the standard library's handles
+    /// on a terminal (see [`writes_to_terminal`]).
+    Writer(Box<dyn Write + Send>, bool),
     Test,
     /// Any other output (a file, rolling files, journald, syslog, OTLP):
     /// opened by a closure its builder method made, so that a program
@@ -38,6 +40,9 @@ struct Opener {
     /// The output writes lines into records of a protocol (syslog's MSG),
     /// where terminal colours have no place, whatever `color` says.
     colorless: bool,
+    /// The file it opens, when it opens one (`Builder::file`): a terminal
+    /// device (`/dev/tty`) counts as a terminal.
+    file: Option<PathBuf>,
 }
 
 /// What an output may need from the rest of the builder when it opens.
@@ -63,6 +68,7 @@ impl Target {
             named,
             open: Box::new(open),
             colorless: false,
+            file: None,
         })
     }
 
@@ -84,7 +90,7 @@ impl Target {
         match self {
             Target::Stderr => "stderr".to_owned(),
             Target::Stdout => "stdout".to_owned(),
-            Target::Writer(_) => "the writer".to_owned(),
+            Target::Writer(..) => "the writer".to_owned(),
             Target::Test => "the test output".to_owned(),
             Target::Open(opener) => opener.named.clone(),
         }
@@ -96,7 +102,7 @@ impl fmt::Debug for Target {
         match self {
             Target::Stderr => f.write_str("Stderr"),
             Target::Stdout => f.write_str("Stdout"),
-            Target::Writer(_) => f.write_str("Writer(..)"),
+            Target::Writer(..) => f.write_str("Writer(..)"),
             Target::Test => f.write_str("Test"),
             Target::Open(opener) => f.write_str(&opener.shown),
         }
@@ -365,7 +371,11 @@ impl Builder {
         self
     }
 
-    /// Writes to `writer`.
+    /// Writes to `writer`. For [`Format::Auto`] and colours it is a
+    /// terminal when it is `std::io::stdout()`, `std::io::stderr()` or a
+    /// `File` open on a terminal, and that stream is one; any other writer
+    /// is not (use [`Builder::format`] and [`Builder::color`] for one that
+    /// leads to a terminal).
     ///
     /// # Examples
     ///
@@ -383,7 +393,8 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn writer(mut self, writer: impl Write + Send + 'static) -> Builder {
-        self.output = Target::Writer(Box::new(writer));
+        let terminal = writes_to_terminal(&writer);
+        self.output = Target::Writer(Box::new(writer), terminal);
         self
     }
 
@@ -444,11 +455,21 @@ impl Builder {
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
         let path = path.into();
-        self.output = Target::opened_by(
+        let output = Target::opened_by(
             format!("File({path:?})"),
             format!("file {}", path.display()),
-            move |_| Ok(Box::new(output::File::open(path)?) as Box<dyn Output>),
+            {
+                let path = path.clone();
+                move |_| Ok(Box::new(output::File::open(path)?) as Box<dyn Output>)
+            },
         );
+        self.output = match output {
+            Target::Open(opener) => Target::Open(Opener {
+                file: Some(path),
+                ..opener
+            }),
+            other => other,
+        };
         self
     }
 
@@ -1198,6 +1219,43 @@ impl Builder {
     }
 }
 
+/// Whether `writer` is one of the standard library's handles on a
+/// terminal: standard output or error, or a `File`
+/// open on a terminal device. `Format::Auto` and colours take it for the
+/// terminal it is, as they take `stdout()` and `stderr()`; any other
+/// writer is not one.
+fn writes_to_terminal(writer: &dyn std::any::Any) -> bool {
+    if let Some(w) = writer.downcast_ref::<std::io::Stdout>() {
+        w.is_terminal()
+    } else if let Some(w) = writer.downcast_ref::<std::io::Stderr>() {
+        w.is_terminal()
+    } else if let Some(w) = writer.downcast_ref::<std::fs::File>() {
+        w.is_terminal()
+    } else {
+        false
+    }
+}
+
+/// Whether the file a `Builder::file` output opened at `path` is a
+/// terminal (`/dev/tty`): looked at only for a character device, which
+/// is opened again for the look; a FIFO or a regular file is not one.
+fn is_terminal_file(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+            && std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .is_ok_and(|f| f.is_terminal())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Whether the text format gets colours when `color` does not say, on a
 /// terminal if `terminal`: `NO_COLOR` set to anything but the empty string
 /// turns them off (no-color.org); else `CLICOLOR_FORCE` set to anything but
@@ -1243,7 +1301,7 @@ impl Builder {
                     Box::new(Stream::new(Box::new(Stdio::Stdout))),
                     std::io::stdout().is_terminal(),
                 ),
-                Target::Writer(w) => (Box::new(Stream::new(w)), false),
+                Target::Writer(w, terminal) => (Box::new(Stream::new(w)), terminal),
                 Target::Test => {
                     synchronous = true;
                     (Box::new(Stream::new(Box::new(output::TestWriter))), false)
@@ -1254,7 +1312,8 @@ impl Builder {
                         caller: self.caller,
                         targets: self.targets,
                     };
-                    ((opener.open)(&opening)?, false)
+                    let output = (opener.open)(&opening)?;
+                    (output, opener.file.as_deref().is_some_and(is_terminal_file))
                 }
             };
         let text = match self.format {

@@ -25,9 +25,14 @@ pub enum Format {
     /// One JSON object per line.
     Json,
     /// `TIME LEVEL message key=value ...`, coloured on a terminal unless
-    /// `NO_COLOR` is set (not empty) or `TERM` is `dumb`.
+    /// `NO_COLOR` is set (not empty), `CLICOLOR` is `0` or `TERM` is
+    /// `dumb`; `CLICOLOR_FORCE` colours it anywhere (see
+    /// [`Builder::color`](crate::Builder::color), which overrides them all).
     Text,
-    /// Text when writing to a terminal, JSON otherwise (the default).
+    /// Text when writing to a terminal, JSON otherwise (the default). The
+    /// terminal is standard output or error, a writer that is one of them
+    /// or a `File` on a terminal, or a file opened at a terminal device
+    /// (`/dev/tty`); any other writer is not one.
     #[default]
     Auto,
 }
