@@ -181,3 +181,26 @@ fn from_env_or_gives_way_to_the_environment() {
     assert_eq!(levels(&[("RUST_LOG", "info")]), ["info", "warn"]);
     assert_eq!(levels(&[("VELO_LOG", "debug")]), ["debug", "info", "warn"]);
 }
+
+#[test]
+fn child_builds_from_env_or_a_bad_default() {
+    if !is_child("child_builds_from_env_or_a_bad_default") {
+        return;
+    }
+    let err = velo::Builder::from_env_or("info,my_app=loud")
+        .writer(std::io::sink())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), velo::ErrorKind::Filter);
+    assert!(err.to_string().contains("my_app=loud"), "{err}");
+}
+
+/// A typo in the program's default filter fails `build()` wherever the
+/// program runs, not only where the environment sets no filter.
+#[test]
+fn a_bad_default_fails_whatever_the_environment_says() {
+    for envs in [&[][..], &[("RUST_LOG", "debug")], &[("VELO_LOG", "warn")]] {
+        let out = run_child("child_builds_from_env_or_a_bad_default", envs);
+        assert!(out.status.success(), "{envs:?}: {out:?}");
+    }
+}

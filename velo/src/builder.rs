@@ -254,7 +254,10 @@ impl Builder {
     /// neither `VELO_LOG` nor `RUST_LOG` sets a filter: the program's own
     /// default, which the environment overrides. (A
     /// [`filter`](Builder::filter) after `from_env` replaces the
-    /// environment's.)
+    /// environment's.) A bad directive in `directives` makes
+    /// [`build`](Builder::build) fail whether or not the environment sets a
+    /// filter, so that a typo in the program's default shows wherever the
+    /// program runs, not only where the variables are unset.
     ///
     /// # Examples
     ///
@@ -263,15 +266,27 @@ impl Builder {
     /// let logger = velo::Builder::from_env_or("info,my_app=debug")
     ///     .writer(std::io::sink())
     ///     .build()?;
+    /// // A bad default fails, whatever the environment says.
+    /// let typo = velo::Builder::from_env_or("info,my_app=loud").build();
+    /// assert_eq!(typo.unwrap_err().kind(), velo::ErrorKind::Filter);
     /// # Ok::<(), velo::Error>(())
     /// ```
     #[must_use]
     pub fn from_env_or(directives: &str) -> Builder {
         let builder = Builder::from_env();
-        if builder.filter_set {
-            builder
-        } else {
-            builder.filter(directives)
+        let default: Result<Filter, Error> = directives.parse();
+        match default {
+            Err(e) => Builder {
+                filter: Err(e),
+                filter_set: true,
+                ..builder
+            },
+            Ok(_) if builder.filter_set => builder,
+            Ok(filter) => Builder {
+                filter: Ok(filter),
+                filter_set: true,
+                ..builder
+            },
         }
     }
 
