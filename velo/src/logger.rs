@@ -92,9 +92,14 @@ pub struct Stats {
     /// counts here too, as it counted in `written`.
     ///
     /// The entries of a write that never returns (a writer blocked for
-    /// good), those it holds and those its worker's pass took before it,
-    /// count in neither `written` nor here: a pass counts what it wrote
-    /// when it ends.
+    /// good) count by where they are when it starts: those the output's
+    /// buffer already holds (the write was writing them out) count in
+    /// `written`, as lines held while a writer fails do; those of the
+    /// worker's pass under way, which counts what it wrote when it ends,
+    /// in neither `written` nor here; those still queued here, if the
+    /// process exits with them. So while a write hangs, `written` may be
+    /// up to a buffer's worth (64 KiB of lines) ahead of what the writer
+    /// has taken.
     pub dropped: u64,
     /// Bytes of the lines counted in `written`. (An OTLP batch given up
     /// on is taken back from `written` only.)
