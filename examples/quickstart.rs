@@ -69,10 +69,13 @@ fn main() {
         velo!(logger: &req_log, info, "request handled", status = 200);
     });
 
-    // A noisy line, limited at its call site: one entry per second at most;
-    // the next one written says how many were skipped.
-    for attempt in 0..1000 {
-        velo!(every: 1s, warn, "queue full", attempt);
+    // A noisy line, limited at its call site: one entry per 100 ms at most;
+    // the next one written says how many were skipped ("suppressed":999).
+    for round in 0..2 {
+        for attempt in 0..1000 {
+            velo!(every: 100ms, warn, "queue full", round, attempt);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(120));
     }
 
     // Errors are written with their whole source chain.

@@ -22,7 +22,8 @@ fn handle(log: &velo::Logger, req: &Request, slow: &AtomicU64) {
     velo!(logger: log, debug, "routing {path}", path = req.path);
     if req.id.is_multiple_of(97) {
         // Under load this would flood the output: one entry per second
-        // from this line, with the count of the ones skipped.
+        // from this line at most; the next one written after a second
+        // carries the count of the ones skipped (`"suppressed"`).
         slow.fetch_add(1, Ordering::Relaxed);
         velo!(logger: log, every: 1s, warn, "slow backend", backend = "db-2");
     }

@@ -132,3 +132,32 @@ fn a_file_logger_appends() {
     assert_eq!(rounds, [0, 1]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `Timestamp::UnixNanos` writes the time as a number, which ECS's and
+/// Google Cloud's readers misread: refused for their JSON lines, also in
+/// an `also` output; fine in velo's schema and in the text format.
+#[test]
+fn a_number_time_under_a_schema_that_wants_a_string_is_refused() {
+    use velo::{Format, Schema, Timestamp};
+    let nanos = |schema| {
+        Builder::new()
+            .schema(schema)
+            .timestamp(Timestamp::UnixNanos)
+            .format(Format::Json)
+            .writer(std::io::sink())
+    };
+    for schema in [Schema::Ecs, Schema::Gcp] {
+        let err = nanos(schema).build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Output, "{err}");
+        assert!(err.to_string().contains("Timestamp::Nanos"), "{err}");
+        let err = Builder::new()
+            .writer(std::io::sink())
+            .also(nanos(schema))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Output, "{err}");
+        assert!(nanos(schema).format(Format::Text).build().is_ok());
+        assert!(nanos(schema).timestamp(Timestamp::Nanos).build().is_ok());
+    }
+    assert!(nanos(Schema::Velo).build().is_ok());
+}

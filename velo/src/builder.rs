@@ -919,7 +919,7 @@ impl Builder {
     ///     .targets(true)
     ///     .writer(std::io::sink())
     ///     .build()?;
-    /// velo::velo!(logger: &logger, info, "ready"); // {..,"msg":"ready","caller":..,"target":"my_app::server"}
+    /// velo::velo!(logger: &logger, info, "ready"); // {..,"msg":"ready","caller":..,"target":"my_app::server"} (the module path)
     /// # Ok::<(), velo::Error>(())
     /// ```
     #[must_use]
@@ -1131,22 +1131,50 @@ impl Builder {
         self
     }
 
+    /// Refuses `Timestamp::UnixNanos` under a schema whose readers take
+    /// their time key for an RFC 3339 string (see its docs).
+    fn check_time_key(&self) -> Result<(), Error> {
+        let reader = match self.schema {
+            Schema::Ecs => "Elasticsearch reads a number in `@timestamp` as milliseconds",
+            Schema::Gcp => "Cloud Logging does not read a number in `time`",
+            Schema::Velo => return Ok(()),
+        };
+        if self.timestamp != Timestamp::UnixNanos || self.format == Format::Text {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Output,
+            format!(
+                "Timestamp::UnixNanos writes the time as a number, and {reader}: use Timestamp::Nanos with Schema::{:?}",
+                self.schema
+            ),
+        ))
+    }
+
     /// Builds the logger.
     ///
     /// # Errors
     ///
     /// A buffer size that is not a power of two, a bad filter directive, a
     /// file that cannot be opened, an output address that is not valid
-    /// ([`ErrorKind::Output`]), or a thread that cannot start.
+    /// ([`ErrorKind::Output`]), [`Timestamp::UnixNanos`] in JSON lines of
+    /// [`Schema::Ecs`] or [`Schema::Gcp`] (also [`ErrorKind::Output`]:
+    /// their readers would misread the number), or a thread that cannot
+    /// start.
     ///
     /// # Examples
     ///
     /// ```
-    /// let logger = velo::Builder::new().writer(std::io::sink()).build()?;
+    /// use velo::{Builder, ErrorKind, Schema, Timestamp};
+    ///
+    /// let logger = Builder::new().writer(std::io::sink()).build()?;
     /// velo::velo!(logger: &logger, info, "built");
     ///
-    /// let err = velo::Builder::new().buffer_size(1000).build().unwrap_err();
-    /// assert_eq!(err.kind(), velo::ErrorKind::BufferSize);
+    /// let err = Builder::new().buffer_size(1000).build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::BufferSize);
+    ///
+    /// let ecs = Builder::new().schema(Schema::Ecs).timestamp(Timestamp::UnixNanos);
+    /// assert_eq!(ecs.build().unwrap_err().kind(), ErrorKind::Output);
     /// # Ok::<(), velo::Error>(())
     /// ```
     pub fn build(mut self) -> Result<Logger, Error> {
@@ -1166,6 +1194,10 @@ impl Builder {
                     self.buffer_size
                 ),
             ));
+        }
+        self.check_time_key()?;
+        for branch in &self.also {
+            branch.check_time_key()?;
         }
         let mut asynchronous = self.asynchronous;
         // Entries are dated when any output shows the time.

@@ -40,7 +40,9 @@ pub enum Timestamp {
     /// [`Schema::Gcp`](crate::Schema::Gcp), whose readers expect their time
     /// key as an RFC 3339 string: Elasticsearch reads a number in
     /// `@timestamp` as milliseconds, and Cloud Logging does not read a
-    /// number in `time` at all. Use [`Timestamp::Nanos`] there.
+    /// number in `time` at all. Use [`Timestamp::Nanos`] there:
+    /// [`Builder::build`](crate::Builder::build) refuses the pair for
+    /// JSON lines.
     UnixNanos,
 }
 

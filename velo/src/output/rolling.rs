@@ -125,9 +125,12 @@ impl Period {
 ///
 /// Rotation happens on the logger's worker, when it writes out its buffer.
 /// [`Logger::reopen`](crate::Logger::reopen) opens the live path again, for
-/// an external rotation (logrotate's move, then signal). Errors (a missing
-/// directory, a full disk) are counted as write errors and reported by the
-/// next [`sync`](crate::Logger::sync); writing is retried on the next entry
+/// an external rotation (logrotate's move, then signal). A live file that
+/// cannot be opened or created (with its directory) at
+/// [`build`](crate::Builder::build) is an [`ErrorKind::File`](crate::ErrorKind::File)
+/// error from it; after that, errors (a directory removed since, a full
+/// disk) are counted as write errors and reported by the next
+/// [`sync`](crate::Logger::sync), and writing is retried on the next entry
 /// or flush. If the rename itself fails, entries keep going to the live file.
 ///
 /// # Examples
