@@ -262,6 +262,70 @@ fn reopening_while_another_writer_appends_leaves_no_empty_line() {
     assert_eq!(mine, (0..REOPENS).collect::<Vec<_>>());
 }
 
+/// Another program appending pieces of a line to the file, slowly (a
+/// progress bar's dots), as the logger opens it again: the file keeps
+/// growing without ending a line, so the logger owes it a newline, and
+/// writes it with its first line in one write, so that none of the other
+/// program's bytes lands between them and no entry is glued to them.
+/// (Bytes that come after a whole line of the logger's start the next
+/// line: the other program's, never the logger's.)
+#[test]
+fn reopening_while_another_program_writes_pieces_of_a_line_glues_nothing() {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const REOPENS: u64 = 200;
+    let dir = TempDir::new("shared-pieces");
+    let path = dir.path().join("app.log");
+    let logger = Builder::new()
+        .format(Format::Json)
+        .file(&path)
+        .build()
+        .unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut other = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            // One line that never ends while the logger reopens.
+            while !stop.load(Ordering::Relaxed) {
+                other.write_all(b"x").unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(300));
+            }
+        });
+        let len = || std::fs::metadata(&path).unwrap().len();
+        for i in 0..REOPENS {
+            // The other program has begun a line (after the logger's last
+            // one) when the logger looks at the file's end. (Were the file
+            // to end with a line of the logger's, nothing would be owed,
+            // and bytes the other program writes between that look and the
+            // logger's write would begin the logger's line: no appender
+            // can look at a file's end and write after it in one step.)
+            let at = len();
+            while len() == at {
+                std::thread::yield_now();
+            }
+            logger.reopen().unwrap();
+            velo!(logger: &logger, info, "mine", i);
+            logger.sync().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    logger.close();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut mine = Vec::new();
+    for line in text.lines() {
+        if line.contains("\"mine\"") {
+            assert!(line.starts_with('{'), "glued: {line:?}");
+            mine.push(parse_line(line)["i"].as_u64().unwrap());
+        } else {
+            assert!(line.bytes().all(|b| b == b'x'), "{line:?}");
+        }
+    }
+    assert_eq!(mine, (0..REOPENS).collect::<Vec<_>>());
+}
+
 /// With no room at all, the entries of a rotation period are all dropped:
 /// the empty live file is not rotated, so no empty file takes the place of
 /// a real one among the `keep` newest.

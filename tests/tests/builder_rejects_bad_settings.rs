@@ -161,3 +161,38 @@ fn a_number_time_under_a_schema_that_wants_a_string_is_refused() {
     }
     assert!(nanos(Schema::Velo).build().is_ok());
 }
+
+#[test]
+fn child_opens_the_terminal_without_one() {
+    if !velo_tests::is_child("child_opens_the_terminal_without_one") {
+        return;
+    }
+    let err = Builder::new().file("/dev/tty").build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::File);
+    assert!(err.to_string().contains("no controlling terminal"), "{err}");
+}
+
+/// `.file("/dev/tty")` in a process without a terminal (a service, a
+/// cron job): the error says so, not that a FIFO has no reader.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_terminal_of_a_process_without_one_is_named() {
+    if !std::path::Path::new("/dev/tty").exists() {
+        return;
+    }
+    let name = "child_opens_the_terminal_without_one";
+    // `setsid` runs the child in a session of its own: no terminal.
+    let out = std::process::Command::new("setsid")
+        .arg("--wait")
+        .arg(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env("VELO_TEST_CHILD", name)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("setsid(1) from util-linux runs");
+    velo_tests::assert_child_passed(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{out:?}"
+    );
+}

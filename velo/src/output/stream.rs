@@ -43,6 +43,31 @@ pub(crate) fn write_from(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> 
     write_within(w, buf, written, WOULD_BLOCK_PATIENCE)
 }
 
+/// Writes a newline and as much of `buf[*written..]` as `w` takes with it
+/// in one vectored write (a file: one `writev`), retried if interrupted
+/// before it took anything; advances `written` past the bytes of `buf`
+/// written. The caller writes the rest.
+fn write_newline_and(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::Result<()> {
+    let mut interrupted = 0;
+    loop {
+        let slices = [io::IoSlice::new(b"\n"), io::IoSlice::new(&buf[*written..])];
+        match w.write_vectored(&slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *written += n - 1;
+                crate::local::wrote_some();
+                return Ok(());
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::Interrupted && interrupted < INTERRUPTED_RETRIES =>
+            {
+                interrupted += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// [`write_from`], waiting at most `patience` without a byte taken.
 fn write_within(
     w: &mut dyn Write,
@@ -151,12 +176,19 @@ impl LineEnd {
         buf: &[u8],
         written: &mut usize,
     ) -> io::Result<()> {
+        let start = *written;
         if (self.torn || self.owed) && *written < buf.len() {
-            write_from(w, b"\n", &mut 0)?;
+            if file.is_some() {
+                // A file takes the newline and the first bytes in one
+                // `writev`, so another appender's bytes cannot land between
+                // them.
+                write_newline_and(w, buf, written)?;
+            } else {
+                write_from(w, b"\n", &mut 0)?;
+            }
             self.torn = false;
             self.owed = false;
         }
-        let start = *written;
         let patience = if self.blocked {
             BLOCKED_AGAIN_PATIENCE
         } else {
@@ -570,10 +602,20 @@ pub(crate) fn open_append(path: &Path) -> io::Result<Opened> {
     };
     match open() {
         #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Err(io::Error::new(
-            e.kind(),
-            format!("a FIFO with no reader: {e}"),
-        )),
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            // The device behind the path is not there: a FIFO's reader,
+            // or, for `/dev/tty`, the process's terminal.
+            let fifo = std::fs::metadata(path).is_ok_and(|m| {
+                use std::os::unix::fs::FileTypeExt;
+                m.file_type().is_fifo()
+            });
+            let what = if fifo {
+                "a FIFO with no reader"
+            } else {
+                "a device that is not there (for /dev/tty: no controlling terminal)"
+            };
+            Err(io::Error::new(e.kind(), format!("{what}: {e}")))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             match path.parent() {
                 Some(dir) if !dir.as_os_str().is_empty() => {
@@ -616,10 +658,12 @@ fn blocking(file: std::fs::File) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
-/// How long [`ends_inside_a_line`] waits before it looks at a file's end
-/// again, and how many times it looks.
+/// How long [`ends_inside_a_line`] waits between its looks at a file's
+/// end; how many looks in a row must find it unchanged before a file is
+/// taken for torn; and how long it looks at most.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(1);
-const SETTLE_LOOKS: usize = 4;
+const SETTLED_LOOKS: usize = 3;
+const SETTLE_FOR: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Whether the file `file` at `path`, opened for appending, ends inside a
 /// line (a crash, or another program's write cut short by a full disk):
@@ -630,11 +674,14 @@ const SETTLE_LOOKS: usize = 4;
 /// child sharing a rolling file, two instances of a service, the old file
 /// of a `reopen`): while the kernel copies a large write in, the file's
 /// size grows a page at a time, so its last byte can be inside that
-/// write's last line. A file that does not end in a newline is looked at
-/// again after a moment: if it grew, someone is appending whole lines, and
-/// its end is looked at anew. Only a file that stays torn gets the
-/// newline; one that keeps growing is taken for another writer's, whose
-/// lines are whole.
+/// write's last line, and a newline of velo's would leave an empty line
+/// once that write ends. So a file that does not end in a newline is
+/// looked at again, every [`SETTLE`], until it does (no newline owed), or
+/// has stayed the same for [`SETTLED_LOOKS`] looks in a row (torn), or for
+/// [`SETTLE_FOR`] at most (still growing without ending a line: a program
+/// writing pieces of lines; the newline is owed). A writer stopped inside
+/// a write for longer than those looks (descheduled on a loaded machine)
+/// can still leave an empty line; none is ever glued to another line.
 fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -654,18 +701,26 @@ fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
         let Ok(reader) = std::fs::File::open(path) else {
             return false;
         };
-        for _ in 0..SETTLE_LOOKS {
+        let began = std::time::Instant::now();
+        let mut unchanged = 0;
+        loop {
             let mut last = [0];
             if reader.read_exact_at(&mut last, len - 1).is_err() || last[0] == b'\n' {
                 return false;
             }
+            if unchanged >= SETTLED_LOOKS || began.elapsed() >= SETTLE_FOR {
+                return true;
+            }
             std::thread::sleep(SETTLE);
             match size() {
-                Some(now) if now != len && now > 0 => len = now,
-                _ => return true,
+                Some(now) if now > 0 && now != len => {
+                    len = now;
+                    unchanged = 0;
+                }
+                Some(_) => unchanged += 1,
+                None => return true,
             }
         }
-        false
     }
     #[cfg(not(unix))]
     {
