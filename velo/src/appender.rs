@@ -69,13 +69,81 @@ pub trait Appender: Send + 'static {
     /// Whatever the appender could not do: counted in
     /// `stats().write_errors` (the entry is not counted as written), reported
     /// once on stderr and returned by the next `sync`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use velo::{Appender, Record};
+    ///
+    /// /// Refuses entries without a `user` field.
+    /// struct Audit;
+    ///
+    /// impl Appender for Audit {
+    ///     fn append(&mut self, record: &Record<'_>) -> io::Result<()> {
+    ///         match record.field("user") {
+    ///             Some(_) => Ok(()),
+    ///             None => Err(io::Error::other("an audit entry without a user")),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let logger = velo::Builder::new().appender(Audit).build()?;
+    /// velo::velo!(logger: &logger, info, "login", user = "ada");
+    /// assert!(logger.sync().is_ok());
+    /// velo::velo!(logger: &logger, info, "login");
+    /// assert!(logger.sync().is_err());
+    /// assert_eq!(logger.stats().write_errors, 1);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     fn append(&mut self, record: &Record<'_>) -> io::Result<()>;
 
-    /// Hands on what [`append`](Appender::append) kept back, if anything.
+    /// Hands on what [`append`](Appender::append) kept back, if anything:
+    /// called when the worker has written what was queued, and by `sync`
+    /// and `close`.
     ///
     /// # Errors
     ///
     /// Whatever could not be handed on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use std::sync::{Arc, Mutex};
+    /// use velo::{Appender, Record};
+    ///
+    /// /// Sends messages on in batches.
+    /// struct Batches {
+    ///     batch: Vec<String>,
+    ///     sent: Arc<Mutex<Vec<Vec<String>>>>,
+    /// }
+    ///
+    /// impl Appender for Batches {
+    ///     fn append(&mut self, record: &Record<'_>) -> io::Result<()> {
+    ///         self.batch.push(record.message().to_owned());
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn flush(&mut self) -> io::Result<()> {
+    ///         if !self.batch.is_empty() {
+    ///             self.sent.lock().unwrap().push(std::mem::take(&mut self.batch));
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let sent = Arc::new(Mutex::new(Vec::new()));
+    /// let logger = velo::Builder::new()
+    ///     .appender(Batches { batch: Vec::new(), sent: Arc::clone(&sent) })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "one");
+    /// velo::velo!(logger: &logger, info, "two");
+    /// logger.sync()?;
+    /// let sent = sent.lock().unwrap();
+    /// assert_eq!(sent.concat(), ["one", "two"]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -153,18 +221,73 @@ impl<'a> Record<'a> {
     }
 
     /// The entry's level.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<velo::Level>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.level());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, warn, "disk almost full");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [velo::Level::Warn]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn level(&self) -> Level {
         self.event.level
     }
 
     /// The message, with a template's placeholders filled in as the line
     /// writes them (strings without quotes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.message().to_owned());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "user {name} logged in", name = "ada");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), ["user ada logged in"]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn message(&self) -> &str {
         self.message
     }
 
     /// When the entry was logged; `None` for a logger built with
     /// [`Timestamp::Off`](crate::Timestamp::Off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<bool>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let before = std::time::SystemTime::now();
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.time().is_some_and(|t| t >= before - std::time::Duration::from_millis(5)));
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "dated");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [true]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn time(&self) -> Option<SystemTime> {
         self.event
             .time
@@ -172,6 +295,25 @@ impl<'a> Record<'a> {
     }
 
     /// What filters match: the call's `target:`, else its module path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.target().to_owned());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, target: "audit", info, "login");
+    /// velo::velo!(logger: &logger, info, "plain");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), ["audit".to_owned(), module_path!().to_owned()]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn target(&self) -> &str {
         self.event
             .target()
@@ -179,35 +321,158 @@ impl<'a> Record<'a> {
     }
 
     /// The module path of the code that logged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.module_path().to_owned());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, target: "audit", info, "login");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [module_path!()]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn module_path(&self) -> &str {
         self.event.module_path()
     }
 
     /// The source file of the call; `None` for velo's own entries (a
     /// warning that entries were dropped) and bridged records without one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.file().map(str::to_owned));
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "here");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [Some(file!().to_owned())]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn file(&self) -> Option<&str> {
         self.event.caller().map(|(file, _)| file)
     }
 
     /// The source line of the call; `None` where [`Record::file`] is, and
     /// for a bridged record with a file but no line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<Option<u32>>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.line());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// let line = line!() + 1;
+    /// velo::velo!(logger: &logger, info, "here");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [Some(line)]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn line(&self) -> Option<u32> {
         self.event.caller().and_then(|(_, line)| line)
     }
 
     /// The name of the thread that logged, for a logger built with
     /// [`thread_names(true)`](crate::Builder::thread_names).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .thread_names(true)
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.thread_name().map(str::to_owned));
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// std::thread::Builder::new()
+    ///     .name("ingest".into())
+    ///     .spawn({ let logger = logger.clone(); move || velo::velo!(logger: &logger, info, "read") })
+    ///     .expect("spawned")
+    ///     .join()
+    ///     .expect("joined");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [Some("ingest".to_owned())]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn thread_name(&self) -> Option<&str> {
         self.event.thread
     }
 
     /// The calls an `every:` limit skipped before this one, when any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<Option<u64>>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .timestamp(velo::Timestamp::Off)
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.suppressed());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// for round in 0..2 {
+    ///     for _ in 0..3 {
+    ///         velo::velo!(logger: &logger, every: 20ms, warn, "busy");
+    ///     }
+    ///     std::thread::sleep(std::time::Duration::from_millis(60));
+    /// }
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [None, Some(2)]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn suppressed(&self) -> Option<u64> {
         self.event.suppressed
     }
 
     /// The caller's stack, for an entry at or above the level given to
     /// [`Builder::backtrace`](crate::Builder::backtrace).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<bool>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .backtrace(velo::Level::Error)
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.backtrace().is_some());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, warn, "no stack");
+    /// velo::velo!(logger: &logger, error, "with its stack");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [false, true]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn backtrace(&self) -> Option<&str> {
         self.event.backtrace
     }
@@ -215,17 +480,77 @@ impl<'a> Record<'a> {
     /// Every field, as the line has them: the logger's context first, then
     /// the thread's scopes, then the call's own, each key once (the
     /// innermost wins).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.fields().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>());
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// let child = logger.with(velo::fields!(request_id = 7, user = "ada"));
+    /// velo::velo!(logger: &child, info, "served", user = "bob");
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [vec!["request_id=7", "user=bob"]]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn fields(&self) -> RecordFields<'_> {
         RecordFields(self.event.fields(self.index))
     }
 
     /// The value of the field `key`, as [`Record::fields`] has it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    /// # let keep = Arc::clone(&seen);
+    /// let logger = velo::Builder::new()
+    ///     .appender(move |r: &velo::Record<'_>| {
+    ///         keep.lock().unwrap().push(r.field("attempt").map(|v| v.to_string()));
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "retrying", attempt = 3_u64);
+    /// logger.sync()?;
+    /// assert_eq!(*seen.lock().unwrap(), [Some("3".to_owned())]);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn field(&self, key: &str) -> Option<FieldValue<'_>> {
         self.fields().find(|&(k, _)| k == key).map(|(_, v)| v)
     }
 }
 
 /// The iterator of [`Record::fields`]: each field's key and value.
+///
+/// # Examples
+///
+/// ```
+/// use velo::{FieldValue, Record};
+///
+/// let logger = velo::Builder::new()
+///     .appender(|r: &Record<'_>| {
+///         let numbers: Vec<(&str, u64)> = r
+///             .fields()
+///             .filter_map(|(k, v)| match v {
+///                 FieldValue::U64(n) => Some((k, n)),
+///                 _ => None,
+///             })
+///             .collect();
+///         assert_eq!(numbers, [("status", 200), ("bytes", 512)]);
+///         Ok(())
+///     })
+///     .build()?;
+/// velo::velo!(logger: &logger, info, "served", status = 200_u64, path = "/", bytes = 512_u64);
+/// logger.sync()?;
+/// # Ok::<(), velo::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct RecordFields<'r>(EventFields<'r, 'r>);
 
@@ -373,6 +698,27 @@ pub struct Seq<'a>(&'a [u8]);
 
 impl<'a> Seq<'a> {
     /// The items, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{FieldValue, Record};
+    ///
+    /// let logger = velo::Builder::new()
+    ///     .appender(|r: &Record<'_>| {
+    ///         let Some(FieldValue::Seq(ports)) = r.field("ports") else { panic!() };
+    ///         let ports: Vec<u64> = ports
+    ///             .iter()
+    ///             .filter_map(|p| if let FieldValue::U64(n) = p { Some(n) } else { None })
+    ///             .collect();
+    ///         assert_eq!(ports, [80, 443]);
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "listening", ports = [80_u64, 443]);
+    /// logger.sync()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = FieldValue<'a>> + 'a {
         let mut r = Reader::new(self.0);
         std::iter::from_fn(move || r.value().map(FieldValue::from))
@@ -425,6 +771,31 @@ pub struct Map<'a>(&'a [u8]);
 
 impl<'a> Map<'a> {
     /// The entries, keys and values, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Encoder, FieldValue, Record, Value};
+    ///
+    /// struct Limits { soft: u64, hard: u64 }
+    /// impl Value for Limits {
+    ///     fn encode(&self, e: &mut Encoder<'_>) {
+    ///         e.map([("soft", self.soft), ("hard", self.hard)]);
+    ///     }
+    /// }
+    ///
+    /// let logger = velo::Builder::new()
+    ///     .appender(|r: &Record<'_>| {
+    ///         let Some(FieldValue::Map(limits)) = r.field("limits") else { panic!() };
+    ///         let entries: Vec<String> = limits.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    ///         assert_eq!(entries, ["soft=1024", "hard=4096"]);
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// velo::velo!(logger: &logger, info, "limits read", limits = Limits { soft: 1024, hard: 4096 });
+    /// logger.sync()?;
+    /// # Ok::<(), velo::Error>(())
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, FieldValue<'a>)> + 'a {
         let mut r = Reader::new(self.0);
         std::iter::from_fn(move || r.field().map(|(k, v)| (k, FieldValue::from(v))))
