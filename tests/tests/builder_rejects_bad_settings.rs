@@ -160,6 +160,19 @@ fn a_number_time_under_a_schema_that_wants_a_string_is_refused() {
         assert!(nanos(schema).timestamp(Timestamp::Nanos).build().is_ok());
     }
     assert!(nanos(Schema::Velo).build().is_ok());
+    // journald's records carry the time their own way: not refused.
+    #[cfg(unix)]
+    {
+        let dir = velo_tests::TempDir::new("journald-nanos");
+        let journald = Builder::new()
+            .schema(Schema::Ecs)
+            .timestamp(Timestamp::UnixNanos)
+            .journald_at(dir.path().join("socket"))
+            .build();
+        if let Err(e) = journald {
+            assert!(!e.to_string().contains("UnixNanos"), "{e}");
+        }
+    }
 }
 
 #[test]

@@ -43,6 +43,10 @@ struct Opener {
     /// The file it opens, when it opens one (`Builder::file`): a terminal
     /// device (`/dev/tty`) counts as a terminal.
     file: Option<PathBuf>,
+    /// The output writes records of its own protocol (journald's fields,
+    /// OTLP's), not lines: the line format's settings (the schema) do not
+    /// apply to it.
+    recordwise: bool,
 }
 
 /// What an output may need from the rest of the builder when it opens.
@@ -69,7 +73,20 @@ impl Target {
             open: Box::new(open),
             colorless: false,
             file: None,
+            recordwise: false,
         })
+    }
+
+    /// The same output, of records rather than lines (see
+    /// `Opener::recordwise`).
+    fn recordwise(self) -> Target {
+        match self {
+            Target::Open(opener) => Target::Open(Opener {
+                recordwise: true,
+                ..opener
+            }),
+            other => other,
+        }
     }
 
     /// The same output, never given terminal colours (see
@@ -624,7 +641,8 @@ impl Builder {
             move |o| {
                 Ok(Box::new(output::Journald::new(path, o.app_name.clone())?) as Box<dyn Output>)
             },
-        );
+        )
+        .recordwise();
         self
     }
 
@@ -782,7 +800,8 @@ impl Builder {
                     o.targets,
                 )?) as Box<dyn Output>)
             },
-        );
+        )
+        .recordwise();
         self
     }
 
@@ -1132,14 +1151,17 @@ impl Builder {
     }
 
     /// Refuses `Timestamp::UnixNanos` under a schema whose readers take
-    /// their time key for an RFC 3339 string (see its docs).
+    /// their time key for an RFC 3339 string (see its docs), for an output
+    /// of JSON lines (journald and OTLP records carry the time their own
+    /// way).
     fn check_time_key(&self) -> Result<(), Error> {
         let reader = match self.schema {
             Schema::Ecs => "Elasticsearch reads a number in `@timestamp` as milliseconds",
             Schema::Gcp => "Cloud Logging does not read a number in `time`",
             Schema::Velo => return Ok(()),
         };
-        if self.timestamp != Timestamp::UnixNanos || self.format == Format::Text {
+        let recordwise = matches!(&self.output, Target::Open(o) if o.recordwise);
+        if self.timestamp != Timestamp::UnixNanos || self.format == Format::Text || recordwise {
             return Ok(());
         }
         Err(Error::new(
