@@ -1,9 +1,8 @@
 //! Queues of one, two and four entries: under `Overflow::Sync` and
 //! `Overflow::Block` every entry of every thread is written once, in its
-//! thread's order. Under `Sync`, a caller whose queue is full while the
-//! worker is idle (between its looks for work) does the worker's job at
-//! once, as the strategy promises, instead of waiting for the worker's
-//! next look: with a queue of one entry that is most entries.
+//! thread's order, while callers whose queue is full wake the idle worker
+//! (between its looks for work) and wait for it. (What that costs, against
+//! waiting out the worker's next look: `benches/src/bin/small_queue.rs`.)
 
 use std::collections::BTreeMap;
 use velo::{velo, Builder, Format, Overflow};
@@ -56,18 +55,4 @@ fn every_entry_once_and_in_order() {
             }
         }
     }
-}
-
-/// With a queue of one entry, each call after the first finds it full,
-/// and the worker, which drains one entry a pass, is idle between its
-/// looks most of the time: callers write most entries themselves. (Before,
-/// they waited for the worker's next look, 50 us or more, for each entry:
-/// a few dozen of 6,000 were written by callers.)
-#[test]
-fn a_full_queue_with_an_idle_worker_is_written_by_its_caller() {
-    let stats = run(1, Overflow::Sync);
-    assert!(
-        stats.sync_fallbacks >= THREADS * PER_THREAD / 10,
-        "{stats:?}"
-    );
 }

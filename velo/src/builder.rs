@@ -828,11 +828,11 @@ impl Builder {
     /// An entry larger than the largest ring is written by the caller.
     ///
     /// A small queue fills between the worker's looks for work (it looks
-    /// every 50 us while idle): under [`Overflow::Sync`] its callers then
-    /// write their entries themselves, under [`Overflow::Block`] they wait
-    /// for the worker to wake (`benches/src/bin/small_queue.rs`: with
-    /// `buffer_size(1)`, about 0.8 us and 11 us an entry, against 0.1 us
-    /// with the default).
+    /// every 50 us while idle): its callers then wake the worker and wait
+    /// for it, under [`Overflow::Sync`] and [`Overflow::Block`] alike
+    /// (`benches/src/bin/small_queue.rs`: with `buffer_size(1)`, about
+    /// 10 us an entry on a virtual machine, the worker's wake-up, against
+    /// 0.1 us with the default).
     ///
     /// Each thread's entries are written in the order it logged them, and
     /// the entries of different threads in the order of their timestamps:

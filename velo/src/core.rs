@@ -378,20 +378,19 @@ impl Core {
         }
     }
 
-    /// `Overflow::Sync` with a full ring. While the worker runs a pass,
+    /// `Overflow::Sync` with a full ring. While the worker makes progress,
     /// room is about to appear: the caller waits for it, for up to
     /// [`SYNC_PATIENCE`], rather than format everything queued itself,
     /// which would leave the worker idle and the two threads taking turns
     /// (a thread logging flat out then runs at the worker's pace, both
-    /// cores busy). After that, or when the worker is idle (between its
-    /// looks for work, or parked: seen twice, a yield apart, so that the
-    /// moment between two passes does not count), stopped or stuck, the
-    /// caller drains and writes, as the strategy promises. Waiting for an
-    /// idle worker to look again would cost every entry of a small queue
-    /// (`buffer_size(1)`) the worker's poll interval.
+    /// cores busy). An idle worker (parked, or sleeping between its looks
+    /// for work) is woken first, so that the wait is its wake-up, not the
+    /// rest of its sleep: a small queue (`buffer_size(1)`) waited out the
+    /// worker's poll interval on every entry. After [`SYNC_PATIENCE`], or
+    /// when the worker is stopped or stuck, the caller drains and writes,
+    /// as the strategy promises.
     fn overflow_sync(&self, worker: &Worker, entry: &mut [u8]) {
         let start = std::time::Instant::now();
-        let mut idle_seen = false;
         // A worker stuck in the output makes no room: no patience.
         while !self.output.is_stuck()
             && start.elapsed() < SYNC_PATIENCE
@@ -399,11 +398,7 @@ impl Core {
             && !worker.is_stopped()
             && !local::is_writing(self.id)
         {
-            let idle = !worker.in_pass();
-            if idle && idle_seen {
-                break;
-            }
-            idle_seen = idle;
+            local::while_busy(|| worker.wake_if_idle());
             std::thread::yield_now();
             match local::push(self.id, entry) {
                 Ok(()) => return self.after_enqueue(worker),

@@ -115,11 +115,11 @@ pub enum Schema {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Overflow {
     /// Nothing is lost and each thread's order is kept (the default).
-    /// While the worker is making room, the caller waits for it, for up to
-    /// a millisecond (a thread logging flat out then runs at the worker's
-    /// pace); after that, or when the worker is idle, the caller does the
-    /// worker's job: under the output's lock it drains what is queued, then
-    /// writes its own entry.
+    /// The caller waits for the worker to make room, for up to a
+    /// millisecond (a thread logging flat out then runs at the worker's
+    /// pace), waking it first if it is idle; after that, or when the worker
+    /// is stopped or stuck, the caller does the worker's job: under the
+    /// output's lock it drains what is queued, then writes its own entry.
     ///
     /// So a thread that logs may run the writer: the time of a writer
     /// that never returns is not bounded there, and a thread that holds a
