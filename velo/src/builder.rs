@@ -1167,7 +1167,7 @@ impl Builder {
         Err(Error::new(
             ErrorKind::Output,
             format!(
-                "Timestamp::UnixNanos writes the time as a number, and {reader}: use Timestamp::Nanos with Schema::{:?}",
+                "Timestamp::UnixNanos writes the time as a number, and {reader}: use Timestamp::Nanos with Schema::{:?} (or Format::Text; Format::Auto writes JSON off a terminal)",
                 self.schema
             ),
         ))
@@ -1181,7 +1181,8 @@ impl Builder {
     /// file that cannot be opened, an output address that is not valid
     /// ([`ErrorKind::Output`]), [`Timestamp::UnixNanos`] in JSON lines of
     /// [`Schema::Ecs`] or [`Schema::Gcp`] (also [`ErrorKind::Output`]:
-    /// their readers would misread the number), or a thread that cannot
+    /// their readers would misread the number; [`Format::Auto`] counts as
+    /// JSON, which it writes off a terminal), or a thread that cannot
     /// start.
     ///
     /// # Examples

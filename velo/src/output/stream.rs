@@ -678,10 +678,11 @@ const SETTLE_FOR: std::time::Duration = std::time::Duration::from_millis(10);
 /// once that write ends. So a file that does not end in a newline is
 /// looked at again, every [`SETTLE`], until it does (no newline owed), or
 /// has stayed the same for [`SETTLED_LOOKS`] looks in a row (torn), or for
-/// [`SETTLE_FOR`] at most (still growing without ending a line: a program
-/// writing pieces of lines; the newline is owed). A writer stopped inside
-/// a write for longer than those looks (descheduled on a loaded machine)
-/// can still leave an empty line; none is ever glued to another line.
+/// [`SETTLE_FOR`] at most (still growing: another writer's long write,
+/// whose lines are whole; no newline owed). A writer stopped inside a
+/// write for longer than those looks (descheduled on a loaded machine)
+/// can still leave an empty line; a program that writes pieces of a line
+/// into the file as velo opens it can find velo's first line after them.
 fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -708,8 +709,11 @@ fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
             if reader.read_exact_at(&mut last, len - 1).is_err() || last[0] == b'\n' {
                 return false;
             }
-            if unchanged >= SETTLED_LOOKS || began.elapsed() >= SETTLE_FOR {
+            if unchanged >= SETTLED_LOOKS {
                 return true;
+            }
+            if began.elapsed() >= SETTLE_FOR {
+                return false;
             }
             std::thread::sleep(SETTLE);
             match size() {
