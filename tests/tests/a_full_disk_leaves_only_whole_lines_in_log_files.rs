@@ -348,6 +348,79 @@ fn torn_and_full_child() {
     }
 }
 
+/// A line of velo's cut short by a full disk, then another program's line
+/// appended after it, then writes that take nothing: the buffer drops the
+/// oldest lines, the cut-short one's rest among them. The other program's
+/// line is not velo's to cut back: it stays, and velo's next line does not
+/// start inside the torn one.
+#[test]
+fn cut_back_spares_another_programs_line_child() {
+    if !is_child("cut_back_spares_another_programs_line_child") {
+        return;
+    }
+    use std::io::Write as _;
+    let dir = TempDir::new("cut-back-other");
+    let path = dir.path().join("app.log");
+    let logger = Builder::new()
+        .format(Format::Json)
+        .file(&path)
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    limit_file_size(Some(150));
+    for i in 0..2 {
+        velo!(logger: &logger, info, "entry", i, pad = "p".repeat(100).as_str());
+    }
+    let _ = logger.sync();
+    limit_file_size(None);
+    let mut other = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    other.write_all(b"OTHER\n").unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    limit_file_size(Some(len));
+    for i in 2..5_000 {
+        velo!(logger: &logger, info, "entry", i, pad = "p".repeat(100).as_str());
+    }
+    let _ = logger.sync();
+    limit_file_size(None);
+    for i in 5_000..5_005 {
+        velo!(logger: &logger, info, "entry", i, pad = "p".repeat(100).as_str());
+    }
+    logger.sync().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("OTHER\n"),
+        "{}",
+        &text[..text.len().min(400)]
+    );
+    for line in text.lines().filter(|l| l.contains("\"msg\":\"entry\"")) {
+        if line.ends_with('}') {
+            parse_line(line);
+        }
+        assert!(!line[1..].contains("{\"time\""), "glued: {line:?}");
+    }
+    let last: Vec<u64> = text
+        .lines()
+        .rev()
+        .map(parse_line)
+        .filter(|e| e["msg"] == "entry")
+        .take(5)
+        .map(|e| e["i"].as_u64().unwrap())
+        .collect();
+    assert_eq!(last, [5_004, 5_003, 5_002, 5_001, 5_000]);
+}
+
+#[test]
+fn cut_back_spares_another_programs_line() {
+    assert_child_passed(&run_child_within(
+        "cut_back_spares_another_programs_line_child",
+        &[],
+        CHILD_TIMEOUT,
+    ));
+}
+
 #[test]
 fn a_torn_file_on_a_full_disk_is_not_glued_to_once_there_is_room() {
     assert_child_passed(&run_child_within("torn_and_full_child", &[], CHILD_TIMEOUT));

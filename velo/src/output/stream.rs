@@ -214,7 +214,13 @@ impl LineEnd {
                 file_len: None,
             });
         }
-        if let (Some(open), Some(file), Err(_)) = (&mut self.open, file, &result) {
+        // The file's length right after this write's bytes, when it took
+        // some and then failed: what `cut_back` compares with to see that
+        // no one wrote after them. Not after a write that took nothing:
+        // the length then also counts what others appended since.
+        if let (Some(open), Some(file), Err(_), true) =
+            (&mut self.open, file, &result, *written > start)
+        {
             open.file_len = file.metadata().ok().map(|m| m.len());
         }
         result
