@@ -390,11 +390,7 @@ fn cut_back_spares_another_programs_line_child() {
     }
     logger.sync().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        text.contains("OTHER\n"),
-        "{}",
-        &text[..text.len().min(400)]
-    );
+    assert!(text.contains("OTHER\n"), "{}", &text[..text.len().min(400)]);
     for line in text.lines().filter(|l| l.contains("\"msg\":\"entry\"")) {
         if line.ends_with('}') {
             parse_line(line);
