@@ -365,13 +365,22 @@ impl Builder {
     /// # Examples
     ///
     /// ```
+    /// # use std::io::Read;
+    /// let (mut reader, writer) = std::io::pipe()?;
     /// let logger = velo::Builder::new()
     ///     .format(velo::Format::Json)
-    ///     .writer(std::io::sink())
+    ///     .writer(writer)
     ///     .build()?;
     /// velo::velo!(logger: &logger, info, "ready", port = 8080);
+    /// logger.sync()?;
+    /// # let mut line = [0; 1024];
+    /// # let n = reader.read(&mut line)?;
+    /// let line = std::str::from_utf8(&line[..n])?;
     /// // {"time":"2026-11-27T17:03:12.123456Z","level":"info","msg":"ready","caller":"src/main.rs:5","port":8080}
-    /// # Ok::<(), velo::Error>(())
+    /// assert!(line.starts_with(r#"{"time":""#));
+    /// assert!(line.contains(r#""level":"info","msg":"ready","caller":"#));
+    /// assert!(line.ends_with(",\"port\":8080}\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn format(mut self, format: Format) -> Builder {
@@ -886,12 +895,20 @@ impl Builder {
     /// # Examples
     ///
     /// ```
+    /// # use std::io::Read;
+    /// let (mut reader, writer) = std::io::pipe()?;
     /// let logger = velo::Builder::new()
     ///     .timestamp(velo::Timestamp::UnixNanos)
-    ///     .writer(std::io::sink())
+    ///     .writer(writer)
     ///     .build()?;
     /// velo::velo!(logger: &logger, info, "ready"); // {"time":1796053721543012757,"level":"info",..}
-    /// # Ok::<(), velo::Error>(())
+    /// logger.sync()?;
+    /// # let mut line = [0; 1024];
+    /// # let n = reader.read(&mut line)?;
+    /// let line = std::str::from_utf8(&line[..n])?;
+    /// let nanos = line["{\"time\":".len()..].split(',').next().unwrap_or("");
+    /// assert!(nanos.parse::<u64>()? > 1_700_000_000_000_000_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn timestamp(mut self, timestamp: Timestamp) -> Builder {
@@ -904,12 +921,20 @@ impl Builder {
     /// # Examples
     ///
     /// ```
+    /// # use std::io::Read;
+    /// let (mut reader, writer) = std::io::pipe()?;
     /// let logger = velo::Builder::new()
     ///     .caller(false)
-    ///     .writer(std::io::sink())
+    ///     .writer(writer)
     ///     .build()?;
     /// velo::velo!(logger: &logger, info, "ready"); // {"time":..,"level":"info","msg":"ready"}
-    /// # Ok::<(), velo::Error>(())
+    /// logger.sync()?;
+    /// # let mut line = [0; 1024];
+    /// # let n = reader.read(&mut line)?;
+    /// let line = std::str::from_utf8(&line[..n])?;
+    /// assert!(line.ends_with("\"level\":\"info\",\"msg\":\"ready\"}\n"));
+    /// assert!(!line.contains("caller"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn caller(mut self, caller: bool) -> Builder {
@@ -934,12 +959,19 @@ impl Builder {
     /// # Examples
     ///
     /// ```
+    /// # use std::io::Read;
+    /// let (mut reader, writer) = std::io::pipe()?;
     /// let logger = velo::Builder::new()
     ///     .targets(true)
-    ///     .writer(std::io::sink())
+    ///     .writer(writer)
     ///     .build()?;
-    /// velo::velo!(logger: &logger, info, "ready"); // {..,"msg":"ready","caller":..,"target":"my_app::server"} (the module path)
-    /// # Ok::<(), velo::Error>(())
+    /// velo::velo!(logger: &logger, info, "ready"); // {..,"msg":"ready","caller":..,"target":"my_app::server"}
+    /// logger.sync()?;
+    /// # let mut line = [0; 1024];
+    /// # let n = reader.read(&mut line)?;
+    /// let line = std::str::from_utf8(&line[..n])?;
+    /// assert!(line.ends_with(&format!(",\"target\":\"{}\"}}\n", module_path!())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn targets(mut self, on: bool) -> Builder {
@@ -953,12 +985,20 @@ impl Builder {
     /// # Examples
     ///
     /// ```
+    /// # use std::io::Read;
+    /// let (mut reader, writer) = std::io::pipe()?;
     /// let logger = velo::Builder::new()
     ///     .schema(velo::Schema::Ecs)
-    ///     .writer(std::io::sink())
+    ///     .writer(writer)
     ///     .build()?;
     /// velo::velo!(logger: &logger, info, "indexed"); // {"@timestamp":..,"log.level":"info","message":"indexed",..}
-    /// # Ok::<(), velo::Error>(())
+    /// logger.sync()?;
+    /// # let mut line = [0; 1024];
+    /// # let n = reader.read(&mut line)?;
+    /// let line = std::str::from_utf8(&line[..n])?;
+    /// assert!(line.starts_with(r#"{"@timestamp":""#));
+    /// assert!(line.contains(r#""log.level":"info","message":"indexed""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn schema(mut self, schema: Schema) -> Builder {
