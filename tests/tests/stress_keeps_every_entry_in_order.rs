@@ -1,6 +1,9 @@
 //! 8 threads x 100,000 entries through a queue small enough to overflow
 //! constantly: under `Block` and `Sync` every entry arrives exactly once, as
 //! valid JSON, and each thread's entries keep the order it logged them in.
+//! The same through queues of one, two and four entries, whose callers
+//! wake the idle worker (between its looks for work) and wait for it on
+//! nearly every entry.
 
 use velo::{velo, Builder, Overflow};
 use velo_tests::{parse_line, Capture};
@@ -17,12 +20,15 @@ fn per_thread() -> u64 {
 }
 
 fn run(overflow: Overflow) {
-    let per_thread = per_thread();
+    run_with(overflow, 64, per_thread());
+}
+
+fn run_with(overflow: Overflow, buffer_size: usize, per_thread: u64) {
     let out = Capture::new();
     let logger = Builder::new()
         .format(velo::Format::Json)
         .writer(out.clone())
-        .buffer_size(64)
+        .buffer_size(buffer_size)
         .overflow(overflow)
         .build()
         .unwrap();
@@ -70,4 +76,15 @@ fn block_loses_nothing_and_keeps_order() {
 #[test]
 fn sync_loses_nothing_and_keeps_order() {
     run(Overflow::Sync);
+}
+
+#[test]
+fn tiny_queues_lose_nothing_and_keep_order() {
+    for size in [1, 2, 4] {
+        for overflow in [Overflow::Sync, Overflow::Block] {
+            // 2,000 a thread; 40 under valgrind (`VELO_STRESS_PER_THREAD`
+            // of 2,000), where each wake-up of the worker takes long.
+            run_with(overflow, size, (per_thread() / 50).min(2_000));
+        }
+    }
 }
