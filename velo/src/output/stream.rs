@@ -683,9 +683,9 @@ const SETTLE_FOR: std::time::Duration = std::time::Duration::from_millis(10);
 /// write's last line, and a newline of velo's would leave an empty line
 /// once that write ends. So a file that does not end in a newline is
 /// looked at again, every [`SETTLE`], until it does (no newline owed), or
-/// has stayed the same for [`SETTLED_LOOKS`] looks in a row (torn), or for
-/// [`SETTLE_FOR`] at most (still growing: another writer's long write,
-/// whose lines are whole; no newline owed). A writer stopped inside a
+/// has stayed the same for [`SETTLED_LOOKS`] looks in a row (torn), or is
+/// still growing after [`SETTLE_FOR`] (another writer's long write, whose
+/// lines are whole; no newline owed). A writer stopped inside a
 /// write for longer than those looks (descheduled on a loaded machine)
 /// can still leave an empty line; a program that writes pieces of a line
 /// into the file as velo opens it can find velo's first line after them.
@@ -718,7 +718,10 @@ fn ends_inside_a_line(file: &std::fs::File, path: &Path) -> bool {
             if unchanged >= SETTLED_LOOKS {
                 return true;
             }
-            if began.elapsed() >= SETTLE_FOR {
+            // Only while it grows: a file that stopped is counted to
+            // `SETTLED_LOOKS` however slowly the looks come (a loaded
+            // machine), so that a torn one is never taken for growing.
+            if unchanged == 0 && began.elapsed() >= SETTLE_FOR {
                 return false;
             }
             std::thread::sleep(SETTLE);
