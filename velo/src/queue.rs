@@ -231,8 +231,23 @@ impl Queue {
         cuts: &mut Vec<Seen>,
         mut write: impl FnMut(Drained<'_>) -> u64,
     ) {
-        let rings = self.snapshot();
-        let busy = Self::cut(&rings, cuts);
+        let mut rings = self.snapshot();
+        let mut busy = Self::cut(&rings, cuts);
+        // A thread that registered its ring between the snapshot and the
+        // cut (a thread's first entry) logged before entries of other
+        // threads the cut took, if they waited for it (joined it): the
+        // cut is taken again with its ring, so that its entry is not
+        // written a pass after theirs. A ring registered after the list is
+        // seen unchanged below was registered after the cut, and its
+        // entries are dated after everything the cut took.
+        for _ in 0..4 {
+            let now = self.snapshot();
+            if Arc::ptr_eq(&now, &rings) {
+                break;
+            }
+            rings = now;
+            busy = Self::cut(&rings, cuts);
+        }
         write(Drained::Start(busy));
         let mut changed = false;
         let mut seen = cuts.iter();
