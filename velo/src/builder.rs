@@ -77,28 +77,15 @@ impl Target {
         })
     }
 
-    /// The same output, of records rather than lines (see
-    /// `Opener::recordwise`).
-    fn recordwise(self) -> Target {
-        match self {
-            Target::Open(opener) => Target::Open(Opener {
-                recordwise: true,
-                ..opener
-            }),
-            other => other,
+    /// The same output with `set` applied to its opener (an output
+    /// [`Target::opened_by`] made; any other is returned as it is): for the
+    /// facts about it that only some outputs have, such as
+    /// `Opener::colorless`.
+    fn with_opener(mut self, set: impl FnOnce(&mut Opener)) -> Target {
+        if let Target::Open(opener) = &mut self {
+            set(opener);
         }
-    }
-
-    /// The same output, never given terminal colours (see
-    /// `Opener::colorless`).
-    fn colorless(self) -> Target {
-        match self {
-            Target::Open(opener) => Target::Open(Opener {
-                colorless: true,
-                ..opener
-            }),
-            other => other,
-        }
+        self
     }
 
     /// What velo's messages call this output: `the writer`, `stdout`,
@@ -291,16 +278,10 @@ impl Builder {
     #[must_use]
     pub fn from_env_or(directives: &str) -> Builder {
         let builder = Builder::from_env();
-        let default: Result<Filter, Error> = directives.parse();
-        match default {
-            Err(e) => Builder {
-                filter: Err(e),
-                filter_set: true,
-                ..builder
-            },
+        match directives.parse::<Filter>() {
             Ok(_) if builder.filter_set => builder,
-            Ok(filter) => Builder {
-                filter: Ok(filter),
+            default => Builder {
+                filter: default,
                 filter_set: true,
                 ..builder
             },
@@ -496,21 +477,15 @@ impl Builder {
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Builder {
         let path = path.into();
-        let output = Target::opened_by(
+        self.output = Target::opened_by(
             format!("File({path:?})"),
             format!("file {}", path.display()),
             {
                 let path = path.clone();
                 move |_| Ok(Box::new(output::File::open(path)?) as Box<dyn Output>)
             },
-        );
-        self.output = match output {
-            Target::Open(opener) => Target::Open(Opener {
-                file: Some(path),
-                ..opener
-            }),
-            other => other,
-        };
+        )
+        .with_opener(|o| o.file = Some(path));
         self
     }
 
@@ -651,7 +626,7 @@ impl Builder {
                 Ok(Box::new(output::Journald::new(path, o.app_name.clone())?) as Box<dyn Output>)
             },
         )
-        .recordwise();
+        .with_opener(|o| o.recordwise = true);
         self
     }
 
@@ -706,7 +681,7 @@ impl Builder {
         self.output = Target::opened_by(format!("Syslog({syslog:?})"), syslog.named(), move |o| {
             Ok(Box::new(syslog.open(&o.app_name)?) as Box<dyn Output>)
         })
-        .colorless();
+        .with_opener(|o| o.colorless = true);
         self
     }
 
@@ -810,7 +785,7 @@ impl Builder {
                 )?) as Box<dyn Output>)
             },
         )
-        .recordwise();
+        .with_opener(|o| o.recordwise = true);
         self
     }
 

@@ -164,8 +164,14 @@ impl Builtins {
             (false, Schema::Ecs) => fixed_keys(&ECS_KEYS, true, 2, time, caller),
             (false, Schema::Gcp) => fixed_keys(&GCP_KEYS, true, 1, time, caller),
         };
-        Builtins::new(fixed, ev, thread_key(schema, text))
-            .with_target(ev.written_target(style.targets))
+        let builtins = Builtins::new(fixed, ev, thread_key(schema, text));
+        // `new` counts the target every line writes; only this setting
+        // adds one.
+        if style.targets {
+            builtins.with_target(ev.written_target(true))
+        } else {
+            builtins
+        }
     }
 
     /// These keys, with `target` when `target` is written (an output that

@@ -243,12 +243,6 @@ impl Worker {
         self.running.load(Ordering::SeqCst)
     }
 
-    /// Whether the worker is running a pass now (not waiting for work,
-    /// polling or parked).
-    pub(crate) fn in_pass(&self) -> bool {
-        self.in_pass.load(Ordering::SeqCst)
-    }
-
     /// After a caller saw `PARKED`: the first to clear it wakes the worker;
     /// returns whether this call did.
     #[cold]
@@ -265,7 +259,7 @@ impl Worker {
     /// drains now rather than at its next look.
     #[cold]
     pub(crate) fn wake_if_idle(&self) {
-        if !self.wake_if_parked() && !self.in_pass() {
+        if !self.wake_if_parked() && !self.in_pass.load(Ordering::SeqCst) {
             self.unpark();
         }
     }
