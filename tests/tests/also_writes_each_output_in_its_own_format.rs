@@ -72,6 +72,31 @@ fn each_output_gets_what_its_filter_admits_in_its_format() {
     assert_eq!(stats.dropped, 0);
 }
 
+#[test]
+fn an_outputs_message_text_narrows_what_it_gets() {
+    let (all, slow) = (Capture::new(), Capture::new());
+    let logger = Builder::new()
+        .format(Format::Json)
+        .writer(all.clone())
+        .also(
+            Builder::new()
+                .format(Format::Json)
+                .writer(slow.clone())
+                .filter("info/slow"),
+        )
+        .build()
+        .unwrap();
+    for ms in [5u32, 900, 12] {
+        velo!(logger: &logger, info, "request done", ms);
+        if ms > 100 {
+            velo!(logger: &logger, warn, "slow request", ms);
+        }
+    }
+    logger.sync().unwrap();
+    assert_eq!(all.msgs().len(), 4);
+    assert_eq!(slow.msgs(), ["slow request"]);
+}
+
 /// A writer that fails every write.
 struct Failing;
 

@@ -52,7 +52,7 @@ fn a_bad_filter_directive_is_named() {
         ("info,my_app=loud", "my_app=loud"),
         ("span[request]=debug", "span[request]=debug"),
         ("info,,db::=warn", "db::=warn"),
-        ("crate/regex", "crate/regex"),
+        ("crate=verbose/text", "crate=verbose"),
     ];
     for (spec, part) in cases {
         let err = Builder::new().filter(spec).build().unwrap_err();

@@ -119,3 +119,30 @@ fn more_loggers_than_filter_slots_still_filter_exactly() {
         assert_eq!(out.msgs().len(), usize::from(i % 2 == 0), "logger {i}");
     }
 }
+
+#[test]
+fn text_after_a_slash_keeps_only_messages_that_hold_it() {
+    let (l, out) = logger(&format!("warn,{CRATE}::app::db=debug/db"));
+    run_all(&l);
+    assert_eq!(out.msgs(), ["db debug", "db info"], "levels still apply");
+    // A template is matched as written; a fatal entry's message is not
+    // matched at all (`fatal` is not called here: it exits).
+    let order = 7;
+    l.set_filter("info/order {order}").unwrap();
+    velo!(logger: l, info, "order {order} shipped");
+    velo!(logger: l, info, "order 7 shipped");
+    // Changed at run time: sites that ran are decided again.
+    l.set_filter(&format!("trace,{CRATE}::app::http=off/ info"))
+        .unwrap();
+    run_all(&l);
+    assert_eq!(
+        out.msgs()[2..],
+        ["order 7 shipped", "db info", "root info"],
+        "{:?}",
+        out.msgs()
+    );
+    assert_eq!(
+        l.filter().to_string(),
+        format!("trace,{CRATE}::app::http=off/ info")
+    );
+}

@@ -175,6 +175,14 @@ fn child_follows_the_filter_with_the_facades_max_level() {
     other.set_filter("trace").unwrap();
     assert_eq!(log::max_level(), log::LevelFilter::Off);
     logger.set_level(velo::Level::Info);
+    // A message filter: a record's message is matched as formatted.
+    logger.set_filter("info/order 7").unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Info);
+    for order in 6..9 {
+        log::info!("order {order} shipped");
+    }
+    log::info!("{}", "no order");
+    logger.set_level(velo::Level::Info);
     log::info!("last");
     velo::close();
 }
@@ -187,7 +195,15 @@ fn the_facades_max_level_follows_the_default_loggers_filter() {
         .iter()
         .map(|e| e["msg"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(msgs, ["makes the default logger", "passes", "last"]);
+    assert_eq!(
+        msgs,
+        [
+            "makes the default logger",
+            "passes",
+            "order 7 shipped",
+            "last"
+        ]
+    );
 }
 
 #[test]

@@ -30,6 +30,13 @@ fn child_targets() {
     let kept = tracing::debug_span!(target: "audit", "kept", kept = 1);
     let dropped = tracing::info_span!(target: "noisy", "dropped", dropped = 1);
     kept.in_scope(|| dropped.in_scope(|| tracing::warn!("in spans")));
+    // A message filter: an event's message as formatted, whatever its type.
+    velo::logger().set_filter("info/order 7").unwrap();
+    for order in 6..9 {
+        tracing::warn!(order, "order {order} shipped");
+    }
+    tracing::warn!(message = "order 7", first = true);
+    tracing::warn!(message = "order 8", note = "order 7");
     velo::close();
 }
 
@@ -55,6 +62,8 @@ fn targets_are_filtered_as_module_paths() {
             ("audit child debug", Some("audit::login")),
             ("not a child of audit", Some("auditor")),
             ("in spans", None),
+            ("order 7 shipped", None),
+            ("order 7", None),
         ]
     );
     let in_spans = &entries[4];

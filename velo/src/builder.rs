@@ -294,7 +294,9 @@ impl Builder {
     /// level, a bare word that looks like a misspelt level (`inf`), which
     /// `RUST_LOG` would take for a module and so turn off everything else
     /// (a module of that name takes its level, `inf=trace`, or goes beside
-    /// a default level, `info,inf`).
+    /// a default level, `info,inf`). As with `env_logger`, `/text` after
+    /// the directives keeps only entries whose message holds `text`
+    /// (`warn,my_app=debug/timed out`; see [`Filter::message_matches`]).
     ///
     /// # Examples
     ///

@@ -579,9 +579,34 @@ pub(crate) struct FilterCell {
 }
 
 impl FilterCell {
-    /// Whether the filter accepts `site`, checked exactly.
+    /// Whether the filter accepts `site`, checked exactly: its level and
+    /// module path or target, and its message as written.
     pub(crate) fn enabled(&self, site: &Site) -> bool {
-        self.enabled_for(site.level, site.filter_path())
+        fork::short(|| {
+            self.filter
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .passes(site.level, site.filter_path(), site.message())
+        })
+    }
+
+    /// Whether a bridged record at `level` passes the filter's message
+    /// text (`/text`, see [`Filter::message_matches`]), its message made
+    /// by `format`. `format` runs only when the filter has such a text,
+    /// outside the filter's lock (it may log); one that panics passes,
+    /// for the record's own writing to report.
+    #[cfg(any(feature = "log", feature = "tracing"))]
+    pub(crate) fn message_matches(&self, level: Level, format: impl FnOnce() -> String) -> bool {
+        let read = |check: &dyn Fn(&Filter) -> bool| {
+            fork::short(|| check(&self.filter.read().unwrap_or_else(PoisonError::into_inner)))
+        };
+        if level == Level::Fatal || read(&|f| f.message().is_none()) {
+            return true;
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(format)) {
+            Ok(text) => read(&|f| f.message_matches(&text)),
+            Err(_) => true,
+        }
     }
 
     /// Whether the filter accepts `level` from `module_path`.

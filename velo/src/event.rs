@@ -165,6 +165,15 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The message as the filters match it: a call's as written, a
+    /// bridged record's as formatted.
+    pub(crate) fn filter_message(&self) -> &'a str {
+        match self.head {
+            Head::Site(site) => site.message(),
+            Head::Dynamic(d) => d.message(),
+        }
+    }
+
     /// The module path of the code that logged.
     #[inline]
     pub(crate) fn module_path(&self) -> &'a str {

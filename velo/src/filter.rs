@@ -7,6 +7,10 @@
 //! directive names are off, as with `env_logger`. A level may also be
 //! written as a digit, as `tracing`'s filters take it: `0` is `off`, then
 //! `1` to `5` are `error`, `warn`, `info`, `debug` and `trace`.
+//!
+//! As with `env_logger`, `/text` after the directives keeps only entries
+//! whose message holds `text`: `info,my_app=debug/timeout`. The text is
+//! matched as written, not as a regular expression.
 
 use crate::error::{Error, ErrorKind};
 use crate::level::{Level, LevelFilter};
@@ -30,6 +34,8 @@ pub struct Filter {
     default: LevelFilter,
     /// Module directives, most specific (longest) first.
     modules: Vec<(String, LevelFilter)>,
+    /// Text a message must hold (`/text`), if any.
+    message: Option<String>,
 }
 
 impl Filter {
@@ -49,6 +55,7 @@ impl Filter {
         Filter {
             default: level,
             modules: Vec::new(),
+            message: None,
         }
     }
 
@@ -126,6 +133,68 @@ impl Filter {
             .map(|&(_, l)| l)
             .fold(self.default, LevelFilter::min)
     }
+
+    /// Whether `message` holds the text the filter asks for (`/text`
+    /// after its directives); `true` for a filter without one.
+    ///
+    /// [`Filter::enabled`] looks at the level and module path only: an
+    /// entry passes when both say so. velo matches a call's message as
+    /// written, placeholders and all (the site is decided once, at its
+    /// first call), and a bridged `log` or `tracing` record's message as
+    /// formatted. A `fatal` entry passes whatever its message, as it does
+    /// the module directives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::{Filter, Level};
+    ///
+    /// let filter: Filter = "info/timed out".parse()?;
+    /// assert!(filter.enabled(Level::Info, "my_app"));
+    /// assert!(filter.message_matches("request timed out"));
+    /// assert!(!filter.message_matches("request done"));
+    /// assert_eq!(filter.message(), Some("timed out"));
+    /// assert!("info".parse::<Filter>()?.message_matches("anything"));
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn message_matches(&self, message: &str) -> bool {
+        self.message
+            .as_deref()
+            .is_none_or(|text| message.contains(text))
+    }
+
+    /// The text a message must hold (`/text`), if the filter asks for one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use velo::Filter;
+    ///
+    /// assert_eq!("warn,db=debug/slow".parse::<Filter>()?.message(), Some("slow"));
+    /// assert_eq!("warn".parse::<Filter>()?.message(), None);
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// Whether an entry at `level` from `module_path` with `message`
+    /// passes: [`Filter::enabled`], and for any level but `fatal`,
+    /// [`Filter::message_matches`].
+    pub(crate) fn passes(&self, level: Level, module_path: &str, message: &str) -> bool {
+        self.enabled(level, module_path) && (level == Level::Fatal || self.message_matches(message))
+    }
+}
+
+/// `spec`'s directives, and the text after its first `/` (`None` when
+/// there is none or it is empty).
+fn split_message(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once('/') {
+        Some((directives, text)) => (directives, Some(text).filter(|t| !t.is_empty())),
+        None => (spec, None),
+    }
 }
 
 impl Default for Filter {
@@ -144,7 +213,12 @@ impl Filter {
     pub(crate) fn parse_lenient(spec: &str) -> (Option<Filter>, Vec<Error>) {
         let mut kept = Vec::new();
         let mut errors = Vec::new();
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (directives, message) = split_message(spec);
+        for part in directives
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             match directive(part) {
                 Ok(_) => kept.push(part),
                 // The reason, as `Builder::filter` would give it: a typo
@@ -155,14 +229,21 @@ impl Filter {
                 }
             }
         }
-        // `VELO_LOG=,` or a blank one: set, but with nothing to use.
+        // `VELO_LOG=,` or a blank one: set, but with nothing to use. A
+        // message filter alone (`/timeout`) keeps the default level.
+        if kept.is_empty() && message.is_some() {
+            kept.push("info");
+        }
         if kept.is_empty() && errors.is_empty() && !spec.is_empty() {
             errors.push(Error::new(
                 ErrorKind::Filter,
                 format!("filter `{spec}` holds no directive; left out"),
             ));
         }
-        let filter = Filter::parse(&kept.join(","), true).ok();
+        let filter = Filter::parse(&kept.join(","), true).ok().map(|f| Filter {
+            message: message.map(str::to_owned),
+            ..f
+        });
         // `VELO_LOG=inf` is a module named `inf`, and every other entry is
         // off: a typo that silences the program, so say so.
         for part in &kept {
@@ -195,9 +276,6 @@ fn directive(part: &str) -> Result<(Option<&str>, LevelFilter), &'static str> {
     // (`span{x=1}` is not a path followed by a level).
     if part.contains(['[', ']', '{', '}']) {
         return Err("span and field directives (`target[span{field=value}]=level`) are not supported; velo filters by level, module path and target");
-    }
-    if part.contains('/') {
-        return Err("regular expressions (`target/regex`) are not supported; velo filters by level, module path and target");
     }
     let (path, level) = match part.split_once('=') {
         Some((path, level)) => {
@@ -313,7 +391,12 @@ impl Filter {
         // The first bare word that looks like a misspelt level, and that level.
         let mut misspelt: Option<(&str, &str)> = None;
         let mut modules: Vec<(String, LevelFilter)> = Vec::new();
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (directives, message) = split_message(spec);
+        for part in directives
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let (path, level) = directive(part).map_err(|why| bad_directive(part, spec, why))?;
             match path {
                 None => default = Some(level),
@@ -336,7 +419,7 @@ impl Filter {
                 ),
             ));
         }
-        if default.is_none() && modules.is_empty() {
+        if default.is_none() && modules.is_empty() && message.is_none() {
             return Err(Error::new(
                 ErrorKind::Filter,
                 format!("empty filter `{spec}`: expected directives such as `info,my_app=debug`"),
@@ -349,7 +432,11 @@ impl Filter {
         } else {
             LevelFilter::Off
         });
-        Ok(Filter { default, modules })
+        Ok(Filter {
+            default,
+            modules,
+            message: message.map(str::to_owned),
+        })
     }
 }
 
@@ -359,15 +446,19 @@ impl fmt::Display for Filter {
         for (path, level) in self.modules.iter().rev() {
             write!(f, ",{path}={level}")?;
         }
-        Ok(())
+        match &self.message {
+            Some(text) => write!(f, "/{text}"),
+            None => Ok(()),
+        }
     }
 }
 
 fn is_module_path(path: &str) -> bool {
     // A module path, or any target a `log` or `tracing` record may name
     // (`my-dep::x`, `audit.events`), as the filters of those crates take
-    // them; not what their directives mean by other syntax (`name/regex`,
-    // `span[field]`), which velo does not filter on.
+    // them; not what their directives mean by other syntax (`span[field]`),
+    // which velo does not filter on. A `/` starts the message filter, so
+    // it is never part of a directive.
     !path.is_empty()
         && !path.chars().any(|c| {
             c.is_whitespace()
@@ -500,7 +591,6 @@ mod tests {
             ("info,a=loud", "a=loud"),
             ("span[req]=debug", "span[req]=debug"),
             ("a::=info", "a::=info"),
-            ("x/foo", "x/foo"),
             ("a:b=info", "a:b=info"),
             ("a:::b", "a:::b"),
             ("my app=info", "my app=info"),
@@ -513,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn span_directives_and_regexes_are_named_as_unsupported() {
+    fn span_directives_are_named_as_unsupported() {
         for spec in [
             "info,foo[span{x=1}]=trace",
             "[span]=debug",
@@ -526,11 +616,49 @@ mod tests {
                 "{spec}: {err}"
             );
         }
-        let err = "info,x/foo=debug"
-            .parse::<Filter>()
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("regular expressions"), "{err}");
+    }
+
+    #[test]
+    fn text_after_a_slash_filters_messages() {
+        // As `env_logger` reads it: one text for the whole filter, after
+        // its first `/`, matched as written.
+        let f: Filter = "warn,db=debug/timed out".parse().unwrap();
+        assert!(f.enabled(Level::Debug, "db::pool"));
+        assert!(!f.enabled(Level::Info, "http"));
+        assert_eq!(f.message(), Some("timed out"));
+        assert!(f.passes(Level::Debug, "db", "query timed out after 5s"));
+        assert!(!f.passes(Level::Debug, "db", "query done"));
+        assert!(
+            !f.passes(Level::Info, "http", "timed out"),
+            "levels still apply"
+        );
+        assert!(f.passes(Level::Fatal, "http", "disk gone"), "fatal passes");
+        assert!(!f.passes(Level::Debug, "db", "Timed Out"), "case matters");
+        // A slash inside the text is the text's; a path before it is a
+        // module at `trace`.
+        let f: Filter = "x/GET /api".parse().unwrap();
+        assert!(f.enabled(Level::Trace, "x") && !f.enabled(Level::Error, "y"));
+        assert_eq!(f.message(), Some("GET /api"));
+        // The text alone keeps the default level; an empty one is none.
+        let f: Filter = "/retry".parse().unwrap();
+        assert!(f.enabled(Level::Info, "a") && !f.enabled(Level::Debug, "a"));
+        assert_eq!("info/".parse::<Filter>().unwrap().message(), None);
+        // It survives a round trip, and the environment's reading.
+        for spec in ["warn,db=debug/timed out", "info/x", "trace"] {
+            let f: Filter = spec.parse().unwrap();
+            assert_eq!(f.to_string().parse::<Filter>().unwrap(), f, "{spec}");
+            let (lenient, errors) = Filter::parse_lenient(spec);
+            assert!(errors.is_empty(), "{spec}: {errors:?}");
+            assert_eq!(lenient, Some(f), "{spec}");
+        }
+        // A bad directive before the text is left out from the
+        // environment, the text kept.
+        let (f, errors) = Filter::parse_lenient("debug,a[b]=trace/slow");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(f.unwrap().to_string(), "debug/slow");
+        let (f, errors) = Filter::parse_lenient("/slow");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(f.unwrap().to_string(), "info/slow");
     }
 
     #[test]
@@ -555,16 +683,15 @@ mod tests {
         assert!(Filter::parse_lenient("").1.is_empty(), "empty is unset");
         // What was wrong is said, as in code: another logger's syntax is
         // not a typo.
-        let (_, errors) = Filter::parse_lenient("warn,db[req]=debug,x/re,a=6");
+        let (_, errors) = Filter::parse_lenient("warn,db[req]=debug,a=6");
         let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert!(said[0].contains("span and field directives"), "{said:?}");
-        assert!(said[1].contains("regular expressions"), "{said:?}");
-        assert!(said[2].contains("expected a level"), "{said:?}");
+        assert!(said[1].contains("expected a level"), "{said:?}");
         assert!(said.iter().all(|e| e.ends_with("left out")), "{said:?}");
         // Each names the whole value it came from.
         assert!(
             said.iter()
-                .all(|e| e.contains("in `warn,db[req]=debug,x/re,a=6`")),
+                .all(|e| e.contains("in `warn,db[req]=debug,a=6`")),
             "{said:?}"
         );
         // A number beyond the levels' is not a module: no module path is

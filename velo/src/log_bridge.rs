@@ -89,7 +89,10 @@ impl log::Log for Bridge {
             callsite::refreshing(|| set_max_level(logger.filter_cell()));
         }
         let level = level(record.level());
-        if !logger.filter_cell().enabled_for(level, record.target()) {
+        let filter = logger.filter_cell();
+        if !filter.enabled_for(level, record.target())
+            || !filter.message_matches(level, || record.args().to_string())
+        {
             return;
         }
         let head = Dynamic {

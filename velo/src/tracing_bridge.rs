@@ -179,6 +179,12 @@ pub(crate) fn write_event(
     spans: &[u8],
 ) {
     let meta = event.metadata();
+    if !logger
+        .filter_cell()
+        .message_matches(level(meta.level()), || message_of(event))
+    {
+        return;
+    }
     let (module, target, file, line) = match from_log {
         Some(log) => (&*log.module, &*log.target, &*log.file, log.line),
         None => (
@@ -206,6 +212,28 @@ pub(crate) fn write_event(
         Some(mut entry) => entry.finish(),
         None => writer.start(format_args!("")).finish(),
     }
+}
+
+/// The text of `event`'s message (its first `message` field), as its
+/// record writes it, for a filter's message text.
+fn message_of(event: &Event<'_>) -> String {
+    struct Message(Option<String>);
+    impl Visit for Message {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if self.0.is_none() && field.name() == "message" {
+                self.0 = Some(value.to_owned());
+            }
+        }
+
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            if self.0.is_none() && field.name() == "message" {
+                self.0 = Some(format!("{value:?}"));
+            }
+        }
+    }
+    let mut message = Message(None);
+    event.record(&mut message);
+    message.0.unwrap_or_default()
 }
 
 /// Whether `logger` writes `event`, by its target, as `tracing`'s own

@@ -34,7 +34,11 @@ pub(crate) struct Branch {
 impl Branch {
     fn admits(&self, ev: &Event<'_>) -> bool {
         self.filter.as_ref().is_none_or(|filter| {
-            filter.enabled(ev.level, ev.target().unwrap_or_else(|| ev.module_path()))
+            filter.passes(
+                ev.level,
+                ev.target().unwrap_or_else(|| ev.module_path()),
+                ev.filter_message(),
+            )
         })
     }
 
