@@ -295,6 +295,7 @@ fn child_command(name: &str, envs: &[(&str, &str)]) -> std::process::Command {
         "NO_COLOR",
         "CLICOLOR",
         "CLICOLOR_FORCE",
+        "RUST_LOG_STYLE",
     ] {
         cmd.env_remove(var);
     }

@@ -57,6 +57,7 @@ fn run_child_on_terminal(
         .env_remove("RUST_LOG")
         .env_remove("CLICOLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("RUST_LOG_STYLE")
         .envs(envs.iter().copied());
     match no_color {
         Some(value) => cmd.env("NO_COLOR", value),
@@ -220,6 +221,44 @@ fn clicolor_and_clicolor_force() {
         assert!(out.contains("on a terminal"), "{envs:?}: {out:?}");
         assert!(!out.contains('\u{1b}'), "{envs:?}: {out:?}");
     }
+}
+
+/// env_logger's `RUST_LOG_STYLE`: `never` turns colours off on a terminal,
+/// `always` on into a pipe (over `CLICOLOR`, under `NO_COLOR`); `auto`
+/// leaves the choice to the rest.
+#[test]
+fn rust_log_style() {
+    let on_terminal = |envs: &[(&str, &str)]| {
+        let out = run_on_terminal_with(None, "xterm-256color", envs);
+        let line = out
+            .lines()
+            .find(|l| l.contains("on a terminal"))
+            .unwrap_or_else(|| panic!("{out:?}"))
+            .to_owned();
+        line.contains('\u{1b}')
+    };
+    assert!(!on_terminal(&[("RUST_LOG_STYLE", "never")]));
+    assert!(on_terminal(&[("RUST_LOG_STYLE", "auto")]));
+    assert!(on_terminal(&[
+        ("RUST_LOG_STYLE", "always"),
+        ("CLICOLOR", "0")
+    ]));
+    let piped = |envs: &[(&str, &str)]| {
+        let mut envs = envs.to_vec();
+        envs.push(("VELO_FORMAT", "text"));
+        let out = velo_tests::run_child("child_logs_to_a_terminal", &envs);
+        assert!(out.status.success(), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains("on a terminal"), "{envs:?}: {err:?}");
+        err.contains('\u{1b}')
+    };
+    assert!(piped(&[("RUST_LOG_STYLE", "always")]));
+    assert!(!piped(&[("RUST_LOG_STYLE", "always"), ("NO_COLOR", "1")]));
+    assert!(!piped(&[
+        ("RUST_LOG_STYLE", "never"),
+        ("CLICOLOR_FORCE", "1")
+    ]));
+    assert!(!piped(&[("RUST_LOG_STYLE", "auto")]));
 }
 
 /// `Builder::color` overrides the output's kind and the environment:

@@ -376,7 +376,9 @@ impl Builder {
     /// to a terminal only, and never when `NO_COLOR` is set (to anything
     /// but the empty string), `CLICOLOR` is `0` or `TERM` is `dumb`;
     /// `CLICOLOR_FORCE` set (to anything but `0`, and without `NO_COLOR`)
-    /// gives them to any output. The JSON format has none
+    /// gives them to any output. env_logger's `RUST_LOG_STYLE=always` or
+    /// `never` comes before `CLICOLOR_FORCE` and `CLICOLOR` (and after
+    /// `NO_COLOR`). The JSON format has none
     /// either way, and neither has a syslog output's MSG.
     ///
     /// # Examples
@@ -1352,14 +1354,20 @@ fn is_terminal_file(path: &std::path::Path) -> bool {
 
 /// Whether the text format gets colours when `color` does not say, on a
 /// terminal if `terminal`: `NO_COLOR` set to anything but the empty string
-/// turns them off (no-color.org); else `CLICOLOR_FORCE` set to anything but
-/// `0` turns them on, terminal or not, and `CLICOLOR=0` off (the
-/// bixense.com/clicolors convention); else a terminal has them unless
-/// `TERM` is `dumb`.
+/// turns them off (no-color.org); else env_logger's `RUST_LOG_STYLE`
+/// decides when it is `always` or `never`; else `CLICOLOR_FORCE` set to
+/// anything but `0` turns them on, terminal or not, and `CLICOLOR=0` off
+/// (the bixense.com/clicolors convention); else a terminal has them
+/// unless `TERM` is `dumb`.
 fn colors_by_env(terminal: bool) -> bool {
     let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     if set("NO_COLOR").is_some() {
         return false;
+    }
+    match set("RUST_LOG_STYLE").as_ref().and_then(|v| v.to_str()) {
+        Some("always") => return true,
+        Some("never") => return false,
+        _ => {}
     }
     if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
         return true;
