@@ -26,7 +26,8 @@ pub enum Format {
     Json,
     /// `TIME LEVEL message key=value ...`, coloured on a terminal unless
     /// `NO_COLOR` is set (not empty), `CLICOLOR` is `0` or `TERM` is
-    /// `dumb`; `CLICOLOR_FORCE` colours it anywhere (see
+    /// `dumb`; `CLICOLOR_FORCE` colours it anywhere; `RUST_LOG_STYLE`
+    /// (`always`, `never`) comes before both (see
     /// [`Builder::color`](crate::Builder::color), which overrides them all).
     Text,
     /// Text when writing to a terminal, JSON otherwise (the default). The
