@@ -419,3 +419,37 @@ fn errors_a_serialize_ignores_leave_no_half_value() {
     assert_eq!(entries[1]["msg"], "next");
     assert_eq!(entries[1]["k"], 1);
 }
+
+#[test]
+fn child_bridges_serde_key_values() {
+    if !velo_tests::is_child("child_bridges_serde_key_values") {
+        return;
+    }
+    Builder::new()
+        .format(velo::Format::Json)
+        .stderr()
+        .install()
+        .unwrap();
+    velo::bridge_log().unwrap();
+    let o = order(HOSTILE[1]);
+    let tags = vec!["a", "b"];
+    log::info!(order:serde = o, tags:serde = tags, shown:% = 1.5, debugged:? = tags, n = 3; "bridged");
+    velo::close();
+}
+
+/// With the `log` feature too, a `log` record's key-values captured with
+/// `:serde` nest as `velo::Serde` writes them; `:%` and `:?` stay text.
+#[test]
+fn log_key_values_captured_with_serde_nest() {
+    let out = velo_tests::run_child("child_bridges_serde_key_values", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let entries = velo_tests::json_lines(&out.stderr);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e = &entries[0];
+    assert_eq!(e["msg"], "bridged");
+    assert_eq!(e["order"], serde_json::to_value(order(HOSTILE[1])).unwrap());
+    assert_eq!(e["tags"], json!(["a", "b"]));
+    assert_eq!(e["shown"], "1.5");
+    assert_eq!(e["debugged"], "[\"a\", \"b\"]");
+    assert_eq!(e["n"], 3);
+}

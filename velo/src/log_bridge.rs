@@ -138,6 +138,12 @@ impl<'v> log::kv::VisitValue<'v> for Typed<'_, '_> {
         // through its Display.
         match value.to_borrowed_error() {
             Some(err) => self.0.error(err),
+            // With the `serde` feature, through `Serialize`: a value
+            // captured with `:serde` nests as `velo::Serde` would write it,
+            // and one captured with `:%` or `:?` is its text, as below.
+            #[cfg(feature = "serde")]
+            None => crate::Value::encode(&crate::Serde(&value), self.0),
+            #[cfg(not(feature = "serde"))]
             None => self.0.display(&value),
         }
         Ok(())
