@@ -160,6 +160,15 @@ fn a_number_time_under_a_schema_that_wants_a_string_is_refused() {
         assert!(nanos(schema).timestamp(Timestamp::Nanos).build().is_ok());
     }
     assert!(nanos(Schema::Velo).build().is_ok());
+    // An appender gets the time as a `SystemTime`: not refused.
+    for schema in [Schema::Ecs, Schema::Gcp] {
+        let appender = Builder::new()
+            .schema(schema)
+            .timestamp(Timestamp::UnixNanos)
+            .appender(|_: &velo::Record<'_>| Ok(()))
+            .build();
+        assert!(appender.is_ok(), "{:?}", appender.err());
+    }
     // journald's records carry the time their own way: not refused.
     #[cfg(unix)]
     {

@@ -578,7 +578,8 @@ impl Builder {
             "Appender(..)".to_owned(),
             "the appender".to_owned(),
             move |_| Ok(Box::new(output::Custom::new(Box::new(appender)))),
-        );
+        )
+        .with_opener(|o| o.recordwise = true);
         self
     }
 
@@ -930,7 +931,9 @@ impl Builder {
     /// `target=..` after the message; OTLP records as their `target`
     /// attribute (journald records always carry `CODE_MODULE`). A call's
     /// own field named `target` then goes beside it as `fields.target`,
-    /// as every key velo writes itself does.
+    /// as every key velo writes itself does. It is a setting of this
+    /// builder's output: a further output ([`also`](Builder::also))
+    /// writes targets when its own builder says so.
     ///
     /// Costs the worker a few instructions an entry (its fields are
     /// checked against the key); the caller nothing.
@@ -1077,8 +1080,10 @@ impl Builder {
     /// `output` is a builder of its own, of which only the output and how
     /// its lines look count (the output method, [`format`](Builder::format),
     /// [`schema`](Builder::schema), [`timestamp`](Builder::timestamp),
-    /// [`caller`](Builder::caller), [`local_time`](Builder::local_time),
-    /// [`color`](Builder::color), [`app_name`](Builder::app_name)) and,
+    /// [`caller`](Builder::caller), [`targets`](Builder::targets),
+    /// [`local_time`](Builder::local_time), [`color`](Builder::color),
+    /// [`app_name`](Builder::app_name): each output writes a caller or a
+    /// target only as its own builder says) and,
     /// when set, its [`level`](Builder::level) or
     /// [`filter`](Builder::filter): it narrows what reaches that output,
     /// within what the logger takes (this builder's filter, which decides
