@@ -408,6 +408,80 @@ fn cut_back_spares_another_programs_line_child() {
     assert_eq!(last, [5_004, 5_003, 5_002, 5_001, 5_000]);
 }
 
+/// A line of velo's cut short twice by a full disk, another program's
+/// line appended between the two parts, then the rest given up at
+/// `close`: the line is in two pieces, so nothing is cut back (that would
+/// take the other program's line and leave velo's first part); the torn
+/// line ends with a newline instead.
+#[test]
+fn a_line_torn_around_another_programs_line_is_not_cut_back_child() {
+    if !is_child("a_line_torn_around_another_programs_line_is_not_cut_back_child") {
+        return;
+    }
+    use std::io::Write as _;
+    let dir = TempDir::new("torn-around-other");
+    let path = dir.path().join("app.log");
+    std::fs::write(&path, "start\n").unwrap();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .file(&path)
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    limit_file_size(Some(100));
+    velo!(logger: &logger, info, "big", pad = "p".repeat(10_000).as_str());
+    assert!(logger.sync().is_err(), "the disk is full");
+    limit_file_size(None);
+    let mut other = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    other.write_all(b"OTHER LINE\n").unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    limit_file_size(Some(len + 4096));
+    assert!(logger.sync().is_err(), "full again");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        len + 4096,
+        "the retry took more of the line"
+    );
+    logger.close();
+    limit_file_size(None);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.len() as u64, len + 4096, "nothing cut back");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{:?}", &text[..300]);
+    assert_eq!(lines[0], "start");
+    // The first part, the other program's line after it (it appended
+    // after a torn line), then the second part.
+    assert!(
+        lines[1].starts_with("{\"time\"") && lines[1].ends_with("OTHER LINE"),
+        "{:?}",
+        lines[1]
+    );
+    assert_eq!(lines[2].len(), 4096);
+    // The next logger of the file starts a line of its own.
+    let logger = Builder::new()
+        .format(Format::Json)
+        .file(&path)
+        .asynchronous(false)
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "next");
+    logger.close();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(parse_line(text.lines().last().unwrap())["msg"], "next");
+}
+
+#[test]
+fn a_line_torn_around_another_programs_line_is_not_cut_back() {
+    assert_child_passed(&run_child_within(
+        "a_line_torn_around_another_programs_line_is_not_cut_back_child",
+        &[],
+        CHILD_TIMEOUT,
+    ));
+}
+
 #[test]
 fn cut_back_spares_another_programs_line() {
     assert_child_passed(&run_child_within(

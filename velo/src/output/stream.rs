@@ -204,24 +204,36 @@ impl LineEnd {
             });
         if *written > start {
             let took = &buf[start..*written];
-            self.open = match took.iter().rposition(|&b| b == b'\n') {
-                Some(i) if i + 1 == took.len() => None,
-                Some(i) => Some(took.len() - i - 1),
-                None => Some(self.open.map_or(0, |o| o.head) + took.len()),
-            }
-            .map(|head| Open {
+            // The line left open, and the part of it an earlier write took
+            // (for a line this write continues).
+            let (open, earlier) = match took.iter().rposition(|&b| b == b'\n') {
+                Some(i) if i + 1 == took.len() => (None, None),
+                Some(i) => (Some(took.len() - i - 1), None),
+                None => (Some(self.open.map_or(0, |o| o.head) + took.len()), self.open),
+            };
+            self.open = open.map(|head| Open {
                 head,
                 file_len: None,
             });
-        }
-        // The file's length right after this write's bytes, when it took
-        // some and then failed: what `cut_back` compares with to see that
-        // no one wrote after them. Not after a write that took nothing:
-        // the length then also counts what others appended since.
-        if let (Some(open), Some(file), Err(_), true) =
-            (&mut self.open, file, &result, *written > start)
-        {
-            open.file_len = file.metadata().ok().map(|m| m.len());
+            // The file's length right after this write's bytes, when it
+            // failed with the line open: what `cut_back` compares with to
+            // see that no one wrote after them (not after a write that took
+            // nothing: the length then also counts what others appended
+            // since). A line continued must also lie in one piece: another
+            // program's append between its parts grew the file by more
+            // than this write took, and cutting the line's length back
+            // would take that append and leave the first part.
+            if let (Some(open), Some(file), Err(_)) = (&mut self.open, file, &result) {
+                let now = file.metadata().ok().map(|m| m.len());
+                open.file_len = match earlier {
+                    None => now,
+                    Some(earlier) => now.filter(|&now| {
+                        earlier
+                            .file_len
+                            .is_some_and(|then| now == then + took.len() as u64)
+                    }),
+                };
+            }
         }
         result
     }
