@@ -209,7 +209,10 @@ impl LineEnd {
             let (open, earlier) = match took.iter().rposition(|&b| b == b'\n') {
                 Some(i) if i + 1 == took.len() => (None, None),
                 Some(i) => (Some(took.len() - i - 1), None),
-                None => (Some(self.open.map_or(0, |o| o.head) + took.len()), self.open),
+                None => (
+                    Some(self.open.map_or(0, |o| o.head) + took.len()),
+                    self.open,
+                ),
             };
             self.open = open.map(|head| Open {
                 head,
