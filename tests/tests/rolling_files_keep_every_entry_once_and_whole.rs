@@ -79,3 +79,38 @@ fn size_rotation_keeps_every_entry_exactly_once_and_whole() {
     assert_eq!(stats.written, THREADS as u64 * PER_THREAD + 2);
     assert_eq!(stats.write_errors, 0);
 }
+
+/// A live file left ending inside a line (a crash) gets a newline before
+/// the first entry, and that newline counts towards `max_bytes`: no file
+/// passes the limit by it.
+#[test]
+fn the_newline_a_torn_file_is_owed_counts_towards_the_limit() {
+    let dir = TempDir::new("rolling-torn");
+    let live = dir.path().join("app.log");
+    std::fs::write(&live, "torn").unwrap();
+    let logger = Builder::new()
+        .format(Format::Json)
+        .timestamp(velo::Timestamp::Off)
+        .caller(false)
+        .rolling(Rolling::new(&live).max_bytes(120))
+        .build()
+        .expect("the log file opens");
+    // Each line 116 bytes: "torn", the newline and one line are 121.
+    let pad = "x".repeat(68);
+    for seq in 0..6u32 {
+        velo!(logger: &logger, info, "entry", seq, pad = pad.as_str());
+    }
+    logger.close();
+    let files = rolling_files(dir.path(), "app.log");
+    assert_eq!(files[0].1.lines().next(), Some("torn"), "{files:?}");
+    for (name, text) in &files {
+        assert!(text.len() <= 120, "{name}: {} bytes: {text:?}", text.len());
+    }
+    let seqs: Vec<u64> = files
+        .iter()
+        .flat_map(|(_, text)| text.lines())
+        .filter(|l| *l != "torn")
+        .map(|l| parse_line(l)["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 1, 2, 3, 4, 5]);
+}

@@ -364,7 +364,9 @@ impl RollingFile {
         let file = opened.file;
         let mut schedule = Schedule::new(max_bytes, period);
         if let Ok(meta) = file.metadata() {
-            schedule.resume(meta.len(), meta.modified().ok().and_then(nanos_since_epoch));
+            // A newline owed to a torn last line is the file's too.
+            let size = meta.len() + u64::from(opened.owes_newline);
+            schedule.resume(size, meta.modified().ok().and_then(nanos_since_epoch));
         }
         let rotated = find_rotated(&dir, &name);
         let last_name = rotated
@@ -720,8 +722,9 @@ impl Output for RollingFile {
         // this one.
         if self.cuts.is_empty() {
             let current = self.schedule.current;
+            let size = meta.len() + u64::from(opened.owes_newline);
             self.schedule
-                .resume(meta.len(), meta.modified().ok().and_then(nanos_since_epoch));
+                .resume(size, meta.modified().ok().and_then(nanos_since_epoch));
             if meta.len() == 0 && !self.buf.is_empty() {
                 // The buffered entries' period.
                 self.schedule.current = current;
