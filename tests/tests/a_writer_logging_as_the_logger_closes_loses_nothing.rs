@@ -151,7 +151,7 @@ fn close_ends_with_a_writer_that_logs_on_every_write() {
     let said: Vec<&str> = stderr.lines().filter(|l| l.starts_with("velo: ")).collect();
     assert_eq!(
         said,
-        ["velo: 1 entry was dropped: the log writer logged them as the logger wrote its last entries"],
+        ["velo: 1 entry was dropped: the log writer logged them while writing its own entries, round after round"],
         "{stderr}"
     );
     // A later sync finds nothing queued.
@@ -233,7 +233,7 @@ fn what_the_writer_logs_at_exit_is_written_or_counted() {
             format!("{dropped} entries were")
         };
         let expected = format!(
-            "velo: {were} dropped: the log writer logged them as the logger wrote its last entries"
+            "velo: {were} dropped: the log writer logged them while writing its own entries, round after round"
         );
         match dropped {
             0 => assert!(said.is_empty(), "{stderr}"),
@@ -261,7 +261,7 @@ fn the_warning_for_what_the_writer_logged_says_so() {
     for w in &warnings {
         assert_eq!(
             w["msg"],
-            "velo dropped entries: the log writer logged them as the logger wrote its last entries"
+            "velo dropped entries: the log writer logged them while writing its own entries, round after round"
         );
     }
     let warned: u64 = warnings
@@ -328,7 +328,7 @@ fn a_burst_from_the_writer_past_its_queue_is_a_full_queue() {
     assert!(
         !msgs
             .iter()
-            .any(|m| m.contains("as the logger wrote its last entries")),
+            .any(|m| m.contains("while writing its own entries, round after round")),
         "{msgs:?}"
     );
 }

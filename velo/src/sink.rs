@@ -251,11 +251,13 @@ pub(crate) static DROPPED: CallSite = internal_site!(
     ["dropped"]
 );
 
-/// The warning for entries an output's own writer logged while its logger
-/// ended a last write (see `Core::end_writing`).
+/// The warning for entries an output's own writer logged in the last of
+/// the rounds a write that no drain follows gives it (at `close`, at the
+/// exit, at every write of a logger without a queue; see
+/// `Core::end_writing`).
 pub(crate) static INSIDE: CallSite = internal_site!(
     Warn,
-    "velo dropped entries: the log writer logged them as the logger wrote its last entries",
+    "velo dropped entries: the log writer logged them while writing its own entries, round after round",
     ["dropped"]
 );
 
@@ -791,7 +793,7 @@ impl Sink {
         *reported = dropped;
         self.reported_drops += n;
         crate::stdio::say(format_args!(
-            "{} dropped: the log writer logged them as the logger wrote its last entries",
+            "{} dropped: the log writer logged them while writing its own entries, round after round",
             crate::escape::entries_were(n)
         ));
     }

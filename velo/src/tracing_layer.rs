@@ -95,7 +95,10 @@ struct SpanFields {
 
 impl TracingLayer {
     /// A layer writing through the default logger
-    /// ([`logger`](crate::logger)).
+    /// ([`logger`](crate::logger)). Install yours
+    /// ([`Builder::install`](crate::Builder::install)) before the first
+    /// span or event reaches the layer: that makes the default logger,
+    /// and `install` then fails.
     ///
     /// # Examples
     ///
