@@ -149,6 +149,7 @@ pub struct Builder {
     local_time: Option<crate::timestamp::ZoneMaker>,
     backtrace: Option<Level>,
     thread_names: bool,
+    span_names: bool,
     app_name: Option<String>,
     /// Colours in the text format, when set; else by the output and the
     /// environment.
@@ -196,6 +197,7 @@ impl Builder {
             local_time: None,
             backtrace: None,
             thread_names: false,
+            span_names: false,
             app_name: None,
             color: None,
             filter_set: false,
@@ -1075,6 +1077,33 @@ impl Builder {
         self
     }
 
+    /// A `tracing` span (through [`bridge_tracing`](crate::bridge_tracing)
+    /// or `TracingLayer`, features `tracing` and `tracing-subscriber`)
+    /// gives the entries inside it its name as well as its fields: the
+    /// field `span.name`, the innermost span's where spans nest (as every
+    /// key, once), as tracing-subscriber's JSON lines carry
+    /// `"span":{"name":..}`. Off by default: a span gives its fields only.
+    /// Decided as each span is made, by the logger the bridge or layer
+    /// writes through.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// velo::Builder::new()
+    ///     .span_names(true)
+    ///     .writer(std::io::sink())
+    ///     .install()?;
+    /// // With feature `tracing`, after `velo::bridge_tracing()?`:
+    /// // let _g = tracing::info_span!("request", id = 7).entered();
+    /// // tracing::info!("handled"); // {..,"msg":"handled",..,"span.name":"request","id":7}
+    /// # Ok::<(), velo::Error>(())
+    /// ```
+    #[must_use]
+    pub fn span_names(mut self, on: bool) -> Builder {
+        self.span_names = on;
+        self
+    }
+
     /// Also writes entries to the output `output` names, in its own format:
     /// a file in JSON beside a terminal in text, journald beside a file.
     /// `output` is a builder of its own, of which only the output and how
@@ -1280,7 +1309,8 @@ impl Builder {
         } else {
             Box::new(output::Tee::new(opened.output, branches))
         };
-        let config = Config::new(self.overflow, timed, self.thread_names, self.backtrace);
+        let mut config = Config::new(self.overflow, timed, self.thread_names, self.backtrace);
+        config.span_names = self.span_names;
         let capacity = asynchronous.then_some(self.buffer_size);
         let context = crate::record::context_block(self.fields.as_bytes());
         let core = Core::start(config, style, output, &context, capacity)

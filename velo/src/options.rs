@@ -169,6 +169,9 @@ pub(crate) struct Config {
     pub(crate) timestamp: bool,
     /// Whether entries carry the name of the thread that logged them.
     pub(crate) thread_names: bool,
+    /// Whether a `tracing` span gives entries inside it its name, as the
+    /// field `span.name` (`Builder::span_names`).
+    pub(crate) span_names: bool,
     /// The lowest level number whose entries carry a backtrace (past
     /// `Fatal` for none).
     backtrace_from: u8,
@@ -192,6 +195,7 @@ impl Config {
             overflow,
             timestamp,
             thread_names,
+            span_names: false,
             backtrace_from,
             buffered_from: if thread_names { 0 } else { backtrace_from },
         }

@@ -148,6 +148,20 @@ pub(crate) fn encode_fields(values: &dyn RecordFields) -> Vec<u8> {
     own
 }
 
+/// Encodes the fields of a new span, after its name as `span.name` when
+/// `logger` writes span names (`Builder::span_names`) and the span has no
+/// field of that name (which then wins, as the innermost key).
+pub(crate) fn encode_span(logger: &Logger, attrs: &Attributes<'_>) -> Vec<u8> {
+    const KEY: &str = "span.name";
+    let mut own = Vec::new();
+    let meta = attrs.metadata();
+    if logger.core().config.span_names && meta.fields().field(KEY).is_none() {
+        list_field(&mut own, KEY).str(meta.name());
+    }
+    attrs.record(&mut Typed(&mut own));
+    own
+}
+
 /// The values of a span, new or recorded.
 pub(crate) trait RecordFields {
     fn record_into(&self, visitor: &mut dyn Visit);
@@ -538,8 +552,11 @@ impl Subscriber for Bridge {
         } else {
             attrs.parent().cloned()
         };
-        self.spans
-            .create(attrs.metadata(), parent.as_ref(), encode_fields(attrs))
+        self.spans.create(
+            attrs.metadata(),
+            parent.as_ref(),
+            encode_span(self.logger(), attrs),
+        )
     }
 
     fn record(&self, id: &Id, values: &span::Record<'_>) {

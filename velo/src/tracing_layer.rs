@@ -17,7 +17,9 @@
 use crate::fields;
 use crate::local;
 use crate::logger::Logger;
-use crate::tracing_bridge::{accepts, accepts_event, encode_fields, write_event, FromLog};
+use crate::tracing_bridge::{
+    accepts, accepts_event, encode_fields, encode_span, write_event, FromLog,
+};
 use crate::tracing_spans::next_owner_id;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -203,7 +205,7 @@ where
         };
         // A span the filter rejects adds no fields, as with the bridge.
         let own = if accepts(self.target(), attrs.metadata()) {
-            encode_fields(attrs)
+            encode_span(self.target(), attrs)
         } else {
             Vec::new()
         };
