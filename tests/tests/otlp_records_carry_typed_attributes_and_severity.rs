@@ -321,3 +321,46 @@ fn targets_makes_the_module_path_the_target_attribute() {
         assert_eq!(attr(&records[1], "target"), string("audit").as_ref());
     });
 }
+
+/// Fields named `trace_id` and `span_id` holding W3C ids (a scope's,
+/// typically) become the record's own trace context, not attributes; a
+/// value that is not such an id stays an attribute.
+#[test]
+fn trace_and_span_ids_are_the_records_trace_context() {
+    velo_tests::in_child("trace_and_span_ids_are_the_records_trace_context", || {
+        let collector = Collector::start();
+        let logger = Builder::new()
+            .otlp(format!("{}/", collector.url()))
+            .caller(false)
+            .build()
+            .unwrap();
+        let trace = "4BF92F3577B34DA6A3CE929D0E0E4736";
+        let span = "00f067aa0ba902b7";
+        velo::scope(velo::fields!(trace_id = trace, span_id = span), || {
+            velo!(logger: &logger, info, "linked", n = 1);
+            // The innermost value wins, as for every key.
+            velo!(logger: &logger, info, "inner", span_id = "b7ad6b7169203331");
+        });
+        velo!(logger: &logger, info, "not ids", trace_id = "abc", span_id = 42);
+        velo!(logger: &logger, info, "zeros", trace_id = "00000000000000000000000000000000");
+        logger.sync().unwrap();
+        let records: Vec<LogRecord> = collector.accepted();
+        assert_eq!(records.len(), 4);
+        let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(hex(&records[0].trace_id), trace.to_ascii_lowercase());
+        assert_eq!(hex(&records[0].span_id), span);
+        let keys: Vec<&str> = records[0]
+            .attributes
+            .iter()
+            .map(|a| a.key.as_str())
+            .collect();
+        assert_eq!(keys, ["n"]);
+        assert_eq!(hex(&records[1].span_id), "b7ad6b7169203331");
+        assert_eq!(hex(&records[1].trace_id), trace.to_ascii_lowercase());
+        assert!(records[2].trace_id.is_empty() && records[2].span_id.is_empty());
+        assert_eq!(attr(&records[2], "trace_id"), string("abc").as_ref());
+        assert_eq!(attr(&records[2], "span_id"), int(42).as_ref());
+        assert!(records[3].trace_id.is_empty());
+        assert!(has_attr(&records[3], "trace_id"));
+    });
+}

@@ -610,6 +610,7 @@ impl FilterCell {
     }
 
     /// Whether the filter accepts `level` from `module_path`.
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn enabled_for(&self, level: Level, module_path: &str) -> bool {
         fork::short(|| {
             self.filter

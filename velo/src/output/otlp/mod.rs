@@ -38,7 +38,10 @@
 //!   field with its type (see [`pb::put_any`]), then `suppressed` and
 //!   `backtrace` when present. A field whose key is one of those velo
 //!   writes itself goes beside it as `fields.KEY`, by the JSON line's rule
-//!   (`line::written`), so each key comes once, as OTLP wants.
+//!   (`line::written`), so each key comes once, as OTLP wants;
+//! - `trace_id` and `span_id`: from the fields of those names (a scope's,
+//!   typically) when they hold a W3C trace id (32 hex digits) or span id
+//!   (16), not all zeros; such a field is not an attribute too.
 //!
 //! The resource has `service.name`; the instrumentation scope is `velo`
 //! with the crate's version.
@@ -375,6 +378,7 @@ impl Output for Otlp {
         let mut fields = ev.fields(&self.scope_index);
         while let Some((key, value)) = fields.next() {
             match line::written(ev, builtins, key, fields.layer(), fields.later()) {
+                Written::Plain if pb::put_trace_context(buf, key, value) => {}
                 Written::Plain => pb::put_key_value(buf, pb::ATTRIBUTE, key, value),
                 // Beside velo's own, as `fields.KEY` (as in the JSON line):
                 // rare, so the name may cost an allocation.

@@ -222,6 +222,43 @@ pub(super) fn open_record(buf: &mut Vec<u8>, head: &RecordHead) -> usize {
 /// The `attributes` field of a `LogRecord`.
 pub(super) const ATTRIBUTE: u32 = 6;
 
+/// Writes a field named `trace_id` or `span_id` whose value is a W3C id in
+/// hex (32 or 16 digits, either case, not all zeros) as the `LogRecord`'s
+/// own `trace_id` (field 9) or `span_id` (field 10), the bytes a backend
+/// links the record to its trace by; whether it did.
+pub(super) fn put_trace_context(buf: &mut Vec<u8>, key: &str, value: Val<'_>) -> bool {
+    let (field, len) = match key {
+        "trace_id" => (9, 16),
+        "span_id" => (10, 8),
+        _ => return false,
+    };
+    let Val::Str(hex) = value else {
+        return false;
+    };
+    let mut id = [0u8; 16];
+    if hex.len() != 2 * len || !hex_decode(hex.as_bytes(), &mut id[..len]) {
+        return false;
+    }
+    if id.iter().all(|&b| b == 0) {
+        return false;
+    }
+    put_bytes(buf, field, &id[..len]);
+    true
+}
+
+/// Decodes `hex` (two digits a byte) into `out`; whether every digit was
+/// one.
+fn hex_decode(hex: &[u8], out: &mut [u8]) -> bool {
+    let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
+    for (pair, byte) in hex.chunks_exact(2).zip(out) {
+        match (digit(pair[0]), digit(pair[1])) {
+            (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Opens the body of a `LogRecord` as a string `AnyValue`; the caller
 /// appends the UTF-8 text and closes both returned starts, inner first.
 pub(super) fn open_body(buf: &mut Vec<u8>) -> (usize, usize) {
