@@ -47,6 +47,8 @@ struct Opener {
     /// OTLP's), not lines: the line format's settings (the schema) do not
     /// apply to it.
     recordwise: bool,
+    /// The output runs the user's code (an appender), which may panic.
+    user_code: bool,
 }
 
 /// What an output may need from the rest of the builder when it opens.
@@ -60,6 +62,15 @@ struct Opening {
 }
 
 impl Target {
+    /// Whether the output runs the user's code: a writer or an appender.
+    fn runs_user_code(&self) -> bool {
+        match self {
+            Target::Writer(..) => true,
+            Target::Open(opener) => opener.user_code,
+            Target::Stderr | Target::Stdout | Target::Test => false,
+        }
+    }
+
     /// An output shown as `shown` (`Name(detail)`, as a tuple variant
     /// is) and named `named` in messages, opened by `open`.
     fn opened_by(
@@ -74,6 +85,7 @@ impl Target {
             colorless: false,
             file: None,
             recordwise: false,
+            user_code: false,
         })
     }
 
@@ -581,7 +593,10 @@ impl Builder {
             "the appender".to_owned(),
             move |_| Ok(Box::new(output::Custom::new(Box::new(appender)))),
         )
-        .with_opener(|o| o.recordwise = true);
+        .with_opener(|o| {
+            o.recordwise = true;
+            o.user_code = true;
+        });
         self
     }
 
@@ -1184,7 +1199,10 @@ impl Builder {
     /// With `false`, entries are written on the caller's thread and there is
     /// no worker. The panic hook of [`install`](Builder::install) then runs
     /// the writer too, inside the hook: a writer that panics there aborts
-    /// the process, as any panic inside a panic hook does.
+    /// the process, as any panic inside a panic hook does. (With a queue,
+    /// the hook never runs a writer or appender of yours: with the queue
+    /// full its entry waits for the worker, and after `close` it is
+    /// dropped, counted.)
     ///
     /// # Examples
     ///
@@ -1279,6 +1297,8 @@ impl Builder {
         // Entries are dated when any output shows the time.
         let timed = self.timestamp != Timestamp::Off
             || self.also.iter().any(|b| b.timestamp != Timestamp::Off);
+        let user_code =
+            self.output.runs_user_code() || self.also.iter().any(|b| b.output.runs_user_code());
         let mut branches = Vec::with_capacity(self.also.len());
         for mut branch in std::mem::take(&mut self.also) {
             if !branch.also.is_empty() {
@@ -1311,6 +1331,7 @@ impl Builder {
         };
         let mut config = Config::new(self.overflow, timed, self.thread_names, self.backtrace);
         config.span_names = self.span_names;
+        config.user_code = user_code;
         let capacity = asynchronous.then_some(self.buffer_size);
         let context = crate::record::context_block(self.fields.as_bytes());
         let core = Core::start(config, style, output, &context, capacity)

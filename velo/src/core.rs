@@ -341,7 +341,7 @@ impl Core {
             Unpushed::Full => self.overflow(queue, worker, &mut buf),
             // Logged from a signal handler that interrupted this thread
             // inside velo: nothing here may allocate, wait or take a lock.
-            Unpushed::Busy => stats::inc(&self.stats.dropped),
+            Unpushed::Busy => self.stats.drop_for(Reason::Interrupted),
         }
         local::give(buf);
     }
@@ -466,7 +466,7 @@ impl Core {
         if local::is_busy() {
             // From a signal handler that interrupted this thread inside
             // velo, which may hold the allocator's lock or this output's.
-            stats::inc(&self.stats.dropped);
+            self.stats.drop_for(Reason::Interrupted);
         } else {
             self.write_now(&mut buf, false);
         }
@@ -482,6 +482,9 @@ impl Core {
     fn write_now(&self, entry: &mut [u8], fallback: bool) {
         if self.output.is_lost() {
             return stats::inc(&self.stats.dropped);
+        }
+        if self.config.user_code && self.pipe.is_some() && local::in_panic_hook() {
+            return self.queue_in_panic_hook(entry);
         }
         let Some(mut sink) = self.output.lock(Wait::Caller) else {
             // Refused for the exit (not from inside an output, this one's
@@ -526,6 +529,27 @@ impl Core {
         sink.write_own(entry, &report);
         sink.hold_clock(false);
         self.end_writing(&mut sink, Then::Flush);
+    }
+
+    /// An entry velo's panic hook logs that this thread would write itself
+    /// (its queue full past the `Sync` patience, the logger closed): the
+    /// user's writer may not run there, as a panic inside a panic hook
+    /// aborts the process. It waits for room while the worker runs, as
+    /// under `Overflow::Block`; else no one but this thread would write
+    /// it, and it is dropped, counted.
+    #[cold]
+    fn queue_in_panic_hook(&self, entry: &mut [u8]) {
+        match &self.pipe {
+            Some((_, worker))
+                if worker.is_running()
+                    && !worker.is_stopped()
+                    && !local::is_writing(self.id)
+                    && !local::holds_output_after(self.id) =>
+            {
+                self.push_blocking(worker, entry);
+            }
+            _ => self.stats.drop_for(Reason::PanicHook),
+        }
     }
 
     /// Queues an entry that this thread may not write because another is
@@ -618,6 +642,10 @@ impl Core {
     /// output could not be taken (see [`OutputLock::lock`]): nothing was
     /// written.
     fn write_pending(&self, then: Then) -> bool {
+        if self.config.user_code && local::in_panic_hook() {
+            // See `queue_in_panic_hook`.
+            return false;
+        }
         // `close`'s goes before the threads writing their own entries.
         let wait = match then {
             Then::GiveUp => Wait::Closing,

@@ -591,6 +591,26 @@ pub(crate) fn is_busy() -> bool {
     LOCAL.try_with(|l| l.busy.get()).unwrap_or(false)
 }
 
+thread_local! {
+    /// Whether this thread runs velo's panic hook (see `panic.rs`).
+    static IN_PANIC_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` as velo's panic hook: a panic raised inside it aborts the
+/// process, so the user's writer must not run on this thread meanwhile
+/// (see `Core::write_now`).
+pub(crate) fn as_panic_hook<R>(f: impl FnOnce() -> R) -> R {
+    let was = IN_PANIC_HOOK.try_with(|h| h.replace(true)).unwrap_or(false);
+    let result = f();
+    let _ = IN_PANIC_HOOK.try_with(|h| h.set(was));
+    result
+}
+
+/// Whether this thread runs velo's panic hook.
+pub(crate) fn in_panic_hook() -> bool {
+    IN_PANIC_HOOK.try_with(Cell::get).unwrap_or(false)
+}
+
 /// This thread's ring for the logger core `core_id`.
 pub(crate) fn ring(core_id: u64) -> Option<Arc<Ring>> {
     LOCAL.try_with(|l| l.ring(core_id)).ok().flatten()

@@ -178,7 +178,9 @@ impl Logger {
     #[inline(never)]
     fn recompute(&self, cs: &'static CallSite) -> u64 {
         if local::is_busy() {
-            stats::inc(&self.core().stats.dropped);
+            self.core()
+                .stats
+                .drop_for(crate::stats::Reason::Interrupted);
             return 0;
         }
         local::while_busy(|| callsite::recompute(cs))

@@ -172,6 +172,9 @@ pub(crate) struct Config {
     /// Whether a `tracing` span gives entries inside it its name, as the
     /// field `span.name` (`Builder::span_names`).
     pub(crate) span_names: bool,
+    /// Whether an output runs the user's code (a writer, an appender),
+    /// which may panic: never inside velo's panic hook (see `panic.rs`).
+    pub(crate) user_code: bool,
     /// The lowest level number whose entries carry a backtrace (past
     /// `Fatal` for none).
     backtrace_from: u8,
@@ -196,6 +199,7 @@ impl Config {
             timestamp,
             thread_names,
             span_names: false,
+            user_code: false,
             backtrace_from,
             buffered_from: if thread_names { 0 } else { backtrace_from },
         }

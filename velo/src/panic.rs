@@ -39,29 +39,40 @@ pub(crate) fn install_hook(logger: &'static Logger) {
         if crate::local::is_writing(logger.core().id) {
             return previous(info);
         }
-        let named = logger.core().config.thread_names;
-        let site = if named { &PANIC_NAMED } else { &PANIC };
-        let mut entry = Entry::start::<false>(logger.core(), logger.context(), site.site(), None);
-        entry.keep();
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("Box<dyn Any>");
-        entry.value(message);
-        match info.location() {
-            Some(location) => entry.display(location),
-            None => entry.value(&()),
-        }
-        if !named {
-            entry.value(std::thread::current().name().unwrap_or("<unnamed>"));
-        }
-        entry.finish();
-        // The process may be about to end: make the entry durable. Inside
-        // the logger's output this returns at once instead of waiting for
-        // itself.
-        let _ = logger.sync();
+        crate::local::as_panic_hook(|| log_panic(logger, info));
         previous(info);
     }));
+}
+
+/// Logs the panic `info` describes to `logger`, and makes it durable. A
+/// panic raised here would abort the process ("panicked while processing
+/// panic"), so a writer or appender of the user's never runs on this
+/// thread meanwhile for a logger with a queue: the entry waits for the
+/// worker (or is dropped, counted, when none will write it), and `sync`
+/// writes nothing itself. A logger without one writes it here, as it
+/// writes everything (see `Builder::asynchronous`).
+fn log_panic(logger: &Logger, info: &std::panic::PanicHookInfo<'_>) {
+    let named = logger.core().config.thread_names;
+    let site = if named { &PANIC_NAMED } else { &PANIC };
+    let mut entry = Entry::start::<false>(logger.core(), logger.context(), site.site(), None);
+    entry.keep();
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
+    entry.value(message);
+    match info.location() {
+        Some(location) => entry.display(location),
+        None => entry.value(&()),
+    }
+    if !named {
+        entry.value(std::thread::current().name().unwrap_or("<unnamed>"));
+    }
+    entry.finish();
+    // The process may be about to end: make the entry durable. Inside
+    // the logger's output this returns at once instead of waiting for
+    // itself.
+    let _ = logger.sync();
 }

@@ -283,6 +283,22 @@ pub(crate) static STUCK_OUTPUT: CallSite = internal_site!(
     ["dropped"]
 );
 
+/// The warning for entries velo's panic hook could not queue (see
+/// `Core::queue_in_panic_hook`).
+pub(crate) static IN_PANIC_HOOK: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: they were logged in the panic hook with no worker to write them, and the log writer may not run inside a panic hook",
+    ["dropped"]
+);
+
+/// The warning for entries logged from a signal handler that interrupted
+/// velo on the same thread.
+pub(crate) static INTERRUPTED: CallSite = internal_site!(
+    Warn,
+    "velo dropped entries: they were logged from a signal handler that interrupted velo on the same thread",
+    ["dropped"]
+);
+
 /// The warning for entries the output accepted and then gave up on.
 pub(crate) static LOST: CallSite = internal_site!(
     Warn,
@@ -977,6 +993,8 @@ impl Announces {
             Announces::For(Reason::Exiting) => &AT_EXIT,
             Announces::For(Reason::Panicked) => &PANICKED,
             Announces::For(Reason::Stuck) => &STUCK_OUTPUT,
+            Announces::For(Reason::PanicHook) => &IN_PANIC_HOOK,
+            Announces::For(Reason::Interrupted) => &INTERRUPTED,
             Announces::Lost => &LOST,
         }
     }

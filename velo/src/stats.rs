@@ -36,14 +36,23 @@ pub(crate) enum Reason {
     /// The output made no progress for the stuck bound (a write that did
     /// not return), and the entry could not wait in a queue.
     Stuck,
+    /// Logged inside velo's panic hook when only this thread could write
+    /// it, through the user's writer, which may not run there (see
+    /// `Core::queue_in_panic_hook`).
+    PanicHook,
+    /// Logged from a signal handler that interrupted velo on the same
+    /// thread, where nothing may wait or take a lock.
+    Interrupted,
 }
 
 impl Reason {
-    pub(crate) const ALL: [Reason; 4] = [
+    pub(crate) const ALL: [Reason; 6] = [
         Reason::Inside,
         Reason::Exiting,
         Reason::Panicked,
         Reason::Stuck,
+        Reason::PanicHook,
+        Reason::Interrupted,
     ];
 }
 
