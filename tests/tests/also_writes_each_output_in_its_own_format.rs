@@ -97,6 +97,30 @@ fn an_outputs_message_text_narrows_what_it_gets() {
     assert_eq!(slow.msgs(), ["slow request"]);
 }
 
+/// Two further outputs failing on the same entry, differently: the error
+/// `sync` returns names both, not the first alone.
+#[test]
+fn two_further_outputs_failing_at_once_are_both_said() {
+    let logger = Builder::new()
+        .writer(io::sink())
+        .also(Builder::new().writer(Failing))
+        .also(Builder::new().writer(Panicking))
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "entry");
+    let err = logger.sync().expect_err("both failed").to_string();
+    assert!(err.contains("output 2, the writer: disk on fire"), "{err}");
+    assert!(
+        err.contains("output 3, the writer: the log writer panicked"),
+        "{err}"
+    );
+    // The same errors again are said once each.
+    velo!(logger: &logger, info, "entry");
+    velo!(logger: &logger, info, "entry");
+    let err = logger.sync().expect_err("still failing").to_string();
+    assert_eq!(err.matches("disk on fire").count(), 1, "{err}");
+}
+
 /// A writer that fails every write.
 struct Failing;
 

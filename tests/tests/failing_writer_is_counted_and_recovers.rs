@@ -113,18 +113,16 @@ fn identical_errors_are_reported_once_on_stderr() {
     assert_eq!(reports, 1, "{stderr}");
 }
 
-/// Fails two ways by turns.
-struct TwoWays(u32);
+/// Fails `.1` ways by turns.
+struct ManyWays(u32, u32);
 
-impl std::io::Write for TwoWays {
+impl std::io::Write for ManyWays {
     fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
         self.0 += 1;
-        let kind = if self.0.is_multiple_of(2) {
-            "connection reset"
-        } else {
-            "broken pipe"
-        };
-        Err(std::io::Error::other(kind))
+        Err(std::io::Error::other(format!(
+            "failure {}",
+            self.0 % self.1
+        )))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -133,12 +131,13 @@ impl std::io::Write for TwoWays {
 }
 
 #[test]
-fn child_fails_two_ways_by_turns() {
-    if !velo_tests::is_child("child_fails_two_ways_by_turns") {
+fn child_fails_many_ways_by_turns() {
+    if !velo_tests::is_child("child_fails_many_ways_by_turns") {
         return;
     }
+    let ways = std::env::var("WAYS").unwrap().parse().unwrap();
     let logger = Builder::new()
-        .writer(TwoWays(0))
+        .writer(ManyWays(0, ways))
         .asynchronous(false)
         .build()
         .unwrap();
@@ -148,16 +147,20 @@ fn child_fails_two_ways_by_turns() {
     assert!(logger.stats().write_errors >= 50);
 }
 
+/// Each of an output's errors is said once on stderr while it keeps
+/// failing, however they alternate (two ways, or six).
 #[test]
-fn an_output_failing_two_ways_reports_each_once() {
-    let out = velo_tests::run_child("child_fails_two_ways_by_turns", &[]);
-    assert!(out.status.success(), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let reports: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("velo: writing log output failed"))
-        .collect();
-    assert_eq!(reports.len(), 2, "{stderr}");
+fn an_output_failing_several_ways_reports_each_once() {
+    for ways in ["2", "6"] {
+        let out = velo_tests::run_child("child_fails_many_ways_by_turns", &[("WAYS", ways)]);
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let reports: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("velo: writing log output failed"))
+            .collect();
+        assert_eq!(reports.len().to_string(), ways, "{stderr}");
+    }
 }
 
 /// Answers every write `Interrupted`.

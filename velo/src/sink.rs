@@ -81,7 +81,7 @@ impl Reported {
 
 /// How many different errors reported lately are remembered (see
 /// [`Reported::news`]).
-const REPORTED_KEPT: usize = 4;
+const REPORTED_KEPT: usize = 16;
 
 /// How long after an error was reported the same error, met again after
 /// the output worked in between, is reported again.

@@ -60,8 +60,28 @@ impl Branch {
 pub(crate) struct Tee {
     first: Box<dyn Output>,
     branches: Vec<Branch>,
-    /// A further output's error since the last flush, to report then.
+    /// The further outputs' errors since the last flush, to report then:
+    /// each different one once, up to [`ERRORS_KEPT`], in one error.
     error: Option<io::Error>,
+}
+
+/// How many different errors of further outputs one flush reports.
+const ERRORS_KEPT: usize = 4;
+
+/// Keeps `e` in `error` for the next flush's report, beside those kept
+/// since the last one (a further output whose error differs from the one
+/// before, or two further outputs failing: each is said).
+fn keep_error(error: &mut Option<io::Error>, e: io::Error) {
+    let Some(kept) = error else {
+        *error = Some(e);
+        return;
+    };
+    let (text, said) = (e.to_string(), kept.to_string());
+    let joined = said.matches("; and ").count() + 1;
+    if joined >= ERRORS_KEPT || said.split("; and ").any(|one| one == text) {
+        return;
+    }
+    *kept = io::Error::new(kept.kind(), format!("{said}; and {text}"));
 }
 
 impl Tee {
@@ -77,15 +97,16 @@ impl Tee {
         }
     }
 
-    /// Runs `f` on every further output; the first error, named.
+    /// Runs `f` on every further output; their errors, named (see
+    /// [`keep_error`]).
     fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) -> Option<io::Error> {
-        let mut first = None;
+        let mut errors = None;
         for branch in &mut self.branches {
             if let Err(e) = f(&mut *branch.output) {
-                first.get_or_insert(branch.named(e));
+                keep_error(&mut errors, branch.named(e));
             }
         }
-        first
+        errors
     }
 
     /// After a flush: the first output's error and the one a further
@@ -94,7 +115,7 @@ impl Tee {
     /// go unsaid for as long as the first output keeps failing.
     fn flushed(&mut self, first: io::Result<()>, branch: Option<io::Error>) -> io::Result<()> {
         if let Some(e) = branch {
-            self.error.get_or_insert(e);
+            keep_error(&mut self.error, e);
         }
         match (first, self.error.take()) {
             (Ok(()), None) => Ok(()),
@@ -133,7 +154,8 @@ impl Output for Tee {
             let (output, format) = (&mut *branch.output, &mut branch.format);
             let ev = timed_for(ev, format);
             if let Err(e) = output.write(&ev, format) {
-                self.error.get_or_insert(branch.named(e));
+                let e = branch.named(e);
+                keep_error(&mut self.error, e);
             }
         }
         written
@@ -210,7 +232,8 @@ impl Output for Tee {
                 // No count in the text: said once on stderr while it
                 // lasts, not once per pass with a new number.
                 let e = io::Error::other("gave up on entries it could not deliver");
-                self.error.get_or_insert(branch.named(e));
+                let e = branch.named(e);
+                keep_error(&mut self.error, e);
             }
         }
         self.first.take_lost()
