@@ -224,3 +224,28 @@ fn a_writer_always_interrupted_does_not_spin_the_worker() {
     // Spinning, it used the whole 2 s of one core; waiting, almost none.
     assert!(cpu < 1_000, "{cpu} ms of CPU in 2 s: {stderr}");
 }
+
+/// Says it wrote more bytes than it was given (against `Write`'s contract).
+struct Overcounting;
+
+impl std::io::Write for Overcounting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len() + 1)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A writer that says it wrote more than it was given fails its writes
+/// with an error that says so, rather than making velo index past its
+/// buffer (a panic, reported as the writer's, with lines written again).
+#[test]
+fn a_writer_overcounting_its_bytes_is_an_error_not_a_panic() {
+    let logger = Builder::new().writer(Overcounting).build().unwrap();
+    velo!(logger: &logger, info, "entry");
+    let err = logger.sync().expect_err("the writer broke its contract");
+    assert!(err.to_string().contains("more than it was given"), "{err}");
+    assert!(!err.to_string().contains("panicked"), "{err}");
+}

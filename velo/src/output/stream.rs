@@ -53,6 +53,7 @@ fn write_newline_and(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::
         let slices = [io::IoSlice::new(b"\n"), io::IoSlice::new(&buf[*written..])];
         match w.write_vectored(&slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) if n > 1 + buf.len() - *written => return Err(overcounted(n)),
             Ok(n) => {
                 *written += n - 1;
                 crate::local::wrote_some();
@@ -68,6 +69,16 @@ fn write_newline_and(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::
     }
 }
 
+/// The error for a writer that said it wrote `n` bytes, more than it was
+/// given.
+#[cold]
+fn overcounted(n: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the log writer said it wrote {n} bytes, more than it was given"),
+    )
+}
+
 /// [`write_from`], waiting at most `patience` without a byte taken.
 fn write_within(
     w: &mut dyn Write,
@@ -80,6 +91,10 @@ fn write_within(
     while *written < buf.len() {
         match w.write(&buf[*written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            // A writer that breaks `Write`'s contract: what it took is
+            // unknown, and counting more than was given would go past the
+            // buffer's end.
+            Ok(n) if n > buf.len() - *written => return Err(overcounted(n)),
             Ok(n) => {
                 *written += n;
                 blocked_since = None;
