@@ -93,3 +93,56 @@ fn stalled_receiver_costs_one_wait() {
     let took = start.elapsed();
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
+
+/// One logger, two stalled receivers (`also`): the two outputs' waits
+/// share one bound, so `sync` returns within it naming both, rather than
+/// keeping the worker past the bound after which it counts as stuck; and
+/// `close` gives up on what neither sent, counted and named on stderr.
+fn two_outputs_scenario() {
+    let listeners: Vec<TcpListener> = (0..2)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let addr = |i: usize| listeners[i].local_addr().unwrap().to_string();
+    let logger = Builder::new()
+        .syslog(Syslog::tcp(addr(0)))
+        .also(Builder::new().syslog(Syslog::tcp(addr(1))))
+        .build()
+        .unwrap();
+    let pad = "p".repeat(1000);
+    for seq in 0..20_000u32 {
+        velo!(logger: &logger, info, "stalled", seq, pad = pad.as_str());
+    }
+    let _held: Vec<_> = listeners.iter().map(|l| l.accept().unwrap()).collect();
+    let start = Instant::now();
+    let err = logger.sync().expect_err("the receivers read nothing");
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_millis(4500), "{waited:?}: {err}");
+    let said = err.to_string();
+    assert!(said.contains(&addr(0)) && said.contains(&addr(1)), "{said}");
+    assert_eq!(said.matches("not sent within").count(), 2, "{said}");
+    logger.close();
+    assert!(logger.stats().dropped > 0, "{:?}", logger.stats());
+}
+
+#[test]
+fn two_stalled_outputs_share_one_wait() {
+    if is_child("two_stalled_outputs_share_one_wait") {
+        return two_outputs_scenario();
+    }
+    let out = run_child_within(
+        "two_stalled_outputs_share_one_wait",
+        &[],
+        Duration::from_secs(60),
+    );
+    assert_child_passed(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Each output names what it gave up on.
+    let mut named: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("entries were never sent"))
+        .filter_map(|l| l.strip_prefix("velo: syslog tcp ")?.split(':').nth(1))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    assert_eq!(named.len(), 2, "{stderr}");
+}

@@ -187,6 +187,16 @@ pub(crate) trait Output: Send {
         self.flush()
     }
 
+    /// [`Output::deliver`], waiting no later than `deadline` (which may
+    /// have passed: then it only hands over what it has and looks), for a
+    /// logger with several outputs, whose waits share one bound: each
+    /// network output waiting its own in turn kept the worker in one pass
+    /// past the bound after which the worker counts as stuck.
+    fn deliver_by(&mut self, deadline: std::time::Instant) -> io::Result<()> {
+        let _ = deadline;
+        self.deliver()
+    }
+
     /// Whether the output's last failure is over. An output that retries
     /// on its own (syslog over a lost link) says `false` between attempts,
     /// so that a flush with nothing to do does not make the same failure

@@ -1202,10 +1202,15 @@ impl Output for SyslogOutput {
     /// waits for it, at most [`DELIVER_WAIT`]: a `sync` returns once every
     /// entry is on its way, or with the reason it is not.
     fn deliver(&mut self) -> io::Result<()> {
+        self.deliver_by(Instant::now() + DELIVER_WAIT)
+    }
+
+    fn deliver_by(&mut self, by: Instant) -> io::Result<()> {
         let progress = self.progress();
         let stuck = self.stuck_at == Some(progress);
         // Stuck, one look: no waiting.
         let deadline = Instant::now() + if stuck { Duration::ZERO } else { DELIVER_WAIT };
+        let deadline = deadline.min(by);
         if matches!(self.link, Link::Down) {
             // The receiver may be back: no waiting out the backoff.
             self.retry_at = Instant::now();

@@ -65,6 +65,11 @@ pub(crate) struct Tee {
     error: Option<io::Error>,
 }
 
+/// How long a `sync` waits for every output to deliver, together: a
+/// network output's own wait (3 s), well within the bound after which the
+/// worker counts as stuck (5 s).
+const DELIVER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How many different errors of further outputs one flush reports.
 const ERRORS_KEPT: usize = 4;
 
@@ -168,8 +173,10 @@ impl Output for Tee {
     }
 
     fn deliver(&mut self) -> io::Result<()> {
-        let first = self.first.deliver();
-        let branch = self.each(|output| output.deliver());
+        // One bound for them all (see `Output::deliver_by`).
+        let deadline = std::time::Instant::now() + DELIVER_WAIT;
+        let first = self.first.deliver_by(deadline);
+        let branch = self.each(|output| output.deliver_by(deadline));
         self.flushed(first, branch)
     }
 

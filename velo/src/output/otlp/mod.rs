@@ -419,6 +419,10 @@ impl Output for Otlp {
     }
 
     fn deliver(&mut self) -> io::Result<()> {
+        self.deliver_by(Instant::now() + DELIVER_WAIT)
+    }
+
+    fn deliver_by(&mut self, by: Instant) -> io::Result<()> {
         if self.orphaned {
             // Start a sender in this process for what there is, if anything.
             self.hand_over(None);
@@ -426,7 +430,7 @@ impl Output for Otlp {
         }
         let stuck_at = self.sender.stuck_at;
         let stuck = stuck_at == Some(self.sender.shared.lock().finished);
-        let deadline = Instant::now() + DELIVER_WAIT;
+        let deadline = (Instant::now() + DELIVER_WAIT).min(by);
         // Stuck, a full queue will not make room in time.
         self.hand_over((!stuck).then_some(deadline));
         let sender = &mut self.sender;
@@ -447,7 +451,7 @@ impl Output for Otlp {
             let look = if state.backing_off {
                 deadline
             } else {
-                Instant::now() + STUCK_LOOK
+                (Instant::now() + STUCK_LOOK).min(deadline)
             };
             state = sender
                 .shared
