@@ -110,3 +110,43 @@ fn drops_while_journald_is_away_are_announced_once_it_is_back() {
     );
     assert_child_passed(&out);
 }
+
+/// A journald that is there but reads nothing (stopped, hung): its socket's
+/// queue fills, and a logger without a queue, which sends on the caller's
+/// thread, still returns from every call: a send waits at most a second,
+/// and the sends after it fail at once for a second. Once journald reads
+/// again, entries arrive.
+#[test]
+fn a_journald_reading_nothing_holds_up_no_caller() {
+    velo_tests::in_child("a_journald_reading_nothing_holds_up_no_caller", || {
+        let dir = TempDir::new("journald-stalled");
+        let socket = dir.path().join("journal.sock");
+        let journal = UnixDatagram::bind(&socket).unwrap();
+        let logger = Builder::new()
+            .journald_at(&socket)
+            .asynchronous(false)
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        for i in 0..3_000u32 {
+            velo!(logger: &logger, info, "stalled", i);
+        }
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(10), "{took:?}");
+        let stats = logger.stats();
+        assert!(stats.write_errors > 0, "the queue filled: {stats:?}");
+        // journald reads again: what it had, then what comes next.
+        journal.set_nonblocking(true).unwrap();
+        let mut buf = vec![0; 1 << 16];
+        while journal.recv(&mut buf).is_ok() {}
+        journal.set_nonblocking(false).unwrap();
+        journal
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1_100));
+        velo!(logger: &logger, info, "read again");
+        let n = journal.recv(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.contains("MESSAGE=read again"), "{text}");
+    });
+}

@@ -609,7 +609,11 @@ impl Builder {
     /// as journald expects. Unix only.
     ///
     /// The socket is connected on the first entry; while journald is not
-    /// there, entries are counted as write errors.
+    /// there, entries are counted as write errors. While it is there but
+    /// reads nothing (stopped, hung), a send waits at most a second for
+    /// room, and those in the second after fail at once: written off as
+    /// write errors too, never holding up the worker or, without a
+    /// queue, the caller.
     ///
     /// # Examples
     ///

@@ -19,6 +19,11 @@
 //!   value, a newline.
 //! - An entry too large for one datagram is written into a sealed memfd
 //!   whose descriptor is sent instead, as journald expects.
+//! - A send waits at most [`SEND_WAIT`] for room in the socket's queue (a
+//!   journald that is stopped, hung or overloaded reads nothing). After
+//!   one that waited in vain, sends do not wait, failing at once while
+//!   the queue is full, until one gets through or [`STALL_RETRY`] has
+//!   passed: a stalled journald costs a wait a second, not one an entry.
 
 use super::Output;
 use crate::error::Error;
@@ -29,6 +34,14 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long a send waits for room in journald's socket queue.
+const SEND_WAIT: Duration = Duration::from_secs(1);
+
+/// After a send that waited [`SEND_WAIT`] in vain, how long sends fail at
+/// once while the queue stays full, before one waits again.
+const STALL_RETRY: Duration = Duration::from_secs(1);
 
 /// Where journald listens.
 pub(crate) const SOCKET: &str = "/run/systemd/journal/socket";
@@ -50,6 +63,9 @@ pub(crate) struct Journald {
     /// The last entry could not be sent: journald is away (see
     /// `Output::healthy`).
     down: bool,
+    /// When a send last waited [`SEND_WAIT`] in vain, while sends fail at
+    /// once (the socket is non-blocking).
+    stalled: Option<Instant>,
 }
 
 impl std::fmt::Debug for Journald {
@@ -81,6 +97,7 @@ impl Journald {
             names: Names::default(),
             scope_index: ScopeIndex::default(),
             down: false,
+            stalled: None,
         })
     }
 
@@ -88,9 +105,16 @@ impl Journald {
         if self.socket.is_none() {
             let socket = UnixDatagram::unbound()?;
             socket.connect(&self.path)?;
+            socket.set_write_timeout(Some(SEND_WAIT))?;
             self.socket = Some(socket);
         }
-        Ok(self.socket.as_ref().expect("just set"))
+        let socket = self.socket.as_ref().expect("just set");
+        // Waiting again once in a while (see the module docs).
+        let waits = self
+            .stalled
+            .is_none_or(|since| since.elapsed() >= STALL_RETRY);
+        socket.set_nonblocking(!waits)?;
+        Ok(socket)
     }
 
     fn send(&mut self) -> io::Result<()> {
@@ -100,6 +124,33 @@ impl Journald {
             self.buf = data;
             result
         };
+        match &result {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                // A wait in vain starts the spell; failing at once within
+                // it does not extend it.
+                if self
+                    .stalled
+                    .is_none_or(|since| since.elapsed() >= STALL_RETRY)
+                {
+                    self.stalled = Some(Instant::now());
+                }
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{}: journald takes nothing (its socket's queue stayed full for {} s)",
+                        named(&self.path),
+                        SEND_WAIT.as_secs()
+                    ),
+                ));
+            }
+            Ok(()) => self.stalled = None,
+            Err(_) => {}
+        }
         let result = match result {
             Ok(()) => Ok(()),
             Err(e) if is_too_large(&e) => self
