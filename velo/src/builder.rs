@@ -1096,8 +1096,8 @@ impl Builder {
         self
     }
 
-    /// A `tracing` span (through [`bridge_tracing`](crate::bridge_tracing)
-    /// or `TracingLayer`, features `tracing` and `tracing-subscriber`)
+    /// A `tracing` span (through `velo::bridge_tracing()` or
+    /// `velo::TracingLayer`, features `tracing` and `tracing-subscriber`)
     /// gives the entries inside it its name as well as its fields: the
     /// field `span.name`, the innermost span's where spans nest (as every
     /// key, once), as tracing-subscriber's JSON lines carry
