@@ -17,7 +17,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The signal path appended to an endpoint, as OTLP/HTTP exporters do.
 const LOGS_PATH: &str = "/v1/logs";
@@ -107,6 +107,52 @@ const MAX_KEPT_BODY: usize = 64 * 1024;
 /// Longest status or header line accepted.
 const MAX_LINE: u64 = 8 * 1024;
 
+/// How long a response may take, from the request sent to its end: a
+/// collector or proxy that answers and never ends its body (or drips it)
+/// would otherwise hold the sender, and every batch behind it, for good.
+const RESPONSE_WAIT: Duration = Duration::from_secs(30);
+
+/// A response's reader, failing with `TimedOut` once `deadline` passed.
+struct Timed<'a> {
+    r: &'a mut BufReader<TcpStream>,
+    deadline: Instant,
+    /// The wait `deadline` ends, for the error.
+    wait: Duration,
+}
+
+impl Timed<'_> {
+    fn check(&self) -> io::Result<()> {
+        if Instant::now() >= self.deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the collector's response did not end within {} s",
+                    self.wait.as_secs_f64()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check()?;
+        self.r.read(buf)
+    }
+}
+
+impl BufRead for Timed<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.check()?;
+        self.r.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.r.consume(n);
+    }
+}
+
 /// An open connection.
 struct Conn {
     reader: BufReader<TcpStream>,
@@ -125,6 +171,8 @@ pub(crate) struct Client {
     pub(crate) io_timeout: Duration,
     /// Connections opened so far.
     pub(crate) connects: u32,
+    /// How long a response may take to end (see [`RESPONSE_WAIT`]).
+    response_wait: Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -153,6 +201,7 @@ impl Client {
             conn: None,
             connect_timeout: Duration::from_secs(3),
             io_timeout: Duration::from_secs(10),
+            response_wait: RESPONSE_WAIT,
             connects: 0,
         }
     }
@@ -206,7 +255,7 @@ impl Client {
                 None => self.connect()?,
             };
             let reused = conn.used > 0;
-            match round_trip(&mut conn, head.as_bytes(), body) {
+            match round_trip(&mut conn, head.as_bytes(), body, self.response_wait) {
                 Ok((response, keep)) => {
                     conn.used += 1;
                     if keep {
@@ -234,12 +283,21 @@ fn is_stale(e: &io::Error) -> bool {
 
 /// One request and its response; returns the response and whether the
 /// connection may be used again.
-fn round_trip(conn: &mut Conn, head: &[u8], body: &[u8]) -> io::Result<(Response, bool)> {
+fn round_trip(
+    conn: &mut Conn,
+    head: &[u8],
+    body: &[u8],
+    wait: Duration,
+) -> io::Result<(Response, bool)> {
     let stream = conn.reader.get_mut();
     stream.write_all(head)?;
     stream.write_all(body)?;
 
-    let r = &mut conn.reader;
+    let r = &mut Timed {
+        r: &mut conn.reader,
+        deadline: Instant::now() + wait,
+        wait,
+    };
     let mut line = String::new();
     let (status, minor) = loop {
         read_line(r, &mut line)?;
@@ -336,7 +394,7 @@ fn bad(message: &str) -> io::Error {
 
 /// Reads a line without its line ending; the end of the stream before any
 /// byte is `UnexpectedEof`.
-fn read_line(r: &mut BufReader<TcpStream>, line: &mut String) -> io::Result<()> {
+fn read_line(r: &mut impl BufRead, line: &mut String) -> io::Result<()> {
     line.clear();
     if r.by_ref().take(MAX_LINE).read_line(line)? == 0 {
         return Err(io::ErrorKind::UnexpectedEof.into());
@@ -350,7 +408,7 @@ fn read_line(r: &mut BufReader<TcpStream>, line: &mut String) -> io::Result<()> 
 }
 
 /// Reads `n` body bytes, keeping at most [`MAX_KEPT_BODY`] of the body.
-fn read_body(r: &mut BufReader<TcpStream>, n: u64, out: &mut Vec<u8>) -> io::Result<()> {
+fn read_body(r: &mut impl BufRead, n: u64, out: &mut Vec<u8>) -> io::Result<()> {
     let keep = (MAX_KEPT_BODY.saturating_sub(out.len()) as u64).min(n);
     let kept = r.by_ref().take(keep).read_to_end(out)? as u64;
     let skipped = io::copy(&mut r.by_ref().take(n - keep), &mut io::sink())?;
@@ -590,6 +648,29 @@ pub(super) mod tests {
         assert_eq!(client.post(b"b").unwrap().status, 200);
         assert_eq!(client.connects, 2);
         assert_eq!(server.join().unwrap(), [b"a", b"b"]);
+    }
+
+    #[test]
+    fn a_response_that_never_ends_is_given_up_on() {
+        // Answers, then drips a chunked body that never ends.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = [0; 4096];
+            let _ = stream.read(&mut head);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            while stream.write_all(b"1\r\na\r\n").is_ok() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let mut client = Client::new(Endpoint::parse(&url).unwrap());
+        client.response_wait = Duration::from_millis(300);
+        let start = Instant::now();
+        let e = client.post(b"x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+        assert!(e.to_string().contains("did not end within 0.3 s"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
