@@ -35,6 +35,12 @@ fn bad_addresses_fail_the_build() {
             "/nonexistent/velo",
         ),
         (Syslog::unix(&under_file), exe.to_str().unwrap()),
+        // A backlog that cannot hold one message: most entries dropped.
+        (Syslog::tcp("127.0.0.1:514").backlog(0), "backlog(0)"),
+        (
+            Syslog::udp("127.0.0.1:514").max_len(4096).backlog(4095),
+            "below max_len (4096 bytes)",
+        ),
     ];
     for (syslog, named) in cases {
         let shown = format!("{syslog:?}");

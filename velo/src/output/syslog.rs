@@ -263,7 +263,9 @@ impl Syslog {
     /// receiver is away or slow) and, over TCP, until they are
     /// acknowledged (default [`DEFAULT_BACKLOG`](Syslog::DEFAULT_BACKLOG)).
     /// Entries that find it full are dropped and counted in
-    /// [`Stats::dropped`](crate::Stats::dropped).
+    /// [`Stats::dropped`](crate::Stats::dropped). Below
+    /// [`max_len`](Syslog::max_len), `build()` fails: such a message could
+    /// never wait.
     ///
     /// # Examples
     ///
@@ -297,6 +299,16 @@ impl Syslog {
                      every receiver take; the header alone may need more",
                     self.max_len,
                     Syslog::MIN_MAX_LEN
+                ),
+            ));
+        }
+        if self.backlog < self.max_len {
+            return Err(Error::new(
+                ErrorKind::Output,
+                format!(
+                    "syslog backlog({}) is below max_len ({} bytes): a message of that \
+                     length could never wait for the receiver, and most entries would be dropped",
+                    self.backlog, self.max_len
                 ),
             ));
         }
