@@ -121,6 +121,75 @@ fn two_further_outputs_failing_at_once_are_both_said() {
     assert_eq!(err.matches("disk on fire").count(), 1, "{err}");
 }
 
+/// Slow: 2 ms a write.
+struct Slow;
+
+impl Write for Slow {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// velo's own entries (a drop warning) reach an output whose filter has a
+/// message text, as they reach the logger's: they have no message of the
+/// program's to match.
+#[test]
+fn velos_own_entries_pass_an_outputs_message_text() {
+    let kept = Capture::new();
+    let logger = Builder::new()
+        .writer(Slow)
+        .buffer_size(1)
+        .overflow(velo::Overflow::Drop)
+        .also(Builder::new().writer(kept.clone()).filter("info/request"))
+        .build()
+        .unwrap();
+    for i in 0..200u32 {
+        velo!(logger: &logger, info, "request", i);
+    }
+    logger.sync().unwrap();
+    assert!(logger.stats().dropped > 0, "{:?}", logger.stats());
+    let msgs = kept.msgs();
+    assert!(
+        msgs.iter().any(|m| m.starts_with("velo dropped entries")),
+        "{msgs:?}"
+    );
+}
+
+/// Fails every write with its own error.
+struct FailsWith(&'static str);
+
+impl Write for FailsWith {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::other(self.0))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Five further outputs failing, each its own way: every one is said.
+#[test]
+fn five_further_outputs_failing_are_all_said() {
+    let mut builder = Builder::new().writer(io::sink());
+    let errors = ["e1", "e2", "e3", "e4", "e5"];
+    for e in errors {
+        builder = builder.also(Builder::new().writer(FailsWith(e)));
+    }
+    let logger = builder.build().unwrap();
+    velo!(logger: &logger, info, "entry");
+    let err = logger.sync().expect_err("all failed").to_string();
+    for (place, e) in (2..).zip(errors) {
+        assert!(
+            err.contains(&format!("output {place}, the writer: {e}")),
+            "{err}"
+        );
+    }
+}
+
 /// A writer that fails every write.
 struct Failing;
 

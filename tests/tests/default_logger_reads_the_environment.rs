@@ -162,6 +162,8 @@ fn child_installs_from_env_or_warn() {
     velo!(debug, "d");
     velo!(info, "i");
     velo!(warn, "w");
+    velo!(info, "i slow");
+    velo!(warn, "w slow");
     velo::close();
 }
 
@@ -177,9 +179,19 @@ fn from_env_or_gives_way_to_the_environment() {
             .map(|e| e["level"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(levels(&[]), ["warn"]);
-    assert_eq!(levels(&[("RUST_LOG", "info")]), ["info", "warn"]);
-    assert_eq!(levels(&[("VELO_LOG", "debug")]), ["debug", "info", "warn"]);
+    assert_eq!(levels(&[]), ["warn", "warn"]);
+    assert_eq!(
+        levels(&[("RUST_LOG", "info")]),
+        ["info", "warn", "info", "warn"]
+    );
+    assert_eq!(
+        levels(&[("VELO_LOG", "debug")]),
+        ["debug", "info", "warn", "info", "warn"]
+    );
+    // A message text alone keeps the program's default level.
+    assert_eq!(levels(&[("RUST_LOG", "/slow")]), ["warn"]);
+    assert_eq!(levels(&[("RUST_LOG", "info/slow")]), ["info", "warn"]);
+    assert_eq!(levels(&[("RUST_LOG", "debug/d")]), ["debug"]);
 }
 
 #[test]

@@ -125,6 +125,9 @@ fn text_after_a_slash_keeps_only_messages_that_hold_it() {
     let (l, out) = logger(&format!("warn,{CRATE}::app::db=debug/db"));
     run_all(&l);
     assert_eq!(out.msgs(), ["db debug", "db info"], "levels still apply");
+    // `enabled!` has no message: it answers by level and module path.
+    assert!(velo::enabled!(logger: &l, warn));
+    assert!(!velo::enabled!(logger: &l, info));
     // A template is matched as written; a fatal entry's message is not
     // matched at all (`fatal` is not called here: it exits).
     let order = 7;

@@ -239,3 +239,39 @@ fn bridging_before_install_follows_the_installed_filter_at_once() {
         .collect();
     assert_eq!(msgs, ["passes"]);
 }
+
+/// Panics when displayed.
+struct Bad;
+
+impl std::fmt::Display for Bad {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("display bug")
+    }
+}
+
+#[test]
+fn child_panics_in_a_message_under_a_text() {
+    if !is_child("child_panics_in_a_message_under_a_text") {
+        return;
+    }
+    velo::bridge_log().unwrap();
+    velo::logger().set_filter("info/order").unwrap();
+    log::info!("order {}", Bad);
+    log::info!("order {}", 8);
+    velo::sync().unwrap();
+    println!("dropped {}", velo::logger().stats().dropped);
+    velo::close();
+}
+
+/// Under a message text, a bridged record's message is formatted once: a
+/// `Display` that panics panics once, and its record is dropped, counted.
+#[test]
+fn a_message_that_panics_under_a_text_panics_once() {
+    let out = run_child("child_panics_in_a_message_under_a_text", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("display bug").count(), 1, "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("dropped 1"), "{stdout}");
+    assert!(stderr.contains("\"msg\":\"order 8\""), "{stderr}");
+}

@@ -234,13 +234,7 @@ impl Builder {
     #[must_use]
     pub fn from_env() -> Builder {
         let mut builder = Builder::new();
-        // `RUST_LOG` only when `VELO_LOG` is not set at all: one set but
-        // unreadable (not UTF-8) is said, not replaced.
-        let spec = match std::env::var_os("VELO_LOG") {
-            Some(v) if !v.is_empty() => env_var("VELO_LOG"),
-            _ => env_var("RUST_LOG"),
-        };
-        if let Some(spec) = spec {
+        if let Some(spec) = env_filter() {
             // One directive velo cannot read (a span filter written for
             // another logger) costs only itself, as with env_logger.
             let (filter, errors) = Filter::parse_lenient(&spec);
@@ -293,6 +287,17 @@ impl Builder {
     pub fn from_env_or(directives: &str) -> Builder {
         let builder = Builder::from_env();
         match directives.parse::<Filter>() {
+            // The environment gave a message text alone (`RUST_LOG=/slow`):
+            // the program's default directives, with that text.
+            Ok(default)
+                if builder.filter_set && env_filter().is_some_and(|s| Filter::is_text_only(&s)) =>
+            {
+                let text = builder.filter.as_ref().ok().and_then(Filter::message);
+                Builder {
+                    filter: Ok(default.with_message(text)),
+                    ..builder
+                }
+            }
             Ok(_) if builder.filter_set => builder,
             default => Builder {
                 filter: default,
@@ -1409,6 +1414,16 @@ fn is_terminal_file(path: &std::path::Path) -> bool {
     {
         let _ = path;
         false
+    }
+}
+
+/// The filter the environment sets: `VELO_LOG`, else `RUST_LOG` (only when
+/// `VELO_LOG` is not set at all: one set but unreadable, not UTF-8, is
+/// said, not replaced).
+fn env_filter() -> Option<String> {
+    match std::env::var_os("VELO_LOG") {
+        Some(v) if !v.is_empty() => env_var("VELO_LOG"),
+        _ => env_var("RUST_LOG"),
     }
 }
 

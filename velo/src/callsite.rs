@@ -570,6 +570,20 @@ impl CallSite {
     }
 }
 
+/// What a filter's message text says of a bridged record (see
+/// [`FilterCell::match_text`]).
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) enum Text {
+    /// The filter has no text (or the record is `fatal`): written.
+    Unfiltered,
+    /// The message, formatted, holds the text: written with it.
+    Matches(String),
+    /// It does not: not written.
+    Fails,
+    /// Formatting it panicked: dropped, counted as a value that panicked.
+    Panicked,
+}
+
 /// A logger's filter and its bit in every interest word.
 #[derive(Debug)]
 pub(crate) struct FilterCell {
@@ -590,22 +604,24 @@ impl FilterCell {
         })
     }
 
-    /// Whether a bridged record at `level` passes the filter's message
-    /// text (`/text`, see [`Filter::message_matches`]), its message made
-    /// by `format`. `format` runs only when the filter has such a text,
-    /// outside the filter's lock (it may log); one that panics passes,
-    /// for the record's own writing to report.
+    /// For a bridged record at `level` whose message `format` makes: what
+    /// the filter's message text (`/text`, see [`Filter::message_matches`])
+    /// says. `format` runs only when the filter has such a text, outside
+    /// the filter's lock (it may log), and the record is then written with
+    /// the text it made, so that the message is formatted once (a
+    /// `Display` that panics panics once).
     #[cfg(any(feature = "log", feature = "tracing"))]
-    pub(crate) fn message_matches(&self, level: Level, format: impl FnOnce() -> String) -> bool {
+    pub(crate) fn match_text(&self, level: Level, format: impl FnOnce() -> String) -> Text {
         let read = |check: &dyn Fn(&Filter) -> bool| {
             fork::short(|| check(&self.filter.read().unwrap_or_else(PoisonError::into_inner)))
         };
         if level == Level::Fatal || read(&|f| f.message().is_none()) {
-            return true;
+            return Text::Unfiltered;
         }
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(format)) {
-            Ok(text) => read(&|f| f.message_matches(&text)),
-            Err(_) => true,
+            Ok(text) if read(&|f| f.message_matches(&text)) => Text::Matches(text),
+            Ok(_) => Text::Fails,
+            Err(_) => Text::Panicked,
         }
     }
 

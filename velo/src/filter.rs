@@ -182,9 +182,30 @@ impl Filter {
 
     /// Whether an entry at `level` from `module_path` with `message`
     /// passes: [`Filter::enabled`], and for any level but `fatal`,
-    /// [`Filter::message_matches`].
+    /// [`Filter::message_matches`]. An empty message is no message to
+    /// match: a `velo::enabled!` query's call site, which asks whether a
+    /// call of that level would be written, as `log_enabled!` answers
+    /// under env_logger's text.
     pub(crate) fn passes(&self, level: Level, module_path: &str, message: &str) -> bool {
-        self.enabled(level, module_path) && (level == Level::Fatal || self.message_matches(message))
+        self.enabled(level, module_path)
+            && (level == Level::Fatal || message.is_empty() || self.message_matches(message))
+    }
+}
+
+impl Filter {
+    /// Whether `spec` is a message text alone (`/slow`), with no directive:
+    /// a program's default directives then apply, with that text.
+    pub(crate) fn is_text_only(spec: &str) -> bool {
+        let (directives, text) = split_message(spec);
+        text.is_some() && directives.split(',').all(|d| d.trim().is_empty())
+    }
+
+    /// This filter with the message text `text` instead of its own.
+    pub(crate) fn with_message(self, text: Option<&str>) -> Filter {
+        Filter {
+            message: text.map(str::to_owned),
+            ..self
+        }
     }
 }
 

@@ -6,10 +6,11 @@
 //! default logger's filter with the record's target as the module path.
 //! Key-values (`log::info!(user_id = 7; "hello")`) become typed fields.
 
-use crate::callsite::{self, FilterCell};
+use crate::callsite::{self, FilterCell, Text};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
 use crate::level::{Level, LevelFilter};
+use crate::stats::Reason;
 use crate::value::Encoder;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -90,14 +91,33 @@ impl log::Log for Bridge {
         }
         let level = level(record.level());
         let filter = logger.filter_cell();
-        if !filter.enabled_for(level, record.target())
-            || !filter.message_matches(level, || record.args().to_string())
-        {
+        if !filter.enabled_for(level, record.target()) {
             return;
         }
+        match filter.match_text(level, || record.args().to_string()) {
+            Text::Unfiltered => write(logger, record, level, *record.args()),
+            Text::Matches(text) => write(logger, record, level, format_args!("{text}")),
+            Text::Fails => {}
+            Text::Panicked => logger.core().stats.drop_for(Reason::Panicked),
+        }
+    }
+
+    fn flush(&self) {
+        let _ = crate::logger::for_bridge().sync();
+    }
+}
+
+/// Writes `record` through `logger` at `level`, with `message`.
+fn write(
+    logger: &crate::Logger,
+    record: &log::Record<'_>,
+    level: Level,
+    message: std::fmt::Arguments<'_>,
+) {
+    {
         let head = Dynamic {
             level,
-            message: *record.args(),
+            message,
             file: record.file().unwrap_or_default(),
             line: record.line().unwrap_or(0),
             module: record.module_path().unwrap_or_default(),
@@ -106,10 +126,6 @@ impl log::Log for Bridge {
         let mut entry = Entry::dynamic(logger.core(), logger.context(), &head, None);
         let _ = record.key_values().visit(&mut Fields(&mut entry));
         entry.finish();
-    }
-
-    fn flush(&self) {
-        let _ = crate::logger::for_bridge().sync();
     }
 }
 

@@ -1428,8 +1428,8 @@ mod tests {
         assert!(!news(&mut last, "disk on fire", 122));
         assert!(!news(&mut last, "pipe broken", 123));
         // Past the errors remembered, the oldest is news again.
-        for other in ["a", "b", "c"] {
-            assert!(news(&mut last, other, 124));
+        for n in 0..REPORTED_KEPT - 1 {
+            assert!(news(&mut last, &format!("other {n}"), 124));
         }
         assert!(news(&mut last, "disk on fire", 125));
         // Worked, then the same error within the interval: not news, and

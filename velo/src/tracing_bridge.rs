@@ -17,13 +17,14 @@
 //! logger's filter changes, the bridge has `tracing` ask again (a hook run
 //! by `callsite::set_filter`).
 
-use crate::callsite::{self, FilterCell};
+use crate::callsite::{self, FilterCell, Text};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
 use crate::level::{Level, LevelFilter};
 use crate::local;
 use crate::logger::Logger;
 use crate::record;
+use crate::stats::Reason;
 use crate::tracing_spans::Spans;
 use crate::value::Encoder;
 use std::fmt;
@@ -193,12 +194,15 @@ pub(crate) fn write_event(
     spans: &[u8],
 ) {
     let meta = event.metadata();
-    if !logger
+    let text = match logger
         .filter_cell()
-        .message_matches(level(meta.level()), || message_of(event))
+        .match_text(level(meta.level()), || message_of(event))
     {
-        return;
-    }
+        Text::Unfiltered => None,
+        Text::Matches(text) => Some(text),
+        Text::Fails => return,
+        Text::Panicked => return logger.core().stats.drop_for(Reason::Panicked),
+    };
     let (module, target, file, line) = match from_log {
         Some(log) => (&*log.module, &*log.target, &*log.file, log.line),
         None => (
@@ -218,6 +222,7 @@ pub(crate) fn write_event(
         target: if target == module { "" } else { target },
         spans,
         from_log: from_log.is_some(),
+        text,
         entry: None,
         early: Vec::new(),
     };
@@ -229,20 +234,44 @@ pub(crate) fn write_event(
 }
 
 /// The text of `event`'s message (its first `message` field), as its
-/// record writes it, for a filter's message text.
+/// record writes it (see `EventWriter`'s `Visit`), for a filter's message
+/// text.
 fn message_of(event: &Event<'_>) -> String {
     struct Message(Option<String>);
-    impl Visit for Message {
-        fn record_str(&mut self, field: &Field, value: &str) {
+    impl Message {
+        fn take(&mut self, field: &Field, text: impl FnOnce() -> String) {
             if self.0.is_none() && field.name() == "message" {
-                self.0 = Some(value.to_owned());
+                self.0 = Some(text());
             }
+        }
+    }
+    impl Visit for Message {
+        fn record_f64(&mut self, field: &Field, value: f64) {
+            self.take(field, || value.to_string());
+        }
+
+        fn record_i64(&mut self, field: &Field, value: i64) {
+            self.take(field, || value.to_string());
+        }
+
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            self.take(field, || value.to_string());
+        }
+
+        fn record_bool(&mut self, field: &Field, value: bool) {
+            self.take(field, || value.to_string());
+        }
+
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.take(field, || value.to_owned());
+        }
+
+        fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+            self.take(field, || value.to_string());
         }
 
         fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-            if self.0.is_none() && field.name() == "message" {
-                self.0 = Some(format!("{value:?}"));
-            }
+            self.take(field, || format!("{value:?}"));
         }
     }
     let mut message = Message(None);
@@ -341,6 +370,9 @@ struct EventWriter<'a> {
     /// The event carries a `log` record's metadata in fields
     /// ([`LOG_FIELDS`]), taken out before: they are not written again.
     from_log: bool,
+    /// The message, formatted already (for a filter's message text):
+    /// written instead of formatting it again.
+    text: Option<String>,
     /// The record, from the message on.
     entry: Option<Entry<'a>>,
     /// Fields met before the message, encoded.
@@ -379,7 +411,10 @@ impl<'a> EventWriter<'a> {
         if !self.is_message(field) {
             return false;
         }
-        self.entry = Some(self.start(format_args!("{value}")));
+        self.entry = Some(match self.text.take() {
+            Some(text) => self.start(format_args!("{text}")),
+            None => self.start(format_args!("{value}")),
+        });
         true
     }
 
@@ -452,7 +487,10 @@ impl Visit for EventWriter<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if self.is_message(field) {
             // `format_args!` messages print their text through `Debug`.
-            self.entry = Some(self.start(format_args!("{value:?}")));
+            self.entry = Some(match self.text.take() {
+                Some(text) => self.start(format_args!("{text}")),
+                None => self.start(format_args!("{value:?}")),
+            });
         } else {
             self.field(field).debug(value);
         }

@@ -53,7 +53,7 @@ fn write_newline_and(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::
         let slices = [io::IoSlice::new(b"\n"), io::IoSlice::new(&buf[*written..])];
         match w.write_vectored(&slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) if n > 1 + buf.len() - *written => return Err(overcounted(n)),
+            Ok(n) if n > 1 + buf.len() - *written => return Err(overcounted()),
             Ok(n) => {
                 *written += n - 1;
                 crate::local::wrote_some();
@@ -69,13 +69,14 @@ fn write_newline_and(w: &mut dyn Write, buf: &[u8], written: &mut usize) -> io::
     }
 }
 
-/// The error for a writer that said it wrote `n` bytes, more than it was
-/// given.
+/// The error for a writer that said it wrote more bytes than it was given
+/// (without the count, which changes from write to write: the same error
+/// is said once).
 #[cold]
-fn overcounted(n: usize) -> io::Error {
+fn overcounted() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("the log writer said it wrote {n} bytes, more than it was given"),
+        "the log writer said it wrote more bytes than it was given",
     )
 }
 
@@ -94,7 +95,7 @@ fn write_within(
             // A writer that breaks `Write`'s contract: what it took is
             // unknown, and counting more than was given would go past the
             // buffer's end.
-            Ok(n) if n > buf.len() - *written => return Err(overcounted(n)),
+            Ok(n) if n > buf.len() - *written => return Err(overcounted()),
             Ok(n) => {
                 *written += n;
                 blocked_since = None;

@@ -34,10 +34,17 @@ pub(crate) struct Branch {
 impl Branch {
     fn admits(&self, ev: &Event<'_>) -> bool {
         self.filter.as_ref().is_none_or(|filter| {
+            // velo's own entries (a panic, a drop warning) have no
+            // message of the program's to match: by level and path only,
+            // as the logger's own filter takes them.
+            let message = match ev.site() {
+                Some(site) if site.is_velos() => "",
+                _ => ev.filter_message(),
+            };
             filter.passes(
                 ev.level,
                 ev.target().unwrap_or_else(|| ev.module_path()),
-                ev.filter_message(),
+                message,
             )
         })
     }
@@ -71,7 +78,7 @@ pub(crate) struct Tee {
 const DELIVER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How many different errors of further outputs one flush reports.
-const ERRORS_KEPT: usize = 4;
+const ERRORS_KEPT: usize = 16;
 
 /// Keeps `e` in `error` for the next flush's report, beside those kept
 /// since the last one (a further output whose error differs from the one
