@@ -34,11 +34,16 @@ fn child_logs_while_a_handler_logs() {
     // (it is sent to this thread alone anyway).
     signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     let out = Capture::new();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .writer(out.clone())
-        .build()
-        .unwrap();
+    let builder = Builder::new().format(Format::Json).writer(out.clone());
+    // A logger without a queue, whose handler entries find its lock held
+    // by the code they interrupt; a queue of two entries, which the
+    // handler finds full while this thread takes the output's lock.
+    let builder = match std::env::var("MODE").as_deref() {
+        Ok("synchronous") => builder.asynchronous(false),
+        Ok("small") => builder.buffer_size(2),
+        _ => builder,
+    };
+    let logger = builder.build().unwrap();
     LOGGER.set(logger.clone()).unwrap();
     signals::install(libc::SIGUSR1, on_signal);
     velo!(logger: &logger, info, "first");
@@ -98,8 +103,12 @@ fn child_logs_while_a_handler_logs() {
 #[test]
 fn every_entry_is_written_whole_or_counted_as_dropped() {
     // A few runs: where the handler lands is up to the scheduler.
-    for _ in 0..3 {
-        let out = run_child_within("child_logs_while_a_handler_logs", &[], CHILD_TIMEOUT);
+    for mode in ["queue", "queue", "queue", "synchronous", "small"] {
+        let out = run_child_within(
+            "child_logs_while_a_handler_logs",
+            &[("MODE", mode)],
+            CHILD_TIMEOUT,
+        );
         assert!(out.status.success(), "{out:?}");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(stdout.contains("main in order: true\n"), "{stdout}");

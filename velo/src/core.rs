@@ -356,6 +356,13 @@ impl Core {
     /// still grow, else apply the overflow strategy.
     #[cold]
     fn overflow(&self, queue: &Queue, worker: &Worker, entry: &mut [u8]) {
+        if local::is_busy() || local::is_acquiring(self.id) {
+            // From a signal handler that interrupted this thread inside
+            // velo (taking this output's lock, say): waiting for room
+            // would wait on the code it interrupted, and each later signal
+            // would wait again.
+            return self.stats.drop_for(Reason::Interrupted);
+        }
         if entry.len() > queue.max_ring_bytes {
             // It would never fit; every strategy writes it on this thread
             // rather than wait forever or lose it.
@@ -727,13 +734,16 @@ impl Core {
     /// [`Core::reentrant`]); `false` when it keeps as many already.
     #[cold]
     fn keep_reentrant(&self, entry: &mut [u8]) -> bool {
-        let mut kept = fork::lock(&self.reentrant);
-        if kept.len() >= REENTRANT_KEPT {
-            return false;
-        }
-        clock::stamp(entry);
-        kept.push(entry.to_vec());
-        true
+        // Busy: see `drain_locked_with`.
+        local::while_busy(|| {
+            let mut kept = fork::lock(&self.reentrant);
+            if kept.len() >= REENTRANT_KEPT {
+                return false;
+            }
+            clock::stamp(entry);
+            kept.push(entry.to_vec());
+            true
+        })
     }
 
     /// Writes every queued entry, and the drop warnings due; the caller
@@ -750,12 +760,17 @@ impl Core {
             None => {
                 let report = self.report();
                 // What the writer logged inside the write that ends (taken
-                // out first: writing it may log more).
-                let kept = std::mem::take(&mut *fork::lock(&self.reentrant));
+                // out first: writing it may log more). Busy while the lock
+                // is held and while the entries are freed: a signal handler
+                // logging meanwhile drops its entry rather than wait for
+                // this lock, or the allocator's, held by the code it
+                // interrupted.
+                let kept = local::while_busy(|| std::mem::take(&mut *fork::lock(&self.reentrant)));
                 let written = kept.len();
                 for entry in &kept {
                     sink.write_own(entry, &report);
                 }
+                local::while_busy(|| drop(kept));
                 // Drops to announce as a drain would (an entry whose value
                 // panicked).
                 let time = match warnings {

@@ -780,10 +780,14 @@ pub(crate) fn give_up_on(core_id: u64) {
 /// Notes that this thread holds the output lock of `core_id` (until
 /// [`done_writing`]).
 pub(crate) fn start_writing(core_id: u64) {
-    let _ = LOCAL.try_with(|l| {
-        if let Ok(mut w) = l.writing.try_borrow_mut() {
-            w.push(core_id);
-        }
+    // Busy: the push may allocate, and a signal handler that logs while
+    // the allocator's lock is held here would wait for it for good.
+    while_busy(|| {
+        let _ = LOCAL.try_with(|l| {
+            if let Ok(mut w) = l.writing.try_borrow_mut() {
+                w.push(core_id);
+            }
+        });
     });
 }
 
