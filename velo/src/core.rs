@@ -682,8 +682,10 @@ impl Core {
         let report = self.report();
         let closing = matches!(then, Then::GiveUp);
         let exiting = sink::this_thread_exits();
-        // Another logger's write this one's writer began ends as it was.
-        let outer = local::drop_reentrant(None);
+        // The marks of outer writes (another logger's write in its last
+        // round, whose writer began this one) stay while this one ends,
+        // and are as they were after it.
+        let outer = local::drop_marks();
         let no_drain_follows = closing
             || exiting
             || self
@@ -694,7 +696,7 @@ impl Core {
         for round in 1..=REENTRANT_ROUNDS {
             let last = round == REENTRANT_ROUNDS || exiting;
             if last && no_drain_follows {
-                local::drop_reentrant(Some(self.id));
+                local::drop_reentrant(self.id);
                 if self.pipe.is_none() {
                     // What the writer logged in the round before: written
                     // now, as no drain follows for a logger without a
@@ -727,7 +729,7 @@ impl Core {
             // No write follows to carry their warning into the output.
             sink.say_dropped_inside(&report);
         }
-        local::drop_reentrant(outer);
+        local::restore_drops(outer);
     }
 
     /// Keeps `entry`, dated, for a logger without a queue (see

@@ -100,10 +100,11 @@ struct Local {
     /// queued an entry for it since the thread last looked (see
     /// [`take_reentrant`]).
     reentrant: Cell<Option<u64>>,
-    /// The logger's core whose writer's entries are dropped rather than
-    /// queued while this thread ends a write (see
-    /// [`drop_reentrant`]).
-    dropping: Cell<Option<u64>>,
+    /// The loggers' cores whose writers' entries are dropped rather than
+    /// queued while this thread ends their writes (see [`drop_reentrant`]):
+    /// one per write in the last of its rounds, nested (a writer of one
+    /// logger writing to another); [`NO_CORE`] in the free slots.
+    dropping: Cell<[u64; DROP_MARKS]>,
     /// The logger's core whose output lock this thread is taking or
     /// letting go of (see [`acquiring`]).
     acquiring: Cell<Option<u64>>,
@@ -140,7 +141,7 @@ thread_local! {
             beat: RefCell::new(None),
             gave_up: Cell::new(None),
             reentrant: Cell::new(None),
-            dropping: Cell::new(None),
+            dropping: Cell::new([NO_CORE; DROP_MARKS]),
             acquiring: Cell::new(None),
         }
     };
@@ -751,17 +752,55 @@ pub(crate) fn take_reentrant(core_id: u64) -> bool {
     queued
 }
 
-/// From `Some(core_id)` until `None`: what this thread's writer of that
-/// logger logs to it is dropped (counted by the caller), not queued.
-/// Returns the setting before.
-pub(crate) fn drop_reentrant(core_id: Option<u64>) -> Option<u64> {
-    set_mark(|l| &l.dropping, core_id)
+/// How many nested writes' last rounds [`drop_reentrant`] marks at once
+/// (deeper, the innermost are not marked: what their writers log is
+/// queued, as before the marks).
+const DROP_MARKS: usize = 4;
+
+/// A free slot of [`Local::dropping`].
+const NO_CORE: u64 = u64::MAX;
+
+/// The marks of [`drop_reentrant`], to put back with [`restore_drops`].
+#[derive(Clone, Copy)]
+pub(crate) struct DropMarks([u64; DROP_MARKS]);
+
+/// From now until [`restore_drops`] puts back what this returns: what
+/// this thread's writer of `core_id` logs to that logger is dropped
+/// (counted by the caller), not queued; as are the entries of the loggers
+/// marked already (an outer write in its last round, whose writer began
+/// this one).
+pub(crate) fn drop_reentrant(core_id: u64) -> DropMarks {
+    let before = LOCAL
+        .try_with(|l| l.dropping.get())
+        .unwrap_or([NO_CORE; DROP_MARKS]);
+    let mut marks = before;
+    if let Some(free) = marks.iter_mut().find(|m| **m == NO_CORE) {
+        *free = core_id;
+    }
+    let _ = LOCAL.try_with(|l| l.dropping.set(marks));
+    DropMarks(before)
+}
+
+/// The marks as they are, to put back with [`restore_drops`].
+pub(crate) fn drop_marks() -> DropMarks {
+    DropMarks(
+        LOCAL
+            .try_with(|l| l.dropping.get())
+            .unwrap_or([NO_CORE; DROP_MARKS]),
+    )
+}
+
+/// Puts back the marks [`drop_reentrant`] or [`drop_marks`] returned.
+pub(crate) fn restore_drops(marks: DropMarks) {
+    let _ = LOCAL.try_with(|l| l.dropping.set(marks.0));
 }
 
 /// Whether entries for `core_id` logged from inside its output on this
 /// thread are dropped now (see [`drop_reentrant`]).
 pub(crate) fn drops_reentrant(core_id: u64) -> bool {
-    has_mark(|l| &l.dropping, core_id)
+    LOCAL
+        .try_with(|l| l.dropping.get().contains(&core_id))
+        .unwrap_or(false)
 }
 
 /// Whether this thread gave up waiting for the output lock of `core_id`
