@@ -114,19 +114,17 @@ fn write(
     level: Level,
     message: std::fmt::Arguments<'_>,
 ) {
-    {
-        let head = Dynamic {
-            level,
-            message,
-            file: record.file().unwrap_or_default(),
-            line: record.line().unwrap_or(0),
-            module: record.module_path().unwrap_or_default(),
-            target: record.target(),
-        };
-        let mut entry = Entry::dynamic(logger.core(), logger.context(), &head, None);
-        let _ = record.key_values().visit(&mut Fields(&mut entry));
-        entry.finish();
-    }
+    let head = Dynamic {
+        level,
+        message,
+        file: record.file().unwrap_or_default(),
+        line: record.line().unwrap_or(0),
+        module: record.module_path().unwrap_or_default(),
+        target: record.target(),
+    };
+    let mut entry = Entry::dynamic(logger.core(), logger.context(), &head, None);
+    let _ = record.key_values().visit(&mut Fields(&mut entry));
+    entry.finish();
 }
 
 /// Writes each key-value of a record as a typed field.
