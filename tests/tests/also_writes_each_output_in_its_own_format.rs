@@ -188,6 +188,16 @@ fn five_further_outputs_failing_are_all_said() {
             "{err}"
         );
     }
+    // Past the sixteen named, the rest are said to be there.
+    let mut builder = Builder::new().writer(io::sink());
+    for _ in 0..20 {
+        builder = builder.also(Builder::new().writer(FailsWith("e")));
+    }
+    let logger = builder.build().unwrap();
+    velo!(logger: &logger, info, "entry");
+    let err = logger.sync().expect_err("all failed").to_string();
+    assert!(err.contains("output 17, the writer: e"), "{err}");
+    assert!(err.ends_with("; and other outputs' errors"), "{err}");
 }
 
 /// A writer that fails every write.

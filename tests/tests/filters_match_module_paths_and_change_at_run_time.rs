@@ -134,6 +134,8 @@ fn text_after_a_slash_keeps_only_messages_that_hold_it() {
     l.set_filter("info/order {order}").unwrap();
     velo!(logger: l, info, "order {order} shipped");
     velo!(logger: l, info, "order 7 shipped");
+    // An empty message holds no text: filtered out.
+    velo!(logger: l, info, "");
     // Changed at run time: sites that ran are decided again.
     l.set_filter(&format!("trace,{CRATE}::app::http=off/ info"))
         .unwrap();

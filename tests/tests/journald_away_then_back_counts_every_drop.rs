@@ -133,6 +133,22 @@ fn a_journald_reading_nothing_holds_up_no_caller() {
         }
         let took = start.elapsed();
         assert!(took < Duration::from_secs(10), "{took:?}");
+        // Entries too large for a datagram, sent as memory files, wait no
+        // more than small ones (they waited a second each).
+        let big_socket = dir.path().join("big.sock");
+        let _big_journal = UnixDatagram::bind(&big_socket).unwrap();
+        let big_logger = Builder::new()
+            .journald_at(&big_socket)
+            .asynchronous(false)
+            .build()
+            .unwrap();
+        let big = "x".repeat(300_000);
+        let start = Instant::now();
+        for i in 0..20u32 {
+            velo!(logger: &big_logger, info, "big", i, big = big.as_str());
+        }
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(4), "{took:?}");
         let stats = logger.stats();
         assert!(stats.write_errors > 0, "the queue filled: {stats:?}");
         // journald reads again: what it had, then what comes next.

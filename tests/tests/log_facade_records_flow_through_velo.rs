@@ -256,7 +256,9 @@ fn child_panics_in_a_message_under_a_text() {
     }
     velo::bridge_log().unwrap();
     velo::logger().set_filter("info/order").unwrap();
-    log::info!("order {}", Bad);
+    // The panic goes on out, as without a text.
+    let caught = std::panic::catch_unwind(|| log::info!("order {}", Bad));
+    assert!(caught.is_err());
     log::info!("order {}", 8);
     velo::sync().unwrap();
     println!("dropped {}", velo::logger().stats().dropped);
@@ -264,7 +266,8 @@ fn child_panics_in_a_message_under_a_text() {
 }
 
 /// Under a message text, a bridged record's message is formatted once: a
-/// `Display` that panics panics once, and its record is dropped, counted.
+/// `Display` that panics panics once (on out to the caller, as without a
+/// text), and its record is dropped, counted.
 #[test]
 fn a_message_that_panics_under_a_text_panics_once() {
     let out = run_child("child_panics_in_a_message_under_a_text", &[]);

@@ -147,5 +147,67 @@ fn every_entry_is_written_whole_or_counted_as_dropped() {
             .try_into()
             .unwrap();
         assert_eq!(named + other, dropped, "{stdout}");
+        // Without a queue there is no queue to be full: every drop is the
+        // handler's (they were announced as a stuck output).
+        if mode == "synchronous" {
+            assert_eq!(other, 0, "{stdout}");
+        }
     }
+}
+
+#[test]
+fn child_changes_filters_while_a_handler_logs() {
+    if !is_child("child_changes_filters_while_a_handler_logs") {
+        return;
+    }
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
+    let logger = Builder::new().writer(std::io::sink()).build().unwrap();
+    LOGGER.set(logger.clone()).unwrap();
+    signals::install(libc::SIGUSR1, on_signal);
+    // The handler's call site is registered before any signal.
+    on_signal(0);
+    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
+    // SAFETY: pthread_self has no preconditions.
+    let this = unsafe { libc::pthread_self() };
+    let stop = Arc::new(AtomicBool::new(false));
+    let signaller = std::thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: `this` is this test's thread, alive until `stop`
+                // is set and the signaller joined.
+                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    });
+    // Each change takes the call sites' registry: a handler that
+    // interrupts it must not wait for that lock.
+    for i in 0..100_000u32 {
+        if i % 2 == 0 {
+            logger.set_level(velo::Level::Debug);
+        } else {
+            logger.set_filter("info").unwrap();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    signaller.join().unwrap();
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
+    logger.sync().unwrap();
+    println!("handler ran {}", FROM_SIGNAL.load(Ordering::Relaxed));
+}
+
+/// A handler that logs while its thread changes the logger's filter (which
+/// locks the call sites' registry) drops its entry rather than wait for
+/// that lock: the program ends (it hung every run).
+#[test]
+fn changing_filters_while_a_handler_logs_does_not_hang() {
+    let out = run_child_within(
+        "child_changes_filters_while_a_handler_logs",
+        &[],
+        CHILD_TIMEOUT,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("handler ran"), "{stdout}");
 }

@@ -214,6 +214,12 @@ fn site_definition(call: &Checked<'_>, site: &Ident, listed: bool) -> Option<Tok
     };
     // The statics live in a block of their own: an item declared next to
     // the user's expressions would shadow a user variable of the same name.
+    // A site not listed is an `enabled!` query's, which logs nothing.
+    let query = if listed {
+        TokenStream::new()
+    } else {
+        quote!(.query())
+    };
     Some(quote! {
         let #site: &'static __velo::CallSite = {
             static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site::new(
@@ -224,7 +230,7 @@ fn site_definition(call: &Checked<'_>, site: &Ident, listed: bool) -> Option<Tok
                 __velo::concat!(#strs_text, __velo::module_path!()),
                 &[#(#parts),*],
                 &[#(#names),*],
-            ));
+            )#query);
             #listing
             &__VELO_SITE
         };

@@ -58,6 +58,9 @@ pub struct Site {
     parts: &'static [[u16; 2]],
     /// The call's keys as written, in call order.
     pub(crate) names: &'static [&'static str],
+    /// A `velo::enabled!` query's site, which logs nothing: it has no
+    /// message for a filter's text to match.
+    query: bool,
 }
 
 /// The indices of a site's fixed parts, and the marker of a missing bound;
@@ -130,7 +133,23 @@ impl Site {
             strs,
             parts,
             names,
+            query: false,
         }
+    }
+
+    /// This site as a `velo::enabled!` query's, which logs nothing: the
+    /// filter decides it by level and module path or target, as no message
+    /// of its own is there for a filter's text to match.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn query(mut self) -> Site {
+        self.query = true;
+        self
+    }
+
+    /// The message a filter's text matches: none for a query's site.
+    pub(crate) fn filter_message(&self) -> Option<&'static str> {
+        (!self.query).then(|| self.message())
     }
 
     /// Part `i`'s bounds.
@@ -580,8 +599,10 @@ pub(crate) enum Text {
     Matches(String),
     /// It does not: not written.
     Fails,
-    /// Formatting it panicked: dropped, counted as a value that panicked.
-    Panicked,
+    /// Formatting it panicked: dropped, counted as a value that panicked,
+    /// and the panic goes on out, as it does from a record formatted
+    /// without a text to match.
+    Panicked(Box<dyn std::any::Any + Send>),
 }
 
 /// A logger's filter and its bit in every interest word.
@@ -600,7 +621,7 @@ impl FilterCell {
             self.filter
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
-                .passes(site.level, site.filter_path(), site.message())
+                .passes(site.level, site.filter_path(), site.filter_message())
         })
     }
 
@@ -621,7 +642,7 @@ impl FilterCell {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(format)) {
             Ok(text) if read(&|f| f.message_matches(&text)) => Text::Matches(text),
             Ok(_) => Text::Fails,
-            Err(_) => Text::Panicked,
+            Err(payload) => Text::Panicked(payload),
         }
     }
 

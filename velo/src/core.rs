@@ -628,7 +628,11 @@ impl Core {
             // that panicked, among them).
             None => inside && self.keep_reentrant(entry),
         };
-        if !queued && !inside && self.output.is_stuck() {
+        if !queued && !inside && (local::is_busy() || self.output.held_here()) {
+            // A signal handler that interrupted this thread inside velo,
+            // as it took or let go of this output's lock.
+            self.stats.drop_for(Reason::Interrupted);
+        } else if !queued && !inside && self.output.is_stuck() {
             self.stats.drop_for(Reason::Stuck);
         } else if !queued && self.pipe.is_none() {
             // Not for want of room in a queue, which such a logger has not:

@@ -182,13 +182,13 @@ impl Filter {
 
     /// Whether an entry at `level` from `module_path` with `message`
     /// passes: [`Filter::enabled`], and for any level but `fatal`,
-    /// [`Filter::message_matches`]. An empty message is no message to
-    /// match: a `velo::enabled!` query's call site, which asks whether a
-    /// call of that level would be written, as `log_enabled!` answers
-    /// under env_logger's text.
-    pub(crate) fn passes(&self, level: Level, module_path: &str, message: &str) -> bool {
+    /// [`Filter::message_matches`]. `None` is no message to match: a
+    /// `velo::enabled!` query's call site, which asks whether a call of
+    /// that level would be written, as `log_enabled!` answers under
+    /// env_logger's text; and velo's own entries.
+    pub(crate) fn passes(&self, level: Level, module_path: &str, message: Option<&str>) -> bool {
         self.enabled(level, module_path)
-            && (level == Level::Fatal || message.is_empty() || self.message_matches(message))
+            && (level == Level::Fatal || message.is_none_or(|m| self.message_matches(m)))
     }
 }
 
@@ -647,14 +647,20 @@ mod tests {
         assert!(f.enabled(Level::Debug, "db::pool"));
         assert!(!f.enabled(Level::Info, "http"));
         assert_eq!(f.message(), Some("timed out"));
-        assert!(f.passes(Level::Debug, "db", "query timed out after 5s"));
-        assert!(!f.passes(Level::Debug, "db", "query done"));
+        assert!(f.passes(Level::Debug, "db", Some("query timed out after 5s")));
+        assert!(!f.passes(Level::Debug, "db", Some("query done")));
         assert!(
-            !f.passes(Level::Info, "http", "timed out"),
+            !f.passes(Level::Info, "http", Some("timed out")),
             "levels still apply"
         );
-        assert!(f.passes(Level::Fatal, "http", "disk gone"), "fatal passes");
-        assert!(!f.passes(Level::Debug, "db", "Timed Out"), "case matters");
+        assert!(
+            f.passes(Level::Fatal, "http", Some("disk gone")),
+            "fatal passes"
+        );
+        assert!(
+            !f.passes(Level::Debug, "db", Some("Timed Out")),
+            "case matters"
+        );
         // A slash inside the text is the text's; a path before it is a
         // module at `trace`.
         let f: Filter = "x/GET /api".parse().unwrap();

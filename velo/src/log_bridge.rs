@@ -98,7 +98,10 @@ impl log::Log for Bridge {
             Text::Unfiltered => write(logger, record, level, *record.args()),
             Text::Matches(text) => write(logger, record, level, format_args!("{text}")),
             Text::Fails => {}
-            Text::Panicked => logger.core().stats.drop_for(Reason::Panicked),
+            Text::Panicked(payload) => {
+                logger.core().stats.drop_for(Reason::Panicked);
+                std::panic::resume_unwind(payload);
+            }
         }
     }
 

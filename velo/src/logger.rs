@@ -42,7 +42,10 @@ struct Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        callsite::unregister_filter(&self.filter);
+        // Busy while the registry's lock is held: a signal handler logging
+        // meanwhile drops its entry rather than wait for that lock (see
+        // `Logger::recompute`).
+        local::while_busy(|| callsite::unregister_filter(&self.filter));
         self.core.close();
     }
 }
@@ -131,7 +134,8 @@ impl Logger {
     /// A logger with `context` (a block made by `record::context_block`,
     /// the one its core's warnings carry too).
     pub(crate) fn new(core: Arc<Core>, filter: Filter, context: Arc<[u8]>) -> Logger {
-        let filter = callsite::register_filter(filter);
+        // Busy: see `Shared::drop`.
+        let filter = local::while_busy(|| callsite::register_filter(filter));
         Logger {
             context,
             shared: Arc::new(Shared { core, filter }),
@@ -242,7 +246,8 @@ impl Logger {
     /// ```
     pub fn set_filter(&self, directives: &str) -> Result<(), Error> {
         let filter = directives.parse()?;
-        callsite::set_filter(&self.shared.filter, filter);
+        // Busy: see `Shared::drop`.
+        local::while_busy(|| callsite::set_filter(&self.shared.filter, filter));
         Ok(())
     }
 
@@ -260,7 +265,9 @@ impl Logger {
     /// assert!(logger.filter().enabled(Level::Error, "my_app"));
     /// ```
     pub fn set_level(&self, level: impl Into<LevelFilter>) {
-        callsite::set_filter(&self.shared.filter, Filter::level(level.into()));
+        let filter = Filter::level(level.into());
+        // Busy: see `Shared::drop`.
+        local::while_busy(|| callsite::set_filter(&self.shared.filter, filter));
     }
 
     /// The current filter.

@@ -201,7 +201,10 @@ pub(crate) fn write_event(
         Text::Unfiltered => None,
         Text::Matches(text) => Some(text),
         Text::Fails => return,
-        Text::Panicked => return logger.core().stats.drop_for(Reason::Panicked),
+        Text::Panicked(payload) => {
+            logger.core().stats.drop_for(Reason::Panicked);
+            std::panic::resume_unwind(payload);
+        }
     };
     let (module, target, file, line) = match from_log {
         Some(log) => (&*log.module, &*log.target, &*log.file, log.line),

@@ -124,7 +124,20 @@ impl Journald {
             self.buf = data;
             result
         };
-        match &result {
+        // An entry too large for a datagram goes in a memory file, whose
+        // descriptor waits for room in the same queue.
+        let result = match result {
+            Err(e) if is_too_large(&e) => self
+                .socket()
+                .and_then(UnixDatagram::try_clone)
+                .and_then(|socket| memfd::send(&socket, &self.buf)),
+            result => result,
+        };
+        match result {
+            Ok(()) => {
+                self.stalled = None;
+                Ok(())
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -139,33 +152,26 @@ impl Journald {
                 {
                     self.stalled = Some(Instant::now());
                 }
-                return Err(io::Error::new(
+                Err(io::Error::new(
                     e.kind(),
                     format!(
                         "{}: journald takes nothing (its socket's queue stayed full for {} s)",
                         named(&self.path),
                         SEND_WAIT.as_secs()
                     ),
-                ));
+                ))
             }
-            Ok(()) => self.stalled = None,
-            Err(_) => {}
+            Err(e) => {
+                // Reconnect next time: journald may have restarted.
+                self.socket = None;
+                // Named, as the report on stderr has nothing else to say
+                // which output failed.
+                Err(io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", named(&self.path)),
+                ))
+            }
         }
-        let result = match result {
-            Ok(()) => Ok(()),
-            Err(e) if is_too_large(&e) => self
-                .socket()
-                .and_then(UnixDatagram::try_clone)
-                .and_then(|socket| memfd::send(&socket, &self.buf)),
-            Err(e) => Err(e),
-        };
-        result.map_err(|e| {
-            // Reconnect next time: journald may have restarted.
-            self.socket = None;
-            // Named, as the report on stderr has nothing else to say which
-            // output failed.
-            io::Error::new(e.kind(), format!("{}: {e}", named(&self.path)))
-        })
     }
 }
 

@@ -38,8 +38,8 @@ impl Branch {
             // message of the program's to match: by level and path only,
             // as the logger's own filter takes them.
             let message = match ev.site() {
-                Some(site) if site.is_velos() => "",
-                _ => ev.filter_message(),
+                Some(site) if site.is_velos() => None,
+                _ => Some(ev.filter_message()),
             };
             filter.passes(
                 ev.level,
@@ -88,11 +88,13 @@ fn keep_error(error: &mut Option<io::Error>, e: io::Error) {
         *error = Some(e);
         return;
     };
+    const MORE: &str = "other outputs' errors";
     let (text, said) = (e.to_string(), kept.to_string());
-    let joined = said.matches("; and ").count() + 1;
-    if joined >= ERRORS_KEPT || said.split("; and ").any(|one| one == text) {
+    if said.ends_with(MORE) || said.split("; and ").any(|one| one == text) {
         return;
     }
+    let joined = said.matches("; and ").count() + 1;
+    let text = if joined >= ERRORS_KEPT { MORE } else { &text };
     *kept = io::Error::new(kept.kind(), format!("{said}; and {text}"));
 }
 
