@@ -67,9 +67,8 @@ impl Branch {
 pub(crate) struct Tee {
     first: Box<dyn Output>,
     branches: Vec<Branch>,
-    /// The further outputs' errors since the last flush, to report then:
-    /// each different one once, up to [`ERRORS_KEPT`], in one error.
-    error: Option<io::Error>,
+    /// The further outputs' errors since the last flush, to report then.
+    errors: Errors,
 }
 
 /// How long a `sync` waits for every output to deliver, together: a
@@ -80,22 +79,49 @@ const DELIVER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How many different errors of further outputs one flush reports.
 const ERRORS_KEPT: usize = 16;
 
-/// Keeps `e` in `error` for the next flush's report, beside those kept
-/// since the last one (a further output whose error differs from the one
-/// before, or two further outputs failing: each is said).
-fn keep_error(error: &mut Option<io::Error>, e: io::Error) {
-    let Some(kept) = error else {
-        *error = Some(e);
-        return;
-    };
-    const MORE: &str = "other outputs' errors";
-    let (text, said) = (e.to_string(), kept.to_string());
-    if said.ends_with(MORE) || said.split("; and ").any(|one| one == text) {
-        return;
+/// Further outputs' errors, each different one once (a further output
+/// whose error differs from the one before, or two further outputs
+/// failing: each is said), up to [`ERRORS_KEPT`].
+#[derive(Default)]
+struct Errors {
+    kept: Vec<io::Error>,
+    /// More came than were kept.
+    more: bool,
+}
+
+impl Errors {
+    fn keep(&mut self, e: io::Error) {
+        let text = e.to_string();
+        if self.kept.iter().any(|k| k.to_string() == text) {
+            return;
+        }
+        if self.kept.len() == ERRORS_KEPT {
+            self.more = true;
+        } else {
+            self.kept.push(e);
+        }
     }
-    let joined = said.matches("; and ").count() + 1;
-    let text = if joined >= ERRORS_KEPT { MORE } else { &text };
-    *kept = io::Error::new(kept.kind(), format!("{said}; and {text}"));
+
+    fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// `first`, then every error kept, in one error (`a; and b; and other
+    /// outputs' errors`); the kept ones are taken.
+    fn take_after(&mut self, first: Option<io::Error>) -> Option<io::Error> {
+        let Errors { kept, more } = std::mem::take(self);
+        let mut all = first.into_iter().chain(kept);
+        let head = all.next()?;
+        let mut text = head.to_string();
+        for e in all {
+            text.push_str("; and ");
+            text.push_str(&e.to_string());
+        }
+        if more {
+            text.push_str("; and other outputs' errors");
+        }
+        Some(io::Error::new(head.kind(), text))
+    }
 }
 
 impl Tee {
@@ -107,38 +133,31 @@ impl Tee {
         Tee {
             first,
             branches,
-            error: None,
+            errors: Errors::default(),
         }
     }
 
-    /// Runs `f` on every further output; their errors, named (see
-    /// [`keep_error`]).
-    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) -> Option<io::Error> {
-        let mut errors = None;
+    /// Runs `f` on every further output; their errors, named.
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Output) -> io::Result<()>) -> Errors {
+        let mut errors = Errors::default();
         for branch in &mut self.branches {
             if let Err(e) = f(&mut *branch.output) {
-                keep_error(&mut errors, branch.named(e));
+                errors.keep(branch.named(e));
             }
         }
         errors
     }
 
-    /// After a flush: the first output's error and the one a further
-    /// output had since the last flush (`branch` or kept from its writes),
-    /// in one error when both failed: a further output's failure must not
-    /// go unsaid for as long as the first output keeps failing.
-    fn flushed(&mut self, first: io::Result<()>, branch: Option<io::Error>) -> io::Result<()> {
-        if let Some(e) = branch {
-            keep_error(&mut self.error, e);
+    /// After a flush: the first output's error and those further outputs
+    /// had since the last flush (`branch`, and those kept from their
+    /// writes), in one error: a further output's failure must not go
+    /// unsaid for as long as the first output keeps failing.
+    fn flushed(&mut self, first: io::Result<()>, branch: Errors) -> io::Result<()> {
+        for e in branch.kept {
+            self.errors.keep(e);
         }
-        match (first, self.error.take()) {
-            (Ok(()), None) => Ok(()),
-            (Ok(()), Some(e)) | (Err(e), None) => Err(e),
-            (Err(first), Some(further)) => Err(io::Error::new(
-                first.kind(),
-                format!("{first}; and {further}"),
-            )),
-        }
+        self.errors.more |= branch.more;
+        self.errors.take_after(first.err()).map_or(Ok(()), Err)
     }
 }
 
@@ -168,8 +187,7 @@ impl Output for Tee {
             let (output, format) = (&mut *branch.output, &mut branch.format);
             let ev = timed_for(ev, format);
             if let Err(e) = output.write(&ev, format) {
-                let e = branch.named(e);
-                keep_error(&mut self.error, e);
+                self.errors.keep(branch.named(e));
             }
         }
         written
@@ -198,7 +216,7 @@ impl Output for Tee {
     }
 
     fn healthy(&self) -> bool {
-        self.error.is_none()
+        self.errors.is_empty()
             && self.first.healthy()
             && self.branches.iter().all(|b| b.output.healthy())
     }
@@ -206,9 +224,9 @@ impl Output for Tee {
     fn reopen(&mut self) -> io::Result<()> {
         // Its own errors only: write errors wait for the next flush.
         let first = self.first.reopen();
-        let branch = self.each(|output| output.reopen());
+        let mut branch = self.each(|output| output.reopen());
         first?;
-        branch.map_or(Ok(()), Err)
+        branch.take_after(None).map_or(Ok(()), Err)
     }
 
     fn forget_buffered(&mut self) {
@@ -248,8 +266,7 @@ impl Output for Tee {
                 // No count in the text: said once on stderr while it
                 // lasts, not once per pass with a new number.
                 let e = io::Error::other("gave up on entries it could not deliver");
-                let e = branch.named(e);
-                keep_error(&mut self.error, e);
+                self.errors.keep(branch.named(e));
             }
         }
         self.first.take_lost()
