@@ -346,6 +346,13 @@ impl Core {
         local::give(buf);
     }
 
+    /// Whether an entry is logged from a signal handler that interrupted
+    /// this thread inside velo: busy (see `local::while_busy`), or taking
+    /// or letting go of this output's lock.
+    fn interrupted_inside(&self) -> bool {
+        local::is_busy() || local::is_acquiring(self.id)
+    }
+
     /// An entry that cannot go into this thread's ring at all: written by
     /// the caller, unless that would deadlock.
     fn unqueueable(&self, entry: &mut [u8]) {
@@ -356,11 +363,9 @@ impl Core {
     /// still grow, else apply the overflow strategy.
     #[cold]
     fn overflow(&self, queue: &Queue, worker: &Worker, entry: &mut [u8]) {
-        if local::is_busy() || local::is_acquiring(self.id) {
-            // From a signal handler that interrupted this thread inside
-            // velo (taking this output's lock, say): waiting for room
-            // would wait on the code it interrupted, and each later signal
-            // would wait again.
+        if self.interrupted_inside() {
+            // Waiting for room would wait on the code the signal handler
+            // interrupted, and each later signal would wait again.
             return self.stats.drop_for(Reason::Interrupted);
         }
         if entry.len() > queue.max_ring_bytes {
@@ -628,9 +633,7 @@ impl Core {
             // that panicked, among them).
             None => inside && self.keep_reentrant(entry),
         };
-        if !queued && !inside && (local::is_busy() || self.output.held_here()) {
-            // A signal handler that interrupted this thread inside velo,
-            // as it took or let go of this output's lock.
+        if !queued && !inside && self.interrupted_inside() {
             self.stats.drop_for(Reason::Interrupted);
         } else if !queued && !inside && self.output.is_stuck() {
             self.stats.drop_for(Reason::Stuck);

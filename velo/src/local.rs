@@ -108,6 +108,8 @@ struct Local {
     /// The logger's core whose output lock this thread is taking or
     /// letting go of (see [`acquiring`]).
     acquiring: Cell<Option<u64>>,
+    /// This thread runs velo's panic hook (see [`as_panic_hook`]).
+    in_panic_hook: Cell<bool>,
 }
 
 impl Drop for Local {
@@ -143,6 +145,7 @@ thread_local! {
             reentrant: Cell::new(None),
             dropping: Cell::new([NO_CORE; DROP_MARKS]),
             acquiring: Cell::new(None),
+            in_panic_hook: Cell::new(false),
         }
     };
 }
@@ -580,9 +583,14 @@ pub(crate) fn push_and_keep(
 /// Runs `f`, a cold path that allocates or takes a lock, with this thread
 /// marked busy (see the module docs).
 pub(crate) fn while_busy<R>(f: impl FnOnce() -> R) -> R {
-    let was = LOCAL.try_with(|l| l.busy.replace(true)).unwrap_or(false);
+    while_set(|l| &l.busy, f)
+}
+
+/// Runs `f` with `flag` of this thread set, then as it was.
+fn while_set<R>(flag: fn(&Local) -> &Cell<bool>, f: impl FnOnce() -> R) -> R {
+    let was = LOCAL.try_with(|l| flag(l).replace(true)).unwrap_or(false);
     let result = f();
-    let _ = LOCAL.try_with(|l| l.busy.set(was));
+    let _ = LOCAL.try_with(|l| flag(l).set(was));
     result
 }
 
@@ -592,24 +600,16 @@ pub(crate) fn is_busy() -> bool {
     LOCAL.try_with(|l| l.busy.get()).unwrap_or(false)
 }
 
-thread_local! {
-    /// Whether this thread runs velo's panic hook (see `panic.rs`).
-    static IN_PANIC_HOOK: Cell<bool> = const { Cell::new(false) };
-}
-
 /// Runs `f` as velo's panic hook: a panic raised inside it aborts the
 /// process, so the user's writer must not run on this thread meanwhile
 /// (see `Core::write_now`).
 pub(crate) fn as_panic_hook<R>(f: impl FnOnce() -> R) -> R {
-    let was = IN_PANIC_HOOK.try_with(|h| h.replace(true)).unwrap_or(false);
-    let result = f();
-    let _ = IN_PANIC_HOOK.try_with(|h| h.set(was));
-    result
+    while_set(|l| &l.in_panic_hook, f)
 }
 
 /// Whether this thread runs velo's panic hook.
 pub(crate) fn in_panic_hook() -> bool {
-    IN_PANIC_HOOK.try_with(Cell::get).unwrap_or(false)
+    LOCAL.try_with(|l| l.in_panic_hook.get()).unwrap_or(false)
 }
 
 /// This thread's ring for the logger core `core_id`.
@@ -760,25 +760,23 @@ const DROP_MARKS: usize = 4;
 /// A free slot of [`Local::dropping`].
 const NO_CORE: u64 = u64::MAX;
 
-/// The marks of [`drop_reentrant`], to put back with [`restore_drops`].
+/// The marks of [`drop_reentrant`], as [`drop_marks`] took them.
 #[derive(Clone, Copy)]
 pub(crate) struct DropMarks([u64; DROP_MARKS]);
 
-/// From now until [`restore_drops`] puts back what this returns: what
-/// this thread's writer of `core_id` logs to that logger is dropped
-/// (counted by the caller), not queued; as are the entries of the loggers
-/// marked already (an outer write in its last round, whose writer began
-/// this one).
-pub(crate) fn drop_reentrant(core_id: u64) -> DropMarks {
-    let before = LOCAL
-        .try_with(|l| l.dropping.get())
-        .unwrap_or([NO_CORE; DROP_MARKS]);
-    let mut marks = before;
-    if let Some(free) = marks.iter_mut().find(|m| **m == NO_CORE) {
-        *free = core_id;
-    }
-    let _ = LOCAL.try_with(|l| l.dropping.set(marks));
-    DropMarks(before)
+/// From now until [`restore_drops`] puts back marks [`drop_marks`] took
+/// before: what this thread's writer of `core_id` logs to that logger is
+/// dropped (counted by the caller), not queued; as are the entries of the
+/// loggers marked already (an outer write in its last round, whose writer
+/// began this one).
+pub(crate) fn drop_reentrant(core_id: u64) {
+    let _ = LOCAL.try_with(|l| {
+        let mut marks = l.dropping.get();
+        if let Some(free) = marks.iter_mut().find(|m| **m == NO_CORE) {
+            *free = core_id;
+        }
+        l.dropping.set(marks);
+    });
 }
 
 /// The marks as they are, to put back with [`restore_drops`].
@@ -790,7 +788,7 @@ pub(crate) fn drop_marks() -> DropMarks {
     )
 }
 
-/// Puts back the marks [`drop_reentrant`] or [`drop_marks`] returned.
+/// Puts back the marks [`drop_marks`] took.
 pub(crate) fn restore_drops(marks: DropMarks) {
     let _ = LOCAL.try_with(|l| l.dropping.set(marks.0));
 }

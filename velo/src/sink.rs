@@ -1202,16 +1202,6 @@ impl OutputLock {
         guard
     }
 
-    /// Whether this thread holds the lock, recorded as its holder or not
-    /// (taking it or letting go: `local::is_acquiring`). Asked where
-    /// [`OutputLock::lock`] refused it to a thread not inside the output:
-    /// a signal handler that interrupted the holder.
-    pub(crate) fn held_here(&self) -> bool {
-        // Relaxed: see `SinkGuard::drop`.
-        self.owner.load(Ordering::Relaxed) == local::this_thread()
-            || local::is_acquiring(self.core_id)
-    }
-
     /// The lock, as [`OutputLock::lock`] takes it; `None` when it may not.
     fn take(&self, wait: Wait) -> Option<MutexGuard<'_, Sink>> {
         let sink = if local::holds_output_after(self.core_id) {
