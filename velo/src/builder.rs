@@ -233,11 +233,17 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn from_env() -> Builder {
+        Builder::from_env_filter(env_filter().as_deref())
+    }
+
+    /// [`from_env`](Builder::from_env) with `spec` as the environment's
+    /// filter.
+    fn from_env_filter(spec: Option<&str>) -> Builder {
         let mut builder = Builder::new();
-        if let Some(spec) = env_filter() {
+        if let Some(spec) = spec {
             // One directive velo cannot read (a span filter written for
             // another logger) costs only itself, as with env_logger.
-            let (filter, errors) = Filter::parse_lenient(&spec);
+            let (filter, errors) = Filter::parse_lenient(spec);
             for e in errors {
                 crate::stdio::say(format_args!(
                     "{}",
@@ -285,12 +291,13 @@ impl Builder {
     /// ```
     #[must_use]
     pub fn from_env_or(directives: &str) -> Builder {
-        let builder = Builder::from_env();
+        let spec = env_filter();
+        let builder = Builder::from_env_filter(spec.as_deref());
         match directives.parse::<Filter>() {
             // The environment gave a message text alone (`RUST_LOG=/slow`):
             // the program's default directives, with that text.
             Ok(default)
-                if builder.filter_set && env_filter().is_some_and(|s| Filter::is_text_only(&s)) =>
+                if builder.filter_set && spec.as_deref().is_some_and(Filter::is_text_only) =>
             {
                 let text = builder.filter.as_ref().ok().and_then(Filter::message);
                 Builder {

@@ -17,6 +17,8 @@
 use crate::filter::Filter;
 use crate::fork;
 use crate::level::Level;
+#[cfg(any(feature = "log", feature = "tracing"))]
+use crate::stats::{Counters, Reason};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
@@ -599,10 +601,6 @@ pub(crate) enum Text {
     Matches(String),
     /// It does not: not written.
     Fails,
-    /// Formatting it panicked: dropped, counted as a value that panicked,
-    /// and the panic goes on out, as it does from a record formatted
-    /// without a text to match.
-    Panicked(Box<dyn std::any::Any + Send>),
 }
 
 /// A logger's filter and its bit in every interest word.
@@ -630,9 +628,16 @@ impl FilterCell {
     /// says. `format` runs only when the filter has such a text, outside
     /// the filter's lock (it may log), and the record is then written with
     /// the text it made, so that the message is formatted once (a
-    /// `Display` that panics panics once).
+    /// `Display` that panics panics once: the record is counted in
+    /// `stats` as dropped for a value that panicked, and the panic goes on
+    /// out, as it does from a record formatted without a text to match).
     #[cfg(any(feature = "log", feature = "tracing"))]
-    pub(crate) fn match_text(&self, level: Level, format: impl FnOnce() -> String) -> Text {
+    pub(crate) fn match_text(
+        &self,
+        level: Level,
+        stats: &Counters,
+        format: impl FnOnce() -> String,
+    ) -> Text {
         let read = |check: &dyn Fn(&Filter) -> bool| {
             fork::short(|| check(&self.filter.read().unwrap_or_else(PoisonError::into_inner)))
         };
@@ -642,7 +647,10 @@ impl FilterCell {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(format)) {
             Ok(text) if read(&|f| f.message_matches(&text)) => Text::Matches(text),
             Ok(_) => Text::Fails,
-            Err(payload) => Text::Panicked(payload),
+            Err(payload) => {
+                stats.drop_for(Reason::Panicked);
+                std::panic::resume_unwind(payload)
+            }
         }
     }
 

@@ -190,9 +190,7 @@ impl Filter {
         self.enabled(level, module_path)
             && (level == Level::Fatal || message.is_none_or(|m| self.message_matches(m)))
     }
-}
 
-impl Filter {
     /// Whether `spec` is a message text alone (`/slow`), with no directive:
     /// a program's default directives then apply, with that text.
     pub(crate) fn is_text_only(spec: &str) -> bool {

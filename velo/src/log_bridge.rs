@@ -10,7 +10,6 @@ use crate::callsite::{self, FilterCell, Text};
 use crate::entry::{Dynamic, Entry};
 use crate::error::{Error, ErrorKind};
 use crate::level::{Level, LevelFilter};
-use crate::stats::Reason;
 use crate::value::Encoder;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -94,14 +93,11 @@ impl log::Log for Bridge {
         if !filter.enabled_for(level, record.target()) {
             return;
         }
-        match filter.match_text(level, || record.args().to_string()) {
+        let stats = &logger.core().stats;
+        match filter.match_text(level, stats, || record.args().to_string()) {
             Text::Unfiltered => write(logger, record, level, *record.args()),
             Text::Matches(text) => write(logger, record, level, format_args!("{text}")),
             Text::Fails => {}
-            Text::Panicked(payload) => {
-                logger.core().stats.drop_for(Reason::Panicked);
-                std::panic::resume_unwind(payload);
-            }
         }
     }
 

@@ -24,7 +24,6 @@ use crate::level::{Level, LevelFilter};
 use crate::local;
 use crate::logger::Logger;
 use crate::record;
-use crate::stats::Reason;
 use crate::tracing_spans::Spans;
 use crate::value::Encoder;
 use std::fmt;
@@ -194,17 +193,14 @@ pub(crate) fn write_event(
     spans: &[u8],
 ) {
     let meta = event.metadata();
+    let stats = &logger.core().stats;
     let text = match logger
         .filter_cell()
-        .match_text(level(meta.level()), || message_of(event))
+        .match_text(level(meta.level()), stats, || message_of(event))
     {
         Text::Unfiltered => None,
         Text::Matches(text) => Some(text),
         Text::Fails => return,
-        Text::Panicked(payload) => {
-            logger.core().stats.drop_for(Reason::Panicked);
-            std::panic::resume_unwind(payload);
-        }
     };
     let (module, target, file, line) = match from_log {
         Some(log) => (&*log.module, &*log.target, &*log.file, log.line),
