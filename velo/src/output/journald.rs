@@ -66,6 +66,8 @@ pub(crate) struct Journald {
     /// When a send last waited [`SEND_WAIT`] in vain, while sends fail at
     /// once (the socket is non-blocking).
     stalled: Option<Instant>,
+    /// The socket is in non-blocking mode (during a stall).
+    nonblocking: bool,
 }
 
 impl std::fmt::Debug for Journald {
@@ -98,6 +100,7 @@ impl Journald {
             scope_index: ScopeIndex::default(),
             down: false,
             stalled: None,
+            nonblocking: false,
         })
     }
 
@@ -107,13 +110,18 @@ impl Journald {
             socket.connect(&self.path)?;
             socket.set_write_timeout(Some(SEND_WAIT))?;
             self.socket = Some(socket);
+            self.nonblocking = false;
         }
-        let socket = self.socket.as_ref().expect("just set");
-        // Waiting again once in a while (see the module docs).
-        let waits = self
+        // Waiting again once in a while (see the module docs); the mode
+        // changed only when it must (a system call).
+        let nonblocking = self
             .stalled
-            .is_none_or(|since| since.elapsed() >= STALL_RETRY);
-        socket.set_nonblocking(!waits)?;
+            .is_some_and(|since| since.elapsed() < STALL_RETRY);
+        let socket = self.socket.as_ref().expect("just set");
+        if nonblocking != self.nonblocking {
+            socket.set_nonblocking(nonblocking)?;
+            self.nonblocking = nonblocking;
+        }
         Ok(socket)
     }
 
