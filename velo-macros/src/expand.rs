@@ -19,7 +19,7 @@ pub fn velo(call: &Checked<'_>) -> TokenStream {
     let level = call.level;
     let level_variant = Ident::new(level.variant(), Span::call_site());
     let site = Ident::new("__velo_site", Span::mixed_site());
-    let Some(site_def) = site_definition(call, &site, true) else {
+    let Some(site_def) = site_definition(call, &site, false) else {
         return quote! {
             ::core::compile_error!("velo: a call site's message and keys must fit in 64 KiB as velo stores them: escaped for the line (a `\"` takes two bytes, a control character up to six), and also as written where that differs")
         };
@@ -161,7 +161,7 @@ pub fn enabled(call: &Checked<'_>) -> TokenStream {
     let site = Ident::new("__velo_site", Span::mixed_site());
     let interest = Ident::new("__velo_interest", Span::mixed_site());
     let logger = Ident::new("__velo_logger", Span::mixed_site());
-    let site_def = site_definition(call, &site, false).expect("no message or keys");
+    let site_def = site_definition(call, &site, true).expect("no message or keys");
     let accepts = match call.logger {
         Some(expr) => {
             let as_logger = as_logger(expr);
@@ -184,10 +184,11 @@ pub fn enabled(call: &Checked<'_>) -> TokenStream {
     }
 }
 
-/// `let SITE: &'static CallSite = ...;`, the static describing `call`,
-/// listed in the catalog when `listed`; `None` when its strings pass the
-/// 64 KiB a site's offsets reach.
-fn site_definition(call: &Checked<'_>, site: &Ident, listed: bool) -> Option<TokenStream> {
+/// `let SITE: &'static CallSite = ...;`, the static describing `call`:
+/// listed in the catalog, or, for a `query` (`enabled!`, which logs
+/// nothing), marked as one and not listed; `None` when its strings pass
+/// the 64 KiB a site's offsets reach.
+fn site_definition(call: &Checked<'_>, site: &Ident, query: bool) -> Option<TokenStream> {
     let level_variant = Ident::new(call.level.variant(), Span::call_site());
     let (strs, pieces) = site_strs(call);
     if strs.text.len() >= usize::from(NONE) || pieces >= usize::from(NONE) {
@@ -202,24 +203,19 @@ fn site_definition(call: &Checked<'_>, site: &Ident, listed: bool) -> Option<Tok
     });
     let pieces = pieces as u16;
     let names = call.fields.iter().map(|f| Literal::string(&f.key.text));
-    let listing = if listed {
-        quote! {
+    let (listing, query) = if query {
+        (TokenStream::new(), quote!(.query()))
+    } else {
+        let listing = quote! {
             // Listed in `velo::catalog()` at link time.
             #[__velo::linkme::distributed_slice(__velo::CATALOG)]
             #[linkme(crate = __velo::linkme)]
             static __VELO_LISTED: &'static __velo::CallSite = &__VELO_SITE;
-        }
-    } else {
-        TokenStream::new()
+        };
+        (listing, TokenStream::new())
     };
     // The statics live in a block of their own: an item declared next to
     // the user's expressions would shadow a user variable of the same name.
-    // A site not listed is an `enabled!` query's, which logs nothing.
-    let query = if listed {
-        TokenStream::new()
-    } else {
-        quote!(.query())
-    };
     Some(quote! {
         let #site: &'static __velo::CallSite = {
             static __VELO_SITE: __velo::CallSite = __velo::CallSite::new(__velo::Site::new(
