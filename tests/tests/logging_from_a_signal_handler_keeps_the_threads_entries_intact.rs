@@ -25,6 +25,30 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 const ENTRIES: u64 = 50_000;
 
+/// Runs `f` on this thread while another sends it `SIGUSR1` every 20 us
+/// (the signal unblocked here for the while, blocked again after).
+fn while_signalled(f: impl FnOnce()) {
+    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
+    // SAFETY: pthread_self has no preconditions.
+    let this = unsafe { libc::pthread_self() };
+    let stop = Arc::new(AtomicBool::new(false));
+    let signaller = std::thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: `this` is the thread running `f`, alive until
+                // `stop` is set and this thread joined.
+                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+    });
+    f();
+    stop.store(true, Ordering::Relaxed);
+    signaller.join().unwrap();
+    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
+}
+
 #[test]
 fn child_logs_while_a_handler_logs() {
     if !is_child("child_logs_while_a_handler_logs") {
@@ -53,27 +77,11 @@ fn child_logs_while_a_handler_logs() {
     LOGGER.set(logger.clone()).unwrap();
     signals::install(libc::SIGUSR1, on_signal);
     velo!(logger: &logger, info, "first");
-    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
-    // SAFETY: pthread_self has no preconditions.
-    let this = unsafe { libc::pthread_self() };
-    let stop = Arc::new(AtomicBool::new(false));
-    let signaller = std::thread::spawn({
-        let stop = Arc::clone(&stop);
-        move || {
-            while !stop.load(Ordering::Relaxed) {
-                // SAFETY: `this` is the logging thread, alive until `stop`
-                // is set and this thread joined.
-                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
-                std::thread::sleep(Duration::from_micros(20));
-            }
+    while_signalled(|| {
+        for seq in 0..ENTRIES {
+            velo!(logger: &logger, info, "main", seq, pad = "0123456789abcdef0123456789abcdef");
         }
     });
-    for seq in 0..ENTRIES {
-        velo!(logger: &logger, info, "main", seq, pad = "0123456789abcdef0123456789abcdef");
-    }
-    stop.store(true, Ordering::Relaxed);
-    signaller.join().unwrap();
-    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     logger.sync().unwrap();
 
     let mut main = Vec::new();
@@ -166,33 +174,17 @@ fn child_changes_filters_while_a_handler_logs() {
     signals::install(libc::SIGUSR1, on_signal);
     // The handler's call site is registered before any signal.
     on_signal(0);
-    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
-    // SAFETY: pthread_self has no preconditions.
-    let this = unsafe { libc::pthread_self() };
-    let stop = Arc::new(AtomicBool::new(false));
-    let signaller = std::thread::spawn({
-        let stop = Arc::clone(&stop);
-        move || {
-            while !stop.load(Ordering::Relaxed) {
-                // SAFETY: `this` is this test's thread, alive until `stop`
-                // is set and the signaller joined.
-                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
-                std::thread::sleep(Duration::from_micros(20));
+    // Each change takes the call sites' registry: a handler that
+    // interrupts it must not wait for that lock.
+    while_signalled(|| {
+        for i in 0..100_000u32 {
+            if i % 2 == 0 {
+                logger.set_level(velo::Level::Debug);
+            } else {
+                logger.set_filter("info").unwrap();
             }
         }
     });
-    // Each change takes the call sites' registry: a handler that
-    // interrupts it must not wait for that lock.
-    for i in 0..100_000u32 {
-        if i % 2 == 0 {
-            logger.set_level(velo::Level::Debug);
-        } else {
-            logger.set_filter("info").unwrap();
-        }
-    }
-    stop.store(true, Ordering::Relaxed);
-    signaller.join().unwrap();
-    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     logger.sync().unwrap();
     println!("handler ran {}", FROM_SIGNAL.load(Ordering::Relaxed));
 }
