@@ -32,6 +32,16 @@ fn limit_file_size(bytes: Option<u64>) {
     }
 }
 
+/// A logger without a queue writing JSON lines to the file at `path`.
+fn synchronous_json_file(path: &std::path::Path) -> Logger {
+    Builder::new()
+        .format(Format::Json)
+        .file(path)
+        .asynchronous(false)
+        .build()
+        .unwrap()
+}
+
 /// Logs `n` entries while files are limited to `limit` bytes, then `n`
 /// more once the limit is lifted; returns the entries' `i`s counted
 /// dropped.
@@ -361,12 +371,7 @@ fn cut_back_spares_another_programs_line_child() {
     use std::io::Write as _;
     let dir = TempDir::new("cut-back-other");
     let path = dir.path().join("app.log");
-    let logger = Builder::new()
-        .format(Format::Json)
-        .file(&path)
-        .asynchronous(false)
-        .build()
-        .unwrap();
+    let logger = synchronous_json_file(&path);
     limit_file_size(Some(150));
     for i in 0..2 {
         velo!(logger: &logger, info, "entry", i, pad = "p".repeat(100).as_str());
@@ -422,12 +427,7 @@ fn a_line_torn_around_another_programs_line_is_not_cut_back_child() {
     let dir = TempDir::new("torn-around-other");
     let path = dir.path().join("app.log");
     std::fs::write(&path, "start\n").unwrap();
-    let logger = Builder::new()
-        .format(Format::Json)
-        .file(&path)
-        .asynchronous(false)
-        .build()
-        .unwrap();
+    let logger = synchronous_json_file(&path);
     limit_file_size(Some(100));
     velo!(logger: &logger, info, "big", pad = "p".repeat(10_000).as_str());
     assert!(logger.sync().is_err(), "the disk is full");
@@ -461,12 +461,7 @@ fn a_line_torn_around_another_programs_line_is_not_cut_back_child() {
     );
     assert_eq!(lines[2].len(), 4096);
     // The next logger of the file starts a line of its own.
-    let logger = Builder::new()
-        .format(Format::Json)
-        .file(&path)
-        .asynchronous(false)
-        .build()
-        .unwrap();
+    let logger = synchronous_json_file(&path);
     velo!(logger: &logger, info, "next");
     logger.close();
     let text = std::fs::read_to_string(&path).unwrap();
