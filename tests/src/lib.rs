@@ -322,9 +322,40 @@ pub fn run_child_within(
     envs: &[(&str, &str)],
     timeout: Duration,
 ) -> std::process::Output {
+    run_within(child_command(name, envs), timeout)
+}
+
+/// Runs `cmd` as [`run_child_within`] runs a child scenario: a process
+/// still running after `timeout` is killed (with every process it forked)
+/// and the test fails, showing what it wrote until then.
+///
+/// # Panics
+///
+/// When the process does not exit within `timeout`.
+pub fn run_within(cmd: std::process::Command, timeout: Duration) -> std::process::Output {
+    run_paced(cmd, timeout, Duration::ZERO)
+}
+
+/// [`run_within`], reading the process's stdout and stderr slowly: a pause
+/// of `pause` after each read of at most 8 KiB, so that a process writing
+/// more than that pace allows is held up in its writes, as by a slow
+/// reader of its pipes.
+///
+/// # Panics
+///
+/// When the process does not exit within `timeout`.
+pub fn run_paced(
+    mut cmd: std::process::Command,
+    timeout: Duration,
+    pause: Duration,
+) -> std::process::Output {
     use std::process::Stdio;
     use std::time::Instant;
-    let mut cmd = child_command(name, envs);
+    let name = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -345,6 +376,9 @@ pub fn run_child_within(
                     got.lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .extend_from_slice(&chunk[..n]);
+                    if !pause.is_zero() {
+                        std::thread::sleep(pause);
+                    }
                 }
                 let _ = done_tx.send(());
             });
@@ -382,7 +416,7 @@ pub fn run_child_within(
     let (stdout, stderr) = (take(&stdout), take(&stderr));
     let Some(status) = status else {
         panic!(
-            "child `{name}` did not exit within {timeout:?} (hung) and was killed\n\
+            "`{name}` did not exit within {timeout:?} (hung) and was killed\n\
              --- stdout ---\n{}\n--- stderr ---\n{}",
             String::from_utf8_lossy(&stdout),
             String::from_utf8_lossy(&stderr),

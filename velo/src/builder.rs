@@ -1356,12 +1356,16 @@ impl Builder {
         // other threads from starting a write the end of the process
         // would cut (see `sink::exit_begins`).
         crate::logger::close_at_exit();
+        crate::panic::flush_on_abort();
         Ok(Logger::new(core, filter, context))
     }
 
     /// Builds the logger and makes it the default that `velo!` uses. Also
     /// sets a panic hook, chained to the previous one, that logs panics at
-    /// error level (message, location, thread) and flushes.
+    /// error level (message, location, thread) and flushes every logger.
+    /// (Under `panic = "abort"`, where nothing runs after the hook, the
+    /// first logger a program builds, installed or not, chains a hook that
+    /// flushes every logger.)
     ///
     /// # Errors
     ///

@@ -1,6 +1,7 @@
 //! The panic hook that `install()` sets: it logs the panic at error level
-//! with its message, location and thread, flushes, then runs the hook that
-//! was there before. A panic of the logger's own writer is not logged
+//! with its message, location and thread, flushes every logger, then runs
+//! the hook that was there before. Under `panic = "abort"` every program
+//! that builds a logger gets a hook that flushes ([`flush_on_abort`]). A panic of the logger's own writer is not logged
 //! through it: velo catches it, and reports it as a write error.
 //!
 //! The flush is bounded (see [`Logger::sync`]): a panic inside
@@ -71,8 +72,36 @@ fn log_panic(logger: &Logger, info: &std::panic::PanicHookInfo<'_>) {
         entry.value(std::thread::current().name().unwrap_or("<unnamed>"));
     }
     entry.finish();
-    // The process may be about to end: make the entry durable. Inside
-    // the logger's output this returns at once instead of waiting for
-    // itself.
-    let _ = logger.sync();
+    // The process may be about to end (a panic on the main thread, or
+    // any panic under `panic = "abort"`, where nothing of velo's runs
+    // after the hook): make the entry durable, and every other logger's
+    // entries too. Inside a logger's output its sync returns at once
+    // instead of waiting for itself.
+    let _ = crate::logger::sync();
+}
+
+/// Under `panic = "abort"`, chains a hook that flushes every logger before
+/// the current hook, once per process: an abort runs neither the exit's
+/// close nor anything else of velo's, so without it a panic would lose
+/// what the loggers' queues hold (the hook `install()` sets flushes too,
+/// and logs the panic). Under `panic = "unwind"` nothing is lost: a panic
+/// on the main thread ends the process through the exit, which closes
+/// every logger, and one on another thread ends that thread only.
+pub(crate) fn flush_on_abort() {
+    if !cfg!(panic = "abort") {
+        return;
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // No user writer runs on this thread meanwhile (see
+            // `log_panic`): a panic here would abort before the hook
+            // below says what the first one was.
+            crate::local::as_panic_hook(|| {
+                let _ = crate::logger::sync();
+            });
+            previous(info);
+        }));
+    });
 }
