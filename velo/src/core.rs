@@ -612,9 +612,15 @@ impl Core {
     /// logger's output, or with the output stuck), or drops it, counted:
     /// nothing here may wait.
     fn queue_reentrant(&self, entry: &mut [u8]) {
-        let inside = local::is_writing(self.id);
-        if inside && local::drops_reentrant(self.id) {
-            // The last round of a write that ends (see `end_writing`).
+        // In the exit's handler this thread's thread-locals are gone; the
+        // output lock still knows its holder.
+        let inside = local::is_writing(self.id) || self.output.held_here();
+        // The last round of a write that ends (see `end_writing`); at the
+        // exit, with this thread's ring gone too, the exit's write is that
+        // round (what it logs could be neither queued nor written).
+        let last_round =
+            local::drops_reentrant(self.id) || (self.pipe.is_some() && sink::this_thread_exits());
+        if inside && last_round {
             return self.stats.drop_for(Reason::Inside);
         }
         let queued = match &self.pipe {

@@ -1179,6 +1179,14 @@ impl OutputLock {
         }
     }
 
+    /// Whether this thread holds the lock: what `local::is_writing` says
+    /// while the thread's thread-locals exist, and after too (in the exit's
+    /// handler).
+    pub(crate) fn held_here(&self) -> bool {
+        // Relaxed: only this thread stores its own id (see `hold`).
+        self.owner.load(Ordering::Relaxed) == local::this_thread()
+    }
+
     /// Locks the sink, or `None` when this thread already holds it (logging
     /// from inside the output), when it was lost in a fork (see
     /// [`OutputLock::is_lost`]), or for a caller (see [`Wait`]) when the
@@ -1186,8 +1194,7 @@ impl OutputLock {
     pub(crate) fn lock(&self, wait: Wait) -> Option<SinkGuard<'_>> {
         if local::is_writing(self.core_id)
             || self.is_lost()
-            // Relaxed: see `SinkGuard::drop`.
-            || self.owner.load(Ordering::Relaxed) == local::this_thread()
+            || self.held_here()
             // A signal handler that interrupted this thread as it took or
             // let go of the lock, which it may hold.
             || local::is_acquiring(self.core_id)
