@@ -270,3 +270,45 @@ fn a_writer_overcounting_its_bytes_is_an_error_not_a_panic() {
         "{stderr}"
     );
 }
+
+#[test]
+fn child_writes_to_a_full_device() {
+    if !velo_tests::is_child("child_writes_to_a_full_device") {
+        return;
+    }
+    let logger = Builder::new()
+        .format(Format::Json)
+        .file("/dev/full")
+        .build()
+        .unwrap();
+    velo!(logger: &logger, info, "never written");
+    let err = logger.sync().unwrap_err();
+    eprintln!("sync: {err}");
+}
+
+/// A log file's errors name the file, on stderr and in what `sync`
+/// returns: several loggers may share one stderr.
+#[test]
+fn a_files_errors_name_the_file() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let out = velo_tests::run_child("child_writes_to_a_full_device", &[]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("velo: writing log output failed"))
+        .collect();
+    assert_eq!(said.len(), 1, "{stderr}");
+    assert!(
+        said[0].starts_with("velo: writing log output failed: file /dev/full: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("sync: writing log output failed: file /dev/full: ")),
+        "{stderr}"
+    );
+}

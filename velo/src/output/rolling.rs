@@ -297,6 +297,9 @@ struct Cut {
 /// The output: the live file, its buffer and cuts, and the rotated files.
 pub(crate) struct RollingFile {
     path: PathBuf,
+    /// What its errors call it: `rolling file logs/app.log`, the path as
+    /// given.
+    named: Box<str>,
     /// The directory the live file and its rotated files are in.
     dir: PathBuf,
     /// The live file's name, which rotated names start with.
@@ -353,6 +356,7 @@ impl RollingFile {
                 format!("rolling log file `{}` has no file name", path.display()),
             ));
         };
+        let named = format!("rolling file {}", path.display()).into();
         // Absolute: renames, deletions and the listing of rotated files
         // must not follow the program into another current directory.
         let path = absolute(&path)?;
@@ -375,6 +379,7 @@ impl RollingFile {
             .and_then(|n| parse_suffix(&n.as_encoded_bytes()[name.len()..]));
         let mut out = RollingFile {
             path,
+            named,
             dir,
             name,
             keep,
@@ -684,11 +689,13 @@ impl Output for RollingFile {
     fn flush(&mut self) -> io::Result<()> {
         let result = self.write_out();
         let earlier = self.failed.take();
-        result?;
-        if let Some(file) = &mut self.file {
-            file.flush()?;
-        }
-        earlier.map_or(Ok(()), Err)
+        let flushed = result.and_then(|()| match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        });
+        flushed
+            .and(earlier.map_or(Ok(()), Err))
+            .map_err(|e| super::named_error(&self.named, e))
     }
 
     fn take_lost(&mut self) -> Lost {
@@ -714,8 +721,9 @@ impl Output for RollingFile {
             self.end.end_torn(file, &mut self.lost);
         }
         self.file = None;
-        let opened = open_append(&self.path)?;
-        let meta = opened.file.metadata()?;
+        let named = |e| super::named_error(&self.named, e);
+        let opened = open_append(&self.path).map_err(named)?;
+        let meta = opened.file.metadata().map_err(named)?;
         self.end.opened(opened.owes_newline);
         self.file = Some(opened.file);
         // With a cut pending, the schedule counts the file after it, not
@@ -731,7 +739,7 @@ impl Output for RollingFile {
             }
             self.schedule.size += self.buf.len() as u64;
         }
-        flushed
+        flushed.map_err(|e| super::named_error(&self.named, e))
     }
 
     fn give_up(&mut self) {

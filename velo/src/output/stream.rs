@@ -583,6 +583,8 @@ impl Output for Stream {
 pub(crate) struct File {
     stream: Stream,
     path: PathBuf,
+    /// What its errors call it: `file logs/app.log`, the path as given.
+    named: Box<str>,
 }
 
 impl File {
@@ -591,12 +593,18 @@ impl File {
     /// directory at build time: the program may change directory later,
     /// and [`Output::reopen`] must open the file it was writing.
     pub(crate) fn open(path: PathBuf) -> Result<File, Error> {
+        let named = format!("file {}", path.display()).into();
         let path = absolute(&path)?;
         let file = open_append(&path).map_err(|e| cannot_open(&path, e))?;
         Ok(File {
             stream: Stream::into_file(file),
             path,
+            named,
         })
+    }
+
+    fn named(&self, e: io::Error) -> io::Error {
+        super::named_error(&self.named, e)
     }
 }
 
@@ -793,16 +801,16 @@ impl Output for File {
     }
 
     fn write_line(&mut self, line: &[u8]) -> io::Result<usize> {
-        self.stream.write_line(line)
+        self.stream.write_line(line).map_err(|e| self.named(e))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.stream.flush()
+        self.stream.flush().map_err(|e| self.named(e))
     }
 
     fn reopen(&mut self) -> io::Result<()> {
-        self.stream.flush()?;
-        let file = open_append(&self.path)?;
+        self.stream.flush().map_err(|e| self.named(e))?;
+        let file = open_append(&self.path).map_err(|e| self.named(e))?;
         self.stream.replace_file(file);
         Ok(())
     }
