@@ -431,7 +431,7 @@ fn resolve(
                 if name.contains('.') {
                     errors.push(syn::Error::new(
                         lit.span(),
-                        format!("placeholder `{{{name}}}` names no field of the call; add the field, e.g. `{name} = value`"),
+                        format!("placeholder `{{{name}}}` names no field of the call; add the field: `{name}` (the value at that path), or `{name} = value`"),
                     ));
                     ok = false;
                     continue;
