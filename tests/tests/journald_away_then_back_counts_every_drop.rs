@@ -151,6 +151,27 @@ fn a_journald_reading_nothing_holds_up_no_caller() {
         assert!(took < Duration::from_secs(4), "{took:?}");
         let stats = logger.stats();
         assert!(stats.write_errors > 0, "the queue filled: {stats:?}");
+        // Two stalled journald outputs of one logger wait in turn: each
+        // vain wait lengthens the spell after it, so they soon both fail
+        // at once (each waited out the other's spell, and every entry
+        // waited two seconds).
+        let (a, b) = (dir.path().join("a.sock"), dir.path().join("b.sock"));
+        let (_a, _b) = (
+            UnixDatagram::bind(&a).unwrap(),
+            UnixDatagram::bind(&b).unwrap(),
+        );
+        let both = Builder::new()
+            .journald_at(&a)
+            .also(Builder::new().journald_at(&b))
+            .asynchronous(false)
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        for i in 0..2_000u32 {
+            velo!(logger: &both, info, "both stalled", i);
+        }
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(15), "{took:?}");
         // journald reads again: what it had, then what comes next.
         journal.set_nonblocking(true).unwrap();
         let mut buf = vec![0; 1 << 16];

@@ -623,9 +623,10 @@ impl Builder {
     /// The socket is connected on the first entry; while journald is not
     /// there, entries are counted as write errors. While it is there but
     /// reads nothing (stopped, hung), a send waits at most a second for
-    /// room, and those in the second after fail at once: written off as
-    /// write errors too, never holding up the worker or, without a
-    /// queue, the caller.
+    /// room, and those in the second after fail at once (in the two
+    /// seconds after the next vain wait, and so on up to 30 s, until a send
+    /// gets through): written off as write errors too, never holding up
+    /// the worker or, without a queue, the caller.
     ///
     /// # Examples
     ///

@@ -22,8 +22,12 @@
 //! - A send waits at most [`SEND_WAIT`] for room in the socket's queue (a
 //!   journald that is stopped, hung or overloaded reads nothing). After
 //!   one that waited in vain, sends do not wait, failing at once while
-//!   the queue is full, until one gets through or [`STALL_RETRY`] has
-//!   passed: a stalled journald costs a wait a second, not one an entry.
+//!   the queue is full, until one gets through or a spell has passed:
+//!   [`STALL_RETRY`] after the first vain wait, twice as long after each
+//!   vain wait that follows, up to [`MAX_STALL_RETRY`]. A stalled journald
+//!   costs a wait a second at first, then ever fewer, not one an entry;
+//!   and several stalled outputs of one logger, whose waits come in turn,
+//!   soon all fail at once.
 
 use super::Output;
 use crate::error::Error;
@@ -40,8 +44,12 @@ use std::time::{Duration, Instant};
 const SEND_WAIT: Duration = Duration::from_secs(1);
 
 /// After a send that waited [`SEND_WAIT`] in vain, how long sends fail at
-/// once while the queue stays full, before one waits again.
+/// once while the queue stays full, before one waits again; doubled after
+/// each further vain wait, up to [`MAX_STALL_RETRY`].
 const STALL_RETRY: Duration = Duration::from_secs(1);
+
+/// The longest spell of failing at once (see [`STALL_RETRY`]).
+const MAX_STALL_RETRY: Duration = Duration::from_secs(30);
 
 /// Where journald listens.
 pub(crate) const SOCKET: &str = "/run/systemd/journal/socket";
@@ -63,9 +71,9 @@ pub(crate) struct Journald {
     /// The last entry could not be sent: journald is away (see
     /// `Output::healthy`).
     down: bool,
-    /// When a send last waited [`SEND_WAIT`] in vain, while sends fail at
-    /// once (the socket is non-blocking).
-    stalled: Option<Instant>,
+    /// When a send last waited [`SEND_WAIT`] in vain, and how long sends
+    /// fail at once after it (the socket is non-blocking meanwhile).
+    stalled: Option<(Instant, Duration)>,
     /// The socket is in non-blocking mode (during a stall).
     nonblocking: bool,
 }
@@ -114,15 +122,19 @@ impl Journald {
         }
         // Waiting again once in a while (see the module docs); the mode
         // changed only when it must (a system call).
-        let nonblocking = self
-            .stalled
-            .is_some_and(|since| since.elapsed() < STALL_RETRY);
+        let nonblocking = self.in_spell();
         let socket = self.socket.as_ref().expect("just set");
         if nonblocking != self.nonblocking {
             socket.set_nonblocking(nonblocking)?;
             self.nonblocking = nonblocking;
         }
         Ok(socket)
+    }
+
+    /// Whether sends fail at once now, after a vain wait.
+    fn in_spell(&self) -> bool {
+        self.stalled
+            .is_some_and(|(since, spell)| since.elapsed() < spell)
     }
 
     fn send(&mut self) -> io::Result<()> {
@@ -152,13 +164,14 @@ impl Journald {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                // A wait in vain starts the spell; failing at once within
-                // it does not extend it.
-                if self
-                    .stalled
-                    .is_none_or(|since| since.elapsed() >= STALL_RETRY)
-                {
-                    self.stalled = Some(Instant::now());
+                // A wait in vain starts the spell, twice as long as the
+                // last one when no send got through since; failing at
+                // once within it does not extend it.
+                if !self.in_spell() {
+                    let spell = self
+                        .stalled
+                        .map_or(STALL_RETRY, |(_, last)| (last * 2).min(MAX_STALL_RETRY));
+                    self.stalled = Some((Instant::now(), spell));
                 }
                 Err(io::Error::new(
                     e.kind(),
