@@ -118,11 +118,36 @@ struct Timed<'a> {
     deadline: Instant,
     /// The wait `deadline` ends, for the error.
     wait: Duration,
+    /// The socket's read timeout, lowered to what is left of the wait
+    /// once that is less: a read that blocks must not outlast it.
+    read_timeout: Duration,
 }
 
 impl Timed<'_> {
-    fn check(&self) -> io::Result<()> {
-        if Instant::now() >= self.deadline {
+    /// `read`, or the wait's own error when a read timed out (its timeout
+    /// lowered to what was left of the wait) as the wait ended.
+    fn timed_out<T>(&mut self, read: io::Result<T>) -> io::Result<T> {
+        match read {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                self.check()?;
+                Err(e)
+            }
+            read => read,
+        }
+    }
+
+    fn check(&mut self) -> io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left < self.read_timeout && !left.is_zero() {
+            self.r.get_ref().set_read_timeout(Some(left))?;
+            self.read_timeout = left;
+        }
+        if left.is_zero() {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
@@ -138,13 +163,18 @@ impl Timed<'_> {
 impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.check()?;
-        self.r.read(buf)
+        let read = self.r.read(buf);
+        self.timed_out(read)
     }
 }
 
 impl BufRead for Timed<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         self.check()?;
+        if let Err(e) = self.r.fill_buf() {
+            self.timed_out(Err(e))?;
+        }
+        // Filled, or its bytes were there: at once now.
         self.r.fill_buf()
     }
 
@@ -255,7 +285,8 @@ impl Client {
                 None => self.connect()?,
             };
             let reused = conn.used > 0;
-            match round_trip(&mut conn, head.as_bytes(), body, self.response_wait) {
+            let waits = (self.response_wait, self.io_timeout);
+            match round_trip(&mut conn, head.as_bytes(), body, waits) {
                 Ok((response, keep)) => {
                     conn.used += 1;
                     if keep {
@@ -281,22 +312,26 @@ fn is_stale(e: &io::Error) -> bool {
     )
 }
 
-/// One request and its response; returns the response and whether the
+/// One request and its response, the response within `wait` and each
+/// read within `io_timeout`; returns the response and whether the
 /// connection may be used again.
 fn round_trip(
     conn: &mut Conn,
     head: &[u8],
     body: &[u8],
-    wait: Duration,
+    (wait, io_timeout): (Duration, Duration),
 ) -> io::Result<(Response, bool)> {
     let stream = conn.reader.get_mut();
     stream.write_all(head)?;
     stream.write_all(body)?;
+    // The last response may have lowered it.
+    stream.set_read_timeout(Some(io_timeout))?;
 
     let r = &mut Timed {
         r: &mut conn.reader,
         deadline: Instant::now() + wait,
         wait,
+        read_timeout: io_timeout,
     };
     let mut line = String::new();
     let (status, minor) = loop {
@@ -671,6 +706,33 @@ pub(super) mod tests {
         assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
         assert!(e.to_string().contains("did not end within 0.3 s"), "{e}");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_read_that_blocks_does_not_outlast_the_response_wait() {
+        // Answers, promises a body, then sends a byte of it less often
+        // than each read may wait: the whole response is still bounded.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = [0; 4096];
+            let _ = stream.read(&mut head);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+            while stream.write_all(b"a").is_ok() {
+                std::thread::sleep(Duration::from_millis(900));
+            }
+        });
+        let mut client = Client::new(Endpoint::parse(&url).unwrap());
+        client.response_wait = Duration::from_millis(1_000);
+        client.io_timeout = Duration::from_millis(950);
+        let start = Instant::now();
+        let e = client.post(b"x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{e}");
+        // Without the bound on each read: the read begun just before the
+        // second ends waits its 950 ms (1.8 s or more in all).
+        let took = start.elapsed();
+        assert!(took < Duration::from_millis(1_500), "{took:?}");
     }
 
     #[test]
