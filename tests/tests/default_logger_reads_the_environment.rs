@@ -190,6 +190,9 @@ fn from_env_or_gives_way_to_the_environment() {
     );
     // A message text alone keeps the program's default level.
     assert_eq!(levels(&[("RUST_LOG", "/slow")]), ["warn"]);
+    // So does a text whose only directive is left out (a span directive
+    // of tracing's syntax), not the `info` a text alone gets otherwise.
+    assert_eq!(levels(&[("RUST_LOG", "x[y]=debug/slow")]), ["warn"]);
     assert_eq!(levels(&[("RUST_LOG", "info/slow")]), ["info", "warn"]);
     assert_eq!(levels(&[("RUST_LOG", "debug/d")]), ["debug"]);
 }

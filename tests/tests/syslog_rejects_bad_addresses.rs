@@ -58,6 +58,11 @@ fn good_addresses_build_without_a_receiver() {
         Syslog::tcp("localhost:6514"),
         Syslog::unix("/tmp/velo-no-daemon-yet.sock"),
         Syslog::unix("relative.sock"),
+        // UDP caps a message at 65,507 bytes whatever `max_len` says: a
+        // backlog above that holds one.
+        Syslog::udp("127.0.0.1:514")
+            .max_len(100_000)
+            .backlog(70_000),
     ] {
         let shown = format!("{syslog:?}");
         Builder::new()

@@ -1153,7 +1153,9 @@ impl Builder {
     ///
     /// One queue and one worker serve them all; each entry is decoded once
     /// and written to each output in turn, this builder's first. The
-    /// logger's statistics are its first output's. A further output that
+    /// logger's entry counts (`written`, `dropped`, `bytes`) are its first
+    /// output's; every output's write errors count in `write_errors`. A
+    /// further output that
     /// fails does not hold up the others: its error names it, is reported
     /// once on stderr and returned by the next `sync`. One that blocks
     /// does, as the worker writes them in turn (the bounds on a stuck

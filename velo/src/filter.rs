@@ -195,7 +195,12 @@ impl Filter {
     /// a program's default directives then apply, with that text.
     pub(crate) fn is_text_only(spec: &str) -> bool {
         let (directives, text) = split_message(spec);
-        text.is_some() && directives.split(',').all(|d| d.trim().is_empty())
+        // A directive left out (`x[y]=debug`) is none.
+        text.is_some()
+            && directives
+                .split(',')
+                .map(str::trim)
+                .all(|d| d.is_empty() || directive(d).is_err())
     }
 
     /// This filter with the message text `text` instead of its own.

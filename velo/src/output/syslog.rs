@@ -302,13 +302,19 @@ impl Syslog {
                 ),
             ));
         }
-        if self.backlog < self.max_len {
+        // The longest message that can be sent: UDP caps it, whatever
+        // `max_len` says.
+        let longest = match &self.transport {
+            Transport::Udp(_) => self.max_len.min(Syslog::UDP_MAX_LEN),
+            _ => self.max_len,
+        };
+        if self.backlog < longest {
             return Err(Error::new(
                 ErrorKind::Output,
                 format!(
-                    "syslog backlog({}) is below max_len ({} bytes): a message of that \
+                    "syslog backlog({}) is below max_len ({longest} bytes): a message of that \
                      length could never wait for the receiver, and most entries would be dropped",
-                    self.backlog, self.max_len
+                    self.backlog
                 ),
             ));
         }
