@@ -621,7 +621,13 @@ impl Core {
         let last_round =
             local::drops_reentrant(self.id) || (self.pipe.is_some() && sink::this_thread_exits());
         if inside && last_round {
-            return self.stats.drop_for(Reason::Inside);
+            // The writer's, unless a signal handler that interrupted velo
+            // logged it (see below).
+            return self.stats.drop_for(if local::in_output_user_code() {
+                Reason::Inside
+            } else {
+                Reason::Interrupted
+            });
         }
         let queued = match &self.pipe {
             Some((queue, _)) => {
@@ -639,7 +645,14 @@ impl Core {
             // that panicked, among them).
             None => inside && self.keep_reentrant(entry),
         };
-        if !queued && !inside && self.interrupted_inside() {
+        // Inside the output but not in the user's code there: this entry
+        // comes from a signal handler that interrupted velo's own code.
+        let interrupted = if inside {
+            !local::in_output_user_code()
+        } else {
+            self.interrupted_inside()
+        };
+        if !queued && interrupted {
             self.stats.drop_for(Reason::Interrupted);
         } else if !queued && !inside && self.output.is_stuck() {
             self.stats.drop_for(Reason::Stuck);

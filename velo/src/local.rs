@@ -110,6 +110,9 @@ struct Local {
     acquiring: Cell<Option<u64>>,
     /// This thread runs velo's panic hook (see [`as_panic_hook`]).
     in_panic_hook: Cell<bool>,
+    /// This thread runs the user's code inside an output (see
+    /// [`as_output_user_code`]).
+    in_user_output: Cell<bool>,
 }
 
 impl Drop for Local {
@@ -146,6 +149,7 @@ thread_local! {
             dropping: Cell::new([NO_CORE; DROP_MARKS]),
             acquiring: Cell::new(None),
             in_panic_hook: Cell::new(false),
+            in_user_output: Cell::new(false),
         }
     };
 }
@@ -610,6 +614,22 @@ pub(crate) fn as_panic_hook<R>(f: impl FnOnce() -> R) -> R {
 /// Whether this thread runs velo's panic hook.
 pub(crate) fn in_panic_hook() -> bool {
     LOCAL.try_with(|l| l.in_panic_hook.get()).unwrap_or(false)
+}
+
+/// Runs `f`, a call of the user's code an output makes (its writer's, its
+/// appender's), marked so: an entry logged from inside an output comes
+/// from that code (the writer logs), or else from a signal handler that
+/// interrupted velo's own (see `Core::queue_reentrant`). Call it outside
+/// the catching of `f`'s panic, which would leave the mark set.
+pub(crate) fn as_output_user_code<R>(f: impl FnOnce() -> R) -> R {
+    while_set(|l| &l.in_user_output, f)
+}
+
+/// Whether this thread runs the user's code inside an output; `true` when
+/// its thread-locals are gone (in the exit's handler), where it cannot
+/// tell, as only the user's code logs there.
+pub(crate) fn in_output_user_code() -> bool {
+    LOCAL.try_with(|l| l.in_user_output.get()).unwrap_or(true)
 }
 
 /// This thread's ring for the logger core `core_id`.

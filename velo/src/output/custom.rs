@@ -39,7 +39,7 @@ impl Output for Custom {
         self.scope_index.prepare(ev);
         let record = Record::new(ev, &message, &self.scope_index);
         let appender = &mut self.appender;
-        guarded(|| appender.append(&record))?;
+        crate::local::as_output_user_code(|| guarded(|| appender.append(&record)))?;
         // Handed over: the output's progress, as bytes a writer takes are
         // (bounded waits watch it; see `Sink::beat`).
         crate::local::wrote_some();
@@ -57,6 +57,6 @@ impl Output for Custom {
 
     fn flush(&mut self) -> io::Result<()> {
         let appender = &mut self.appender;
-        guarded(|| appender.flush())
+        crate::local::as_output_user_code(|| guarded(|| appender.flush()))
     }
 }

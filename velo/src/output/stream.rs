@@ -432,11 +432,11 @@ struct Unwinding(Box<dyn Write + Send>);
 
 impl Write for Unwinding {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        super::guarded(|| self.0.write(buf))
+        crate::local::as_output_user_code(|| super::guarded(|| self.0.write(buf)))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        super::guarded(|| self.0.flush())
+        crate::local::as_output_user_code(|| super::guarded(|| self.0.flush()))
     }
 }
 
