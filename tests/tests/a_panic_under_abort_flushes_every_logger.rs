@@ -53,10 +53,17 @@ fn run(scenario: &str) -> [Vec<serde_json::Map<String, serde_json::Value>>; 3] {
     // panic comes (the file's logger writes slowly itself).
     let out = run_paced(cmd, CHILD_TIMEOUT, Duration::from_millis(5));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // (The program's own hook in `own-hook` says nothing on stderr.)
     assert!(
-        !out.status.success() && stderr.contains("boom"),
+        !out.status.success() && (stderr.contains("boom") || scenario == "own-hook"),
         "the fixture must abort on its panic: {:?}\n{stderr}",
         out.status
+    );
+    // Not a second panic inside the hook (std refuses to change the hook
+    // from a panicking thread).
+    assert!(
+        !stderr.contains("panicked while processing panic"),
+        "{stderr}"
     );
     let written = std::fs::read(&file).unwrap_or_default();
     [
@@ -116,4 +123,26 @@ fn the_default_logger_is_flushed_without_install() {
 fn a_logger_only_built_is_flushed() {
     let [_, _, file] = run("built");
     assert_every_entry(&file, "audit", ENTRIES);
+}
+
+#[test]
+fn what_the_programs_own_hook_logs_is_flushed() {
+    let [_, _, file] = run("own-hook");
+    let msgs: Vec<&str> = file.iter().map(|e| e["msg"].as_str().unwrap()).collect();
+    assert_eq!(msgs, ["before", "seen by my hook"]);
+}
+
+#[test]
+fn a_hook_that_logs_first_keeps_working() {
+    let [_, stderr, _] = run("hook-logs-first");
+    assert!(
+        stderr.iter().any(|e| e["msg"] == "from my hook"),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn a_hook_waiting_for_a_thread_that_builds_a_logger_does_not_hang() {
+    let [_, stderr, _] = run("hook-thread");
+    assert!(stderr.iter().any(|e| e["msg"] == "reported"), "{stderr:?}");
 }

@@ -42,6 +42,11 @@ pub(crate) fn install_hook(logger: &'static Logger) {
         }
         crate::local::as_panic_hook(|| log_panic(logger, info));
         previous(info);
+        // Under `panic = "abort"` nothing of velo's runs after the hook:
+        // what the hooks before logged is flushed now.
+        if cfg!(panic = "abort") {
+            sync_in_hook();
+        }
     }));
 }
 
@@ -80,28 +85,57 @@ fn log_panic(logger: &Logger, info: &std::panic::PanicHookInfo<'_>) {
     let _ = crate::logger::sync();
 }
 
-/// Under `panic = "abort"`, chains a hook that flushes every logger before
+/// How long building a program's first logger waits for its flushing hook
+/// to be chained (see [`flush_on_abort`]): microseconds, unless another
+/// thread runs the panic hook meanwhile.
+const HOOK_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Under `panic = "abort"`, chains a hook that flushes every logger after
 /// the current hook, once per process: an abort runs neither the exit's
 /// close nor anything else of velo's, so without it a panic would lose
-/// what the loggers' queues hold (the hook `install()` sets flushes too,
-/// and logs the panic). Under `panic = "unwind"` nothing is lost: a panic
-/// on the main thread ends the process through the exit, which closes
-/// every logger, and one on another thread ends that thread only.
+/// what the loggers' queues hold, the entries the program's own hook
+/// logs about the panic among them (the hook `install()` sets flushes
+/// too, and logs the panic). Under `panic = "unwind"` nothing is lost: a
+/// panic on the main thread ends the process through the exit, which
+/// closes every logger, and one on another thread ends that thread only.
+///
+/// Never from a panicking thread, where std refuses to change the hook
+/// (a program's hook that logs first builds the default logger there);
+/// and on a thread of its own, waited for [`HOOK_WAIT`] at most: while
+/// another thread runs the panic hook std holds the hook's lock, and a
+/// hook that waits for this thread would wait for good.
 pub(crate) fn flush_on_abort() {
-    if !cfg!(panic = "abort") {
+    if !cfg!(panic = "abort") || std::thread::panicking() {
         return;
     }
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            // No user writer runs on this thread meanwhile (see
-            // `log_panic`): a panic here would abort before the hook
-            // below says what the first one was.
-            crate::local::as_panic_hook(|| {
-                let _ = crate::logger::sync();
-            });
-            previous(info);
-        }));
+        let (done, chained) = std::sync::mpsc::channel();
+        let spawned = crate::thread::spawn("velo-panic-hook", move || {
+            chain_flush();
+            let _ = done.send(());
+        });
+        if spawned.is_ok() {
+            let _ = chained.recv_timeout(HOOK_WAIT);
+        }
+    });
+}
+
+/// Chains the hook of [`flush_on_abort`].
+fn chain_flush() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // The hooks before first: what they log is flushed too.
+        previous(info);
+        sync_in_hook();
+    }));
+}
+
+/// Flushes every logger from a panic hook. No user writer runs on this
+/// thread meanwhile (see `log_panic`): a panic there would abort the
+/// process before the rest of the hook runs.
+fn sync_in_hook() {
+    crate::local::as_panic_hook(|| {
+        let _ = crate::logger::sync();
     });
 }
