@@ -1183,8 +1183,11 @@ impl OutputLock {
     /// while the thread's thread-locals exist, and after too (in the exit's
     /// handler).
     pub(crate) fn held_here(&self) -> bool {
-        // Relaxed: only this thread stores its own id (see `hold`).
-        self.owner.load(Ordering::Relaxed) == local::this_thread()
+        // Relaxed: only this thread stores its own id (see `hold`). An id
+        // of 0 is unknown (off unix, once the thread-locals are gone),
+        // and 0 is also a free lock's.
+        let this = local::this_thread();
+        this != 0 && self.owner.load(Ordering::Relaxed) == this
     }
 
     /// Locks the sink, or `None` when this thread already holds it (logging

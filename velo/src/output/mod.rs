@@ -43,10 +43,6 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         .unwrap_or_else(|_| Err(io::Error::other("the log writer panicked")))
 }
 
-/// Checks that `path` can name a unix socket (it is not empty, not too
-/// long for one, and holds no NUL), so that a bad path is an error from
-/// `build()` rather than from the first write; `what` names the output.
-#[cfg(unix)]
 /// `e`, saying which output it came from (`file logs/app.log: No space
 /// left on device`), as the network outputs' errors do: a logger's errors
 /// are said on one stderr, which several loggers may share.
@@ -54,6 +50,10 @@ pub(crate) fn named_error(what: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
+/// Checks that `path` can name a unix socket (it is not empty, not too
+/// long for one, and holds no NUL), so that a bad path is an error from
+/// `build()` rather than from the first write; `what` names the output.
+#[cfg(unix)]
 pub(crate) fn check_socket_path(path: &std::path::Path, what: &str) -> Result<(), Error> {
     let checked = if path.as_os_str().is_empty() {
         Err(io::Error::new(
