@@ -654,3 +654,33 @@ pub fn assert_backtrace_starts_at(
         assert!(!bt.contains(plumbing), "no {plumbing} frame: {bt}");
     }
 }
+
+/// The numbers of the first line of `text` that starts with `prefix`, a
+/// child's report of the form `PREFIXname 1 other 2`.
+///
+/// # Panics
+///
+/// When no line starts with `prefix`, or a value is not a number.
+pub fn reported_counts(text: &str, prefix: &str) -> Vec<usize> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` report: {text}"))
+        .split(' ')
+        .skip(1)
+        .step_by(2)
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+/// What velo says on stderr when `dropped` entries a writer logged to its
+/// own logger, in the last round of a write, were dropped.
+pub fn writer_drops_said(dropped: usize) -> String {
+    let were = if dropped == 1 {
+        "1 entry was".to_owned()
+    } else {
+        format!("{dropped} entries were")
+    };
+    format!(
+        "velo: {were} dropped: the log writer logged them while writing its own entries, round after round"
+    )
+}

@@ -208,15 +208,7 @@ fn what_the_writer_logs_at_exit_is_written_or_counted() {
         assert_eq!(msgs[0], "outer", "{stderr}");
         let writer = msgs.iter().filter(|m| *m == "from the writer").count();
         assert_eq!(writer + 1, msgs.len(), "{stderr}");
-        let report: Vec<usize> = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("at exit: "))
-            .unwrap_or_else(|| panic!("no report: {stderr}"))
-            .split(' ')
-            .skip(1)
-            .step_by(2)
-            .map(|n| n.parse().unwrap())
-            .collect();
+        let report = velo_tests::reported_counts(&stderr, "at exit: ");
         let [logged, written, dropped] = report[..] else {
             panic!("{stderr}")
         };
@@ -227,14 +219,7 @@ fn what_the_writer_logs_at_exit_is_written_or_counted() {
             .lines()
             .filter(|l| l.contains("the log writer logged them"))
             .collect::<Vec<_>>();
-        let were = if dropped == 1 {
-            "1 entry was".to_owned()
-        } else {
-            format!("{dropped} entries were")
-        };
-        let expected = format!(
-            "velo: {were} dropped: the log writer logged them while writing its own entries, round after round"
-        );
+        let expected = velo_tests::writer_drops_said(dropped);
         match dropped {
             0 => assert!(said.is_empty(), "{stderr}"),
             _ => assert_eq!(said, [expected.as_str()], "{stderr}"),

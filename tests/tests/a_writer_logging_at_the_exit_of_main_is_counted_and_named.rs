@@ -88,29 +88,14 @@ fn check(install: bool) {
             .collect();
         assert_eq!(msgs.first().map(String::as_str), Some("outer"), "{stderr}");
         let writer = msgs.iter().filter(|m| *m == "from the writer").count();
-        let report: Vec<usize> = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("at exit: "))
-            .unwrap_or_else(|| panic!("no report: {stderr}"))
-            .split(' ')
-            .skip(1)
-            .step_by(2)
-            .map(|n| n.parse().unwrap())
-            .collect();
+        let report = velo_tests::reported_counts(&stderr, "at exit: ");
         let [logged, written, dropped] = report[..] else {
             panic!("{stderr}")
         };
         assert_eq!(written, msgs.len(), "{stderr}");
         assert_eq!(writer + dropped, logged, "{stderr}");
         assert!(dropped >= 1, "{stderr}");
-        let were = if dropped == 1 {
-            "1 entry was".to_owned()
-        } else {
-            format!("{dropped} entries were")
-        };
-        let expected = format!(
-            "velo: {were} dropped: the log writer logged them while writing its own entries, round after round"
-        );
+        let expected = velo_tests::writer_drops_said(dropped);
         let said: Vec<&str> = stderr.lines().filter(|l| l.starts_with("velo: ")).collect();
         assert_eq!(said, [expected.as_str()], "{stderr}");
     }

@@ -121,6 +121,18 @@ struct Timed<'a> {
     /// The socket's read timeout, lowered to what is left of the wait
     /// once that is less: a read that blocks must not outlast it.
     read_timeout: Duration,
+    /// The connection's own read timeout, put back when done.
+    io_timeout: Duration,
+}
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        if self.read_timeout != self.io_timeout {
+            // A connection that cannot take it back is not used again
+            // after the error its next read or write gets.
+            let _ = self.r.get_ref().set_read_timeout(Some(self.io_timeout));
+        }
+    }
 }
 
 impl Timed<'_> {
@@ -324,14 +336,13 @@ fn round_trip(
     let stream = conn.reader.get_mut();
     stream.write_all(head)?;
     stream.write_all(body)?;
-    // The last response may have lowered it.
-    stream.set_read_timeout(Some(io_timeout))?;
 
     let r = &mut Timed {
         r: &mut conn.reader,
         deadline: Instant::now() + wait,
         wait,
         read_timeout: io_timeout,
+        io_timeout,
     };
     let mut line = String::new();
     let (status, minor) = loop {
@@ -685,20 +696,31 @@ pub(super) mod tests {
         assert_eq!(server.join().unwrap(), [b"a", b"b"]);
     }
 
-    #[test]
-    fn a_response_that_never_ends_is_given_up_on() {
-        // Answers, then drips a chunked body that never ends.
+    /// A collector's URL that answers one request with `head`, then sends
+    /// `piece` every `pause` for as long as the client listens.
+    fn dripping(head: &'static [u8], piece: &'static [u8], pause: Duration) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
-            let mut head = [0; 4096];
-            let _ = stream.read(&mut head);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-            while stream.write_all(b"1\r\na\r\n").is_ok() {
-                std::thread::sleep(Duration::from_millis(10));
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(head);
+            while stream.write_all(piece).is_ok() {
+                std::thread::sleep(pause);
             }
         });
+        url
+    }
+
+    #[test]
+    fn a_response_that_never_ends_is_given_up_on() {
+        // Answers, then drips a chunked body that never ends.
+        let url = dripping(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"1\r\na\r\n",
+            Duration::from_millis(10),
+        );
         let mut client = Client::new(Endpoint::parse(&url).unwrap());
         client.response_wait = Duration::from_millis(300);
         let start = Instant::now();
@@ -712,17 +734,11 @@ pub(super) mod tests {
     fn a_read_that_blocks_does_not_outlast_the_response_wait() {
         // Answers, promises a body, then sends a byte of it less often
         // than each read may wait: the whole response is still bounded.
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut head = [0; 4096];
-            let _ = stream.read(&mut head);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
-            while stream.write_all(b"a").is_ok() {
-                std::thread::sleep(Duration::from_millis(900));
-            }
-        });
+        let url = dripping(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+            b"a",
+            Duration::from_millis(900),
+        );
         let mut client = Client::new(Endpoint::parse(&url).unwrap());
         client.response_wait = Duration::from_millis(1_000);
         client.io_timeout = Duration::from_millis(950);
