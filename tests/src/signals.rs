@@ -66,3 +66,29 @@ pub fn every_on_this_thread(signal: libc::c_int, every: std::time::Duration) {
         );
     }
 }
+
+/// Runs `f` on this thread while another thread sends it `signal` every
+/// `every` (the signal unblocked here for the while, blocked again after).
+pub fn while_sending(signal: libc::c_int, every: std::time::Duration, f: impl FnOnce()) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    mask(signal, libc::SIG_UNBLOCK);
+    // SAFETY: pthread_self has no preconditions.
+    let this = unsafe { libc::pthread_self() };
+    let stop = Arc::new(AtomicBool::new(false));
+    let sender = std::thread::spawn({
+        let stop = Arc::clone(&stop);
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: `this` is the thread running `f`, alive until
+                // `stop` is set and this thread joined.
+                unsafe { libc::pthread_kill(this, signal) };
+                std::thread::sleep(every);
+            }
+        }
+    });
+    f();
+    stop.store(true, Ordering::Relaxed);
+    sender.join().unwrap();
+    mask(signal, libc::SIG_BLOCK);
+}

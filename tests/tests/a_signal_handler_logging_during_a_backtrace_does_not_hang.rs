@@ -6,8 +6,7 @@
 //! interrupts velo), and nothing hangs.
 #![cfg(unix)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 use velo::{velo, Builder, Format, Level, Logger};
 use velo_tests::{is_child, parse_line, run_child_within, signals, Capture, CHILD_TIMEOUT};
@@ -42,27 +41,11 @@ fn child_handler_logs_errors_during_captures() {
     signals::install(libc::SIGUSR1, on_signal);
     velo!(logger: &logger, error, "main", seq = 0u64);
     on_signal(libc::SIGUSR1);
-    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
-    // SAFETY: pthread_self has no preconditions.
-    let this = unsafe { libc::pthread_self() };
-    let stop = Arc::new(AtomicBool::new(false));
-    let signaller = std::thread::spawn({
-        let stop = Arc::clone(&stop);
-        move || {
-            while !stop.load(Ordering::Relaxed) {
-                // SAFETY: `this` is the main thread of this test, alive
-                // until `stop` is set and this thread joined.
-                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
-                std::thread::sleep(Duration::from_micros(200));
-            }
+    signals::while_sending(libc::SIGUSR1, Duration::from_micros(200), || {
+        for seq in 1..300u64 {
+            velo!(logger: &logger, error, "main", seq);
         }
     });
-    for seq in 1..300u64 {
-        velo!(logger: &logger, error, "main", seq);
-    }
-    stop.store(true, Ordering::Relaxed);
-    signaller.join().unwrap();
-    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
     logger.sync().unwrap();
     // The thread's own entries all arrive, in order, with their backtraces.
     let mains: Vec<_> = out

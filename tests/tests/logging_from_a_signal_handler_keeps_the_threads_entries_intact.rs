@@ -6,8 +6,8 @@
 //! order, and every entry of the handler is written or counted as dropped.
 #![cfg(unix)]
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 use velo::{velo, Builder, Format, Logger};
 use velo_tests::{is_child, run_child_within, signals, Capture, CHILD_TIMEOUT};
@@ -25,28 +25,9 @@ extern "C" fn on_signal(_: libc::c_int) {
 
 const ENTRIES: u64 = 50_000;
 
-/// Runs `f` on this thread while another sends it `SIGUSR1` every 20 us
-/// (the signal unblocked here for the while, blocked again after).
+/// Runs `f` on this thread while another sends it `SIGUSR1` every 20 us.
 fn while_signalled(f: impl FnOnce()) {
-    signals::mask(libc::SIGUSR1, libc::SIG_UNBLOCK);
-    // SAFETY: pthread_self has no preconditions.
-    let this = unsafe { libc::pthread_self() };
-    let stop = Arc::new(AtomicBool::new(false));
-    let signaller = std::thread::spawn({
-        let stop = Arc::clone(&stop);
-        move || {
-            while !stop.load(Ordering::Relaxed) {
-                // SAFETY: `this` is the thread running `f`, alive until
-                // `stop` is set and this thread joined.
-                unsafe { libc::pthread_kill(this, libc::SIGUSR1) };
-                std::thread::sleep(Duration::from_micros(20));
-            }
-        }
-    });
-    f();
-    stop.store(true, Ordering::Relaxed);
-    signaller.join().unwrap();
-    signals::mask(libc::SIGUSR1, libc::SIG_BLOCK);
+    signals::while_sending(libc::SIGUSR1, Duration::from_micros(20), f);
 }
 
 #[test]
